@@ -1,0 +1,30 @@
+# Warden's build and test entry points. `make test` is what CI runs.
+GO ?= go
+BIN := bin/warden
+
+.PHONY: build test unit e2e-deps e2e bench fuzz vet
+
+build:
+	$(GO) build -o $(BIN) ./cmd/warden
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+# unit: every package's tests, the corpus against the baseline, golden files.
+unit:
+	$(GO) test -count=1 ./...
+
+test: vet unit e2e
+
+e2e-deps:
+	bash scripts/e2e-deps.sh
+
+e2e: build
+	bash scripts/e2e.sh
+
+bench:
+	bash scripts/bench.sh
+
+fuzz:
+	bash scripts/fuzz.sh
