@@ -1,0 +1,210 @@
+// Package policy holds Warden's policy format: the YAML document a platform
+// or security engineer writes, its validation (every error with file:line:col),
+// tier inheritance, exceptions, the embedded baseline, and the resolved
+// Ruleset the engine decides from.
+//
+// It knows what a policy says, not how actions are analysed: the engine
+// interprets Rulesets. No I/O beyond reading the policy file itself.
+package policy
+
+import "time"
+
+// FormatVersion is the only policy format version this build reads.
+const FormatVersion = 1
+
+// Policy is one policy document as written (after decoding and validation).
+type Policy struct {
+	Version     int    `yaml:"version" json:"version"`
+	Name        string `yaml:"name" json:"name"`
+	Revision    string `yaml:"revision" json:"revision"` // the policy version shown in every decision
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	// Guidance is the organisation's rules of conduct, compiled into a
+	// managed CLAUDE.md beside the settings.
+	Guidance    string `yaml:"guidance,omitempty" json:"guidance,omitempty"`
+	DefaultTier string `yaml:"default_tier" json:"default_tier"`
+
+	// Rules at the top level apply to every tier.
+	Rules `yaml:",inline" json:",inline"`
+
+	// Tiers in the order they were written. A tier inherits every rule of
+	// its parents and of the top level, then adds its own.
+	Tiers []Tier `yaml:"tiers" json:"tiers"`
+
+	Exceptions   []Exception `yaml:"exceptions,omitempty" json:"exceptions,omitempty"`
+	Repositories []RepoTier  `yaml:"repositories,omitempty" json:"repositories,omitempty"`
+
+	// File is where the policy was loaded from ("builtin:baseline" for the
+	// embedded one). Not part of the document.
+	File string `yaml:"-" json:"-"`
+}
+
+// Rules are the rule sections that may appear at the top level and in tiers.
+type Rules struct {
+	Permissions Permissions `yaml:"permissions,omitempty" json:"permissions,omitempty"`
+	Commands    Commands    `yaml:"commands,omitempty" json:"commands,omitempty"`
+	Paths       []PathRule  `yaml:"paths,omitempty" json:"paths,omitempty"`
+	MCP         MCP         `yaml:"mcp,omitempty" json:"mcp,omitempty"`
+	Web         Web         `yaml:"web,omitempty" json:"web,omitempty"`
+	Conditions  []Condition `yaml:"conditions,omitempty" json:"conditions,omitempty"`
+}
+
+// Permissions are Claude Code native permission rule strings, accepted
+// verbatim with Claude Code's documented meaning (Bash(npm run test *),
+// Read(./.env), Edit(//etc/**), WebFetch(domain:example.com), mcp__github).
+type Permissions struct {
+	Deny  []string `yaml:"deny,omitempty" json:"deny,omitempty"`
+	Ask   []string `yaml:"ask,omitempty" json:"ask,omitempty"`
+	Allow []string `yaml:"allow,omitempty" json:"allow,omitempty"`
+}
+
+// Command classes by effect. The engine assigns them to each simple command;
+// the policy decides what each class gets.
+const (
+	ClassEgress           = "egress"               // curl, wget, nc, scp, rsync to a remote, /dev/tcp, interpreter network use
+	ClassDestructive      = "destructive"          // rm -rf of /, ~, the repository root; dd/mkfs on devices
+	ClassPrivileged       = "privileged"           // sudo, doas, su, pkexec
+	ClassPackageInstall   = "package-install"      // npm install, pip install, go get, cargo add, ...
+	ClassPublish          = "publish"              // npm publish, cargo publish, twine upload, gh release
+	ClassInfrastructure   = "infrastructure"       // docker, kubectl, terraform, helm, pulumi, cloud CLIs
+	ClassInfraApply       = "infrastructure-apply" // terraform apply/destroy, kubectl delete, pulumi destroy
+	ClassDatabase         = "database"             // psql, mysql, mongosh, redis-cli, migration tools
+	ClassVCSWrite         = "vcs-write"            // git push
+	ClassVCSForcePush     = "vcs-force-push"       // git push --force, +ref, --force-with-lease, --mirror
+	ClassVCSPushProtected = "vcs-push-protected"   // git push to main, master, release branches
+)
+
+// Classes lists every command class the engine knows, in documentation order.
+var Classes = []string{
+	ClassEgress, ClassDestructive, ClassPrivileged, ClassPackageInstall, ClassPublish,
+	ClassInfrastructure, ClassInfraApply, ClassDatabase, ClassVCSWrite, ClassVCSForcePush,
+	ClassVCSPushProtected,
+}
+
+// Commands decides command classes and extends them.
+type Commands struct {
+	// Classes maps a class name to its decision.
+	Classes map[string]Verdict `yaml:"classes,omitempty" json:"classes,omitempty"`
+	// Members adds commands to classes beyond the engine's built-in knowledge.
+	Members []ClassMember `yaml:"members,omitempty" json:"members,omitempty"`
+}
+
+// ClassMember puts a command into a class: Command is a program name
+// optionally followed by leading arguments ("ansible-playbook",
+// "mytool release"); it matches a simple command whose program and first
+// arguments are these words.
+type ClassMember struct {
+	Class   string `yaml:"class" json:"class"`
+	Command string `yaml:"command" json:"command"`
+}
+
+// Access says which use of a path a PathRule governs.
+type Access string
+
+const (
+	AccessRead  Access = "read"  // Read tool, cat/grep/cp source, < redirection, source, ...
+	AccessWrite Access = "write" // Edit/Write/NotebookEdit tools, > redirection, tee, cp/mv target, sed -i
+	AccessAny   Access = "any"
+)
+
+// PathRule decides an access to a set of paths. Patterns are gitignore-style
+// globs: a pattern without a slash matches the base name anywhere ("*.pem",
+// ".env"); "dir/**" matches under a directory named dir anywhere; "~/" is the
+// home directory; a leading "/" anchors at the repository root; "//" is the
+// file-system root.
+type PathRule struct {
+	ID       string   `yaml:"id" json:"id"`
+	Access   Access   `yaml:"access" json:"access"`
+	Decision Verdict  `yaml:"decision" json:"decision"`
+	Reason   string   `yaml:"reason,omitempty" json:"reason,omitempty"`
+	Patterns []string `yaml:"patterns" json:"patterns"`
+	Except   []string `yaml:"except,omitempty" json:"except,omitempty"`
+}
+
+// MCP decides calls to MCP server tools.
+type MCP struct {
+	// Default is the decision for tools of servers not listed (deny in the baseline).
+	Default Verdict     `yaml:"default,omitempty" json:"default,omitempty"`
+	Servers []MCPServer `yaml:"servers,omitempty" json:"servers,omitempty"`
+}
+
+// MCPServer is one approved server. The hook sees only the server's name;
+// URL and Command bind that name to the real server in the compiled managed
+// settings (allowedMcpServers), so a look-alike cannot borrow the name.
+type MCPServer struct {
+	Name    string   `yaml:"name" json:"name"`
+	URL     string   `yaml:"url,omitempty" json:"url,omitempty"`
+	Command []string `yaml:"command,omitempty" json:"command,omitempty"`
+	// Read is the decision for read tools (default allow).
+	Read Verdict `yaml:"read,omitempty" json:"read,omitempty"`
+	// Write is the decision for write-capable tools (default ask).
+	Write Verdict `yaml:"write,omitempty" json:"write,omitempty"`
+	// WriteWords mark a tool as write-capable when its name contains one of
+	// them (default: create, delete, update, push, write, merge).
+	WriteWords []string `yaml:"write_words,omitempty" json:"write_words,omitempty"`
+	// Tools classifies tools explicitly: "read" or "write".
+	Tools map[string]string `yaml:"tools,omitempty" json:"tools,omitempty"`
+}
+
+// Web decides WebFetch by the URL's host. Entries are host names
+// ("go.dev") or wildcards ("*.python.org", which does not match python.org).
+type Web struct {
+	Allow   []string `yaml:"allow,omitempty" json:"allow,omitempty"`
+	Ask     []string `yaml:"ask,omitempty" json:"ask,omitempty"`
+	Deny    []string `yaml:"deny,omitempty" json:"deny,omitempty"`
+	Default Verdict  `yaml:"default,omitempty" json:"default,omitempty"`
+}
+
+// Condition is a CEL rule over the parsed action, for anything the other
+// sections cannot say.
+type Condition struct {
+	ID       string  `yaml:"id" json:"id"`
+	Decision Verdict `yaml:"decision" json:"decision"`
+	Reason   string  `yaml:"reason" json:"reason"`
+	// Tools restricts the condition to these tool names (cheap prefilter;
+	// empty means every tool).
+	Tools []string `yaml:"tools,omitempty" json:"tools,omitempty"`
+	When  string   `yaml:"when" json:"when"`
+}
+
+// Tier is a repository risk tier.
+type Tier struct {
+	Name        string   `yaml:"name" json:"name"`
+	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
+	Inherits    []string `yaml:"inherits,omitempty" json:"inherits,omitempty"`
+	// Failure is what the hook does when Warden itself fails: "closed"
+	// (deny, the default) or "open" (no opinion).
+	Failure string `yaml:"failure,omitempty" json:"failure,omitempty"`
+	// UnknownTool decides tools the policy does not know (ask in the baseline).
+	UnknownTool Verdict `yaml:"unknown_tool,omitempty" json:"unknown_tool,omitempty"`
+	// BlockConfigChange blocks mid-session settings changes (ConfigChange).
+	BlockConfigChange bool `yaml:"block_config_change,omitempty" json:"block_config_change,omitempty"`
+	// Settings holds managed-settings choices for this tier (compiled by
+	// `warden compile`; the engine ignores them).
+	Settings map[string]any `yaml:"settings,omitempty" json:"settings,omitempty"`
+
+	Rules `yaml:",inline" json:",inline"`
+}
+
+// Exception is a named, owned, expiring loosening of one rule for some tiers
+// or repositories. An expired exception no longer applies.
+type Exception struct {
+	ID       string   `yaml:"id" json:"id"`
+	Rule     string   `yaml:"rule" json:"rule"`         // the rule id it loosens
+	Decision Verdict  `yaml:"decision" json:"decision"` // the weaker decision it grants
+	Tiers    []string `yaml:"tiers,omitempty" json:"tiers,omitempty"`
+	// Repositories are globs over the repository path or its git remote.
+	Repositories []string `yaml:"repositories,omitempty" json:"repositories,omitempty"`
+	Owner        string   `yaml:"owner" json:"owner"`
+	Reason       string   `yaml:"reason" json:"reason"`
+	Expires      Date     `yaml:"expires" json:"expires"`
+}
+
+// RepoTier maps repositories to a tier, by path glob or git remote glob.
+type RepoTier struct {
+	Path   string `yaml:"path,omitempty" json:"path,omitempty"`
+	Remote string `yaml:"remote,omitempty" json:"remote,omitempty"`
+	Tier   string `yaml:"tier" json:"tier"`
+}
+
+// Date is a calendar day (YYYY-MM-DD); an exception expires at the end of it, UTC.
+type Date struct{ time.Time }
