@@ -62,8 +62,17 @@ type Command struct {
 	// (more than one after a cd whose taking effect depends on control flow).
 	// Empty when Options.Cwd is empty.
 	Cwds []string
-	// Text is the command re-printed from its words, for reasons and rules.
+	// Text is the command re-printed from its words, for reasons and rules:
+	// Program followed by each argument's first value (Raw when Dynamic),
+	// single-spaced, quoted only where a value needs it.
 	Text string
+	// Written is the whole simple command as written, prefix assignments
+	// and wrappers included, re-printed from its raw words with single
+	// spaces ("sudo -u root  rm -rf /" is "sudo -u root rm -rf /"). Commands
+	// reached through find -exec, xargs or a wrapper share the Written of
+	// the simple command that contains them; nested scripts (bash -c,
+	// eval) have the Written of their own simple command.
+	Written string
 	// Line and Col locate the command in the outermost script (1-based).
 	Line, Col int
 }

@@ -1,0 +1,814 @@
+package shell
+
+import (
+	"strconv"
+	"strings"
+
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// sep marks, inside a resolved value, a field boundary made by an unquoted
+// expansion ($X with X="a b"). Bash strings cannot hold NUL bytes, so the
+// marker cannot clash with real text; NUL bytes in literals are dropped.
+const (
+	sep     = "\x00"
+	sepByte = 0
+)
+
+// resolveMode says which expansions apply to a word.
+type resolveMode uint8
+
+const (
+	// modeArg is a command argument: brace expansion, tilde, field
+	// splitting of unquoted expansions, globbing.
+	modeArg resolveMode = iota
+	// modeAssign is an assignment value or here-string: tilde only.
+	modeAssign
+	// modeDoc is an unquoted here-doc body: expansions and \$ \` \\ only.
+	modeDoc
+)
+
+// wres is a resolved word.
+type wres struct {
+	vals  []string
+	dyn   bool
+	glob  bool
+	subst bool
+	bare  bool
+}
+
+// plainWord returns the value of a word that needs no expansion: one
+// unquoted literal without special characters, one single-quoted string,
+// or one double-quoted literal without backslashes. glob reports unquoted
+// glob characters.
+func plainWord(w *syntax.Word) (v string, glob, ok bool) {
+	if len(w.Parts) != 1 {
+		return "", false, false
+	}
+	switch p := w.Parts[0].(type) {
+	case *syntax.Lit:
+		s := p.Value
+		if s == "" {
+			return "", false, false
+		}
+		if s[0] == '~' {
+			return "", false, false
+		}
+		for i := 0; i < len(s); i++ {
+			switch s[i] {
+			case '\\', '{', 0:
+				return "", false, false
+			case '*', '?':
+				glob = true
+			case '[':
+				if strings.IndexByte(s[i:], ']') > 0 {
+					glob = true
+				}
+			}
+		}
+		return s, glob, true
+	case *syntax.SglQuoted:
+		if p.Dollar || strings.IndexByte(p.Value, 0) >= 0 {
+			return "", false, false
+		}
+		return p.Value, false, true
+	case *syntax.DblQuoted:
+		if p.Dollar {
+			return "", false, false
+		}
+		if len(p.Parts) == 0 {
+			return "", false, true
+		}
+		if len(p.Parts) != 1 {
+			return "", false, false
+		}
+		l, isLit := p.Parts[0].(*syntax.Lit)
+		if !isLit || strings.IndexByte(l.Value, '\\') >= 0 || strings.IndexByte(l.Value, 0) >= 0 {
+			return "", false, false
+		}
+		return l.Value, false, true
+	}
+	return "", false, false
+}
+
+// resolve expands a word statically into its candidate values.
+func (a *analyzer) resolve(w *syntax.Word, mode resolveMode) wres {
+	r := wres{bare: true}
+	if w == nil {
+		r.vals = []string{""}
+		r.bare = false
+		return r
+	}
+	if mode == modeArg {
+		// SplitBraces rewrites the word it is given (and drops positions),
+		// so it works on a copy: the tree stays as parsed.
+		wc := *w
+		if syntax.SplitBraces(&wc) {
+			w = &wc
+		}
+	}
+	cur := []string{""}
+	a.parts(&r, &cur, w.Parts, mode, false, true)
+	r.vals = cur
+	return r
+}
+
+// parts resolves word parts into the candidates cur.
+func (a *analyzer) parts(r *wres, cur *[]string, parts []syntax.WordPart, mode resolveMode, quoted, first bool) {
+	for i, part := range parts {
+		switch p := part.(type) {
+		case *syntax.Lit:
+			s := p.Value
+			switch {
+			case mode == modeDoc:
+				s = unescapeDoc(s)
+			case quoted:
+				s = unescapeDbl(s)
+			default:
+				home := ""
+				if first && i == 0 && strings.HasPrefix(s, "~") {
+					var ok bool
+					home, s, ok = a.tilde(r, s)
+					if !ok {
+						*cur = nil
+						continue
+					}
+				}
+				var g bool
+				s, g = unescapeLit(s)
+				if g && mode == modeArg {
+					r.glob = true
+				}
+				s = home + s
+			}
+			if s != "" {
+				r.bare = false
+			}
+			a.appendAll(r, cur, s)
+		case *syntax.SglQuoted:
+			r.bare = false
+			s := p.Value
+			if p.Dollar {
+				s = ansiC(s)
+			}
+			a.appendAll(r, cur, dropNUL(s))
+		case *syntax.DblQuoted:
+			r.bare = false
+			a.parts(r, cur, p.Parts, mode, true, false)
+		case *syntax.ParamExp:
+			alts, dyn := a.param(p)
+			if dyn {
+				r.dyn = true
+			}
+			a.product(r, cur, a.splitMark(r, alts, mode, quoted))
+		case *syntax.CmdSubst:
+			r.subst = true
+			out, ok := a.substOutput(p.Stmts)
+			if !ok {
+				r.dyn = true
+				*cur = nil
+				continue
+			}
+			a.product(r, cur, a.splitMark(r, []string{strings.TrimRight(out, "\n")}, mode, quoted))
+		case *syntax.ProcSubst:
+			r.subst = true
+			r.dyn = true
+			*cur = nil
+		case *syntax.ArithmExp:
+			if n, ok := a.arithm(p.X); ok {
+				a.appendAll(r, cur, strconv.Itoa(n))
+				continue
+			}
+			r.dyn = true
+			*cur = nil
+		case *syntax.ExtGlob:
+			if mode == modeArg && !quoted {
+				r.glob = true
+			}
+			r.bare = false
+			a.appendAll(r, cur, p.Op.String()+p.Pattern.Value+")")
+		case *syntax.BraceExp:
+			r.bare = false
+			a.product(r, cur, a.brace(r, p, mode))
+		default:
+			r.dyn = true
+			*cur = nil
+		}
+	}
+}
+
+// appendAll appends s to every candidate.
+func (a *analyzer) appendAll(r *wres, cur *[]string, s string) {
+	if s == "" {
+		return
+	}
+	c := *cur
+	if !a.spend(len(c) * len(s)) {
+		r.dyn = true
+		*cur = nil
+		return
+	}
+	for i := range c {
+		c[i] += s
+	}
+}
+
+// product replaces the candidates with every candidate followed by every
+// alternative, capped at maxValues (the word is then Dynamic).
+func (a *analyzer) product(r *wres, cur *[]string, alts []string) {
+	c := *cur
+	if len(c) == 0 {
+		return
+	}
+	if len(alts) == 0 {
+		*cur = nil
+		return
+	}
+	if len(alts) == 1 {
+		a.appendAll(r, cur, alts[0])
+		return
+	}
+	n := len(c) * len(alts)
+	if n > maxValues {
+		r.dyn = true
+		n = maxValues
+	}
+	out := make([]string, 0, n)
+	for _, x := range c {
+		for _, y := range alts {
+			if len(out) == maxValues {
+				break
+			}
+			if !a.spend(len(x) + len(y)) {
+				r.dyn = true
+				*cur = out
+				return
+			}
+			out = append(out, x+y)
+		}
+	}
+	*cur = out
+}
+
+// spend takes n bytes from the value budget, reporting whether it had them.
+func (a *analyzer) spend(n int) bool {
+	if n < 0 || a.valueBytes+n > maxValueBytes {
+		a.valueBytes = maxValueBytes
+		return false
+	}
+	a.valueBytes += n
+	return true
+}
+
+// splitMark prepares the values of an expansion: unquoted in an argument,
+// IFS whitespace becomes field boundaries and glob characters glob.
+func (a *analyzer) splitMark(r *wres, alts []string, mode resolveMode, quoted bool) []string {
+	if quoted || mode != modeArg {
+		return alts
+	}
+	var out []string
+	for i, v := range alts {
+		if strings.ContainsAny(v, "*?[") {
+			r.glob = true
+		}
+		if !strings.ContainsAny(v, " \t\n") {
+			if out != nil {
+				out[i] = v
+			}
+			continue
+		}
+		if out == nil {
+			out = make([]string, len(alts))
+			copy(out, alts[:i])
+		}
+		out[i] = strings.Join(strings.Fields(v), sep)
+		if v[0] == ' ' || v[0] == '\t' || v[0] == '\n' {
+			out[i] = sep + out[i]
+		}
+		if c := v[len(v)-1]; c == ' ' || c == '\t' || c == '\n' {
+			out[i] += sep
+		}
+	}
+	if out == nil {
+		return alts
+	}
+	return out
+}
+
+// tilde expands a leading ~ or ~/ with Options.Home and ~+ with the
+// working directory; other forms (~user) are Dynamic.
+// It returns the expansion and the rest of the literal.
+func (a *analyzer) tilde(r *wres, s string) (string, string, bool) {
+	prefix, rest := s, ""
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		prefix, rest = s[:i], s[i:]
+	}
+	switch prefix {
+	case "~":
+		vals, dyn := a.lookup("HOME")
+		if dyn || len(vals) != 1 {
+			r.dyn = true
+			if len(vals) == 0 {
+				return "", "", false
+			}
+		}
+		return vals[0], rest, true
+	case "~+":
+		if len(a.cwds) == 1 {
+			return a.cwds[0], rest, true
+		}
+	}
+	r.dyn = true
+	return "", "", false
+}
+
+// brace expands one brace expression into its alternatives.
+func (a *analyzer) brace(r *wres, b *syntax.BraceExp, mode resolveMode) []string {
+	if b.Sequence {
+		return seqValues(r, b)
+	}
+	var out []string
+	for _, e := range b.Elems {
+		cur := []string{""}
+		a.parts(r, &cur, e.Parts, mode, false, false)
+		for _, v := range cur {
+			if len(out) == maxValues {
+				r.dyn = true
+				return out
+			}
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// seqValues expands {x..y[..incr]} lazily, stopping at maxValues.
+func seqValues(r *wres, b *syntax.BraceExp) []string {
+	if len(b.Elems) < 2 {
+		r.dyn = true
+		return nil
+	}
+	fromLit, toLit := b.Elems[0].Lit(), b.Elems[1].Lit()
+	from, err1 := strconv.ParseInt(fromLit, 10, 64)
+	to, err2 := strconv.ParseInt(toLit, 10, 64)
+	chars := false
+	if err1 != nil || err2 != nil {
+		if len(fromLit) != 1 || len(toLit) != 1 {
+			r.dyn = true
+			return nil
+		}
+		chars = true
+		from, to = int64(fromLit[0]), int64(toLit[0])
+	}
+	width := 0
+	if !chars && (leadingZero(fromLit) || leadingZero(toLit)) {
+		width = max(len(fromLit), len(toLit))
+	}
+	incr := int64(1)
+	if len(b.Elems) > 2 {
+		n, _ := strconv.ParseInt(b.Elems[2].Lit(), 10, 64)
+		if n < 0 {
+			n = -n
+		}
+		if n > 0 {
+			incr = n
+		}
+	}
+	var out []string
+	for i, n := 0, from; ; i++ {
+		if from <= to && n > to || from > to && n < to {
+			break
+		}
+		if i == maxValues {
+			r.dyn = true
+			break
+		}
+		var s string
+		switch {
+		case chars:
+			s = string(rune(n))
+		default:
+			s = strconv.FormatInt(n, 10)
+			if width > 0 {
+				neg := strings.HasPrefix(s, "-")
+				s = strings.TrimPrefix(s, "-")
+				for len(s) < width {
+					s = "0" + s
+				}
+				if neg {
+					s = "-" + s
+				}
+			}
+		}
+		out = append(out, s)
+		var next int64
+		if from <= to {
+			next = n + incr
+		} else {
+			next = n - incr
+		}
+		if next > n != (from <= to) || next == n { // overflow
+			break
+		}
+		n = next
+	}
+	return out
+}
+
+func leadingZero(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	return len(s) > 1 && s[0] == '0'
+}
+
+// unescapeLit removes the backslashes of an unquoted literal and reports
+// unescaped glob characters.
+func unescapeLit(s string) (string, bool) {
+	glob := false
+	simple := true
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\', 0:
+			simple = false
+		case '*', '?':
+			glob = true
+		case '[':
+			if strings.IndexByte(s[i:], ']') > 0 {
+				glob = true
+			}
+		}
+	}
+	if simple {
+		return s, glob
+	}
+	glob = false
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case 0:
+			continue
+		case '\\':
+			if i+1 < len(s) {
+				i++
+				if s[i] != '\n' && s[i] != 0 {
+					b.WriteByte(s[i])
+				}
+			}
+			continue
+		case '*', '?':
+			glob = true
+		case '[':
+			if strings.IndexByte(s[i:], ']') > 0 {
+				glob = true
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), glob
+}
+
+// unescapeDbl removes the backslashes that escape $ ` " \ and newline
+// inside double quotes.
+func unescapeDbl(s string) string {
+	return unescapeSet(s, "$`\"\\\n")
+}
+
+// unescapeDoc removes the backslashes that escape $ ` \ and newline in an
+// unquoted here-doc body.
+func unescapeDoc(s string) string {
+	return unescapeSet(s, "$`\\\n")
+}
+
+func unescapeSet(s, set string) string {
+	if strings.IndexByte(s, '\\') < 0 && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == 0 {
+			continue
+		}
+		if c == '\\' && i+1 < len(s) && strings.IndexByte(set, s[i+1]) >= 0 {
+			i++
+			if s[i] != '\n' {
+				b.WriteByte(s[i])
+			}
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// ansiC expands a $'...' string.
+func ansiC(s string) string {
+	out, _, err := expand.Format(nil, s, nil)
+	if err != nil {
+		return s
+	}
+	if i := strings.IndexByte(out, 0); i >= 0 {
+		out = out[:i]
+	}
+	return out
+}
+
+func dropNUL(s string) string {
+	if strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, sep, "")
+}
+
+// param resolves a parameter expansion into its candidate values.
+func (a *analyzer) param(pe *syntax.ParamExp) ([]string, bool) {
+	if pe.Param == nil || pe.Excl || pe.Length || pe.Width || pe.IsSet ||
+		pe.Index != nil || pe.Slice != nil || pe.Repl != nil || pe.Names != 0 ||
+		pe.Flags != nil || pe.NestedParam != nil || len(pe.Modifiers) > 0 ||
+		pe.Split != syntax.OptUnset || pe.GlobSubst != syntax.OptUnset || pe.RcExpand != syntax.OptUnset {
+		return nil, true
+	}
+	vals, dyn := a.lookup(pe.Param.Value)
+	if pe.Exp == nil {
+		return vals, dyn
+	}
+	switch pe.Exp.Op {
+	case syntax.DefaultUnset, syntax.DefaultUnsetOrNull, syntax.AssignUnset, syntax.AssignUnsetOrNull:
+		d := a.resolve(pe.Exp.Word, modeAssign)
+		return union(vals, d.vals), dyn || d.dyn
+	case syntax.AlternateUnset, syntax.AlternateUnsetOrNull:
+		d := a.resolve(pe.Exp.Word, modeAssign)
+		return union([]string{""}, d.vals), dyn || d.dyn
+	case syntax.ErrorUnset, syntax.ErrorUnsetOrNull:
+		return vals, dyn
+	}
+	return nil, true
+}
+
+// union returns the distinct values of x and y, capped at maxValues.
+func union(x, y []string) []string {
+	out := make([]string, 0, min(len(x)+len(y), maxValues))
+	for _, vs := range [2][]string{x, y} {
+		for _, v := range vs {
+			if len(out) == maxValues {
+				return out
+			}
+			if !contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+func contains(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// arithm evaluates an arithmetic expression made only of number literals.
+func (a *analyzer) arithm(x syntax.ArithmExpr) (int, bool) {
+	if !arithmLiteral(x, 0) {
+		return 0, false
+	}
+	n, err := expand.Arithm(&expand.Config{Env: expand.ListEnviron()}, x)
+	if err != nil {
+		return 0, false
+	}
+	return n, true
+}
+
+// arithmLiteral reports whether x uses only number literals and operators
+// without side effects.
+func arithmLiteral(x syntax.ArithmExpr, depth int) bool {
+	if depth > 32 {
+		return false
+	}
+	switch x := x.(type) {
+	case *syntax.Word:
+		l := x.Lit()
+		if l == "" {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			if l[i] < '0' || l[i] > '9' {
+				return false
+			}
+		}
+		return len(l) < 19
+	case *syntax.BinaryArithm:
+		switch x.Op {
+		case syntax.Add, syntax.Sub, syntax.Mul:
+			return arithmLiteral(x.X, depth+1) && arithmLiteral(x.Y, depth+1)
+		}
+	case *syntax.ParenArithm:
+		return arithmLiteral(x.X, depth+1)
+	case *syntax.UnaryArithm:
+		if x.Op == syntax.Plus || x.Op == syntax.Minus {
+			return arithmLiteral(x.X, depth+1)
+		}
+	}
+	return false
+}
+
+// substOutput evaluates a command substitution statically when it is a
+// single echo, printf or cat of a here-doc with literal arguments.
+func (a *analyzer) substOutput(stmts []*syntax.Stmt) (string, bool) {
+	if len(stmts) != 1 {
+		return "", false
+	}
+	return a.staticOutput(stmts[0])
+}
+
+// staticOutput returns what a statement writes to stdout when it is known
+// without running anything: echo or printf of literals, cat of a here-doc
+// or here-string, or such a command piped through cat.
+func (a *analyzer) staticOutput(s *syntax.Stmt) (string, bool) {
+	if a.substDepth >= maxSubstDepth || s.Negated || s.Background || s.Coprocess {
+		return "", false
+	}
+	a.substDepth++
+	defer func() { a.substDepth-- }()
+	switch c := s.Cmd.(type) {
+	case *syntax.BinaryCmd:
+		if c.Op != syntax.Pipe || len(s.Redirs) > 0 || !a.isPlainCat(c.Y) {
+			return "", false
+		}
+		return a.staticOutput(c.X)
+	case *syntax.CallExpr:
+		if len(c.Assigns) > 0 || len(c.Args) == 0 {
+			return "", false
+		}
+		args := make([]string, 0, len(c.Args))
+		for _, w := range c.Args {
+			r := a.resolve(w, modeArg)
+			if r.dyn || r.glob || len(r.vals) != 1 {
+				return "", false
+			}
+			if strings.IndexByte(r.vals[0], sepByte) >= 0 {
+				for _, f := range strings.Split(r.vals[0], sep) {
+					if f != "" {
+						args = append(args, f)
+					}
+				}
+				continue
+			}
+			if r.bare && r.vals[0] == "" {
+				continue
+			}
+			args = append(args, r.vals[0])
+		}
+		if len(args) == 0 {
+			return "", false
+		}
+		switch args[0] {
+		case "echo":
+			if len(s.Redirs) > 0 {
+				return "", false
+			}
+			return echoOutput(args[1:]), true
+		case "printf":
+			if len(s.Redirs) > 0 {
+				return "", false
+			}
+			return printfOutput(args[1:])
+		case "cat":
+			if len(args) > 2 || len(args) == 2 && args[1] != "-" || len(s.Redirs) != 1 {
+				return "", false
+			}
+			r := s.Redirs[0]
+			if r.N != nil && r.N.Value != "0" {
+				return "", false
+			}
+			switch r.Op {
+			case syntax.Hdoc, syntax.DashHdoc:
+				text, dyn := a.docText(r.Hdoc, "", docQuoted(r.Word))
+				return text, !dyn
+			case syntax.WordHdoc:
+				res := a.resolve(r.Word, modeAssign)
+				if res.dyn || len(res.vals) != 1 {
+					return "", false
+				}
+				return res.vals[0] + "\n", true
+			}
+		}
+	}
+	return "", false
+}
+
+// isPlainCat reports whether s is a bare "cat", which copies stdin.
+func (a *analyzer) isPlainCat(s *syntax.Stmt) bool {
+	c, ok := s.Cmd.(*syntax.CallExpr)
+	if !ok || len(s.Redirs) > 0 || len(c.Assigns) > 0 || len(c.Args) != 1 {
+		return false
+	}
+	v, _, ok := plainWord(c.Args[0])
+	return ok && v == "cat"
+}
+
+// echoOutput is what bash's echo writes for args.
+func echoOutput(args []string) string {
+	newline, escapes := true, false
+	for len(args) > 0 {
+		f := args[0]
+		if len(f) < 2 || f[0] != '-' || strings.Trim(f[1:], "neE") != "" {
+			break
+		}
+		for _, c := range f[1:] {
+			switch c {
+			case 'n':
+				newline = false
+			case 'e':
+				escapes = true
+			case 'E':
+				escapes = false
+			}
+		}
+		args = args[1:]
+	}
+	out := strings.Join(args, " ")
+	if escapes {
+		if i := strings.Index(out, `\c`); i >= 0 {
+			out, newline = out[:i], false
+		}
+		out = ansiC(out)
+	}
+	if newline {
+		out += "\n"
+	}
+	return out
+}
+
+// printfOutput is what printf FORMAT ARGS writes, reusing the format while
+// arguments remain as printf does.
+func printfOutput(args []string) (string, bool) {
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-v") {
+		return "", false
+	}
+	format, rest := args[0], args[1:]
+	var b strings.Builder
+	for range 1000 {
+		out, n, err := expand.Format(nil, format, rest)
+		if err != nil {
+			return "", false
+		}
+		b.WriteString(out)
+		if n == 0 || n >= len(rest) {
+			break
+		}
+		rest = rest[n:]
+	}
+	s := b.String()
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
+	return s, true
+}
+
+// docText returns the text of a here-doc body. Unquoted bodies expand
+// parameters and substitutions; those not known statically are kept as
+// written and make the text Dynamic.
+func (a *analyzer) docText(w *syntax.Word, src string, quoted bool) (string, bool) {
+	if w == nil {
+		return "", false
+	}
+	if quoted {
+		var b strings.Builder
+		for _, p := range w.Parts {
+			if l, ok := p.(*syntax.Lit); ok {
+				b.WriteString(l.Value)
+			}
+		}
+		return dropNUL(b.String()), false
+	}
+	var b strings.Builder
+	dyn := false
+	for _, p := range w.Parts {
+		if l, ok := p.(*syntax.Lit); ok {
+			b.WriteString(dropNUL(unescapeDoc(l.Value)))
+			continue
+		}
+		r := wres{bare: true}
+		cur := []string{""}
+		a.parts(&r, &cur, []syntax.WordPart{p}, modeDoc, true, false)
+		if r.dyn || len(cur) != 1 {
+			dyn = true
+			if src != "" {
+				b.WriteString(a.slice(src, p.Pos(), p.End()))
+			}
+			continue
+		}
+		b.WriteString(cur[0])
+	}
+	return b.String(), dyn
+}
