@@ -86,6 +86,10 @@ apt_install() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# The client first: it needs no root, so a developer without root still
+# gets it and learns below what else is missing.
+client_ok || install_client
+
 missing=()
 command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
 command -v git >/dev/null 2>&1 || missing+=(git)
@@ -100,5 +104,4 @@ if ! id -u "$E2E_USER" >/dev/null 2>&1; then
 fi
 [ "$(id -u "$E2E_USER")" != 0 ] || die "test user $E2E_USER is root" "remove that user or set WARDEN_E2E_USER to an unprivileged one"
 
-client_ok || install_client
 say "ok: $PREFIX/bin/claude $("$PREFIX/bin/claude" --version), user $E2E_USER ($(id -u "$E2E_USER")), $(iptables --version)"

@@ -5,40 +5,129 @@ import (
 	"strings"
 )
 
-// MapPath maps a path written for "some user's machine" into a scratch
-// layout: "~" and "~/x" go under home, a relative path goes under project,
-// and an absolute path is kept (cleaned). Corpus fixtures use this to run
-// their tool inputs against the scratch HOME and project.
-func MapPath(home, project, p string) string {
-	switch {
-	case p == "~":
-		return home
-	case strings.HasPrefix(p, "~/"):
-		return filepath.Join(home, p[2:])
-	case filepath.IsAbs(p):
-		return filepath.Clean(p)
-	case p == "":
-		return project
-	}
-	return filepath.Join(project, p)
+// PathMap maps paths written for a reference machine (the corpus is written
+// as if Claude Code ran as a user with home /home/dev in the repository
+// /home/dev/app) onto a scratch HOME and project.
+type PathMap struct {
+	// FromHome and FromProject are the reference machine's home and project
+	// directories; either may be empty.
+	FromHome, FromProject string
+	// Home and Project are the scratch directories they map to.
+	Home, Project string
 }
 
-// pathFields are the tool_input fields that hold one file path.
-var pathFields = []string{"file_path", "notebook_path", "path"}
-
-// MapInput returns a copy of a tool input with its path fields mapped by
-// MapPath; other fields (a Bash command, contents, URLs) are kept: the
-// client runs commands in the project with HOME set to the scratch home, so
-// "~" and relative paths in them already resolve into the scratch layout.
-func MapInput(home, project string, input map[string]any) map[string]any {
-	out := make(map[string]any, len(input))
-	for k, v := range input {
-		out[k] = v
+// Path maps one path to where it lives in the scratch layout: "~" and "~/x"
+// and FromHome go to Home, FromProject to Project, a relative path is taken
+// relative to Project, and any other absolute path is kept (cleaned).
+func (m PathMap) Path(p string) string {
+	switch {
+	case p == "":
+		return m.Project
+	case p == "~":
+		return m.Home
+	case strings.HasPrefix(p, "~/"):
+		return filepath.Join(m.Home, p[2:])
+	case !filepath.IsAbs(p):
+		return filepath.Join(m.Project, p)
 	}
-	for _, f := range pathFields {
-		if s, ok := out[f].(string); ok && s != "" {
-			out[f] = MapPath(home, project, s)
+	p = filepath.Clean(p)
+	if rest, ok := under(p, m.FromProject); ok {
+		return filepath.Join(m.Project, rest)
+	}
+	if rest, ok := under(p, m.FromHome); ok {
+		return filepath.Join(m.Home, rest)
+	}
+	return p
+}
+
+// under reports whether p is dir or inside it, and the rest of p after dir.
+func under(p, dir string) (string, bool) {
+	if dir == "" {
+		return "", false
+	}
+	dir = filepath.Clean(dir)
+	if p == dir {
+		return "", true
+	}
+	if strings.HasPrefix(p, dir+"/") {
+		return p[len(dir)+1:], true
+	}
+	return "", false
+}
+
+// Text rewrites the reference directories where they appear in free text,
+// such as a Bash command or a URL: FromProject (the longer one first) and
+// FromHome, each only where it is a whole path prefix (followed by "/", the
+// end, or a character that cannot continue a file name in a command).
+func (m PathMap) Text(s string) string {
+	type pair struct{ from, to string }
+	pairs := []pair{{m.FromProject, m.Project}, {m.FromHome, m.Home}}
+	if len(m.FromHome) > len(m.FromProject) {
+		pairs[0], pairs[1] = pairs[1], pairs[0]
+	}
+	for _, pr := range pairs {
+		if pr.from != "" {
+			s = replacePrefix(s, filepath.Clean(pr.from), pr.to)
 		}
 	}
+	return s
+}
+
+// replacePrefix replaces each occurrence of dir in s that ends at a path
+// boundary.
+func replacePrefix(s, dir, to string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, dir)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(dir)
+		b.WriteString(s[:i])
+		if end == len(s) || !continuesName(s[end]) {
+			b.WriteString(to)
+		} else {
+			b.WriteString(dir)
+		}
+		s = s[end:]
+	}
+}
+
+// continuesName reports whether c, right after a directory path, makes it a
+// longer name ("/home/dev" in "/home/devops").
+func continuesName(c byte) bool {
+	return c == '-' || c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// Input returns a copy of a tool input for the scratch layout. String
+// values have the reference directories rewritten (Text); relative and "~"
+// paths are left as the model would send them, since the client runs in
+// Project with HOME set to Home and resolves them there itself.
+func (m PathMap) Input(input map[string]any) map[string]any {
+	if input == nil {
+		return nil
+	}
+	out, _ := m.value(input).(map[string]any)
 	return out
+}
+
+func (m PathMap) value(v any) any {
+	switch v := v.(type) {
+	case string:
+		return m.Text(v)
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = m.value(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = m.value(x)
+		}
+		return out
+	}
+	return v
 }

@@ -52,37 +52,3 @@ func TestParseSpool(t *testing.T) {
 		}
 	})
 }
-
-func TestMapPath(t *testing.T) {
-	const home, project = "/s/home", "/s/home/app"
-	tests := []struct{ in, want string }{
-		{"~", home},
-		{"~/.ssh/id_rsa", "/s/home/.ssh/id_rsa"},
-		{".env", "/s/home/app/.env"},
-		{"src/../.env", "/s/home/app/.env"},
-		{"", project},
-		{"/etc/passwd", "/etc/passwd"},
-		{"/etc/../etc/shadow", "/etc/shadow"},
-		{"~user/x", "/s/home/app/~user/x"},
-	}
-	for _, tt := range tests {
-		if got := MapPath(home, project, tt.in); got != tt.want {
-			t.Errorf("MapPath(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestMapInput(t *testing.T) {
-	in := map[string]any{"file_path": "~/.aws/credentials", "content": "~/x", "limit": 3}
-	got := MapInput("/h", "/h/app", in)
-	if got["file_path"] != "/h/.aws/credentials" || got["content"] != "~/x" || got["limit"] != 3 {
-		t.Errorf("MapInput = %v", got)
-	}
-	if in["file_path"] != "~/.aws/credentials" {
-		t.Error("MapInput changed its input")
-	}
-	nb := MapInput("/h", "/h/app", map[string]any{"notebook_path": "nb.ipynb", "command": "cat ~/.env"})
-	if nb["notebook_path"] != "/h/app/nb.ipynb" || nb["command"] != "cat ~/.env" {
-		t.Errorf("MapInput = %v", nb)
-	}
-}
