@@ -107,4 +107,6 @@ Start with:
 // constructor in an init-free way by appearing here.
 var commands = []func(*Env) *cobra.Command{
 	newVersionCmd,
+	newExplainCmd,
+	newTestCmd,
 }

@@ -24,6 +24,10 @@ type Action struct {
 	Home string `json:"home,omitempty"`
 	// Repo is the repository root that contains Cwd ("" when unknown).
 	Repo string `json:"repo,omitempty"`
+	// Branch is the checked-out branch of Repo ("" when unknown or detached).
+	Branch string `json:"branch,omitempty"`
+	// Remote is Repo's origin URL, for exceptions that name repositories by remote.
+	Remote string `json:"remote,omitempty"`
 
 	PermissionMode string `json:"permission_mode,omitempty"`
 

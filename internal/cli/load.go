@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/wardenhq/warden/internal/engine"
+	"github.com/wardenhq/warden/internal/policy"
+)
+
+// loadPolicy returns the policy named by --policy, else $WARDEN_POLICY,
+// else the built-in baseline. "baseline" names the built-in one.
+func loadPolicy(env *Env, flag string) (*policy.Policy, error) {
+	path := flag
+	if path == "" {
+		path = env.Getenv("WARDEN_POLICY")
+	}
+	if path == "" || path == "baseline" {
+		return policy.Baseline(), nil
+	}
+	p, err := policy.LoadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load policy %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// loadEngine loads the policy and resolves the tier into an engine.
+func loadEngine(env *Env, policyFlag, tier string, opts engine.Options) (*engine.Engine, error) {
+	p, err := loadPolicy(env, policyFlag)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := p.Ruleset(tier)
+	if err != nil {
+		return nil, err
+	}
+	return engine.New(rs, opts), nil
+}
+
+func homeDir(env *Env) string {
+	if h := env.Getenv("HOME"); h != "" {
+		return h
+	}
+	h, _ := os.UserHomeDir()
+	return h
+}

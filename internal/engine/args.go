@@ -1,0 +1,299 @@
+package engine
+
+import (
+	"strings"
+
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/shell"
+)
+
+// dataPrograms never read their arguments as files: echo prints them, ls
+// and stat show names and metadata, mkdir/touch/rm create or remove without
+// reading. Their arguments are data, which is what keeps `echo .env` or
+// `git commit -m "cat .env"` from being flagged.
+var dataPrograms = set("echo", "printf", "true", "false", "test", "[", "[[", ":", "sleep", "date",
+	"kill", "pkill", "pgrep", "which", "type", "command", "hash", "export", "unset", "alias",
+	"unalias", "cd", "pushd", "popd", "dirs", "set", "shopt", "read", "exit", "return", "mkdir",
+	"rmdir", "touch", "chmod", "chown", "chgrp", "ls", "ll", "la", "dir", "stat", "du", "df", "basename",
+	"dirname", "realpath", "readlink", "mktemp", "seq", "yes", "nproc", "uname", "whoami", "id",
+	"hostname", "ps", "top", "htop", "jobs", "wait", "history", "clear", "tput", "local", "declare",
+	"typeset", "readonly", "let", "eval", "exec", "trap", "shift", "getopts", "umask", "ulimit",
+	"go", "cargo", "rustc", "rustup", "npm", "pnpm", "yarn", "bun", "make", "cmake", "ninja", "mvn", "gradle",
+	"javac", "java", "tsc", "eslint", "prettier", "black", "ruff", "mypy", "pytest", "tox", "nox",
+	"gofmt", "goimports", "golangci-lint", "staticcheck", "clippy-driver", "rustfmt", "jest", "vitest",
+	"mocha", "rm", "git", "gh", "docker", "kubectl", "helm", "terraform", "tofu", "pulumi", "watch", "timeout",
+	"nice", "nohup", "time", "env", "xargs", "find", "fd", "tree", "file", "wc", "lsof", "whereis",
+	"code", "open", "xdg-open", "say", "notify-send", "tmux", "screen")
+
+// Programs whose first positional argument is a pattern or program text,
+// not a file (unless given with -e/-f).
+var patternFirst = set("grep", "egrep", "fgrep", "rg", "ag", "ack", "sed", "awk", "gawk", "mawk", "nawk", "perl", "jq", "yq")
+
+// recursiveReaders read whole directory trees when given a recursive flag.
+var recursiveReaders = map[string]byte{"grep": 'r', "egrep": 'r', "fgrep": 'r', "cp": 'r', "zip": 'r', "scp": 'r', "rsync": 'r'}
+
+// commandFiles returns the file accesses of one simple command: its
+// redirections, and the arguments it reads or writes.
+func commandFiles(c *shell.Command) []fileAccess {
+	var out []fileAccess
+	via := "`" + c.Text + "`"
+	for _, r := range c.Redirects {
+		for _, v := range wordValues(r.Target) {
+			if r.Read {
+				out = append(out, fileAccess{raw: v, access: policy.AccessRead, cwds: c.Cwds, glob: r.Target.Glob, via: r.Op + " redirection in " + via})
+			}
+			if r.Write {
+				out = append(out, fileAccess{raw: v, access: policy.AccessWrite, cwds: c.Cwds, glob: r.Target.Glob, via: r.Op + " redirection in " + via})
+			}
+		}
+	}
+	if c.Program == "" || c.Dynamic {
+		// A dynamic program may read any of its arguments.
+		if c.Dynamic {
+			out = append(out, argAccesses(c, c.Args, policy.AccessRead)...)
+		}
+		return out
+	}
+	prog := normProgram(c.Program)
+	args := c.Args
+	switch {
+	case prog == "git":
+		return append(out, gitFiles(c)...)
+	case prog == "tar":
+		return append(out, tarFiles(c)...)
+	case prog == "tee":
+		return append(out, argAccesses(c, args, policy.AccessWrite)...)
+	case prog == "cp" || prog == "mv" || prog == "install" || prog == "ln" || prog == "rsync" || prog == "scp":
+		return append(out, copyFiles(c, prog)...)
+	case prog == "dd":
+		for _, w := range args {
+			v := firstValue(w)
+			if in, ok := strings.CutPrefix(v, "if="); ok {
+				out = append(out, fileAccess{raw: in, access: policy.AccessRead, cwds: c.Cwds, via: via})
+			}
+			if of, ok := strings.CutPrefix(v, "of="); ok {
+				out = append(out, fileAccess{raw: of, access: policy.AccessWrite, cwds: c.Cwds, via: via})
+			}
+		}
+		return out
+	case prog == "touch" || prog == "rm" || prog == "truncate" || prog == "mkdir" || prog == "rmdir" || prog == "unlink" || prog == "shred":
+		// These change the named files without reading them.
+		return append(out, argAccesses(c, args, policy.AccessWrite)...)
+	case prog == "source" || prog == ".":
+		if len(args) > 0 {
+			out = append(out, argAccesses(c, args[:1], policy.AccessRead)...)
+		}
+		return out
+	case patternFirst[prog]:
+		files := skipPattern(args)
+		out = append(out, argAccesses(c, files, policy.AccessRead)...)
+		if (prog == "sed" || prog == "perl") && hasInPlace(argv(c)) {
+			out = append(out, argAccesses(c, files, policy.AccessWrite)...)
+		}
+		return out
+	case dataPrograms[prog]:
+		return out
+	}
+	// Anything else may read any argument that names a file.
+	return append(out, argAccesses(c, args, policy.AccessRead)...)
+}
+
+func hasInPlace(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		// -i, -i.bak, --in-place, and clusters such as -pi or -ni.
+		if strings.HasPrefix(a, "--in-place") || len(a) > 1 && a[0] == '-' && a[1] != '-' && strings.ContainsRune(a, 'i') {
+			return true
+		}
+	}
+	return false
+}
+
+// skipPattern drops the pattern or program argument of grep/sed/awk-like
+// tools, unless it was given through -e/-f/--regexp/--file.
+func skipPattern(args []shell.Word) []shell.Word {
+	explicit := false
+	for _, w := range args {
+		v := firstValue(w)
+		if v == "--" {
+			break
+		}
+		if v == "-e" || v == "-f" || strings.HasPrefix(v, "--regexp") || strings.HasPrefix(v, "--file") || strings.HasPrefix(v, "--expression") {
+			explicit = true
+		}
+	}
+	var out []shell.Word
+	skipped := explicit
+	dashdash := false
+	for _, w := range args {
+		v := firstValue(w)
+		if !dashdash && v == "--" {
+			dashdash = true
+			continue
+		}
+		if !dashdash && strings.HasPrefix(v, "-") && len(v) > 1 {
+			out = append(out, w) // --file=x and -f x values are checked as paths
+			continue
+		}
+		if !skipped {
+			skipped = true
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// argAccesses treats each argument (and the value of --opt=value, and the
+// file of @file) as a possible path.
+func argAccesses(c *shell.Command, args []shell.Word, access policy.Access) []fileAccess {
+	var out []fileAccess
+	for _, w := range args {
+		for _, v := range wordValues(w) {
+			if v == "" || v == "-" || v == "--" {
+				continue
+			}
+			if strings.HasPrefix(v, "-") {
+				if _, val, ok := strings.Cut(v, "="); ok && val != "" {
+					v = val
+				} else {
+					continue
+				}
+			}
+			v = strings.TrimPrefix(v, "@")
+			if strings.Contains(v, "://") || isNumber(v) {
+				continue
+			}
+			out = append(out, fileAccess{raw: v, access: access, cwds: c.Cwds, glob: w.Glob, via: "`" + c.Text + "`"})
+		}
+	}
+	return out
+}
+
+func wordValues(w shell.Word) []string {
+	if len(w.Values) > 0 {
+		return w.Values
+	}
+	if w.Dynamic {
+		return nil
+	}
+	return []string{w.Raw}
+}
+
+// copyFiles: every operand but the last is read, the last is written
+// (or the -t/--target-directory operand).
+func copyFiles(c *shell.Command, prog string) []fileAccess {
+	var ops []shell.Word
+	var target *shell.Word
+	for i := 0; i < len(c.Args); i++ {
+		v := firstValue(c.Args[i])
+		switch {
+		case v == "-t" && i+1 < len(c.Args):
+			target = &c.Args[i+1]
+			i++
+		case strings.HasPrefix(v, "--target-directory="):
+			w := shell.Word{Raw: v, Values: []string{strings.TrimPrefix(v, "--target-directory=")}}
+			target = &w
+		case strings.HasPrefix(v, "-") && len(v) > 1:
+		default:
+			ops = append(ops, c.Args[i])
+		}
+	}
+	if target == nil && len(ops) > 1 {
+		target = &ops[len(ops)-1]
+		ops = ops[:len(ops)-1]
+	}
+	var out []fileAccess
+	read := policy.AccessRead
+	out = append(out, argAccesses(c, ops, read)...)
+	if prog == "mv" {
+		out = append(out, argAccesses(c, ops, policy.AccessWrite)...) // the source disappears
+	}
+	if target != nil {
+		out = append(out, argAccesses(c, []shell.Word{*target}, policy.AccessWrite)...)
+	}
+	return out
+}
+
+// gitFiles: git subcommands that print file contents read their path
+// arguments (git show HEAD:.env, git diff -- .env); the rest leave files be.
+func gitFiles(c *shell.Command) []fileAccess {
+	args := argv(c)
+	sub, _ := subcommand(args, "-C", "-c", "--git-dir", "--work-tree", "--namespace")
+	switch sub {
+	case "show", "diff", "log", "blame", "annotate", "cat-file", "grep", "archive", "format-patch", "difftool":
+	default:
+		return nil
+	}
+	var out []fileAccess
+	after := false
+	for i, w := range c.Args {
+		v := firstValue(w)
+		if v == sub && !after {
+			after = true
+			continue
+		}
+		if !after || strings.HasPrefix(v, "-") {
+			continue
+		}
+		if _, p, ok := strings.Cut(v, ":"); ok && p != "" {
+			v = p // rev:path
+		}
+		out = append(out, fileAccess{raw: v, access: policy.AccessRead, cwds: c.Cwds, glob: c.Args[i].Glob, via: "`" + c.Text + "`"})
+	}
+	return out
+}
+
+func isNumber(s string) bool {
+	return strings.ContainsAny(s, "0123456789") && strings.Trim(s, "0123456789.:") == ""
+}
+
+// tarFiles reads tar's operands: the archive of -f (or f in an old-style
+// first argument such as czf) is written when creating and read otherwise;
+// the member operands are read when creating.
+func tarFiles(c *shell.Command) []fileAccess {
+	args := argv(c)
+	create := tarCreates(args)
+	var archive *shell.Word
+	var members []shell.Word
+	for i := 0; i < len(c.Args); i++ {
+		a := args[i]
+		switch {
+		case i == 0 && !strings.HasPrefix(a, "-") && a != "" && strings.Trim(a, "AcdrtuxzjJvfpPkWOSmlhoZ") == "":
+			if strings.ContainsRune(a, 'f') && i+1 < len(c.Args) {
+				archive = &c.Args[i+1]
+				i++
+			}
+		case a == "-f" || a == "--file":
+			if i+1 < len(c.Args) {
+				archive = &c.Args[i+1]
+				i++
+			}
+		case strings.HasPrefix(a, "--file="):
+			w := shell.Word{Raw: a, Values: []string{strings.TrimPrefix(a, "--file=")}}
+			archive = &w
+		case a == "-C" || a == "--directory":
+			i++
+		case strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.HasSuffix(a, "f") && i+1 < len(c.Args):
+			archive = &c.Args[i+1]
+			i++
+		case strings.HasPrefix(a, "-"):
+		default:
+			members = append(members, c.Args[i])
+		}
+	}
+	var out []fileAccess
+	if archive != nil && firstValue(*archive) != "-" {
+		access := policy.AccessRead
+		if create {
+			access = policy.AccessWrite
+		}
+		out = append(out, argAccesses(c, []shell.Word{*archive}, access)...)
+	}
+	if create {
+		out = append(out, argAccesses(c, members, policy.AccessRead)...)
+	}
+	return out
+}

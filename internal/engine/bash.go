@@ -1,0 +1,358 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/shell"
+)
+
+// decideBash decides a Bash command: every simple command the shell could
+// run is one unit, decided by its class, the files it touches, interpreter
+// code it carries, native Bash(...) rules and CEL conditions.
+func (e *Engine) decideBash(d *decision) {
+	a := d.a
+	an := shell.Analyze(a.Command, shell.Options{Cwd: a.Cwd, Home: a.Home})
+	if an.ParseError != nil {
+		u := d.newUnit()
+		d.match(u, policy.Ask, policy.RuleParseError, fmt.Sprintf("the command does not parse as Bash, so what it runs cannot be known: %v", an.ParseError))
+	}
+	if len(an.Commands) == 0 && an.ParseError == nil {
+		// An empty or comment-only command runs nothing; bare Bash rules
+		// still apply.
+		u := d.newUnit()
+		e.nativeBash(d, u, nil)
+		e.conditions(d, u, nil)
+		return
+	}
+	env := &pathEnv{cwd: a.Cwd, home: a.Home, repo: a.Repo}
+	for i := range an.Commands {
+		e.decideCommand(d, &an.Commands[i], an.Commands, env, 0)
+	}
+}
+
+// maxCodeDepth bounds interpreter code that shells out to commands that run
+// interpreters again.
+const maxCodeDepth = 4
+
+func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Command, env *pathEnv, depth int) {
+	u := d.newUnit()
+	if e.trace {
+		via := ""
+		if len(c.Via) > 0 {
+			via = " (via " + strings.Join(c.Via, ", ") + ")"
+		}
+		d.note("command", "%s%s", c.Text, via)
+	}
+	quoted := "`" + c.Text + "`"
+	if c.Dynamic {
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("the program of %s cannot be known before it runs", quoted))
+	}
+	if shellPrograms[normProgram(c.Program)] && c.StdinFromPipe && c.Stdin == nil && !hasScriptArg(c) {
+		d.match(u, policy.Ask, policy.RulePipeToShell, fmt.Sprintf("%s runs a script read from a pipe whose content cannot be known", quoted))
+	}
+	if why := rmDynamicTarget(c, argv(c)); why != "" {
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, why)
+	}
+	if why := gitShellConfig(c); why != "" {
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, why)
+	}
+	for _, h := range e.classify(c, env, d.a.Branch) {
+		v, ok := e.rs.Classes[h.class]
+		if !ok || v == policy.None {
+			d.note("class", "%s: %s (no decision for this class)", h.class, h.why)
+			continue
+		}
+		d.match(u, v, "commands."+h.class, fmt.Sprintf("%s (%s): %s", h.why, h.class, quoted))
+	}
+	for _, r := range c.Redirects {
+		for _, t := range wordValues(r.Target) {
+			if strings.HasPrefix(t, "/dev/tcp/") || strings.HasPrefix(t, "/dev/udp/") {
+				if v := e.rs.Classes[policy.ClassEgress]; v != policy.None {
+					d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("redirection to %s opens a network connection (egress): %s", t, quoted))
+				}
+			}
+			if r.Write && isDevice(t) {
+				if v := e.rs.Classes[policy.ClassDestructive]; v != policy.None {
+					d.match(u, v, "commands."+policy.ClassDestructive, fmt.Sprintf("redirection writes to device %s (destructive): %s", t, quoted))
+				}
+			}
+		}
+	}
+	for _, fa := range commandFiles(c) {
+		e.checkFile(d, u, fa)
+	}
+	e.recursiveReads(d, u, c, env)
+	e.findSecrets(d, u, c, all, env)
+	e.interpreter(d, u, c, env, depth)
+	e.nativeBash(d, u, c)
+	e.conditions(d, u, c)
+}
+
+// hasScriptArg reports a shell given a script file or -c (its stdin is then
+// not the script).
+func hasScriptArg(c *shell.Command) bool {
+	for _, a := range argv(c) {
+		if a == "-s" {
+			return false
+		}
+		if !strings.HasPrefix(a, "-") {
+			return true
+		}
+	}
+	return false
+}
+
+// gitShellConfig: git -c options that make git run a shell command.
+func gitShellConfig(c *shell.Command) string {
+	if c.Program != "git" {
+		return ""
+	}
+	args := argv(c)
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] != "-c" {
+			continue
+		}
+		kv := strings.ToLower(args[i+1])
+		if strings.HasPrefix(kv, "core.sshcommand=") || strings.HasPrefix(kv, "core.pager=") ||
+			strings.HasPrefix(kv, "core.editor=") || strings.HasPrefix(kv, "core.fsmonitor=") ||
+			strings.HasPrefix(kv, "credential.helper=") || strings.HasPrefix(kv, "alias.") && strings.Contains(kv, "=!") ||
+			strings.HasPrefix(kv, "diff.external=") || strings.HasPrefix(kv, "core.hookspath=") {
+			return "git -c " + args[i+1] + " makes git run a command Warden cannot see"
+		}
+	}
+	return ""
+}
+
+// recursiveReads: a recursive read (grep -r, cp -r, tar, zip -r) of a
+// directory that holds secrets reads them too. Home and its ancestors always
+// do (~/.ssh); other directories are checked one level deep.
+func (e *Engine) recursiveReads(d *decision, u *unit, c *shell.Command, env *pathEnv) {
+	prog := normProgram(c.Program)
+	args := argv(c)
+	var dirs []string
+	switch {
+	case prog == "tar":
+		if !tarCreates(args) {
+			return
+		}
+		for _, fa := range tarFiles(c) {
+			if fa.access == policy.AccessRead {
+				dirs = append(dirs, fa.raw)
+			}
+		}
+	case prog == "rg" && (hasFlag(args, 'u', "--hidden", "--no-ignore")):
+		dirs = skipPatternValues(args)
+	case recursiveReaders[prog] != 0 && (hasFlag(args, recursiveReaders[prog], "--recursive", "--archive") || hasFlag(args, 'R', "--dereference-recursive") || prog == "rsync" && hasFlag(args, 'a')):
+		if prog == "grep" || prog == "egrep" || prog == "fgrep" {
+			dirs = skipPatternValues(args)
+			if len(dirs) == 0 {
+				dirs = []string{"."}
+			}
+		} else {
+			dirs = positionals(args)
+		}
+	default:
+		return
+	}
+	for _, dir := range dirs {
+		for _, cwd := range cwdsOf(c, env) {
+			p := env.resolve(dir, cwd)
+			e.checkTree(d, u, p, env, c.Text)
+		}
+	}
+}
+
+func tarCreates(args []string) bool {
+	for i, a := range args {
+		if a == "--create" || a == "-c" || i == 0 && !strings.HasPrefix(a, "-") && strings.ContainsRune(a, 'c') ||
+			strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.ContainsRune(a, 'c') {
+			return true
+		}
+	}
+	return false
+}
+
+func skipPatternValues(args []string) []string {
+	var out []string
+	skipped := false
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			if a == "-e" || a == "-f" || strings.HasPrefix(a, "--regexp") {
+				skipped = true
+			}
+			continue
+		}
+		if !skipped {
+			skipped = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func cwdsOf(c *shell.Command, env *pathEnv) []string {
+	if len(c.Cwds) > 0 {
+		return c.Cwds
+	}
+	return []string{env.cwd}
+}
+
+// checkTree decides a recursive read of directory p.
+func (e *Engine) checkTree(d *decision, u *unit, p string, env *pathEnv, via string) {
+	fa := fileAccess{access: policy.AccessRead, via: "recursive read in " + via}
+	if env.home != "" {
+		if _, below := cutDir(env.home, p); below || p == env.home {
+			// Reading home (or above it) reads ~/.ssh, ~/.aws and the rest.
+			fa.raw = env.home + "/.ssh/id_rsa"
+			if e.checkResolved(d, u, fa, fa.raw, env, "") {
+				return
+			}
+		}
+	}
+	if e.checkResolved(d, u, fa, p, env, "") {
+		return
+	}
+	entries, err := e.fs.ReadDir(p)
+	if err != nil {
+		return
+	}
+	for _, en := range entries {
+		child := strings.TrimSuffix(p, "/") + "/" + en.Name()
+		if e.checkResolved(d, u, fa, child, env, "") {
+			return
+		}
+	}
+}
+
+// findSecrets: find -exec (or find piped to xargs) over files whose name
+// patterns match a secret reads them.
+func (e *Engine) findSecrets(d *decision, u *unit, c *shell.Command, all []shell.Command, env *pathEnv) {
+	if c.Program != "find" {
+		return
+	}
+	args := argv(c)
+	runs := false
+	for _, a := range args {
+		if a == "-exec" || a == "-execdir" || a == "-ok" || a == "-okdir" || a == "-print0" || a == "-fprint" {
+			runs = true
+		}
+	}
+	if !runs {
+		for i := range all {
+			for _, v := range all[i].Via {
+				if v == "xargs" {
+					runs = true
+				}
+			}
+		}
+	}
+	if !runs {
+		return
+	}
+	for i := 0; i+1 < len(args); i++ {
+		switch args[i] {
+		case "-name", "-iname", "-path", "-ipath", "-wholename":
+		default:
+			continue
+		}
+		for _, root := range positionalsBefore(args) {
+			for _, cwd := range cwdsOf(c, env) {
+				dir := env.resolve(root, cwd)
+				glob := args[i+1]
+				if !strings.Contains(glob, "/") {
+					glob = dir + "/" + glob
+				}
+				e.checkFile(d, u, fileAccess{raw: glob, access: policy.AccessRead, cwds: []string{dir}, glob: true,
+					via: "files found by " + c.Text + " and passed to a command"})
+			}
+		}
+	}
+}
+
+func positionalsBefore(args []string) []string {
+	var out []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") || a == "(" || a == "!" {
+			break
+		}
+		out = append(out, a)
+	}
+	if len(out) == 0 {
+		out = []string{"."}
+	}
+	return out
+}
+
+// interpreter inspects the code an interpreter runs.
+func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int) {
+	codes, dynamic, ok := interpreterCode(c)
+	if !ok {
+		return
+	}
+	quoted := "`" + c.Text + "`"
+	if dynamic {
+		d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s runs code that cannot be known before it runs", quoted))
+	}
+	for _, code := range codes {
+		f := inspectCode(code)
+		if f.network != "" {
+			if v := e.rs.Classes[policy.ClassEgress]; v != policy.None {
+				d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s code uses the network (%s) (egress): %s", c.Program, f.network, quoted))
+			}
+		}
+		if f.shellOut != "" {
+			d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s code runs a computed shell command (%s): %s", c.Program, f.shellOut, quoted))
+		}
+		for _, lit := range f.literals {
+			e.checkCodePath(d, u, c, lit, policy.AccessRead)
+			if f.writes {
+				e.checkCodePath(d, u, c, lit, policy.AccessWrite)
+			}
+		}
+		if depth < maxCodeDepth {
+			for _, cmd := range f.commands {
+				an := shell.Analyze(cmd, shell.Options{Cwd: firstCwd(c, env), Home: env.home})
+				for i := range an.Commands {
+					sub := &an.Commands[i]
+					sub.Via = append([]string{c.Program + " code"}, sub.Via...)
+					e.decideCommand(d, sub, an.Commands, env, depth+1)
+				}
+			}
+		}
+	}
+}
+
+// checkCodePath checks a string literal of interpreter code as a path; a
+// dotfile path is also tried below home ("/.ssh/id_rsa" joined to a home
+// variable at run time).
+func (e *Engine) checkCodePath(d *decision, u *unit, c *shell.Command, lit string, access policy.Access) {
+	lit = strings.TrimSpace(strings.TrimLeft(lit, "<>+|"))
+	if lit == "" || strings.ContainsAny(lit, "\n\x00") || strings.Contains(lit, "://") || len(lit) > 4096 {
+		return
+	}
+	via := c.Program + " code in `" + c.Text + "`"
+	e.checkFile(d, u, fileAccess{raw: lit, access: access, cwds: c.Cwds, via: via})
+	if strings.HasPrefix(lit, "/.") || strings.HasPrefix(lit, ".") && !strings.HasPrefix(lit, "./") && !strings.HasPrefix(lit, "..") {
+		e.checkFile(d, u, fileAccess{raw: "~/" + strings.TrimLeft(lit, "/"), access: access, cwds: c.Cwds, via: via})
+	}
+}
+
+// nativeBash applies Bash(...) rules to one simple command (c nil: the
+// whole, empty command).
+func (e *Engine) nativeBash(d *decision, u *unit, c *shell.Command) {
+	for i := range e.rs.Native {
+		r := &e.rs.Native[i]
+		if r.Tool != "Bash" {
+			continue
+		}
+		switch {
+		case !r.HasSpecifier:
+			d.match(u, r.Verdict, nativeRuleID(r), "native rule "+r.Raw+" matches every Bash command")
+		case c != nil && c.Program != "" && (bashRuleMatches(r.Specifier, c.Text) || bashRuleMatches(r.Specifier, c.Written)):
+			d.match(u, r.Verdict, nativeRuleID(r), fmt.Sprintf("native rule %s matches `%s`", r.Raw, c.Text))
+		}
+	}
+}

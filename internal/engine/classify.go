@@ -1,0 +1,677 @@
+package engine
+
+import (
+	"path"
+	"strings"
+
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/shell"
+)
+
+// classHit is one command class assigned to a simple command, with why.
+type classHit struct {
+	class string
+	why   string
+}
+
+// argv returns the first value of each argument ("" for a dynamic word with
+// no known value).
+func argv(c *shell.Command) []string {
+	out := make([]string, len(c.Args))
+	for i, w := range c.Args {
+		out[i] = firstValue(w)
+	}
+	return out
+}
+
+func firstValue(w shell.Word) string {
+	if len(w.Values) > 0 {
+		return w.Values[0]
+	}
+	if w.Dynamic {
+		return ""
+	}
+	return w.Raw
+}
+
+// positionals returns the arguments that are not options (up to and after
+// "--"); options with a separate value are not recognised here, so callers
+// skip known ones themselves when it matters.
+func positionals(args []string) []string {
+	var out []string
+	dashdash := false
+	for _, a := range args {
+		if !dashdash && a == "--" {
+			dashdash = true
+			continue
+		}
+		if !dashdash && strings.HasPrefix(a, "-") && a != "-" {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// hasFlag reports whether args hold the short flag (alone or combined, as
+// in -rf) or one of the long forms (exact, or with =value).
+func hasFlag(args []string, short byte, long ...string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if strings.HasPrefix(a, "--") {
+			for _, l := range long {
+				if a == l || strings.HasPrefix(a, l+"=") {
+					return true
+				}
+			}
+			continue
+		}
+		if short != 0 && len(a) > 1 && a[0] == '-' && strings.IndexByte(a[1:], short) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// subcommand returns the first positional argument, skipping options; for
+// tools whose global options take values, callers pass skip, the options
+// whose next argument is a value.
+func subcommand(args []string, skip ...string) (string, []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") {
+			for _, s := range skip {
+				if a == s {
+					i++
+					break
+				}
+			}
+			continue
+		}
+		return a, args[i+1:]
+	}
+	return "", nil
+}
+
+// normProgram folds versioned and platform names: python3.12 → python,
+// pip3 → pip, gradlew → gradle, mkfs.ext4 → mkfs.
+func normProgram(p string) string {
+	p = strings.TrimSuffix(p, ".exe")
+	switch {
+	case strings.HasPrefix(p, "python"):
+		return "python"
+	case strings.HasPrefix(p, "pip") && strings.Trim(p[3:], "0123456789.") == "":
+		return "pip"
+	case p == "gradlew":
+		return "gradle"
+	case p == "mvnw":
+		return "mvn"
+	case strings.HasPrefix(p, "mkfs"):
+		return "mkfs"
+	case p == "nodejs":
+		return "node"
+	case strings.HasPrefix(p, "ruby") && strings.Trim(p[4:], "0123456789.") == "":
+		return "ruby"
+	case strings.HasPrefix(p, "perl") && strings.Trim(p[4:], "0123456789.") == "":
+		return "perl"
+	case strings.HasPrefix(p, "php") && strings.Trim(p[3:], "0123456789.") == "":
+		return "php"
+	}
+	return p
+}
+
+// Program families, by effect.
+var (
+	egressPrograms = set("curl", "wget", "nc", "ncat", "netcat", "socat", "telnet", "ftp", "sftp", "scp",
+		"ssh", "tftp", "lftp", "aria2c", "http", "https", "xh", "httpie", "curlie", "websocat",
+		"sendmail", "mail", "mailx", "mutt", "dig", "nslookup", "host", "smbclient", "rcp", "rsh",
+		"sshpass", "ssh-copy-id", "wscat", "grpcurl", "ngrok", "cloudflared")
+	infraPrograms = set("docker", "docker-compose", "podman", "buildah", "nerdctl", "kubectl", "kubectx",
+		"kubens", "k9s", "helm", "helmfile", "terraform", "tofu", "terragrunt", "pulumi", "cdk", "cdktf",
+		"ansible", "ansible-playbook", "serverless", "sls", "aws", "gcloud", "az", "doctl", "flyctl",
+		"fly", "vercel", "netlify", "heroku", "minikube", "kind", "eksctl", "skaffold", "tilt", "vagrant",
+		"packer", "nomad", "consul", "vault", "oc", "crictl", "ctr", "kustomize", "argocd", "gsutil")
+	databasePrograms = set("psql", "pg_dump", "pg_dumpall", "pg_restore", "mysql", "mariadb", "mysqldump",
+		"mysqladmin", "mongosh", "mongo", "mongodump", "mongorestore", "mongoimport", "redis-cli", "cqlsh",
+		"sqlcmd", "clickhouse-client", "influx", "migrate", "flyway", "liquibase", "dbmate", "goose",
+		"sqitch", "cockroach")
+	privilegedPrograms = set("sudo", "doas", "su", "pkexec", "runuser")
+	shellPrograms      = set("bash", "sh", "zsh", "dash", "ksh", "ash", "mksh", "fish", "csh", "tcsh")
+	nodePMs            = set("npm", "pnpm", "yarn", "bun", "cnpm")
+	systemPMs          = set("apt", "apt-get", "yum", "dnf", "apk", "brew", "port", "pacman", "zypper", "snap", "choco", "winget")
+)
+
+func set(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// classify returns the command classes of one simple command.
+func (e *Engine) classify(c *shell.Command, env *pathEnv, branch string) []classHit {
+	var hits []classHit
+	add := func(class, why string) { hits = append(hits, classHit{class, why}) }
+	for _, v := range c.Via {
+		if privilegedPrograms[strings.Fields(v)[0]] {
+			add(policy.ClassPrivileged, "runs through "+v)
+			break
+		}
+	}
+	prog := normProgram(c.Program)
+	args := argv(c)
+	sub, rest := subcommand(args)
+	switch {
+	case privilegedPrograms[prog]:
+		add(policy.ClassPrivileged, prog+" runs commands as another user")
+	case egressPrograms[prog]:
+		add(policy.ClassEgress, prog+" moves data to or from another machine")
+	case prog == "rsync":
+		for _, a := range positionals(args) {
+			if isRemoteSpec(a) {
+				add(policy.ClassEgress, "rsync to or from remote "+a)
+				break
+			}
+		}
+	case prog == "openssl" && (sub == "s_client" || sub == "s_server"):
+		add(policy.ClassEgress, "openssl "+sub+" opens a network connection")
+	case prog == "rclone" && (sub == "copy" || sub == "sync" || sub == "move" || sub == "copyto" || sub == "moveto" || sub == "rcat"):
+		add(policy.ClassEgress, "rclone "+sub+" moves data to a remote")
+	}
+	switch prog {
+	case "git":
+		hits = append(hits, classifyGit(args, branch)...)
+	case "rm":
+		if why := rmDestructive(c, args, env); why != "" {
+			add(policy.ClassDestructive, why)
+		}
+	case "dd":
+		for _, a := range args {
+			if of, ok := strings.CutPrefix(a, "of="); ok && isDevice(of) {
+				add(policy.ClassDestructive, "dd writes to device "+of)
+			}
+		}
+	case "mkfs", "mke2fs", "mkswap", "wipefs", "fdisk", "sfdisk", "parted", "sgdisk", "shred", "blkdiscard":
+		for _, a := range args {
+			if isDevice(a) {
+				add(policy.ClassDestructive, c.Program+" on device "+a)
+				break
+			}
+		}
+	case "chmod", "chown", "chgrp":
+		if hasFlag(args, 'R', "--recursive") {
+			for _, a := range positionals(args) {
+				if p := env.resolve(a, firstCwd(c, env)); isCritical(p, env) {
+					add(policy.ClassDestructive, c.Program+" -R on "+p)
+					break
+				}
+			}
+		}
+	case "find":
+		if why := findDestructive(args, c, env); why != "" {
+			add(policy.ClassDestructive, why)
+		}
+	case "terraform", "tofu", "terragrunt":
+		s, _ := subcommand(args, "-chdir")
+		if s == "apply" || s == "destroy" {
+			add(policy.ClassInfraApply, c.Program+" "+s+" changes real infrastructure")
+		}
+	case "kubectl", "oc":
+		s, _ := subcommand(args, "-n", "--namespace", "--context", "--kubeconfig", "-l", "--selector")
+		if s == "delete" {
+			add(policy.ClassInfraApply, c.Program+" delete removes cluster resources")
+		}
+	case "pulumi":
+		if sub == "destroy" {
+			add(policy.ClassInfraApply, "pulumi destroy removes real infrastructure")
+		}
+	case "aws":
+		s1, r1 := subcommand(args, "--profile", "--region", "--output", "--endpoint-url")
+		s2, _ := subcommand(r1)
+		if s1 == "s3" && (s2 == "cp" || s2 == "sync" || s2 == "mv") {
+			add(policy.ClassEgress, "aws s3 "+s2+" copies data to or from a bucket")
+		}
+	case "gsutil":
+		if sub == "cp" || sub == "rsync" || sub == "mv" {
+			add(policy.ClassEgress, "gsutil "+sub+" copies data to or from a bucket")
+		}
+	case "gcloud":
+		if sub == "storage" {
+			if s2, _ := subcommand(rest); s2 == "cp" || s2 == "rsync" || s2 == "mv" {
+				add(policy.ClassEgress, "gcloud storage "+s2+" copies data to or from a bucket")
+			}
+		}
+	case "az":
+		if sub == "storage" {
+			add(policy.ClassEgress, "az storage moves data to or from cloud storage")
+		}
+	}
+	if infraPrograms[prog] {
+		add(policy.ClassInfrastructure, c.Program+" controls containers, clusters or cloud infrastructure")
+	}
+	if databasePrograms[prog] {
+		add(policy.ClassDatabase, c.Program+" reaches a database or changes its schema")
+	}
+	if why := migrationCommand(prog, args, sub, rest); why != "" {
+		add(policy.ClassDatabase, why)
+	}
+	if why := installCommand(prog, args, sub, rest); why != "" {
+		add(policy.ClassPackageInstall, why)
+	}
+	if why := publishCommand(prog, args, sub, rest); why != "" {
+		add(policy.ClassPublish, why)
+	}
+	for _, m := range e.rs.Members {
+		if memberMatches(m.Command, c.Program, args) {
+			add(m.Class, "the policy puts "+m.Command+" in class "+m.Class)
+		}
+	}
+	return hits
+}
+
+func memberMatches(command, program string, args []string) bool {
+	words := strings.Fields(command)
+	if len(words) == 0 || words[0] != program && normProgram(words[0]) != normProgram(program) {
+		return false
+	}
+	if len(words)-1 > len(args) {
+		return false
+	}
+	for i, w := range words[1:] {
+		if args[i] != w {
+			return false
+		}
+	}
+	return true
+}
+
+// isRemoteSpec reports an rsync/scp operand naming another machine:
+// host:path, user@host:path, rsync://host/...
+func isRemoteSpec(a string) bool {
+	if strings.Contains(a, "://") {
+		return true
+	}
+	i := strings.IndexByte(a, ':')
+	if i <= 0 {
+		return false
+	}
+	// A colon after a slash is part of a local path (./a:b).
+	return !strings.Contains(a[:i], "/")
+}
+
+func isDevice(p string) bool {
+	if !strings.HasPrefix(p, "/dev/") {
+		return false
+	}
+	switch p {
+	case "/dev/null", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty":
+		return false
+	}
+	return !strings.HasPrefix(p, "/dev/fd/") && !strings.HasPrefix(p, "/dev/shm/") && !strings.HasPrefix(p, "/dev/pts/")
+}
+
+// systemDirs are top-level directories whose recursive removal breaks the machine.
+var systemDirs = set("/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/opt", "/proc",
+	"/root", "/sbin", "/srv", "/sys", "/usr", "/var", "/Users", "/System", "/Library", "/Applications", "/private")
+
+// isCritical reports a path whose recursive removal destroys the machine,
+// the home directory or the repository: /, a system directory, home, the
+// repository root, or an ancestor of home or of the repository.
+func isCritical(p string, env *pathEnv) bool {
+	if p == "/" || systemDirs[p] {
+		return true
+	}
+	for _, dir := range []string{env.home, env.root()} {
+		if dir == "" {
+			continue
+		}
+		if p == dir {
+			return true
+		}
+		if _, below := cutDir(dir, p); below {
+			return true // p is an ancestor of dir
+		}
+	}
+	return false
+}
+
+func firstCwd(c *shell.Command, env *pathEnv) string {
+	if len(c.Cwds) > 0 {
+		return c.Cwds[0]
+	}
+	return env.cwd
+}
+
+// rmDestructive explains why an rm is destructive, or returns "".
+func rmDestructive(c *shell.Command, args []string, env *pathEnv) string {
+	if !hasFlag(args, 'r', "--recursive") && !hasFlag(args, 'R') {
+		return ""
+	}
+	dashdash := false
+	for i, w := range c.Args {
+		a := args[i]
+		if !dashdash && a == "--" {
+			dashdash = true
+			continue
+		}
+		if !dashdash && strings.HasPrefix(a, "-") && !w.Dynamic {
+			continue
+		}
+		if w.Dynamic && len(w.Values) == 0 {
+			continue // decided as unknown by the caller
+		}
+		cwds := c.Cwds
+		if len(cwds) == 0 {
+			cwds = []string{env.cwd}
+		}
+		for _, v := range w.Values {
+			for _, cwd := range cwds {
+				p := env.resolve(v, cwd)
+				if w.Glob {
+					dir, base := path.Split(p)
+					dir = path.Clean(dir)
+					if strings.HasPrefix(base, "*") || strings.HasPrefix(base, ".*") || base == "?" {
+						if isCritical(dir, env) {
+							return "rm -r of everything in " + dir + " (" + w.Raw + ")"
+						}
+					}
+					continue
+				}
+				if isCritical(p, env) {
+					return "rm -r of " + p + criticalName(p, env) + " (" + w.Raw + ")"
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func criticalName(p string, env *pathEnv) string {
+	switch {
+	case p == "/":
+		return ", the file-system root"
+	case p == env.home:
+		return ", the home directory"
+	case p == env.root():
+		return ", the repository root"
+	}
+	return ""
+}
+
+// rmDynamicTarget reports an rm -r whose target cannot be known statically
+// (rm -rf "$DIR"/ removes / when DIR is empty).
+func rmDynamicTarget(c *shell.Command, args []string) string {
+	if normProgram(c.Program) != "rm" || (!hasFlag(args, 'r', "--recursive") && !hasFlag(args, 'R')) {
+		return ""
+	}
+	for _, w := range c.Args {
+		if w.Dynamic && !strings.HasPrefix(w.Raw, "-") {
+			return "rm -r of a target that cannot be known before it runs: " + w.Raw
+		}
+	}
+	return ""
+}
+
+// findDestructive: find -delete (or -exec rm -r) from a critical directory
+// with no name filter.
+func findDestructive(args []string, c *shell.Command, env *pathEnv) string {
+	del := false
+	filtered := false
+	var roots []string
+	seenPredicate := false
+	for i, a := range args {
+		switch {
+		case a == "-delete":
+			del = true
+		case a == "-name" || a == "-iname" || a == "-path" || a == "-ipath" || a == "-regex" || a == "-iregex" || a == "-newer" || a == "-mtime" || a == "-mmin" || a == "-size" || a == "-user":
+			filtered = true
+		case strings.HasPrefix(a, "-") || a == "(" || a == "!" || a == ")":
+			seenPredicate = true
+		default:
+			if !seenPredicate && (i == 0 || !strings.HasPrefix(args[i-1], "-")) {
+				roots = append(roots, a)
+			}
+		}
+	}
+	if !del || filtered {
+		return ""
+	}
+	for _, r := range roots {
+		if p := env.resolve(r, firstCwd(c, env)); isCritical(p, env) {
+			return "find -delete of everything under " + p
+		}
+	}
+	return ""
+}
+
+// classifyGit handles git push; other git subcommands change only the local
+// repository.
+func classifyGit(args []string, branch string) []classHit {
+	sub, rest := subcommand(args, "-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path")
+	if sub != "push" {
+		return nil
+	}
+	hits := []classHit{{policy.ClassVCSWrite, "git push publishes commits to a remote"}}
+	force := hasFlag(rest, 'f', "--force", "--force-with-lease", "--force-if-includes", "--mirror", "--delete", "--prune") ||
+		hasFlag(rest, 'd')
+	pos := positionals(rest)
+	refs := pos
+	if len(pos) > 0 {
+		refs = pos[1:] // the first positional is the remote
+	}
+	for _, r := range refs {
+		if strings.HasPrefix(r, "+") || strings.HasPrefix(r, ":") {
+			force = true
+		}
+	}
+	if force {
+		hits = append(hits, classHit{policy.ClassVCSForcePush, "git push that can rewrite or delete remote history: git push " + strings.Join(rest, " ")})
+	}
+	protected := hasFlag(rest, 0, "--all", "--mirror")
+	if len(refs) == 0 && isProtectedBranch(branch) {
+		protected = true
+	}
+	for _, r := range refs {
+		dst := strings.TrimPrefix(r, "+")
+		if i := strings.IndexByte(dst, ':'); i >= 0 {
+			dst = dst[i+1:]
+		}
+		if dst == "HEAD" {
+			dst = branch
+		}
+		if isProtectedBranch(strings.TrimPrefix(dst, "refs/heads/")) {
+			protected = true
+		}
+	}
+	if protected {
+		hits = append(hits, classHit{policy.ClassVCSPushProtected, "git push to a protected branch"})
+	}
+	return hits
+}
+
+func isProtectedBranch(b string) bool {
+	switch b {
+	case "main", "master", "trunk", "production", "prod", "release", "stable":
+		return true
+	}
+	return strings.HasPrefix(b, "release/") || strings.HasPrefix(b, "release-") || strings.HasPrefix(b, "hotfix/")
+}
+
+// installCommand explains a package install, or returns "".
+func installCommand(prog string, args []string, sub string, rest []string) string {
+	switch {
+	case nodePMs[prog]:
+		switch sub {
+		case "install", "i", "in", "ins", "isntall", "add", "ci", "update", "up", "upgrade", "exec", "x", "dlx", "create", "init":
+			if sub == "init" && prog != "yarn" && prog != "pnpm" {
+				return ""
+			}
+			return prog + " " + sub + " installs packages and runs their lifecycle scripts"
+		case "":
+			if prog == "yarn" || prog == "bun" {
+				if len(args) == 0 {
+					return prog + " with no command installs the project's packages"
+				}
+			}
+		}
+	case prog == "npx" || prog == "pnpx" || prog == "bunx" || prog == "uvx":
+		return prog + " downloads and runs a package"
+	case prog == "pip" || prog == "pipx":
+		if sub == "install" || sub == "download" || sub == "run" || sub == "inject" {
+			return prog + " " + sub + " installs packages"
+		}
+	case prog == "python":
+		if len(args) >= 3 && args[0] == "-m" && (args[1] == "pip" || args[1] == "ensurepip") && (args[2] == "install" || args[2] == "download") {
+			return "python -m pip install installs packages"
+		}
+	case prog == "uv":
+		if sub == "add" || sub == "sync" || sub == "run" && hasFlag(rest, 0, "--with") {
+			return "uv " + sub + " installs packages"
+		}
+		if sub == "pip" || sub == "tool" {
+			if s2, _ := subcommand(rest); s2 == "install" || s2 == "sync" || s2 == "run" {
+				return "uv " + sub + " " + s2 + " installs packages"
+			}
+		}
+	case prog == "poetry":
+		if sub == "add" || sub == "install" || sub == "update" {
+			return "poetry " + sub + " installs packages"
+		}
+	case prog == "conda" || prog == "mamba" || prog == "micromamba":
+		if sub == "install" || sub == "create" || sub == "update" {
+			return prog + " " + sub + " installs packages"
+		}
+	case prog == "go":
+		if sub == "get" {
+			return "go get adds or updates a module dependency"
+		}
+		if sub == "install" {
+			for _, a := range positionals(rest) {
+				if strings.Contains(a, "@") {
+					return "go install " + a + " downloads and builds a remote module"
+				}
+			}
+		}
+	case prog == "cargo":
+		if sub == "add" || sub == "install" {
+			return "cargo " + sub + " installs crates"
+		}
+	case prog == "gem":
+		if sub == "install" {
+			return "gem install installs packages"
+		}
+	case prog == "bundle":
+		if sub == "install" || sub == "add" || sub == "update" {
+			return "bundle " + sub + " installs gems"
+		}
+	case prog == "composer":
+		if sub == "require" || sub == "install" || sub == "update" {
+			return "composer " + sub + " installs packages"
+		}
+	case prog == "dotnet":
+		if sub == "add" {
+			if s2, _ := subcommand(rest); s2 == "package" {
+				return "dotnet add package installs a package"
+			}
+		}
+	case systemPMs[prog]:
+		switch sub {
+		case "install", "add", "reinstall", "upgrade", "-S", "-Syu":
+			return prog + " " + sub + " installs system packages"
+		}
+		if prog == "pacman" && hasFlag(args, 'S') {
+			return "pacman -S installs system packages"
+		}
+	}
+	return ""
+}
+
+// publishCommand explains a release or publish action, or returns "".
+func publishCommand(prog string, args []string, sub string, rest []string) string {
+	switch {
+	case nodePMs[prog] && (sub == "publish" || sub == "unpublish" || sub == "dist-tag" || sub == "deprecate"):
+		return prog + " " + sub + " changes a published package"
+	case prog == "cargo" && (sub == "publish" || sub == "yank" || sub == "owner"):
+		return "cargo " + sub + " changes a published crate"
+	case prog == "twine" && sub == "upload":
+		return "twine upload publishes a Python package"
+	case (prog == "poetry" || prog == "flit" || prog == "hatch" || prog == "uv") && sub == "publish":
+		return prog + " publish publishes a Python package"
+	case prog == "gem" && (sub == "push" || sub == "yank"):
+		return "gem " + sub + " changes a published gem"
+	case prog == "gh" && sub == "release":
+		return "gh release manages a GitHub release"
+	case (prog == "docker" || prog == "podman" || prog == "buildah") && sub == "push":
+		return prog + " push publishes an image"
+	case prog == "mvn":
+		for _, a := range args {
+			if a == "deploy" || strings.HasPrefix(a, "deploy:") || a == "release:perform" {
+				return "mvn " + a + " publishes artifacts"
+			}
+		}
+	case prog == "gradle":
+		for _, a := range args {
+			if strings.HasPrefix(a, "publish") || a == "uploadArchives" {
+				return "gradle " + a + " publishes artifacts"
+			}
+		}
+	case prog == "dotnet" && sub == "nuget":
+		if s2, _ := subcommand(rest); s2 == "push" {
+			return "dotnet nuget push publishes a package"
+		}
+	case prog == "goreleaser" && (sub == "" || sub == "release"):
+		return "goreleaser publishes a release"
+	case (prog == "vsce" || prog == "ovsx") && sub == "publish":
+		return prog + " publish publishes an extension"
+	case prog == "helm" && sub == "push":
+		return "helm push publishes a chart"
+	}
+	return ""
+}
+
+// migrationCommand explains a database migration run through a framework, or "".
+func migrationCommand(prog string, args []string, sub string, rest []string) string {
+	joined := " " + strings.Join(args, " ") + " "
+	switch {
+	case prog == "alembic" && (sub == "upgrade" || sub == "downgrade" || sub == "stamp"):
+		return "alembic " + sub + " migrates a database"
+	case prog == "prisma" && (sub == "migrate" || sub == "db"):
+		return "prisma " + sub + " changes a database"
+	case nodePMs[prog] || prog == "npx" || prog == "pnpx" || prog == "bunx":
+		if strings.Contains(joined, " prisma migrate") || strings.Contains(joined, " prisma db ") ||
+			strings.Contains(joined, " knex migrate") || strings.Contains(joined, " sequelize db:") ||
+			strings.Contains(joined, " typeorm migration:run") || strings.Contains(joined, " drizzle-kit push") || strings.Contains(joined, " drizzle-kit migrate") {
+			return prog + strings.TrimRight(joined, " ") + " migrates a database"
+		}
+	case prog == "knex" && strings.HasPrefix(sub, "migrate"):
+		return "knex " + sub + " migrates a database"
+	case prog == "sequelize" && strings.HasPrefix(sub, "db:"):
+		return "sequelize " + sub + " changes a database"
+	case prog == "rails" || prog == "rake" || prog == "bin/rails":
+		if strings.HasPrefix(sub, "db:") {
+			return prog + " " + sub + " changes a database"
+		}
+	case prog == "python":
+		if len(args) >= 2 && strings.HasSuffix(args[0], "manage.py") {
+			switch args[1] {
+			case "migrate", "flush", "dbshell", "sqlflush", "loaddata":
+				return "manage.py " + args[1] + " changes a database"
+			}
+		}
+	case prog == "manage.py":
+		switch sub {
+		case "migrate", "flush", "dbshell", "loaddata":
+			return "manage.py " + sub + " changes a database"
+		}
+	case prog == "diesel" && (sub == "migration" || sub == "database"):
+		return "diesel " + sub + " changes a database"
+	case prog == "sqlx" && (sub == "migrate" || sub == "database"):
+		return "sqlx " + sub + " changes a database"
+	case prog == "atlas" && (sub == "migrate" || sub == "schema"):
+		return "atlas " + sub + " changes a database"
+	}
+	return ""
+}

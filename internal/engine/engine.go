@@ -1,0 +1,271 @@
+// Package engine decides deny / ask / allow for one action of a coding agent
+// from a resolved policy Ruleset, and explains why.
+//
+// It is pure decision logic: it imports only policy and shell, and touches
+// the file system only through the FS interface (to follow symlinks and
+// expand globs where files exist). It knows nothing of HTTP, storage or the
+// hook protocol.
+package engine
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wardenhq/warden/internal/policy"
+)
+
+// FS is the engine's read-only view of the file system.
+type FS interface {
+	Lstat(name string) (fs.FileInfo, error)
+	EvalSymlinks(path string) (string, error)
+	ReadDir(name string) ([]fs.DirEntry, error)
+	Glob(pattern string) ([]string, error)
+}
+
+// OSFS is the real file system.
+type OSFS struct{}
+
+func (OSFS) Lstat(name string) (fs.FileInfo, error)     { return os.Lstat(name) }
+func (OSFS) EvalSymlinks(p string) (string, error)      { return filepath.EvalSymlinks(p) }
+func (OSFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(name) }
+func (OSFS) Glob(pattern string) ([]string, error)      { return filepath.Glob(pattern) }
+
+// NoFS is a file system with nothing in it, for deterministic tests and
+// for deciding about machines other than this one.
+type NoFS struct{}
+
+func (NoFS) Lstat(name string) (fs.FileInfo, error)     { return nil, fs.ErrNotExist }
+func (NoFS) EvalSymlinks(p string) (string, error)      { return "", fs.ErrNotExist }
+func (NoFS) ReadDir(name string) ([]fs.DirEntry, error) { return nil, fs.ErrNotExist }
+func (NoFS) Glob(pattern string) ([]string, error)      { return nil, nil }
+
+// Options are an Engine's dependencies.
+type Options struct {
+	FS  FS               // default OSFS
+	Now func() time.Time // default time.Now; decides exception expiry
+	// Trace records the evidence of each decision (warden explain, warden
+	// test). The hook leaves it off: it needs only the reason.
+	Trace bool
+}
+
+// Engine decides actions under one Ruleset. It is safe for concurrent use.
+type Engine struct {
+	rs    *policy.Ruleset
+	fs    FS
+	now   func() time.Time
+	pm    *pathMatcher
+	trace bool
+	cel   conditionPrograms
+}
+
+// New returns an Engine for rs.
+func New(rs *policy.Ruleset, opts Options) *Engine {
+	if opts.FS == nil {
+		opts.FS = OSFS{}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Engine{rs: rs, fs: opts.FS, now: opts.Now, pm: newPathMatcher(rs), trace: opts.Trace}
+}
+
+// Ruleset returns the rules the engine decides by.
+func (e *Engine) Ruleset() *policy.Ruleset { return e.rs }
+
+// finding is one rule's opinion about (part of) an action.
+type finding struct {
+	verdict policy.Verdict
+	ruleID  string
+	reason  string
+}
+
+// unit collects the findings about one indivisible part of an action: the
+// whole action for most tools, one simple command for Bash.
+type unit struct {
+	findings []finding
+}
+
+func (u *unit) add(v policy.Verdict, ruleID, reason string) {
+	u.findings = append(u.findings, finding{v, ruleID, reason})
+}
+
+// strongest returns the unit's decisive finding: deny > ask > allow > none;
+// the first written wins among equals.
+func (u *unit) strongest() finding {
+	var best finding
+	for _, f := range u.findings {
+		if f.verdict > best.verdict {
+			best = f
+		}
+	}
+	return best
+}
+
+// decision is the state of one Decide call.
+type decision struct {
+	e     *Engine
+	a     *Action
+	units []*unit
+	trace []Step
+	// exceptions applied, by id, to name in the result
+	exception string
+}
+
+func (d *decision) note(kind, format string, args ...any) {
+	if !d.e.trace {
+		return
+	}
+	d.trace = append(d.trace, Step{Kind: kind, Detail: fmt.Sprintf(format, args...)})
+}
+
+func (d *decision) newUnit() *unit {
+	u := &unit{}
+	d.units = append(d.units, u)
+	return u
+}
+
+// match records that a rule matched, after applying any exception, and adds
+// it to the unit.
+func (d *decision) match(u *unit, v policy.Verdict, ruleID, reason string) {
+	if ex := d.e.exceptionFor(ruleID, d.a); ex != nil && ex.Decision < v {
+		reason = fmt.Sprintf("%s; loosened from %s to %s by exception %q (owner %s, expires %s: %s)",
+			reason, v, ex.Decision, ex.ID, ex.Owner, ex.Expires.Format("2006-01-02"), ex.Reason)
+		v = ex.Decision
+		d.exception = ex.ID
+	}
+	if d.e.trace {
+		d.trace = append(d.trace, Step{Kind: "rule", Detail: reason, Verdict: v, RuleID: ruleID})
+	}
+	u.add(v, ruleID, reason)
+}
+
+// Decide returns the policy's decision for a, with its evidence. Across the
+// parts of one action (the simple commands of a Bash script) any deny wins,
+// then any ask; the action is allowed only when every part is allowed, and
+// otherwise the policy has no opinion.
+func (e *Engine) Decide(a Action) Decision {
+	d := &decision{e: e, a: &a}
+	e.dispatch(d)
+	return d.result()
+}
+
+func (d *decision) result() Decision {
+	rs := d.e.rs
+	out := Decision{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier, Trace: d.trace}
+	var deny, ask *finding
+	allowAll := len(d.units) > 0
+	for _, u := range d.units {
+		f := u.strongest()
+		switch f.verdict {
+		case policy.Deny:
+			if deny == nil {
+				deny = &f
+			}
+		case policy.Ask:
+			if ask == nil {
+				ask = &f
+			}
+		case policy.None:
+			allowAll = false
+		}
+	}
+	var chosen *finding
+	switch {
+	case deny != nil:
+		chosen = deny
+	case ask != nil:
+		chosen = ask
+	case allowAll:
+		// Every part allowed: report the first part's allow.
+		f := d.units[0].strongest()
+		chosen = &f
+	}
+	if chosen != nil {
+		out.Verdict, out.RuleID, out.Reason = chosen.verdict, chosen.ruleID, chosen.reason
+		if strings.Contains(chosen.reason, "by exception") {
+			out.Exception = d.exception
+		}
+	}
+	return out
+}
+
+// exceptionFor returns the active exception that loosens ruleID for a, or nil.
+func (e *Engine) exceptionFor(ruleID string, a *Action) *policy.Exception {
+	if len(e.rs.Exceptions) == 0 {
+		return nil
+	}
+	now := e.now().UTC()
+	for i := range e.rs.Exceptions {
+		ex := &e.rs.Exceptions[i]
+		if ex.Rule != ruleID {
+			continue
+		}
+		// An exception lasts to the end of its expiry day, UTC.
+		if ex.Expired(now) {
+			continue
+		}
+		if len(ex.Repositories) > 0 && !repoMatches(ex.Repositories, a) {
+			continue
+		}
+		return ex
+	}
+	return nil
+}
+
+func repoMatches(globs []string, a *Action) bool {
+	for _, g := range globs {
+		if a.Repo != "" && globMatch(g, a.Repo) {
+			return true
+		}
+		if a.Remote != "" && globMatch(g, a.Remote) {
+			return true
+		}
+	}
+	return false
+}
+
+// builtinSafe are Claude Code tools with no side effect the policy governs.
+var builtinSafe = map[string]bool{
+	"Task": true, "Agent": true, "TodoWrite": true, "TodoRead": true, "ToolSearch": true,
+	"Skill": true, "ListAgents": true, "ExitPlanMode": true, "EnterPlanMode": true,
+	"BashOutput": true, "KillShell": true, "KillBash": true, "TaskStop": true, "TaskOutput": true,
+	"SendMessage": true, "ReportFindings": true, "CronCreate": true, "CronDelete": true,
+	"CronList": true, "ScheduleWakeup": true, "Monitor": true, "EnterWorktree": true,
+	"ExitWorktree": true, "Workflow": true, "AskUserQuestion": true, "SlashCommand": true,
+	"WebSearch": true,
+}
+
+func (e *Engine) dispatch(d *decision) {
+	a := d.a
+	d.note("action", "tool %s", a.Tool)
+	switch {
+	case a.Tool == "Bash":
+		e.decideBash(d)
+	case a.Tool == "Read" || a.Tool == "NotebookRead" || a.Tool == "LS":
+		e.decideFileTool(d, policy.AccessRead, a.Path)
+	case a.Tool == "Glob" || a.Tool == "Grep":
+		e.decideSearchTool(d)
+	case a.Tool == "Write" || a.Tool == "Edit" || a.Tool == "MultiEdit" || a.Tool == "NotebookEdit":
+		e.decideFileTool(d, policy.AccessWrite, a.Path)
+	case a.Tool == "WebFetch":
+		e.decideWebFetch(d)
+	case strings.HasPrefix(a.Tool, "mcp__"):
+		e.decideMCP(d)
+	case builtinSafe[a.Tool]:
+		u := d.newUnit()
+		e.nativeTool(d, u)
+		e.conditions(d, u, nil)
+	default:
+		u := d.newUnit()
+		e.nativeTool(d, u)
+		e.conditions(d, u, nil)
+		if u.strongest().verdict == policy.None && e.rs.UnknownTool != policy.None {
+			d.match(u, e.rs.UnknownTool, policy.RuleUnknownTool,
+				fmt.Sprintf("tool %s is not known to the policy", a.Tool))
+		}
+	}
+}

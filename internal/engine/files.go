@@ -1,0 +1,158 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/wardenhq/warden/internal/policy"
+)
+
+// fileAccess is one file the action would read or write.
+type fileAccess struct {
+	raw    string // as written
+	access policy.Access
+	cwds   []string // directories a relative raw resolves against
+	glob   bool     // raw is a shell glob
+	via    string   // what does the access, for reasons: "cat .env", "Read tool", "< redirection"
+}
+
+func (e *Engine) decideFileTool(d *decision, access policy.Access, p string) {
+	u := d.newUnit()
+	a := d.a
+	if p != "" {
+		e.checkFile(d, u, fileAccess{raw: p, access: access, cwds: []string{a.Cwd}, via: a.Tool + " tool"})
+	}
+	e.nativeTool(d, u)
+	e.conditions(d, u, nil)
+}
+
+// decideSearchTool decides Glob and Grep (absent from Claude Code 2.1.330,
+// sent by older clients) as reads of their directory and glob filter.
+func (e *Engine) decideSearchTool(d *decision) {
+	u := d.newUnit()
+	a := d.a
+	dir := a.Path
+	if dir == "" {
+		dir = a.Cwd
+	}
+	e.checkFile(d, u, fileAccess{raw: dir, access: policy.AccessRead, cwds: []string{a.Cwd}, via: a.Tool + " tool"})
+	filter := a.Pattern
+	if a.Tool == "Grep" {
+		filter, _ = a.Input["glob"].(string)
+	}
+	if filter != "" {
+		e.checkFile(d, u, fileAccess{raw: strings.TrimSuffix(dir, "/") + "/" + filter, access: policy.AccessRead,
+			cwds: []string{a.Cwd}, glob: true, via: a.Tool + " tool"})
+	}
+	e.nativeTool(d, u)
+	e.conditions(d, u, nil)
+}
+
+// checkFile matches one access against the policy's path rules and the
+// native Read/Edit rules, after resolving it against every candidate
+// directory, following symlinks, and testing globs.
+func (e *Engine) checkFile(d *decision, u *unit, fa fileAccess) {
+	env := &pathEnv{cwd: d.a.Cwd, home: d.a.Home, repo: d.a.Repo}
+	cwds := fa.cwds
+	if len(cwds) == 0 {
+		cwds = []string{d.a.Cwd}
+	}
+	seen := map[string]bool{}
+	for _, cwd := range cwds {
+		p := env.resolve(fa.raw, cwd)
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		d.note("path", "%s %s -> %s", fa.access, fa.raw, p)
+		if fa.glob {
+			e.checkGlob(d, u, fa, p, env)
+			continue
+		}
+		if e.checkResolved(d, u, fa, p, env, "") {
+			continue
+		}
+		if real := realPath(e.fs, p); real != "" && real != p {
+			d.note("path", "%s is a link to %s", p, real)
+			e.checkResolved(d, u, fa, real, env, p)
+		}
+	}
+}
+
+// checkResolved applies the rules to one absolute path and reports whether
+// one matched.
+func (e *Engine) checkResolved(d *decision, u *unit, fa fileAccess, p string, env *pathEnv, linkFrom string) bool {
+	hit := false
+	shown := p
+	if linkFrom != "" {
+		shown = linkFrom + " (a link to " + p + ")"
+	}
+	for i := range e.pm.rules {
+		r := &e.pm.rules[i]
+		if !r.applies(fa.access) || !r.matches(p, env) {
+			continue
+		}
+		hit = true
+		d.match(u, r.rule.Decision, "paths."+r.rule.ID, fmt.Sprintf("%s: %s (%s by %s)",
+			ruleReason(r.rule), shown, accessPast(fa.access), fa.via))
+	}
+	if e.nativePath(d, u, fa.access, p, env, fa.via) {
+		hit = true
+	}
+	return hit
+}
+
+// checkGlob tests a glob argument: against the files it expands to where
+// they exist, and against a concrete instance of every protected pattern.
+func (e *Engine) checkGlob(d *decision, u *unit, fa fileAccess, glob string, env *pathEnv) {
+	if matches, err := e.fs.Glob(glob); err == nil {
+		for _, m := range matches {
+			e.checkResolved(d, u, fa, m, env, "")
+		}
+	}
+	dir := glob[:strings.LastIndexByte(glob, '/')+1]
+	if dir == "" {
+		dir = "/"
+	}
+	for i := range e.pm.rules {
+		r := &e.pm.rules[i]
+		if !r.applies(fa.access) {
+			continue
+		}
+		for j := range r.patterns {
+			inst := r.patterns[j].instantiate(dir, env)
+			if shellGlobMatch(glob, inst) && r.matches(inst, env) {
+				d.match(u, r.rule.Decision, "paths."+r.rule.ID, fmt.Sprintf("%s: %s can expand to %s (%s by %s)",
+					ruleReason(r.rule), fa.raw, inst, accessPast(fa.access), fa.via))
+				break
+			}
+		}
+	}
+}
+
+func ruleReason(r *policy.PathRule) string {
+	if r.Reason != "" {
+		return r.Reason
+	}
+	return "protected path (" + r.ID + ")"
+}
+
+func accessPast(a policy.Access) string {
+	switch a {
+	case policy.AccessRead:
+		return "read"
+	case policy.AccessWrite:
+		return "written"
+	}
+	return "used"
+}
+
+func accessVerb(a policy.Access) string {
+	switch a {
+	case policy.AccessRead:
+		return "reads"
+	case policy.AccessWrite:
+		return "writes"
+	}
+	return "uses"
+}

@@ -1,0 +1,247 @@
+package engine
+
+import (
+	"strings"
+
+	"github.com/wardenhq/warden/internal/shell"
+)
+
+// Interpreter one-liners (python -c, perl -e, node -e, ...) and interpreter
+// code fed on stdin are inspected: a shell-out with a literal command is
+// analysed as Bash, a shell-out with a computed command asks, network use is
+// egress, and every string literal is checked as a path.
+
+// codeFlags are the options whose value (or, when the flag ends a cluster
+// such as perl -ne, next argument) is program text.
+var codeFlags = map[string][]string{
+	"python":     {"-c"},
+	"perl":       {"-e", "-E"},
+	"ruby":       {"-e"},
+	"node":       {"-e", "--eval", "-p", "--print"},
+	"deno":       {"eval"},
+	"bun":        {"-e", "--eval", "-p", "--print"},
+	"php":        {"-r"},
+	"Rscript":    {"-e"},
+	"lua":        {"-e"},
+	"osascript":  {"-e"},
+	"pwsh":       {"-c", "-Command", "-command"},
+	"powershell": {"-c", "-Command", "-command"},
+}
+
+// interpreterCode returns the program texts an interpreter command runs
+// from its arguments or stdin, and whether it reads code from a pipe it
+// cannot see.
+func interpreterCode(c *shell.Command) (codes []string, dynamic bool, isInterp bool) {
+	prog := normProgram(c.Program)
+	flags, ok := codeFlags[prog]
+	if !ok {
+		return nil, false, false
+	}
+	args := argv(c)
+	hasScript := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		matched := false
+		for _, f := range flags {
+			switch {
+			case a == f:
+				matched = true
+			case len(f) == 2 && f[0] == '-' && len(a) > 2 && a[0] == '-' && a[1] != '-' && strings.HasSuffix(a, f[1:]) && !strings.Contains(a[1:len(a)-1], f[1:]):
+				// a cluster ending in the flag: perl -ne, python -Ic
+				matched = true
+			case strings.HasPrefix(a, f+"=") && strings.HasPrefix(f, "--"):
+				codes = append(codes, a[len(f)+1:])
+				matched = true
+				continue
+			}
+			if matched {
+				break
+			}
+		}
+		if matched {
+			if i+1 < len(args) && !strings.Contains(a, "=") {
+				if c.Args[i+1].Dynamic && len(c.Args[i+1].Values) == 0 {
+					dynamic = true
+				} else {
+					codes = append(codes, args[i+1])
+				}
+				i++
+			}
+			hasScript = true
+			continue
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			if a != "-" {
+				hasScript = true
+			}
+			break
+		}
+	}
+	if c.Stdin != nil && !hasScript {
+		codes = append(codes, c.Stdin.Value)
+		if c.Stdin.Dynamic {
+			dynamic = true
+		}
+	} else if c.StdinFromPipe && c.Stdin == nil && !hasScript {
+		dynamic = true
+	}
+	return codes, dynamic, true
+}
+
+// Markers of shell-outs in interpreter code (any language: a marker from
+// another language is harmless text).
+var shellOutMarkers = []string{
+	"os.system", "os.popen", "subprocess", "commands.getoutput", "pty.spawn", "os.exec", "os.spawn",
+	"child_process", "execSync", "spawnSync", "execFile", "shell_exec", "passthru", "proc_open", "popen",
+	"system(", "system ", "exec(", "IO.popen", "Open3", "%x", "qx", "`", "do shell script", "Runtime.getRuntime",
+	"Deno.run", "Deno.Command", "Bun.spawn", "Start-Process", "Invoke-Expression", "iex ",
+}
+
+// Markers of network use in interpreter code.
+var networkMarkers = []string{
+	"socket", "urllib", "requests.", "import requests", "http.client", "httplib", "urlopen", "httpx", "aiohttp",
+	"ftplib", "smtplib", "telnetlib", "paramiko", "pycurl", "websocket", "LWP", "HTTP::Tiny", "IO::Socket",
+	"Net::", "net/http", "open-uri", "URI.open", "require('http", "require(\"http", "require('https",
+	"require(\"https", "require('net'", "require(\"net\"", "require('dgram", "require('tls", "from 'http",
+	"from \"http", "from 'node:http", "node:net", "node:https", "fetch(", "axios", "XMLHttpRequest", "WebSocket",
+	"curl_init", "curl_exec", "fsockopen", "stream_socket_client", "file_get_contents('http",
+	"file_get_contents(\"http", "Invoke-WebRequest", "Invoke-RestMethod", "Net.WebClient", "download.file",
+	"url(", "/dev/tcp/",
+}
+
+// Markers of file writes in interpreter code: with one present, string
+// literals are also checked as written paths.
+var writeMarkers = []string{
+	"'w'", "\"w\"", "'a'", "\"a\"", "'wb'", "\"wb\"", "writeFile", "write_text", "write_bytes", "File.write",
+	"fs.write", "appendFile", "unlink", "os.remove", "shutil", "rename", "open(>", "'>'", "\">\"", "'>>'",
+	"file_put_contents", "Set-Content", "Out-File",
+}
+
+// codeFinding is what inspecting one program text found.
+type codeFinding struct {
+	network  string   // the network marker seen
+	shellOut string   // a shell-out marker seen with a computed command
+	commands []string // literal commands passed to shell-outs
+	literals []string // string literals, checked as paths
+	writes   bool     // a write marker was seen
+}
+
+func inspectCode(code string) codeFinding {
+	var f codeFinding
+	for _, m := range networkMarkers {
+		if strings.Contains(code, m) {
+			f.network = m
+			break
+		}
+	}
+	for _, m := range writeMarkers {
+		if strings.Contains(code, m) {
+			f.writes = true
+			break
+		}
+	}
+	f.literals = stringLiterals(code)
+	for _, m := range shellOutMarkers {
+		i := strings.Index(code, m)
+		if i < 0 {
+			continue
+		}
+		if m == "`" {
+			// Backticks run their content in perl, ruby, php; in JS they
+			// are template strings. Either way analyse the content.
+			if j := strings.IndexByte(code[i+1:], '`'); j >= 0 {
+				f.commands = append(f.commands, code[i+1:i+1+j])
+			}
+			continue
+		}
+		if m == "qx" || m == "%x" {
+			if i+2 < len(code) && strings.ContainsRune("({[/|!", rune(code[i+2])) {
+				f.shellOut = m
+			}
+			continue
+		}
+		if callArgComputed(code, m) {
+			f.shellOut = m
+		}
+	}
+	if f.shellOut == "" {
+		for _, m := range shellOutMarkers {
+			if m != "`" && strings.Contains(code, m) {
+				// Literal shell-outs: every literal may be (part of) the command.
+				f.commands = append(f.commands, f.literals...)
+				break
+			}
+		}
+	}
+	return f
+}
+
+// callArgComputed reports whether some call through marker m (os.system,
+// subprocess.run, exec(, ...) takes a first argument that is not a string
+// or list literal. Mentions that are not calls (import subprocess) do not
+// count.
+func callArgComputed(code, m string) bool {
+	for off := 0; ; {
+		i := strings.Index(code[off:], m)
+		if i < 0 {
+			return false
+		}
+		j := off + i + len(m)
+		off = j
+		last := m[len(m)-1]
+		if last != '(' && last != ' ' {
+			// Follow an attribute chain: subprocess.run, os.popen.
+			for j < len(code) && code[j] == '.' {
+				j++
+				for j < len(code) && (isIdentByte(code[j])) {
+					j++
+				}
+			}
+			for j < len(code) && (code[j] == ' ' || code[j] == '\t') {
+				j++
+			}
+			if j >= len(code) || code[j] != '(' {
+				continue
+			}
+			j++
+		}
+		for j < len(code) && strings.IndexByte(" \t[(", code[j]) >= 0 {
+			j++
+		}
+		if j >= len(code) || code[j] != '\'' && code[j] != '"' {
+			return true
+		}
+	}
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// stringLiterals returns the contents of '...' and "..." literals, with
+// backslash escapes taken literally (enough for paths and commands).
+func stringLiterals(code string) []string {
+	var out []string
+	for i := 0; i < len(code); i++ {
+		q := code[i]
+		if q != '\'' && q != '"' {
+			continue
+		}
+		var b strings.Builder
+		j := i + 1
+		for ; j < len(code) && code[j] != q; j++ {
+			if code[j] == '\\' && j+1 < len(code) {
+				j++
+			}
+			b.WriteByte(code[j])
+		}
+		if j >= len(code) {
+			break
+		}
+		if b.Len() > 0 {
+			out = append(out, b.String())
+		}
+		i = j
+	}
+	return out
+}

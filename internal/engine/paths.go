@@ -1,0 +1,360 @@
+package engine
+
+import (
+	"io/fs"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/wardenhq/warden/internal/policy"
+)
+
+// anchor says what a path pattern is relative to.
+type anchor int
+
+const (
+	anywhere anchor = iota // no anchor: matches at any depth ("**/" + glob)
+	atHome                 // "~/..."
+	atRoot                 // "//..." (file-system root)
+	atRepo                 // "/..." (repository root, else cwd)
+	atCwd                  // "./..." in native rules: the session's directory
+)
+
+// pattern is one compiled path pattern.
+type pattern struct {
+	raw    string
+	anchor anchor
+	glob   string // relative to the anchor, slash-separated, no leading slash
+	// lit is a literal part every match must contain: a cheap prefilter
+	// before the glob match, which matters on the hook's hot path.
+	lit string
+}
+
+func compilePattern(raw string) pattern {
+	p := pattern{raw: raw}
+	s := raw
+	switch {
+	case s == "~" || strings.HasPrefix(s, "~/"):
+		p.anchor, s = atHome, strings.TrimPrefix(strings.TrimPrefix(s, "~"), "/")
+	case strings.HasPrefix(s, "//"):
+		p.anchor, s = atRoot, strings.TrimLeft(s, "/")
+	case strings.HasPrefix(s, "/"):
+		p.anchor, s = atRepo, strings.TrimLeft(s, "/")
+	default:
+		s = strings.TrimPrefix(s, "./")
+		s = strings.TrimPrefix(s, "**/")
+		p.anchor = anywhere
+	}
+	p.glob = s
+	p.lit = longestLiteral(s)
+	return p
+}
+
+// longestLiteral returns the longest run of s free of glob metacharacters
+// and slashes.
+func longestLiteral(s string) string {
+	best, start := "", 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || strings.ContainsRune("*?[]{}/\\", rune(s[i])) {
+			if i-start > len(best) {
+				best = s[start:i]
+			}
+			start = i + 1
+		}
+	}
+	return best
+}
+
+// matches reports whether the absolute, cleaned path p matches.
+func (pt *pattern) matches(p string, env *pathEnv) bool {
+	if pt.lit != "" && !strings.Contains(p, pt.lit) {
+		return false
+	}
+	var rel string
+	switch pt.anchor {
+	case atHome:
+		if env.home == "" {
+			return false
+		}
+		r, ok := cutDir(p, env.home)
+		if !ok {
+			return false
+		}
+		rel = r
+	case atRepo:
+		r, ok := cutDir(p, env.root())
+		if !ok {
+			return false
+		}
+		rel = r
+	case atCwd:
+		r, ok := cutDir(p, env.cwd)
+		if !ok {
+			return false
+		}
+		rel = r
+	case atRoot:
+		rel = strings.TrimPrefix(p, "/")
+	case anywhere:
+		rel = strings.TrimPrefix(p, "/")
+		if !strings.Contains(pt.glob, "/") {
+			// A bare name pattern matches the base name, or a directory of
+			// that name: ".env" and "secrets/**" both match "secrets" itself.
+			return matchBase(pt.glob, rel)
+		}
+		ok, _ := doublestar.Match("**/"+pt.glob, rel)
+		if !ok {
+			ok, _ = doublestar.Match(pt.glob, rel)
+		}
+		return ok
+	}
+	if rel == "" {
+		ok, _ := doublestar.Match(pt.glob, ".")
+		return ok || strings.HasPrefix(pt.glob, "**")
+	}
+	ok, _ := doublestar.Match(pt.glob, rel)
+	return ok
+}
+
+func matchBase(glob, rel string) bool {
+	base := rel
+	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+		base = rel[i+1:]
+	}
+	ok, _ := path.Match(glob, base)
+	return ok
+}
+
+// cutDir returns p relative to dir when p is dir or below it.
+func cutDir(p, dir string) (string, bool) {
+	if p == dir {
+		return "", true
+	}
+	if dir == "/" {
+		return strings.TrimPrefix(p, "/"), true
+	}
+	if strings.HasPrefix(p, dir) && len(p) > len(dir) && p[len(dir)] == '/' {
+		return p[len(dir)+1:], true
+	}
+	return "", false
+}
+
+// pathRule is a compiled policy.PathRule.
+type pathRule struct {
+	rule     *policy.PathRule
+	patterns []pattern
+	except   []pattern
+}
+
+// pathMatcher holds the compiled path rules of a Ruleset.
+type pathMatcher struct {
+	rules []pathRule
+}
+
+func newPathMatcher(rs *policy.Ruleset) *pathMatcher {
+	pm := &pathMatcher{}
+	for i := range rs.Paths {
+		r := &rs.Paths[i]
+		pr := pathRule{rule: r}
+		for _, s := range r.Patterns {
+			pr.patterns = append(pr.patterns, expandDirPattern(s)...)
+		}
+		for _, s := range r.Except {
+			pr.except = append(pr.except, compilePattern(s))
+		}
+		pm.rules = append(pm.rules, pr)
+	}
+	return pm
+}
+
+// expandDirPattern compiles "dir/**" so that it also matches the directory
+// itself: reading a directory recursively reads what is under it.
+func expandDirPattern(s string) []pattern {
+	p := compilePattern(s)
+	if strings.HasSuffix(p.glob, "/**") {
+		d := p
+		d.glob = strings.TrimSuffix(p.glob, "/**")
+		return []pattern{p, d}
+	}
+	return []pattern{p}
+}
+
+func (r *pathRule) applies(access policy.Access) bool {
+	return r.rule.Access == policy.AccessAny || r.rule.Access == access
+}
+
+func (r *pathRule) matches(p string, env *pathEnv) bool {
+	hit := false
+	for i := range r.patterns {
+		if r.patterns[i].matches(p, env) {
+			hit = true
+			break
+		}
+	}
+	if !hit {
+		return false
+	}
+	for i := range r.except {
+		if r.except[i].matches(p, env) {
+			return false
+		}
+	}
+	return true
+}
+
+// pathEnv is what relative paths and anchors resolve against.
+type pathEnv struct {
+	cwd  string
+	home string
+	repo string
+}
+
+func (e *pathEnv) root() string {
+	if e.repo != "" {
+		return e.repo
+	}
+	return e.cwd
+}
+
+// resolve makes p absolute and clean: ~ and relative paths are expanded.
+// It does not touch the file system.
+func (e *pathEnv) resolve(p, cwd string) string {
+	switch {
+	case p == "~":
+		p = e.home
+	case strings.HasPrefix(p, "~/"):
+		if e.home != "" {
+			p = e.home + p[1:]
+		}
+	case !strings.HasPrefix(p, "/"):
+		if cwd == "" {
+			cwd = e.cwd
+		}
+		if cwd == "" {
+			cwd = "/"
+		}
+		p = cwd + "/" + p
+	}
+	return path.Clean(p)
+}
+
+// realPath follows a symlink at p (or in its parent directory) where one
+// exists; it returns "" when p is not a link or cannot be resolved.
+func realPath(fsys FS, p string) string {
+	fi, err := fsys.Lstat(p)
+	if err != nil {
+		// The file may not exist yet; its directory may still be a link.
+		dir := filepath.Dir(p)
+		if dir == p {
+			return ""
+		}
+		if dfi, derr := fsys.Lstat(dir); derr == nil && dfi.Mode()&fs.ModeSymlink != 0 {
+			if r, err := fsys.EvalSymlinks(dir); err == nil {
+				return path.Join(r, filepath.Base(p))
+			}
+		}
+		return ""
+	}
+	if fi.Mode()&fs.ModeSymlink == 0 {
+		return ""
+	}
+	r, err := fsys.EvalSymlinks(p)
+	if err != nil {
+		return ""
+	}
+	return r
+}
+
+// globMatch matches s against a doublestar glob (used for repository globs).
+func globMatch(glob, s string) bool {
+	ok, _ := doublestar.Match(glob, s)
+	return ok
+}
+
+// instantiate turns a pattern into one concrete path under dir, so that a
+// shell glob argument (cat .en?) can be tested against it: ** and * become a
+// plain name, ? one character, a [class] its first member.
+func (pt *pattern) instantiate(dir string, env *pathEnv) string {
+	var b strings.Builder
+	g := pt.glob
+	for i := 0; i < len(g); i++ {
+		c := g[i]
+		switch c {
+		case '*':
+			for i+1 < len(g) && g[i+1] == '*' {
+				i++
+			}
+			if i+1 < len(g) && g[i+1] == '/' && (b.Len() == 0 || strings.HasSuffix(b.String(), "/")) {
+				i++ // "**/" collapses to nothing
+				continue
+			}
+			b.WriteString("x")
+		case '?':
+			b.WriteString("x")
+		case '[':
+			j := strings.IndexByte(g[i:], ']')
+			if j < 0 {
+				b.WriteByte(c)
+				continue
+			}
+			cls := strings.TrimLeft(g[i+1:i+j], "!^")
+			if cls != "" {
+				b.WriteByte(cls[0])
+			}
+			i += j
+		case '{':
+			j := strings.IndexByte(g[i:], '}')
+			if j < 0 {
+				b.WriteByte(c)
+				continue
+			}
+			alt := g[i+1 : i+j]
+			if k := strings.IndexByte(alt, ','); k >= 0 {
+				alt = alt[:k]
+			}
+			b.WriteString(alt)
+			i += j
+		case '\\':
+			if i+1 < len(g) {
+				i++
+				b.WriteByte(g[i])
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	rel := strings.TrimSuffix(b.String(), "/")
+	switch pt.anchor {
+	case atHome:
+		return path.Join(env.home, rel)
+	case atRoot:
+		return "/" + rel
+	case atRepo:
+		return path.Join(env.root(), rel)
+	case atCwd:
+		return path.Join(env.cwd, rel)
+	}
+	return path.Join(dir, rel)
+}
+
+// shellGlobMatch matches an absolute path against a shell glob (no **),
+// segment by segment, where * and ? do not match a leading dot.
+func shellGlobMatch(glob, p string) bool {
+	gs := strings.Split(strings.TrimPrefix(glob, "/"), "/")
+	ps := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	if len(gs) != len(ps) {
+		return false
+	}
+	for i := range gs {
+		if strings.HasPrefix(ps[i], ".") && !strings.HasPrefix(gs[i], ".") {
+			return false
+		}
+		ok, err := path.Match(gs[i], ps[i])
+		if err != nil || !ok {
+			return false
+		}
+	}
+	return true
+}
