@@ -36,6 +36,10 @@ type Policy struct {
 	// File is where the policy was loaded from ("builtin:baseline" for the
 	// embedded one). Not part of the document.
 	File string `yaml:"-" json:"-"`
+
+	// meta locates fields in the source for errors and warnings; nil for a
+	// Policy built in Go.
+	meta *meta
 }
 
 // Rules are the rule sections that may appear at the top level and in tiers.

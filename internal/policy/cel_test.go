@@ -1,0 +1,174 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestCompileCondition(t *testing.T) {
+	env, err := CELEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	action := &CELAction{
+		Tool:    "Bash",
+		Command: "ssh db1.prod.acme.internal && curl https://x.example",
+		Host:    "",
+		Tier:    "regulated",
+		Input:   map[string]any{"command": "ssh db1.prod.acme.internal", "timeout": 120.0},
+		Commands: []CELCommand{
+			{Program: "ssh", Args: []string{"db1.prod.acme.internal"}, Text: "ssh db1.prod.acme.internal"},
+			{Program: "curl", Args: []string{"https://x.example"}, Text: "curl https://x.example", Via: []string{"bash -c"}, Classes: []string{ClassEgress}},
+		},
+		Paths:   []CELPath{{Path: "/etc/hosts", Access: AccessWrite}},
+		Classes: []string{ClassEgress},
+	}
+	tests := []struct {
+		expr    string
+		want    bool
+		wantErr string
+	}{
+		{expr: `action.tool == "Bash"`, want: true},
+		{expr: `action.commands.exists(c, c.program == "ssh" && c.args.exists(a, a.endsWith(".prod.acme.internal")))`, want: true},
+		{expr: `action.commands.exists(c, "bash -c" in c.via && "egress" in c.classes)`, want: true},
+		{expr: `action.paths.exists(p, p.access == "write" && p.path.startsWith("/etc/"))`, want: true},
+		{expr: `"egress" in action.classes && action.tier == "regulated"`, want: true},
+		{expr: `action.input.timeout > 100`, want: true},
+		{expr: `action.command.lowerAscii().contains("curl")`, want: true},
+		{expr: `action.url == "" && action.mcp_server == "" && action.repo == ""`, want: true},
+		{expr: `action.tool == "Read"`, want: false},
+		{expr: `action.tool`, wantErr: "must be a bool expression"},
+		{expr: `action.tool ==`, wantErr: "Syntax error"},
+		{expr: `tool == "Bash"`, wantErr: "undeclared reference"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			prg, err := CompileCondition(env, tt.expr)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("CompileCondition error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _, err := prg.Eval(action.Activation())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := out.Value(); got != tt.want {
+				t.Errorf("Eval = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCompileCondition_CostLimit(t *testing.T) {
+	env, err := CELEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prg, err := CompileCondition(env, `action.commands.all(a, action.commands.all(b, action.commands.all(c, a.text + b.text + c.text != "")))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act := &CELAction{}
+	for i := 0; i < 200; i++ {
+		act.Commands = append(act.Commands, CELCommand{Text: strings.Repeat("x", 100)})
+	}
+	if _, _, err := prg.Eval(act.Activation()); err == nil || !strings.Contains(err.Error(), "cost limit") {
+		t.Errorf("Eval error = %v, want the cost limit to stop it", err)
+	}
+}
+
+func TestRuleset_Program(t *testing.T) {
+	p := mustParse(t, "c.yaml", `
+version: 1
+name: c
+revision: "1"
+default_tier: t
+conditions:
+  - {id: bash, decision: ask, reason: r, when: 'action.tool == "Bash"'}
+  - {id: read, decision: deny, reason: r, tools: [Read, mcp__github], when: 'action.path.endsWith(".pem")'}
+tiers: [{name: t}]
+`)
+	rs, err := p.Ruleset("t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("Cached", func(t *testing.T) {
+		var wg sync.WaitGroup
+		progs := make([]any, 8)
+		for i := range progs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				prg, err := rs.Program(0)
+				if err != nil {
+					t.Error(err)
+				}
+				progs[i] = prg
+			}()
+		}
+		wg.Wait()
+		for i := range progs {
+			if progs[i] != progs[0] {
+				t.Fatal("Program(0) compiled more than once")
+			}
+		}
+	})
+	t.Run("Eval", func(t *testing.T) {
+		got, err := rs.EvalCondition(1, &CELAction{Tool: "Read", Path: "/home/dev/app/key.pem"})
+		if err != nil || !got {
+			t.Errorf("EvalCondition = %v, %v; want true", got, err)
+		}
+	})
+	t.Run("OutOfRange", func(t *testing.T) {
+		if _, err := rs.Program(2); err == nil {
+			t.Error("Program(2) succeeded")
+		}
+	})
+	t.Run("HandBuilt", func(t *testing.T) {
+		hand := &Ruleset{Conditions: []Condition{{ID: "x", When: `action.tool == "Edit"`}}}
+		got, err := hand.EvalCondition(0, &CELAction{Tool: "Edit"})
+		if err != nil || !got {
+			t.Errorf("EvalCondition = %v, %v; want true", got, err)
+		}
+	})
+	t.Run("AppliesTo", func(t *testing.T) {
+		c := rs.Conditions[1]
+		for tool, want := range map[string]bool{"Read": true, "Bash": false, "mcp__github__get_me": true, "mcp__githubx__a": false} {
+			if got := c.AppliesTo(tool); got != want {
+				t.Errorf("AppliesTo(%s) = %v, want %v", tool, got, want)
+			}
+		}
+		if !rs.Conditions[0].AppliesTo("Anything") {
+			t.Error("a condition without tools applies to every tool")
+		}
+	})
+}
+
+func ExampleCompileCondition() {
+	env, err := CELEnv()
+	if err != nil {
+		panic(err)
+	}
+	prg, err := CompileCondition(env, `action.commands.exists(c, c.program == "ssh" && c.args.exists(a, a.endsWith(".prod.internal")))`)
+	if err != nil {
+		panic(err)
+	}
+	act := &CELAction{
+		Tool:     "Bash",
+		Command:  "ssh db1.prod.internal uptime",
+		Commands: []CELCommand{{Program: "ssh", Args: []string{"db1.prod.internal", "uptime"}}},
+	}
+	out, _, err := prg.Eval(act.Activation())
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(out.Value())
+	// Output: true
+}
