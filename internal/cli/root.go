@@ -107,6 +107,7 @@ Start with:
 // constructor in an init-free way by appearing here.
 var commands = []func(*Env) *cobra.Command{
 	newVersionCmd,
+	newHookCmd,
 	newExplainCmd,
 	newTestCmd,
 }

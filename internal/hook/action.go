@@ -19,6 +19,15 @@ func ActionFromInput(in *Input, home string) engine.Action {
 	return actionFrom(in, home, FindRepo(in.Cwd))
 }
 
+// actionWithGit is actionFrom with the branch and remote the audit event
+// already read, for rules on protected branches and repository exceptions.
+func actionWithGit(in *Input, home string, git gitInfo) engine.Action {
+	a := actionFrom(in, home, git.Root)
+	a.Branch = git.Branch
+	a.Remote = git.Remote
+	return a
+}
+
 func actionFrom(in *Input, home, repo string) engine.Action {
 	a := engine.Action{
 		Tool:           in.ToolName,

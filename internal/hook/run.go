@@ -238,7 +238,7 @@ func (r *runner) handle(in *Input, derr error, dec Decider, lerr error) int {
 
 	switch in.HookEventName {
 	case EventPreToolUse, EventPermissionRequest:
-		a := actionFrom(in, r.cfg.Home, git.Root)
+		a := actionWithGit(in, r.cfg.Home, git)
 		d := sanitize(dec.Decide(a))
 		ev := base
 		r.setAction(&ev, a)
@@ -286,7 +286,7 @@ func (r *runner) handle(in *Input, derr error, dec Decider, lerr error) int {
 	default:
 		ev := base
 		if in.ToolName != "" {
-			r.setAction(&ev, actionFrom(in, r.cfg.Home, git.Root))
+			r.setAction(&ev, actionWithGit(in, r.cfg.Home, git))
 		}
 		code := r.respond(nil, "")
 		r.audit(ev)
@@ -302,7 +302,7 @@ func (r *runner) observe(in *Input, base record.AuditEventV1, dec Decider, lerr 
 	ev.EventID = record.NewEventID(r.cfg.Rand)
 	ev.ToolUseID = in.ToolUseID
 	ev.ObservedOnly = true
-	a := actionFrom(in, r.cfg.Home, git.Root)
+	a := actionWithGit(in, r.cfg.Home, git)
 	r.setAction(&ev, a)
 	if lerr != nil {
 		ev.Failure = record.FailurePolicyLoad

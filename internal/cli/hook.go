@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wardenhq/warden/internal/engine"
+	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/policy"
+)
+
+func newHookCmd(env *Env) *cobra.Command {
+	var policyFlag, tier, spool string
+	cmd := &cobra.Command{
+		Use:   "hook",
+		Short: "The Claude Code hook: read a hook event on stdin, answer on stdout",
+		Long: `Hook is the command Claude Code runs for every hook event. It reads the
+event JSON on stdin; for PreToolUse it answers deny, ask or allow in Claude
+Code's hook protocol (nothing when the policy has no opinion); every event is
+recorded as a metadata-only, redacted audit event in the spool file.
+
+It fails closed: malformed input, input over 1 MiB, a policy that cannot be
+loaded, or a failure of Warden itself answers deny with the reason, unless the
+tier says failure: open. It never exits 1, which Claude Code would read as a
+non-blocking error and let the tool run.
+
+Policy: --policy, else $WARDEN_POLICY, else the built-in baseline.
+Spool:  --spool, else $WARDEN_SPOOL, else $XDG_STATE_HOME/warden/audit.jsonl,
+        else ~/.local/state/warden/audit.jsonl.
+WARDEN_FAIL_OPEN=1 makes a policy that cannot be loaded fail open.`,
+		Example: `  # in Claude Code settings: {"type": "command", "command": "warden hook --tier ci"}
+  echo '{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"cat .env"},"cwd":"/tmp"}' | warden hook`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			home := homeDir(env)
+			cfg := hook.Config{
+				Load: func() (hook.Decider, hook.Meta, error) {
+					return loadHookEngine(env, policyFlag, tier)
+				},
+				Home:   home,
+				Getenv: env.Getenv,
+			}
+			if p := hook.SpoolPath(env.Getenv, home, spool); p != "" {
+				cfg.Spool = &hook.Spool{Path: p}
+			}
+			if code := hook.Run(cmd.Context(), cfg, env.Stdin, env.Stdout, env.Stderr); code != 0 {
+				return withCode(code, nil)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&policyFlag, "policy", "", "policy file (default $WARDEN_POLICY, else the built-in baseline)")
+	fl.StringVar(&tier, "tier", "", "tier to decide under (default: the policy's default tier)")
+	fl.StringVar(&spool, "spool", "", "audit spool file (default $WARDEN_SPOOL, else ~/.local/state/warden/audit.jsonl)")
+	return cmd
+}
+
+// loadHookEngine loads the policy for one hook call; a policy file that
+// cannot be loaded is reported as a hook.LoadError so the deny names it.
+func loadHookEngine(env *Env, policyFlag, tier string) (hook.Decider, hook.Meta, error) {
+	path := policyFlag
+	if path == "" {
+		path = env.Getenv("WARDEN_POLICY")
+	}
+	var p *policy.Policy
+	if path == "" || path == "baseline" {
+		p = policy.Baseline()
+	} else {
+		var err error
+		if p, err = policy.LoadFile(path); err != nil {
+			return nil, hook.Meta{}, &hook.LoadError{Path: path, Err: err}
+		}
+	}
+	rs, err := p.Ruleset(tier)
+	if err != nil {
+		return nil, hook.Meta{}, &hook.LoadError{Path: path, Err: err}
+	}
+	meta := hook.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier,
+		FailOpen: rs.FailOpen, BlockConfigChange: rs.BlockConfigChange}
+	if meta.Policy == "" {
+		return nil, meta, errors.New("policy has no name")
+	}
+	return engine.New(rs, engine.Options{}), meta, nil
+}
