@@ -348,11 +348,20 @@ func (a *analyzer) binary(c *syntax.BinaryCmd, fr frame) {
 	first := spine[len(spine)-1].X
 	a.stmt(first, fr)
 	prev := first
+	var text *Text // what prev writes, when known
+	textDone := false
 	for i := len(spine) - 1; i >= 0; i-- {
 		b := spine[i]
 		yfr := fr
 		if b.Op == syntax.Pipe || b.Op == syntax.PipeAll {
-			yfr.in = &input{pipe: true, kind: "pipe", text: a.pipeText(prev)}
+			if !textDone {
+				text = a.pipeText(prev)
+			}
+			yfr.in = &input{pipe: true, kind: "pipe", text: text}
+			// A bare cat passes the known text on to the next stage.
+			textDone = text != nil && a.isPlainCat(b.Y)
+		} else {
+			textDone = false
 		}
 		a.stmt(b.Y, yfr)
 		prev = b.Y
@@ -368,6 +377,7 @@ func (a *analyzer) compound(s *syntax.Stmt, fr frame, label string) frame {
 	}
 	redirs, in := a.redirects(s.Redirs, fr)
 	a.emitRedirOnly(s.Pos(), fr, label, redirs)
+	a.redirSubsts(s.Redirs, fr)
 	if in != nil {
 		fr.in = in
 	}
@@ -379,6 +389,7 @@ func (a *analyzer) compound(s *syntax.Stmt, fr frame, label string) frame {
 func (a *analyzer) redirOnly(s *syntax.Stmt, fr frame, label string) {
 	redirs, _ := a.redirects(s.Redirs, fr)
 	a.emitRedirOnly(s.Pos(), fr, label, redirs)
+	a.redirSubsts(s.Redirs, fr)
 }
 
 func (a *analyzer) emitRedirOnly(pos syntax.Pos, fr frame, label string, redirs []Redirect) {
@@ -432,9 +443,12 @@ func (a *analyzer) pipeText(s *syntax.Stmt) *Text {
 // decl reports declare, export, local, readonly, typeset and nameref as
 // commands, with their assignments as arguments.
 func (a *analyzer) decl(s *syntax.Stmt, c *syntax.DeclClause, fr frame) {
-	for _, as := range c.Args {
-		a.assignSubsts(as, fr)
-	}
+	defer func() {
+		for _, as := range c.Args {
+			a.assignSubsts(as, fr)
+		}
+		a.redirSubsts(s.Redirs, fr)
+	}()
 	if a.full() || c.Variant == nil {
 		return
 	}
@@ -462,9 +476,12 @@ func (a *analyzer) decl(s *syntax.Stmt, c *syntax.DeclClause, fr frame) {
 
 // let reports the let builtin with its expressions as arguments.
 func (a *analyzer) let(s *syntax.Stmt, c *syntax.LetClause, fr frame) {
-	for _, x := range c.Exprs {
-		a.arithmSubsts(x, fr)
-	}
+	defer func() {
+		for _, x := range c.Exprs {
+			a.arithmSubsts(x, fr)
+		}
+		a.redirSubsts(s.Redirs, fr)
+	}()
 	if a.full() {
 		return
 	}
@@ -541,31 +558,41 @@ func (a *analyzer) slice(src string, from, to syntax.Pos) string {
 }
 
 // tooDeep reports whether src nests brackets deeper than maxBracketDepth
-// or compound keywords deeper than maxKeywordDepth. Quotes are ignored, so
-// it over-estimates, which only matters for pathological input.
+// or compound keywords deeper than maxKeywordDepth. It ignores quotes and
+// counts keywords only where a command may start, so it over-estimates
+// only on pathological input.
 func tooDeep(src string) bool {
 	brackets, keywords := 0, 0
+	cmdPos := true // a keyword here would start a command
 	for i := 0; i < len(src); i++ {
-		switch c := src[i]; c {
-		case '(', '{', '[':
+		c := src[i]
+		switch {
+		case c == '(' || c == '{' || c == '[':
 			brackets++
 			if brackets > maxBracketDepth {
 				return true
 			}
-		case ')', '}', ']':
+			cmdPos = true
+		case c == ')' || c == '}' || c == ']':
 			if brackets > 0 {
 				brackets--
 			}
-		case 'i', 'd', 'c', 'f', 'e', 't':
-			if i > 0 && isWordByte(src[i-1]) {
-				continue
-			}
+			cmdPos = false
+		case c == '\n' || c == ';' || c == '&' || c == '|' || c == '!':
+			cmdPos = true
+		case c == ' ' || c == '\t':
+		case isWordByte(c):
 			j := i + 1
 			for j < len(src) && isWordByte(src[j]) {
 				j++
 			}
-			switch src[i:j] {
-			case "if", "do", "case", "time", "coproc", "function":
+			word := src[i:j]
+			i = j - 1
+			if !cmdPos {
+				continue
+			}
+			switch word {
+			case "if", "while", "until", "for", "select", "case", "time", "coproc", "function":
 				keywords++
 				if keywords > maxKeywordDepth {
 					return true
@@ -574,8 +601,12 @@ func tooDeep(src string) bool {
 				if keywords > 0 {
 					keywords--
 				}
+			case "then", "do", "else", "elif":
+			default:
+				cmdPos = false
 			}
-			i = j - 1
+		default:
+			cmdPos = false
 		}
 	}
 	return false

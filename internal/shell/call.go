@@ -85,6 +85,7 @@ func (a *analyzer) call(s *syntax.Stmt, ce *syntax.CallExpr, fr frame) {
 	for _, w := range ce.Args {
 		a.wordSubsts(w, fr)
 	}
+	a.redirSubsts(s.Redirs, fr)
 }
 
 // appendArgs resolves w and appends its fields to a.args: usually one,
@@ -154,9 +155,6 @@ func (a *analyzer) redirects(rs []*syntax.Redirect, fr frame) ([]Redirect, *inpu
 			if stdin {
 				in = &input{kind: "here-doc", text: &Text{Value: text, Dynamic: dyn}}
 			}
-			if !quoted && r.Hdoc != nil {
-				a.wordSubsts(r.Hdoc, fr)
-			}
 		case syntax.WordHdoc:
 			raw := a.slice(fr.src, r.Word.Pos(), r.Word.End())
 			res := a.resolve(r.Word, modeAssign)
@@ -172,7 +170,6 @@ func (a *analyzer) redirects(rs []*syntax.Redirect, fr frame) ([]Redirect, *inpu
 			if stdin {
 				in = &input{kind: "here-string", text: &Text{Value: text, Dynamic: dyn}}
 			}
-			a.wordSubsts(r.Word, fr)
 		default:
 			mark := len(a.args)
 			a.appendArgs(r.Word, fr.src)
@@ -191,11 +188,25 @@ func (a *analyzer) redirects(rs []*syntax.Redirect, fr frame) ([]Redirect, *inpu
 			if stdin && (r.Op == syntax.RdrIn || r.Op == syntax.RdrInOut) {
 				in = &input{kind: "file"}
 			}
-			a.wordSubsts(r.Word, fr)
 		}
 		out = append(out, rd)
 	}
 	return out, in
+}
+
+// redirSubsts walks the substitutions in redirection targets and in
+// unquoted here-doc bodies.
+func (a *analyzer) redirSubsts(rs []*syntax.Redirect, fr frame) {
+	for _, r := range rs {
+		switch r.Op {
+		case syntax.Hdoc, syntax.DashHdoc:
+			if !docQuoted(r.Word) {
+				a.wordSubsts(r.Hdoc, fr)
+			}
+		default:
+			a.wordSubsts(r.Word, fr)
+		}
+	}
 }
 
 // redirAccess tells whether a redirection reads or writes its target.
@@ -462,9 +473,9 @@ func safeText(v string, glob bool) bool {
 	}
 	for i := 0; i < len(v); i++ {
 		switch v[i] {
-		case ' ', '\t', '\n', '\'', '"', '\\', '$', '`', ';', '&', '|', '<', '>', '(', ')', '#', '{', '}', 0:
+		case ' ', '\t', '\n', '\'', '"', '\\', '$', '`', ';', '&', '|', '<', '>', '(', ')', '#', 0:
 			return false
-		case '*', '?', '[', ']':
+		case '*', '?', '[':
 			if !glob {
 				return false
 			}

@@ -280,13 +280,6 @@ func (a *analyzer) collectCall(c *syntax.CallExpr) {
 		}
 	case "source", ".", "export", "declare", "typeset", "local", "readonly":
 		a.vars.anyDyn = true
-	case "eval":
-		for _, w := range c.Args[1:] {
-			if _, _, ok := plainWord(w); !ok {
-				a.vars.anyDyn = true
-				return
-			}
-		}
 	}
 }
 

@@ -108,14 +108,14 @@ func (a *analyzer) resolve(w *syntax.Word, mode resolveMode) wres {
 			w = &wc
 		}
 	}
-	cur := []string{""}
+	cur := [][]byte{nil}
 	a.parts(&r, &cur, w.Parts, mode, false, true)
-	r.vals = cur
+	r.vals = cstrings(cur)
 	return r
 }
 
 // parts resolves word parts into the candidates cur.
-func (a *analyzer) parts(r *wres, cur *[]string, parts []syntax.WordPart, mode resolveMode, quoted, first bool) {
+func (a *analyzer) parts(r *wres, cur *[][]byte, parts []syntax.WordPart, mode resolveMode, quoted, first bool) {
 	for i, part := range parts {
 		switch p := part.(type) {
 		case *syntax.Lit:
@@ -161,6 +161,15 @@ func (a *analyzer) parts(r *wres, cur *[]string, parts []syntax.WordPart, mode r
 			if dyn {
 				r.dyn = true
 			}
+			n := 0
+			for _, v := range alts {
+				n += len(v)
+			}
+			if !a.spend(n) {
+				r.dyn = true
+				*cur = nil
+				continue
+			}
 			a.product(r, cur, a.splitMark(r, alts, mode, quoted))
 		case *syntax.CmdSubst:
 			r.subst = true
@@ -199,7 +208,7 @@ func (a *analyzer) parts(r *wres, cur *[]string, parts []syntax.WordPart, mode r
 }
 
 // appendAll appends s to every candidate.
-func (a *analyzer) appendAll(r *wres, cur *[]string, s string) {
+func (a *analyzer) appendAll(r *wres, cur *[][]byte, s string) {
 	if s == "" {
 		return
 	}
@@ -210,13 +219,13 @@ func (a *analyzer) appendAll(r *wres, cur *[]string, s string) {
 		return
 	}
 	for i := range c {
-		c[i] += s
+		c[i] = append(c[i], s...)
 	}
 }
 
 // product replaces the candidates with every candidate followed by every
 // alternative, capped at maxValues (the word is then Dynamic).
-func (a *analyzer) product(r *wres, cur *[]string, alts []string) {
+func (a *analyzer) product(r *wres, cur *[][]byte, alts []string) {
 	c := *cur
 	if len(c) == 0 {
 		return
@@ -234,7 +243,7 @@ func (a *analyzer) product(r *wres, cur *[]string, alts []string) {
 		r.dyn = true
 		n = maxValues
 	}
-	out := make([]string, 0, n)
+	out := make([][]byte, 0, n)
 	for _, x := range c {
 		for _, y := range alts {
 			if len(out) == maxValues {
@@ -245,10 +254,23 @@ func (a *analyzer) product(r *wres, cur *[]string, alts []string) {
 				*cur = out
 				return
 			}
-			out = append(out, x+y)
+			b := make([]byte, 0, len(x)+len(y))
+			out = append(out, append(append(b, x...), y...))
 		}
 	}
 	*cur = out
+}
+
+// cstrings converts candidates to strings.
+func cstrings(c [][]byte) []string {
+	if len(c) == 0 {
+		return nil
+	}
+	out := make([]string, len(c))
+	for i, b := range c {
+		out[i] = string(b)
+	}
+	return out
 }
 
 // spend takes n bytes from the value budget, reporting whether it had them.
@@ -330,9 +352,9 @@ func (a *analyzer) brace(r *wres, b *syntax.BraceExp, mode resolveMode) []string
 	}
 	var out []string
 	for _, e := range b.Elems {
-		cur := []string{""}
+		cur := [][]byte{nil}
 		a.parts(r, &cur, e.Parts, mode, false, false)
-		for _, v := range cur {
+		for _, v := range cstrings(cur) {
 			if len(out) == maxValues {
 				r.dyn = true
 				return out
@@ -799,7 +821,7 @@ func (a *analyzer) docText(w *syntax.Word, src string, quoted bool) (string, boo
 			continue
 		}
 		r := wres{bare: true}
-		cur := []string{""}
+		cur := [][]byte{nil}
 		a.parts(&r, &cur, []syntax.WordPart{p}, modeDoc, true, false)
 		if r.dyn || len(cur) != 1 {
 			dyn = true
@@ -808,7 +830,7 @@ func (a *analyzer) docText(w *syntax.Word, src string, quoted bool) (string, boo
 			}
 			continue
 		}
-		b.WriteString(cur[0])
+		b.Write(cur[0])
 	}
 	return b.String(), dyn
 }

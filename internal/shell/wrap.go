@@ -659,6 +659,9 @@ func (a *analyzer) wrapAlias(cc *callCtx, words []arg, via []string) {
 func (a *analyzer) nestedWords(cc *callCtx, words []arg, via []string, label string, in *input) {
 	text, ok := joinValues(words)
 	if !ok {
+		if label == "eval" {
+			a.varTable().anyDyn = true // it may assign any variable
+		}
 		a.emitDynamic(cc, words, via, label)
 		return
 	}
@@ -714,10 +717,20 @@ func (a *analyzer) nested(cc *callCtx, text string, via []string, label string, 
 	} else {
 		a.stmts(stmts, nfr)
 	}
-	if len(cc.redirs) > 0 {
+	// The redirections of the shell command apply to the whole nested
+	// script; a here-doc or here-string it reads as its script is not one.
+	var redirs []Redirect
+	fromStdin := strings.HasSuffix(label, " here-doc") || strings.HasSuffix(label, " here-string")
+	for _, r := range cc.redirs {
+		if fromStdin && (r.Op == "<<" || r.Op == "<<-" || r.Op == "<<<") {
+			continue
+		}
+		redirs = append(redirs, r)
+	}
+	if len(redirs) > 0 {
 		rfr := fr
 		rfr.via = via[: len(via)-1 : len(via)-1]
-		a.emitRedirOnly(cc.pos, rfr, label, cc.redirs)
+		a.emitRedirOnly(cc.pos, rfr, label, redirs)
 	}
 }
 
