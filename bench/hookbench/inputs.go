@@ -95,12 +95,20 @@ func loadInputs(spec string) ([]input, string, error) {
 	}
 	var desc []string
 	if nJSON > 0 {
-		desc = append(desc, fmt.Sprintf("%d hook JSON files", nJSON))
+		desc = append(desc, plural(nJSON, "hook JSON file"))
 	}
 	if nYAML > 0 {
-		desc = append(desc, fmt.Sprintf("%d corpus cases from %d YAML files", nCases, nYAML))
+		desc = append(desc, plural(nCases, "corpus case")+" from "+plural(nYAML, "YAML file"))
 	}
 	return inputs, strings.Join(desc, " and "), nil
+}
+
+// plural formats a count with its noun: "1 file", "2 files".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // inputFiles returns path if it is a file, or the .json, .yaml and .yml

@@ -98,6 +98,7 @@ type config struct {
 	timeout      time.Duration
 	markdown     bool
 	showFailures int
+	check        hookCheck
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -114,7 +115,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.inittraceN, "inittrace", 5, "GODEBUG=inittrace=1 runs of warden to report init cost from (0: skip)")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "kill a run that takes longer and count it as failed")
 	fs.BoolVar(&c.markdown, "markdown", false, "print Markdown tables")
-	fs.IntVar(&c.showFailures, "failures", 10, "failed runs to list in detail")
+	fs.IntVar(&c.showFailures, "failures", 10, "kinds of failure to list (runs failing the same way are counted together)")
+	fs.BoolVar(&c.check.allowExit2, "allow-exit2", false, "accept exit 2 with a reason on stderr (a fail-closed block) as a valid hook run")
+	fs.BoolVar(&c.check.allowStderr, "allow-stderr", false, "accept output on stderr from a hook that exits 0")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: hookbench -warden PATH [flags]\n\nTimes whole hook processes, start to exit, paired with a baseline Go program.\n\n")
 		fs.PrintDefaults()
@@ -194,9 +197,9 @@ type program struct {
 	name string
 	path string
 	args []string
-	// hook is true when the output must follow the hook protocol: exit 0
-	// with empty stdout or one JSON value, or exit 2 with a reason on stderr.
-	hook bool
+	// hook checks the output against the hook protocol; nil for the
+	// baseline, which must only exit 0.
+	hook *hookCheck
 
 	samples   []sample // successful runs, in iteration order
 	iter      []int    // iteration of each sample
@@ -260,8 +263,8 @@ func setup(c *config, tmp string) (*bench, error) {
 		wardenArgs = append(wardenArgs, strings.ReplaceAll(a, "{spool}", spool))
 	}
 
-	b.baseline = newProgram(nameBaseline, basePath, nil, false)
-	b.warden = newProgram(nameWarden, wardenPath, wardenArgs, true)
+	b.baseline = newProgram(nameBaseline, basePath, nil, nil)
+	b.warden = newProgram(nameWarden, wardenPath, wardenArgs, &c.check)
 	b.progs = []*program{b.baseline, b.warden}
 	if c.jqHook != "" {
 		if _, err := os.Stat(c.jqHook); err != nil {
@@ -274,12 +277,12 @@ func setup(c *config, tmp string) (*bench, error) {
 		if _, err := exec.LookPath("jq"); err != nil {
 			return nil, fmt.Errorf("jq hook: %w (install jq, or run scripts/bench.sh)", err)
 		}
-		b.progs = append(b.progs, newProgram(nameJQ, bash, []string{c.jqHook}, true))
+		b.progs = append(b.progs, newProgram(nameJQ, bash, []string{c.jqHook}, &c.check))
 	}
 	return b, nil
 }
 
-func newProgram(name, path string, args []string, hook bool) *program {
+func newProgram(name, path string, args []string, hook *hookCheck) *program {
 	return &program{name: name, path: path, args: args, hook: hook, exits: map[int]int{}, decisions: map[string]int{}}
 }
 
@@ -447,7 +450,7 @@ func (p *program) record(iter int, inputName string, r result) {
 		p.failed = append(p.failed, failure{input: inputName, reason: err.Error(), stderr: firstLine(r.stderr)})
 		return
 	}
-	if p.hook {
+	if p.hook != nil {
 		p.decisions[decision]++
 	}
 	p.samples = append(p.samples, sample{wall: r.wall, cpu: r.cpu, maxRSS: r.maxRSS, rssFloor: r.rssFloor})
@@ -458,13 +461,13 @@ func (p *program) check(r result) (string, error) {
 	if r.err != nil {
 		return "", r.err
 	}
-	if !p.hook {
+	if p.hook == nil {
 		if r.exit != 0 {
 			return "", fmt.Errorf("exit %d", r.exit)
 		}
 		return "", nil
 	}
-	return checkHookOutput(r.exit, r.stdout, r.stderr)
+	return p.hook.check(r.exit, r.stdout, r.stderr)
 }
 
 // Decisions counted besides the permissionDecision values a hook prints.
@@ -474,14 +477,34 @@ const (
 	decisionOther = "other" // JSON without hookSpecificOutput.permissionDecision
 )
 
-// checkHookOutput validates one PreToolUse hook answer as Claude Code reads
-// it and returns the decision it carries.
-func checkHookOutput(exit int, stdout, stderr []byte) (string, error) {
+// hookCheck validates one PreToolUse hook answer as Claude Code reads it.
+// By default only the normal path passes: exit 0, stdout empty or one JSON
+// value, and nothing on stderr. Warden writes to stderr only when something
+// went wrong (it failed closed, or could not audit), and exits 2 only when
+// it could not answer on stdout, hit its deadline or was misused; a Go
+// crash exits 2 as well. Timing any of those would measure the wrong thing.
+type hookCheck struct {
+	allowExit2  bool // exit 2 with a reason on stderr is a valid run
+	allowStderr bool // exit 0 with output on stderr is a valid run
+}
+
+// check returns the decision the answer carries.
+func (h hookCheck) check(exit int, stdout, stderr []byte) (string, error) {
+	if line := crashLine(stderr); line != "" {
+		return "", fmt.Errorf("crashed (exit %d): %s", exit, line)
+	}
+	errOut := bytes.TrimSpace(stderr)
 	switch exit {
 	case 0:
+		if len(errOut) > 0 && !h.allowStderr {
+			return "", errors.New("exit 0 with output on stderr (a fail-closed answer or a warning; -allow-stderr accepts it)")
+		}
 	case 2:
-		if len(bytes.TrimSpace(stderr)) == 0 {
+		if len(errOut) == 0 {
 			return "", errors.New("exit 2 without a reason on stderr")
+		}
+		if !h.allowExit2 {
+			return "", errors.New("exit 2: blocked without an answer on stdout (-allow-exit2 accepts it)")
 		}
 		return decisionExit2, nil
 	default:
@@ -503,6 +526,18 @@ func checkHookOutput(exit int, stdout, stderr []byte) (string, error) {
 		return decisionOther, nil
 	}
 	return answer.HookSpecificOutput.PermissionDecision, nil
+}
+
+// crashLine returns the line of a Go panic or fatal runtime error in
+// stderr, or "". Both exit 2, which Claude Code would read as a block.
+func crashLine(stderr []byte) string {
+	for line := range strings.Lines(string(stderr)) {
+		line = strings.TrimRight(line, "\r\n")
+		if strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ") {
+			return string(truncate([]byte(line), 160))
+		}
+	}
+	return ""
 }
 
 func firstLine(b []byte) string {

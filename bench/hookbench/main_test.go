@@ -218,29 +218,37 @@ func TestParseVmHWM(t *testing.T) {
 	}
 }
 
-func TestCheckHookOutput(t *testing.T) {
+func TestHookCheck(t *testing.T) {
+	strict, lenient := hookCheck{}, hookCheck{allowExit2: true, allowStderr: true}
+	const panicked = "panic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\nmain.main()\n"
 	tests := []struct {
 		name           string
+		check          hookCheck
 		exit           int
 		stdout, stderr string
 		want           string
 		wantErr        string
 	}{
-		{"Deny", 0, `{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"deny","permissionDecisionReason":"no"}}` + "\n", "", "deny", ""},
-		{"Ask", 0, `{"hookSpecificOutput":{"permissionDecision":"ask"}}`, "", "ask", ""},
-		{"Silent", 0, "", "", decisionNone, ""},
-		{"WhitespaceOnly", 0, " \n", "", decisionNone, ""},
-		{"OtherJSON", 0, `{"continue":true}`, "", decisionOther, ""},
-		{"Exit2WithReason", 2, "", "blocked: policy failed to load", decisionExit2, ""},
-		{"Exit2Silent", 2, "", "", "", "exit 2 without a reason"},
-		{"Exit1", 1, "", "panic", "", "exit 1"},
-		{"NotJSON", 0, "hello", "", "", "not one JSON value"},
-		{"TwoValues", 0, `{"a":1}{"b":2}`, "", "", "not one JSON value"},
-		{"Truncated", 0, `{"hookSpecificOutput":`, "", "", "not one JSON value"},
+		{"Deny", strict, 0, `{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"deny","permissionDecisionReason":"no"}}` + "\n", "", "deny", ""},
+		{"Ask", strict, 0, `{"hookSpecificOutput":{"permissionDecision":"ask"}}`, "", "ask", ""},
+		{"Silent", strict, 0, "", "", decisionNone, ""},
+		{"WhitespaceOnly", strict, 0, " \n", "", decisionNone, ""},
+		{"OtherJSON", strict, 0, `{"continue":true}`, "", decisionOther, ""},
+		{"FailClosedDeny", strict, 0, `{"hookSpecificOutput":{"permissionDecision":"deny"}}`, "Warden: internal error while checking this call\n", "", "output on stderr"},
+		{"FailClosedDenyAllowed", lenient, 0, `{"hookSpecificOutput":{"permissionDecision":"deny"}}`, "Warden: internal error\n", "deny", ""},
+		{"Exit2", strict, 2, "", "Warden: blocked: no answer within 5s", "", "exit 2: blocked"},
+		{"Exit2Allowed", lenient, 2, "", "Warden: blocked: no answer within 5s", decisionExit2, ""},
+		{"Exit2Silent", lenient, 2, "", "", "", "exit 2 without a reason"},
+		{"Panic", lenient, 2, "", panicked, "", "crashed (exit 2): panic: runtime error: index out of range"},
+		{"FatalError", lenient, 2, "", "fatal error: concurrent map writes\n", "", "crashed (exit 2): fatal error: concurrent map writes"},
+		{"Exit1", lenient, 1, "", "boom", "", "exit 1"},
+		{"NotJSON", strict, 0, "hello", "", "", "not one JSON value"},
+		{"TwoValues", strict, 0, `{"a":1}{"b":2}`, "", "", "not one JSON value"},
+		{"Truncated", strict, 0, `{"hookSpecificOutput":`, "", "", "not one JSON value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := checkHookOutput(tt.exit, []byte(tt.stdout), []byte(tt.stderr))
+			got, err := tt.check.check(tt.exit, []byte(tt.stdout), []byte(tt.stderr))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
@@ -330,7 +338,7 @@ func TestLoadInputs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 3 || desc != "1 hook JSON files and 2 corpus cases from 1 YAML files" {
+		if len(got) != 3 || desc != "1 hook JSON file and 2 corpus cases from 1 YAML file" {
 			t.Errorf("got %d inputs (%s), want 3", len(got), desc)
 		}
 		// WalkDir order: corpus/ before hooks/.
@@ -423,20 +431,20 @@ func TestRunOnce(t *testing.T) {
 }
 
 func TestProgram_Record(t *testing.T) {
-	p := newProgram(nameWarden, "w", nil, true)
+	p := newProgram(nameWarden, "w", nil, &hookCheck{})
 	p.record(0, "a", result{exit: 0, wall: 2, stdout: []byte(`{"hookSpecificOutput":{"permissionDecision":"deny"}}`)})
-	p.record(1, "b", result{exit: 1, wall: 3, stderr: []byte("panic: nil map\ngoroutine 1")})
+	p.record(1, "b", result{exit: 1, wall: 3, stderr: []byte("Error: no policy\nTry: warden hook --help")})
 	p.record(2, "c", result{exit: -1, err: os.ErrDeadlineExceeded})
 	if len(p.samples) != 1 || p.decisions["deny"] != 1 || len(p.failed) != 2 {
 		t.Fatalf("samples %d decisions %v failed %d, want 1, deny 1, 2", len(p.samples), p.decisions, len(p.failed))
 	}
-	if f := p.failed[0]; f.input != "b" || f.reason != "exit 1" || f.stderr != "panic: nil map" {
+	if f := p.failed[0]; f.input != "b" || f.reason != "exit 1" || f.stderr != "Error: no policy" {
 		t.Errorf("failure = %+v", f)
 	}
 	if want := map[int]int{0: 1, 1: 1}; !reflect.DeepEqual(p.exits, want) {
 		t.Errorf("exits = %v, want %v (runs that never exited are not counted)", p.exits, want)
 	}
-	base := newProgram(nameBaseline, "b", nil, false)
+	base := newProgram(nameBaseline, "b", nil, nil)
 	base.record(0, "a", result{exit: 0, stdout: []byte("not json, not checked")})
 	if len(base.samples) != 1 || len(base.decisions) != 0 {
 		t.Errorf("baseline: samples %d decisions %v, want 1 and none", len(base.samples), base.decisions)
@@ -463,7 +471,7 @@ func TestRun(t *testing.T) {
 			"| warden | 6 | 0 |",
 			"warden p50 / baseline p50 = ",
 			"| warden | 0 | 0 | 0 | 0 | 6 | 0×6 |", // cat echoes the input: JSON, no decision
-			"no inittrace output in 1 runs",
+			"no inittrace output in 1 run:",
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
@@ -480,7 +488,7 @@ func TestRun(t *testing.T) {
 		if code != exitFailure {
 			t.Errorf("exit %d, want %d", code, exitFailure)
 		}
-		if out := stdout.String(); !strings.Contains(out, "FAILED runs: 3") || !strings.Contains(out, "warden on testdata/hooks/pretooluse-bash.json: exit 1") {
+		if out := stdout.String(); !strings.Contains(out, "FAILED runs: 3") || !strings.Contains(out, "3× warden: exit 1 (first on testdata/hooks/pretooluse-bash.json)") {
 			t.Errorf("failures not reported:\n%s", out)
 		}
 	})
@@ -493,4 +501,18 @@ func TestRun(t *testing.T) {
 			t.Errorf("no inputs: exit %d, want %d", code, exitUsage)
 		}
 	})
+}
+
+func TestFailureGroups(t *testing.T) {
+	w := &program{name: nameWarden, failed: []failure{{input: "a", reason: "exit 1"}, {input: "b", reason: "timed out"}, {input: "c", reason: "exit 1"}}}
+	jq := &program{name: nameJQ, failed: []failure{{input: "d", reason: "exit 1"}}}
+	got := failureGroups([]*program{w, {name: nameBaseline}, jq})
+	want := []failureGroup{
+		{program: nameWarden, count: 2, failure: failure{input: "a", reason: "exit 1"}},
+		{program: nameWarden, count: 1, failure: failure{input: "b", reason: "timed out"}},
+		{program: nameJQ, count: 1, failure: failure{input: "d", reason: "exit 1"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("failureGroups = %+v, want %+v", got, want)
+	}
 }

@@ -187,25 +187,45 @@ func (b *bench) report(markdown bool, showFailures int) string {
 
 	if n := b.failures(); n > 0 {
 		d.heading(fmt.Sprintf("FAILED runs: %d (excluded from the statistics)", n))
-		shown := 0
-		for _, p := range b.progs {
-			for _, f := range p.failed {
-				if shown == showFailures {
-					break
-				}
-				shown++
-				msg := fmt.Sprintf("%s on %s: %s", p.name, f.input, f.reason)
-				if f.stderr != "" {
-					msg += "; stderr: " + f.stderr
-				}
-				d.line("%s", msg)
+		groups := failureGroups(b.progs)
+		for _, g := range groups[:min(showFailures, len(groups))] {
+			msg := fmt.Sprintf("%d× %s: %s (first on %s)", g.count, g.program, g.reason, g.input)
+			if g.stderr != "" && !strings.Contains(g.reason, g.stderr) {
+				msg += "; stderr: " + g.stderr
 			}
+			d.line("%s", msg)
 		}
-		if shown < n {
-			d.line("... and %d more", n-shown)
+		if len(groups) > showFailures {
+			d.line("... and %d more kinds of failure", len(groups)-showFailures)
 		}
 	}
 	return d.b.String()
+}
+
+// failureGroup is one kind of failure: a program failing for one reason.
+type failureGroup struct {
+	program string
+	count   int
+	failure // the first occurrence
+}
+
+// failureGroups groups failed runs by program and reason, in the order
+// they first happened per program.
+func failureGroups(progs []*program) []failureGroup {
+	var out []failureGroup
+	for _, p := range progs {
+		index := map[string]int{}
+		for _, f := range p.failed {
+			i, ok := index[f.reason]
+			if !ok {
+				i = len(out)
+				index[f.reason] = i
+				out = append(out, failureGroup{program: p.name, failure: f})
+			}
+			out[i].count++
+		}
+	}
+	return out
 }
 
 // decisionTable counts the answers of the hook programs and their exit codes.
@@ -219,9 +239,9 @@ func (b *bench) decisionTable() table {
 		}
 	}
 	slices.Sort(cols[len(decisionOrder):])
-	t := table{header: append(append([]string{"program"}, cols...), "exit codes")}
+	t := table{header: append(append([]string{"program"}, cols...), "exit codes (all runs)")}
 	for _, p := range b.progs {
-		if !p.hook {
+		if p.hook == nil {
 			continue
 		}
 		row := []string{p.name}
@@ -255,7 +275,7 @@ func (b *bench) reportInit(d *doc) {
 	r := b.init
 	d.heading("warden package init (GODEBUG=inittrace=1)")
 	if len(r.top) == 0 {
-		d.line("no inittrace output in %d runs: is -warden a Go binary?", r.runs)
+		d.line("no inittrace output in %s: is -warden a Go binary?", plural(r.runs, "run"))
 		return
 	}
 	d.line("median of %d runs: %s of init clock summed over %d packages; the last init ends %s after runtime start", r.runs-r.failed, msFine(r.total), r.pkgs, msFine(r.done))
