@@ -45,5 +45,7 @@ client_ok || {
 	exit 1
 }
 
+# `make vet` runs without the e2e tag; vet the tagged files here.
+go vet -tags e2e ./internal/e2e/...
 # shellcheck disable=SC2086 # E2E_GOFLAGS is a list of flags.
 exec go test -tags e2e -count=1 -timeout 30m ${E2E_GOFLAGS:-} ./internal/e2e/...
