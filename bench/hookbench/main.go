@@ -26,9 +26,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,6 +74,7 @@ package main
 
 import (
 	"io"
+	"math/rand/v2"
 	"os"
 )
 
@@ -95,6 +99,7 @@ type config struct {
 	n            int
 	warmup       int
 	inittraceN   int
+	seed         uint64
 	timeout      time.Duration
 	markdown     bool
 	showFailures int
@@ -112,6 +117,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.inputs, "inputs", "testdata/corpus", "comma-separated hook JSON files, corpus YAML files, directories or globs")
 	fs.IntVar(&c.n, "n", 500, "measured iterations; iteration i uses input i mod the number of inputs")
 	fs.IntVar(&c.warmup, "warmup", 5, "unmeasured iterations run first")
+	fs.Uint64Var(&c.seed, "seed", 1, "shuffle the inputs with this seed, so that any -n draws a mix of them (0: keep file order)")
 	fs.IntVar(&c.inittraceN, "inittrace", 5, "GODEBUG=inittrace=1 runs of warden to report init cost from (0: skip)")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "kill a run that takes longer and count it as failed")
 	fs.BoolVar(&c.markdown, "markdown", false, "print Markdown tables")
@@ -189,7 +195,6 @@ type bench struct {
 	init      initReport
 	loadStart string
 	loadEnd   string
-	started   time.Time
 }
 
 // program is one command under test and what its runs produced.
@@ -242,6 +247,11 @@ func setup(c *config, tmp string) (*bench, error) {
 	b.inputs, b.inputDesc, err = loadInputs(c.inputs)
 	if err != nil {
 		return nil, err
+	}
+	if c.seed != 0 {
+		rand.New(rand.NewPCG(c.seed, 0)).Shuffle(len(b.inputs), func(i, j int) {
+			b.inputs[i], b.inputs[j] = b.inputs[j], b.inputs[i]
+		})
 	}
 
 	basePath := c.baseline
@@ -333,10 +343,15 @@ func (b *bench) measure(progress io.Writer) {
 			runOnce(p.path, p.args, nil, in.data, b.cfg.timeout)
 		}
 	}
-	b.started = time.Now()
+	// Loading the inputs raised hookbench's own peak RSS, which every
+	// child's reading starts from: give the memory back and reset the peak
+	// before each iteration, so the floor is hookbench's current RSS.
+	runtime.GC()
+	debug.FreeOSMemory()
 	next := time.Now().Add(5 * time.Second)
 	for i := range b.cfg.n {
 		in := b.inputs[i%len(b.inputs)]
+		resetPeakRSS()
 		floor := selfPeakRSSKiB()
 		for _, p := range rotate(b.progs, i) {
 			r := runOnce(p.path, p.args, nil, in.data, b.cfg.timeout)
@@ -583,6 +598,17 @@ func parseVmHWM(status []byte) int64 {
 		}
 	}
 	return 0
+}
+
+// resetPeakRSS sets this process's peak RSS to its current RSS (Linux
+// 4.0 and later; elsewhere it does nothing).
+func resetPeakRSS() {
+	f, err := os.OpenFile("/proc/self/clear_refs", os.O_WRONLY, 0)
+	if err != nil {
+		return
+	}
+	f.WriteString("5")
+	f.Close()
 }
 
 // loadAverage returns the 1, 5 and 15 minute load averages, or "" where

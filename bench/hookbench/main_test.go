@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -514,5 +516,22 @@ func TestFailureGroups(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("failureGroups = %+v, want %+v", got, want)
+	}
+}
+
+func TestResetPeakRSS(t *testing.T) {
+	if selfPeakRSSKiB() == 0 {
+		t.Skip("no VmHWM in /proc/self/status")
+	}
+	buf := make([]byte, 32<<20)
+	for i := 0; i < len(buf); i += 4096 {
+		buf[i] = 1
+	}
+	high := selfPeakRSSKiB()
+	runtime.GC() // buf is dead from here on
+	debug.FreeOSMemory()
+	resetPeakRSS()
+	if low := selfPeakRSSKiB(); low > high-16<<10 {
+		t.Errorf("peak RSS %d KiB after reset, want at least 16 MiB below %d KiB", low, high)
 	}
 }

@@ -118,7 +118,12 @@ func (b *bench) report(markdown bool, showFailures int) string {
 	if !markdown {
 		d.b.WriteString("hookbench: whole-process time, start to exit\n")
 	}
-	d.line("inputs: %d (%s); %d measured iterations after %d warm-up, program order rotated every iteration", len(b.inputs), b.inputDesc, b.cfg.n, b.cfg.warmup)
+	order := "in file order"
+	if b.cfg.seed != 0 {
+		order = fmt.Sprintf("shuffled with seed %d", b.cfg.seed)
+	}
+	d.line("inputs: %d (%s), %s; %d measured iterations use %d of them, after %d warm-up; program order rotated every iteration",
+		len(b.inputs), b.inputDesc, order, b.cfg.n, min(b.cfg.n, len(b.inputs)), b.cfg.warmup)
 	for _, p := range b.progs {
 		d.line("%s: `%s`", p.name, p.command())
 	}
@@ -141,11 +146,16 @@ func (b *bench) report(markdown bool, showFailures int) string {
 	d.table(t)
 	d.b.WriteByte('\n')
 	d.line("p50/p90/p99 are nearest-rank percentiles of successful runs; CPU is user+system time; peak RSS is the largest of any run (for jq-hook: bash or one of its jq children)")
+	var bound bool
+	var floor int64
 	for _, p := range b.progs {
-		if sums[p.name].rssBound {
-			d.line("≤: below what can be measured here: Linux starts a vfork()ed child's peak RSS at its parent's, and hookbench's own peak was %s", mb(selfPeakRSSKiB()))
-			break
+		bound = bound || sums[p.name].rssBound
+		for _, x := range p.samples {
+			floor = max(floor, x.rssFloor)
 		}
+	}
+	if bound {
+		d.line("≤ N: at most N; Linux starts a vfork()ed child's peak RSS at its parent's, and hookbench's own RSS was up to %s when a run started", mb(floor))
 	}
 
 	base, wd := sums[nameBaseline], sums[nameWarden]
