@@ -74,7 +74,6 @@ package main
 
 import (
 	"io"
-	"math/rand/v2"
 	"os"
 )
 

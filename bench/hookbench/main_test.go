@@ -535,3 +535,22 @@ func TestResetPeakRSS(t *testing.T) {
 		t.Errorf("peak RSS %d KiB after reset, want at least 16 MiB below %d KiB", low, high)
 	}
 }
+
+// TestBuildBaseline builds the baseline program (the go command caches the
+// standard library, so this is quick) and runs it.
+func TestBuildBaseline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command:", err)
+	}
+	path, err := buildBaseline(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runOnce(path, nil, nil, bytes.Repeat([]byte("{}"), 3*pipeFill), 10*time.Second)
+	if r.err != nil || r.exit != 0 || len(r.stdout) != 0 || len(r.stderr) != 0 {
+		t.Errorf("baseline: err %v exit %d stdout %q stderr %q, want a silent exit 0", r.err, r.exit, r.stdout, r.stderr)
+	}
+}
