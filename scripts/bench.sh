@@ -112,7 +112,9 @@ ops_table() {
 			if ($(i+1) == "allocs/op") aop = $i
 		}
 		ops = (ns > 0) ? sprintf("%.0f", 1e9 / ns) : "-"
-		printf "| %s | %s | %s | %s | %s | %s |\n", pkg, $1, ns, ops, bop, aop
+		name = $1
+		gsub(/\|/, "\\|", name) # a pipe in a sub-benchmark name would end the cell
+		printf "| %s | %s | %s | %s | %s | %s |\n", pkg, name, ns, ops, bop, aop
 	}
 	END { if (!header) print "(no benchmarks yet)" }'
 }
