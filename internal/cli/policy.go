@@ -24,7 +24,8 @@ edit it, and check it before you deploy it. See docs/policy.md.`,
 		Example: `  warden policy show baseline > policy.yaml
   warden policy check policy.yaml
   warden policy schema > policy.schema.json`,
-		Args: cobra.NoArgs,
+		Args: cobra.NoArgs, // an unknown subcommand is a usage error, not help
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newPolicyShowCmd(env), newPolicyCheckCmd(env), newPolicySchemaCmd(env))
 	return cmd

@@ -94,6 +94,8 @@ func TestPolicyCmd(t *testing.T) {
 
 		{name: "Schema", args: []string{"policy", "schema"}, stdoutFull: string(policy.Schema())},
 
+		{name: "NoSubcommand", args: []string{"policy"}, stdout: []string{"Available Commands:"}},
+		{name: "UnknownSubcommand", args: []string{"policy", "lint"}, code: ExitUsage, stderr: []string{`unknown command "lint" for "warden policy"`}},
 		{name: "Help", args: []string{"policy", "--help"}, stdout: []string{"warden policy show baseline > policy.yaml", "check", "schema"}},
 		{name: "ShowHelp", args: []string{"policy", "show", "--help"}, stdout: []string{"Examples:", "warden policy show baseline > policy.yaml"}},
 		{name: "CheckHelp", args: []string{"policy", "check", "--help"}, stdout: []string{"Examples:", "Exit status", "--now"}},
