@@ -48,6 +48,8 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 	quoted := "`" + c.Text + "`"
 	if c.Dynamic {
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("the program of %s cannot be known before it runs", quoted))
+	} else if c.Name.Subst {
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("the program of %s is computed by a command substitution (%s)", quoted, c.Name.Raw))
 	}
 	if shellPrograms[normProgram(c.Program)] && c.StdinFromPipe && c.Stdin == nil && !hasScriptArg(c) {
 		d.match(u, policy.Ask, policy.RulePipeToShell, fmt.Sprintf("%s runs a script read from a pipe whose content cannot be known", quoted))
@@ -86,6 +88,7 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 	e.recursiveReads(d, u, c, env)
 	e.findSecrets(d, u, c, all, env)
 	e.interpreter(d, u, c, env, depth)
+	e.sourceStdin(d, u, c, env, depth)
 	e.nativeBash(d, u, c)
 	e.conditions(d, u, c)
 }
@@ -252,11 +255,16 @@ func (e *Engine) findSecrets(d *decision, u *unit, c *shell.Command, all []shell
 	if !runs {
 		return
 	}
+	filtered := false
 	for i := 0; i+1 < len(args); i++ {
 		switch args[i] {
 		case "-name", "-iname", "-path", "-ipath", "-wholename":
 		default:
 			continue
+		}
+		filtered = true
+		if i > 0 && (args[i-1] == "-not" || args[i-1] == "!") {
+			continue // an exclusion, not what is read
 		}
 		for _, root := range positionalsBefore(args) {
 			for _, cwd := range cwdsOf(c, env) {
@@ -266,8 +274,19 @@ func (e *Engine) findSecrets(d *decision, u *unit, c *shell.Command, all []shell
 					glob = dir + "/" + glob
 				}
 				e.checkFile(d, u, fileAccess{raw: glob, access: policy.AccessRead, cwds: []string{dir}, glob: true,
-					via: "files found by " + c.Text + " and passed to a command"})
+					via: "files found by `" + c.Text + "` and passed to a command"})
 			}
+		}
+	}
+	// Every file under the roots is passed on: the roots are read whole.
+	for _, root := range positionalsBefore(args) {
+		for _, cwd := range cwdsOf(c, env) {
+			p := env.resolve(root, cwd)
+			if filtered {
+				e.checkResolved(d, u, fileAccess{access: policy.AccessRead, via: "`" + c.Text + "`"}, p, env, "")
+				continue
+			}
+			e.checkTree(d, u, p, env, c.Text)
 		}
 	}
 }
@@ -337,6 +356,36 @@ func (e *Engine) checkCodePath(d *decision, u *unit, c *shell.Command, lit strin
 	e.checkFile(d, u, fileAccess{raw: lit, access: access, cwds: c.Cwds, via: via})
 	if strings.HasPrefix(lit, "/.") || strings.HasPrefix(lit, ".") && !strings.HasPrefix(lit, "./") && !strings.HasPrefix(lit, "..") {
 		e.checkFile(d, u, fileAccess{raw: "~/" + strings.TrimLeft(lit, "/"), access: access, cwds: c.Cwds, via: via})
+	}
+}
+
+// sourceStdin: `source /dev/stdin` (or . /dev/fd/0) runs its standard input
+// as a script: a here-doc or here-string is analysed, a pipe asks.
+func (e *Engine) sourceStdin(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int) {
+	if c.Program != "source" && c.Program != "." || len(c.Args) == 0 {
+		return
+	}
+	switch firstValue(c.Args[0]) {
+	case "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0":
+	default:
+		return
+	}
+	if c.Stdin == nil || c.Stdin.Dynamic {
+		d.match(u, policy.Ask, policy.RulePipeToShell, fmt.Sprintf("`%s` runs a script read from standard input whose content cannot be known", c.Text))
+		return
+	}
+	if depth >= maxCodeDepth {
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, "scripts nested too deeply to analyse")
+		return
+	}
+	an := shell.Analyze(c.Stdin.Value, shell.Options{Cwd: firstCwd(c, env), Home: env.home})
+	if an.ParseError != nil {
+		d.match(u, policy.Ask, policy.RuleParseError, fmt.Sprintf("the script `%s` sources does not parse: %v", c.Text, an.ParseError))
+	}
+	for i := range an.Commands {
+		sub := &an.Commands[i]
+		sub.Via = append([]string{"source /dev/stdin"}, sub.Via...)
+		e.decideCommand(d, sub, an.Commands, env, depth+1)
 	}
 }
 

@@ -163,6 +163,10 @@ func (e *Engine) classify(c *shell.Command, env *pathEnv, branch string) []class
 	}
 	prog := normProgram(c.Program)
 	args := argv(c)
+	if prog == "python" && len(args) >= 2 && args[0] == "-m" && args[1] != "pip" {
+		// python -m twine upload runs the twine module: classify it as twine.
+		prog, args = normProgram(args[1]), args[2:]
+	}
 	sub, rest := subcommand(args)
 	switch {
 	case privilegedPrograms[prog]:
@@ -509,6 +513,9 @@ func installCommand(prog string, args []string, sub string, rest []string) strin
 			if sub == "init" && prog != "yarn" && prog != "pnpm" {
 				return ""
 			}
+			if sub == "exec" && (prog == "pnpm" || prog == "yarn") {
+				return "" // runs a binary already installed in the project
+			}
 			return prog + " " + sub + " installs packages and runs their lifecycle scripts"
 		case "":
 			if prog == "yarn" || prog == "bun" {
@@ -594,6 +601,10 @@ func publishCommand(prog string, args []string, sub string, rest []string) strin
 	switch {
 	case nodePMs[prog] && (sub == "publish" || sub == "unpublish" || sub == "dist-tag" || sub == "deprecate"):
 		return prog + " " + sub + " changes a published package"
+	case prog == "yarn" && sub == "npm":
+		if s2, _ := subcommand(rest); s2 == "publish" || s2 == "tag" {
+			return "yarn npm " + s2 + " changes a published package"
+		}
 	case prog == "cargo" && (sub == "publish" || sub == "yank" || sub == "owner"):
 		return "cargo " + sub + " changes a published crate"
 	case prog == "twine" && sub == "upload":
@@ -636,8 +647,10 @@ func publishCommand(prog string, args []string, sub string, rest []string) strin
 func migrationCommand(prog string, args []string, sub string, rest []string) string {
 	joined := " " + strings.Join(args, " ") + " "
 	switch {
-	case prog == "alembic" && (sub == "upgrade" || sub == "downgrade" || sub == "stamp"):
-		return "alembic " + sub + " migrates a database"
+	case prog == "alembic":
+		if s, _ := subcommand(args, "-x", "-c", "--config", "-n", "--name"); s == "upgrade" || s == "downgrade" || s == "stamp" {
+			return "alembic " + s + " migrates a database"
+		}
 	case prog == "prisma" && (sub == "migrate" || sub == "db"):
 		return "prisma " + sub + " changes a database"
 	case nodePMs[prog] || prog == "npx" || prog == "pnpx" || prog == "bunx":

@@ -103,14 +103,25 @@ func (e *Engine) checkResolved(d *decision, u *unit, fa fileAccess, p string, en
 }
 
 // checkGlob tests a glob argument: against the files it expands to where
-// they exist, and against a concrete instance of every protected pattern.
+// they exist; by a concrete instance of the glob itself (~/.aws/cred* reads
+// under ~/.aws); and, when its last segment names something (.en?, id_*,
+// *.pem, .*), against a concrete instance of every protected pattern. A bare
+// "dir/*" is decided by what exists, not by what could.
 func (e *Engine) checkGlob(d *decision, u *unit, fa fileAccess, glob string, env *pathEnv) {
 	if matches, err := e.fs.Glob(glob); err == nil {
 		for _, m := range matches {
 			e.checkResolved(d, u, fa, m, env, "")
 		}
 	}
-	dir := glob[:strings.LastIndexByte(glob, '/')+1]
+	self := compilePattern("//" + strings.TrimPrefix(glob, "/"))
+	if inst := self.instantiate("/", env); e.checkResolved(d, u, fa, inst, env, "") {
+		return
+	}
+	slash := strings.LastIndexByte(glob, '/')
+	if !namesSomething(glob[slash+1:]) {
+		return
+	}
+	dir := glob[:slash+1]
 	if dir == "" {
 		dir = "/"
 	}
@@ -128,6 +139,27 @@ func (e *Engine) checkGlob(d *decision, u *unit, fa fileAccess, glob string, env
 			}
 		}
 	}
+}
+
+// namesSomething reports a glob segment that targets particular names: it
+// starts with a dot (dotfiles) or holds two or more literal characters.
+func namesSomething(seg string) bool {
+	if strings.HasPrefix(seg, ".") {
+		return true
+	}
+	n := 0
+	for i := 0; i < len(seg); i++ {
+		switch c := seg[i]; {
+		case c == '[':
+			if j := strings.IndexByte(seg[i:], ']'); j > 0 {
+				i += j
+			}
+		case c == '*' || c == '?' || c == '.':
+		default:
+			n++
+		}
+	}
+	return n >= 2
 }
 
 func ruleReason(r *policy.PathRule) string {

@@ -55,8 +55,64 @@ func (e *Engine) decideMCP(d *decision) {
 			d.match(u, v, "mcp."+server+".read", fmt.Sprintf("MCP tool %s of approved server %s reads", tool, server))
 		}
 	}
+	// Secrets stay secret through any tool: paths in the tool's arguments
+	// are file accesses like any other.
+	access := policy.AccessRead
+	if srv != nil && isWriteTool(srv, tool) {
+		access = policy.AccessWrite
+	}
+	via := "MCP tool " + server + "/" + tool
+	for _, p := range mcpPaths(a.Input) {
+		e.checkFile(d, u, fileAccess{raw: p, access: access, cwds: []string{a.Cwd}, via: via})
+		if access == policy.AccessWrite {
+			e.checkFile(d, u, fileAccess{raw: p, access: policy.AccessRead, cwds: []string{a.Cwd}, via: via})
+		}
+	}
 	e.nativeTool(d, u)
 	e.conditions(d, u, nil)
+}
+
+// mcpPaths returns the string arguments of an MCP call that name files:
+// values (or lists of values) under keys such as path, paths, file,
+// file_path, filename, source, destination, directory, and file: URIs.
+func mcpPaths(input map[string]any) []string {
+	var out []string
+	var walk func(key string, v any, depth int)
+	walk = func(key string, v any, depth int) {
+		if depth > 4 {
+			return
+		}
+		switch x := v.(type) {
+		case string:
+			if after, ok := strings.CutPrefix(x, "file://"); ok {
+				out = append(out, after)
+			} else if pathKey(key) && x != "" && len(x) < 4096 {
+				out = append(out, x)
+			}
+		case []any:
+			for _, it := range x {
+				walk(key, it, depth+1)
+			}
+		case map[string]any:
+			for k, it := range x {
+				walk(k, it, depth+1)
+			}
+		}
+	}
+	for k, v := range input {
+		walk(k, v, 0)
+	}
+	return out
+}
+
+func pathKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, w := range []string{"path", "file", "dir", "source", "destination", "target", "uri"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func isWriteTool(srv *policy.MCPServer, tool string) bool {

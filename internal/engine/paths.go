@@ -228,6 +228,14 @@ func (e *pathEnv) resolve(p, cwd string) string {
 		if e.home != "" {
 			p = e.home + p[1:]
 		}
+	case strings.HasPrefix(p, "~") && e.home != "":
+		// ~user: that user's home, taken to sit beside ours (/root for root).
+		user, rest, _ := strings.Cut(p[1:], "/")
+		dir := path.Join(path.Dir(e.home), user)
+		if user == "root" {
+			dir = "/root"
+		}
+		p = dir + "/" + rest
 	case !strings.HasPrefix(p, "/"):
 		if cwd == "" {
 			cwd = e.cwd
