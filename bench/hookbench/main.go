@@ -30,7 +30,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -342,14 +341,15 @@ func (b *bench) measure(progress io.Writer) {
 			runOnce(p.path, p.args, nil, in.data, b.cfg.timeout)
 		}
 	}
-	// Loading the inputs raised hookbench's own peak RSS, which every
-	// child's reading starts from: give the memory back and reset the peak
-	// before each iteration, so the floor is hookbench's current RSS.
-	runtime.GC()
-	debug.FreeOSMemory()
 	next := time.Now().Add(5 * time.Second)
 	for i := range b.cfg.n {
 		in := b.inputs[i%len(b.inputs)]
+		// Every child's peak RSS starts from hookbench's own (see
+		// sample.rssFloor). Loading the inputs and capturing output leave
+		// freed memory that Go returns to the system only lazily: return it
+		// now, outside the timed window, and reset the peak, so the floor is
+		// hookbench's live memory.
+		debug.FreeOSMemory()
 		resetPeakRSS()
 		floor := selfPeakRSSKiB()
 		for _, p := range rotate(b.progs, i) {
