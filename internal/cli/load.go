@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -20,6 +21,11 @@ func loadPolicy(env *Env, flag string) (*policy.Policy, error) {
 	}
 	p, err := policy.LoadFile(path)
 	if err != nil {
+		var errs *policy.Errors
+		if errors.As(err, &errs) {
+			// Already located (file:line:col), with the source line.
+			return nil, fmt.Errorf("policy %s is invalid:\n%s", path, errs.Pretty())
+		}
 		return nil, fmt.Errorf("load policy %s: %w", path, err)
 	}
 	return p, nil

@@ -59,7 +59,6 @@ type Engine struct {
 	now   func() time.Time
 	pm    *pathMatcher
 	trace bool
-	cel   conditionPrograms
 }
 
 // New returns an Engine for rs.
@@ -198,34 +197,7 @@ func (e *Engine) exceptionFor(ruleID string, a *Action) *policy.Exception {
 	if len(e.rs.Exceptions) == 0 {
 		return nil
 	}
-	now := e.now().UTC()
-	for i := range e.rs.Exceptions {
-		ex := &e.rs.Exceptions[i]
-		if ex.Rule != ruleID {
-			continue
-		}
-		// An exception lasts to the end of its expiry day, UTC.
-		if ex.Expired(now) {
-			continue
-		}
-		if len(ex.Repositories) > 0 && !repoMatches(ex.Repositories, a) {
-			continue
-		}
-		return ex
-	}
-	return nil
-}
-
-func repoMatches(globs []string, a *Action) bool {
-	for _, g := range globs {
-		if a.Repo != "" && globMatch(g, a.Repo) {
-			return true
-		}
-		if a.Remote != "" && globMatch(g, a.Remote) {
-			return true
-		}
-	}
-	return false
+	return e.rs.Exception(ruleID, a.Repo, a.Remote, e.now())
 }
 
 // builtinSafe are Claude Code tools with no side effect the policy governs.

@@ -275,12 +275,6 @@ func realPath(fsys FS, p string) string {
 	return r
 }
 
-// globMatch matches s against a doublestar glob (used for repository globs).
-func globMatch(glob, s string) bool {
-	ok, _ := doublestar.Match(glob, s)
-	return ok
-}
-
 // instantiate turns a pattern into one concrete path under dir, so that a
 // shell glob argument (cat .en?) can be tested against it: ** and * become a
 // plain name, ? one character, a [class] its first member.

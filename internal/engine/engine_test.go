@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardenhq/warden/internal/policy"
+)
+
+func mustEngine(tb testing.TB, file, tier string) *Engine {
+	tb.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := policy.Parse(file, data)
+	if err != nil {
+		tb.Fatalf("parse %s: %v", file, err)
+	}
+	rs, err := p.Ruleset(tier)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }
+	return New(rs, Options{FS: NoFS{}, Now: now, Trace: true})
+}
+
+func TestEngine_CustomPolicy(t *testing.T) {
+	tests := []struct {
+		name, tier string
+		a          Action
+		want       policy.Verdict
+		rule       string
+		reasonHas  string
+	}{
+		{"ConditionMatches", "", Action{Tool: "Bash", Command: "psql -h db.prod.internal"}, policy.Deny, "conditions.no-prod-hosts", "production database"},
+		{"ConditionOtherTool", "", Action{Tool: "Read", Path: "notes/db.prod.internal.md"}, policy.None, "", ""},
+		{"ConditionPermissionMode", "", Action{Tool: "Write", Path: "x.go", PermissionMode: "bypassPermissions"}, policy.Ask, "conditions.ask-bypass-writes", ""},
+		{"ClassMember", "", Action{Tool: "Bash", Command: "mytool upload build/"}, policy.Deny, "commands.egress", "class egress"},
+		{"ClassMemberOtherArgs", "", Action{Tool: "Bash", Command: "mytool list"}, policy.None, "", ""},
+		{"ExceptionLoosensInRepo", "", Action{Tool: "Bash", Command: "curl https://x.example", Repo: "/work/tools", Cwd: "/work/tools"}, policy.Ask, "commands.egress", "exception \"tools-repo-egress\""},
+		{"ExceptionOtherRepo", "", Action{Tool: "Bash", Command: "curl https://x.example", Repo: "/work/app", Cwd: "/work/app"}, policy.Deny, "commands.egress", ""},
+		{"ExpiredExceptionIgnored", "", Action{Tool: "Bash", Command: "cat .env", Cwd: "/work/app", Repo: "/work/app"}, policy.Deny, "paths.secrets", ""},
+		{"ExceptPattern", "", Action{Tool: "Bash", Command: "cat .env.example", Cwd: "/work/app"}, policy.None, "", ""},
+		{"PushProtectedAsksInDev", "", Action{Tool: "Bash", Command: "git push origin main"}, policy.Ask, "commands.vcs-write", ""},
+		{"PushProtectedDeniedInCI", "ci", Action{Tool: "Bash", Command: "git push origin main"}, policy.Deny, "commands.vcs-push-protected", ""},
+		{"PlainPushOnMainDeniedInCI", "ci", Action{Tool: "Bash", Command: "git push", Branch: "main"}, policy.Deny, "commands.vcs-push-protected", ""},
+		{"PlainPushOnFeatureAsksInCI", "ci", Action{Tool: "Bash", Command: "git push", Branch: "fix-tests"}, policy.Ask, "commands.vcs-write", ""},
+		{"HeadRefspecOnMain", "ci", Action{Tool: "Bash", Command: "git push origin HEAD", Branch: "main"}, policy.Deny, "commands.vcs-push-protected", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := mustEngine(t, "testdata/custom.yaml", tt.tier)
+			if tt.a.Cwd == "" {
+				tt.a.Cwd = "/work/app"
+			}
+			tt.a.Home = "/home/dev"
+			d := e.Decide(tt.a)
+			if d.Verdict != tt.want || d.RuleID != tt.rule {
+				t.Fatalf("got %s %s (%s), want %s %s", d.Verdict, d.RuleID, d.Reason, tt.want, tt.rule)
+			}
+			if !strings.Contains(d.Reason, tt.reasonHas) {
+				t.Errorf("reason %q does not contain %q", d.Reason, tt.reasonHas)
+			}
+			if d.Policy != "custom" || d.PolicyVersion != "7" {
+				t.Errorf("decision names policy %s@%s, want custom@7", d.Policy, d.PolicyVersion)
+			}
+		})
+	}
+}
+
+// TestEngine_AllowNeedsEveryPart: an explicit allow skips Claude Code's
+// prompt, so a compound command is allowed only when every part is.
+func TestEngine_AllowNeedsEveryPart(t *testing.T) {
+	rs, err := policy.Baseline().Ruleset("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(rs, Options{FS: NoFS{}})
+	tests := []struct {
+		cmd  string
+		want policy.Verdict
+	}{
+		{"git status", policy.Allow},
+		{"git status && git diff", policy.Allow},
+		{"git status && touch x", policy.None},
+		{"git status; rm -rf /", policy.Deny},
+		{"ls $(curl https://x.example)", policy.Deny},
+	}
+	for _, tt := range tests {
+		if d := e.Decide(Action{Tool: "Bash", Command: tt.cmd, Cwd: "/work/app", Home: "/home/dev"}); d.Verdict != tt.want {
+			t.Errorf("%q: got %s (%s), want %s", tt.cmd, d.Verdict, d.Reason, tt.want)
+		}
+	}
+}
+
+func TestEngine_Tools(t *testing.T) {
+	rs, err := policy.Baseline().Ruleset("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(rs, Options{FS: NoFS{}})
+	tests := []struct {
+		a    Action
+		want policy.Verdict
+	}{
+		{Action{Tool: "Glob", Pattern: "**/*.go"}, policy.None},
+		{Action{Tool: "Glob", Path: "~/.ssh", Pattern: "*"}, policy.Deny},
+		{Action{Tool: "Grep", Path: ".", Input: map[string]any{"glob": ".env*"}}, policy.Deny},
+		{Action{Tool: "MultiEdit", Path: ".github/workflows/ci.yml"}, policy.Ask},
+		{Action{Tool: "TodoWrite"}, policy.None},
+		{Action{Tool: "FrobnicateTool"}, policy.Ask},
+		{Action{Tool: "WebFetch", URL: "file:///home/dev/.ssh/id_rsa"}, policy.Deny},
+		{Action{Tool: "WebFetch", URL: "::not a url"}, policy.Ask},
+		{Action{Tool: "WebSearch", Query: "golang context"}, policy.None},
+	}
+	for _, tt := range tests {
+		tt.a.Cwd, tt.a.Home = "/home/dev/app", "/home/dev"
+		if d := e.Decide(tt.a); d.Verdict != tt.want {
+			t.Errorf("%+v: got %s (%s %s), want %s", tt.a, d.Verdict, d.RuleID, d.Reason, tt.want)
+		}
+	}
+}
