@@ -58,11 +58,14 @@ var (
 	errInternal = errors.New("internal error while analysing script")
 )
 
-// scratch is the reusable state of Analyze: the parser and its reader.
-// Nothing in it is referenced by a returned Analysis.
+// scratch is the reusable state of Analyze: the parser, its reader, the
+// analyzer and its stack of words. Nothing in it is referenced by a
+// returned Analysis, and it is cleared before going back to the pool.
 type scratch struct {
-	p  *syntax.Parser
-	rd strings.Reader
+	p    *syntax.Parser
+	rd   strings.Reader
+	a    analyzer
+	args []arg
 }
 
 var scratchPool = sync.Pool{New: func() any {
@@ -74,7 +77,8 @@ var scratchPool = sync.Pool{New: func() any {
 // it cannot fully analyse it reports Dynamic commands rather than fewer.
 func Analyze(script string, opts Options) (res Analysis) {
 	sc := scratchPool.Get().(*scratch)
-	a := analyzer{opts: opts, sc: sc, maxDepth: opts.MaxDepth}
+	sc.a = analyzer{opts: opts, sc: sc, maxDepth: opts.MaxDepth, args: sc.args[:0]}
+	a := &sc.a
 	if a.maxDepth <= 0 {
 		a.maxDepth = defaultMaxDepth
 	}
@@ -89,6 +93,9 @@ func Analyze(script string, opts Options) (res Analysis) {
 				ParseError: errInternal,
 			}
 		}
+		clear(a.args[:cap(a.args)])
+		sc.args = a.args[:0]
+		sc.a = analyzer{}
 		sc.rd.Reset("")
 		scratchPool.Put(sc)
 	}()
@@ -110,9 +117,10 @@ type analyzer struct {
 	// share it, so it is replaced, never modified in place.
 	cwds []string
 
-	// vars is built lazily on the first variable lookup; scripts holds
-	// every statement list parsed so far, for that first collection.
+	// vars is built lazily on the first variable lookup; top and scripts
+	// hold the statements parsed so far, for that first collection.
 	vars    *varTable
+	top     []*syntax.Stmt
 	scripts [][]*syntax.Stmt
 
 	nestedBytes  int
@@ -159,7 +167,7 @@ func (a *analyzer) run(script string) {
 	if err != nil {
 		a.parseErr = err
 	}
-	a.scripts = append(a.scripts, stmts)
+	a.top = stmts
 	a.stmts(stmts, frame{src: script})
 }
 
@@ -167,14 +175,11 @@ func (a *analyzer) run(script string) {
 func (a *analyzer) parse(src string) ([]*syntax.Stmt, error) {
 	sc := a.sc
 	sc.rd.Reset(src)
-	var stmts []*syntax.Stmt
-	for st, err := range sc.p.StmtsSeq(&sc.rd) {
-		if err != nil {
-			return stmts, err
-		}
-		stmts = append(stmts, st)
+	f, err := sc.p.Parse(&sc.rd, "")
+	if f == nil {
+		return nil, err
 	}
-	return stmts, nil
+	return f.Stmts, err
 }
 
 // full reports whether no more commands may be added, adding the note of
@@ -335,7 +340,8 @@ func (a *analyzer) stmt(s *syntax.Stmt, fr frame) {
 func (a *analyzer) binary(c *syntax.BinaryCmd, fr frame) {
 	// Collect the right-hand sides from the outermost in, then walk the
 	// leftmost statement and the right-hand sides in source order.
-	var spine []*syntax.BinaryCmd
+	var buf [8]*syntax.BinaryCmd
+	spine := buf[:0]
 	left := c
 	for {
 		spine = append(spine, left)

@@ -121,6 +121,7 @@ func (a *analyzer) lookup(name string) ([]string, bool) {
 func (a *analyzer) varTable() *varTable {
 	if a.vars == nil {
 		a.vars = &varTable{m: map[string]*varEntry{}}
+		a.collect(a.top)
 		for _, stmts := range a.scripts {
 			a.collect(stmts)
 		}
