@@ -401,7 +401,7 @@ func (e *Engine) nativeBash(d *decision, u *unit, c *shell.Command) {
 		case !r.HasSpecifier:
 			d.match(u, r.Verdict, nativeRuleID(r), "native rule "+r.Raw+" matches every Bash command")
 		case c != nil && c.Program != "" && (bashRuleMatches(r.Specifier, c.Text) || bashRuleMatches(r.Specifier, c.Written)):
-			d.match(u, r.Verdict, nativeRuleID(r), fmt.Sprintf("native rule %s matches `%s`", r.Raw, c.Text))
+			d.match(u, r.Verdict, nativeRuleID(r), "native rule "+r.Raw+" matches `"+c.Text+"`")
 		}
 	}
 }

@@ -132,20 +132,30 @@ func bashRuleMatches(spec, text string) bool {
 	return wildcardMatch(spec, text)
 }
 
-// wildcardMatch matches s against a pattern where only * is special.
+// wildcardMatch matches s against a pattern where only * is special,
+// without allocating (it runs for every native rule on every command).
 func wildcardMatch(pat, s string) bool {
-	parts := strings.Split(pat, "*")
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, mid := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, mid)
-		if i < 0 {
+	// Classic greedy match with backtracking to the last star.
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pat) && pat[p] == '*':
+			star, mark = p, i
+			p++
+		case p < len(pat) && pat[p] == s[i]:
+			p++
+			i++
+		case star >= 0:
+			p = star + 1
+			mark++
+			i = mark
+		default:
 			return false
 		}
-		s = s[i+len(mid):]
 	}
-	return len(parts) == 1 && s == "" || len(parts) > 1 && strings.HasSuffix(s, last)
+	for p < len(pat) && pat[p] == '*' {
+		p++
+	}
+	return p == len(pat)
 }
