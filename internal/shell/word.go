@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"strings"
 
-	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -528,10 +527,7 @@ func unescapeSet(s, set string) string {
 
 // ansiC expands a $'...' string.
 func ansiC(s string) string {
-	out, _, err := expand.Format(nil, s, nil)
-	if err != nil {
-		return s
-	}
+	out, _ := unescapeC(s, false)
 	if i := strings.IndexByte(out, 0); i >= 0 {
 		out = out[:i]
 	}
@@ -595,49 +591,58 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-// arithm evaluates an arithmetic expression made only of number literals.
+// arithm evaluates an arithmetic expression made only of decimal number
+// literals, + - * and parentheses; anything else is not static.
 func (a *analyzer) arithm(x syntax.ArithmExpr) (int, bool) {
-	if !arithmLiteral(x, 0) {
-		return 0, false
-	}
-	n, err := expand.Arithm(&expand.Config{Env: expand.ListEnviron()}, x)
-	if err != nil {
-		return 0, false
-	}
-	return n, true
+	return arithmEval(x, 0)
 }
 
-// arithmLiteral reports whether x uses only number literals and operators
-// without side effects.
-func arithmLiteral(x syntax.ArithmExpr, depth int) bool {
+func arithmEval(x syntax.ArithmExpr, depth int) (int, bool) {
 	if depth > 32 {
-		return false
+		return 0, false
 	}
 	switch x := x.(type) {
 	case *syntax.Word:
 		l := x.Lit()
-		if l == "" {
-			return false
+		if l == "" || len(l) > 18 {
+			return 0, false
 		}
+		n := 0
 		for i := 0; i < len(l); i++ {
-			if l[i] < '0' || l[i] > '9' {
-				return false
+			if l[i] < '0' || l[i] > '9' || i == 0 && l[i] == '0' && len(l) > 1 {
+				return 0, false
 			}
+			n = n*10 + int(l[i]-'0')
 		}
-		return len(l) < 19
+		return n, true
 	case *syntax.BinaryArithm:
 		switch x.Op {
 		case syntax.Add, syntax.Sub, syntax.Mul:
-			return arithmLiteral(x.X, depth+1) && arithmLiteral(x.Y, depth+1)
+			l, ok1 := arithmEval(x.X, depth+1)
+			r, ok2 := arithmEval(x.Y, depth+1)
+			if !ok1 || !ok2 {
+				return 0, false
+			}
+			switch x.Op {
+			case syntax.Add:
+				return l + r, true
+			case syntax.Sub:
+				return l - r, true
+			}
+			return l * r, true
 		}
 	case *syntax.ParenArithm:
-		return arithmLiteral(x.X, depth+1)
+		return arithmEval(x.X, depth+1)
 	case *syntax.UnaryArithm:
 		if x.Op == syntax.Plus || x.Op == syntax.Minus {
-			return arithmLiteral(x.X, depth+1)
+			n, ok := arithmEval(x.X, depth+1)
+			if x.Op == syntax.Minus {
+				n = -n
+			}
+			return n, ok
 		}
 	}
-	return false
+	return 0, false
 }
 
 // substOutput evaluates a command substitution statically when it is a
@@ -760,10 +765,14 @@ func echoOutput(args []string) string {
 	}
 	out := strings.Join(args, " ")
 	if escapes {
-		if i := strings.Index(out, `\c`); i >= 0 {
-			out, newline = out[:i], false
+		var stopped bool
+		out, stopped = unescapeC(out, true)
+		if stopped {
+			newline = false
 		}
-		out = ansiC(out)
+		if i := strings.IndexByte(out, 0); i >= 0 {
+			out = out[:i]
+		}
 	}
 	if newline {
 		out += "\n"
@@ -783,11 +792,10 @@ func printfOutput(args []string) (string, bool) {
 	format, rest := args[0], args[1:]
 	var b strings.Builder
 	for range 1000 {
-		out, n, err := expand.Format(nil, format, rest)
-		if err != nil {
+		n, ok := printfOnce(&b, format, rest)
+		if !ok || b.Len() > 1<<20 {
 			return "", false
 		}
-		b.WriteString(out)
 		if n == 0 || n >= len(rest) {
 			break
 		}

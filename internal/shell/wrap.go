@@ -213,6 +213,13 @@ func (a *analyzer) unwrap(cc *callCtx, words []arg, via []string) {
 		a.emitDynamic(cc, words, via, "")
 		return
 	}
+	if v == "" {
+		// "" is no command: nothing runs, but the redirections are made.
+		if len(cc.redirs) > 0 {
+			a.emitRedirOnly(cc.pos, cc.fr, "", cc.redirs)
+		}
+		return
+	}
 	prog := baseName(v)
 	switch prog {
 	case "env":
