@@ -75,6 +75,15 @@ var scratchPool = sync.Pool{New: func() any {
 // Analyze parses script as Bash and returns every simple command that could
 // run, statically and without executing anything. It never panics; on input
 // it cannot fully analyse it reports Dynamic commands rather than fewer.
+//
+// A program word with several candidate values ($X assigned "curl" and
+// "wget") is reported once per candidate, each as an ordinary Command; when
+// the word may also hold something unknown (${X:-curl}, X from read), one
+// more Command with Dynamic set stands for the rest. Variables take every
+// literal value assigned anywhere in the scripts analysed, whatever the
+// control flow, and cd adds to the working directories of every later
+// command rather than replacing them: both over-approximate, so that what
+// could run is never hidden.
 func Analyze(script string, opts Options) (res Analysis) {
 	sc := scratchPool.Get().(*scratch)
 	sc.a = analyzer{opts: opts, sc: sc, maxDepth: opts.MaxDepth, args: sc.args[:0]}

@@ -186,6 +186,15 @@ func printfOnce(b *strings.Builder, format string, args []string) (int, bool) {
 			return used, false
 		}
 		pad := width - len(s)
+		numeric := strings.IndexByte("diuxXo", format[i]) >= 0
+		if pad > 0 && numeric && strings.IndexByte(flags, '0') >= 0 && strings.IndexByte(flags, '-') < 0 {
+			if s != "" && s[0] == '-' {
+				b.WriteByte('-')
+				s = s[1:]
+			}
+			b.WriteString(strings.Repeat("0", pad))
+			pad = 0
+		}
 		if pad > 0 && strings.IndexByte(flags, '-') < 0 {
 			b.WriteString(strings.Repeat(" ", pad))
 		}

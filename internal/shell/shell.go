@@ -48,6 +48,20 @@ type Command struct {
 	// Via lists the wrappers and contexts this command was reached through,
 	// outermost first: "sudo", "env", "xargs", "find -exec", "bash -c",
 	// "eval", "here-doc", "pipe", "$(...)", "function f", "watch", ...
+	//
+	// Labels used: a wrapper's base name ("sudo", "nohup", "busybox");
+	// "SHELL -c" for -c strings, with the shell as written ("sh -c");
+	// "SHELL here-doc", "SHELL here-string" and "SHELL pipe" for a script a
+	// shell reads on stdin; "sudo -s", "sudo -i", "su -c", "runuser -c",
+	// "script -c", "flock -c", "env -S", "eval", "watch", "parallel",
+	// "trap", "alias NAME"; "find -exec" (or -execdir, -ok, -okdir);
+	// "$(...)" (also for backticks), "<(...)", ">(...)"; "function NAME",
+	// "time", "coproc". A Command with no Program carrying redirections
+	// names the compound they are attached to: "group", "subshell", "if",
+	// "while", "until", "for", "select", "case", "((...))", "[[...]]",
+	// "exec". A Dynamic command's last label may give the reason: "parse
+	// error", "max depth", "analysis budget", "nesting too deep", "script
+	// too large", "truncated" or "internal error".
 	Via []string
 	// Assigns names the prefix assignments (FOO=1 in FOO=1 rm -rf /).
 	Assigns []string

@@ -553,6 +553,12 @@ func TestAnalyze_Words(t *testing.T) {
 		{name: "GlobProgram", script: `/usr/bin/cu* x`, want: []string{"?: /usr/bin/cu* x"}},
 		{name: "TestBracket", script: `[ -f x ] && echo y`, want: []string{": [ -f x ]", ": echo y"}},
 		{name: "Arithmetic", script: `echo $((2+3))`, want: []string{": echo 5"}},
+		{name: "PrintfDirectives", script: `X=$(printf '%s-%03d-%x%%' a 7 255); echo $X`, want: []string{"$(...): printf %s-%03d-%x%% a 7 255", ": echo a-007-ff%"},
+			check: vals(1, 0, "a-007-ff%")},
+		{name: "PrintfReuse", script: `printf '%s\n' curl wget | sh`, want: []string{`: printf '%s\n' curl wget`, "sh pipe: curl", "sh pipe: wget"}},
+		{name: "PrintfUnknownDirective", script: `$(printf '%q' x) y`, want: []string{"?: $(printf '%q' x) y", "$(...): printf %q x"}},
+		{name: "EchoEStop", script: `echo -e 'rm x\cignored' | sh`, want: []string{`: echo -e 'rm x\cignored'`, "sh pipe: rm x"}},
+		{name: "AnsiCUnicode", script: `echo $'caf\u00e9\t!'`, want: []string{": echo 'café\t!'"}},
 		{name: "NULByte", script: "cu\x00rl x", want: []string{": curl x"}, derived: true},
 	})
 }
