@@ -60,6 +60,11 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 	if why := gitShellConfig(c); why != "" {
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, why)
 	}
+	for _, name := range c.Assigns {
+		if commandVars[name] {
+			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s=... makes %s run a command or load code Warden cannot see", name, quoted))
+		}
+	}
 	for _, h := range e.classify(c, env, d.a.Branch) {
 		v, ok := e.rs.Classes[h.class]
 		if !ok || v == policy.None {
@@ -106,6 +111,14 @@ func hasScriptArg(c *shell.Command) bool {
 	}
 	return false
 }
+
+// commandVars are environment variables that make a program run another
+// command or load code: set as a prefix assignment they hide what runs.
+// (GIT_PAGER=cat, GIT_EDITOR=true and NODE_OPTIONS=--max-old-space-size
+// are everyday uses and stay silent.)
+var commandVars = set("GIT_SSH_COMMAND", "GIT_SSH", "GIT_PROXY_COMMAND", "GIT_EXTERNAL_DIFF", "GIT_ASKPASS",
+	"SSH_ASKPASS", "LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "BASH_ENV", "ENV", "PROMPT_COMMAND",
+	"GIT_CONFIG_PARAMETERS")
 
 // gitShellConfig: git -c options that make git run a shell command.
 func gitShellConfig(c *shell.Command) string {
@@ -330,6 +343,9 @@ func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, env *pathEn
 			if f.writes {
 				e.checkCodePath(d, u, c, lit, policy.AccessWrite)
 			}
+			if f.deletes != "" {
+				e.codeDelete(d, u, c, env, lit, f.deletes)
+			}
 		}
 		if depth < maxCodeDepth {
 			for _, cmd := range f.commands {
@@ -341,6 +357,29 @@ func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, env *pathEn
 				}
 			}
 		}
+	}
+}
+
+// codeDelete classifies a literal path that interpreter code deletes
+// (shutil.rmtree, FileUtils.rm_rf, fs.rmSync, os.remove).
+func (e *Engine) codeDelete(d *decision, u *unit, c *shell.Command, env *pathEnv, lit, marker string) {
+	lit = strings.TrimSpace(lit)
+	if lit == "" || strings.ContainsAny(lit, "\n\x00 ") || !strings.ContainsAny(lit, "/~.") || len(lit) > 4096 {
+		return
+	}
+	p := env.resolve(lit, firstCwd(c, env))
+	quoted := "`" + c.Text + "`"
+	class, why := "", ""
+	switch {
+	case isCritical(p, env):
+		class, why = policy.ClassDestructive, fmt.Sprintf("%s code deletes %s%s with %s", c.Program, p, criticalName(p, env), marker)
+	case outsideWorkspace(p, env):
+		class, why = policy.ClassDeleteOutside, fmt.Sprintf("%s code deletes %s, outside the repository, with %s", c.Program, p, marker)
+	default:
+		return
+	}
+	if v := e.rs.Classes[class]; v != policy.None {
+		d.match(u, v, "commands."+class, fmt.Sprintf("%s (%s): %s", why, class, quoted))
 	}
 }
 

@@ -136,7 +136,9 @@ var (
 	databasePrograms = set("psql", "pg_dump", "pg_dumpall", "pg_restore", "mysql", "mariadb", "mysqldump",
 		"mysqladmin", "mongosh", "mongo", "mongodump", "mongorestore", "mongoimport", "redis-cli", "cqlsh",
 		"sqlcmd", "clickhouse-client", "influx", "migrate", "flyway", "liquibase", "dbmate", "goose",
-		"sqitch", "cockroach")
+		"sqitch", "cockroach", "dropdb", "createdb", "dropuser", "createuser", "vacuumdb", "reindexdb",
+		"mongoexport", "etcdctl", "kafka-topics", "kafka-consumer-groups", "kafka-configs", "kafka-acls",
+		"kafka-console-producer", "kafka-delete-records", "rabbitmqctl", "rabbitmqadmin", "nats")
 	privilegedPrograms = set("sudo", "doas", "su", "pkexec", "runuser")
 	shellPrograms      = set("bash", "sh", "zsh", "dash", "ksh", "ash", "mksh", "fish", "csh", "tcsh")
 	nodePMs            = set("npm", "pnpm", "yarn", "bun", "cnpm")
@@ -191,6 +193,8 @@ func (e *Engine) classify(c *shell.Command, env *pathEnv, branch string) []class
 	case "rm":
 		if why := rmDestructive(c, args, env); why != "" {
 			add(policy.ClassDestructive, why)
+		} else if why := rmOutside(c, args, env); why != "" {
+			add(policy.ClassDeleteOutside, why)
 		}
 	case "dd":
 		for _, a := range args {
@@ -215,8 +219,8 @@ func (e *Engine) classify(c *shell.Command, env *pathEnv, branch string) []class
 			}
 		}
 	case "find":
-		if why := findDestructive(args, c, env); why != "" {
-			add(policy.ClassDestructive, why)
+		if why, class := findDelete(args, c, env); why != "" {
+			add(class, why)
 		}
 	case "terraform", "tofu", "terragrunt":
 		s, _ := subcommand(args, "-chdir")
@@ -419,42 +423,72 @@ func rmDynamicTarget(c *shell.Command, args []string) string {
 	return ""
 }
 
-// findDestructive: find -delete (or -exec rm -r) from a critical directory
-// with no name filter.
-func findDestructive(args []string, c *shell.Command, env *pathEnv) string {
-	del := false
-	filtered := false
+// findArgs are find's primaries that take arguments, with how many.
+var findArgs = map[string]int{
+	"-name": 1, "-iname": 1, "-path": 1, "-ipath": 1, "-wholename": 1, "-iwholename": 1, "-regex": 1,
+	"-iregex": 1, "-lname": 1, "-ilname": 1, "-newer": 1, "-anewer": 1, "-cnewer": 1, "-samefile": 1,
+	"-inum": 1, "-gid": 1, "-uid": 1, "-group": 1, "-user": 1, "-perm": 1, "-type": 1, "-xtype": 1,
+	"-size": 1, "-mtime": 1, "-mmin": 1, "-atime": 1, "-amin": 1, "-ctime": 1, "-cmin": 1, "-links": 1,
+	"-maxdepth": 1, "-mindepth": 1, "-fstype": 1, "-used": 1, "-context": 1, "-regextype": 1,
+	"-fprint": 1, "-fprint0": 1, "-fls": 1, "-printf": 1, "-fprintf": 2, "-newerXY": 1,
+}
+
+// findDelete: find -delete from a critical directory with no name filter is
+// destructive; from outside the workspace it deletes outside it.
+func findDelete(args []string, c *shell.Command, env *pathEnv) (string, string) {
+	del, filtered := false, false
 	var roots []string
-	seenPredicate := false
-	for i, a := range args {
+	predicates := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if n, ok := findArgs[a]; ok {
+			switch a {
+			case "-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename", "-regex", "-iregex",
+				"-newer", "-mtime", "-mmin", "-size", "-user", "-samefile", "-inum":
+				filtered = true
+			}
+			i += n
+			predicates = true
+			continue
+		}
 		switch {
 		case a == "-delete":
 			del = true
-		case a == "-name" || a == "-iname" || a == "-path" || a == "-ipath" || a == "-regex" || a == "-iregex" || a == "-newer" || a == "-mtime" || a == "-mmin" || a == "-size" || a == "-user":
-			filtered = true
-		case strings.HasPrefix(a, "-") || a == "(" || a == "!" || a == ")":
-			seenPredicate = true
-		default:
-			if !seenPredicate && (i == 0 || !strings.HasPrefix(args[i-1], "-")) {
-				roots = append(roots, a)
-			}
+		case strings.HasPrefix(a, "-") || a == "(" || a == "!" || a == ")" || a == ",":
+			predicates = true
+		case !predicates:
+			roots = append(roots, a)
 		}
 	}
-	if !del || filtered {
-		return ""
+	if !del {
+		return "", ""
+	}
+	if len(roots) == 0 {
+		roots = []string{"."}
 	}
 	for _, r := range roots {
-		if p := env.resolve(r, firstCwd(c, env)); isCritical(p, env) {
-			return "find -delete of everything under " + p
+		p := env.resolve(r, firstCwd(c, env))
+		if !filtered && isCritical(p, env) {
+			return "find -delete of everything under " + p, policy.ClassDestructive
+		}
+		if outsideWorkspace(p, env) {
+			return "find -delete under " + p + ", outside the repository", policy.ClassDeleteOutside
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // classifyGit handles git push; other git subcommands change only the local
 // repository.
 func classifyGit(args []string, branch string) []classHit {
 	sub, rest := subcommand(args, "-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path")
+	if def, ok := gitAliases(args)[sub]; ok && !strings.HasPrefix(def, "!") {
+		// git -c alias.force=push force origin +main is a push.
+		words := strings.Fields(def)
+		if len(words) > 0 {
+			sub, rest = words[0], append(words[1:], rest...)
+		}
+	}
 	if sub != "push" {
 		return nil
 	}
@@ -685,6 +719,69 @@ func migrationCommand(prog string, args []string, sub string, rest []string) str
 		return "sqlx " + sub + " changes a database"
 	case prog == "atlas" && (sub == "migrate" || sub == "schema"):
 		return "atlas " + sub + " changes a database"
+	}
+	return ""
+}
+
+// gitAliases returns the aliases defined on the command line with
+// -c alias.NAME=VALUE (or -calias.NAME=VALUE).
+func gitAliases(args []string) map[string]string {
+	var out map[string]string
+	for i := 0; i < len(args); i++ {
+		kv := ""
+		switch {
+		case args[i] == "-c" && i+1 < len(args):
+			kv = args[i+1]
+			i++
+		case strings.HasPrefix(args[i], "-c") && len(args[i]) > 2:
+			kv = args[i][2:]
+		case !strings.HasPrefix(args[i], "-"):
+			return out
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		if name, isAlias := strings.CutPrefix(strings.ToLower(k), "alias."); ok && isAlias {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// tempDirs are where deleting is routine.
+var tempDirs = []string{"/tmp", "/var/tmp", "/private/tmp", "/private/var/folders", "/dev/shm"}
+
+// outsideWorkspace reports a path outside the repository (or cwd) and the
+// temporary directories.
+func outsideWorkspace(p string, env *pathEnv) bool {
+	if _, in := cutDir(p, env.root()); in {
+		return false
+	}
+	for _, t := range tempDirs {
+		if _, in := cutDir(p, t); in {
+			return false
+		}
+	}
+	return true
+}
+
+// rmOutside explains an rm -r outside the workspace, or returns "".
+func rmOutside(c *shell.Command, args []string, env *pathEnv) string {
+	if !hasFlag(args, 'r', "--recursive") && !hasFlag(args, 'R') {
+		return ""
+	}
+	for _, w := range c.Args {
+		for _, v := range w.Values {
+			if strings.HasPrefix(v, "-") {
+				continue
+			}
+			for _, cwd := range cwdsOf(c, env) {
+				if p := env.resolve(v, cwd); outsideWorkspace(p, env) {
+					return "rm -r of " + p + ", outside the repository"
+				}
+			}
+		}
 	}
 	return ""
 }

@@ -14,16 +14,19 @@ import (
 // codeFlags are the options whose value (or, when the flag ends a cluster
 // such as perl -ne, next argument) is program text.
 var codeFlags = map[string][]string{
-	"python":     {"-c"},
-	"perl":       {"-e", "-E"},
-	"ruby":       {"-e"},
-	"node":       {"-e", "--eval", "-p", "--print"},
-	"deno":       {"eval"},
-	"bun":        {"-e", "--eval", "-p", "--print"},
-	"php":        {"-r"},
-	"Rscript":    {"-e"},
-	"lua":        {"-e"},
-	"osascript":  {"-e"},
+	"python":    {"-c"},
+	"perl":      {"-e", "-E"},
+	"ruby":      {"-e"},
+	"node":      {"-e", "--eval", "-p", "--print"},
+	"deno":      {"eval"},
+	"bun":       {"-e", "--eval", "-p", "--print"},
+	"php":       {"-r"},
+	"Rscript":   {"-e"},
+	"lua":       {"-e"},
+	"osascript": {"-e"},
+	// awk's program is its first operand; system() and "cmd" | getline
+	// run shell commands.
+	"awk": {""}, "gawk": {""}, "mawk": {""}, "nawk": {""},
 	"pwsh":       {"-c", "-Command", "-command"},
 	"powershell": {"-c", "-Command", "-command"},
 }
@@ -38,6 +41,9 @@ func interpreterCode(c *shell.Command) (codes []string, dynamic bool, isInterp b
 		return nil, false, false
 	}
 	args := argv(c)
+	if len(flags) == 1 && flags[0] == "" {
+		return awkProgram(c, args)
+	}
 	hasScript := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -88,6 +94,27 @@ func interpreterCode(c *shell.Command) (codes []string, dynamic bool, isInterp b
 	return codes, dynamic, true
 }
 
+// awkProgram returns awk's program text: the -f file is not visible (ask),
+// else the first operand after the options.
+func awkProgram(c *shell.Command, args []string) ([]string, bool, bool) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-f" || strings.HasPrefix(a, "--file"):
+			return nil, false, true // a program file: run like any script
+		case a == "-v" || a == "-F":
+			i++
+		case strings.HasPrefix(a, "-"):
+		default:
+			if c.Args[i].Dynamic && len(c.Args[i].Values) == 0 {
+				return nil, true, true
+			}
+			return []string{a}, false, true
+		}
+	}
+	return nil, false, true
+}
+
 // Markers of shell-outs in interpreter code (any language: a marker from
 // another language is harmless text).
 var shellOutMarkers = []string{
@@ -95,6 +122,14 @@ var shellOutMarkers = []string{
 	"child_process", "execSync", "spawnSync", "execFile", "shell_exec", "passthru", "proc_open", "popen",
 	"system(", "system ", "exec(", "IO.popen", "Open3", "%x", "qx", "`", "do shell script", "Runtime.getRuntime",
 	"Deno.run", "Deno.Command", "Bun.spawn", "Start-Process", "Invoke-Expression", "iex ",
+	"| getline", "|getline",
+}
+
+// Markers of recursive or file deletion in interpreter code.
+var deleteMarkers = []string{
+	"rmtree", "rm_rf", "rm_r", "FileUtils.rm", "remove_dir_all", "rmSync", "rmdirSync", "rimraf",
+	"os.remove", "os.unlink", "os.rmdir", "unlink(", "File.delete", "Files.delete", "Remove-Item",
+	"fs.rm(", "fs.rmdir(", ".unlink(",
 }
 
 // Markers of network use in interpreter code.
@@ -124,6 +159,7 @@ type codeFinding struct {
 	commands []string // literal commands passed to shell-outs
 	literals []string // string literals, checked as paths
 	writes   bool     // a write marker was seen
+	deletes  string   // the delete marker seen
 }
 
 func inspectCode(code string) codeFinding {
@@ -141,6 +177,12 @@ func inspectCode(code string) codeFinding {
 		}
 	}
 	f.literals = stringLiterals(code)
+	for _, m := range deleteMarkers {
+		if strings.Contains(code, m) {
+			f.deletes = m
+			break
+		}
+	}
 	for _, m := range shellOutMarkers {
 		i := strings.Index(code, m)
 		if i < 0 {
@@ -167,8 +209,10 @@ func inspectCode(code string) codeFinding {
 	if f.shellOut == "" {
 		for _, m := range shellOutMarkers {
 			if m != "`" && strings.Contains(code, m) {
-				// Literal shell-outs: every literal may be (part of) the command.
+				// Literal shell-outs: every literal may be (part of) the
+				// command, and a list of literals is an argv.
 				f.commands = append(f.commands, f.literals...)
+				f.commands = append(f.commands, literalLists(code)...)
 				break
 			}
 		}
@@ -216,6 +260,27 @@ func callArgComputed(code, m string) bool {
 
 func isIdentByte(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// literalLists returns each [ 'a', "b", ... ] list of string literals
+// joined with spaces: subprocess.run(["rm", "-rf", "/"]) runs "rm -rf /".
+func literalLists(code string) []string {
+	var out []string
+	for i := 0; i < len(code); i++ {
+		if code[i] != '[' {
+			continue
+		}
+		j := strings.IndexByte(code[i:], ']')
+		if j < 0 {
+			break
+		}
+		inner := code[i+1 : i+j]
+		if lits := stringLiterals(inner); len(lits) > 1 {
+			out = append(out, strings.Join(lits, " "))
+		}
+		i += j
+	}
+	return out
 }
 
 // stringLiterals returns the contents of '...' and "..." literals, with

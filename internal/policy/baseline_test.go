@@ -45,7 +45,7 @@ func TestBaseline_Decisions(t *testing.T) {
 	common := map[string]Verdict{
 		ClassEgress: Deny, ClassDestructive: Deny, ClassInfraApply: Deny, ClassVCSForcePush: Deny,
 		ClassPrivileged: Ask, ClassPackageInstall: Ask, ClassPublish: Ask, ClassInfrastructure: Ask,
-		ClassDatabase: Ask, ClassVCSWrite: Ask, ClassVCSPushProtected: Ask,
+		ClassDatabase: Ask, ClassVCSWrite: Ask, ClassVCSPushProtected: Ask, ClassDeleteOutside: Ask,
 	}
 	ci := map[string]Verdict{}
 	for c, v := range common {

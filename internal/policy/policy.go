@@ -75,13 +75,16 @@ const (
 	ClassVCSWrite         = "vcs-write"            // git push
 	ClassVCSForcePush     = "vcs-force-push"       // git push --force, +ref, --force-with-lease, --mirror
 	ClassVCSPushProtected = "vcs-push-protected"   // git push to main, master, release branches
+	// ClassDeleteOutside is a recursive delete outside the repository and
+	// the temporary directories (rm -rf ~/Documents, shutil.rmtree('/srv/x')).
+	ClassDeleteOutside = "delete-outside-workspace"
 )
 
 // Classes lists every command class the engine knows, in documentation order.
 var Classes = []string{
 	ClassEgress, ClassDestructive, ClassPrivileged, ClassPackageInstall, ClassPublish,
 	ClassInfrastructure, ClassInfraApply, ClassDatabase, ClassVCSWrite, ClassVCSForcePush,
-	ClassVCSPushProtected,
+	ClassVCSPushProtected, ClassDeleteOutside,
 }
 
 // Commands decides command classes and extends them.
