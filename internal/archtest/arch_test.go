@@ -1,0 +1,89 @@
+// Package archtest enforces Warden's architecture: every package documents
+// its role, and the decision path stays free of network, storage and
+// telemetry dependencies (STYLE.md, "Dependencies point one way").
+package archtest
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/wardenhq/warden"
+
+// forbidden lists, per package, import path prefixes it must not reach,
+// directly or through its dependencies.
+var forbidden = map[string][]string{
+	"internal/engine":  {"net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "go.opentelemetry.io", "modernc.org/sqlite", module + "/internal/hook", module + "/internal/cli"},
+	"internal/policy":  {"net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "go.opentelemetry.io", "modernc.org/sqlite", module + "/internal/engine"},
+	"internal/shell":   {"net/http", "database/sql", "google.golang.org/grpc", "go.opentelemetry.io", module + "/internal/policy", module + "/internal/engine"},
+	"internal/hook":    {"net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "modernc.org/sqlite", module + "/internal/cli"},
+	"internal/fixture": {"net/http", "database/sql", module + "/internal/cli"},
+}
+
+func root(t *testing.T) string {
+	dir, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestDependencies(t *testing.T) {
+	for pkg, bad := range forbidden {
+		cmd := exec.Command("go", "list", "-deps", "./"+pkg)
+		cmd.Dir = root(t)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps ./%s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, b := range bad {
+				if dep == b || strings.HasPrefix(dep, b+"/") {
+					t.Errorf("%s depends on %s, which it must not", pkg, dep)
+				}
+			}
+		}
+	}
+}
+
+// TestPackageDocs: every package has exactly one package comment.
+func TestPackageDocs(t *testing.T) {
+	base := root(t)
+	err := filepath.WalkDir(base, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != base {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		fset := token.NewFileSet()
+		pkgs, err := parser.ParseDir(fset, path, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments|parser.PackageClauseOnly)
+		if err != nil {
+			return err
+		}
+		for name, p := range pkgs {
+			docs := 0
+			for _, f := range p.Files {
+				if f.Doc != nil {
+					docs++
+				}
+			}
+			rel, _ := filepath.Rel(base, path)
+			if docs != 1 {
+				t.Errorf("package %s (%s) has %d package comments, want exactly 1", name, rel, docs)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
