@@ -37,7 +37,7 @@ type optVal struct {
 // scanRes is the result of scanOpts.
 type scanRes struct {
 	next int       // index of the first operand
-	seen [2]uint64 // option letters seen, by byte value
+	seen [4]uint64 // option bytes seen, a bit per byte value
 	vals [4]optVal
 }
 
