@@ -17,8 +17,8 @@ const (
 type Event struct {
 	// ID is the deduplication key: the hook's event_id, or for OTLP a hash
 	// of session.id, event.sequence, event.name and timestamp.
-	ID     string    `json:"id"`
-	Source string    `json:"source"`
+	ID     string `json:"id"`
+	Source string `json:"source"`
 	// Kind is the Claude Code event name without prefix (tool_decision,
 	// tool_result, api_request, api_error, user_prompt, hook_execution_start,
 	// hook_execution_complete, managed_settings_resolved, hook_registered,
