@@ -93,10 +93,32 @@ func commandFiles(c *shell.Command) []fileAccess {
 		return out
 	case dataPrograms[prog]:
 		return out
+	case readerPrograms[prog] || interpreterPrograms[prog] || shellPrograms[prog]:
+		return append(out, argAccesses(c, args, policy.AccessRead)...)
 	}
-	// Anything else may read any argument that names a file.
-	return append(out, argAccesses(c, args, policy.AccessRead)...)
+	// Anything else may read an argument that looks like a path; a bare
+	// word is a subcommand or a name (vault secrets list).
+	var pathy []shell.Word
+	for _, w := range args {
+		if v := firstValue(w); strings.ContainsAny(v, "/.~") || w.Glob {
+			pathy = append(pathy, w)
+		}
+	}
+	return append(out, argAccesses(c, pathy, policy.AccessRead)...)
 }
+
+// readerPrograms read the files named by their arguments.
+var readerPrograms = set("cat", "tac", "nl", "less", "more", "most", "head", "tail", "base64", "base32",
+	"basenc", "xxd", "od", "hexdump", "hd", "strings", "cut", "paste", "sort", "uniq", "diff", "diff3",
+	"sdiff", "cmp", "comm", "md5sum", "sha1sum", "sha224sum", "sha256sum", "sha384sum", "sha512sum",
+	"cksum", "b2sum", "sum", "bat", "batcat", "view", "vim", "vi", "nvim", "nano", "emacs", "ed", "ex",
+	"pico", "micro", "openssl", "gpg", "age", "zip", "gzip", "gunzip", "bzip2", "xz", "zstd", "7z", "cpio",
+	"iconv", "dos2unix", "unix2dos", "fold", "fmt", "pr", "column", "rev", "expand", "unexpand", "split",
+	"csplit", "shuf", "look", "xclip", "xsel", "pbcopy", "wl-copy", "uuencode", "zcat", "bzcat", "xzcat",
+	"lz4", "sqlite3", "file", "exiftool", "qrencode", "ln", "sops", "envsubst", "dotenv")
+
+// interpreterPrograms run the script file they are given.
+var interpreterPrograms = set("python", "node", "ruby", "perl", "php", "deno", "bun", "lua", "Rscript", "pwsh", "powershell", "osascript", "tclsh", "ts-node", "tsx")
 
 func hasInPlace(args []string) bool {
 	for _, a := range args {

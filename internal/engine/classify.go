@@ -98,6 +98,10 @@ func subcommand(args []string, skip ...string) (string, []string) {
 // normProgram folds versioned and platform names: python3.12 → python,
 // pip3 → pip, gradlew → gradle, mkfs.ext4 → mkfs.
 func normProgram(p string) string {
+	// Case-insensitive file systems (macOS) run RM as rm.
+	if strings.IndexFunc(p, func(r rune) bool { return r >= 'A' && r <= 'Z' }) >= 0 && p != "Rscript" {
+		p = strings.ToLower(p)
+	}
 	p = strings.TrimSuffix(p, ".exe")
 	switch {
 	case strings.HasPrefix(p, "python"):
@@ -184,17 +188,30 @@ func (e *Engine) classify(c *shell.Command, env *pathEnv, branch string) []class
 		}
 	case prog == "openssl" && (sub == "s_client" || sub == "s_server"):
 		add(policy.ClassEgress, "openssl "+sub+" opens a network connection")
-	case prog == "rclone" && (sub == "copy" || sub == "sync" || sub == "move" || sub == "copyto" || sub == "moveto" || sub == "rcat"):
-		add(policy.ClassEgress, "rclone "+sub+" moves data to a remote")
+	case prog == "rclone":
+		add(policy.ClassEgress, "rclone moves or changes data on a remote")
 	}
 	switch prog {
 	case "git":
 		hits = append(hits, classifyGit(args, branch)...)
+	case "rsync":
+		if hasFlag(args, 0, "--delete", "--delete-before", "--delete-during", "--delete-after", "--delete-excluded", "--remove-source-files") {
+			if pos := positionals(args); len(pos) > 1 {
+				dst := pos[len(pos)-1]
+				if p := env.resolve(dst, firstCwd(c, env)); !isRemoteSpec(dst) && outsideWorkspace(p, env) {
+					add(policy.ClassDeleteOutside, "rsync --delete removes files under "+p+", outside the repository")
+				}
+			}
+		}
 	case "rm":
 		if why := rmDestructive(c, args, env); why != "" {
 			add(policy.ClassDestructive, why)
 		} else if why := rmOutside(c, args, env); why != "" {
 			add(policy.ClassDeleteOutside, why)
+		}
+	case "gh":
+		if why := ghRemoteWrite(sub, rest); why != "" {
+			add(policy.ClassVCSWrite, why)
 		}
 	case "dd":
 		for _, a := range args {
@@ -441,6 +458,14 @@ func findDelete(args []string, c *shell.Command, env *pathEnv) (string, string) 
 	predicates := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		if a == "-exec" || a == "-execdir" || a == "-ok" || a == "-okdir" {
+			// The command's own words (find . -exec echo -delete \;) are
+			// not find's: skip to the terminator.
+			for i++; i < len(args) && args[i] != ";" && args[i] != "+"; i++ {
+			}
+			predicates = true
+			continue
+		}
 		if n, ok := findArgs[a]; ok {
 			switch a {
 			case "-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename", "-regex", "-iregex",
@@ -720,6 +745,61 @@ func migrationCommand(prog string, args []string, sub string, rest []string) str
 	case prog == "atlas" && (sub == "migrate" || sub == "schema"):
 		return "atlas " + sub + " changes a database"
 	}
+	return ""
+}
+
+// ghRemoteWrite explains a GitHub CLI command that changes the remote
+// repository's state (secrets, workflows, caches, the repository itself,
+// merges, raw API writes), or returns "".
+func ghRemoteWrite(sub string, rest []string) string {
+	s2, after := subcommand(rest)
+	switch sub {
+	case "secret", "variable":
+		if s2 == "set" || s2 == "delete" || s2 == "remove" {
+			return "gh " + sub + " " + s2 + " changes the repository's " + sub + "s"
+		}
+	case "workflow":
+		if s2 == "disable" || s2 == "enable" || s2 == "run" {
+			return "gh workflow " + s2 + " changes CI on the remote"
+		}
+	case "cache", "run":
+		if s2 == "delete" || s2 == "cancel" || s2 == "rerun" {
+			return "gh " + sub + " " + s2 + " changes CI state on the remote"
+		}
+	case "repo":
+		switch s2 {
+		case "delete", "archive", "edit", "rename", "transfer", "create", "fork", "sync":
+			return "gh repo " + s2 + " changes a remote repository"
+		}
+	case "pr":
+		switch s2 {
+		case "merge", "close", "create", "edit", "ready", "review", "comment":
+			return "gh pr " + s2 + " changes a pull request"
+		}
+	case "issue":
+		switch s2 {
+		case "create", "close", "delete", "edit", "comment", "transfer":
+			return "gh issue " + s2 + " changes an issue"
+		}
+	case "api":
+		for i, a := range rest {
+			m := ""
+			switch {
+			case (a == "-X" || a == "--method") && i+1 < len(rest):
+				m = rest[i+1]
+			case strings.HasPrefix(a, "--method="):
+				m = strings.TrimPrefix(a, "--method=")
+			case strings.HasPrefix(a, "-X") && len(a) > 2:
+				m = a[2:]
+			case a == "-f" || a == "-F" || a == "--field" || a == "--raw-field" || a == "--input":
+				m = "POST"
+			}
+			if m = strings.ToUpper(m); m != "" && m != "GET" && m != "HEAD" {
+				return "gh api " + m + " writes to the GitHub API"
+			}
+		}
+	}
+	_ = after
 	return ""
 }
 

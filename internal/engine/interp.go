@@ -283,8 +283,9 @@ func literalLists(code string) []string {
 	return out
 }
 
-// stringLiterals returns the contents of '...' and "..." literals, with
-// backslash escapes taken literally (enough for paths and commands).
+// stringLiterals returns the contents of '...' and "..." literals with the
+// common escapes decoded (\n, \t, \xHH, \NNN octal), so that
+// "rm\x20-rf\x20/" reads as the command it is.
 func stringLiterals(code string) []string {
 	var out []string
 	for i := 0; i < len(code); i++ {
@@ -295,10 +296,25 @@ func stringLiterals(code string) []string {
 		var b strings.Builder
 		j := i + 1
 		for ; j < len(code) && code[j] != q; j++ {
-			if code[j] == '\\' && j+1 < len(code) {
-				j++
+			if code[j] != '\\' || j+1 >= len(code) {
+				b.WriteByte(code[j])
+				continue
 			}
-			b.WriteByte(code[j])
+			j++
+			switch c := code[j]; {
+			case c == 'n':
+				b.WriteByte('\n')
+			case c == 't':
+				b.WriteByte('\t')
+			case c == 'x' && j+2 < len(code) && isHex(code[j+1]) && isHex(code[j+2]):
+				b.WriteByte(unhex(code[j+1])<<4 | unhex(code[j+2]))
+				j += 2
+			case c >= '0' && c <= '7' && j+2 < len(code) && code[j+1] >= '0' && code[j+1] <= '7' && code[j+2] >= '0' && code[j+2] <= '7':
+				b.WriteByte((c-'0')<<6 | (code[j+1]-'0')<<3 | (code[j+2] - '0'))
+				j += 2
+			default:
+				b.WriteByte(c)
+			}
 		}
 		if j >= len(code) {
 			break
@@ -309,4 +325,16 @@ func stringLiterals(code string) []string {
 		i = j
 	}
 	return out
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
 }
