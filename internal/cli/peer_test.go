@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -155,19 +156,31 @@ func TestPeerSuites(t *testing.T) {
 	}
 }
 
+// Patterns that group the peer cases Warden leaves silent by design.
+var (
+	gitDiscard   = regexp.MustCompile(`(?i)\bgit\b.*\b(reset|checkout|restore|clean|stash|branch|switch|rebase|merge|worktree|tag|rm)\b`)
+	localDelete  = regexp.MustCompile(`(?i)\b(rm|shred|unlink|rmdir|find|rmtree|rm_rf|remove-item)\b`)
+	interpreters = regexp.MustCompile(`^\s*(python3?|node|ruby|perl|php)\b`)
+)
+
 // disagreementClass names why Warden and a peer differ: Warden's rule when
-// Warden is stricter, the program when the peer is.
+// Warden is stricter; otherwise what the silent command is.
 func disagreementClass(c peerCase, d engine.Decision) string {
 	if d.RuleID != "" {
 		return d.RuleID
 	}
-	f := strings.Fields(c.Command)
+	cmd := c.Command
+	switch {
+	case gitDiscard.MatchString(cmd):
+		return "local git discard (reset --hard, checkout --, restore, clean, stash drop, branch -D, ...)"
+	case localDelete.MatchString(cmd):
+		return "delete inside the repository or a temporary directory"
+	case interpreters.MatchString(cmd):
+		return "interpreter code with no shell-out, network, secret or outside delete"
+	}
+	f := strings.Fields(cmd)
 	if len(f) == 0 {
 		return "empty"
 	}
-	prog := filepath.Base(f[0])
-	if len(f) > 1 && !strings.HasPrefix(f[1], "-") {
-		prog += " " + f[1]
-	}
-	return "no rule: " + prog
+	return "other: " + filepath.Base(f[0])
 }

@@ -118,7 +118,7 @@ func hasScriptArg(c *shell.Command) bool {
 // are everyday uses and stay silent.)
 var commandVars = set("GIT_SSH_COMMAND", "GIT_SSH", "GIT_PROXY_COMMAND", "GIT_EXTERNAL_DIFF", "GIT_ASKPASS",
 	"SSH_ASKPASS", "LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "BASH_ENV", "ENV", "PROMPT_COMMAND",
-	"GIT_CONFIG_PARAMETERS")
+	"GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT")
 
 // gitShellConfig: git -c options that make git run a shell command.
 func gitShellConfig(c *shell.Command) string {
