@@ -647,7 +647,7 @@ func staticRaw(raw string) (string, bool) {
 	if strings.ContainsAny(raw, "$`\\'\"*?[{~") {
 		return "", false
 	}
-	return raw, true
+	return dropNUL(raw), true
 }
 
 // delimiter returns a here-doc delimiter without its quotes.
