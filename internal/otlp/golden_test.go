@@ -146,7 +146,7 @@ func decodeFixture(tb testing.TB, d *Decoder, f fixture) golden {
 // the prompt, and the tool_input JSON. Neither may be decoded without
 // KeepContent.
 var contentOfCaptures = []string{
-	"please check telemetry",       // the prompt of the tool-details capture
+	"please check telemetry",        // the prompt of the tool-details capture
 	`{\"command\":\"echo telemetry`, // tool_result's tool_input
 	redactedText,
 }

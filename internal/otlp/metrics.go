@@ -206,4 +206,3 @@ func pointID(p *record.MetricPoint, start, end uint64) string {
 	h.Write(t[:])
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
-
