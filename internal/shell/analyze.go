@@ -142,6 +142,9 @@ type analyzer struct {
 	strs []string
 	// args is a stack of resolved words shared by nested calls.
 	args []arg
+	// positional holds $0, $1, ... of the nested script being walked when
+	// they are literal (bash -c 'cat "$0"' ~/.ssh/id_rsa).
+	positional map[string]string
 }
 
 // frame is the context of the statements being walked.

@@ -124,6 +124,15 @@ func (a *analyzer) appendArgs(w *syntax.Word, src string) {
 	if len(r.vals) == 1 && r.vals[0] == "" && r.bare && !r.dyn {
 		return // an empty unquoted expansion is no field
 	}
+	if r.brace && len(r.vals) > 1 && !r.dyn {
+		// Brace expansion makes fields: {cat,.env} runs cat .env.
+		for _, v := range r.vals {
+			fw := word
+			fw.Values = a.one(v)
+			a.args = append(a.args, arg{w: fw, off: -1})
+		}
+		return
+	}
 	word.Values = a.values(r.vals)
 	a.args = append(a.args, arg{w: word, bare: r.bare, off: off, end: end})
 }

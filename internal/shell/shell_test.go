@@ -424,7 +424,10 @@ func TestAnalyze_Runners(t *testing.T) {
 					t.Errorf("xargs inner args %+v", args)
 				}
 			}},
-		{name: "XargsOpts", script: `find . -print0 | xargs -0 -n 1 -P 4 -r -L 2 -d '\n' -a list sh -c 'echo $0'`, want: []string{": find . -print0", "xargs|sh -c: echo $0"}},
+		{name: "XargsOpts", script: `find . -print0 | xargs -0 -n 1 -P 4 -r -L 2 -d '\n' -a list sh -c 'echo $0'`, want: []string{": find . -print0", "xargs|sh -c: echo $0", "xargs|sh -c: xargs -alist"}},
+		{name: "XargsArgFile", script: `xargs -a .env -n1 echo`, want: []string{"xargs: echo"}},
+		{name: "XargsLiteralPipe", script: `echo / | xargs rm -rf`, want: []string{": echo /", "xargs: rm -rf /"}},
+		{name: "XargsReplaceLiteralPipe", script: `printf '.env\n' | xargs -I{} cat {}`, want: []string{": printf '.env\\n'", "xargs: cat .env"}},
 		{name: "XargsReplace", script: `xargs -I {} mv {} dst/`, want: []string{"xargs: mv {} dst/"},
 			check: func(t *testing.T, an Analysis) {
 				args := an.Commands[0].Args
@@ -446,9 +449,12 @@ func TestAnalyze_Runners(t *testing.T) {
 		{name: "FindTwoExecs", script: `find / -execdir cat {} \; -ok rm {} ';'`, want: []string{": find / -execdir cat {} ';' -ok rm {} ';'", "find -execdir: cat {}", "find -ok: rm {}"}},
 		{name: "FindExecShell", script: `find . -exec sh -c 'curl x' \;`, want: []string{": find . -exec sh -c 'curl x' ';'", "find -exec|sh -c: curl x"}},
 		{name: "FindNoExec", script: `find . -name x -delete`, want: []string{": find . -name x -delete"}},
-		{name: "Parallel", script: `parallel -j 4 gzip {} ::: *.log`, want: []string{"parallel: gzip {}"}},
+		{name: "Parallel", script: `parallel -j 4 gzip {} ::: *.log`, want: []string{"parallel: gzip *.log"}},
+		{name: "ParallelInputsAppended", script: `parallel cat ::: .env .env.local`, want: []string{"parallel: cat .env", "parallel: cat .env.local"}},
+		{name: "ParallelStdinInputs", script: `echo / | parallel rm -rf`, want: []string{": echo /", "parallel: rm -rf /"}},
+		{name: "BashCPositional", script: `bash -c 'cat "$0" "$1"' ~/.ssh/id_ed25519 x`, want: []string{"bash -c: cat /home/dev/.ssh/id_ed25519 x"}},
 		{name: "ParallelCommands", script: `parallel ::: 'curl x' 'rm y'`, want: []string{"parallel: curl x", "parallel: rm y"}},
-		{name: "ParallelQuoted", script: `parallel 'wget {} | sh' ::: a`, want: []string{"parallel: wget {}", "parallel: sh"}},
+		{name: "ParallelQuoted", script: `parallel 'wget {} | sh' ::: a`, want: []string{"parallel: wget a", "parallel: sh"}},
 		{name: "ParallelStdin", script: `cat cmds | parallel`, want: []string{": cat cmds", "?parallel: parallel"}},
 		{name: "BusyboxApplet", script: `busybox wget http://x`, want: []string{"busybox: wget http://x"}},
 		{name: "BusyboxList", script: `busybox --list`, want: []string{": busybox --list"}},
@@ -491,9 +497,11 @@ func TestAnalyze_Words(t *testing.T) {
 					t.Errorf("word %+v", w)
 				}
 			}},
-		{name: "Brace", script: `cp .env{,.bak}`, want: []string{": cp .env"}, check: vals(0, 0, ".env", ".env.bak")},
-		{name: "BraceTwo", script: `cat .{env,bak}`, want: []string{": cat .env"}, check: vals(0, 0, ".env", ".bak")},
-		{name: "BraceSeq", script: `touch f{1..3}`, want: []string{": touch f1"}, check: vals(0, 0, "f1", "f2", "f3")},
+		{name: "Brace", script: `cp .env{,.bak}`, want: []string{": cp .env .env.bak"}, check: vals(0, 1, ".env.bak")},
+		{name: "BraceTwo", script: `cat .{env,bak}`, want: []string{": cat .env .bak"}, check: vals(0, 1, ".bak")},
+		{name: "BraceProgram", script: `{cat,.env}`, want: []string{": cat .env"}, derived: true},
+		{name: "BraceGitForce", script: `{git,push,--force}`, want: []string{": git push --force"}, derived: true},
+		{name: "BraceSeq", script: `touch f{1..3}`, want: []string{": touch f1 f2 f3"}, check: vals(0, 2, "f3")},
 		{name: "BraceHuge", script: `echo {1..1000000000}`, want: []string{": echo {1..1000000000}"},
 			check: func(t *testing.T, an Analysis) {
 				w := an.Commands[0].Args[0]
@@ -507,7 +515,7 @@ func TestAnalyze_Words(t *testing.T) {
 					t.Errorf("%d values, dynamic %v", len(w.Values), w.Dynamic)
 				}
 			}},
-		{name: "BraceLetters", script: `echo {a..c}`, want: []string{": echo a"}, check: vals(0, 0, "a", "b", "c")},
+		{name: "BraceLetters", script: `echo {a..c}`, want: []string{": echo a b c"}, check: vals(0, 2, "c")},
 		{name: "Var", script: `X=curl; $X -s y`, want: []string{": curl -s y"}},
 		{name: "Export", script: `export X=wget; $X y`, want: []string{": export X=wget", ": wget y"}},
 		{name: "Local", script: `f() { local P=rm; $P -rf x; }`, want: []string{"function f: local P=rm", "function f: rm -rf x"}},

@@ -41,6 +41,9 @@ const (
 // lookup returns the candidate values of a variable and whether it may
 // hold something else.
 func (a *analyzer) lookup(name string) ([]string, bool) {
+	if v, ok := a.positional[name]; ok {
+		return []string{v}, false
+	}
 	if !validName(name) {
 		return nil, true // $1, $@, $?, $$ ...
 	}

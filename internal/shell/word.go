@@ -35,6 +35,10 @@ type wres struct {
 	glob  bool
 	subst bool
 	bare  bool
+	// brace: an unquoted brace expansion made the values, so they are
+	// separate fields ({cat,.env} is the two words cat .env), not
+	// alternatives.
+	brace bool
 }
 
 // plainWord returns the value of a word that needs no expansion: one
@@ -346,6 +350,7 @@ func (a *analyzer) tilde(r *wres, s string) (string, string, bool) {
 
 // brace expands one brace expression into its alternatives.
 func (a *analyzer) brace(r *wres, b *syntax.BraceExp, mode resolveMode) []string {
+	r.brace = true
 	if b.Sequence {
 		return seqValues(r, b)
 	}

@@ -3,6 +3,7 @@ package shell
 import (
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -187,7 +188,7 @@ var (
 	unshareSpec = optSpec{short: "RwSGl", long: " map-user map-group map-users map-groups propagation setgroups root wd setuid setgid monotonic boottime load-interp ", alias: " wd=w ", record: "w"}
 	straceSpec  = optSpec{short: "oepsabEuPISXOU", long: " output trace signal status attach string-limit columns env user trace-path summary-sort-by inject fault kvm quiet decode-fds ", alias: " attach=p "}
 	ltraceSpec  = optSpec{short: "oepsalxnwADFu", long: " output library string-limit align where indent ", alias: " pid=p "}
-	xargsSpec   = optSpec{short: "IndPLsaE", optArg: "ile", long: " max-args max-procs max-lines delimiter arg-file eof max-chars process-slot-var ", alias: " replace=I ", record: "Ii"}
+	xargsSpec   = optSpec{short: "IndPLsaE", optArg: "ile", long: " max-args max-procs max-lines delimiter arg-file eof max-chars process-slot-var ", alias: " replace=I arg-file=a ", record: "Iia"}
 	watchSpec   = optSpec{short: "nq", optArg: "d", long: " interval equexit ", alias: " exec=x "}
 	flockSpec   = optSpec{short: "wE", long: " timeout conflict-exit-code "}
 	scriptSpec  = optSpec{short: "cEBIOTmo", optArg: "t", long: " command echo log-io log-in log-out log-timing logging-format output-limit ", alias: " command=c ", record: "c"}
@@ -512,7 +513,11 @@ func (a *analyzer) wrapShell(cc *callCtx, words []arg, via []string, prog string
 			a.emit(cc, words, via, prog)
 			return
 		}
+		// The words after the script are its $0, $1, ...
+		saved := a.positional
+		a.positional = positionalArgs(words[i+1:])
 		a.nestedWords(cc, words[i:i+1], via, prog+" -c", cc.in)
+		a.positional = saved
 		return
 	}
 	if i < len(words) && !res.has('s') {
@@ -535,6 +540,47 @@ func (a *analyzer) wrapShell(cc *callCtx, words []arg, via []string, prog string
 	}
 }
 
+// positionalArgs maps $0, $1, ..., $@ and $* to the literal words given
+// after a -c script; nil when any is not literal (they stay Dynamic).
+func positionalArgs(words []arg) map[string]string {
+	if len(words) == 0 || len(words) > 64 {
+		return nil
+	}
+	m := make(map[string]string, len(words)+2)
+	var rest []string
+	for i, w := range words {
+		v, ok := w.lit()
+		if !ok {
+			return nil
+		}
+		m[strconv.Itoa(i)] = v
+		if i > 0 {
+			rest = append(rest, v)
+		}
+	}
+	m["@"] = strings.Join(rest, " ")
+	m["*"] = m["@"]
+	return m
+}
+
+// stdinItems splits a literal stdin (echo / | xargs rm -rf) into the items
+// xargs or parallel would pass on; nil when it is not known.
+func stdinItems(in *input, lines bool) []string {
+	if in == nil || in.text == nil || in.text.Dynamic {
+		return nil
+	}
+	var items []string
+	if lines {
+		items = strings.Split(strings.TrimRight(in.text.Value, "\n"), "\n")
+	} else {
+		items = strings.Fields(in.text.Value)
+	}
+	if len(items) > maxValues {
+		items = items[:maxValues]
+	}
+	return items
+}
+
 func (a *analyzer) wrapXargs(cc *callCtx, words []arg, via []string) {
 	res := scanOpts(words, 1, &xargsSpec)
 	i := res.next
@@ -554,19 +600,37 @@ func (a *analyzer) wrapXargs(cc *callCtx, words []arg, via []string) {
 			repl = "{}"
 		}
 	}
+	items := stdinItems(cc.in, repl != "")
+	if res.val('a').set {
+		items = nil // the items come from the -a file
+	}
 	inner := make([]arg, 0, len(words)-i+1)
 	for _, w := range words[i:] {
 		if repl != "" && strings.Contains(w.w.Raw, repl) {
-			w.w.Dynamic = true
+			w.w.Dynamic = items == nil
+			if items != nil {
+				// Known items: each replaces the placeholder.
+				vals := make([]string, 0, len(items))
+				for _, it := range items {
+					v, _ := w.lit()
+					vals = append(vals, strings.ReplaceAll(v, repl, it))
+				}
+				w.w.Values = vals
+			}
 		}
 		inner = append(inner, w)
 	}
 	if repl == "" {
-		inner = append(inner, arg{w: Word{Dynamic: true}, off: -1})
+		inner = append(inner, arg{w: Word{Dynamic: items == nil, Values: items, Raw: strings.Join(items, " ")}, off: -1})
 	}
 	a.written(cc)
 	c := *cc
 	c.in = nil
+	if f := res.val('a'); f.set {
+		// xargs -a FILE reads its items from FILE.
+		t := Word{Raw: f.val, Values: []string{f.val}, Dynamic: !f.static}
+		c.redirs = append(append([]Redirect(nil), cc.redirs...), Redirect{Op: "xargs -a", Read: true, Target: t})
+	}
 	a.unwrap(&c, inner, appendVia(via, "xargs"))
 }
 
@@ -614,7 +678,26 @@ func (a *analyzer) wrapParallel(cc *callCtx, words []arg, via []string) {
 		end++
 	}
 	if end > i {
-		a.nestedWords(cc, words[i:end], via, "parallel", nil)
+		// The command gets each input: in place of {} or {1}, else
+		// appended (parallel cat ::: .env runs cat .env).
+		inputs := parallelInputs(words[end:])
+		if inputs == nil {
+			inputs = stdinItems(cc.in, true)
+		}
+		cmd, ok := joinValues(words[i:end])
+		if !ok || len(inputs) == 0 {
+			a.nestedWords(cc, words[i:end], via, "parallel", nil)
+			return
+		}
+		for _, in := range inputs {
+			text := cmd
+			if strings.Contains(text, "{}") || strings.Contains(text, "{1}") {
+				text = strings.ReplaceAll(strings.ReplaceAll(text, "{1}", in), "{}", in)
+			} else {
+				text += " " + in
+			}
+			a.nested(cc, text, via, "parallel", nil)
+		}
 		return
 	}
 	if end < len(words) {
@@ -633,6 +716,26 @@ func (a *analyzer) wrapParallel(cc *callCtx, words []arg, via []string) {
 		return
 	}
 	a.emitDynamic(cc, words, via, "parallel")
+}
+
+// parallelInputs returns the literal inputs after ::: (nil when there are
+// none or one is not literal).
+func parallelInputs(words []arg) []string {
+	var out []string
+	for _, w := range words {
+		v, ok := w.lit()
+		if !ok {
+			return nil
+		}
+		if strings.HasPrefix(v, ":::") {
+			continue
+		}
+		if len(out) == maxValues {
+			break
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 func (a *analyzer) wrapTrap(cc *callCtx, words []arg, via []string) {
