@@ -1,0 +1,54 @@
+package rows
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Migration is one numbered schema change, applied once, in order, in its
+// own transaction, and recorded in the schema_migrations table.
+type Migration struct {
+	Version int    // from the file name: 0001_init.sql is 1
+	Name    string // the file name
+	SQL     string
+}
+
+// Migrations reads dir in fsys: files NNNN_name.sql numbered 1, 2, 3...
+// without gaps or repeats, returned in order.
+func Migrations(fsys fs.FS, dir string) ([]Migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	var out []Migration
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
+			continue
+		}
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql", name)
+		}
+		b, err := fs.ReadFile(fsys, path.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", name, err)
+		}
+		out = append(out, Migration{Version: v, Name: name, SQL: string(b)})
+	}
+	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
+	for i, m := range out {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("migration %s: want version %d (versions run 1, 2, 3... without gaps or repeats)", m.Name, i+1)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no migrations in %s", dir)
+	}
+	return out, nil
+}

@@ -1,0 +1,265 @@
+// Package rows turns records into the rows both SQL stores write and back:
+// validation and JSON encoding, in-batch de-duplication, the per-session
+// aggregates a batch adds, list cursors and migration files. It is shared
+// by store/sqlite and store/postgres so that the two agree by construction;
+// it knows no SQL dialect and opens no database.
+package rows
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/store"
+)
+
+// Event is an event as a row: its indexed columns and its JSON body.
+type Event struct {
+	ID        string
+	Source    string
+	Kind      string
+	TimeNS    int64
+	Seq       int64 // OTLP event.sequence, 0 when absent
+	SessionID string
+	UserID    string
+	PromptID  string
+	Tool      string
+	Decision  string
+	Body      []byte
+
+	// Not columns: what the event adds to its session's summary.
+	host, repository, branch string
+	failure                  bool
+}
+
+// Events validates and encodes a batch, dropping repeated IDs (the first
+// stands), sorted by ID so that concurrent batches take row locks in one
+// order.
+func Events(events []record.Event) ([]Event, error) {
+	out := make([]Event, 0, len(events))
+	seen := make(map[string]struct{}, len(events))
+	for i := range events {
+		e := &events[i]
+		if _, dup := seen[e.ID]; dup {
+			continue
+		}
+		if e.Time.Location() != time.UTC {
+			c := *e
+			c.Time = c.Time.UTC()
+			e = &c
+		}
+		body, err := store.MarshalEvent(e)
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", i, err)
+		}
+		seen[e.ID] = struct{}{}
+		r := Event{
+			ID: e.ID, Source: e.Source, Kind: e.Kind, TimeNS: e.Time.UnixNano(), Seq: sequence(e.Attrs),
+			SessionID: e.SessionID, UserID: e.UserID, PromptID: e.PromptID, Tool: e.Tool,
+			Decision: e.Decision, Body: body,
+		}
+		if a := e.Audit; a != nil {
+			r.host, r.repository, r.branch = a.Host, a.Repository, a.Branch
+			r.failure = a.Failure != ""
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b Event) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// sequence reads Claude Code's event.sequence attribute, whatever type the
+// decoder gave it.
+func sequence(attrs map[string]any) int64 {
+	switch v := attrs["event.sequence"].(type) {
+	case int64:
+		return v
+	case int:
+		return int64(v)
+	case float64:
+		if v >= math.MinInt64 && v <= math.MaxInt64 {
+			return int64(v)
+		}
+	case json.Number:
+		n, _ := v.Int64()
+		return n
+	case string:
+		n, _ := strconv.ParseInt(v, 10, 64)
+		return n
+	}
+	return 0
+}
+
+// DecodeEvent decodes a stored event body. Attribute numbers come back as
+// float64, as encoding/json gives them.
+func DecodeEvent(body []byte) (record.Event, error) {
+	var e record.Event
+	if err := json.Unmarshal(body, &e); err != nil {
+		return e, fmt.Errorf("decode stored event: %w", err)
+	}
+	return e, nil
+}
+
+// Metric is a metric point as a row.
+type Metric struct {
+	ID        string
+	Name      string
+	Unit      string
+	SessionID string
+	UserID    string
+	// Kind is record.RollupKind of the point, "" when no rollup counts it.
+	Kind    string
+	Attrs   []byte // JSON object
+	Value   float64
+	StartNS *int64 // nil for a zero Start
+	TimeNS  int64
+}
+
+// Metrics is Events for metric points.
+func Metrics(points []record.MetricPoint) ([]Metric, error) {
+	out := make([]Metric, 0, len(points))
+	seen := make(map[string]struct{}, len(points))
+	for i := range points {
+		p := &points[i]
+		if _, dup := seen[p.ID]; dup {
+			continue
+		}
+		attrs, err := store.MarshalMetricAttrs(p)
+		if err != nil {
+			return nil, fmt.Errorf("metric point %d: %w", i, err)
+		}
+		seen[p.ID] = struct{}{}
+		m := Metric{
+			ID: p.ID, Name: p.Name, Unit: p.Unit, SessionID: p.SessionID, UserID: p.UserID,
+			Kind: record.RollupKind(*p), Attrs: attrs, Value: p.Value, TimeNS: p.Time.UnixNano(),
+		}
+		if !p.Start.IsZero() {
+			ns := p.Start.UnixNano()
+			m.StartNS = &ns
+		}
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b Metric) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// DecodeMetric rebuilds a metric point from its row.
+func DecodeMetric(m Metric) (record.MetricPoint, error) {
+	p := record.MetricPoint{
+		ID: m.ID, Name: m.Name, Unit: m.Unit, SessionID: m.SessionID, UserID: m.UserID,
+		Value: m.Value, Time: Time(m.TimeNS),
+	}
+	if m.StartNS != nil {
+		p.Start = Time(*m.StartNS)
+	}
+	if len(m.Attrs) > 0 && string(m.Attrs) != "null" {
+		if err := json.Unmarshal(m.Attrs, &p.Attrs); err != nil {
+			return p, fmt.Errorf("decode stored metric attributes: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// Time converts stored Unix nanoseconds to a UTC time.
+func Time(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+// Session is what a batch adds to one session's summary row: counts to
+// add, times to widen the range with, and identity fields to fill when the
+// row has none yet.
+type Session struct {
+	SessionID                        string
+	UserID, Host, Repository, Branch string
+	FirstNS, LastNS                  int64
+	Counts                           record.SessionCounts
+}
+
+// SessionsOfEvents aggregates the inserted events of a batch per session,
+// sorted by session ID. Events without a session add to none.
+func SessionsOfEvents(inserted []Event) []Session {
+	agg := map[string]*Session{}
+	for i := range inserted {
+		e := &inserted[i]
+		if e.SessionID == "" {
+			continue
+		}
+		s := sessionOf(agg, e.SessionID, e.TimeNS)
+		fill(&s.UserID, e.UserID)
+		fill(&s.Host, e.host)
+		fill(&s.Repository, e.repository)
+		fill(&s.Branch, e.branch)
+		c := &s.Counts
+		c.Events++
+		switch e.Source {
+		case record.SourceHook:
+			c.HookEvents++
+			switch e.Decision {
+			case record.DecisionDeny:
+				c.Denials++
+			case record.DecisionAsk:
+				c.Asks++
+			}
+			if e.failure {
+				c.Failures++
+			}
+		case record.SourceOTLP:
+			switch e.Kind {
+			case "tool_decision":
+				c.ToolDecisions++
+				if e.Decision == "reject" {
+					c.Rejections++
+				}
+			case "api_request":
+				c.APIRequests++
+			case "api_error":
+				c.APIErrors++
+			}
+		}
+	}
+	return sorted(agg)
+}
+
+// SessionsOfMetrics aggregates inserted metric points per session: they
+// widen its time range and may name its user, but count no events.
+func SessionsOfMetrics(inserted []Metric) []Session {
+	agg := map[string]*Session{}
+	for i := range inserted {
+		m := &inserted[i]
+		if m.SessionID == "" {
+			continue
+		}
+		s := sessionOf(agg, m.SessionID, m.TimeNS)
+		fill(&s.UserID, m.UserID)
+	}
+	return sorted(agg)
+}
+
+func sessionOf(agg map[string]*Session, id string, ns int64) *Session {
+	s := agg[id]
+	if s == nil {
+		s = &Session{SessionID: id, FirstNS: ns, LastNS: ns}
+		agg[id] = s
+	}
+	s.FirstNS = min(s.FirstNS, ns)
+	s.LastNS = max(s.LastNS, ns)
+	return s
+}
+
+func fill(dst *string, v string) {
+	if *dst == "" {
+		*dst = v
+	}
+}
+
+func sorted(agg map[string]*Session) []Session {
+	out := make([]Session, 0, len(agg))
+	for _, s := range agg {
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b Session) int { return cmp.Compare(a.SessionID, b.SessionID) })
+	return out
+}

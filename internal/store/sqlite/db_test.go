@@ -1,0 +1,30 @@
+package sqlite_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/wardenhq/warden/internal/store"
+	"github.com/wardenhq/warden/internal/store/sqlite"
+	"github.com/wardenhq/warden/internal/store/storetest"
+)
+
+func mustOpen(tb testing.TB, dir string, opts store.Options) *sqlite.DB {
+	tb.Helper()
+	db, err := sqlite.Open(context.Background(), dir, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return db
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, opts store.Options) store.Store {
+		return mustOpen(t, t.TempDir(), opts)
+	})
+}

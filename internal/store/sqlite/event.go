@@ -1,0 +1,143 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/store"
+	"github.com/wardenhq/warden/internal/store/internal/rows"
+)
+
+const insertEvent = `INSERT INTO events
+	(id, source, kind, time_ns, sequence, session_id, user_id, prompt_id, tool, decision, body)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (id) DO NOTHING`
+
+// upsertSession adds a batch's aggregate to a session's summary row.
+const upsertSession = `INSERT INTO sessions
+	(session_id, user_id, host, repository, branch, first_ns, last_ns,
+	 events, hook_events, tool_decisions, rejections, denials, asks, failures, api_requests, api_errors)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (session_id) DO UPDATE SET
+	user_id        = CASE WHEN user_id = '' THEN excluded.user_id ELSE user_id END,
+	host           = CASE WHEN host = '' THEN excluded.host ELSE host END,
+	repository     = CASE WHEN repository = '' THEN excluded.repository ELSE repository END,
+	branch         = CASE WHEN branch = '' THEN excluded.branch ELSE branch END,
+	first_ns       = min(first_ns, excluded.first_ns),
+	last_ns        = max(last_ns, excluded.last_ns),
+	events         = events + excluded.events,
+	hook_events    = hook_events + excluded.hook_events,
+	tool_decisions = tool_decisions + excluded.tool_decisions,
+	rejections     = rejections + excluded.rejections,
+	denials        = denials + excluded.denials,
+	asks           = asks + excluded.asks,
+	failures       = failures + excluded.failures,
+	api_requests   = api_requests + excluded.api_requests,
+	api_errors     = api_errors + excluded.api_errors`
+
+// AppendEvents implements store.Store.
+func (db *DB) AppendEvents(ctx context.Context, events []record.Event) (int, error) {
+	batch, err := rows.Events(events)
+	if err != nil {
+		return 0, err
+	}
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	var inserted []rows.Event
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		inserted = inserted[:0]
+		stmt, err := tx.PrepareContext(ctx, insertEvent)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, e := range batch {
+			res, err := stmt.ExecContext(ctx, e.ID, e.Source, e.Kind, e.TimeNS, e.Seq, e.SessionID,
+				e.UserID, e.PromptID, e.Tool, e.Decision, e.Body)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 1 {
+				inserted = append(inserted, e)
+			}
+		}
+		return upsertSessions(ctx, tx, rows.SessionsOfEvents(inserted))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("append %d events: %w", len(batch), err)
+	}
+	return len(inserted), nil
+}
+
+func upsertSessions(ctx context.Context, tx *sql.Tx, sessions []rows.Session) error {
+	if len(sessions) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, upsertSession)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, s := range sessions {
+		c := s.Counts
+		if _, err := stmt.ExecContext(ctx, s.SessionID, s.UserID, s.Host, s.Repository, s.Branch, s.FirstNS, s.LastNS,
+			c.Events, c.HookEvents, c.ToolDecisions, c.Rejections, c.Denials, c.Asks, c.Failures,
+			c.APIRequests, c.APIErrors); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SessionEvents implements store.Store.
+func (db *DB) SessionEvents(ctx context.Context, sessionID string) ([]record.Event, error) {
+	if err := store.ValidateSessionID(sessionID); err != nil {
+		return nil, err
+	}
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("session %s events: %w", sessionID, err)
+	}
+	defer tx.Rollback()
+	events, err := sessionEvents(ctx, tx, sessionID)
+	if err != nil {
+		return nil, fmt.Errorf("session %s events: %w", sessionID, err)
+	}
+	if len(events) == 0 {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE session_id = ?`, sessionID).Scan(&n); err != nil {
+			return nil, fmt.Errorf("session %s events: %w", sessionID, err)
+		}
+		if n == 0 {
+			return nil, store.Errorf(store.ENotFound, "session %q not found", sessionID)
+		}
+	}
+	return events, nil
+}
+
+func sessionEvents(ctx context.Context, tx *sql.Tx, sessionID string) ([]record.Event, error) {
+	rs, err := tx.QueryContext(ctx, `SELECT body FROM events WHERE session_id = ?
+		ORDER BY time_ns, sequence, ord`, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	events := []record.Event{}
+	for rs.Next() {
+		var body []byte
+		if err := rs.Scan(&body); err != nil {
+			return nil, err
+		}
+		e, err := rows.DecodeEvent(body)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	return events, rs.Err()
+}
