@@ -1,0 +1,211 @@
+package otlp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
+	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	_ "google.golang.org/grpc/encoding/gzip" // exporters may compress; registers the "gzip" compressor
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// The OTLP gRPC methods, as in opentelemetry-proto's
+// collector/logs/v1/logs_service.proto and collector/metrics/v1/metrics_service.proto.
+const (
+	LogsServiceName     = "opentelemetry.proto.collector.logs.v1.LogsService"
+	MetricsServiceName  = "opentelemetry.proto.collector.metrics.v1.MetricsService"
+	LogsExportMethod    = "/" + LogsServiceName + "/Export"
+	MetricsExportMethod = "/" + MetricsServiceName + "/Export"
+)
+
+// DefaultMaxRecvMsgSize bounds a gRPC request after decompression (the
+// gRPC default; OTLP exporters batch well below it).
+const DefaultMaxRecvMsgSize = 4 << 20
+
+// GRPCOptions configure a GRPCService.
+type GRPCOptions struct {
+	// Decoder converts the requests; nil means NewDecoder(Options{}).
+	Decoder *Decoder
+	// Logger receives sink failures; nil discards them.
+	Logger *slog.Logger
+	// Auth, when set, is called first in every RPC and rejects it by
+	// returning an error: a gRPC status error is returned to the client as
+	// it is, any other error as Unauthenticated. Authorization(ctx) reads
+	// the request's authorization metadata.
+	Auth func(ctx context.Context) error
+	// MaxRecvMsgSize bounds a request after decompression
+	// (0: DefaultMaxRecvMsgSize); see ServerOptions.
+	MaxRecvMsgSize int
+}
+
+// GRPCService is the OTLP/gRPC receiver: the LogsService and MetricsService
+// Export methods over a Sink. Requests are unmarshalled into LogsData and
+// MetricsData, which have the wire form of the Export*ServiceRequest
+// messages, and answered with an empty message, the wire form of an
+// Export*ServiceResponse without partial success. This keeps the
+// grpc-gateway code that the generated collector packages pull in out of
+// the binary.
+type GRPCService struct {
+	dec     *Decoder
+	sink    Sink
+	log     *slog.Logger
+	auth    func(context.Context) error
+	maxRecv int
+}
+
+// NewGRPCService returns a service storing into sink, which must not be nil.
+func NewGRPCService(sink Sink, opts GRPCOptions) *GRPCService {
+	if sink == nil {
+		panic("otlp: NewGRPCService with a nil Sink")
+	}
+	s := &GRPCService{dec: opts.Decoder, sink: sink, log: opts.Logger, auth: opts.Auth, maxRecv: opts.MaxRecvMsgSize}
+	if s.dec == nil {
+		s.dec = NewDecoder(Options{})
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With(LogKeyComponent, "otlp")
+	if s.maxRecv <= 0 {
+		s.maxRecv = DefaultMaxRecvMsgSize
+	}
+	return s
+}
+
+// ServerOptions are the options the grpc.Server serving s should have: the
+// receive size limit.
+func (s *GRPCService) ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{grpc.MaxRecvMsgSize(s.maxRecv)}
+}
+
+// Register registers the logs and metrics services on r.
+func (s *GRPCService) Register(r grpc.ServiceRegistrar) {
+	r.RegisterService(&logsServiceDesc, s)
+	r.RegisterService(&metricsServiceDesc, s)
+}
+
+// Authorization returns the first value of the request's authorization
+// metadata ("Bearer <token>" from OTEL_EXPORTER_OTLP_HEADERS), or "".
+func Authorization(ctx context.Context) string {
+	if v := metadata.ValueFromIncomingContext(ctx, "authorization"); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// exporter is what the service descriptors require of their server.
+type exporter interface {
+	exportLogs(context.Context, *logspb.LogsData) (*emptypb.Empty, error)
+	exportMetrics(context.Context, *metricspb.MetricsData) (*emptypb.Empty, error)
+}
+
+func (s *GRPCService) authorize(ctx context.Context) error {
+	if s.auth == nil {
+		return nil
+	}
+	err := s.auth(ctx)
+	if err == nil {
+		return nil
+	}
+	if st, ok := status.FromError(err); ok {
+		return st.Err()
+	}
+	return status.Error(codes.Unauthenticated, "unauthenticated")
+}
+
+func (s *GRPCService) exportLogs(ctx context.Context, req *logspb.LogsData) (*emptypb.Empty, error) {
+	if err := s.authorize(ctx); err != nil {
+		return nil, err
+	}
+	events, err := s.dec.Logs(req)
+	if err != nil {
+		return nil, grpcDecodeError(err)
+	}
+	if len(events) == 0 {
+		return &emptypb.Empty{}, nil
+	}
+	if _, err := s.sink.AppendEvents(ctx, events); err != nil {
+		s.log.Warn("otlp export failed", LogKeyError, fmt.Errorf("append %d events: %w", len(events), err))
+		return nil, status.Error(codes.Unavailable, "storage unavailable, retry later")
+	}
+	return &emptypb.Empty{}, nil
+}
+
+func (s *GRPCService) exportMetrics(ctx context.Context, req *metricspb.MetricsData) (*emptypb.Empty, error) {
+	if err := s.authorize(ctx); err != nil {
+		return nil, err
+	}
+	points, err := s.dec.Metrics(req)
+	if err != nil {
+		return nil, grpcDecodeError(err)
+	}
+	if len(points) == 0 {
+		return &emptypb.Empty{}, nil
+	}
+	if _, err := s.sink.AppendMetrics(ctx, points); err != nil {
+		s.log.Warn("otlp export failed", LogKeyError, fmt.Errorf("append %d metric points: %w", len(points), err))
+		return nil, status.Error(codes.Unavailable, "storage unavailable, retry later")
+	}
+	return &emptypb.Empty{}, nil
+}
+
+// grpcDecodeError maps a decoder error to a status that OTLP exporters do
+// not retry.
+func grpcDecodeError(err error) error {
+	if errors.Is(err, ErrTooLarge) {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	return status.Error(codes.Internal, "internal error")
+}
+
+// The service descriptors, written as protoc-gen-go-grpc would write them
+// for the collector services.
+var (
+	logsServiceDesc = grpc.ServiceDesc{
+		ServiceName: LogsServiceName,
+		HandlerType: (*exporter)(nil),
+		Methods:     []grpc.MethodDesc{{MethodName: "Export", Handler: logsExportHandler}},
+		Metadata:    "opentelemetry/proto/collector/logs/v1/logs_service.proto",
+	}
+	metricsServiceDesc = grpc.ServiceDesc{
+		ServiceName: MetricsServiceName,
+		HandlerType: (*exporter)(nil),
+		Methods:     []grpc.MethodDesc{{MethodName: "Export", Handler: metricsExportHandler}},
+		Metadata:    "opentelemetry/proto/collector/metrics/v1/metrics_service.proto",
+	}
+)
+
+func logsExportHandler(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+	in := new(logspb.LogsData)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(exporter).exportLogs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{Server: srv, FullMethod: LogsExportMethod}
+	return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
+		return srv.(exporter).exportLogs(ctx, req.(*logspb.LogsData))
+	})
+}
+
+func metricsExportHandler(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+	in := new(metricspb.MetricsData)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(exporter).exportMetrics(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{Server: srv, FullMethod: MetricsExportMethod}
+	return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
+		return srv.(exporter).exportMetrics(ctx, req.(*metricspb.MetricsData))
+	})
+}

@@ -1,0 +1,312 @@
+package otlp
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/wardenhq/warden/internal/record"
+)
+
+// Sink receives decoded records; the server's store implements it. Append
+// calls return how many records were new (replays are deduplicated by ID)
+// and an error only when the records could not be stored, which the
+// receivers answer with a retryable status.
+type Sink interface {
+	AppendEvents(ctx context.Context, events []record.Event) (int, error)
+	AppendMetrics(ctx context.Context, points []record.MetricPoint) (int, error)
+}
+
+// Default limits of a Handler.
+const (
+	DefaultMaxBodyBytes    = 8 << 20  // as received, before gzip
+	DefaultMaxDecodedBytes = 64 << 20 // after gzip
+)
+
+// OTLP/HTTP paths.
+const (
+	PathLogs    = "/v1/logs"
+	PathMetrics = "/v1/metrics"
+)
+
+// Log attribute keys.
+const (
+	LogKeyComponent = "component"
+	LogKeyStatus    = "status"
+	LogKeyError     = "error"
+)
+
+// HandlerOptions configure a Handler.
+type HandlerOptions struct {
+	// Decoder decodes the bodies; nil means NewDecoder(Options{}).
+	Decoder *Decoder
+	// Logger receives sink failures; nil discards them.
+	Logger *slog.Logger
+	// MaxBodyBytes bounds a body as received (0: DefaultMaxBodyBytes).
+	MaxBodyBytes int64
+	// MaxDecodedBytes bounds a body after gzip (0: DefaultMaxDecodedBytes).
+	MaxDecodedBytes int64
+}
+
+// Handler is the OTLP/HTTP receiver: POST /v1/logs and POST /v1/metrics
+// with JSON or protobuf bodies, gzip or uncompressed. It decodes a whole
+// request before it stores anything, so a malformed request stores
+// nothing, and answers as the OTLP/HTTP specification says: 200 with an
+// empty Export*ServiceResponse in the request's encoding; 400 (malformed),
+// 413 (too large), 415 (content type or encoding) and 503 (the sink failed:
+// the exporter retries) with a google.rpc.Status, in the request's encoding
+// when it has one and JSON otherwise; 405 for other methods.
+//
+// It does not authenticate: wrap it (it is an http.Handler, and Logs and
+// Metrics return one per path).
+type Handler struct {
+	dec        *Decoder
+	sink       Sink
+	log        *slog.Logger
+	maxBody    int64
+	maxDecoded int64
+}
+
+// NewHandler returns a Handler storing into sink, which must not be nil.
+func NewHandler(sink Sink, opts HandlerOptions) *Handler {
+	if sink == nil {
+		panic("otlp: NewHandler with a nil Sink")
+	}
+	h := &Handler{dec: opts.Decoder, sink: sink, log: opts.Logger, maxBody: opts.MaxBodyBytes, maxDecoded: opts.MaxDecodedBytes}
+	if h.dec == nil {
+		h.dec = NewDecoder(Options{})
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.log = h.log.With(LogKeyComponent, "otlp")
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	if h.maxDecoded <= 0 {
+		h.maxDecoded = DefaultMaxDecodedBytes
+	}
+	return h
+}
+
+// ServeHTTP serves PathLogs and PathMetrics (matched as path suffixes, so
+// the handler can be mounted under a prefix) and answers 404 otherwise.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasSuffix(r.URL.Path, PathLogs):
+		h.serve(w, r, h.serveLogs)
+	case strings.HasSuffix(r.URL.Path, PathMetrics):
+		h.serve(w, r, h.serveMetrics)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// Logs returns the handler of POST /v1/logs.
+func (h *Handler) Logs() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, h.serveLogs) })
+}
+
+// Metrics returns the handler of POST /v1/metrics.
+func (h *Handler) Metrics() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, h.serveMetrics) })
+}
+
+// httpError is an error answered with a status code and a message safe to
+// show the client; cause, when set, is only logged.
+type httpError struct {
+	status  int
+	message string
+	cause   error
+}
+
+func (e *httpError) Error() string {
+	if e.cause != nil {
+		return e.message + ": " + e.cause.Error()
+	}
+	return e.message
+}
+
+func (e *httpError) Unwrap() error { return e.cause }
+
+// serve adapts a handler returning an error: it writes the success
+// response or maps the error to its status and a google.rpc.Status body.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn func(*http.Request) error) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeStatus(w, encJSON, http.StatusMethodNotAllowed, "method not allowed, use POST")
+		return
+	}
+	enc, err := encodingOf(r.Header.Get("Content-Type"))
+	if err != nil {
+		writeStatus(w, encJSON, http.StatusUnsupportedMediaType,
+			"unsupported content type, use "+ContentTypeProtobuf+" or "+ContentTypeJSON)
+		return
+	}
+	if err := fn(r); err != nil {
+		var he *httpError
+		if !errors.As(err, &he) {
+			he = &httpError{status: http.StatusInternalServerError, message: "internal error", cause: err}
+		}
+		if he.status >= 500 {
+			h.log.Warn("otlp request failed", LogKeyStatus, he.status, LogKeyError, err)
+		} else {
+			h.log.Debug("otlp request refused", LogKeyStatus, he.status, LogKeyError, err)
+		}
+		writeStatus(w, enc, he.status, he.message)
+		return
+	}
+	// An empty Export*ServiceResponse: no partial success to report,
+	// because records Warden does not know are kept as raw, never refused.
+	if enc == encJSON {
+		w.Header().Set("Content-Type", ContentTypeJSON)
+		w.Header().Set("Content-Length", "2")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "{}")
+		return
+	}
+	w.Header().Set("Content-Type", ContentTypeProtobuf)
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}
+
+func (h *Handler) serveLogs(r *http.Request) error {
+	body, err := h.readBody(r)
+	if err != nil {
+		return err
+	}
+	events, err := h.dec.DecodeLogs(body, r.Header.Get("Content-Type"))
+	if err != nil {
+		return decodeError(err)
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	if _, err := h.sink.AppendEvents(r.Context(), events); err != nil {
+		return &httpError{status: http.StatusServiceUnavailable, message: "storage unavailable, retry later",
+			cause: fmt.Errorf("append %d events: %w", len(events), err)}
+	}
+	return nil
+}
+
+func (h *Handler) serveMetrics(r *http.Request) error {
+	body, err := h.readBody(r)
+	if err != nil {
+		return err
+	}
+	points, err := h.dec.DecodeMetrics(body, r.Header.Get("Content-Type"))
+	if err != nil {
+		return decodeError(err)
+	}
+	if len(points) == 0 {
+		return nil
+	}
+	if _, err := h.sink.AppendMetrics(r.Context(), points); err != nil {
+		return &httpError{status: http.StatusServiceUnavailable, message: "storage unavailable, retry later",
+			cause: fmt.Errorf("append %d metric points: %w", len(points), err)}
+	}
+	return nil
+}
+
+// decodeError maps a decoder error to its status. The message names the
+// problem, never the body's content.
+func decodeError(err error) error {
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return &httpError{status: http.StatusRequestEntityTooLarge, message: err.Error()}
+	case errors.Is(err, ErrUnsupportedMediaType):
+		return &httpError{status: http.StatusUnsupportedMediaType, message: err.Error()}
+	case errors.Is(err, ErrMalformed):
+		return &httpError{status: http.StatusBadRequest, message: "malformed otlp payload"}
+	}
+	return err
+}
+
+// readBody reads the body within the size limits, undoing gzip.
+func (h *Handler) readBody(r *http.Request) ([]byte, error) {
+	tooLarge := func(what string, limit int64) error {
+		return &httpError{status: http.StatusRequestEntityTooLarge,
+			message: fmt.Sprintf("%s larger than %d bytes", what, limit)}
+	}
+	if r.ContentLength > h.maxBody {
+		return nil, tooLarge("body", h.maxBody)
+	}
+	// body.N <= 0 once more than maxBody bytes have been read.
+	body := &io.LimitedReader{R: r.Body, N: h.maxBody + 1}
+	switch ce := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); ce {
+	case "", "identity":
+		data, err := io.ReadAll(body)
+		switch {
+		case body.N <= 0:
+			return nil, tooLarge("body", h.maxBody)
+		case err != nil:
+			return nil, &httpError{status: http.StatusBadRequest, message: "unreadable body", cause: err}
+		}
+		return data, nil
+	case "gzip":
+		var data []byte
+		zr, err := gzip.NewReader(body)
+		if err == nil {
+			data, err = io.ReadAll(io.LimitReader(zr, h.maxDecoded+1))
+		}
+		switch {
+		case body.N <= 0: // checked first: a cut-off stream is also a gzip error
+			return nil, tooLarge("body", h.maxBody)
+		case int64(len(data)) > h.maxDecoded:
+			return nil, tooLarge("decompressed body", h.maxDecoded)
+		case err != nil:
+			return nil, &httpError{status: http.StatusBadRequest, message: "malformed gzip body", cause: err}
+		}
+		return data, nil
+	default:
+		return nil, &httpError{status: http.StatusUnsupportedMediaType,
+			message: fmt.Sprintf("unsupported content encoding %q, use gzip or none", ce)}
+	}
+}
+
+// writeStatus answers with a google.rpc.Status in the given encoding.
+func writeStatus(w http.ResponseWriter, enc encoding, status int, message string) {
+	st := &spb.Status{Code: int32(grpcCode(status)), Message: message}
+	var (
+		b   []byte
+		err error
+	)
+	if enc == encProtobuf {
+		w.Header().Set("Content-Type", ContentTypeProtobuf)
+		b, err = proto.Marshal(st)
+	} else {
+		w.Header().Set("Content-Type", ContentTypeJSON)
+		b, err = protojson.Marshal(st)
+	}
+	if err != nil {
+		b = nil
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// grpcCode is the google.rpc.Code matching an HTTP status.
+func grpcCode(status int) codes.Code {
+	switch status {
+	case http.StatusBadRequest, http.StatusUnsupportedMediaType, http.StatusMethodNotAllowed:
+		return codes.InvalidArgument
+	case http.StatusRequestEntityTooLarge:
+		return codes.ResourceExhausted
+	case http.StatusServiceUnavailable:
+		return codes.Unavailable
+	}
+	return codes.Internal
+}
