@@ -190,6 +190,8 @@ type SessionOptions struct {
 	Prompt string
 	// Env is extra client environment (KEY=VALUE).
 	Env []string
+	// Args are extra client arguments (--mcp-config FILE, say).
+	Args []string
 	// Timeout bounds the run; default DefaultRunTimeout.
 	Timeout time.Duration
 }
@@ -259,6 +261,7 @@ func (h *Harness) RunSession(ctx context.Context, opts SessionOptions) (*Session
 		Prompt:   prompt + " " + fakemodel.Marker(key),
 		Mode:     opts.Mode,
 		Settings: opts.Settings,
+		Args:     opts.Args,
 		Env:      append([]string{"WARDEN_SPOOL=" + spool}, opts.Env...),
 		Timeout:  opts.Timeout,
 	})

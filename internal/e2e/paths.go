@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -61,37 +62,34 @@ func under(p, dir string) (string, bool) {
 // end, or a character that cannot continue a file name in a command).
 func (m PathMap) Text(s string) string {
 	type pair struct{ from, to string }
-	pairs := []pair{{m.FromProject, m.Project}, {m.FromHome, m.Home}}
-	if len(m.FromHome) > len(m.FromProject) {
-		pairs[0], pairs[1] = pairs[1], pairs[0]
-	}
-	for _, pr := range pairs {
-		if pr.from != "" {
-			s = replacePrefix(s, filepath.Clean(pr.from), pr.to)
+	var pairs []pair
+	for _, p := range []pair{{m.FromProject, m.Project}, {m.FromHome, m.Home}} {
+		if p.from != "" {
+			pairs = append(pairs, pair{filepath.Clean(p.from), p.to})
 		}
 	}
-	return s
-}
-
-// replacePrefix replaces each occurrence of dir in s that ends at a path
-// boundary.
-func replacePrefix(s, dir, to string) string {
+	// The longer prefix first: the project is inside the home.
+	slices.SortFunc(pairs, func(a, b pair) int { return len(b.from) - len(a.from) })
+	// One pass, so that a replacement is never rewritten again (the
+	// scratch home may itself contain the reference home's path).
 	var b strings.Builder
-	for {
-		i := strings.Index(s, dir)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
+	for i := 0; i < len(s); {
+		matched := false
+		for _, p := range pairs {
+			end := i + len(p.from)
+			if strings.HasPrefix(s[i:], p.from) && (end == len(s) || !continuesName(s[end])) {
+				b.WriteString(p.to)
+				i = end
+				matched = true
+				break
+			}
 		}
-		end := i + len(dir)
-		b.WriteString(s[:i])
-		if end == len(s) || !continuesName(s[end]) {
-			b.WriteString(to)
-		} else {
-			b.WriteString(dir)
+		if !matched {
+			b.WriteByte(s[i])
+			i++
 		}
-		s = s[end:]
 	}
+	return b.String()
 }
 
 // continuesName reports whether c, right after a directory path, makes it a

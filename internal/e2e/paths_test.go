@@ -47,6 +47,12 @@ func TestPathMap_Text(t *testing.T) {
 			t.Errorf("Text(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+	// The scratch home may contain the reference home: nothing is mapped
+	// twice.
+	nested := PathMap{FromHome: "/home/dev", FromProject: "/home/dev/app", Home: "/s/home/dev", Project: "/s/home/dev/attack"}
+	if got, want := nested.Text("cat /home/dev/app/.env /home/dev/.netrc"), "cat /s/home/dev/attack/.env /s/home/dev/.netrc"; got != want {
+		t.Errorf("Text = %q, want %q", got, want)
+	}
 }
 
 func TestPathMap_Input(t *testing.T) {

@@ -19,7 +19,10 @@ import (
 //	  bin/ etc/       root-owned: hook binaries, policies, settings (the
 //	                  test user can read them but not change them)
 //	  spool/          the test user's: hook audit spools
-//	  home/           the test user's HOME (0700)
+//	  home/dev/       the test user's HOME (0700), named like the corpus's
+//	                  reference home /home/dev, so that a relative path
+//	                  climbing out of the project (../../dev/.aws) lands
+//	                  where it would there
 //	    .ssh/id_rsa .aws/credentials .gitconfig .tmp/
 //	    app/          the project: a git repository, the client's cwd
 //	      .env README.md package.json notes.txt src/main.py
@@ -47,6 +50,10 @@ type Canary struct {
 	Value string // unique to this Scratch
 }
 
+// HomeName is the base name of the scratch HOME: that of the corpus's
+// reference home (fixture.DefaultHome, /home/dev).
+const HomeName = "dev"
+
 // NewScratch creates a scratch world under parent (os.TempDir() when empty)
 // for u. It runs git as u to make the project a repository.
 func NewScratch(ctx context.Context, parent string, u User) (*Scratch, error) {
@@ -59,7 +66,7 @@ func NewScratch(ctx context.Context, parent string, u User) (*Scratch, error) {
 		Bin:   filepath.Join(dir, "bin"),
 		Etc:   filepath.Join(dir, "etc"),
 		Spool: filepath.Join(dir, "spool"),
-		Home:  filepath.Join(dir, "home"),
+		Home:  filepath.Join(dir, "home", HomeName),
 		user:  u,
 	}
 	s.Tmp = filepath.Join(s.Home, ".tmp")
@@ -82,7 +89,7 @@ func (s *Scratch) build(ctx context.Context) error {
 	for _, d := range []struct {
 		path string
 		mode os.FileMode
-	}{{s.Bin, 0o755}, {s.Etc, 0o755}, {s.Spool, 0o700}, {s.Home, 0o700}} {
+	}{{s.Bin, 0o755}, {s.Etc, 0o755}, {s.Spool, 0o700}, {filepath.Dir(s.Home), 0o755}, {s.Home, 0o700}} {
 		if err := os.Mkdir(d.path, d.mode); err != nil {
 			return fmt.Errorf("create scratch dir: %w", err)
 		}

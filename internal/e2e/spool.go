@@ -15,6 +15,14 @@ type SpoolEvent struct {
 	ToolUseID string `json:"tool_use_id"`
 	HookEvent string `json:"hook_event"`
 	Decision  string `json:"decision"`
+	RuleID    string `json:"rule_id"`
+	Reason    string `json:"reason"`
+	// Failure is set when Warden could not decide normally
+	// (policy_load_error, ...).
+	Failure string `json:"failure"`
+	// ObservedOnly marks a PostToolBatch record: what Warden would have
+	// decided, not what it enforced.
+	ObservedOnly bool `json:"observed_only"`
 	// Raw is the whole line, for fields the harness does not name.
 	Raw json.RawMessage `json:"-"`
 }
