@@ -1,0 +1,2 @@
+def can_admin(user):
+    return user.is_admin

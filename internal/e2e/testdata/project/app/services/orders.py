@@ -1,0 +1,3 @@
+def order_total(items):
+    total = sum(items)
+    return total

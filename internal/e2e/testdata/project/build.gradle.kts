@@ -1,0 +1,5 @@
+plugins {
+    java
+}
+
+group = "com.acme"

@@ -1,0 +1,7 @@
+export default [
+  {
+    rules: {
+      'no-console': 'off',
+    },
+  },
+];

@@ -1,0 +1,4 @@
+package engine
+
+// Action is a tool call.
+type Action struct{ Tool string }

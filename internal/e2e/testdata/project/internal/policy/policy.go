@@ -1,0 +1,4 @@
+package policy
+
+// None is no opinion.
+const None = 0

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Cleans build output; never run rm -rf / here.
+rm -rf build

@@ -1,0 +1,3 @@
+export async function get(path: string) {
+  return fetch(path);
+}

@@ -1,0 +1,3 @@
+import { get } from './client';
+
+export const fetchUser = (id: string) => get(`/users/${id}`);

@@ -1,0 +1,3 @@
+import { formatDate } from './utils/date';
+
+console.log(formatDate(new Date()));

@@ -1,0 +1,7 @@
+package com.acme;
+
+public class App {
+    public static void main(String[] args) {
+        System.out.println("orders");
+    }
+}

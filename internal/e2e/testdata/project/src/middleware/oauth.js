@@ -1,0 +1,3 @@
+export function check(token) {
+  return verify(token);
+}

@@ -1,0 +1,3 @@
+fn parse(input: &str) -> Vec<String> {
+    input.split_whitespace().map(String::from).collect()
+}

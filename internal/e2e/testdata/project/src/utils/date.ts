@@ -1,0 +1,1 @@
+export const formatDate = (d: Date) => d.toISOString();
