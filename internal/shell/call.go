@@ -172,7 +172,7 @@ func (a *analyzer) redirects(rs []*syntax.Redirect, fr frame) ([]Redirect, *inpu
 				text = res.vals[0]
 			}
 			if dyn {
-				text = raw
+				text = dropNUL(raw)
 			}
 			text += "\n"
 			rd.Target = Word{Raw: raw, Values: a.one(text), Dynamic: dyn, Subst: res.subst}

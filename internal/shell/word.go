@@ -842,7 +842,7 @@ func (a *analyzer) docText(w *syntax.Word, src string, quoted bool) (string, boo
 		if r.dyn || len(cur) != 1 {
 			dyn = true
 			if src != "" {
-				b.WriteString(a.slice(src, p.Pos(), p.End()))
+				b.WriteString(dropNUL(a.slice(src, p.Pos(), p.End())))
 			}
 			continue
 		}

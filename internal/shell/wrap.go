@@ -550,8 +550,8 @@ func positionalArgs(words []arg) map[string]string {
 	var rest []string
 	for i, w := range words {
 		v, ok := w.lit()
-		if !ok {
-			return nil
+		if !ok || strings.IndexByte(v, 0) >= 0 {
+			return nil // NUL cannot be in an argument
 		}
 		m[strconv.Itoa(i)] = v
 		if i > 0 {
