@@ -1,0 +1,165 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/store"
+	"github.com/wardenhq/warden/internal/store/internal/rows"
+)
+
+const insertEvents = `INSERT INTO events
+	(id, source, kind, time_ns, sequence, session_id, user_id, prompt_id, tool, decision, body)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[],
+		$7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+	ON CONFLICT (id) DO NOTHING
+	RETURNING id`
+
+// upsertSessions adds a batch's per-session aggregates to the summary rows.
+const upsertSessions = `INSERT INTO sessions AS s
+	(session_id, user_id, host, repository, branch, first_ns, last_ns,
+	 events, hook_events, tool_decisions, rejections, denials, asks, failures, api_requests, api_errors)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
+		$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
+		$15::bigint[], $16::bigint[])
+	ON CONFLICT (session_id) DO UPDATE SET
+	user_id        = CASE WHEN s.user_id = '' THEN excluded.user_id ELSE s.user_id END,
+	host           = CASE WHEN s.host = '' THEN excluded.host ELSE s.host END,
+	repository     = CASE WHEN s.repository = '' THEN excluded.repository ELSE s.repository END,
+	branch         = CASE WHEN s.branch = '' THEN excluded.branch ELSE s.branch END,
+	first_ns       = LEAST(s.first_ns, excluded.first_ns),
+	last_ns        = GREATEST(s.last_ns, excluded.last_ns),
+	events         = s.events + excluded.events,
+	hook_events    = s.hook_events + excluded.hook_events,
+	tool_decisions = s.tool_decisions + excluded.tool_decisions,
+	rejections     = s.rejections + excluded.rejections,
+	denials        = s.denials + excluded.denials,
+	asks           = s.asks + excluded.asks,
+	failures       = s.failures + excluded.failures,
+	api_requests   = s.api_requests + excluded.api_requests,
+	api_errors     = s.api_errors + excluded.api_errors`
+
+// AppendEvents implements store.Store.
+func (db *DB) AppendEvents(ctx context.Context, events []record.Event) (int, error) {
+	batch, err := rows.Events(events)
+	if err != nil {
+		return 0, err
+	}
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	n := len(batch)
+	var (
+		id, source, kind, session, user, prompt, tool, decision, body = make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n)
+		at, seq = make([]int64, n), make([]int64, n)
+	)
+	byID := make(map[string]int, n)
+	for i, e := range batch {
+		id[i], source[i], kind[i], at[i], seq[i] = e.ID, e.Source, e.Kind, e.TimeNS, e.Seq
+		session[i], user[i], prompt[i], tool[i], decision[i] = e.SessionID, e.UserID, e.PromptID, e.Tool, e.Decision
+		body[i] = string(e.Body)
+		byID[e.ID] = i
+	}
+	var inserted []rows.Event
+	err = db.tx(ctx, func(tx pgx.Tx) error {
+		inserted = inserted[:0]
+		rs, err := tx.Query(ctx, insertEvents, id, source, kind, at, seq, session, user, prompt, tool, decision, body)
+		if err != nil {
+			return err
+		}
+		newIDs, err := pgx.CollectRows(rs, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, id := range newIDs {
+			inserted = append(inserted, batch[byID[id]])
+		}
+		return addSessions(ctx, tx, rows.SessionsOfEvents(inserted))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("append %d events: %w", len(batch), err)
+	}
+	return len(inserted), nil
+}
+
+func addSessions(ctx context.Context, tx pgx.Tx, sessions []rows.Session) error {
+	if len(sessions) == 0 {
+		return nil
+	}
+	n := len(sessions)
+	strs := make([][]string, 5)
+	nums := make([][]int64, 11)
+	for i := range strs {
+		strs[i] = make([]string, n)
+	}
+	for i := range nums {
+		nums[i] = make([]int64, n)
+	}
+	for i, s := range sessions {
+		c := s.Counts
+		for j, v := range []string{s.SessionID, s.UserID, s.Host, s.Repository, s.Branch} {
+			strs[j][i] = v
+		}
+		for j, v := range []int64{s.FirstNS, s.LastNS, c.Events, c.HookEvents, c.ToolDecisions, c.Rejections,
+			c.Denials, c.Asks, c.Failures, c.APIRequests, c.APIErrors} {
+			nums[j][i] = v
+		}
+	}
+	args := make([]any, 0, 16)
+	for _, s := range strs {
+		args = append(args, s)
+	}
+	for _, v := range nums {
+		args = append(args, v)
+	}
+	_, err := tx.Exec(ctx, upsertSessions, args...)
+	return err
+}
+
+// SessionEvents implements store.Store.
+func (db *DB) SessionEvents(ctx context.Context, sessionID string) ([]record.Event, error) {
+	if err := store.ValidateSessionID(sessionID); err != nil {
+		return nil, err
+	}
+	var events []record.Event
+	err := db.read(ctx, func(tx pgx.Tx) error {
+		rs, err := tx.Query(ctx, `SELECT body FROM events WHERE session_id = $1
+			ORDER BY time_ns, sequence, ord`, sessionID)
+		if err != nil {
+			return err
+		}
+		events, err = pgx.CollectRows(rs, func(row pgx.CollectableRow) (record.Event, error) {
+			var body []byte
+			if err := row.Scan(&body); err != nil {
+				return record.Event{}, err
+			}
+			return rows.DecodeEvent(body)
+		})
+		if err != nil || len(events) > 0 {
+			return err
+		}
+		var known bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sessions WHERE session_id = $1)`, sessionID).Scan(&known); err != nil {
+			return err
+		}
+		if !known {
+			return store.Errorf(store.ENotFound, "session %q not found", sessionID)
+		}
+		return nil
+	})
+	if err != nil {
+		if store.ErrorCode(err) == store.ENotFound {
+			return nil, err
+		}
+		return nil, fmt.Errorf("session %s events: %w", sessionID, err)
+	}
+	if events == nil {
+		events = []record.Event{}
+	}
+	return events, nil
+}

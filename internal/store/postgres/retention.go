@@ -1,0 +1,51 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardenhq/warden/internal/store/internal/rows"
+)
+
+// DeleteBefore implements store.Store. It locks the expiring sessions'
+// rows first, so an append racing it either lands before (and its events
+// go with the session) or recreates the session row for what it added.
+func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
+	cut, _ := rows.Bounds(t, time.Time{})
+	var deleted int64
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		deleted = 0
+		rs, err := tx.Query(ctx, `SELECT session_id FROM sessions WHERE last_ns < $1 ORDER BY session_id FOR UPDATE`, cut)
+		if err != nil {
+			return err
+		}
+		expired, err := pgx.CollectRows(rs, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, q := range []struct {
+			sql string
+			arg any
+		}{
+			{`DELETE FROM events WHERE session_id = ANY($1)`, expired},
+			{`DELETE FROM metric_points WHERE session_id = ANY($1)`, expired},
+			{`DELETE FROM events WHERE session_id = '' AND time_ns < $1`, cut},
+			{`DELETE FROM metric_points WHERE session_id = '' AND time_ns < $1`, cut},
+		} {
+			tag, err := tx.Exec(ctx, q.sql, q.arg)
+			if err != nil {
+				return err
+			}
+			deleted += tag.RowsAffected()
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE session_id = ANY($1)`, expired)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete before %s: %w", t.Format(time.RFC3339), err)
+	}
+	return int(deleted), nil
+}

@@ -1,0 +1,68 @@
+package sqlite
+
+import (
+	"context"
+	"testing"
+
+	"github.com/wardenhq/warden/internal/store"
+)
+
+// TestOpen_Pragmas pins the settings durability and concurrency rest on:
+// WAL, synchronous=FULL (2) on the writer, a busy timeout, and readers that
+// cannot write.
+func TestOpen_Pragmas(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tc := range []struct {
+		pragma string
+		want   string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"},
+		{"busy_timeout", "10000"},
+	} {
+		var got string
+		if err := db.w.QueryRowContext(ctx, "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("writer %s = %s, want %s", tc.pragma, got, tc.want)
+		}
+	}
+	if _, err := db.r.ExecContext(ctx, `DELETE FROM tokens`); err == nil {
+		t.Error("a reader connection wrote")
+	}
+	var n int
+	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("schema_migrations: %d rows, %v; want 1", n, err)
+	}
+}
+
+// TestOpen_Reopen: a second Open applies no migration twice and sees the
+// data of the first.
+func TestOpen_Reopen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for range 2 {
+		db, err := Open(ctx, dir, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := Open(ctx, dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("schema_migrations: %d rows, %v; want 1", n, err)
+	}
+}
