@@ -60,7 +60,17 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 	if why := gitShellConfig(c); why != "" {
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, why)
 	}
-	for _, name := range c.Assigns {
+	names := c.Assigns
+	switch c.Program {
+	case "export", "declare", "typeset", "readonly", "local":
+		// export GIT_SSH_COMMAND=... reaches every later command.
+		for _, a := range argv(c) {
+			if name, _, ok := strings.Cut(a, "="); ok {
+				names = append(names[:len(names):len(names)], name)
+			}
+		}
+	}
+	for _, name := range names {
 		if commandVars[name] {
 			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s=... makes %s run a command or load code Warden cannot see", name, quoted))
 		}
