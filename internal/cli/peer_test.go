@@ -107,7 +107,7 @@ func agrees(peerVerdict, actual string) bool {
 func TestPeerSuites(t *testing.T) {
 	dir := peerSuiteDir(t)
 	eng := baselineEngine(t)
-	floors := map[string]float64{"destructive_command_guard.jsonl": 0, "cc-safety-net.jsonl": 0}
+	floors := map[string]float64{"destructive_command_guard.jsonl": 74, "cc-safety-net.jsonl": 61}
 	var report strings.Builder
 	for file, floor := range floors {
 		cases := loadPeer(t, filepath.Join(dir, file))
