@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -124,7 +125,11 @@ func (s *Spool) open(n int64) (f *os.File, rotateErr, err error) {
 		return f, nil, err
 	}
 	if rotateErr = os.Rename(s.Path, s.Path+".1"); rotateErr != nil {
-		return f, rotateErr, nil
+		if !errors.Is(rotateErr, fs.ErrNotExist) {
+			return f, rotateErr, nil
+		}
+		// Another hook process rotated between our check and the rename:
+		// append to the new file it leaves behind.
 	}
 	f.Close()
 	f, err = os.OpenFile(s.Path, flags, 0o600)
