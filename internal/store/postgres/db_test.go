@@ -30,3 +30,20 @@ func TestStore(t *testing.T) {
 		return mustOpen(t, pgtest.Schema(t), opts)
 	})
 }
+
+// TestCrash: an acknowledged append survives a SIGKILL of the process.
+func TestCrash(t *testing.T) {
+	target := storetest.CrashTarget()
+	if target == "" {
+		target = pgtest.Schema(t)
+	}
+	storetest.Crash(t, target, 30, func(ctx context.Context, url string) (store.Store, error) {
+		return postgres.Open(ctx, url, store.Options{})
+	})
+}
+
+func BenchmarkAppendEvents(b *testing.B) {
+	storetest.BenchmarkAppendEvents(b, func(b *testing.B) store.Store {
+		return mustOpen(b, pgtest.Schema(b), store.Options{})
+	})
+}

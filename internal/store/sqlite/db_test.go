@@ -28,3 +28,20 @@ func TestStore(t *testing.T) {
 		return mustOpen(t, t.TempDir(), opts)
 	})
 }
+
+// TestCrash: an acknowledged append survives a SIGKILL of the process.
+func TestCrash(t *testing.T) {
+	dir := storetest.CrashTarget()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	storetest.Crash(t, dir, 30, func(ctx context.Context, dir string) (store.Store, error) {
+		return sqlite.Open(ctx, dir, store.Options{})
+	})
+}
+
+func BenchmarkAppendEvents(b *testing.B) {
+	storetest.BenchmarkAppendEvents(b, func(b *testing.B) store.Store {
+		return mustOpen(b, b.TempDir(), store.Options{})
+	})
+}

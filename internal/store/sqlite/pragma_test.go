@@ -8,7 +8,7 @@ import (
 )
 
 // TestOpen_Pragmas pins the settings durability and concurrency rest on:
-// WAL, synchronous=FULL (2) on the writer, a busy timeout, and readers that
+// WAL, synchronous=NORMAL (1) on the writer, a busy timeout, and readers that
 // cannot write.
 func TestOpen_Pragmas(t *testing.T) {
 	ctx := context.Background()
@@ -22,7 +22,7 @@ func TestOpen_Pragmas(t *testing.T) {
 		want   string
 	}{
 		{"journal_mode", "wal"},
-		{"synchronous", "2"},
+		{"synchronous", "1"},
 		{"busy_timeout", "10000"},
 	} {
 		var got string

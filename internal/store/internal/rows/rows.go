@@ -9,7 +9,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -82,7 +81,7 @@ func sequence(attrs map[string]any) int64 {
 	case int:
 		return int64(v)
 	case float64:
-		if v >= math.MinInt64 && v <= math.MaxInt64 {
+		if v > -9.2e18 && v < 9.2e18 { // inside int64, NaN excluded
 			return int64(v)
 		}
 	case json.Number:
