@@ -362,7 +362,11 @@ func TestDecodeLogs_ID(t *testing.T) {
 	t.Run("Differs", func(t *testing.T) {
 		other := claudeRecord("api_request", 7)
 		other.TimeUnixNano++
-		for _, r := range []*logspb.LogRecord{claudeRecord("api_request", 8), claudeRecord("api_error", 7), other} {
+		nextSeq := claudeRecord("api_request", 8)
+		nextSeq.TimeUnixNano = other.TimeUnixNano - 1 // same time, next sequence number
+		otherSession := claudeRecord("api_request", 7)
+		otherSession.Attributes[1] = kv("session.id", "another")
+		for _, r := range []*logspb.LogRecord{nextSeq, claudeRecord("api_error", 7), other, otherSession} {
 			if ev := mustDecodeOne(t, d, claudeLogs(r)); ev.ID == base.ID {
 				t.Errorf("%s seq %v: same id as the base record", ev.Kind, ev.Attrs["event.sequence"])
 			}

@@ -97,8 +97,9 @@ func NewDecoder(opts Options) *Decoder {
 	return &Decoder{opts: opts}
 }
 
-// defaultDecoder serves the package-level functions (zero Options).
-var defaultDecoder = NewDecoder(Options{})
+// defaultDecoder serves the package-level functions: NewDecoder(Options{}),
+// written as a literal so that it costs nothing at package initialisation.
+var defaultDecoder = &Decoder{opts: Options{MaxMessages: DefaultMaxMessages, MaxItems: DefaultMaxItems}}
 
 // DecodeLogs decodes an OTLP/HTTP logs body (an ExportLogsServiceRequest)
 // with the default options. See Decoder.DecodeLogs.
