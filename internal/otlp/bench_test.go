@@ -1,9 +1,11 @@
 package otlp
 
 import (
+	"bytes"
 	"testing"
 
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -79,5 +81,23 @@ func BenchmarkDecodeMetrics(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkDecodeLogs_WorstCase decodes the costliest body the default
+// limits accept: one record with DefaultMaxMessages-4 empty attributes, 2
+// bytes each on the wire. B/op is the memory one such request can cost.
+func BenchmarkDecodeLogs_WorstCase(b *testing.B) {
+	wrap := func(tag byte, inner []byte) []byte {
+		return append(protowire.AppendVarint([]byte{tag}, uint64(len(inner))), inner...)
+	}
+	attrs := bytes.Repeat([]byte{0x32, 0x00}, DefaultMaxMessages-4) // LogRecord.attributes
+	body := wrap(0x0a, wrap(0x12, wrap(0x12, attrs)))               // resource_logs, scope_logs, log_records
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeLogs(body, ContentTypeProtobuf); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

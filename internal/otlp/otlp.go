@@ -37,10 +37,11 @@ const (
 // Default limits of a Decoder.
 const (
 	// DefaultMaxMessages bounds the protobuf messages (JSON objects) of one
-	// request, checked before anything is allocated: each costs about 100
-	// to 200 bytes of memory however small it is on the wire. A Claude Code
-	// batch of 512 records has about 16,000.
-	DefaultMaxMessages = 1 << 20
+	// request, checked before anything is allocated: however small on the
+	// wire (2 bytes), each costs up to about 350 bytes decoded, so the
+	// worst request at this limit allocates about 90 MB. A full Claude Code
+	// batch (512 records with tool details) has about 22,000.
+	DefaultMaxMessages = 1 << 18
 	// DefaultMaxItems bounds the log records or metric data points of one
 	// request.
 	DefaultMaxItems = 1 << 16
