@@ -31,7 +31,7 @@ die() { log "$*"; exit 1; }
 # bindir prints the directory holding initdb, pg_ctl and postgres.
 bindir() {
 	local d
-	for d in "$(pg_config --bindir 2>/dev/null || true)" $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4,4nr) /usr/local/pgsql/bin; do
+	for d in "$(pg_config --bindir 2>/dev/null || true)" $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5nr) /usr/local/pgsql/bin; do
 		if [[ -n "$d" && -x "$d/initdb" && -x "$d/pg_ctl" && -x "$d/postgres" ]]; then
 			echo "$d"
 			return 0

@@ -50,8 +50,10 @@ type Store interface {
 
 	// SessionEvents returns a session's events ordered by time, then
 	// event.sequence (OTLP), then arrival: the run record's raw material.
-	// It returns ErrNotFound for a session the store has never seen and an
-	// empty slice for one known only from metric points.
+	// Events come back as encoding/json decodes what was stored: times in
+	// UTC, attribute numbers as float64. It returns ErrNotFound for a
+	// session the store has never seen and an empty slice for one known
+	// only from metric points.
 	SessionEvents(ctx context.Context, sessionID string) ([]record.Event, error)
 
 	// UserRollups sums metric points in the filter's time range per user,
