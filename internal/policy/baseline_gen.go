@@ -176,7 +176,11 @@ func baselinePolicy() *Policy {
 				},
 				BlockConfigChange: true,
 				Settings: map[string]any{
-					"sandbox": true,
+					"allow_managed_hooks_only":            true,
+					"allow_managed_mcp_servers_only":      true,
+					"allow_managed_permission_rules_only": true,
+					"sandbox":                             true,
+					"sandbox_managed_domains_only":        true,
 				},
 			},
 			{
@@ -186,6 +190,11 @@ func baselinePolicy() *Policy {
 					"production-adjacent",
 				},
 				BlockConfigChange: true,
+				Settings: map[string]any{
+					"allow_managed_hooks_only":            true,
+					"allow_managed_mcp_servers_only":      true,
+					"allow_managed_permission_rules_only": true,
+				},
 			},
 			{
 				Name:        "ci",
@@ -194,7 +203,9 @@ func baselinePolicy() *Policy {
 					"production-adjacent",
 				},
 				Settings: map[string]any{
-					"disable_bypass_permissions": false,
+					"allow_managed_hooks_only":       true,
+					"allow_managed_mcp_servers_only": true,
+					"disable_bypass_permissions":     false,
 				},
 				Rules: Rules{
 					Commands: Commands{
@@ -203,6 +214,92 @@ func baselinePolicy() *Policy {
 							"infrastructure-apply": Deny,
 							"publish":              Deny,
 							"vcs-push-protected":   Deny,
+						},
+						Members: []ClassMember{
+							{
+								Class:   "infrastructure-apply",
+								Command: "kubectl apply",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "kubectl create",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "kubectl replace",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "kubectl patch",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "kubectl rollout",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "kubectl scale",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "helm install",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "helm upgrade",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "helm uninstall",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "pulumi up",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "cdk deploy",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "serverless deploy",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "sls deploy",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "flyctl deploy",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "fly deploy",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "vercel deploy",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "netlify deploy",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "gcloud run deploy",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "gcloud app deploy",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "aws cloudformation deploy",
+							},
+							{
+								Class:   "infrastructure-apply",
+								Command: "az deployment",
+							},
 						},
 					},
 				},

@@ -61,9 +61,13 @@ func TestBaseline_Decisions(t *testing.T) {
 	}{
 		{"low-risk", common, false, map[string]any{"default_mode": "default", "disable_bypass_permissions": true}},
 		{"production-adjacent", common, false, map[string]any{"default_mode": "default", "disable_bypass_permissions": true}},
-		{"regulated", common, true, map[string]any{"default_mode": "default", "disable_bypass_permissions": true, "sandbox": true}},
-		{"privileged-infra", common, true, map[string]any{"default_mode": "default", "disable_bypass_permissions": true}},
-		{"ci", ci, false, map[string]any{"default_mode": "default", "disable_bypass_permissions": false}},
+		{"regulated", common, true, map[string]any{"default_mode": "default", "disable_bypass_permissions": true, "sandbox": true,
+			"sandbox_managed_domains_only": true, "allow_managed_permission_rules_only": true, "allow_managed_hooks_only": true,
+			"allow_managed_mcp_servers_only": true}},
+		{"privileged-infra", common, true, map[string]any{"default_mode": "default", "disable_bypass_permissions": true,
+			"allow_managed_permission_rules_only": true, "allow_managed_hooks_only": true, "allow_managed_mcp_servers_only": true}},
+		{"ci", ci, false, map[string]any{"default_mode": "default", "disable_bypass_permissions": false,
+			"allow_managed_hooks_only": true, "allow_managed_mcp_servers_only": true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tier, func(t *testing.T) {
@@ -79,6 +83,17 @@ func TestBaseline_Decisions(t *testing.T) {
 			}
 			if !reflect.DeepEqual(rs.Settings, tt.settings) {
 				t.Errorf("settings = %v, want %v", rs.Settings, tt.settings)
+			}
+			// CI denies deploys with infrastructure apply (seed 003's CI
+			// section); other tiers leave them to the infrastructure class.
+			deploys := 0
+			for _, m := range rs.Members {
+				if m.Class == ClassInfraApply {
+					deploys++
+				}
+			}
+			if (tt.tier == "ci") != (deploys > 0) {
+				t.Errorf("%d deploy commands in infrastructure-apply", deploys)
 			}
 			rules := rs.Rules()
 			for id, want := range map[string]Verdict{

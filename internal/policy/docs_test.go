@@ -22,7 +22,7 @@ func TestDocs_Examples(t *testing.T) {
 		body := b[1]
 		var src string
 		switch {
-		case strings.HasPrefix(body, "tiers:"):
+		case strings.HasPrefix(body, "tiers:"), strings.HasPrefix(body, "settings:"):
 			src = strings.Replace(head, "default_tier: t", "default_tier: low-risk", 1) + body
 		case strings.HasPrefix(body, "exceptions:"):
 			src = head + "tiers: [{name: t}, {name: regulated}]\ncommands: {classes: {database: deny}}\n" + body

@@ -23,6 +23,11 @@ type Policy struct {
 	Guidance    string `yaml:"guidance,omitempty" json:"guidance,omitempty"`
 	DefaultTier string `yaml:"default_tier" json:"default_tier"`
 
+	// Settings are managed-settings choices for every tier (compiled by
+	// `warden compile`; the engine ignores them). A tier's own settings
+	// override them key by key. The keys are those of SettingSpecs.
+	Settings map[string]any `yaml:"settings,omitempty" json:"settings,omitempty"`
+
 	// Rules at the top level apply to every tier.
 	Rules `yaml:",inline" json:",inline"`
 

@@ -41,7 +41,8 @@ const (
 //   - mcp.default, web.default: a later decision other than none replaces it;
 //   - web.allow, web.ask, web.deny: appended, lower-cased, duplicates dropped;
 //   - failure, unknown_tool, block_config_change, settings keys: inherited
-//     unless the tier sets them (defaults: failure closed, unknown_tool ask).
+//     unless the tier sets them (defaults: failure closed, unknown_tool ask);
+//     settings at the top level apply first.
 //
 // MCP servers get their defaults (read allow, write ask, DefaultWriteWords).
 // Exceptions are kept when they list no tiers or list this one.
@@ -126,6 +127,7 @@ func (p *Policy) merge(i int) *merger {
 		},
 		seen: map[string]bool{},
 	}
+	m.settings(p.Settings)
 	m.rules(p.Rules)
 	if i >= 0 {
 		failure := ""
@@ -141,12 +143,7 @@ func (p *Policy) merge(i int) *merger {
 			if t.BlockConfigChange || p.meta.written(at+"block_config_change") {
 				m.rs.BlockConfigChange = t.BlockConfigChange
 			}
-			for k, v := range t.Settings {
-				if m.rs.Settings == nil {
-					m.rs.Settings = map[string]any{}
-				}
-				m.rs.Settings[k] = v
-			}
+			m.settings(t.Settings)
 			m.rules(t.Rules)
 		}
 		m.rs.Tier = p.Tiers[i].Name
@@ -171,6 +168,16 @@ func (p *Policy) merge(i int) *merger {
 	}
 	m.rs.programs = newProgramCache(m.rs.Conditions)
 	return m
+}
+
+// settings merges a settings map into the Ruleset's, key by key.
+func (m *merger) settings(s map[string]any) {
+	for k, v := range s {
+		if m.rs.Settings == nil {
+			m.rs.Settings = map[string]any{}
+		}
+		m.rs.Settings[k] = v
+	}
 }
 
 // once reports whether key is new, remembering it.

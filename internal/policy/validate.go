@@ -13,46 +13,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// PermissionModes are Claude Code's permission modes, the values of the
-// default_mode setting.
-var PermissionModes = []string{"default", "acceptEdits", "plan", "auto", "dontAsk", "bypassPermissions"}
-
-// SettingsKeys are the keys a tier's settings map may hold, for the
-// managed-settings compiler:
-//
-//	default_mode                         permissions.defaultMode (one of PermissionModes)
-//	disable_bypass_permissions           bool: permissions.disableBypassPermissionsMode "disable"
-//	sandbox                              bool: run Bash in Claude Code's sandbox
-//	allow_managed_permission_rules_only  bool: ignore user and project permission rules
-//	allow_managed_hooks_only             bool: run managed hooks only
-//	allow_managed_mcp_servers_only       bool: only the policy's MCP servers may connect
-var SettingsKeys = []string{
-	"allow_managed_hooks_only", "allow_managed_mcp_servers_only", "allow_managed_permission_rules_only",
-	"default_mode", "disable_bypass_permissions", "sandbox",
-}
-
-func checkSetting(key string, v any) error {
-	switch key {
-	case "default_mode":
-		s, ok := v.(string)
-		if !ok || !slices.Contains(PermissionModes, s) {
-			return fmt.Errorf("want one of %s, got %v", strings.Join(PermissionModes, ", "), v)
-		}
-	case "disable_bypass_permissions", "sandbox", "allow_managed_permission_rules_only",
-		"allow_managed_hooks_only", "allow_managed_mcp_servers_only":
-		if _, ok := v.(bool); !ok {
-			return fmt.Errorf("want true or false, got %v", v)
-		}
-	default:
-		msg := fmt.Sprintf("unknown setting %q", key)
-		if s := suggest(key, SettingsKeys); s != "" {
-			return fmt.Errorf("%s (did you mean %q?)", msg, s)
-		}
-		return fmt.Errorf("%s (want one of %s)", msg, strings.Join(SettingsKeys, ", "))
-	}
-	return nil
-}
-
 // Validate checks the policy and returns an *Errors listing every problem
 // found (up to MaxErrors), each located in the file when the policy was
 // parsed, or nil. Parse and LoadFile call it.
@@ -121,6 +81,7 @@ func (p *Policy) validate(l *errorList) {
 		l.add("default_tier", "unknown tier %q (tiers: %s)", p.DefaultTier, strings.Join(p.TierNames(), ", "))
 	}
 
+	v.settings("settings", p.Settings)
 	v.rules("", p.Rules)
 	for i, t := range p.Tiers {
 		at := fmt.Sprintf("tiers[%d]", i)
@@ -132,20 +93,7 @@ func (p *Policy) validate(l *errorList) {
 				l.add(fmt.Sprintf("%s.inherits[%d]", at, k), "unknown tier %q (tiers: %s)", parent, strings.Join(p.TierNames(), ", "))
 			}
 		}
-		keys := make([]string, 0, len(t.Settings))
-		for k := range t.Settings {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if err := checkSetting(k, t.Settings[k]); err != nil {
-				if strings.HasPrefix(err.Error(), "unknown setting") {
-					l.key(at+".settings."+k, "%v", err)
-				} else {
-					l.add(at+".settings."+k, "%v", err)
-				}
-			}
-		}
+		v.settings(at+".settings", t.Settings)
 		v.rules(at, t.Rules)
 	}
 	v.cycles()
