@@ -10,9 +10,13 @@ import (
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	grpcencoding "google.golang.org/grpc/encoding"
 	_ "google.golang.org/grpc/encoding/gzip" // exporters may compress; registers the "gzip" compressor
+	grpcproto "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
@@ -52,6 +56,9 @@ type GRPCOptions struct {
 // Export*ServiceResponse without partial success. This keeps the
 // grpc-gateway code that the generated collector packages pull in out of
 // the binary.
+//
+// Serve it on a grpc.Server created with ServerOptions, which carry its
+// size limits.
 type GRPCService struct {
 	dec     *Decoder
 	sink    Sink
@@ -80,9 +87,47 @@ func NewGRPCService(sink Sink, opts GRPCOptions) *GRPCService {
 }
 
 // ServerOptions are the options the grpc.Server serving s should have: the
-// receive size limit.
+// receive size limit, and gRPC's proto codec extended to check the
+// Decoder's message limit before an export request is unmarshalled (as the
+// HTTP handler does), so that a small request of many tiny messages cannot
+// cost hundreds of megabytes. Other services on the same server are
+// unaffected: the codec hands their messages to gRPC's proto codec.
 func (s *GRPCService) ServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{grpc.MaxRecvMsgSize(s.maxRecv)}
+	return []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(s.maxRecv),
+		grpc.ForceServerCodecV2(scanningCodec{base: grpcencoding.GetCodecV2(grpcproto.Name), maxMessages: s.dec.opts.MaxMessages}),
+	}
+}
+
+// scanningCodec is a proto codec that runs scanProto on export requests
+// before unmarshalling them. Its errors reach the client as Internal, which
+// OTLP exporters do not retry.
+type scanningCodec struct {
+	base        grpcencoding.CodecV2
+	maxMessages int
+}
+
+func (c scanningCodec) Name() string { return c.base.Name() }
+
+func (c scanningCodec) Marshal(v any) (mem.BufferSlice, error) { return c.base.Marshal(v) }
+
+func (c scanningCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	var m proto.Message
+	switch v := v.(type) {
+	case *logspb.LogsData:
+		m = v
+	case *metricspb.MetricsData:
+		m = v
+	default:
+		return c.base.Unmarshal(data, v)
+	}
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	b := buf.ReadOnlyData()
+	if err := scanProto(b, m.ProtoReflect().Descriptor(), c.maxMessages); err != nil {
+		return err
+	}
+	return proto.Unmarshal(b, m)
 }
 
 // Register registers the logs and metrics services on r.

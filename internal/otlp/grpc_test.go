@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	"go.uber.org/goleak"
@@ -16,6 +17,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding/gzip"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
@@ -141,6 +144,10 @@ func TestGRPCService_Errors(t *testing.T) {
 		{name: "TooManyRecords", token: testToken, opts: GRPCOptions{Decoder: NewDecoder(Options{MaxItems: 1})},
 			req: claudeLogs(claudeRecord("api_request", 1), claudeRecord("api_request", 2)), want: codes.InvalidArgument},
 		{name: "MetricsNoToken", req: metricsData(), want: codes.Unauthenticated},
+		// Refused before unmarshalling, by the codec of ServerOptions.
+		{name: "TooManyMessages", token: testToken, opts: GRPCOptions{Decoder: NewDecoder(Options{MaxMessages: 20})},
+			req: claudeLogs(claudeRecord("api_request", 1)), want: codes.Internal},
+		{name: "MalformedNesting", token: testToken, req: deepLogs(80), want: codes.Internal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,6 +170,39 @@ func TestGRPCService_Errors(t *testing.T) {
 				t.Errorf("error leaks the sink's cause: %v", err)
 			}
 		})
+	}
+}
+
+// deepLogs is a record whose body nests n arrays.
+func deepLogs(n int) *logspb.LogsData {
+	v := anyValue("x")
+	for range n {
+		v = &commonpb.AnyValue{Value: &commonpb.AnyValue_ArrayValue{ArrayValue: &commonpb.ArrayValue{Values: []*commonpb.AnyValue{v}}}}
+	}
+	return claudeLogs(&logspb.LogRecord{Body: v})
+}
+
+// TestGRPCService_OtherServices: the codec of ServerOptions leaves other
+// services' messages to gRPC's proto codec.
+func TestGRPCService_OtherServices(t *testing.T) {
+	svc := NewGRPCService(&memSink{}, GRPCOptions{})
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer(svc.ServerOptions()...)
+	svc.Register(srv)
+	healthpb.RegisterHealthServer(srv, health.NewServer())
+	var wg sync.WaitGroup
+	wg.Go(func() { srv.Serve(lis) })
+	defer func() { srv.Stop(); wg.Wait() }()
+	conn, err := grpc.NewClient("passthrough:///bufconn",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	resp, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+	if err != nil || resp.Status != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health check: %v %v", resp, err)
 	}
 }
 
