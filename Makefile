@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/warden
 
-.PHONY: build test unit e2e-deps e2e bench fuzz vet
+.PHONY: build test unit e2e-deps e2e bench fuzz vet pg
 
 build:
 	$(GO) build -o $(BIN) ./cmd/warden
@@ -28,3 +28,7 @@ bench:
 
 fuzz:
 	bash scripts/fuzz.sh
+
+# A local PostgreSQL for the store's PostgreSQL leg: eval "$(make -s pg)"
+pg:
+	@bash scripts/postgres.sh start
