@@ -261,6 +261,103 @@ func TestClient_Modes(t *testing.T) {
 	}
 }
 
+// markerHook answers PreToolUse with ask when the tool input mentions
+// ASK-ME and deny when it mentions DENY-ME, and says nothing otherwise.
+const markerHook = `#!/usr/bin/python3
+import json, sys
+ev = json.loads(sys.stdin.read())
+if ev.get("hook_event_name") == "PreToolUse":
+    s = json.dumps(ev.get("tool_input"))
+    d = "ask" if "ASK-ME" in s else "deny" if "DENY-ME" in s else ""
+    if d:
+        print(json.dumps({"hookSpecificOutput": {"hookEventName": "PreToolUse",
+            "permissionDecision": d, "permissionDecisionReason": "marker hook: " + d}}))
+`
+
+// TestClient_BypassIgnoresHookAsk pins a behaviour of Claude Code 2.1.330
+// that Warden must account for (docs/claude-code-differences.md): in
+// bypassPermissions, a PreToolUse hook's ask does not stop a call that
+// writes to a path the client guards itself (.claude/, ~/.claude/,
+// .mcp.json, .git/, shell start-up files, .vscode/): the call runs. The
+// same ask stops a write elsewhere, a deny stops it everywhere, and in
+// default mode the client's own safety check refuses the guarded write.
+// If a later client honours the ask, this test fails: update the document.
+func TestClient_BypassIgnoresHookAsk(t *testing.T) {
+	hook, err := h.WriteExecutable("marker-hook.py", []byte(markerHook))
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, err := h.WriteSettings("marker-hook.json", HookSettings(Command(hook), 30, "PreToolUse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A project of its own: the calls that run change its .claude and
+	// .mcp.json, which the client reads at start.
+	dir, err := h.NewProject(context.Background(), "bypass-ask", Tree{"README.md": "# bypass-ask\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []fakemodel.Step{
+		fakemodel.Bash("mkdir -p .claude && echo ASK-ME > .claude/bypass-ask.json"),
+		fakemodel.ToolUse("Write", map[string]any{"file_path": ".claude/settings.local.json", "content": `{"ASK-ME": true}` + "\n"}),
+		fakemodel.ToolUse("Write", map[string]any{"file_path": ".mcp.json", "content": `{"mcpServers": {}, "ASK-ME": true}` + "\n"}),
+		fakemodel.Bash("echo ASK-ME > .git/bypass-ask"),
+		fakemodel.Bash("echo ASK-ME > bypass-ask.txt"),
+		fakemodel.Bash("echo DENY-ME > .claude/bypass-deny.json"),
+	}
+	for _, tc := range []struct {
+		mode string
+		want []Outcome
+	}{
+		{"bypassPermissions", []Outcome{OutcomeRan, OutcomeRan, OutcomeRan, OutcomeRan, OutcomeAskedByHook, OutcomeDeniedByHook}},
+		{"default", []Outcome{OutcomeNeedsApproval, OutcomeNeedsApproval, OutcomeNeedsApproval, OutcomeNeedsApproval, OutcomeAskedByHook, OutcomeDeniedByHook}},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			s := mustRunSession(t, SessionOptions{Name: "bypass-ask-" + tc.mode, Settings: settings, Mode: tc.mode, Dir: dir, Steps: steps})
+			for i, want := range tc.want {
+				c := s.Call(i)
+				if c == nil || c.Outcome != want {
+					t.Errorf("step %d %v: %+v, want %s", i, s.Steps[i].Input, c, want)
+				}
+			}
+		})
+	}
+}
+
+// TestClient_ProjectMCPStartsHeadless pins another behaviour of Claude
+// Code 2.1.330 that matters to Warden (seed 003: "An unapproved .mcp.json
+// starts a local command"): headless, the client starts the stdio servers
+// of the project's .mcp.json without anyone approving them, before any
+// tool call, so no PreToolUse hook can stop it; --strict-mcp-config (or
+// managed settings that allow only listed servers) does. The Warden suites
+// run every session with --strict-mcp-config for that reason.
+func TestClient_ProjectMCPStartsHeadless(t *testing.T) {
+	settings := mustTestHookSettings(t)
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		started bool
+	}{
+		{"Unapproved", nil, true},
+		{"StrictMCPConfig", []string{"--strict-mcp-config"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			marker := filepath.Join(h.Scratch.Spool, "project-mcp-"+tc.name)
+			mcp := fmt.Sprintf(`{"mcpServers": {"helper": {"command": "/bin/sh", "args": ["-c", "echo started > %s"]}}}`+"\n", marker)
+			dir, err := h.NewProject(context.Background(), "project-mcp-"+strings.ToLower(tc.name), Tree{"README.md": "# mcp\n", ".mcp.json": mcp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustRunSession(t, SessionOptions{Name: "project-mcp", Settings: settings, Mode: "default", Dir: dir, Args: tc.args,
+				Steps: []fakemodel.Step{fakemodel.Bash("echo hello")}})
+			_, err = os.Stat(marker)
+			if started := err == nil; started != tc.started {
+				t.Errorf("the project's MCP server command ran: %v, want %v", started, tc.started)
+			}
+		})
+	}
+}
+
 // TestClient_Batch times one session of 20 tool calls, the unit the corpus
 // run is batched in.
 func TestClient_Batch(t *testing.T) {
