@@ -4,7 +4,9 @@
 #     (project-local: no global install, no download outside the npm registry,
 #     no postinstall script), linked as .e2e/bin/claude;
 #   - Debian packages the suite runs: iptables (the egress guard), git,
-#     python3 (test hooks);
+#     python3 (test hooks, the stub MCP server), and the programs the benign
+#     corpus cases run as the test user (jq, make, node and npm; LocalPrograms
+#     in internal/e2e/corpus.go);
 #   - the unprivileged test user the client runs as.
 # Idempotent, and fast when everything is already there. The Debian packages
 # and the user need root; the client install does not.
@@ -95,6 +97,13 @@ command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(ip
 command -v git >/dev/null 2>&1 || missing+=(git)
 # The test hooks run as the test user, who cannot see a python3 under /root.
 [ -x /usr/bin/python3 ] || missing+=(python3)
+# user_has reports whether the test user's PATH (/usr/local/bin:/usr/bin:/bin)
+# holds program.
+user_has() { [ -x "/usr/local/bin/$1" ] || [ -x "/usr/bin/$1" ] || [ -x "/bin/$1" ]; }
+user_has jq || missing+=(jq)
+user_has make || missing+=(make)
+user_has node || missing+=(nodejs)
+user_has npm || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 if ! id -u "$E2E_USER" >/dev/null 2>&1; then

@@ -102,6 +102,9 @@ var loadSuite = sync.OnceValues(func() (*suite, error) {
 	if err := h.Scratch.PlantHomeSecrets(); err != nil {
 		return nil, err
 	}
+	if err := checkLocalPrograms(); err != nil {
+		return nil, err
+	}
 	su.attacks = SampleAttacks(su.cases, AttackSampleSize)
 	su.seed003, _ = Seed003Cases(su.cases)
 	var skips []Skip
@@ -116,6 +119,29 @@ var loadSuite = sync.OnceValues(func() (*suite, error) {
 	}
 	return su, nil
 })
+
+// checkLocalPrograms fails when the test user cannot run one of the
+// programs benign cases are chosen for: the sample must not depend on
+// what a machine happens to have.
+func checkLocalPrograms() error {
+	var missing []string
+	for _, p := range LocalPrograms {
+		found := false
+		for _, dir := range []string{"/usr/local/bin", "/usr/bin", "/bin"} {
+			if fi, err := os.Stat(filepath.Join(dir, p)); err == nil && fi.Mode()&0o001 != 0 {
+				found = true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the test user cannot run %s (benign cases need them); install them with `make e2e-deps`", strings.Join(missing, ", "))
+	}
+	return nil
+}
 
 // mustProject makes the project name from tree, for one suite.
 func mustProject(tb testing.TB, name string, tree Tree) string {
