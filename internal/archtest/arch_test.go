@@ -23,6 +23,8 @@ var forbidden = map[string][]string{
 	"internal/shell":   {"net/http", "database/sql", "google.golang.org/grpc", "go.opentelemetry.io", module + "/internal/policy", module + "/internal/engine"},
 	"internal/hook":    {"net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "modernc.org/sqlite", module + "/internal/cli"},
 	"internal/fixture": {"net/http", "database/sql", module + "/internal/cli"},
+	"internal/otlp":    {"database/sql", "github.com/jackc/pgx", "modernc.org/sqlite", module + "/internal/store", module + "/internal/engine", module + "/internal/server"},
+	"internal/store":   {"net/http", "google.golang.org/grpc", module + "/internal/otlp", module + "/internal/engine", module + "/internal/server"},
 }
 
 func root(t *testing.T) string {

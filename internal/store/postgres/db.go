@@ -28,6 +28,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wardenhq/warden/internal/store"
 	"github.com/wardenhq/warden/internal/store/internal/rows"
@@ -45,7 +46,7 @@ const retries = 5
 
 // DB is a Store on PostgreSQL.
 type DB struct {
-	pool *pool
+	pool *pgxpool.Pool
 	now  func() time.Time
 	log  *slog.Logger
 }
@@ -56,15 +57,20 @@ var _ store.Store = (*DB)(nil)
 // search_path in it selects the schema) and applies pending migrations.
 func Open(ctx context.Context, databaseURL string, opts store.Options) (*DB, error) {
 	opts = opts.WithDefaults()
-	cfg, err := pgx.ParseConfig(databaseURL)
+	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// pgx's message may echo the URL, password included.
 		return nil, errors.New("open postgres store: malformed database URL")
 	}
-	db := &DB{pool: newPool(cfg, PoolSize), now: opts.Now, log: opts.Logger.With("component", "store", "backend", "postgres")}
+	cfg.MaxConns = PoolSize
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres store %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
+	}
+	db := &DB{pool: p, now: opts.Now, log: opts.Logger.With("component", "store", "backend", "postgres")}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open postgres store %s@%s/%s: %w", cfg.User, cfg.Host, cfg.Database, err)
+		return nil, fmt.Errorf("open postgres store %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
 	return db, nil
 }
@@ -74,11 +80,11 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c, err := db.pool.acquire(ctx)
+	c, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.pool.release(c)
+	defer c.Release()
 	// One lock per schema: replicas opening together wait for each other.
 	if _, err := c.Exec(ctx, `SELECT pg_advisory_lock(hashtext('warden.migrate.' || current_schema()))`); err != nil {
 		return fmt.Errorf("lock migrations: %w", err)
@@ -130,11 +136,11 @@ func (db *DB) read(ctx context.Context, fn func(pgx.Tx) error) error {
 }
 
 func (db *DB) txOpts(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error) error {
-	c, err := db.pool.acquire(ctx)
+	c, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.pool.release(c)
+	defer c.Release()
 	for attempt := 1; ; attempt++ {
 		err := pgx.BeginTxFunc(ctx, c, opts, fn)
 		if err == nil || attempt == retries || !retryable(err) {
@@ -157,12 +163,12 @@ func isUniqueViolation(err error) bool {
 
 // conn runs fn with a pooled connection, outside a transaction.
 func (db *DB) conn(ctx context.Context, fn func(*pgx.Conn) error) error {
-	c, err := db.pool.acquire(ctx)
+	c, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.pool.release(c)
-	return fn(c)
+	defer c.Release()
+	return fn(c.Conn())
 }
 
 // Ping checks that the database answers.
@@ -175,6 +181,6 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the pool's connections.
 func (db *DB) Close() error {
-	db.pool.close()
+	db.pool.Close()
 	return nil
 }
