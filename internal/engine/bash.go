@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/policy"
@@ -182,12 +183,29 @@ func (e *Engine) recursiveReads(d *decision, u *unit, c *shell.Command, env *pat
 	default:
 		return
 	}
+	excl := excludes(args)
 	for _, dir := range dirs {
 		for _, cwd := range cwdsOf(c, env) {
 			p := env.resolve(dir, cwd)
-			e.checkTree(d, u, p, env, c.Text)
+			e.checkTree(d, u, p, env, c.Text, excl)
 		}
 	}
+}
+
+// excludes returns the name globs a recursive reader is told to skip
+// (--exclude=.env*, --exclude-dir=secrets, tar's --exclude, rsync's).
+func excludes(args []string) []string {
+	var out []string
+	for i, a := range args {
+		for _, opt := range []string{"--exclude", "--exclude-dir"} {
+			if v, ok := strings.CutPrefix(a, opt+"="); ok {
+				out = append(out, strings.Trim(v, `'"`))
+			} else if a == opt && i+1 < len(args) {
+				out = append(out, args[i+1])
+			}
+		}
+	}
+	return out
 }
 
 func tarCreates(args []string) bool {
@@ -226,8 +244,9 @@ func cwdsOf(c *shell.Command, env *pathEnv) []string {
 	return []string{env.cwd}
 }
 
-// checkTree decides a recursive read of directory p.
-func (e *Engine) checkTree(d *decision, u *unit, p string, env *pathEnv, via string) {
+// checkTree decides a recursive read of directory p; entries matching an
+// exclude glob are skipped.
+func (e *Engine) checkTree(d *decision, u *unit, p string, env *pathEnv, via string, excl []string) {
 	fa := fileAccess{access: policy.AccessRead, via: "recursive read in " + via}
 	if env.home != "" {
 		if _, below := cutDir(env.home, p); below || p == env.home {
@@ -245,7 +264,14 @@ func (e *Engine) checkTree(d *decision, u *unit, p string, env *pathEnv, via str
 	if err != nil {
 		return
 	}
+	fa.incidental = true
+entries:
 	for _, en := range entries {
+		for _, x := range excl {
+			if ok, _ := path.Match(x, en.Name()); ok {
+				continue entries
+			}
+		}
 		child := strings.TrimSuffix(p, "/") + "/" + en.Name()
 		if e.checkResolved(d, u, fa, child, env, "") {
 			return
@@ -309,7 +335,7 @@ func (e *Engine) findSecrets(d *decision, u *unit, c *shell.Command, all []shell
 				e.checkResolved(d, u, fileAccess{access: policy.AccessRead, via: "`" + c.Text + "`"}, p, env, "")
 				continue
 			}
-			e.checkTree(d, u, p, env, c.Text)
+			e.checkTree(d, u, p, env, c.Text, nil)
 		}
 	}
 }

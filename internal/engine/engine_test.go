@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/wardenhq/warden/internal/policy"
@@ -120,6 +122,59 @@ func TestEngine_Tools(t *testing.T) {
 		tt.a.Cwd, tt.a.Home = "/home/dev/app", "/home/dev"
 		if d := e.Decide(tt.a); d.Verdict != tt.want {
 			t.Errorf("%+v: got %s (%s %s), want %s", tt.a, d.Verdict, d.RuleID, d.Reason, tt.want)
+		}
+	}
+}
+
+// mapFS adapts fstest.MapFS (paths without the leading slash) to FS.
+type mapFS struct{ m fstest.MapFS }
+
+func (f mapFS) Lstat(name string) (fs.FileInfo, error) {
+	return fs.Stat(f.m, strings.TrimPrefix(name, "/"))
+}
+func (f mapFS) EvalSymlinks(p string) (string, error) { return p, nil }
+func (f mapFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	return fs.ReadDir(f.m, strings.TrimPrefix(name, "/"))
+}
+func (f mapFS) Glob(pattern string) ([]string, error) {
+	ms, err := fs.Glob(f.m, strings.TrimPrefix(pattern, "/"))
+	for i := range ms {
+		ms[i] = "/" + ms[i]
+	}
+	return ms, err
+}
+
+// TestEngine_RecursiveReads: a recursive read that covers a secret asks
+// (it names the way out); one that names it, or reads home, denies.
+func TestEngine_RecursiveReads(t *testing.T) {
+	rs, err := policy.Baseline().Ruleset("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := mapFS{fstest.MapFS{
+		"work/app/.env":        {Data: []byte("SECRET=1")},
+		"work/app/main.go":     {Data: []byte("package main")},
+		"work/app/src/util.go": {Data: []byte("package src")},
+		"work/clean/main.go":   {Data: []byte("package main")},
+	}}
+	e := New(rs, Options{FS: files})
+	tests := []struct {
+		cmd, cwd string
+		want     policy.Verdict
+	}{
+		{"grep -rn TODO .", "/work/app", policy.Ask},
+		{"grep -rn --exclude='.env*' TODO .", "/work/app", policy.None},
+		{"grep -rn TODO src/", "/work/app", policy.None},
+		{"grep -rn TODO .", "/work/clean", policy.None},
+		{"tar czf /tmp/x.tgz .", "/work/app", policy.Ask},
+		{"tar czf - ~", "/work/app", policy.Deny},
+		{"cat .en*", "/work/app", policy.Deny},
+		{"find . -type f -exec cat {} +", "/work/app", policy.Ask},
+	}
+	for _, tt := range tests {
+		d := e.Decide(Action{Tool: "Bash", Command: tt.cmd, Cwd: tt.cwd, Repo: tt.cwd, Home: "/home/dev"})
+		if d.Verdict != tt.want {
+			t.Errorf("%q in %s: got %s (%s), want %s", tt.cmd, tt.cwd, d.Verdict, d.Reason, tt.want)
 		}
 	}
 }

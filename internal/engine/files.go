@@ -14,6 +14,10 @@ type fileAccess struct {
 	cwds   []string // directories a relative raw resolves against
 	glob   bool     // raw is a shell glob
 	via    string   // what does the access, for reasons: "cat .env", "Read tool", "< redirection"
+	// incidental: the path is covered by a recursive read of a directory
+	// (grep -r TODO .), not named: a deny is capped at ask, because the
+	// command is usually ordinary and the person can say no.
+	incidental bool
 }
 
 func (e *Engine) decideFileTool(d *decision, access policy.Access, p string) {
@@ -93,8 +97,12 @@ func (e *Engine) checkResolved(d *decision, u *unit, fa fileAccess, p string, en
 			continue
 		}
 		hit = true
-		d.match(u, r.rule.Decision, "paths."+r.rule.ID, fmt.Sprintf("%s: %s (%s by %s)",
-			ruleReason(r.rule), shown, accessPast(fa.access), fa.via))
+		v, why := r.rule.Decision, ""
+		if fa.incidental && v > policy.Ask {
+			v, why = policy.Ask, "; the recursive read would include it (exclude it, e.g. --exclude='.env*', or name the files to read)"
+		}
+		d.match(u, v, "paths."+r.rule.ID, fmt.Sprintf("%s: %s (%s by %s)%s",
+			ruleReason(r.rule), shown, accessPast(fa.access), fa.via, why))
 	}
 	if e.nativePath(d, u, fa.access, p, env, fa.via) {
 		hit = true
