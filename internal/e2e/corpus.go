@@ -31,7 +31,7 @@ func FiresPreToolUse(tool string) bool {
 // minutes.
 const (
 	AttackSampleSize = 150
-	BenignSampleSize = 80
+	BenignSampleSize = 100
 )
 
 // Skip is a corpus case a suite leaves out, and why.
@@ -118,8 +118,10 @@ func Seed003Cases(cases []fixture.Case) (run []fixture.Case, skipped []Skip) {
 }
 
 // Spread picks up to n cases, one from each technique in turn (techniques
-// in name order, cases in id order), so a sample covers every technique
-// before it takes a second case of any.
+// in name order), so a sample covers every technique before it takes a
+// second case of any. Within a technique the cases alternate between the
+// tools they call (tools in name order, cases in id order), so a technique
+// with Read, Edit and Bash cases contributes each before a second of any.
 func Spread(cases []fixture.Case, n int) []fixture.Case {
 	byTech := map[string][]fixture.Case{}
 	for _, c := range cases {
@@ -128,7 +130,7 @@ func Spread(cases []fixture.Case, n int) []fixture.Case {
 	techs := make([]string, 0, len(byTech))
 	for t, cs := range byTech {
 		techs = append(techs, t)
-		slices.SortFunc(cs, byID)
+		byTech[t] = alternateTools(cs)
 	}
 	slices.Sort(techs)
 	var out []fixture.Case
@@ -142,6 +144,30 @@ func Spread(cases []fixture.Case, n int) []fixture.Case {
 		}
 		if !took {
 			break
+		}
+	}
+	return out
+}
+
+// alternateTools orders cases one per tool in turn: tools in name order,
+// cases of a tool in id order.
+func alternateTools(cases []fixture.Case) []fixture.Case {
+	byTool := map[string][]fixture.Case{}
+	for _, c := range cases {
+		byTool[c.Input.ToolName] = append(byTool[c.Input.ToolName], c)
+	}
+	tools := make([]string, 0, len(byTool))
+	for t, cs := range byTool {
+		tools = append(tools, t)
+		slices.SortFunc(cs, byID)
+	}
+	slices.Sort(tools)
+	out := make([]fixture.Case, 0, len(cases))
+	for i := 0; len(out) < len(cases); i++ {
+		for _, t := range tools {
+			if i < len(byTool[t]) {
+				out = append(out, byTool[t][i])
+			}
 		}
 	}
 	return out

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -64,6 +63,7 @@ func TestSampleAttacks_Corpus(t *testing.T) {
 	if again := SampleAttacks(cases, AttackSampleSize); !reflect.DeepEqual(ids(again.Cases), ids(s.Cases)) {
 		t.Error("the sample is not deterministic")
 	}
+	mustCoverTools(t, s.Cases, "Bash", "Read", "Edit", "Write", "WebFetch", "mcp")
 	t.Logf("%d sampled across %d techniques, %d observed only, skipped: %v", len(s.Cases), len(techs), len(s.Observed), countReasons(s.Skipped))
 }
 
@@ -78,6 +78,7 @@ func TestSampleBenign_Corpus(t *testing.T) {
 			t.Errorf("%s: sampled, but want=%s tags=%v tool=%s", c.ID, c.Want, c.Tags, c.Input.ToolName)
 		}
 	}
+	mustCoverTools(t, s.Cases, "Bash", "Read", "Edit", "Write", "mcp")
 	t.Logf("%d sampled; skipped: %v", len(s.Cases), countReasons(s.Skipped))
 }
 
@@ -162,16 +163,16 @@ func TestPrepareProject(t *testing.T) {
 }
 
 func TestSpread(t *testing.T) {
-	var cases []fixture.Case
-	for _, tc := range []struct {
-		tech string
-		n    int
-	}{{"b", 3}, {"a", 1}, {"c", 2}} {
-		for i := range tc.n {
-			cases = append(cases, fixture.Case{ID: fmt.Sprintf("%s%d", tc.tech, tc.n-i), Technique: tc.tech})
-		}
+	mk := func(id, tech, tool string) fixture.Case {
+		return fixture.Case{ID: id, Technique: tech, Input: fixture.Input{ToolName: tool}}
 	}
-	for n, want := range map[int]string{0: "", 2: "a1 b1", 4: "a1 b1 c1 b2", 9: "a1 b1 c1 b2 c2 b3"} {
+	cases := []fixture.Case{
+		mk("b2", "b", "Bash"), mk("b3", "b", "Read"), mk("b1", "b", "Bash"),
+		mk("a1", "a", "Bash"),
+		mk("c2", "c", "Edit"), mk("c1", "c", "Edit"),
+	}
+	// Techniques take turns; within b, Bash and Read alternate.
+	for n, want := range map[int]string{0: "", 2: "a1 b1", 4: "a1 b1 c1 b3", 9: "a1 b1 c1 b3 c2 b2"} {
 		if got := strings.Join(ids(Spread(cases, n)), " "); got != want {
 			t.Errorf("Spread(%d) = %q, want %q", n, got, want)
 		}
@@ -190,6 +191,25 @@ func TestBashSkip(t *testing.T) {
 		got := bashSkip(cmd)
 		if want == "" && got != "" || !strings.HasPrefix(got, want) {
 			t.Errorf("bashSkip(%q) = %q, want %q", cmd, got, want)
+		}
+	}
+}
+
+// mustCoverTools fails unless cases call each of tools ("mcp": any MCP
+// tool).
+func mustCoverTools(t *testing.T, cases []fixture.Case, tools ...string) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, c := range cases {
+		tool := c.Input.ToolName
+		if strings.HasPrefix(tool, MCPPrefix) {
+			tool = "mcp"
+		}
+		seen[tool]++
+	}
+	for _, tool := range tools {
+		if seen[tool] == 0 {
+			t.Errorf("the sample has no %s case (tools: %v)", tool, seen)
 		}
 	}
 }
