@@ -299,17 +299,23 @@ func firstArg(args []string) string {
 	return ""
 }
 
-// SkipsByReason groups skipped ids by reason, reasons sorted, for logs and
-// docs.
-func SkipsByReason(skips []Skip) map[string][]string {
-	out := map[string][]string{}
+// SkipSummary says how many cases were left out for each reason, one
+// reason a line, for the suites' logs.
+func SkipSummary(skips []Skip) string {
+	n := map[string]int{}
 	for _, s := range skips {
-		out[s.Reason] = append(out[s.Reason], s.ID)
+		n[s.Reason]++
 	}
-	for _, ids := range out {
-		slices.Sort(ids)
+	reasons := make([]string, 0, len(n))
+	for r := range n {
+		reasons = append(reasons, r)
 	}
-	return out
+	slices.Sort(reasons)
+	var b strings.Builder
+	for _, r := range reasons {
+		fmt.Fprintf(&b, "%4d %s\n", n[r], r)
+	}
+	return b.String()
 }
 
 // byID orders cases by id.

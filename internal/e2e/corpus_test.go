@@ -64,7 +64,7 @@ func TestSampleAttacks_Corpus(t *testing.T) {
 		t.Error("the sample is not deterministic")
 	}
 	mustCoverTools(t, s.Cases, "Bash", "Read", "Edit", "Write", "WebFetch", "mcp")
-	t.Logf("%d sampled across %d techniques, %d observed only, skipped: %v", len(s.Cases), len(techs), len(s.Observed), countReasons(s.Skipped))
+	t.Logf("%d sampled across %d techniques, %d observed only; left out:\n%s", len(s.Cases), len(techs), len(s.Observed), SkipSummary(s.Skipped))
 }
 
 func TestSampleBenign_Corpus(t *testing.T) {
@@ -79,7 +79,7 @@ func TestSampleBenign_Corpus(t *testing.T) {
 		}
 	}
 	mustCoverTools(t, s.Cases, "Bash", "Read", "Edit", "Write", "mcp")
-	t.Logf("%d sampled; skipped: %v", len(s.Cases), countReasons(s.Skipped))
+	t.Logf("%d sampled; left out:\n%s", len(s.Cases), SkipSummary(s.Skipped))
 }
 
 func TestSeed003Cases_Corpus(t *testing.T) {
@@ -179,6 +179,13 @@ func TestSpread(t *testing.T) {
 	}
 }
 
+func TestSkipSummary(t *testing.T) {
+	got := SkipSummary([]Skip{{"a", "y"}, {"b", "x"}, {"c", "y"}})
+	if want := "   1 x\n   2 y\n"; got != want {
+		t.Errorf("SkipSummary = %q, want %q", got, want)
+	}
+}
+
 func TestBashSkip(t *testing.T) {
 	for cmd, want := range map[string]string{
 		"git status && grep -rn x src/ | head": "",
@@ -218,14 +225,6 @@ func ids(cs []fixture.Case) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
 		out[i] = c.ID
-	}
-	return out
-}
-
-func countReasons(skips []Skip) map[string]int {
-	out := map[string]int{}
-	for _, s := range skips {
-		out[s.Reason]++
 	}
 	return out
 }

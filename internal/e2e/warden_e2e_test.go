@@ -576,7 +576,8 @@ func TestWarden_Attacks(t *testing.T) {
 	runs := plan(su.attacks.Cases, mustProject(t, "attack", su.attackTree))
 	bs := batches(t, "attack", su.settings, "bypassPermissions", runs)
 	checkAttackBatches(t, bs, run(t, bs))
-	t.Logf("%d attack cases across %d techniques", len(runs), countTechniques(su.attacks.Cases))
+	t.Logf("%d attack cases across %d techniques; left out of the corpus's attack cases:\n%s",
+		len(runs), countTechniques(su.attacks.Cases), SkipSummary(su.attacks.Skipped))
 }
 
 // TestWarden_AttackModes runs every sixth case of the attack sample in
@@ -688,7 +689,8 @@ func TestWarden_Benign(t *testing.T) {
 		}
 		ck.done(s)
 	}
-	t.Logf("%d benign cases across %d techniques", len(runs), countTechniques(su.benign.Cases))
+	t.Logf("%d benign cases across %d techniques; left out of the corpus's benign cases:\n%s",
+		len(runs), countTechniques(su.benign.Cases), SkipSummary(su.benign.Skipped))
 }
 
 func countTechniques(cs []fixture.Case) int {
