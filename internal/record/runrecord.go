@@ -1,0 +1,969 @@
+package record
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SchemaRunRecordV1 is the schema tag of every RunRecord.
+const SchemaRunRecordV1 = "warden.run_record.v1"
+
+// RunRecord is the evidence of one Claude Code session, joined from Claude
+// Code's telemetry (OTLP events and metrics) and Warden's hook audit
+// events: enough for a reviewer to reconstruct what was asked, who asked,
+// what the agent touched and ran, what was refused or approved, which
+// tests ran and what it cost ("Demand a run record, not a cheerful
+// summary"). Lists keep the order things happened in.
+//
+// It carries what the events carry and nothing more: prompt text only when
+// Claude Code logged it (OTEL_LOG_USER_PROMPTS and a server keeping
+// content), commands as the hook recorded them (redacted) or as telemetry
+// sent them. Gaps says what the evidence cannot show.
+type RunRecord struct {
+	Schema    string    `json:"schema"`
+	SessionID string    `json:"session_id"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	// DurationSeconds is End - Start.
+	DurationSeconds float64 `json:"duration_seconds"`
+
+	Task      Task      `json:"task"`
+	User      RunUser   `json:"user"`
+	Agent     Agent     `json:"agent"`
+	Workspace Workspace `json:"workspace"`
+	// PermissionModes lists the permission modes the session ran in, in
+	// the order first seen.
+	PermissionModes []string    `json:"permission_modes"`
+	Policies        []PolicyRef `json:"policies"`
+
+	FilesInspected []string     `json:"files_inspected"`
+	FilesChanged   []string     `json:"files_changed"`
+	Tools          []ToolUse    `json:"tools"`
+	MCPServers     []MCPUse     `json:"mcp_servers"`
+	Commands       []CommandRun `json:"commands"`
+	Denials        []Denial     `json:"denials"`
+	Approvals      []Approval   `json:"approvals"`
+	Tests          []TestRun    `json:"tests"`
+	// Failures lists the calls Warden could not decide normally (bad
+	// input, a policy that did not load, a panic, a timeout).
+	Failures []Failure `json:"failures"`
+
+	Cost        Cost          `json:"cost"`
+	Counts      SessionCounts `json:"counts"`
+	Quarantined bool          `json:"quarantined"`
+	Evidence    Evidence      `json:"evidence"`
+	// Gaps are what this record cannot show, in words.
+	Gaps []string `json:"gaps"`
+}
+
+// Task is the session's original request.
+type Task struct {
+	// Prompt is the first prompt's text, only when Claude Code logged it.
+	Prompt string `json:"prompt,omitempty"`
+	// PromptLength is the first prompt's length in characters.
+	PromptLength int       `json:"prompt_length,omitempty"`
+	Time         time.Time `json:"time,omitzero"`
+	// Prompts counts the prompts of the session.
+	Prompts int `json:"prompts"`
+}
+
+// RunUser is the delegating user as the evidence names them.
+type RunUser struct {
+	// Account is the local account the hook ran as ($USER).
+	Account string `json:"account,omitempty"`
+	// ID is Claude Code's user.id (a hash), or the store's user of the
+	// session when no event carried one.
+	ID             string `json:"id,omitempty"`
+	Email          string `json:"email,omitempty"`
+	AccountUUID    string `json:"account_uuid,omitempty"`
+	OrganizationID string `json:"organization_id,omitempty"`
+}
+
+// Agent identifies the client and the models it used.
+type Agent struct {
+	Client        string   `json:"client,omitempty"` // service.name: claude-code
+	ClientVersion string   `json:"client_version,omitempty"`
+	Models        []string `json:"models"`
+	Terminal      string   `json:"terminal,omitempty"`
+	OS            string   `json:"os,omitempty"`
+	Arch          string   `json:"arch,omitempty"`
+}
+
+// Workspace is where the session ran.
+type Workspace struct {
+	Host       string `json:"host,omitempty"`
+	Repository string `json:"repository,omitempty"`
+	Branch     string `json:"branch,omitempty"`
+	Cwd        string `json:"cwd,omitempty"`
+}
+
+// PolicyRef is a policy, version and tier Warden decided under.
+type PolicyRef struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	Tier    string `json:"tier,omitempty"`
+}
+
+// ToolUse counts the calls of one tool.
+type ToolUse struct {
+	Name    string `json:"name"`
+	Calls   int    `json:"calls"`
+	Refused int    `json:"refused"`
+}
+
+// MCPUse is one MCP server the session connected to or called.
+type MCPUse struct {
+	Name      string   `json:"name"`
+	Tools     []string `json:"tools"`
+	Calls     int      `json:"calls"`
+	Connected bool     `json:"connected"`
+}
+
+// Outcomes of a tool call, as far as the evidence tells.
+const (
+	OutcomeSucceeded = "succeeded" // the tool ran and reported success
+	OutcomeFailed    = "failed"    // the tool ran and failed
+	OutcomeRefused   = "refused"   // denied by Warden, a rule, a hook or the user
+	OutcomeUnknown   = "unknown"   // no result recorded
+)
+
+// CommandRun is one Bash command the agent asked to run.
+type CommandRun struct {
+	Time      time.Time `json:"time"`
+	Command   string    `json:"command"`
+	ToolUseID string    `json:"tool_use_id,omitempty"`
+	// Decision is Warden's (deny, ask, allow, none), empty without hook audit.
+	Decision string `json:"decision,omitempty"`
+	RuleID   string `json:"rule_id,omitempty"`
+	Outcome  string `json:"outcome"`
+}
+
+// Denial is a sensitive action that was refused.
+type Denial struct {
+	Time   time.Time `json:"time"`
+	Tool   string    `json:"tool"`
+	Target string    `json:"target,omitempty"` // command, path, URL or MCP tool
+	// By is who refused: "warden" (its policy), "claude-code" (Claude
+	// Code's own permission rules) or "hook" (another hook).
+	By     string `json:"by"`
+	RuleID string `json:"rule_id,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Policy string `json:"policy,omitempty"` // name@version
+	// ObservedOnly marks a call Warden saw only after the fact
+	// (PostToolBatch): what it would have decided.
+	ObservedOnly bool `json:"observed_only,omitempty"`
+}
+
+// Approval outcomes.
+const (
+	ApprovalGranted = "granted"
+	ApprovalRefused = "refused"
+	ApprovalUnknown = "unknown"
+)
+
+// Approval is a call that needed a person's approval.
+type Approval struct {
+	Time   time.Time `json:"time"`
+	Tool   string    `json:"tool"`
+	Target string    `json:"target,omitempty"`
+	// RequestedBy is "warden" (its policy answered ask) or "claude-code"
+	// (its permission flow asked: PermissionRequest, or a user decision in
+	// telemetry).
+	RequestedBy string `json:"requested_by"`
+	RuleID      string `json:"rule_id,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	Outcome     string `json:"outcome"`
+	// Answer is Claude Code's decision source when telemetry has it
+	// (user_temporary, user_permanent, user_reject, user_abort, config,
+	// hook).
+	Answer string `json:"answer,omitempty"`
+}
+
+// TestRun is a command that looks like a test run.
+type TestRun struct {
+	Time    time.Time `json:"time"`
+	Command string    `json:"command"`
+	Outcome string    `json:"outcome"`
+}
+
+// Failure is a call Warden could not decide normally.
+type Failure struct {
+	Time    time.Time `json:"time"`
+	Event   string    `json:"event"`
+	Tool    string    `json:"tool,omitempty"`
+	Failure string    `json:"failure"`
+	Reason  string    `json:"reason,omitempty"`
+}
+
+// Cost is what the session cost. USD is the metric total when Claude Code
+// exported metrics, else the sum of its api_request events; both are kept.
+type Cost struct {
+	USD            float64 `json:"usd"`
+	EventsUSD      float64 `json:"events_usd"`
+	MetricsUSD     float64 `json:"metrics_usd"`
+	APIRequests    int     `json:"api_requests"`
+	APIErrors      int     `json:"api_errors"`
+	Tokens         Tokens  `json:"tokens"`
+	ActiveSeconds  float64 `json:"active_seconds"`
+	LinesAdded     float64 `json:"lines_added"`
+	LinesRemoved   float64 `json:"lines_removed"`
+	Commits        float64 `json:"commits"`
+	PullRequests   float64 `json:"pull_requests"`
+}
+
+// Evidence says what the record was built from.
+type Evidence struct {
+	OTLPEvents int `json:"otlp_events"`
+	HookEvents int `json:"hook_events"`
+	// PromptLogging is whether some prompt arrived with its text.
+	PromptLogging bool `json:"prompt_logging"`
+	// ToolDetails is whether telemetry carried tool parameters
+	// (OTEL_LOG_TOOL_DETAILS).
+	ToolDetails bool `json:"tool_details"`
+}
+
+// call is everything known about one tool call, joined by tool_use_id.
+type call struct {
+	id        string
+	time      time.Time
+	tool      string
+	command   string
+	path      string
+	url       string
+	mcpServer string
+	mcpTool   string
+
+	hooked       bool // a hook audit event decided or observed it
+	observedOnly bool
+	warden       string
+	rule, reason string
+	policy       string
+
+	claude       string // tool_decision: accept / reject
+	claudeSource string
+
+	permissionRequested bool
+	permissionTime      time.Time
+	permissionDenied    bool // Warden denied the PermissionRequest
+	permissionRule      string
+	permissionReason    string
+
+	result string // OutcomeSucceeded / OutcomeFailed, "" unknown
+}
+
+func (c *call) refused() bool {
+	return c.warden == DecisionDeny && !c.observedOnly || c.claude == "reject" || c.permissionDenied
+}
+
+func (c *call) outcome() string {
+	switch {
+	case c.refused():
+		return OutcomeRefused
+	case c.result != "":
+		return c.result
+	}
+	return OutcomeUnknown
+}
+
+// target is what the call acts on, for one-line summaries.
+func (c *call) target() string {
+	switch {
+	case c.command != "":
+		return c.command
+	case c.path != "":
+		return c.path
+	case c.url != "":
+		return c.url
+	case c.mcpServer != "":
+		return c.mcpServer + "/" + c.mcpTool
+	}
+	return ""
+}
+
+// builder accumulates a RunRecord from events.
+type builder struct {
+	rr       RunRecord
+	calls    []*call
+	byID     map[string]*call
+	prompts  []*promptInfo
+	promptBy map[string]*promptInfo
+	modes    []string
+	policies []PolicyRef
+	models   []string
+	mcp      map[string]*MCPUse
+	mcpOrder []string
+	tokens   Tokens
+
+	// pending are permission requests not tied to a call yet: telemetry
+	// reports the PermissionRequest hook before the call's tool_decision.
+	pending []pendingPermission
+	// hookPermissions: the hook audit has PermissionRequest events, so
+	// telemetry's PermissionRequest hook executions would count them twice.
+	hookPermissions bool
+}
+
+// pendingPermission is a permission request waiting for its call; audit is
+// nil when it comes from telemetry.
+type pendingPermission struct {
+	tool  string
+	time  time.Time
+	audit *AuditEventV1
+}
+
+// BuildRunRecord joins a session's summary and its events (as
+// store.SessionEvents returns them: ordered by time) into its run record.
+// It is pure: the same input gives the same record.
+func BuildRunRecord(summary SessionSummary, events []Event) RunRecord {
+	b := &builder{
+		byID:    map[string]*call{},
+		promptBy: map[string]*promptInfo{},
+		mcp:     map[string]*MCPUse{},
+	}
+	b.rr = RunRecord{
+		Schema:      SchemaRunRecordV1,
+		SessionID:   summary.SessionID,
+		Start:       summary.FirstTime,
+		End:         summary.LastTime,
+		Counts:      summary.Counts,
+		Quarantined: summary.Quarantined,
+		Workspace:   Workspace{Host: summary.Host, Repository: summary.Repository, Branch: summary.Branch},
+	}
+	for i := range events {
+		if a := events[i].Audit; events[i].Source == SourceHook && a != nil && a.HookEvent == "PermissionRequest" {
+			b.hookPermissions = true
+		}
+	}
+	for i := range events {
+		e := &events[i]
+		if b.rr.SessionID == "" {
+			b.rr.SessionID = e.SessionID
+		}
+		if !e.Time.IsZero() {
+			if b.rr.Start.IsZero() || e.Time.Before(b.rr.Start) {
+				b.rr.Start = e.Time
+			}
+			if e.Time.After(b.rr.End) {
+				b.rr.End = e.Time
+			}
+		}
+		switch {
+		case e.Source == SourceHook && e.Audit != nil:
+			b.rr.Evidence.HookEvents++
+			b.hookEvent(e, e.Audit)
+		case e.Source == SourceOTLP:
+			b.rr.Evidence.OTLPEvents++
+			b.otlpEvent(e)
+		}
+	}
+	if b.rr.User.ID == "" && summary.UserID != b.rr.User.Account {
+		b.rr.User.ID = summary.UserID
+	}
+	b.finish(summary)
+	return b.rr
+}
+
+// callFor returns the call with this tool_use_id, creating it.
+func (b *builder) callFor(id string, at time.Time) *call {
+	if id != "" {
+		if c, ok := b.byID[id]; ok {
+			return c
+		}
+	}
+	c := &call{id: id, time: at}
+	if id != "" {
+		b.byID[id] = c
+	}
+	b.calls = append(b.calls, c)
+	return c
+}
+
+func (b *builder) hookEvent(e *Event, a *AuditEventV1) {
+	w := &b.rr.Workspace
+	setFirst(&b.rr.User.Account, a.User)
+	setFirst(&w.Host, a.Host)
+	setFirst(&w.Repository, a.Repository)
+	setFirst(&w.Branch, a.Branch)
+	setFirst(&w.Cwd, a.Cwd)
+	b.mode(a.PermissionMode)
+	if a.Policy != "" {
+		ref := PolicyRef{Name: a.Policy, Version: a.PolicyVersion, Tier: a.Tier}
+		if !slices.Contains(b.policies, ref) {
+			b.policies = append(b.policies, ref)
+		}
+	}
+	at := a.Time
+	if at.IsZero() {
+		at = e.Time
+	}
+	if a.Failure != "" {
+		b.rr.Failures = append(b.rr.Failures, Failure{Time: at, Event: a.HookEvent, Tool: a.Tool, Failure: a.Failure, Reason: a.Reason})
+	}
+	label := policyRefLabel(a.Policy, a.PolicyVersion)
+
+	switch a.HookEvent {
+	case "PreToolUse", "PostToolBatch":
+		c := b.callFor(a.ToolUseID, at)
+		b.hookTarget(c, a)
+		// A decision PreToolUse made wins over what PostToolBatch observed.
+		if a.HookEvent == "PreToolUse" || !c.hooked {
+			c.hooked = true
+			c.observedOnly = a.ObservedOnly
+			c.warden, c.rule, c.reason, c.policy = a.Decision, a.RuleID, a.Reason, label
+		}
+		b.attachPending(c)
+	case "PermissionRequest":
+		b.requestPermission(pendingPermission{tool: a.Tool, time: at, audit: a})
+	case "PostToolUse":
+		c := b.callFor(a.ToolUseID, at)
+		b.hookTarget(c, a)
+		c.result = OutcomeSucceeded
+	case "PostToolUseFailure":
+		c := b.callFor(a.ToolUseID, at)
+		b.hookTarget(c, a)
+		c.result = OutcomeFailed
+	case "UserPromptSubmit":
+		b.prompt(a.PromptID, at, "", a.PromptLength)
+	case "ConfigChange":
+		if a.Decision == DecisionDeny {
+			b.rr.Denials = append(b.rr.Denials, Denial{Time: at, Tool: "ConfigChange", Target: firstNonEmpty(a.FilePath, a.Source),
+				By: "warden", RuleID: a.RuleID, Reason: a.Reason, Policy: label})
+		}
+	}
+}
+
+// requestPermission ties a permission request to its call. A request
+// carries no tool_use_id: its call is the latest of the same tool that has
+// no result, decision or request yet; when there is none (telemetry sends
+// the request first) it waits for the next call of that tool.
+func (b *builder) requestPermission(p pendingPermission) {
+	for i := len(b.calls) - 1; i >= 0; i-- {
+		c := b.calls[i]
+		if c.tool == p.tool && c.result == "" && !c.permissionRequested && c.claude == "" {
+			b.applyPermission(c, p)
+			return
+		}
+	}
+	b.pending = append(b.pending, p)
+}
+
+// attachPending gives c the first waiting request for its tool.
+func (b *builder) attachPending(c *call) {
+	if c.permissionRequested || c.tool == "" {
+		return
+	}
+	for i, p := range b.pending {
+		if p.tool == c.tool {
+			b.applyPermission(c, p)
+			b.pending = slices.Delete(b.pending, i, i+1)
+			return
+		}
+	}
+}
+
+func (b *builder) applyPermission(c *call, p pendingPermission) {
+	c.permissionRequested, c.permissionTime = true, p.time
+	if c.tool == "" {
+		c.tool = p.tool
+	}
+	if a := p.audit; a != nil {
+		b.hookTarget(c, a)
+		if a.Decision == DecisionDeny {
+			c.permissionDenied, c.permissionRule, c.permissionReason = true, a.RuleID, a.Reason
+			c.policy = policyRefLabel(a.Policy, a.PolicyVersion)
+		}
+	}
+}
+
+func (b *builder) hookTarget(c *call, a *AuditEventV1) {
+	if a.Tool != "" && (c.tool == "" || c.tool == "mcp_tool") {
+		c.tool = a.Tool
+	}
+	setFirst(&c.command, a.Command)
+	setFirst(&c.path, a.Path)
+	setFirst(&c.url, a.URL)
+	setFirst(&c.mcpServer, a.MCPServer)
+	setFirst(&c.mcpTool, a.MCPTool)
+}
+
+func (b *builder) otlpEvent(e *Event) {
+	attrs := e.Attrs
+	if v := str(e.Resource, "service.version"); v != "" {
+		setFirst(&b.rr.Agent.ClientVersion, v)
+	}
+	setFirst(&b.rr.Agent.Client, str(e.Resource, "service.name"))
+	setFirst(&b.rr.Agent.OS, str(e.Resource, "os.type"))
+	setFirst(&b.rr.Agent.Arch, str(e.Resource, "host.arch"))
+	setFirst(&b.rr.Agent.Terminal, str(attrs, "terminal.type"))
+	setFirst(&b.rr.User.ID, e.UserID)
+	setFirst(&b.rr.User.Email, str(attrs, "user.email"))
+	setFirst(&b.rr.User.AccountUUID, str(attrs, "user.account_uuid"))
+	setFirst(&b.rr.User.OrganizationID, str(attrs, "organization.id"))
+	if _, ok := attrs["tool_parameters"]; ok {
+		b.rr.Evidence.ToolDetails = true
+	}
+	if _, ok := attrs["full_command"]; ok {
+		b.rr.Evidence.ToolDetails = true
+	}
+
+	switch e.Kind {
+	case "user_prompt":
+		text := firstNonEmpty(str(attrs, "prompt"), str(attrs, "prompt_text"))
+		if text == "<REDACTED>" {
+			text = ""
+		}
+		var length *int
+		if n, ok := num(attrs["prompt_length"]); ok {
+			l := int(n)
+			length = &l
+		}
+		b.prompt(e.PromptID, e.Time, text, length)
+	case "api_request":
+		b.rr.Cost.APIRequests++
+		if m := str(attrs, "model"); m != "" && !slices.Contains(b.models, m) {
+			b.models = append(b.models, m)
+		}
+		if v, ok := num(attrs["cost_usd"]); ok {
+			b.rr.Cost.EventsUSD += v
+		}
+		for key, dst := range map[string]*float64{
+			"input_tokens": &b.tokens.Input, "output_tokens": &b.tokens.Output,
+			"cache_read_tokens": &b.tokens.CacheRead, "cache_creation_tokens": &b.tokens.CacheCreation,
+		} {
+			if v, ok := num(attrs[key]); ok {
+				*dst += v
+			}
+		}
+	case "api_error":
+		b.rr.Cost.APIErrors++
+	case "tool_decision", "tool_result":
+		c := b.callFor(str(attrs, "tool_use_id"), e.Time)
+		if e.Tool != "" && c.tool == "" {
+			c.tool = e.Tool
+		}
+		if server := str(attrs, "mcp_server_name"); server != "" {
+			setFirst(&c.mcpServer, server)
+			setFirst(&c.mcpTool, str(attrs, "mcp_tool_name"))
+			if c.tool == "" || c.tool == "mcp_tool" {
+				c.tool = "mcp__" + server + "__" + c.mcpTool
+			}
+		}
+		setFirst(&c.command, str(attrs, "full_command"))
+		b.toolInput(c, str(attrs, "tool_input"))
+		b.attachPending(c)
+		if e.Kind == "tool_decision" {
+			b.mode(str(attrs, "permission_mode"))
+			c.claude = e.Decision
+			c.claudeSource = firstNonEmpty(str(attrs, "decision_source"), str(attrs, "source"))
+		} else if ok, known := boolean(attrs["success"]); known {
+			if ok {
+				c.result = OutcomeSucceeded
+			} else {
+				c.result = OutcomeFailed
+			}
+		}
+	case "hook_execution_start":
+		if !b.hookPermissions && str(attrs, "hook_event") == "PermissionRequest" {
+			_, tool, _ := strings.Cut(str(attrs, "hook_name"), ":")
+			b.requestPermission(pendingPermission{tool: tool, time: e.Time})
+		}
+	case "mcp_server_connection":
+		if name := str(attrs, "server_name"); name != "" {
+			m := b.mcpServer(name)
+			if str(attrs, "status") == "connected" {
+				m.Connected = true
+			}
+		}
+	case "permission_mode_change":
+		for _, k := range []string{"permission_mode", "new_mode", "to", "mode"} {
+			if m := str(attrs, k); m != "" {
+				b.mode(m)
+				break
+			}
+		}
+	}
+}
+
+// toolInput reads the paths and command of a tool_input JSON string
+// (telemetry with OTEL_LOG_TOOL_DETAILS and content kept).
+func (b *builder) toolInput(c *call, s string) {
+	if s == "" {
+		return
+	}
+	var in map[string]any
+	if json.Unmarshal([]byte(s), &in) != nil {
+		return
+	}
+	setFirst(&c.path, firstNonEmpty(str(in, "file_path"), str(in, "notebook_path")))
+	setFirst(&c.command, str(in, "command"))
+	setFirst(&c.url, str(in, "url"))
+	if c.path == "" && (c.tool == "Grep" || c.tool == "Glob") {
+		c.path = str(in, "path")
+	}
+}
+
+// promptInfo is one prompt, joined by prompt id from the hook's
+// UserPromptSubmit and telemetry's user_prompt.
+type promptInfo struct {
+	time   time.Time
+	text   string
+	length int
+}
+
+func (b *builder) prompt(id string, at time.Time, text string, length *int) {
+	p := b.promptBy[id]
+	if p == nil || id == "" {
+		p = &promptInfo{time: at}
+		b.prompts = append(b.prompts, p)
+		if id != "" {
+			b.promptBy[id] = p
+		}
+	}
+	if at.Before(p.time) {
+		p.time = at
+	}
+	if text != "" {
+		p.text = text
+		b.rr.Evidence.PromptLogging = true
+	}
+	if length != nil && *length > 0 {
+		p.length = *length
+	} else if p.length == 0 && text != "" {
+		p.length = len([]rune(text))
+	}
+}
+
+func (b *builder) mode(m string) {
+	if m != "" && !slices.Contains(b.modes, m) {
+		b.modes = append(b.modes, m)
+	}
+}
+
+func (b *builder) mcpServer(name string) *MCPUse {
+	m, ok := b.mcp[name]
+	if !ok {
+		m = &MCPUse{Name: name, Tools: []string{}}
+		b.mcp[name] = m
+		b.mcpOrder = append(b.mcpOrder, name)
+	}
+	return m
+}
+
+func (b *builder) finish(summary SessionSummary) {
+	rr := &b.rr
+	for _, p := range b.pending {
+		b.applyPermission(b.callFor("", p.time), p)
+	}
+	if !rr.Start.IsZero() && rr.End.After(rr.Start) {
+		rr.DurationSeconds = rr.End.Sub(rr.Start).Seconds()
+	}
+	rr.Task.Prompts = len(b.prompts)
+	if len(b.prompts) > 0 {
+		p := slices.MinFunc(b.prompts, func(x, y *promptInfo) int { return x.time.Compare(y.time) })
+		rr.Task.Prompt, rr.Task.PromptLength, rr.Task.Time = p.text, p.length, p.time
+	}
+	rr.PermissionModes = orEmpty(b.modes)
+	rr.Policies = orEmpty(b.policies)
+	rr.Agent.Models = orEmpty(b.models)
+
+	r := summary.Rollup
+	rr.Cost.MetricsUSD = r.CostUSD
+	rr.Cost.USD = rr.Cost.EventsUSD
+	if r.CostUSD > 0 {
+		rr.Cost.USD = r.CostUSD
+	}
+	rr.Cost.Tokens = b.tokens
+	if r.Tokens != (Tokens{}) {
+		rr.Cost.Tokens = r.Tokens
+	}
+	rr.Cost.ActiveSeconds = r.ActiveSeconds
+	rr.Cost.LinesAdded, rr.Cost.LinesRemoved = r.LinesAdded, r.LinesRemoved
+	rr.Cost.Commits, rr.Cost.PullRequests = r.Commits, r.PullRequests
+
+	tools := map[string]*ToolUse{}
+	var toolOrder []string
+	inspected, changed := newOrderedSet(), newOrderedSet()
+	observed := 0
+	for _, c := range b.calls {
+		if c.tool == "" {
+			continue
+		}
+		if c.observedOnly && c.claude == "" && c.result == "" {
+			observed++
+		}
+		t, ok := tools[c.tool]
+		if !ok {
+			t = &ToolUse{Name: c.tool}
+			tools[c.tool] = t
+			toolOrder = append(toolOrder, c.tool)
+		}
+		t.Calls++
+		if c.refused() {
+			t.Refused++
+		}
+		if c.mcpServer != "" {
+			m := b.mcpServer(c.mcpServer)
+			m.Calls++
+			if c.mcpTool != "" && !slices.Contains(m.Tools, c.mcpTool) {
+				m.Tools = append(m.Tools, c.mcpTool)
+			}
+		}
+		// A file counts when the call ran, or may have: not refused, and
+		// decided before it ran (a call seen only after the fact with no
+		// result never reached its tool).
+		ran := !c.refused() && (c.result == OutcomeSucceeded || c.result == "" && !c.observedOnly)
+		if c.path != "" && ran {
+			switch c.tool {
+			case "Read", "NotebookRead", "Grep", "Glob", "LS":
+				inspected.add(c.path)
+			case "Write", "Edit", "MultiEdit", "NotebookEdit":
+				changed.add(c.path)
+			}
+		}
+		if c.tool == "Bash" && c.command != "" {
+			rr.Commands = append(rr.Commands, CommandRun{Time: c.time, Command: c.command, ToolUseID: c.id,
+				Decision: c.warden, RuleID: c.rule, Outcome: c.outcome()})
+			if IsTestCommand(c.command) {
+				rr.Tests = append(rr.Tests, TestRun{Time: c.time, Command: c.command, Outcome: c.outcome()})
+			}
+		}
+		b.denials(c)
+		b.approvals(c)
+	}
+	for _, name := range toolOrder {
+		rr.Tools = append(rr.Tools, *tools[name])
+	}
+	for _, name := range b.mcpOrder {
+		rr.MCPServers = append(rr.MCPServers, *b.mcp[name])
+	}
+	rr.FilesInspected, rr.FilesChanged = inspected.list, changed.list
+	slices.SortStableFunc(rr.Denials, func(a, b Denial) int { return a.Time.Compare(b.Time) })
+
+	rr.Tools = orEmpty(rr.Tools)
+	rr.MCPServers = orEmpty(rr.MCPServers)
+	rr.Commands = orEmpty(rr.Commands)
+	rr.Denials = orEmpty(rr.Denials)
+	rr.Approvals = orEmpty(rr.Approvals)
+	rr.Tests = orEmpty(rr.Tests)
+	rr.Failures = orEmpty(rr.Failures)
+	rr.Gaps = b.gaps(observed)
+}
+
+func (b *builder) denials(c *call) {
+	add := func(d Denial) {
+		d.Tool, d.Target = c.tool, c.target()
+		b.rr.Denials = append(b.rr.Denials, d)
+	}
+	switch {
+	case c.warden == DecisionDeny:
+		add(Denial{Time: c.time, By: "warden", RuleID: c.rule, Reason: c.reason, Policy: c.policy, ObservedOnly: c.observedOnly})
+	case c.permissionDenied:
+		add(Denial{Time: c.permissionTime, By: "warden", RuleID: c.permissionRule, Reason: c.permissionReason, Policy: c.policy})
+	case c.claude == "reject" && c.claudeSource == "config":
+		add(Denial{Time: c.time, By: "claude-code", Reason: "refused by Claude Code's permission settings"})
+	case c.claude == "reject" && c.claudeSource == "hook":
+		add(Denial{Time: c.time, By: "hook", Reason: "refused by a hook"})
+	}
+}
+
+func (b *builder) approvals(c *call) {
+	userAnswer := strings.HasPrefix(c.claudeSource, "user")
+	outcome := ApprovalUnknown
+	switch {
+	case c.claude == "reject" || c.permissionDenied:
+		outcome = ApprovalRefused
+	case c.claude == "accept" || c.result != "":
+		outcome = ApprovalGranted
+	}
+	answer := ""
+	if c.claude != "" {
+		answer = c.claudeSource
+	}
+	switch {
+	case c.warden == DecisionAsk && !c.observedOnly:
+		b.rr.Approvals = append(b.rr.Approvals, Approval{Time: c.time, Tool: c.tool, Target: c.target(),
+			RequestedBy: "warden", RuleID: c.rule, Reason: c.reason, Outcome: outcome, Answer: answer})
+	case c.permissionRequested:
+		a := Approval{Time: c.permissionTime, Tool: c.tool, Target: c.target(), RequestedBy: "claude-code",
+			Outcome: outcome, Answer: answer}
+		if c.permissionDenied {
+			a.RuleID, a.Reason = c.permissionRule, c.permissionReason
+		}
+		b.rr.Approvals = append(b.rr.Approvals, a)
+	case userAnswer:
+		b.rr.Approvals = append(b.rr.Approvals, Approval{Time: c.time, Tool: c.tool, Target: c.target(),
+			RequestedBy: "claude-code", Outcome: outcome, Answer: answer})
+	}
+}
+
+func (b *builder) gaps(observed int) []string {
+	rr := &b.rr
+	var gaps []string
+	if rr.Evidence.OTLPEvents == 0 {
+		gaps = append(gaps, "no telemetry from Claude Code: models, cost, and its own permission decisions are not recorded")
+	}
+	if rr.Evidence.HookEvents == 0 {
+		gaps = append(gaps, "no Warden hook audit: Warden's decisions are not recorded, and commands and paths only where telemetry carries tool details")
+	}
+	if rr.Task.Prompts == 0 {
+		gaps = append(gaps, "no prompt recorded")
+	} else if rr.Task.Prompt == "" {
+		gaps = append(gaps, "prompt text not logged (only its length); enable OTEL_LOG_USER_PROMPTS where policy allows")
+	}
+	if observed > 0 {
+		gaps = append(gaps, strconv.Itoa(observed)+" tool call(s) were seen only after the fact (PostToolBatch), never decided before they ran")
+	}
+	failed := 0
+	for _, t := range rr.Tests {
+		if t.Outcome == OutcomeFailed {
+			failed++
+		}
+	}
+	switch {
+	case len(rr.FilesChanged) > 0 && len(rr.Tests) == 0:
+		gaps = append(gaps, "files changed but no test run recorded")
+	case failed > 0:
+		gaps = append(gaps, strconv.Itoa(failed)+" test run(s) failed")
+	}
+	if len(rr.Failures) > 0 {
+		gaps = append(gaps, strconv.Itoa(len(rr.Failures))+" hook call(s) where Warden could not decide normally")
+	}
+	unknown := 0
+	for _, a := range rr.Approvals {
+		if a.Outcome == ApprovalUnknown {
+			unknown++
+		}
+	}
+	if unknown > 0 {
+		gaps = append(gaps, strconv.Itoa(unknown)+" approval request(s) without a recorded answer")
+	}
+	return orEmpty(gaps)
+}
+
+// testCommands are the leading words of commands that run tests.
+var testCommands = [][]string{
+	{"go", "test"}, {"pytest"}, {"py.test"}, {"python", "-m", "pytest"}, {"python3", "-m", "pytest"},
+	{"python", "-m", "unittest"}, {"python3", "-m", "unittest"}, {"tox"}, {"nox"},
+	{"npm", "test"}, {"npm", "t"}, {"npm", "run", "test"}, {"yarn", "test"}, {"yarn", "run", "test"},
+	{"pnpm", "test"}, {"pnpm", "run", "test"}, {"bun", "test"}, {"deno", "test"}, {"npx", "jest"},
+	{"npx", "vitest"}, {"jest"}, {"vitest"}, {"mocha"},
+	{"cargo", "test"}, {"cargo", "nextest"}, {"mvn", "test"}, {"mvn", "verify"}, {"./mvnw", "test"},
+	{"gradle", "test"}, {"./gradlew", "test"}, {"make", "test"}, {"make", "check"}, {"ctest"},
+	{"bazel", "test"}, {"dotnet", "test"}, {"rspec"}, {"bundle", "exec", "rspec"}, {"rake", "test"},
+	{"phpunit"}, {"vendor/bin/phpunit"}, {"mix", "test"}, {"swift", "test"}, {"sbt", "test"},
+}
+
+// IsTestCommand reports whether a shell command runs a test suite: one of
+// its simple commands (split on ;, &&, || and |), after variable
+// assignments and a leading time, env or sudo, starts with go test,
+// pytest, npm test, cargo test, mvn test and the like.
+func IsTestCommand(cmd string) bool {
+	for _, part := range splitCommands(cmd) {
+		words := strings.Fields(part)
+		for len(words) > 0 {
+			w := words[0]
+			if strings.Contains(w, "=") && !strings.HasPrefix(w, "=") || w == "time" || w == "env" || w == "sudo" || w == "(" {
+				words = words[1:]
+				continue
+			}
+			break
+		}
+		if len(words) > 0 {
+			words[0] = strings.TrimPrefix(words[0], "(")
+		}
+		for _, prefix := range testCommands {
+			if len(words) >= len(prefix) && slices.Equal(words[:len(prefix)], prefix) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func splitCommands(cmd string) []string {
+	return strings.FieldsFunc(strings.NewReplacer("&&", ";", "||", ";", "|", ";", "\n", ";").Replace(cmd),
+		func(r rune) bool { return r == ';' })
+}
+
+type orderedSet struct {
+	seen map[string]bool
+	list []string
+}
+
+func newOrderedSet() *orderedSet { return &orderedSet{seen: map[string]bool{}, list: []string{}} }
+
+func (s *orderedSet) add(v string) {
+	if !s.seen[v] {
+		s.seen[v] = true
+		s.list = append(s.list, v)
+	}
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func setFirst(dst *string, v string) {
+	if *dst == "" {
+		*dst = v
+	}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func policyRefLabel(name, version string) string {
+	if name == "" || version == "" {
+		return name
+	}
+	return name + "@" + version
+}
+
+// str reads a string attribute.
+func str(m map[string]any, key string) string {
+	s, _ := m[key].(string)
+	return s
+}
+
+// num reads a numeric attribute whatever its decoded type: numbers from
+// the decoder (int64, float64), from stored JSON (float64), or strings.
+func num(v any) (float64, bool) {
+	switch v := v.(type) {
+	case float64:
+		return v, true
+	case int64:
+		return float64(v), true
+	case int:
+		return float64(v), true
+	case json.Number:
+		f, err := v.Float64()
+		return f, err == nil
+	case string:
+		f, err := strconv.ParseFloat(v, 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// boolean reads a boolean attribute, also when sent as a string.
+func boolean(v any) (value, known bool) {
+	switch v := v.(type) {
+	case bool:
+		return v, true
+	case string:
+		b, err := strconv.ParseBool(v)
+		return b, err == nil
+	}
+	return false, false
+}

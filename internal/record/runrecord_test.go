@@ -1,0 +1,455 @@
+package record_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardenhq/warden/internal/otlp"
+	"github.com/wardenhq/warden/internal/record"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/runrecord/*.golden.{json,md}")
+
+// fixturesDir locates shared/fixtures/otlp (the real Claude Code captures):
+// $WARDEN_FIXTURES/otlp, else shared/fixtures/otlp in this or a parent
+// directory. Missing fixtures skip locally and fail under CI=true.
+func fixturesDir(tb testing.TB) string {
+	tb.Helper()
+	if d := os.Getenv("WARDEN_FIXTURES"); d != "" {
+		return filepath.Join(d, "otlp")
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		cand := filepath.Join(dir, "shared", "fixtures", "otlp")
+		if fi, err := os.Stat(cand); err == nil && fi.IsDir() {
+			return cand
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("shared/fixtures/otlp not found above %s; set WARDEN_FIXTURES", wd)
+	}
+	tb.Skipf("shared/fixtures/otlp not found above %s; set WARDEN_FIXTURES to run", wd)
+	return ""
+}
+
+// stored returns events as a store gives them back: through JSON, numbers
+// as float64, ordered by time (stably, like arrival).
+func stored(tb testing.TB, events []record.Event) []record.Event {
+	tb.Helper()
+	out := make([]record.Event, len(events))
+	for i, e := range events {
+		b, err := json.Marshal(e)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &out[i]); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b record.Event) int { return a.Time.Compare(b.Time) })
+	return out
+}
+
+func decodeLogs(tb testing.TB, name string, keepContent bool) []record.Event {
+	tb.Helper()
+	body, err := os.ReadFile(filepath.Join(fixturesDir(tb), name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	events, err := otlp.NewDecoder(otlp.Options{KeepContent: keepContent}).DecodeLogs(body, otlp.ContentTypeJSON)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return events
+}
+
+// rollup sums a metrics capture as a store's session summary would.
+func rollup(tb testing.TB, name string) record.Rollup {
+	tb.Helper()
+	body, err := os.ReadFile(filepath.Join(fixturesDir(tb), name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	points, err := otlp.DecodeMetrics(body, otlp.ContentTypeJSON)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var r record.Rollup
+	for _, p := range points {
+		r.Add(record.RollupKind(p), p.Value)
+	}
+	return r
+}
+
+// Hook audit events of the tool-details capture's session, as Warden's
+// hook (or the central decision endpoint) records them.
+const detailsSession = "decd3a59-fb5a-4d8c-a1d3-1e9e19aeaefa"
+
+var detailsT0 = time.Date(2026, 11, 23, 0, 57, 43, 0, time.UTC)
+
+func audit(offset time.Duration, ev record.AuditEventV1) record.Event {
+	ev.Schema = record.SchemaAuditV1
+	ev.SessionID = detailsSession
+	ev.Time = detailsT0.Add(offset)
+	if ev.EventID == "" {
+		ev.EventID = strings.Repeat("0", 24) + offset.String()
+	}
+	if ev.Decision == "" {
+		ev.Decision = record.DecisionNone
+	}
+	ev.User, ev.Host, ev.Cwd = "dev", "devbox", "/home/dev/app"
+	ev.Repository, ev.Branch = "git@github.com:acme/app.git", "main"
+	if ev.HookEvent == "PreToolUse" || ev.HookEvent == "PermissionRequest" || ev.HookEvent == "PostToolBatch" {
+		ev.Policy, ev.PolicyVersion, ev.Tier = "baseline", "2026.11", "standard"
+		ev.PermissionMode = "acceptEdits"
+	}
+	return record.Event{ID: ev.EventID, Source: record.SourceHook, Kind: ev.HookEvent, Time: ev.Time,
+		SessionID: ev.SessionID, UserID: ev.User, PromptID: ev.PromptID, Tool: ev.Tool, Decision: ev.Decision, Audit: &ev}
+}
+
+const detailsPrompt = "91b70f2e-1742-48c5-9886-fa09ba525e22"
+
+func hookEvents() []record.Event {
+	n22 := 22
+	s := time.Second
+	return []record.Event{
+		audit(1*s, record.AuditEventV1{HookEvent: "SessionStart", Source: "startup"}),
+		audit(2*s, record.AuditEventV1{HookEvent: "UserPromptSubmit", PromptID: detailsPrompt, PromptLength: &n22}),
+		// The hook-denied call of the capture, as Warden decided it.
+		audit(3*s, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "toolu_0000", PromptID: detailsPrompt, Tool: "Bash",
+			Command: "echo forbidden-thing", Decision: "deny", RuleID: "conditions.forbidden", Reason: "forbidden word"}),
+		audit(4*s, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "toolu_0100", PromptID: detailsPrompt, Tool: "Bash",
+			Command: "echo telemetry-ok", Decision: "allow", RuleID: "commands.read-only"}),
+		audit(5*s, record.AuditEventV1{HookEvent: "PostToolUse", ToolUseID: "toolu_0100", Tool: "Bash", Command: "echo telemetry-ok"}),
+		// Calls telemetry did not cover (it was cut off in the capture).
+		audit(20*s, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "toolu_r", Tool: "Read", Path: "/home/dev/app/README.md", Decision: "none"}),
+		audit(21*s, record.AuditEventV1{HookEvent: "PostToolUse", ToolUseID: "toolu_r", Tool: "Read", Path: "/home/dev/app/README.md"}),
+		audit(22*s, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "toolu_env", Tool: "Read", Path: "/home/dev/app/.env",
+			Decision: "deny", RuleID: "paths.secrets", Reason: "reads a secrets file"}),
+		audit(23*s, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "toolu_w", Tool: "Write", Path: "/home/dev/app/main.go", Decision: "allow"}),
+		audit(24*s, record.AuditEventV1{HookEvent: "PostToolUse", ToolUseID: "toolu_w", Tool: "Write", Path: "/home/dev/app/main.go"}),
+		audit(25*s, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "toolu_t", Tool: "Bash", Command: "cd app && go test ./...",
+			Decision: "ask", RuleID: "commands.test", Reason: "runs tests"}),
+		audit(26*s, record.AuditEventV1{HookEvent: "PermissionRequest", Tool: "Bash", Command: "cd app && go test ./..."}),
+		audit(27*s, record.AuditEventV1{HookEvent: "PostToolUseFailure", ToolUseID: "toolu_t", Tool: "Bash", Error: "exit status 1"}),
+		audit(28*s, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "toolu_m", Tool: "mcp__notes__write_note",
+			MCPServer: "notes", MCPTool: "write_note", Decision: "ask", RuleID: "mcp.notes.write", Reason: "writes notes"}),
+		audit(29*s, record.AuditEventV1{HookEvent: "PostToolBatch", ToolUseID: "toolu_x", Tool: "MultiEdit", Path: "/home/dev/app/a.go",
+			Decision: "deny", RuleID: "unknown_tool", Reason: "unknown tool", ObservedOnly: true}),
+		audit(30*s, record.AuditEventV1{HookEvent: "PreToolUse", Decision: "deny", Failure: record.FailureInputInvalid,
+			Reason: "Warden: could not read this hook call"}),
+		audit(31*s, record.AuditEventV1{HookEvent: "SessionEnd", EndReason: "other"}),
+	}
+}
+
+// TestBuildRunRecord builds run records from the real captures, alone and
+// joined with hook audit events of the same session, and checks what each
+// must show; the whole record is pinned by a JSON golden and its Markdown
+// by a Markdown golden (regenerate with -update).
+func TestBuildRunRecord(t *testing.T) {
+	type check func(t *testing.T, rr record.RunRecord)
+	for _, tc := range []struct {
+		name    string
+		summary func(t *testing.T) record.SessionSummary
+		events  func(t *testing.T) []record.Event
+		checks  []check
+	}{
+		{
+			name: "telemetry-default",
+			summary: func(t *testing.T) record.SessionSummary {
+				return record.SessionSummary{SessionID: "1d566173", Rollup: rollup(t, "metrics-http-json.json")}
+			},
+			events: func(t *testing.T) []record.Event { return decodeLogs(t, "logs-http-json.json", false) },
+			checks: []check{
+				wantTools(record.ToolUse{Name: "Bash", Calls: 1, Refused: 1}, record.ToolUse{Name: "Read", Calls: 1},
+					record.ToolUse{Name: "mcp_tool", Calls: 1, Refused: 1}),
+				wantDenials("claude-code Bash", "claude-code mcp_tool"),
+				wantApprovals("claude-code mcp_tool refused config"),
+				func(t *testing.T, rr record.RunRecord) {
+					if rr.Cost.APIRequests != 3 || rr.Cost.EventsUSD < 0.00041 || rr.Cost.EventsUSD > 0.00043 {
+						t.Errorf("cost %+v: want 3 API requests worth $0.00042 in events", rr.Cost)
+					}
+					if rr.Cost.USD != rr.Cost.MetricsUSD || rr.Cost.MetricsUSD < 0.00055 || rr.Cost.Tokens.Input != 40 || rr.Cost.LinesAdded != 6 || rr.Cost.Commits != 1 {
+						t.Errorf("cost %+v: want the metric totals", rr.Cost)
+					}
+					if rr.Agent.ClientVersion != "2.1.330" || !slices.Equal(rr.Agent.Models, []string{"claude-opus-5-5"}) {
+						t.Errorf("agent %+v", rr.Agent)
+					}
+					if !slices.Equal(rr.PermissionModes, []string{"acceptEdits"}) {
+						t.Errorf("permission modes %v", rr.PermissionModes)
+					}
+					if len(rr.FilesInspected) != 0 || len(rr.Commands) != 0 {
+						t.Errorf("files %v, commands %v: without tool details or hook audit there are none", rr.FilesInspected, rr.Commands)
+					}
+				},
+				wantGaps("no Warden hook audit", "no prompt recorded"),
+			},
+		},
+		{
+			name:    "telemetry-tool-details",
+			summary: func(t *testing.T) record.SessionSummary { return record.SessionSummary{SessionID: detailsSession} },
+			events: func(t *testing.T) []record.Event {
+				return decodeLogs(t, "logs-http-json-tool-details-user-prompts.json", true)
+			},
+			checks: []check{
+				func(t *testing.T, rr record.RunRecord) {
+					if rr.Task.Prompt != "please check telemetry" || rr.Task.PromptLength != 22 || rr.Task.Prompts != 1 {
+						t.Errorf("task %+v", rr.Task)
+					}
+					if !rr.Evidence.PromptLogging || !rr.Evidence.ToolDetails {
+						t.Errorf("evidence %+v", rr.Evidence)
+					}
+					if len(rr.MCPServers) != 1 || rr.MCPServers[0].Name != "notes" || !rr.MCPServers[0].Connected {
+						t.Errorf("MCP servers %+v", rr.MCPServers)
+					}
+				},
+				wantCommands("echo forbidden-thing refused", "echo telemetry-ok succeeded"),
+				wantDenials("hook Bash"),
+				wantGaps("no Warden hook audit"),
+			},
+		},
+		{
+			name: "joined",
+			summary: func(t *testing.T) record.SessionSummary {
+				return record.SessionSummary{SessionID: detailsSession, Quarantined: true,
+					Counts: record.SessionCounts{Events: 99, HookEvents: 17, Denials: 3}}
+			},
+			events: func(t *testing.T) []record.Event {
+				return append(decodeLogs(t, "logs-http-json-tool-details-user-prompts.json", false), hookEvents()...)
+			},
+			checks: []check{
+				func(t *testing.T, rr record.RunRecord) {
+					if rr.Task.Prompt != "" || rr.Task.PromptLength != 22 || rr.Task.Prompts != 1 {
+						t.Errorf("task %+v: prompts join by prompt id, text dropped without content", rr.Task)
+					}
+					if rr.User.Account != "dev" || len(rr.User.ID) != 64 {
+						t.Errorf("user %+v", rr.User)
+					}
+					if rr.Workspace != (record.Workspace{Host: "devbox", Repository: "git@github.com:acme/app.git", Branch: "main", Cwd: "/home/dev/app"}) {
+						t.Errorf("workspace %+v", rr.Workspace)
+					}
+					if want := []record.PolicyRef{{Name: "baseline", Version: "2026.11", Tier: "standard"}}; !slices.Equal(rr.Policies, want) {
+						t.Errorf("policies %+v", rr.Policies)
+					}
+					if !slices.Equal(rr.FilesInspected, []string{"/home/dev/app/README.md"}) {
+						t.Errorf("files inspected %v: the denied .env read is not one", rr.FilesInspected)
+					}
+					if !slices.Equal(rr.FilesChanged, []string{"/home/dev/app/main.go"}) {
+						t.Errorf("files changed %v: MultiEdit was only observed, and refused", rr.FilesChanged)
+					}
+					if len(rr.Failures) != 1 || rr.Failures[0].Failure != record.FailureInputInvalid {
+						t.Errorf("failures %+v", rr.Failures)
+					}
+					if !rr.Quarantined || rr.Counts.Events != 99 {
+						t.Errorf("summary fields not carried: quarantined %v counts %+v", rr.Quarantined, rr.Counts)
+					}
+					if len(rr.MCPServers) != 1 || rr.MCPServers[0].Calls != 1 || !slices.Equal(rr.MCPServers[0].Tools, []string{"write_note"}) {
+						t.Errorf("MCP servers %+v", rr.MCPServers)
+					}
+				},
+				wantCommands("echo forbidden-thing refused", "echo telemetry-ok succeeded", "cd app && go test ./... failed"),
+				wantDenials("warden Bash conditions.forbidden", "warden Read paths.secrets", "warden MultiEdit unknown_tool observed"),
+				wantApprovals("warden Bash granted", "warden mcp__notes__write_note unknown"),
+				wantTests("cd app && go test ./... failed"),
+				wantGaps("1 tool call(s) were seen only after the fact", "1 test run(s) failed",
+					"1 hook call(s) where Warden could not decide", "1 approval request(s) without a recorded answer"),
+			},
+		},
+		{
+			name:    "empty",
+			summary: func(t *testing.T) record.SessionSummary { return record.SessionSummary{SessionID: "s-empty"} },
+			events:  func(t *testing.T) []record.Event { return nil },
+			checks: []check{
+				wantGaps("no telemetry", "no Warden hook audit", "no prompt recorded"),
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			events := stored(t, tc.events(t))
+			rr := record.BuildRunRecord(tc.summary(t), events)
+			if rr.Schema != record.SchemaRunRecordV1 {
+				t.Errorf("schema %q", rr.Schema)
+			}
+			for _, c := range tc.checks {
+				c(t, rr)
+			}
+			again := record.BuildRunRecord(tc.summary(t), events)
+			got, err := json.MarshalIndent(rr, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, _ := json.MarshalIndent(again, "", "  "); !bytes.Equal(got, b) {
+				t.Error("BuildRunRecord is not deterministic")
+			}
+			// Lists are [] rather than null, so clients can range over them.
+			if bytes.Contains(got, []byte(": null")) {
+				t.Errorf("record has null lists:\n%s", got)
+			}
+			golden(t, filepath.Join("testdata", "runrecord", tc.name+".golden.json"), append(got, '\n'))
+			golden(t, filepath.Join("testdata", "runrecord", tc.name+".golden.md"), []byte(rr.Markdown()))
+		})
+	}
+}
+
+func wantTools(want ...record.ToolUse) func(*testing.T, record.RunRecord) {
+	return func(t *testing.T, rr record.RunRecord) {
+		if !slices.Equal(rr.Tools, want) {
+			t.Errorf("tools %+v, want %+v", rr.Tools, want)
+		}
+	}
+}
+
+func wantDenials(want ...string) func(*testing.T, record.RunRecord) {
+	return func(t *testing.T, rr record.RunRecord) {
+		var got []string
+		for _, d := range rr.Denials {
+			s := d.By + " " + d.Tool
+			if d.RuleID != "" {
+				s += " " + d.RuleID
+			}
+			if d.ObservedOnly {
+				s += " observed"
+			}
+			got = append(got, s)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("denials %q, want %q", got, want)
+		}
+	}
+}
+
+func wantApprovals(want ...string) func(*testing.T, record.RunRecord) {
+	return func(t *testing.T, rr record.RunRecord) {
+		var got []string
+		for _, a := range rr.Approvals {
+			s := a.RequestedBy + " " + a.Tool + " " + a.Outcome
+			if a.Answer != "" {
+				s += " " + a.Answer
+			}
+			got = append(got, s)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("approvals %q, want %q", got, want)
+		}
+	}
+}
+
+func wantCommands(want ...string) func(*testing.T, record.RunRecord) {
+	return func(t *testing.T, rr record.RunRecord) {
+		var got []string
+		for _, c := range rr.Commands {
+			got = append(got, c.Command+" "+c.Outcome)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("commands %q, want %q", got, want)
+		}
+	}
+}
+
+func wantTests(want ...string) func(*testing.T, record.RunRecord) {
+	return func(t *testing.T, rr record.RunRecord) {
+		var got []string
+		for _, c := range rr.Tests {
+			got = append(got, c.Command+" "+c.Outcome)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("tests %q, want %q", got, want)
+		}
+	}
+}
+
+// wantGaps requires a gap starting with each prefix.
+func wantGaps(prefixes ...string) func(*testing.T, record.RunRecord) {
+	return func(t *testing.T, rr record.RunRecord) {
+		for _, p := range prefixes {
+			if !slices.ContainsFunc(rr.Gaps, func(g string) bool { return strings.HasPrefix(g, p) }) {
+				t.Errorf("gaps %q: none starts with %q", rr.Gaps, p)
+			}
+		}
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run go test -update if intended)\n--- got ---\n%s", path, got)
+	}
+}
+
+// TestRunRecord_MarkdownEscapes: text from events (commands, prompts,
+// reasons) is shown verbatim, never interpreted as Markdown or HTML.
+func TestRunRecord_MarkdownEscapes(t *testing.T) {
+	rr := record.BuildRunRecord(record.SessionSummary{SessionID: "s|1"}, []record.Event{
+		{ID: "p", Source: record.SourceOTLP, Kind: "user_prompt", Time: time.Unix(1, 0), SessionID: "s|1",
+			Attrs: map[string]any{"prompt": "# Title\n<script>alert(1)</script> [x](http://e)"}},
+		audit(time.Second, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "t1", Tool: "Bash",
+			Command: "echo `id` | tee x\nrm -rf ``", Decision: "deny", Reason: "**bold** | <b>"}),
+	})
+	md := rr.Markdown()
+	for _, bad := range []string{"\n# Title", "<script>", "[x](http", "**bold**", "<b>"} {
+		if strings.Contains(md, bad) {
+			t.Errorf("markdown contains unescaped %q:\n%s", bad, md)
+		}
+	}
+	for _, want := range []string{"> \\# Title", "``` echo `id` \\| tee x ⏎ rm -rf `` ```", "\\*\\*bold\\*\\* \\| \\<b\\>"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestIsTestCommand(t *testing.T) {
+	for _, tc := range []struct {
+		cmd  string
+		want bool
+	}{
+		{"go test ./...", true},
+		{"cd app && go test -run TestX ./internal/...", true},
+		{"CGO_ENABLED=0 go test ./...", true},
+		{"pytest -q tests/", true},
+		{"python -m pytest", true},
+		{"npm test", true},
+		{"npm run test -- --watch=false", true},
+		{"cargo test --all", true},
+		{"mvn test", true},
+		{"./gradlew test", true},
+		{"make test", true},
+		{"time go test ./...", true},
+		{"go build ./... | tee log && (go test ./x)", true},
+		{"go vet ./...", false},
+		{"echo go test", false},
+		{"grep -r pytest .", false},
+		{"npm install", false},
+		{"git commit -m 'make test pass'", false},
+	} {
+		if got := record.IsTestCommand(tc.cmd); got != tc.want {
+			t.Errorf("IsTestCommand(%q) = %v, want %v", tc.cmd, got, tc.want)
+		}
+	}
+}
