@@ -201,17 +201,17 @@ type Failure struct {
 // Cost is what the session cost. USD is the metric total when Claude Code
 // exported metrics, else the sum of its api_request events; both are kept.
 type Cost struct {
-	USD            float64 `json:"usd"`
-	EventsUSD      float64 `json:"events_usd"`
-	MetricsUSD     float64 `json:"metrics_usd"`
-	APIRequests    int     `json:"api_requests"`
-	APIErrors      int     `json:"api_errors"`
-	Tokens         Tokens  `json:"tokens"`
-	ActiveSeconds  float64 `json:"active_seconds"`
-	LinesAdded     float64 `json:"lines_added"`
-	LinesRemoved   float64 `json:"lines_removed"`
-	Commits        float64 `json:"commits"`
-	PullRequests   float64 `json:"pull_requests"`
+	USD           float64 `json:"usd"`
+	EventsUSD     float64 `json:"events_usd"`
+	MetricsUSD    float64 `json:"metrics_usd"`
+	APIRequests   int     `json:"api_requests"`
+	APIErrors     int     `json:"api_errors"`
+	Tokens        Tokens  `json:"tokens"`
+	ActiveSeconds float64 `json:"active_seconds"`
+	LinesAdded    float64 `json:"lines_added"`
+	LinesRemoved  float64 `json:"lines_removed"`
+	Commits       float64 `json:"commits"`
+	PullRequests  float64 `json:"pull_requests"`
 }
 
 // Evidence says what the record was built from.
@@ -318,9 +318,9 @@ type pendingPermission struct {
 // It is pure: the same input gives the same record.
 func BuildRunRecord(summary SessionSummary, events []Event) RunRecord {
 	b := &builder{
-		byID:    map[string]*call{},
+		byID:     map[string]*call{},
 		promptBy: map[string]*promptInfo{},
-		mcp:     map[string]*MCPUse{},
+		mcp:      map[string]*MCPUse{},
 	}
 	b.rr = RunRecord{
 		Schema:      SchemaRunRecordV1,
