@@ -90,7 +90,7 @@ func (r *runner) remote(in *Input, dec Decider) ([]byte, []record.AuditEventV1) 
 	switch in.HookEventName {
 	case EventPreToolUse, EventPermissionRequest:
 		a := actionFrom(in, home, "")
-		d := sanitize(dec.Decide(a))
+		d := bypassAsk(sanitize(dec.Decide(a)), in.PermissionMode)
 		ev := base
 		r.setAction(&ev, a)
 		r.setDecision(&ev, d)

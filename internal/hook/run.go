@@ -239,7 +239,7 @@ func (r *runner) handle(in *Input, derr error, dec Decider, lerr error) int {
 	switch in.HookEventName {
 	case EventPreToolUse, EventPermissionRequest:
 		a := actionWithGit(in, r.cfg.Home, git)
-		d := sanitize(dec.Decide(a))
+		d := bypassAsk(sanitize(dec.Decide(a)), in.PermissionMode)
 		ev := base
 		r.setAction(&ev, a)
 		r.setDecision(&ev, d)
@@ -297,6 +297,20 @@ func (r *runner) handle(in *Input, derr error, dec Decider, lerr error) int {
 // observe records one PostToolBatch call with the verdict the engine would
 // give. A panic in the engine spoils only that call's record; with no
 // engine (lerr) the call is recorded with the load failure.
+// bypassAsk turns an ask into a deny in bypassPermissions mode. Observed on
+// Claude Code 2.1.330 (internal/e2e TestClient_BypassIgnoresHookAsk): in
+// that mode the client runs a call a hook answered "ask" for paths it guards
+// itself (.claude/, .mcp.json, ~/.bashrc), and elsewhere nobody is asked
+// anyway. A deny holds in every mode.
+func bypassAsk(d engine.Decision, mode string) engine.Decision {
+	if mode != "bypassPermissions" || d.Verdict != policy.Ask {
+		return d
+	}
+	d.Verdict = policy.Deny
+	d.Reason += " (this needs approval, and the session runs with bypassPermissions, where Claude Code does not ask: denied; run without bypass to approve it)"
+	return d
+}
+
 func (r *runner) observe(in *Input, base record.AuditEventV1, dec Decider, lerr error, git gitInfo) record.AuditEventV1 {
 	ev := base
 	ev.EventID = record.NewEventID(r.cfg.Rand)
