@@ -105,6 +105,7 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 	e.findSecrets(d, u, c, all, env)
 	e.interpreter(d, u, c, env, depth)
 	e.sourceStdin(d, u, c, env, depth)
+	e.sedInspect(d, u, c, env, depth)
 	e.nativeBash(d, u, c)
 	e.conditions(d, u, c)
 }
@@ -434,6 +435,25 @@ func (e *Engine) checkCodePath(d *decision, u *unit, c *shell.Command, lit strin
 	}
 }
 
+// touchesOutside reports a command that reads or writes a file outside the
+// repository (or cwd); the standard streams and /dev/null do not count.
+func (e *Engine) touchesOutside(d *decision, c *shell.Command) bool {
+	env := &pathEnv{cwd: d.a.Cwd, home: d.a.Home, repo: d.a.Repo}
+	for _, fa := range commandFiles(c) {
+		for _, cwd := range cwdsOf(c, env) {
+			p := env.resolve(fa.raw, cwd)
+			switch {
+			case p == "/dev/null" || p == "/dev/stdout" || p == "/dev/stderr" || p == "/dev/stdin" || strings.HasPrefix(p, "/dev/fd/"):
+			default:
+				if _, in := cutDir(p, env.root()); !in {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // sourceStdin: `source /dev/stdin` (or . /dev/fd/0) runs its standard input
 // as a script: a here-doc or here-string is analysed, a pipe asks.
 func (e *Engine) sourceStdin(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int) {
@@ -476,6 +496,13 @@ func (e *Engine) nativeBash(d *decision, u *unit, c *shell.Command) {
 		case !r.HasSpecifier:
 			d.match(u, r.Verdict, nativeRuleID(r), "native rule "+r.Raw+" matches every Bash command")
 		case c != nil && c.Program != "" && (bashRuleMatches(r.Specifier, c.Text) || bashRuleMatches(r.Specifier, c.Written)):
+			if r.Verdict == policy.Allow && e.touchesOutside(d, c) {
+				// The client asks for a file outside the project even when
+				// a Bash allow rule matches (touch /tmp/x under
+				// Bash(touch *)): an explicit allow must not skip that.
+				d.note("rule", "native rule %s matches, but `%s` touches files outside the project: not allowed", r.Raw, c.Text)
+				continue
+			}
 			d.match(u, r.Verdict, nativeRuleID(r), "native rule "+r.Raw+" matches `"+c.Text+"`")
 		}
 	}
