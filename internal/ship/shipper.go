@@ -1,0 +1,423 @@
+package ship
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/wardenhq/warden/internal/hook"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxBatchBytes  = 4 << 20
+	DefaultMaxBatchEvents = 10000
+	DefaultMaxLineBytes   = 1 << 20
+	DefaultGzipMin        = 32 << 10
+	DefaultTimeout        = 30 * time.Second
+	DefaultLinger         = 2 * time.Second
+	DefaultIdleExit       = time.Minute
+	DefaultPoll           = 250 * time.Millisecond
+	DefaultBackoffMin     = time.Second
+	DefaultBackoffMax     = 5 * time.Minute
+	DefaultPolicyInterval = time.Minute
+)
+
+// Options configure a Shipper. Spool, Server and Token are required.
+type Options struct {
+	// Spool is the spool file (hook.SpoolPath); its rotated file is
+	// Spool+".1", its state and lock files are beside it.
+	Spool  string
+	Server string // base URL of the Warden server
+	Token  string
+	// StateDir holds the policy cache (hook.StateDir); "" disables the
+	// policy refresh.
+	StateDir string
+	// Lock is the spool's lock, already held (passed by the hook); when
+	// nil, Run takes it and returns ErrLocked if another shipper has it.
+	Lock *os.File
+
+	// HTTPClient sends the requests; by default one with Timeout.
+	HTTPClient *http.Client
+	// Timeout bounds one request (DefaultTimeout).
+	Timeout time.Duration
+	// UserAgent names the shipper to the server.
+	UserAgent string
+
+	// MaxBatchBytes bounds the uncompressed body of one request (at most
+	// MaxRequestBytes); MaxBatchEvents its lines; a line longer than
+	// MaxLineBytes is skipped and counted in State.Skipped.
+	MaxBatchBytes  int
+	MaxBatchEvents int
+	MaxLineBytes   int
+	// GzipMin is the body size from which requests are gzip-compressed;
+	// negative never compresses.
+	GzipMin int
+
+	// Linger is how long Run waits for new events once everything is
+	// delivered before it exits; IdleExit how long it waits while backing
+	// off when no new event arrives. Poll is how often it looks.
+	Linger, IdleExit, Poll time.Duration
+	// BackoffMin and BackoffMax bound the delay after a failed delivery:
+	// it doubles with each consecutive failure.
+	BackoffMin, BackoffMax time.Duration
+	// PolicyInterval is how often the policy cache is revalidated.
+	PolicyInterval time.Duration
+
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Rand returns a number in [0, 1) for backoff jitter.
+	Rand func() float64
+	// PID is recorded in the lock file (os.Getpid when 0).
+	PID int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: o.Timeout}
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "warden-shipper"
+	}
+	if o.MaxBatchBytes <= 0 || o.MaxBatchBytes > MaxRequestBytes {
+		o.MaxBatchBytes = DefaultMaxBatchBytes
+	}
+	if o.MaxBatchEvents <= 0 {
+		o.MaxBatchEvents = DefaultMaxBatchEvents
+	}
+	if o.MaxLineBytes <= 0 {
+		o.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if o.MaxLineBytes > o.MaxBatchBytes {
+		o.MaxLineBytes = o.MaxBatchBytes
+	}
+	if o.GzipMin == 0 {
+		o.GzipMin = DefaultGzipMin
+	}
+	if o.Linger < 0 {
+		o.Linger = 0
+	} else if o.Linger == 0 {
+		o.Linger = DefaultLinger
+	}
+	if o.IdleExit <= 0 {
+		o.IdleExit = DefaultIdleExit
+	}
+	if o.Poll <= 0 {
+		o.Poll = DefaultPoll
+	}
+	if o.BackoffMin <= 0 {
+		o.BackoffMin = DefaultBackoffMin
+	}
+	if o.BackoffMax < o.BackoffMin {
+		o.BackoffMax = max(DefaultBackoffMax, o.BackoffMin)
+	}
+	if o.PolicyInterval <= 0 {
+		o.PolicyInterval = DefaultPolicyInterval
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Float64
+	}
+	if o.PID == 0 {
+		o.PID = os.Getpid()
+	}
+	return o
+}
+
+// Validate checks the options a shipper cannot run without.
+func (o Options) Validate() error {
+	if o.Spool == "" {
+		return errors.New("no spool file")
+	}
+	if o.Token == "" {
+		return fmt.Errorf("no token (set $%s)", hook.EnvToken)
+	}
+	return ValidateServer(o.Server)
+}
+
+// ValidateServer checks a server base URL: http or https, with a host.
+func ValidateServer(s string) error {
+	if s == "" {
+		return fmt.Errorf("no server (set $%s)", hook.EnvServer)
+	}
+	u, err := url.Parse(hook.ServerURL(s))
+	if err != nil {
+		return fmt.Errorf("server URL %q: %w", s, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("server URL %q: want http(s)://host[:port]", s)
+	}
+	return nil
+}
+
+// Shipper delivers one spool to the server. Use it once: New, then Run.
+type Shipper struct {
+	opts    Options
+	client  *client
+	state   *State
+	tracker *tracker
+	log     *slog.Logger
+	// batchBytes is the current batch limit: halved after a 413.
+	batchBytes int
+}
+
+// New checks the options and builds a Shipper.
+func New(opts Options) (*Shipper, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	s := &Shipper{
+		opts: opts,
+		client: &client{
+			http:    opts.HTTPClient,
+			server:  hook.ServerURL(opts.Server),
+			token:   opts.Token,
+			gzipMin: opts.GzipMin,
+			agent:   opts.UserAgent,
+		},
+		log:        opts.Logger.With("component", "shipper", "spool", opts.Spool),
+		batchBytes: opts.MaxBatchBytes,
+	}
+	return s, nil
+}
+
+// Run ships until the spool is delivered and no new event arrived for
+// Linger, or, while the server fails, until no new event arrived for
+// IdleExit, or until ctx ends. It returns ErrLocked when another shipper
+// runs for the spool. Delivery failures are not errors: they are recorded
+// in the state (LastError) and retried with backoff. Errors are local
+// problems: the spool or the state cannot be read or written.
+func (s *Shipper) Run(ctx context.Context) (err error) {
+	lock := s.opts.Lock
+	if lock == nil {
+		if lock, err = TryLock(LockPath(s.opts.Spool)); err != nil {
+			return err
+		}
+	}
+	defer lock.Close()
+	if err := writePID(lock, s.opts.PID); err != nil {
+		return fmt.Errorf("record shipper pid: %w", err)
+	}
+	if s.state, err = LoadState(StatePath(s.opts.Spool)); err != nil {
+		// A corrupt state only costs a re-delivery the server absorbs.
+		s.log.Warn("starting from a fresh state", "err", err)
+		s.state = &State{Version: stateVersion}
+	}
+	s.tracker = newTracker(s.opts.Spool, s.state.Files)
+	defer s.tracker.close()
+	defer s.client.http.CloseIdleConnections()
+
+	lastNew := s.opts.Now()
+	for {
+		drops, grew, err := s.tracker.sync()
+		if err != nil {
+			return err
+		}
+		s.state.Drops += drops
+		if drops > 0 {
+			s.log.Warn("events deleted by rotation before shipping", "drops", drops)
+		}
+		if grew {
+			lastNew = s.opts.Now()
+		}
+		s.refreshPolicy(ctx)
+		pending, _ := s.tracker.pending()
+		if pending > 0 && !s.opts.Now().Before(s.state.NextAttempt) {
+			if err := s.deliver(ctx); err != nil {
+				return err
+			}
+			pending, _ = s.tracker.pending()
+		}
+		s.state.Files = s.tracker.states()
+		if err := s.state.save(StatePath(s.opts.Spool)); err != nil {
+			return err
+		}
+
+		idle := s.opts.Now().Sub(lastNew)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case pending == 0 && idle >= s.opts.Linger:
+			return nil
+		case pending > 0 && idle >= s.opts.IdleExit:
+			// The server is failing and nothing new comes: the next hook
+			// call starts a shipper again.
+			return nil
+		}
+		wait := s.opts.Poll
+		if pending > 0 {
+			if d := s.state.NextAttempt.Sub(s.opts.Now()); d > 0 {
+				wait = min(max(d, s.opts.Poll), s.opts.IdleExit)
+			}
+		}
+		if !sleep(ctx, wait) {
+			return nil
+		}
+	}
+}
+
+// deliver ships every counted line, oldest file first, until done or a
+// delivery fails; a failure sets the backoff.
+func (s *Shipper) deliver(ctx context.Context) error {
+	for _, sf := range s.tracker.files {
+		for sf.Shipped < sf.Scanned {
+			if ctx.Err() != nil {
+				return nil
+			}
+			b, err := sf.next(s.batchBytes, s.opts.MaxBatchEvents, s.opts.MaxLineBytes)
+			if err != nil {
+				return err
+			}
+			if b.events > 0 {
+				ok, err := s.post(ctx, &b)
+				if err != nil {
+					if ctx.Err() == nil {
+						s.failed(err)
+					}
+					return nil
+				}
+				if !ok {
+					continue // retry with the smaller batch limit
+				}
+			}
+			sf.Shipped = b.end
+			sf.ShippedLines += b.lines
+			s.state.Skipped += b.skip
+			s.state.Files = s.tracker.states()
+			if err := s.state.save(StatePath(s.opts.Spool)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// post sends one batch. It returns ok false, without an error, when the
+// server refused the batch as too large and a smaller one should be tried.
+// A single line the server refuses as too large is skipped (b.skip) rather
+// than left to stop the spool behind it.
+func (s *Shipper) post(ctx context.Context, b *batch) (ok bool, err error) {
+	res, err := s.client.postAudit(ctx, b.body, s.state.Drops)
+	var se *StatusError
+	if errors.As(err, &se) && se.Code == http.StatusRequestEntityTooLarge {
+		if b.events > 1 {
+			s.batchBytes = max(len(b.body)/2, 1)
+			s.log.Info("server refused the batch size; halving it", "bytes", s.batchBytes)
+			return false, nil
+		}
+		s.log.Warn("server refused one event as too large; skipping it", "bytes", len(b.body))
+		b.skip++
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	s.state.Delivered += int64(b.events)
+	s.state.Accepted += res.Accepted
+	s.state.Duplicates += res.Duplicates
+	s.state.Rejected += res.Rejected
+	s.state.LastSuccess = s.opts.Now().UTC()
+	s.state.Failures = 0
+	s.state.NextAttempt = time.Time{}
+	s.log.Info("delivered", "events", b.events, "accepted", res.Accepted, "duplicates", res.Duplicates, "rejected", res.Rejected)
+	return true, nil
+}
+
+// failed records a failed delivery and the backoff it earns: BackoffMin
+// doubled per consecutive failure up to BackoffMax, with the upper half
+// jittered, and at least the server's Retry-After.
+func (s *Shipper) failed(err error) {
+	s.state.Failures++
+	d := backoff(s.opts.BackoffMin, s.opts.BackoffMax, s.state.Failures, s.opts.Rand())
+	var se *StatusError
+	if errors.As(err, &se) && se.RetryAfter > d {
+		d = min(se.RetryAfter, s.opts.BackoffMax)
+	}
+	now := s.opts.Now()
+	s.state.LastError = err.Error()
+	s.state.LastErrorTime = now.UTC()
+	s.state.NextAttempt = now.Add(d).UTC()
+	s.log.Warn("delivery failed", "err", err, "failures", s.state.Failures, "retry_in", d)
+}
+
+// backoff is the delay after n consecutive failures: lo·2^(n-1) capped
+// at hi, of which the upper half is scaled by jitter in [0, 1).
+func backoff(lo, hi time.Duration, n int, jitter float64) time.Duration {
+	d := lo
+	for i := 1; i < n && d < hi; i++ {
+		d *= 2
+	}
+	d = min(d, hi)
+	return d/2 + time.Duration(jitter*float64(d/2))
+}
+
+// refreshPolicy revalidates the policy cache when due. Its failures are
+// recorded in the state and never stop the shipping.
+func (s *Shipper) refreshPolicy(ctx context.Context) {
+	if s.opts.StateDir == "" || s.opts.Now().Before(s.state.PolicyNextCheck) || ctx.Err() != nil {
+		return
+	}
+	now := s.opts.Now()
+	s.state.PolicyCheckedAt = now.UTC()
+	err := revalidate(ctx, s.client, hook.PolicyCache{Dir: s.opts.StateDir}, now)
+	if err != nil {
+		s.state.PolicyFailures++
+		s.state.PolicyError = err.Error()
+		s.state.PolicyNextCheck = now.Add(backoff(s.opts.BackoffMin, s.opts.PolicyInterval, s.state.PolicyFailures, s.opts.Rand())).UTC()
+		s.log.Warn("policy refresh failed", "err", err)
+		return
+	}
+	s.state.PolicyFailures = 0
+	s.state.PolicyError = ""
+	s.state.PolicyNextCheck = now.Add(s.opts.PolicyInterval).UTC()
+}
+
+// revalidate checks cache against the server: a conditional GET with the
+// cached ETag; a new policy replaces the cache only when it parses and
+// matches its announced digest (hook.PolicyCache.Store). A cache that does
+// not load is fetched anew.
+func revalidate(ctx context.Context, c *client, cache hook.PolicyCache, now time.Time) error {
+	etag := ""
+	if cp, err := cache.Load(c.server); err == nil {
+		etag = cp.ETag
+	}
+	fp, err := c.fetchPolicy(ctx, etag)
+	if errors.Is(err, errNotModified) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("fetch policy: %w", err)
+	}
+	if _, err := cache.Store(c.server, fp.etag, fp.sha256, fp.doc, now); err != nil {
+		return err
+	}
+	return nil
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,101 @@
+package ship
+
+import (
+	"errors"
+	"time"
+
+	"github.com/wardenhq/warden/internal/hook"
+)
+
+// Status is what `warden spool status` reports about one spool.
+type Status struct {
+	Spool  string `json:"spool"`
+	Server string `json:"server,omitempty"`
+	// Running says whether a shipper holds the spool's lock, PID which.
+	Running bool `json:"running"`
+	PID     int  `json:"pid,omitempty"`
+	// Pending counts events in the spool not yet delivered; PendingBytes
+	// their size.
+	Pending      int64 `json:"pending"`
+	PendingBytes int64 `json:"pending_bytes"`
+	// Drops counts events rotation deleted before they were shipped,
+	// including any deletion the next shipper run will count.
+	Drops      int64 `json:"drops"`
+	Delivered  int64 `json:"delivered"`
+	Accepted   int64 `json:"accepted"`
+	Duplicates int64 `json:"duplicates"`
+	Rejected   int64 `json:"rejected"`
+	Skipped    int64 `json:"skipped"`
+
+	LastSuccess   time.Time `json:"last_success,omitzero"`
+	LastError     string    `json:"last_error,omitempty"`
+	LastErrorTime time.Time `json:"last_error_time,omitzero"`
+	Failures      int       `json:"failures,omitempty"`
+	NextAttempt   time.Time `json:"next_attempt,omitzero"`
+
+	Policy *PolicyStatus `json:"policy,omitempty"`
+}
+
+// PolicyStatus describes the policy cache.
+type PolicyStatus struct {
+	Dir           string    `json:"dir"`
+	Cached        bool      `json:"cached"`
+	Name          string    `json:"name,omitempty"`
+	Revision      string    `json:"revision,omitempty"`
+	SHA256        string    `json:"sha256,omitempty"`
+	FetchedAt     time.Time `json:"fetched_at,omitzero"`
+	CheckedAt     time.Time `json:"checked_at,omitzero"`
+	Error         string    `json:"error,omitempty"`
+	LastLoadError string    `json:"load_error,omitempty"`
+}
+
+// ReadStatus reports on spool without changing anything: it counts the
+// undelivered lines of the spool files from the persisted offsets. With
+// stateDir and server set it also describes the policy cache.
+func ReadStatus(spool, stateDir, server string) (*Status, error) {
+	st, err := LoadState(StatePath(spool))
+	if err != nil {
+		return nil, err
+	}
+	s := &Status{
+		Spool:         spool,
+		Server:        hook.ServerURL(server),
+		Drops:         st.Drops,
+		Delivered:     st.Delivered,
+		Accepted:      st.Accepted,
+		Duplicates:    st.Duplicates,
+		Rejected:      st.Rejected,
+		Skipped:       st.Skipped,
+		LastSuccess:   st.LastSuccess,
+		LastError:     st.LastError,
+		LastErrorTime: st.LastErrorTime,
+		Failures:      st.Failures,
+		NextAttempt:   st.NextAttempt,
+	}
+	if s.Running, s.PID, err = Holder(LockPath(spool)); err != nil {
+		return nil, err
+	}
+	t := newTracker(spool, st.Files)
+	defer t.close()
+	drops, _, err := t.sync()
+	if err != nil {
+		return nil, err
+	}
+	s.Drops += drops
+	s.Pending, s.PendingBytes = t.pending()
+
+	if stateDir != "" && server != "" {
+		ps := &PolicyStatus{Dir: stateDir, CheckedAt: st.PolicyCheckedAt, Error: st.PolicyError}
+		cp, err := hook.PolicyCache{Dir: stateDir}.Load(server)
+		switch {
+		case err == nil:
+			ps.Cached = true
+			ps.Name, ps.Revision = cp.Policy.Name, cp.Policy.Revision
+			ps.SHA256, ps.FetchedAt = cp.SHA256, cp.FetchedAt
+		case !errors.Is(err, hook.ErrNoPolicyCache):
+			ps.LastLoadError = err.Error()
+		}
+		s.Policy = ps
+	}
+	return s, nil
+}
