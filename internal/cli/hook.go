@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -26,6 +29,8 @@ tier says failure: open. It never exits 1, which Claude Code would read as a
 non-blocking error and let the tool run.
 
 Policy: --policy, else $WARDEN_POLICY, else the built-in baseline.
+Tier:   --tier, else the tier the policy's repositories: section gives the
+        session's repository (by path or origin remote), else default_tier.
 Spool:  --spool, else $WARDEN_SPOOL, else $XDG_STATE_HOME/warden/audit.jsonl,
         else ~/.local/state/warden/audit.jsonl.
 WARDEN_FAIL_OPEN=1 makes a policy that cannot be loaded fail open.`,
@@ -34,9 +39,18 @@ WARDEN_FAIL_OPEN=1 makes a policy that cannot be loaded fail open.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			home := homeDir(env)
+			stdin, cwd := env.Stdin, func() string { return "" }
+			if tier == "" {
+				// The tier may depend on the session's repository: keep
+				// the head of the input to find its cwd, and hand the hook
+				// the whole stream unchanged (its own size limit applies).
+				head, err := io.ReadAll(io.LimitReader(env.Stdin, maxTierInput))
+				stdin = io.MultiReader(bytes.NewReader(head), &errReader{err}, env.Stdin)
+				cwd = func() string { return inputCwd(head) }
+			}
 			cfg := hook.Config{
 				Load: func() (hook.Decider, hook.Meta, error) {
-					return loadHookEngine(env, policyFlag, tier)
+					return loadHookEngine(env, policyFlag, tier, cwd)
 				},
 				Home:   home,
 				Getenv: env.Getenv,
@@ -44,7 +58,7 @@ WARDEN_FAIL_OPEN=1 makes a policy that cannot be loaded fail open.`,
 			if p := hook.SpoolPath(env.Getenv, home, spool); p != "" {
 				cfg.Spool = &hook.Spool{Path: p}
 			}
-			if code := hook.Run(cmd.Context(), cfg, env.Stdin, env.Stdout, env.Stderr); code != 0 {
+			if code := hook.Run(cmd.Context(), cfg, stdin, env.Stdout, env.Stderr); code != 0 {
 				return withCode(code, nil)
 			}
 			return nil
@@ -52,14 +66,43 @@ WARDEN_FAIL_OPEN=1 makes a policy that cannot be loaded fail open.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&policyFlag, "policy", "", "policy file (default $WARDEN_POLICY, else the built-in baseline)")
-	fl.StringVar(&tier, "tier", "", "tier to decide under (default: the policy's default tier)")
+	fl.StringVar(&tier, "tier", "", "tier to decide under (default: the repository's tier from the policy's repositories, else its default tier)")
 	fl.StringVar(&spool, "spool", "", "audit spool file (default $WARDEN_SPOOL, else ~/.local/state/warden/audit.jsonl)")
 	return cmd
 }
 
+// maxTierInput bounds the input kept to find the session's cwd: the hook
+// refuses larger input anyway (1 MiB).
+const maxTierInput = 1<<20 + 1
+
+// errReader returns err once (nil: EOF), so a failed read of the input's
+// head reaches the hook's decoder instead of being lost.
+type errReader struct{ err error }
+
+func (r *errReader) Read([]byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	return 0, io.EOF
+}
+
+// inputCwd returns the cwd of a hook input, or "" when it has none or does
+// not parse (the hook reports that itself).
+func inputCwd(data []byte) string {
+	var in struct {
+		Cwd string `json:"cwd"`
+	}
+	if json.Unmarshal(data, &in) != nil {
+		return ""
+	}
+	return in.Cwd
+}
+
 // loadHookEngine loads the policy for one hook call; a policy file that
 // cannot be loaded is reported as a hook.LoadError so the deny names it.
-func loadHookEngine(env *Env, policyFlag, tier string) (hook.Decider, hook.Meta, error) {
+// Without a tier, a policy that maps repositories to tiers decides it from
+// the repository around cwd() (read only then: most policies map none).
+func loadHookEngine(env *Env, policyFlag, tier string, cwd func() string) (hook.Decider, hook.Meta, error) {
 	path := policyFlag
 	if path == "" {
 		path = env.Getenv("WARDEN_POLICY")
@@ -71,6 +114,15 @@ func loadHookEngine(env *Env, policyFlag, tier string) (hook.Decider, hook.Meta,
 		var err error
 		if p, err = policy.LoadFile(path); err != nil {
 			return nil, hook.Meta{}, &hook.LoadError{Path: path, Err: err}
+		}
+	}
+	if tier == "" && len(p.Repositories) > 0 {
+		if dir := cwd(); dir != "" {
+			root, remote := hook.Repo(dir)
+			if root == "" {
+				root = dir
+			}
+			tier = p.TierFor(root, remote)
 		}
 	}
 	rs, err := p.Ruleset(tier)

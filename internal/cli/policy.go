@@ -27,7 +27,7 @@ edit it, and check it before you deploy it. See docs/policy.md.`,
 		Args: cobra.NoArgs, // an unknown subcommand is a usage error, not help
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newPolicyShowCmd(env), newPolicyCheckCmd(env), newPolicySchemaCmd(env))
+	cmd.AddCommand(newPolicyShowCmd(env), newPolicyCheckCmd(env), newPolicySchemaCmd(env), newPolicyDiffCmd(env))
 	return cmd
 }
 

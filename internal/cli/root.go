@@ -111,4 +111,8 @@ var commands = []func(*Env) *cobra.Command{
 	newExplainCmd,
 	newTestCmd,
 	newPolicyCmd,
+	newCompileCmd,
+	newInstallCmd,
+	newUninstallCmd,
+	newCIEnvCmd,
 }

@@ -300,14 +300,17 @@ func (c *compiler) hookOnlySections() {
 		c.report.add("conditions."+cond.ID, KindHookOnly, "a CEL condition ("+cond.Decision.String()+"): native rules cannot evaluate it")
 	}
 	if c.rs.UnknownTool != policy.None {
-		c.report.add("tier.unknown_tool", KindHookOnly, "tools the policy does not know get "+c.rs.UnknownTool.String()+" from the hook; native rules can only name tools")
+		c.report.add("tier.unknown_tool", KindNote, "tools the policy does not know get "+c.rs.UnknownTool.String()+" from the hook; native rules can only name tools")
 	}
-	c.report.add("engine", KindHookOnly, "the hook's own analysis of Bash (dynamic programs, pipes into a shell, unparsable commands, nested shells) and of paths reached by Bash commands")
+	c.report.add("engine", KindNote, "the hook alone adds its own analysis of Bash (dynamic programs, pipes into a shell, unparsable commands, nested shells) and of paths reached by Bash commands")
 	if c.rs.BlockConfigChange {
 		c.report.add("tier.block_config_change", KindNote, "the hook blocks settings changes made during a session (ConfigChange)")
 	}
 	if c.rs.FailOpen {
 		c.report.add("tier.failure", KindNote, "failure: open: when Warden itself fails the hook has no opinion and Claude Code's own rules decide")
+	}
+	if c.opts.HookPolicy != "" {
+		c.report.add("hook", KindNote, "the hooks read the policy from "+c.opts.HookPolicy+": it must be there on every machine these settings reach")
 	}
 	if len(c.p.Repositories) > 0 {
 		c.report.add("repositories", KindNote, "the policy maps repositories to tiers: the hooks run without --tier so the hook picks the tier of each session's repository; the native rules are tier "+c.rs.Tier+"'s")

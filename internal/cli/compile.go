@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/settings"
+)
+
+// compileFlags are the flags compile and install share.
+type compileFlags struct {
+	policy, tier       string
+	hookCommand        string
+	hookPolicy         string
+	server, tokenEnv   string
+	fragments          bool
+	hookCommandDefault string // the default the command documents
+}
+
+func (f *compileFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.policy, "policy", "", `policy file, or "baseline" (default $WARDEN_POLICY, else the baseline)`)
+	fl.StringVar(&f.tier, "tier", "", "tier to compile (default: the policy's default tier)")
+	fl.BoolVar(&f.fragments, "fragments", false, "write managed-settings.d/ fragments (10-permissions.json, 20-hooks.json, ...) instead of one managed-settings.json")
+	fl.StringVar(&f.hookCommand, "hook-command", "", "the warden executable the managed hooks run (default "+f.hookCommandDefault+")")
+	fl.StringVar(&f.hookPolicy, "hook-policy", "", "where the hook reads the policy on the target machines (default: the --policy file's absolute path; none for the baseline)")
+	fl.StringVar(&f.server, "server", "", "send Claude Code's OpenTelemetry metrics and logs to this Warden server (OTLP/HTTP endpoint URL)")
+	fl.StringVar(&f.tokenEnv, "token-env", "", "name of the environment variable holding the server's bearer token (written into the settings: see docs/settings.md)")
+}
+
+// compile loads the policy and compiles the tier.
+func (f *compileFlags) compile(env *Env) (*settings.Result, error) {
+	if f.tokenEnv != "" && f.server == "" {
+		return nil, withCode(ExitUsage, errors.New("--token-env needs --server"))
+	}
+	p, err := loadPolicy(env, f.policy)
+	if err != nil {
+		return nil, withCode(ExitFailure, err)
+	}
+	opts := settings.Options{Tier: f.tier, HookCommand: f.hookCommand, HookPolicy: f.hookPolicy, Server: f.server, TokenEnv: f.tokenEnv}
+	if opts.HookPolicy == "" && p.File != policy.BaselineFile {
+		abs, err := filepath.Abs(p.File)
+		if err != nil {
+			return nil, withCode(ExitFailure, err)
+		}
+		opts.HookPolicy = abs
+	}
+	if f.tokenEnv != "" {
+		opts.Token = env.Getenv(f.tokenEnv)
+		if opts.Token == "" {
+			return nil, withCode(ExitUsage, fmt.Errorf("--token-env %s: the variable is empty or not set", f.tokenEnv))
+		}
+	}
+	r, err := settings.Compile(p, opts)
+	if err != nil {
+		return nil, withCode(ExitFailure, err)
+	}
+	return r, nil
+}
+
+func newCompileCmd(env *Env) *cobra.Command {
+	f := &compileFlags{hookCommandDefault: settings.DefaultHookCommand}
+	var out, format string
+	var strict bool
+	cmd := &cobra.Command{
+		Use:   "compile --out DIR [flags]",
+		Short: "Compile a policy tier into Claude Code managed settings",
+		Long: `Compile turns one tier of a policy into Claude Code's managed settings:
+the permission rules Claude Code's native syntax can express exactly (the
+policy's own rules plus rules derived from command classes, path rules, web
+hosts and MCP tools), defaultMode and bypass lockdown, hooks that send every
+event to "warden hook --tier TIER", MCP server bindings by URL or exact
+command, the Bash sandbox, telemetry to a Warden server, proxy and CA
+variables, the organisation's managed keys, and a managed CLAUDE.md from the
+policy's guidance.
+
+Rules native syntax cannot express exactly are not dropped: they stay with
+the hook, and the report (printed, and written to DIR/` + settings.ReportFile + `)
+lists every one and why. With --strict any such rule is an error.
+
+Formats: linux (the /etc/claude-code tree; --fragments for managed-settings.d),
+macos (a configuration profile for MDM, payload type com.anthropic.claudecode),
+windows (a .reg file for HKLM\SOFTWARE\Policies\ClaudeCode). The output is
+validated against the schema of what Claude Code accepts, and written
+atomically: nothing is half-written on error. See docs/settings.md.`,
+		Example: `  warden compile --tier production-adjacent --out dist/claude-code
+  warden compile --policy policy.yaml --tier ci --out dist/ci --fragments \
+      --hook-command /usr/local/bin/warden --server https://warden.acme.example --token-env WARDEN_INGEST_TOKEN
+  warden compile --policy policy.yaml --tier regulated --format macos --out dist/macos`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return withCode(ExitUsage, errors.New("--out DIR is required"))
+			}
+			fm := settings.Format(format)
+			if !slices.Contains(settings.Formats, fm) {
+				return withCode(ExitUsage, fmt.Errorf("--format %q: want linux, macos or windows", format))
+			}
+			r, err := f.compile(env)
+			if err != nil {
+				return err
+			}
+			if strict {
+				if n := r.Report.Count(settings.KindHookOnly); n > 0 {
+					fmt.Fprint(env.Stdout, r.Report.Text())
+					return withCode(ExitFailure, fmt.Errorf("--strict: %d rules can be enforced by the hook only; nothing written", n))
+				}
+			}
+			files, err := r.Files(fm, f.fragments)
+			if err != nil {
+				return withCode(ExitUsage, err)
+			}
+			report := r.Report.Text()
+			files = append(files, settings.File{Path: settings.ReportFile, Data: []byte(report), Mode: 0o644})
+			if err := settings.Write(out, files); err != nil {
+				return withCode(ExitFailure, err)
+			}
+			var names []string
+			for _, file := range files {
+				names = append(names, filepath.Join(out, filepath.FromSlash(file.Path)))
+			}
+			fmt.Fprintf(env.Stdout, "Wrote %s\n\n%s", strings.Join(names, "\n      "), report)
+			if f.tokenEnv != "" {
+				fmt.Fprintf(env.Stderr, "warning: the token from $%s is in the compiled settings; they are readable by every user of the machines they reach\n", f.tokenEnv)
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&out, "out", "", "output directory (required)")
+	fl.StringVar(&format, "format", string(settings.FormatLinux), "delivery format: linux, macos or windows")
+	fl.BoolVar(&strict, "strict", false, "fail when any rule can be enforced by the hook only")
+	return cmd
+}

@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wardenhq/warden/internal/settings"
+)
+
+// runCLI runs the command line in-process with getenv as the environment
+// and returns the exit code and outputs, as Main would.
+func runCLI(t *testing.T, getenv map[string]string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	env := &Env{Stdin: strings.NewReader(stdin), Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return getenv[k] }}
+	root := newRootCmd(env)
+	root.SetArgs(args)
+	root.SetOut(&stdout)
+	root.SetErr(&stderr)
+	err := root.ExecuteContext(context.Background())
+	code := ExitOK
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+			if ee.err != nil {
+				fmt.Fprintf(&stderr, "Error: %v\n", ee.err)
+			}
+		} else {
+			code = ExitUsage
+			fmt.Fprintf(&stderr, "Error: %v\n", err)
+		}
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+func TestCompileCmd(t *testing.T) {
+	t.Run("WritesTreeAndReport", func(t *testing.T) {
+		out := t.TempDir()
+		code, stdout, stderr := runCLI(t, map[string]string{"WARDEN_TOKEN": "s3cret"}, "",
+			"compile", "--tier", "ci", "--out", out, "--fragments", "--hook-command", "/usr/local/bin/warden",
+			"--server", "https://warden.example.com", "--token-env", "WARDEN_TOKEN")
+		if code != ExitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		for _, f := range []string{"managed-settings.d/10-permissions.json", "managed-settings.d/20-hooks.json", "managed-settings.d/40-env.json", "CLAUDE.md", settings.ReportFile} {
+			if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+				t.Errorf("%s: %v", f, err)
+			}
+		}
+		if !strings.Contains(stdout, "Enforced by the hook only") || !strings.Contains(stdout, "paths.secrets: .env.*") {
+			t.Errorf("stdout lacks the report:\n%s", stdout)
+		}
+		if !strings.Contains(stderr, "warning: the token from $WARDEN_TOKEN") {
+			t.Errorf("no token warning: %s", stderr)
+		}
+		hooks, _ := os.ReadFile(filepath.Join(out, "managed-settings.d/20-hooks.json"))
+		if !strings.Contains(string(hooks), `"/usr/local/bin/warden hook --tier ci"`) {
+			t.Errorf("hooks: %s", hooks)
+		}
+		envFile, _ := os.ReadFile(filepath.Join(out, "managed-settings.d/40-env.json"))
+		if !strings.Contains(string(envFile), "Bearer s3cret") {
+			t.Errorf("env: %s", envFile)
+		}
+	})
+	t.Run("Formats", func(t *testing.T) {
+		for format, file := range map[string]string{"macos": settings.ProfileFile, "windows": settings.RegistryFile, "linux": settings.SettingsFile} {
+			out := t.TempDir()
+			if code, _, stderr := runCLI(t, nil, "", "compile", "--format", format, "--out", out); code != ExitOK {
+				t.Fatalf("%s: exit %d: %s", format, code, stderr)
+			}
+			if _, err := os.Stat(filepath.Join(out, file)); err != nil {
+				t.Errorf("%s: %v", format, err)
+			}
+		}
+	})
+	policyFile := filepath.Join(t.TempDir(), "p.yaml")
+	if err := os.WriteFile(policyFile, []byte(validPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{"NoOut", []string{"compile"}, nil, ExitUsage, "--out DIR is required"},
+		{"UnknownTier", []string{"compile", "--tier", "prod", "--out", "OUT"}, nil, ExitFailure, `unknown tier "prod"`},
+		{"BadFormat", []string{"compile", "--format", "bsd", "--out", "OUT"}, nil, ExitUsage, "want linux, macos or windows"},
+		{"FragmentsNotForMacOS", []string{"compile", "--format", "macos", "--fragments", "--out", "OUT"}, nil, ExitUsage, "fragments"},
+		{"TokenWithoutServer", []string{"compile", "--token-env", "T", "--out", "OUT"}, nil, ExitUsage, "--token-env needs --server"},
+		{"EmptyToken", []string{"compile", "--server", "https://w.example", "--token-env", "T", "--out", "OUT"}, nil, ExitUsage, "empty or not set"},
+		{"Strict", []string{"compile", "--strict", "--out", "OUT"}, nil, ExitFailure, "can be enforced by the hook only; nothing written"},
+		{"Unwritable", []string{"compile", "--out", "/proc/warden-test/out"}, nil, ExitFailure, "write /proc/warden-test/out"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			args := make([]string, len(tt.args))
+			for i, a := range tt.args {
+				args[i] = strings.ReplaceAll(a, "OUT", out)
+			}
+			code, _, stderr := runCLI(t, tt.env, "", args...)
+			if code != tt.code || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d with %q", code, stderr, tt.code, tt.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s was written", out)
+			}
+		})
+	}
+}
+
+func TestCompileCmd_StrictExactPolicy(t *testing.T) {
+	policyFile := filepath.Join(t.TempDir(), "p.yaml")
+	if err := os.WriteFile(policyFile, []byte(validPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, nil, "", "compile", "--strict", "--policy", policyFile, "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, settings.SettingsFile))
+	want := `"command": "warden hook --policy ` + policyFile + ` --tier std"`
+	if !strings.Contains(string(b), want) || !strings.Contains(stdout, "the hooks read the policy from "+policyFile) {
+		t.Errorf("hook command: want %s in\n%s", want, b)
+	}
+}
+
+// TestInstallCmd round-trips install and uninstall under a temporary root.
+func TestInstallCmd(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "etc/claude-code")
+	base := []string{"--root", root, "--dir", "/etc/claude-code"}
+	code, stdout, stderr := runCLI(t, nil, "", append([]string{"install", "--tier", "ci", "--dry-run", "--hook-command", "/usr/local/bin/warden"}, base...)...)
+	if code != ExitOK || !strings.Contains(stdout, "would create "+filepath.Join(dir, settings.SettingsFile)) || !strings.Contains(stdout, `+  "hooks": {`) {
+		t.Fatalf("dry run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Fatal("dry run created the directory")
+	}
+	code, stdout, stderr = runCLI(t, nil, "", append([]string{"install", "--tier", "ci", "--hook-command", "/usr/local/bin/warden"}, base...)...)
+	if code != ExitOK || !strings.Contains(stdout, "created "+filepath.Join(dir, settings.SettingsFile)) {
+		t.Fatalf("install: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var m settings.Manifest
+	b, err := os.ReadFile(filepath.Join(dir, settings.ManifestName))
+	if err != nil || json.Unmarshal(b, &m) != nil || m.Tier != "ci" || len(m.Files) != 2 {
+		t.Fatalf("manifest %s: %v", b, err)
+	}
+	code, stdout, _ = runCLI(t, nil, "", append([]string{"install", "--tier", "ci", "--hook-command", "/usr/local/bin/warden"}, base...)...)
+	if code != ExitOK || !strings.Contains(stdout, "is up to date") {
+		t.Errorf("second install: exit %d\n%s", code, stdout)
+	}
+	code, _, stderr = runCLI(t, nil, "", append([]string{"install", "--tier", "regulated", "--hook-command", "/usr/local/bin/warden"}, base...)...)
+	if code != ExitOK {
+		t.Errorf("switching tier: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr = runCLI(t, nil, "", append([]string{"uninstall"}, base...)...)
+	if code != ExitOK || !strings.Contains(stdout, "removed "+filepath.Join(dir, settings.SettingsFile)) {
+		t.Fatalf("uninstall: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		t.Errorf("left behind: %v", entries)
+	}
+	// A file Warden did not write is refused.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, settings.SettingsFile), []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, nil, "", append([]string{"install"}, base...)...)
+	if code != ExitFailure || !strings.Contains(stderr, "refusing to change") || !strings.Contains(stderr, "--force") {
+		t.Errorf("foreign file: exit %d: %s", code, stderr)
+	}
+}
