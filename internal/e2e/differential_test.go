@@ -89,13 +89,11 @@ func (r diffRow) bug(why string) diffRow {
 	return r
 }
 
-// Bugs of the engine the table found, by cause.
-const (
-	bugLegacyPrefix = "the legacy Bash(prefix:*) form is matched as a raw string prefix, without a word boundary"
-	bugEditAllowCmd = "an Edit(...) allow rule allows any Bash command whose only write is inside the pattern, whatever else it does"
-	bugAllowAnyPath = "a Bash(...) allow rule allows the command on paths outside the project, where the client still asks"
-	bugDotSlashPath = "Read(./name) is anchored at the cwd only; the client matches a slash-less name at any depth below it"
-)
+// Bugs of the engine the table found, fixed since (each row above now
+// agrees with the client): the legacy Bash(prefix:*) form matched without a
+// word boundary; Edit(...) allow rules allowed Bash commands; Bash(...)
+// allow rules allowed commands touching files outside the project;
+// Read(./name) was anchored at the cwd only.
 
 // Placeholders in row inputs, filled in when the table is run.
 const (
@@ -141,7 +139,7 @@ var diffTable = []diffRow{
 	bashRow("diff.bash.curl", "curl -s "+diffURL+"/a", "deny", "deny"),
 	bashRow("diff.bash.curl-flags-first", "curl -sS -o /dev/null "+diffURL+"/b", "deny", "deny"),
 	bashRow("diff.bash.curl-bare", "curl", "deny", "deny"),
-	bashRow("diff.bash.curl-prefix-word", "curlx --version", "none", "deny").bug(bugLegacyPrefix),
+	bashRow("diff.bash.curl-prefix-word", "curlx --version", "none", "none"),
 	bashRow("diff.bash.and-curl", "true && curl -s "+diffURL+"/c", "deny", "deny"),
 	bashRow("diff.bash.semicolon-curl", "echo hi; curl -s "+diffURL+"/d", "deny", "deny"),
 	bashRow("diff.bash.pipe-curl", "echo x | curl -s -d @- "+diffURL+"/e", "deny", "deny"),
@@ -197,18 +195,18 @@ var diffTable = []diffRow{
 	// Edit(...) rules and Bash commands that write the same files.
 	bashRow("diff.bash.write-package-json", `echo '{}' > package.json`, "none", "ask"),
 	bashRow("diff.bash.write-workflow", "echo x > .github/workflows/ci.yml", "deny", "deny"),
-	bashRow("diff.bash.sed-i-src", "sed -i s/hello/hi/ src/app.py", "none", "allow").bug(bugEditAllowCmd),
-	bashRow("diff.bash.sed-e-src", "sed -i '1e echo differential' src/util.py", "none", "allow").bug(bugEditAllowCmd),
-	bashRow("diff.bash.cp-into-src", "cp README.md src/readme-copy.md", "none", "allow").bug(bugEditAllowCmd),
+	bashRow("diff.bash.sed-i-src", "sed -i s/hello/hi/ src/app.py", "none", "none"),
+	bashRow("diff.bash.sed-e-src", "sed -i '1e echo differential' src/util.py", "none", "none"),
+	bashRow("diff.bash.cp-into-src", "cp README.md src/readme-copy.md", "none", "none"),
 	bashRow("diff.bash.redirect-into-src", "echo hi > src/diff-redirect.txt", "allow", "allow"),
-	bashRow("diff.bash.cat-nested-env", "cat config/.env", "deny", "none").bug(bugDotSlashPath),
-	bashRow("diff.bash.touch-outside", "touch /tmp/differential-outside.txt", "none", "allow").bug(bugAllowAnyPath),
-	bashRow("diff.bash.git-commit-tree", "git commit-tree -m differential HEAD^{tree}", "none", "allow").bug(bugLegacyPrefix),
+	bashRow("diff.bash.cat-nested-env", "cat config/.env", "deny", "deny"),
+	bashRow("diff.bash.touch-outside", "touch /tmp/differential-outside.txt", "none", "none"),
+	bashRow("diff.bash.git-commit-tree", "git commit-tree -m differential HEAD^{tree}", "none", "none"),
 	// Read tool.
 	fileRow("diff.read.env", "Read", ".env", "deny", "deny"),
 	fileRow("diff.read.dot-env", "Read", "./.env", "deny", "deny"),
 	fileRow("diff.read.abs-env", "Read", diffProj+"/.env", "deny", "deny"),
-	fileRow("diff.read.nested-env", "Read", "config/.env", "deny", "none").bug(bugDotSlashPath),
+	fileRow("diff.read.nested-env", "Read", "config/.env", "deny", "deny"),
 	fileRow("diff.read.ssh-key", "Read", "~/.ssh/id_rsa", "deny", "deny"),
 	fileRow("diff.read.ssh-config-abs", "Read", diffHome+"/.ssh/config", "deny", "deny"),
 	fileRow("diff.read.secret-yml", "Read", "config/secret.yml", "ask", "ask"),

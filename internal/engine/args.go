@@ -43,7 +43,7 @@ func commandFiles(c *shell.Command) []fileAccess {
 				out = append(out, fileAccess{raw: v, access: policy.AccessRead, cwds: c.Cwds, glob: r.Target.Glob, via: r.Op + " redirection in " + via})
 			}
 			if r.Write {
-				out = append(out, fileAccess{raw: v, access: policy.AccessWrite, cwds: c.Cwds, glob: r.Target.Glob, via: r.Op + " redirection in " + via})
+				out = append(out, fileAccess{raw: v, access: policy.AccessWrite, cwds: c.Cwds, glob: r.Target.Glob, via: r.Op + " redirection in " + via, redirect: true})
 			}
 		}
 	}

@@ -18,6 +18,9 @@ type fileAccess struct {
 	// (grep -r TODO .), not named: a deny is capped at ask, because the
 	// command is usually ordinary and the person can say no.
 	incidental bool
+	// redirect: the access is a shell redirection, which Claude Code
+	// treats as an edit for Edit(...) allow rules.
+	redirect bool
 }
 
 func (e *Engine) decideFileTool(d *decision, access policy.Access, p string) {
@@ -104,7 +107,7 @@ func (e *Engine) checkResolved(d *decision, u *unit, fa fileAccess, p string, en
 		d.match(u, v, "paths."+r.rule.ID, fmt.Sprintf("%s: %s (%s by %s)%s",
 			ruleReason(r.rule), shown, accessPast(fa.access), fa.via, why))
 	}
-	if e.nativePath(d, u, fa.access, p, env, fa.via) {
+	if e.nativePath(d, u, fa, p, env) {
 		hit = true
 	}
 	return hit

@@ -71,7 +71,8 @@ func mcpRuleMatches(rule, tool string) bool {
 
 // nativePath applies Read(...) rules to reads and Edit(...)/Write(...) rules
 // to writes of the absolute path p. It reports whether one matched.
-func (e *Engine) nativePath(d *decision, u *unit, access policy.Access, p string, env *pathEnv, via string) bool {
+func (e *Engine) nativePath(d *decision, u *unit, fa fileAccess, p string, env *pathEnv) bool {
+	access, via := fa.access, fa.via
 	fileTool := isEditTool(d.a.Tool) || isReadTool(d.a.Tool)
 	hit := false
 	for i := range e.rs.Native {
@@ -91,10 +92,12 @@ func (e *Engine) nativePath(d *decision, u *unit, access policy.Access, p string
 		default:
 			continue
 		}
-		if r.Verdict == policy.Allow && !fileTool {
-			// Read(...)/Edit(...) allow rules allow the file tools, never a
-			// Bash command that happens to touch the same files (the client
-			// still asks for sed -i under an Edit(src/**) allow).
+		if r.Verdict == policy.Allow && !fileTool && !(fa.redirect && access == policy.AccessWrite) {
+			// Read(...)/Edit(...) allow rules allow the file tools and a
+			// shell redirection into the files, never another Bash command
+			// touching them: observed on the client, which allows
+			// echo hi > src/x but still asks for sed -i and cp into src/
+			// under an Edit(src/**) allow.
 			continue
 		}
 		pt := compileNativePath(r.Specifier)
