@@ -115,4 +115,6 @@ var commands = []func(*Env) *cobra.Command{
 	newInstallCmd,
 	newUninstallCmd,
 	newCIEnvCmd,
+	newServeCmd,
+	newTokenCmd,
 }

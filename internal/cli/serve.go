@@ -1,0 +1,229 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/server"
+	"github.com/wardenhq/warden/internal/store"
+	"github.com/wardenhq/warden/internal/store/postgres"
+	"github.com/wardenhq/warden/internal/store/sqlite"
+)
+
+// serverFlags are the flags naming server.Config fields; only those given
+// on the command line override the file and the environment.
+type serverFlags struct {
+	configFile string
+	cfg        server.Config
+}
+
+// addStoreFlags adds the flags every command that opens the store takes.
+func (f *serverFlags) addStoreFlags(fl *pflag.FlagSet) {
+	fl.StringVar(&f.configFile, "config", "", "YAML configuration file (default $WARDEN_CONFIG)")
+	fl.StringVar(&f.cfg.DataDir, "data-dir", "", "directory of the SQLite database (default $XDG_STATE_HOME/warden, else ~/.local/state/warden)")
+	fl.StringVar(&f.cfg.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://...); overrides --data-dir")
+}
+
+func (f *serverFlags) addServeFlags(fl *pflag.FlagSet) {
+	fl.StringVar(&f.cfg.Addr, "addr", server.DefaultAddr, "HTTP listen address: API, OTLP/HTTP, audit, central decisions")
+	fl.StringVar(&f.cfg.GRPCAddr, "grpc-addr", server.DefaultGRPCAddr, `OTLP/gRPC listen address ("" disables gRPC)`)
+	fl.StringVar(&f.cfg.Policy, "policy", "", `policy file for central decisions (default $WARDEN_POLICY, else the built-in baseline)`)
+	fl.StringVar(&f.cfg.Tier, "tier", "", "tier of central decisions whose URL names none (default: the policy's default tier)")
+	fl.StringVar(&f.cfg.TLSCert, "tls-cert", "", "PEM certificate: serve HTTPS and gRPC over TLS (with --tls-key)")
+	fl.StringVar(&f.cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	fl.IntVar(&f.cfg.RetentionDays, "retention-days", server.DefaultRetentionDays, "delete sessions inactive for longer than this many days (0 keeps everything)")
+	fl.DurationVar(&f.cfg.RetentionInterval, "retention-interval", server.DefaultRetentionInterval, "how often retention runs")
+	fl.BoolVar(&f.cfg.KeepContent, "keep-content", false, "keep prompt text, tool input and unredacted commands when Claude Code sends them")
+	fl.DurationVar(&f.cfg.DecideTimeout, "decide-timeout", server.DefaultDecideTimeout, "bound on a central decision; past it the answer is deny")
+	fl.DurationVar(&f.cfg.ShutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "bound on draining in-flight requests at shutdown")
+	fl.StringVar(&f.cfg.LogLevel, "log-level", server.DefaultLogLevel, "debug, info, warn or error")
+}
+
+// config resolves the configuration: defaults, then the file (--config,
+// else $WARDEN_CONFIG), then WARDEN_* variables, then the flags given.
+// It does not validate.
+func (f *serverFlags) config(env *Env, fl *pflag.FlagSet) (server.Config, error) {
+	cfg := server.DefaultConfig(env.Getenv, homeDir(env))
+	path := f.configFile
+	if path == "" {
+		path = env.Getenv("WARDEN_CONFIG")
+	}
+	if path != "" {
+		file, err := os.Open(path)
+		if err != nil {
+			return cfg, fmt.Errorf("read config: %w", err)
+		}
+		err = server.ParseConfig(file, &cfg)
+		file.Close()
+		if err != nil {
+			return cfg, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if err := cfg.ApplyEnv(env.Getenv); err != nil {
+		return cfg, fmt.Errorf("invalid environment: %w", err)
+	}
+	set := func(name string, apply func()) {
+		if fl.Lookup(name) != nil && fl.Changed(name) {
+			apply()
+		}
+	}
+	v := f.cfg
+	set("addr", func() { cfg.Addr = v.Addr })
+	set("grpc-addr", func() { cfg.GRPCAddr = v.GRPCAddr })
+	set("data-dir", func() { cfg.DataDir = v.DataDir })
+	set("database-url", func() { cfg.DatabaseURL = v.DatabaseURL })
+	set("policy", func() { cfg.Policy = v.Policy })
+	set("tier", func() { cfg.Tier = v.Tier })
+	set("tls-cert", func() { cfg.TLSCert = v.TLSCert })
+	set("tls-key", func() { cfg.TLSKey = v.TLSKey })
+	set("retention-days", func() { cfg.RetentionDays = v.RetentionDays })
+	set("retention-interval", func() { cfg.RetentionInterval = v.RetentionInterval })
+	set("keep-content", func() { cfg.KeepContent = v.KeepContent })
+	set("decide-timeout", func() { cfg.DecideTimeout = v.DecideTimeout })
+	set("shutdown-timeout", func() { cfg.ShutdownTimeout = v.ShutdownTimeout })
+	set("log-level", func() { cfg.LogLevel = v.LogLevel })
+	return cfg, nil
+}
+
+// openStore opens the store the configuration names: PostgreSQL when
+// database_url is set, else SQLite in data_dir.
+func openStore(ctx context.Context, cfg server.Config, log *slog.Logger) (store.Store, error) {
+	opts := store.Options{Logger: log}
+	if cfg.DatabaseURL != "" {
+		s, err := postgres.Open(ctx, cfg.DatabaseURL, opts)
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL store: %w", err)
+		}
+		return s, nil
+	}
+	s, err := sqlite.Open(ctx, cfg.DataDir, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open SQLite store in %s: %w", cfg.DataDir, err)
+	}
+	return s, nil
+}
+
+// loadServePolicy loads the policy of central decisions with the document it
+// distributes.
+func loadServePolicy(path string) (*policy.Policy, []byte, error) {
+	if path == "" || path == "baseline" {
+		return policy.Baseline(), policy.BaselineYAML(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load policy %s: %w", path, err)
+	}
+	if len(data) > policy.MaxFileSize {
+		return nil, nil, fmt.Errorf("load policy %s: file larger than %d bytes", path, policy.MaxFileSize)
+	}
+	p, err := policy.Parse(path, data)
+	if err != nil {
+		var errs *policy.Errors
+		if errors.As(err, &errs) {
+			return nil, nil, fmt.Errorf("policy %s is invalid:\n%s", path, errs.Pretty())
+		}
+		return nil, nil, fmt.Errorf("load policy %s: %w", path, err)
+	}
+	return p, data, nil
+}
+
+func newLogger(env *Env, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+func newServeCmd(env *Env) *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Warden server: telemetry and audit ingest, central decisions, run records",
+		Long: `Serve runs Warden's control plane until SIGINT or SIGTERM, then drains
+in-flight requests.
+
+HTTP (--addr, default ` + server.DefaultAddr + `):
+  POST /v1/logs, /v1/metrics      OTLP/HTTP from Claude Code (scope ingest)
+  POST /v1/audit                  hook audit events, NDJSON (scope ingest)
+  POST /v1/hooks/claude-code      central decisions for "type": "http" hooks (scope ingest)
+  GET  /v1/policy                 the policy bundle, with ETag (scope read or ingest)
+  GET  /api/v1/sessions[/{id}[/record]]  sessions and run records (scope read)
+  POST|DELETE /api/v1/sessions/{id}/quarantine  (scope admin)
+  GET  /healthz, /readyz          no token; /metrics (scope read)
+gRPC (--grpc-addr, default ` + server.DefaultGRPCAddr + `): OTLP logs and metrics (scope ingest).
+
+Every endpoint but /healthz and /readyz needs "Authorization: Bearer wdn_..."
+from 'warden token create'. Data goes to SQLite in --data-dir, or to
+PostgreSQL with --database-url. Configuration: --config FILE (YAML, unknown
+keys refused), then WARDEN_* variables, then flags; see docs/deploy.md.`,
+		Example: `  warden token create --scope ingest --name laptops
+  warden serve
+  warden serve --config /etc/warden/server.yaml --database-url postgres://warden@db/warden`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := f.config(env, cmd.Flags())
+			if err != nil {
+				return err
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			log := newLogger(env, cfg.LogLevel)
+			ctx := cmd.Context()
+			p, yaml, err := loadServePolicy(cfg.Policy)
+			if err != nil {
+				return withCode(ExitFailure, err)
+			}
+			st, err := openStore(ctx, cfg, log)
+			if err != nil {
+				return withCode(ExitFailure, err)
+			}
+			defer st.Close()
+			srv, err := server.New(server.Options{Config: cfg, Store: st, Policy: p, PolicyYAML: yaml, Logger: log})
+			if err != nil {
+				return err
+			}
+			if err := srv.Run(ctx); err != nil {
+				log.Error("server failed", "error", err)
+				return withCode(ExitFailure, err)
+			}
+			return nil
+		},
+	}
+	f.addStoreFlags(cmd.Flags())
+	f.addServeFlags(cmd.Flags())
+	return cmd
+}
+
+// storeFromFlags resolves and validates the store part of the
+// configuration and opens the store, for commands other than serve.
+func storeFromFlags(ctx context.Context, env *Env, f *serverFlags, fl *pflag.FlagSet) (store.Store, error) {
+	cfg, err := f.config(env, fl)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DatabaseURL == "" && cfg.DataDir == "" {
+		return nil, errors.New("no store: give --data-dir or --database-url")
+	}
+	check := cfg
+	check.Addr, check.GRPCAddr = server.DefaultAddr, ""
+	if err := check.Validate(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	st, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, withCode(ExitFailure, err)
+	}
+	return st, nil
+}

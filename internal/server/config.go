@@ -1,0 +1,296 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Defaults of a Config.
+const (
+	// DefaultAddr is the HTTP listener: the API, OTLP/HTTP, audit and
+	// central decisions. 8844 is unassigned; OTLP/HTTP's usual 4318 is
+	// left to a Collector that may run beside Warden.
+	DefaultAddr = "127.0.0.1:8844"
+	// DefaultGRPCAddr is the OTLP/gRPC listener, on OTLP's registered
+	// port.
+	DefaultGRPCAddr          = "127.0.0.1:4317"
+	DefaultRetentionDays     = 90
+	DefaultRetentionInterval = time.Hour
+	DefaultDecideTimeout     = 2 * time.Second
+	DefaultShutdownTimeout   = 20 * time.Second
+	DefaultLogLevel          = "info"
+)
+
+// Config is the server's configuration: DefaultConfig, then a YAML file
+// (ParseConfig), then WARDEN_* environment variables (ApplyEnv), then
+// flags; Validate checks the result. YAML keys, environment variables and
+// flags name the same fields:
+//
+//	addr                WARDEN_ADDR                --addr
+//	grpc_addr           WARDEN_GRPC_ADDR           --grpc-addr (--grpc-addr "" disables gRPC)
+//	data_dir            WARDEN_DATA_DIR            --data-dir
+//	database_url        WARDEN_DATABASE_URL        --database-url
+//	policy              WARDEN_POLICY              --policy
+//	tier                WARDEN_TIER                --tier
+//	tls_cert, tls_key   WARDEN_TLS_CERT, _KEY      --tls-cert, --tls-key
+//	retention_days      WARDEN_RETENTION_DAYS      --retention-days (0 keeps everything)
+//	retention_interval  WARDEN_RETENTION_INTERVAL  --retention-interval
+//	keep_content        WARDEN_KEEP_CONTENT        --keep-content
+//	decide_timeout      WARDEN_DECIDE_TIMEOUT      --decide-timeout
+//	shutdown_timeout    WARDEN_SHUTDOWN_TIMEOUT    --shutdown-timeout
+//	log_level           WARDEN_LOG_LEVEL           --log-level
+type Config struct {
+	// Addr is the HTTP listen address.
+	Addr string `yaml:"addr"`
+	// GRPCAddr is the OTLP/gRPC listen address; empty disables gRPC.
+	GRPCAddr string `yaml:"grpc_addr"`
+	// DataDir holds the SQLite database when DatabaseURL is empty.
+	DataDir string `yaml:"data_dir"`
+	// DatabaseURL selects PostgreSQL (postgres:// URL or key=value string).
+	DatabaseURL string `yaml:"database_url"`
+	// Policy is the policy file decisions use; empty or "baseline" is the
+	// built-in baseline.
+	Policy string `yaml:"policy"`
+	// Tier is the tier of central decisions whose request names none;
+	// empty is the policy's default tier.
+	Tier string `yaml:"tier"`
+	// TLSCert and TLSKey are PEM files; set both to serve HTTPS and gRPC
+	// over TLS.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// RetentionDays deletes sessions whose last event is older; 0 keeps
+	// everything.
+	RetentionDays int `yaml:"retention_days"`
+	// RetentionInterval is how often retention runs.
+	RetentionInterval time.Duration `yaml:"retention_interval"`
+	// KeepContent keeps prompt text, tool input and unredacted commands
+	// that Claude Code sends when OTEL_LOG_USER_PROMPTS or
+	// OTEL_LOG_TOOL_DETAILS is on; off, they are dropped at ingest.
+	KeepContent bool `yaml:"keep_content"`
+	// DecideTimeout bounds a central decision; past it the answer is deny.
+	DecideTimeout time.Duration `yaml:"decide_timeout"`
+	// ShutdownTimeout bounds the drain of in-flight requests at shutdown.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+}
+
+// DefaultConfig returns the defaults. The data directory is
+// $XDG_STATE_HOME/warden, else ~/.local/state/warden, from getenv and
+// home (left empty when neither is known).
+func DefaultConfig(getenv func(string) string, home string) Config {
+	dir := ""
+	if x := getenv("XDG_STATE_HOME"); x != "" && filepath.IsAbs(x) {
+		dir = filepath.Join(x, "warden")
+	} else if home != "" {
+		dir = filepath.Join(home, ".local", "state", "warden")
+	}
+	return Config{
+		Addr:              DefaultAddr,
+		GRPCAddr:          DefaultGRPCAddr,
+		DataDir:           dir,
+		RetentionDays:     DefaultRetentionDays,
+		RetentionInterval: DefaultRetentionInterval,
+		DecideTimeout:     DefaultDecideTimeout,
+		ShutdownTimeout:   DefaultShutdownTimeout,
+		LogLevel:          DefaultLogLevel,
+	}
+}
+
+// MaxConfigBytes bounds a configuration file.
+const MaxConfigBytes = 1 << 20
+
+// ParseConfig decodes a YAML configuration over c's values. Decoding is
+// strict: an unknown key (a typo) or a value of the wrong type is an
+// error naming the line.
+func ParseConfig(r io.Reader, c *Config) error {
+	data, err := io.ReadAll(io.LimitReader(r, MaxConfigBytes+1))
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	if len(data) > MaxConfigBytes {
+		return fmt.Errorf("config larger than %d bytes", MaxConfigBytes)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+// envVar maps a WARDEN_* variable to its field.
+type envVar struct {
+	name, field string
+	set         func(c *Config, v string) error
+}
+
+func envVars() []envVar {
+	str := func(dst func(*Config) *string) func(*Config, string) error {
+		return func(c *Config, v string) error { *dst(c) = v; return nil }
+	}
+	dur := func(dst func(*Config) *time.Duration) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a duration (e.g. 30s, 1h)", v)
+			}
+			*dst(c) = d
+			return nil
+		}
+	}
+	return []envVar{
+		{"WARDEN_ADDR", "addr", str(func(c *Config) *string { return &c.Addr })},
+		{"WARDEN_GRPC_ADDR", "grpc_addr", str(func(c *Config) *string { return &c.GRPCAddr })},
+		{"WARDEN_DATA_DIR", "data_dir", str(func(c *Config) *string { return &c.DataDir })},
+		{"WARDEN_DATABASE_URL", "database_url", str(func(c *Config) *string { return &c.DatabaseURL })},
+		{"WARDEN_POLICY", "policy", str(func(c *Config) *string { return &c.Policy })},
+		{"WARDEN_TIER", "tier", str(func(c *Config) *string { return &c.Tier })},
+		{"WARDEN_TLS_CERT", "tls_cert", str(func(c *Config) *string { return &c.TLSCert })},
+		{"WARDEN_TLS_KEY", "tls_key", str(func(c *Config) *string { return &c.TLSKey })},
+		{"WARDEN_RETENTION_DAYS", "retention_days", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number of days", v)
+			}
+			c.RetentionDays = n
+			return nil
+		}},
+		{"WARDEN_RETENTION_INTERVAL", "retention_interval", dur(func(c *Config) *time.Duration { return &c.RetentionInterval })},
+		{"WARDEN_KEEP_CONTENT", "keep_content", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a boolean (true, false, 1, 0)", v)
+			}
+			c.KeepContent = b
+			return nil
+		}},
+		{"WARDEN_DECIDE_TIMEOUT", "decide_timeout", dur(func(c *Config) *time.Duration { return &c.DecideTimeout })},
+		{"WARDEN_SHUTDOWN_TIMEOUT", "shutdown_timeout", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+		{"WARDEN_LOG_LEVEL", "log_level", str(func(c *Config) *string { return &c.LogLevel })},
+	}
+}
+
+// ApplyEnv sets the fields whose WARDEN_* variable is set and not empty,
+// reading them with getenv. Every unparsable value is reported, naming the
+// variable and its field.
+func (c *Config) ApplyEnv(getenv func(string) string) error {
+	var errs []error
+	for _, e := range envVars() {
+		v := getenv(e.name)
+		if v == "" {
+			continue
+		}
+		if err := e.set(c, v); err != nil {
+			errs = append(errs, &FieldError{Field: e.field, Source: e.name, Message: err.Error()})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// FieldError is one invalid configuration field.
+type FieldError struct {
+	Field string // the YAML key
+	// Source is where the value came from when known (an environment
+	// variable); empty otherwise.
+	Source  string
+	Message string
+}
+
+func (e *FieldError) Error() string {
+	if e.Source != "" {
+		return e.Field + " (" + e.Source + "): " + e.Message
+	}
+	return e.Field + ": " + e.Message
+}
+
+// ValidationError lists every invalid field of a Config.
+type ValidationError struct{ Fields []*FieldError }
+
+func (e *ValidationError) Error() string {
+	msgs := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		msgs[i] = f.Error()
+	}
+	return "invalid configuration: " + strings.Join(msgs, "; ")
+}
+
+// Log levels.
+var logLevels = []string{"debug", "info", "warn", "error"}
+
+// Validate checks every field and reports all problems at once, each
+// naming its field and, except for secrets, the bad value.
+func (c *Config) Validate() error {
+	var errs []*FieldError
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	if err := checkAddr(c.Addr); err != nil {
+		bad("addr", "%q: %v", c.Addr, err)
+	}
+	if c.GRPCAddr != "" {
+		if err := checkAddr(c.GRPCAddr); err != nil {
+			bad("grpc_addr", "%q: %v", c.GRPCAddr, err)
+		} else if c.GRPCAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+			bad("grpc_addr", "%q is also addr; give gRPC a port of its own", c.GRPCAddr)
+		}
+	}
+	switch {
+	case c.DatabaseURL != "":
+		// Never echo the URL: it may hold a password.
+		u := c.DatabaseURL
+		if !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") && !strings.Contains(u, "=") {
+			bad("database_url", "not a postgres:// URL or a key=value connection string")
+		}
+	case c.DataDir == "":
+		bad("data_dir", "empty: set a data directory (or database_url for PostgreSQL)")
+	case !filepath.IsAbs(c.DataDir):
+		bad("data_dir", "%q is not an absolute path", c.DataDir)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls_cert", "tls_cert and tls_key go together: set both or neither")
+	}
+	if c.RetentionDays < 0 || c.RetentionDays > 36500 {
+		bad("retention_days", "%d: want 0 (keep everything) to 36500", c.RetentionDays)
+	}
+	if c.RetentionDays > 0 && c.RetentionInterval < time.Minute {
+		bad("retention_interval", "%s: want at least 1m", c.RetentionInterval)
+	}
+	if c.DecideTimeout <= 0 || c.DecideTimeout > time.Minute {
+		bad("decide_timeout", "%s: want more than 0 and at most 1m (Claude Code's hook timeout is often 10s)", c.DecideTimeout)
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("shutdown_timeout", "%s: want more than 0", c.ShutdownTimeout)
+	}
+	if !slices.Contains(logLevels, c.LogLevel) {
+		bad("log_level", "%q: want one of %s", c.LogLevel, strings.Join(logLevels, ", "))
+	}
+	if len(errs) > 0 {
+		return &ValidationError{Fields: errs}
+	}
+	return nil
+}
+
+func checkAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("want host:port, e.g. 127.0.0.1:8844")
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("host %q is not a host name or IP address", host)
+	}
+	return nil
+}

@@ -1,0 +1,248 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/wardenhq/warden/internal/engine"
+	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/store"
+)
+
+// QuarantineRuleID is the rule ID of the denials a session quarantine
+// causes.
+const QuarantineRuleID = "server.quarantine"
+
+// engines resolves the policy's tiers on first use and keeps their
+// engines (a policy has few tiers, all named in it).
+type engines struct {
+	p   *policy.Policy
+	def string
+	now func() time.Time
+
+	mu sync.Mutex
+	m  map[string]*tierEngine
+}
+
+// tierEngine decides one tier: an engine on engine.NoFS (the files are on
+// the client's machine, not here) and the policy's description for the
+// answer and the audit event.
+type tierEngine struct {
+	dec  hook.Decider
+	meta hook.Meta
+}
+
+func newEngines(p *policy.Policy, tier string, now func() time.Time) (*engines, error) {
+	e := &engines{p: p, def: tier, now: now, m: map[string]*tierEngine{}}
+	if _, err := e.get(""); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// get returns the engine of tier ("" is the configured default, else the
+// policy's default tier).
+func (e *engines) get(tier string) (*tierEngine, error) {
+	if tier == "" {
+		tier = e.def
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if te, ok := e.m[tier]; ok {
+		return te, nil
+	}
+	rs, err := e.p.Ruleset(tier)
+	if err != nil {
+		return nil, err
+	}
+	te := &tierEngine{
+		dec: engine.New(rs, engine.Options{FS: engine.NoFS{}, Now: e.now}),
+		meta: hook.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier,
+			BlockConfigChange: rs.BlockConfigChange},
+	}
+	e.m[tier] = te
+	return te, nil
+}
+
+// quarantined decides every action of a quarantined session: deny, with
+// the quarantine's reason.
+type quarantined struct{ q *record.Quarantine }
+
+func (d quarantined) Decide(engine.Action) engine.Decision {
+	reason := "this session is quarantined"
+	if d.q.Reason != "" {
+		reason += ": " + d.q.Reason
+	}
+	return engine.Decision{Verdict: policy.Deny, RuleID: QuarantineRuleID, Reason: reason}
+}
+
+// serveDecide is POST /v1/hooks/claude-code: the hook JSON of a Claude
+// Code "type": "http" hook, answered with the local hook's JSON from the
+// same engine and policy. Claude Code runs the tool when an HTTP hook
+// answers non-2xx or not at all, so every answer is 200 with a decision,
+// and every failure is a deny saying why: a refused token, input that
+// does not decode or is over 1 MiB, an unknown ?tier=, a store that cannot
+// say whether the session is quarantined or cannot record the decision, an
+// engine panic, no decision within decide_timeout. Each decision is stored
+// as hook audit events before it is answered; failures are recorded too,
+// except for requests without a valid token.
+func (s *Server) serveDecide(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	answer, verdict, failure := s.decide(r)
+	if answer == nil {
+		answer = []byte("{}\n")
+	}
+	s.metrics.decisions.Inc(verdict)
+	if failure != "" {
+		s.metrics.decisionFails.Inc(failure)
+	}
+	s.metrics.decideDuration.Observe(time.Since(start).Seconds())
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Warden-Decision", verdict)
+	w.WriteHeader(http.StatusOK)
+	w.Write(answer)
+}
+
+// Failure label of decisions refused for their token (not an audit
+// failure code: nothing is recorded for them).
+const failureUnauthorized = "unauthorized"
+
+// decide returns the answer, the verdict it carries and, when Warden
+// could not decide normally, the failure.
+func (s *Server) decide(r *http.Request) (answer []byte, verdict, failure string) {
+	ctx := r.Context()
+	in, derr := hook.Decode(io.LimitReader(r.Body, hook.MaxInputBytes+1))
+	event := ""
+	if in != nil {
+		event = in.HookEventName
+	}
+	opts := hook.RemoteOptions{Now: s.now, Rand: s.rand}
+
+	if _, err := s.authorize(ctx, r.Header.Get("Authorization"), scopesIngest); err != nil {
+		e := apiError(err)
+		reason := "Warden: the central policy service refused this hook's token (" + e.Message +
+			"), so the call was blocked; check the Authorization header of the hook"
+		if e.Code == EUnavailable {
+			reason = "Warden: the central policy service could not check this hook's token, so the call was blocked"
+			s.log.Error("token check failed", LogKeyRequestID, requestID(ctx), LogKeyRoute, "decide", LogKeyError, err)
+		}
+		return hook.DenyAnswer(event, reason), record.DecisionDeny, failureUnauthorized
+	}
+
+	te, terr := s.engines.get(r.URL.Query().Get("tier"))
+	if terr != nil {
+		def, _ := s.engines.get("")
+		return s.fail(ctx, in, def.meta, record.FailurePolicyLoad,
+			"Warden: "+terr.Error()+"; fix the tier in the hook's URL", opts)
+	}
+	meta := te.meta
+	if derr != nil {
+		if errors.Is(derr, hook.ErrInputTooLarge) {
+			return s.fail(ctx, in, meta, record.FailureInputTooLarge,
+				"Warden: the hook input is larger than 1 MiB, so the call was blocked without being checked", opts)
+		}
+		return s.fail(ctx, in, meta, record.FailureInputInvalid,
+			"Warden: could not read this hook call ("+oneLine(derr.Error())+"), so it was blocked", opts)
+	}
+
+	dec := te.dec
+	if in.SessionID != "" {
+		q, err := s.store.Quarantine(ctx, in.SessionID)
+		switch {
+		case err == nil:
+			dec = quarantined{q}
+		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
+			// Not quarantined; an invalid session ID cannot be.
+		default:
+			s.metrics.storeErrors.Inc("quarantine")
+			s.log.Error("quarantine lookup failed", LogKeyRequestID, requestID(ctx), LogKeyError, err)
+			return s.fail(ctx, in, meta, record.FailureDecide,
+				"Warden: could not check whether this session is quarantined, so the call was blocked", opts)
+		}
+	}
+
+	type result struct {
+		answer []byte
+		events []record.AuditEventV1
+	}
+	done := make(chan result, 1)
+	go func() {
+		a, evs := hook.DecideRemote(in, dec, meta, opts)
+		done <- result{a, evs}
+	}()
+	timer := time.NewTimer(s.cfg.DecideTimeout)
+	defer timer.Stop()
+	var res result
+	select {
+	case res = <-done:
+	case <-timer.C:
+		return s.fail(ctx, in, meta, record.FailureTimeout,
+			"Warden: no decision within "+s.cfg.DecideTimeout.String()+", so the call was blocked", opts)
+	}
+
+	if err := s.record(ctx, res.events); err != nil {
+		s.log.Error("decision not recorded", LogKeyRequestID, requestID(ctx), LogKeyError, err)
+		ans, _ := hook.FailRemote(in, meta, record.FailureDecide,
+			"Warden: could not record this decision, so the call was blocked", opts)
+		return ans, record.DecisionDeny, record.FailureDecide
+	}
+	verdict = record.DecisionNone
+	if len(res.events) == 1 {
+		verdict = res.events[0].Decision
+		failure = res.events[0].Failure
+	}
+	return res.answer, verdict, failure
+}
+
+// fail answers deny for a failure and records it (best effort: the store
+// may be what failed).
+func (s *Server) fail(ctx context.Context, in *hook.Input, meta hook.Meta, failure, reason string, opts hook.RemoteOptions) ([]byte, string, string) {
+	answer, ev := hook.FailRemote(in, meta, failure, reason, opts)
+	if err := s.record(ctx, []record.AuditEventV1{ev}); err != nil {
+		s.log.Warn("failed decision not recorded", LogKeyRequestID, requestID(ctx), LogKeyError, err)
+	}
+	return answer, record.DecisionDeny, failure
+}
+
+// record stores a decision's audit events through the group-commit writer.
+func (s *Server) record(ctx context.Context, evs []record.AuditEventV1) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	events := make([]record.Event, len(evs))
+	for i, ev := range evs {
+		events[i] = auditToEvent(ev)
+		if err := store.ValidateEvent(&events[i]); err != nil {
+			s.metrics.rejected.Inc(sourceDecision, kindEvent)
+			return fmt.Errorf("decision event: %w", err)
+		}
+	}
+	return s.writer.append(ctx, events)
+}
+
+// oneLine flattens a message for a one-line reason.
+func oneLine(s string) string {
+	out := make([]rune, 0, len(s))
+	space := false
+	for _, r := range s {
+		if r == '\n' || r == '\r' || r == '\t' || r == ' ' {
+			space = true
+			continue
+		}
+		if space && len(out) > 0 {
+			out = append(out, ' ')
+		}
+		space = false
+		out = append(out, r)
+	}
+	return string(out)
+}

@@ -1,0 +1,293 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/wardenhq/warden/internal/otlp"
+	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/store"
+)
+
+// ingestSink is the otlp.Sink of both OTLP receivers: it drops and counts
+// the records a store would refuse (store.ValidateEvent), so one bad
+// record never fails its batch, and stores the rest.
+type ingestSink struct {
+	s      *Server
+	source string
+}
+
+var _ otlp.Sink = (*ingestSink)(nil)
+
+func (k *ingestSink) AppendEvents(ctx context.Context, events []record.Event) (int, error) {
+	valid := events[:0:0]
+	for i := range events {
+		if err := store.ValidateEvent(&events[i]); err != nil {
+			k.s.log.Debug("otlp event rejected", LogKeyError, err)
+			continue
+		}
+		valid = append(valid, events[i])
+	}
+	return k.s.appendEvents(ctx, k.source, valid, len(events)-len(valid))
+}
+
+func (k *ingestSink) AppendMetrics(ctx context.Context, points []record.MetricPoint) (int, error) {
+	m := k.s.metrics
+	valid := points[:0:0]
+	for i := range points {
+		if err := store.ValidateMetric(&points[i]); err != nil {
+			k.s.log.Debug("otlp metric point rejected", LogKeyError, err)
+			continue
+		}
+		valid = append(valid, points[i])
+	}
+	if n := len(points) - len(valid); n > 0 {
+		m.rejected.Add(float64(n), k.source, kindMetricPoint)
+	}
+	if len(valid) == 0 {
+		return 0, nil
+	}
+	n, err := k.s.store.AppendMetrics(ctx, valid)
+	if err != nil {
+		m.storeErrors.Inc("append_metrics")
+		return 0, err
+	}
+	m.accepted.Add(float64(n), k.source, kindMetricPoint)
+	m.duplicates.Add(float64(len(valid)-n), k.source, kindMetricPoint)
+	return n, nil
+}
+
+// appendEvents stores validated events and counts them; rejected is how
+// many the caller dropped.
+func (s *Server) appendEvents(ctx context.Context, source string, valid []record.Event, rejected int) (int, error) {
+	if rejected > 0 {
+		s.metrics.rejected.Add(float64(rejected), source, kindEvent)
+	}
+	if len(valid) == 0 {
+		return 0, nil
+	}
+	n, err := s.store.AppendEvents(ctx, valid)
+	if err != nil {
+		s.metrics.storeErrors.Inc("append_events")
+		return 0, err
+	}
+	s.metrics.accepted.Add(float64(n), source, kindEvent)
+	s.metrics.duplicates.Add(float64(len(valid)-n), source, kindEvent)
+	return n, nil
+}
+
+// grpcAuth is the OTLP/gRPC service's authentication: the same tokens,
+// scope ingest, from the authorization metadata.
+func (s *Server) grpcAuth(ctx context.Context) error {
+	_, err := s.authorize(ctx, otlp.Authorization(ctx), scopesIngest)
+	if err == nil {
+		return nil
+	}
+	e := apiError(err)
+	switch e.Code {
+	case EForbidden:
+		return status.Error(codes.PermissionDenied, e.Message)
+	case EUnavailable:
+		s.log.Error("token check failed", LogKeyRoute, "otlp_grpc", LogKeyError, err)
+		return status.Error(codes.Unavailable, e.Message)
+	}
+	return status.Error(codes.Unauthenticated, e.Message)
+}
+
+// Content type of POST /v1/audit bodies.
+const ContentTypeNDJSON = "application/x-ndjson"
+
+// AuditResult is the answer to POST /v1/audit.
+type AuditResult struct {
+	// Accepted events were stored now; Duplicates were stored before (or
+	// repeated in the body) and skipped; Rejected failed validation and
+	// were dropped.
+	Accepted   int `json:"accepted"`
+	Duplicates int `json:"duplicates"`
+	Rejected   int `json:"rejected"`
+	// Rejections say why, for the first MaxRejections rejected lines.
+	Rejections []Rejection `json:"rejections,omitempty"`
+}
+
+// Rejection is one rejected line of an audit body.
+type Rejection struct {
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+// MaxRejections bounds AuditResult.Rejections.
+const MaxRejections = 10
+
+// serveAudit is POST /v1/audit: newline-delimited AuditEventV1 JSON, as
+// the hook's spool holds them, optionally gzip. A line that is not a JSON
+// object of that shape fails the request (400 naming the line) and
+// nothing is stored; an event that decodes but is invalid (wrong schema,
+// no event_id, a time or string a store cannot keep) is rejected and the
+// rest stored. Events are de-duplicated by event_id, so re-shipping a
+// spool is safe.
+func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != ContentTypeNDJSON {
+		return Errorf(EUnsupportedMedia, "content type must be %s", ContentTypeNDJSON)
+	}
+	body, err := readBody(r, MaxAuditBodyBytes, MaxAuditDecodedBytes)
+	if err != nil {
+		return err
+	}
+	var (
+		res    AuditResult
+		events []record.Event
+	)
+	line := 0
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(nil, len(body)+1)
+	for sc.Scan() {
+		line++
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 {
+			continue
+		}
+		var ev record.AuditEventV1
+		if err := decodeAuditLine(text, &ev); err != nil {
+			return Errorf(EInvalid, "line %d: %v; nothing was stored", line, err)
+		}
+		e := auditToEvent(ev)
+		if err := validateAudit(&ev, &e); err != nil {
+			res.Rejected++
+			if len(res.Rejections) < MaxRejections {
+				res.Rejections = append(res.Rejections, Rejection{Line: line, Message: err.Error()})
+			}
+			continue
+		}
+		events = append(events, e)
+	}
+	if err := sc.Err(); err != nil {
+		return Errorf(EInvalid, "line %d: %v; nothing was stored", line+1, err)
+	}
+	n, err := s.appendEvents(r.Context(), sourceAudit, events, res.Rejected)
+	if err != nil {
+		return &Error{Code: EUnavailable, Message: "storage unavailable, retry later", Cause: err}
+	}
+	res.Accepted, res.Duplicates = n, len(events)-n
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// decodeAuditLine decodes one line: a single JSON object whose fields
+// have AuditEventV1's types. Unknown fields are allowed, so a newer hook
+// can ship to an older server.
+func decodeAuditLine(b []byte, ev *record.AuditEventV1) error {
+	if b[0] != '{' {
+		return errors.New("not a JSON object")
+	}
+	if err := json.Unmarshal(b, ev); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return fmt.Errorf("invalid JSON at byte %d", se.Offset)
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("field %s: want %s", te.Field, te.Type)
+		}
+		return fmt.Errorf("invalid value: %s", truncate(err.Error(), 200))
+	}
+	return nil
+}
+
+// validateAudit reports why an audit event is not stored.
+func validateAudit(ev *record.AuditEventV1, e *record.Event) error {
+	switch {
+	case ev.Schema != record.SchemaAuditV1:
+		return fmt.Errorf("schema %q, want %q", truncate(ev.Schema, 64), record.SchemaAuditV1)
+	case ev.EventID == "":
+		return errors.New("no event_id")
+	case ev.HookEvent == "":
+		return errors.New("no hook_event")
+	}
+	switch ev.Decision {
+	case record.DecisionDeny, record.DecisionAsk, record.DecisionAllow, record.DecisionNone:
+	default:
+		return fmt.Errorf("decision %q, want deny, ask, allow or none", truncate(ev.Decision, 64))
+	}
+	if err := store.ValidateEvent(e); err != nil {
+		return err
+	}
+	return nil
+}
+
+// auditToEvent is how an audit event is stored: Source hook, the hook
+// event name as its kind, its event_id as the deduplication key.
+func auditToEvent(ev record.AuditEventV1) record.Event {
+	ev.Time = ev.Time.UTC()
+	return record.Event{
+		ID:        ev.EventID,
+		Source:    record.SourceHook,
+		Kind:      ev.HookEvent,
+		Time:      ev.Time,
+		SessionID: ev.SessionID,
+		UserID:    ev.User,
+		PromptID:  ev.PromptID,
+		Tool:      ev.Tool,
+		Decision:  ev.Decision,
+		Audit:     &ev,
+	}
+}
+
+// readBody reads a request body within limits: max as received, maxDecoded
+// after gzip (Content-Encoding gzip; identity or none otherwise).
+func readBody(r *http.Request, max, maxDecoded int64) ([]byte, error) {
+	tooLarge := func(what string, limit int64) error {
+		return Errorf(ETooLarge, "%s larger than %d bytes", what, limit)
+	}
+	if r.ContentLength > max {
+		return nil, tooLarge("body", max)
+	}
+	body := &io.LimitedReader{R: r.Body, N: max + 1}
+	switch ce := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); ce {
+	case "", "identity":
+		data, err := io.ReadAll(body)
+		switch {
+		case body.N <= 0:
+			return nil, tooLarge("body", max)
+		case err != nil:
+			return nil, &Error{Code: EInvalid, Message: "unreadable body", Cause: err}
+		}
+		return data, nil
+	case "gzip":
+		var data []byte
+		zr, err := gzip.NewReader(body)
+		if err == nil {
+			data, err = io.ReadAll(io.LimitReader(zr, maxDecoded+1))
+		}
+		switch {
+		case body.N <= 0:
+			return nil, tooLarge("body", max)
+		case int64(len(data)) > maxDecoded:
+			return nil, tooLarge("decompressed body", maxDecoded)
+		case err != nil:
+			return nil, &Error{Code: EInvalid, Message: "malformed gzip body", Cause: err}
+		}
+		return data, nil
+	default:
+		return nil, Errorf(EUnsupportedMedia, "unsupported content encoding %q, use gzip or none", truncate(ce, 32))
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,452 @@
+// Package server is Warden's control plane, `warden serve`: one HTTP
+// listener for the JSON API, OTLP/HTTP ingest, hook audit ingest, central
+// decisions for Claude Code's HTTP hooks and policy distribution, and one
+// gRPC listener for OTLP/gRPC, all behind bearer tokens with scopes.
+//
+// It composes the other layers and adds only wiring: store (where
+// everything is kept), otlp (decoding telemetry), hook and engine
+// (deciding as the local hook does), policy (what decides), record (run
+// records). engine, policy and shell must never import it (archtest).
+// Handlers are func(w, r) error with one adapter that maps error codes to
+// statuses and never shows a client an internal cause; logger, clock,
+// randomness and metrics registry are injected. Lifecycle: New validates
+// and builds, Start listens, Shutdown drains; Shutdown is safe after a
+// failed or partial Start.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/wardenhq/warden/internal/otlp"
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/store"
+)
+
+// Options are a Server's configuration and dependencies.
+type Options struct {
+	// Config is validated by New.
+	Config Config
+	// Store is where everything is kept; the caller opens and closes it.
+	Store store.Store
+	// Policy decides central decisions; PolicyYAML is its document as
+	// distributed by GET /v1/policy (for the baseline,
+	// policy.BaselineYAML()).
+	Policy     *policy.Policy
+	PolicyYAML []byte
+	// Logger receives JSON logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Rand is the randomness of event IDs (crypto/rand when nil).
+	Rand io.Reader
+	// Metrics receives the server's metrics, served at /metrics; nil
+	// means a registry of its own.
+	Metrics *Registry
+}
+
+// Server is a running or runnable Warden control plane.
+type Server struct {
+	cfg    Config
+	store  store.Store
+	policy *policy.Policy
+	yaml   []byte
+	log    *slog.Logger
+	now    func() time.Time
+	rand   io.Reader
+	reg    *Registry
+
+	metrics *metrics
+	auth    *authenticator
+	engines *engines
+	writer  *batcher
+	tls     *tls.Config
+	handler http.Handler
+
+	mu       sync.Mutex
+	bundle   *record.PolicyBundle
+	httpSrv  *http.Server
+	grpcSrv  *grpc.Server
+	httpLn   net.Listener
+	grpcLn   net.Listener
+	stop     context.CancelFunc // background work: retention, batcher
+	bg       sync.WaitGroup
+	serveErr chan error
+	started  bool
+	shutdown bool
+}
+
+// Limits on request bodies.
+const (
+	// MaxAuditBodyBytes bounds a POST /v1/audit body as received.
+	MaxAuditBodyBytes = 8 << 20
+	// MaxAuditDecodedBytes bounds it after gzip.
+	MaxAuditDecodedBytes = 64 << 20
+	// MaxOTLPBodyBytes bounds an OTLP/HTTP body as received.
+	MaxOTLPBodyBytes = 8 << 20
+	// MaxJSONBodyBytes bounds the small JSON bodies of the admin API.
+	MaxJSONBodyBytes = 64 << 10
+)
+
+// New validates the configuration and the policy and builds a server. It
+// opens no listener (Start does) and touches the store only through
+// Start and requests.
+func New(opts Options) (*Server, error) {
+	if err := opts.Config.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Store == nil {
+		return nil, errors.New("server: no store")
+	}
+	if opts.Policy == nil || len(opts.PolicyYAML) == 0 {
+		return nil, errors.New("server: no policy")
+	}
+	s := &Server{
+		cfg:    opts.Config,
+		store:  opts.Store,
+		policy: opts.Policy,
+		yaml:   opts.PolicyYAML,
+		log:    opts.Logger,
+		now:    opts.Now,
+		rand:   opts.Rand,
+		reg:    opts.Metrics,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With(LogKeyComponent, "server")
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.reg == nil {
+		s.reg = NewRegistry()
+	}
+	if err := store.ValidatePolicy(s.policy.Name, s.yaml, sha256Hex(s.yaml)); err != nil {
+		return nil, fmt.Errorf("policy %s: %w", s.policy.Name, err)
+	}
+	var err error
+	if s.engines, err = newEngines(s.policy, s.cfg.Tier, s.now); err != nil {
+		return nil, &ValidationError{Fields: []*FieldError{{Field: "tier", Message: err.Error()}}}
+	}
+	if s.cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			return nil, &ValidationError{Fields: []*FieldError{{Field: "tls_cert", Message: "cannot load the key pair: " + err.Error()}}}
+		}
+		s.tls = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
+	s.metrics = newMetrics(s.reg)
+	s.auth = newAuthenticator(s.store, s.now)
+	s.writer = newBatcher(s.store, 2)
+	s.writer.onCommit = func(events, inserted int, err error) {
+		if err != nil {
+			s.metrics.storeErrors.Inc("append_decisions")
+			return
+		}
+		s.metrics.accepted.Add(float64(inserted), sourceDecision, kindEvent)
+		s.metrics.duplicates.Add(float64(events-inserted), sourceDecision, kindEvent)
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler (every route), for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Start stores the policy bundle (store.PutPolicy), opens the listeners
+// and serves in the background until Shutdown. Listener errors after
+// Start are reported by Wait.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("server: already started")
+	}
+	s.started = true
+
+	bundle, err := s.store.PutPolicy(ctx, s.policy.Name, s.yaml, sha256Hex(s.yaml))
+	if err != nil {
+		return fmt.Errorf("store policy %s: %w", s.policy.Name, err)
+	}
+	s.bundle = bundle
+
+	bgCtx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	s.serveErr = make(chan error, 2)
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.writer.run(bgCtx)
+	}()
+
+	var lc net.ListenConfig
+	if s.httpLn, err = lc.Listen(ctx, "tcp", s.cfg.Addr); err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.httpSrv = &http.Server{
+		Handler:           s.handler,
+		TLSConfig:         s.tls,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if s.cfg.GRPCAddr != "" {
+		if s.grpcLn, err = lc.Listen(ctx, "tcp", s.cfg.GRPCAddr); err != nil {
+			return fmt.Errorf("listen on %s: %w", s.cfg.GRPCAddr, err)
+		}
+		svc := otlp.NewGRPCService(&ingestSink{s: s, source: sourceOTLPGRPC}, otlp.GRPCOptions{
+			Decoder: s.decoder(),
+			Logger:  s.log,
+			Auth:    s.grpcAuth,
+		})
+		gopts := svc.ServerOptions()
+		if s.tls != nil {
+			gopts = append(gopts, grpc.Creds(credentials.NewTLS(s.tls)))
+		}
+		s.grpcSrv = grpc.NewServer(gopts...)
+		svc.Register(s.grpcSrv)
+	}
+
+	go func() {
+		var err error
+		if s.tls != nil {
+			err = s.httpSrv.ServeTLS(s.httpLn, "", "")
+		} else {
+			err = s.httpSrv.Serve(s.httpLn)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			s.serveErr <- fmt.Errorf("serve http: %w", err)
+		}
+	}()
+	if s.grpcSrv != nil {
+		go func() {
+			if err := s.grpcSrv.Serve(s.grpcLn); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+				s.serveErr <- fmt.Errorf("serve grpc: %w", err)
+			}
+		}()
+	}
+	if s.cfg.RetentionDays > 0 {
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			s.retentionLoop(bgCtx)
+		}()
+	}
+	attrs := []any{LogKeyAddr, s.httpLn.Addr().String(), "tls", s.tls != nil,
+		"policy", s.policy.Name, "policy_revision", s.policy.Revision, "policy_version", bundle.Version,
+		"retention_days", s.cfg.RetentionDays}
+	if s.grpcLn != nil {
+		attrs = append(attrs, "grpc_addr", s.grpcLn.Addr().String())
+	}
+	s.log.Info("serving", attrs...)
+	return nil
+}
+
+// Addr is the HTTP listener's address once started ("" before).
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.httpLn == nil {
+		return ""
+	}
+	return s.httpLn.Addr().String()
+}
+
+// GRPCAddr is the gRPC listener's address once started ("" without gRPC).
+func (s *Server) GRPCAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.grpcLn == nil {
+		return ""
+	}
+	return s.grpcLn.Addr().String()
+}
+
+// Wait blocks until ctx ends or a listener fails, returning the failure.
+func (s *Server) Wait(ctx context.Context) error {
+	s.mu.Lock()
+	errc := s.serveErr
+	s.mu.Unlock()
+	if errc == nil {
+		return errors.New("server: not started")
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-errc:
+		return err
+	}
+}
+
+// Shutdown stops accepting requests and waits for those in flight (HTTP
+// Shutdown, gRPC GracefulStop) until ctx ends, when it closes what is
+// left; then it stops background work, committing pending decision
+// records. It is safe after a failed or partial Start, and more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		return nil
+	}
+	s.shutdown = true
+	httpSrv, grpcSrv, httpLn, grpcLn := s.httpSrv, s.grpcSrv, s.httpLn, s.grpcLn
+	s.mu.Unlock()
+
+	var errs []error
+	var wg sync.WaitGroup
+	if grpcSrv != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			done := make(chan struct{})
+			go func() { grpcSrv.GracefulStop(); close(done) }()
+			select {
+			case <-done:
+			case <-ctx.Done():
+				grpcSrv.Stop()
+				<-done
+			}
+		}()
+	} else if grpcLn != nil {
+		grpcLn.Close()
+	}
+	switch {
+	case httpSrv != nil:
+		if err := httpSrv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("drain http: %w", err))
+			httpSrv.Close()
+		}
+	case httpLn != nil:
+		httpLn.Close()
+	}
+	wg.Wait()
+	if s.stop != nil {
+		s.stop()
+	}
+	s.bg.Wait()
+	if len(errs) == 0 {
+		s.log.Info("stopped")
+	}
+	return errors.Join(errs...)
+}
+
+// Run starts the server and serves until ctx ends (SIGINT, SIGTERM), then
+// shuts down within the configured timeout.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Start(ctx); err != nil {
+		s.Shutdown(context.Background())
+		return err
+	}
+	err := s.Wait(ctx)
+	if err == nil {
+		s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	return errors.Join(err, s.Shutdown(sctx))
+}
+
+// decoder is the OTLP decoder of both receivers.
+func (s *Server) decoder() *otlp.Decoder {
+	return otlp.NewDecoder(otlp.Options{KeepContent: s.cfg.KeepContent, Now: s.now})
+}
+
+// Scopes accepted per route.
+var (
+	scopesIngest = []string{record.ScopeIngest}
+	scopesRead   = []string{record.ScopeRead}
+	scopesAdmin  = []string{record.ScopeAdmin}
+	scopesPolicy = []string{record.ScopeRead, record.ScopeIngest}
+)
+
+// routes builds the handler. Each route is instrumented under its name
+// (the metrics' route label), checks the method (405 with a JSON error
+// otherwise) and then the token's scope.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	add := func(pattern, route string, methods []string, scopes []string, h http.Handler) {
+		if scopes != nil {
+			h = s.requireScope(route, scopes, h)
+		}
+		mux.Handle(pattern, s.instrument(route, allowMethods(methods, h)))
+	}
+	get, post := []string{http.MethodGet, http.MethodHead}, []string{http.MethodPost}
+
+	add("/healthz", "healthz", get, nil, s.adapt("healthz", s.serveHealthz))
+	add("/readyz", "readyz", get, nil, s.adapt("readyz", s.serveReadyz))
+	add("/metrics", "metrics", get, scopesRead, s.adapt("metrics", s.serveMetrics))
+
+	h := otlp.NewHandler(&ingestSink{s: s, source: sourceOTLPHTTP}, otlp.HandlerOptions{
+		Decoder: s.decoder(), Logger: s.log, MaxBodyBytes: MaxOTLPBodyBytes,
+	})
+	// The OTLP handler answers other methods itself, with a google.rpc.Status.
+	add(otlp.PathLogs, "otlp_logs", nil, scopesIngest, h.Logs())
+	add(otlp.PathMetrics, "otlp_metrics", nil, scopesIngest, h.Metrics())
+	add("/v1/audit", "audit", post, scopesIngest, s.adapt("audit", s.serveAudit))
+	// Central decisions authenticate inside: every answer is a 2xx decision.
+	add("/v1/hooks/claude-code", "decide", post, nil, http.HandlerFunc(s.serveDecide))
+	add("/v1/policy", "policy", get, scopesPolicy, s.adapt("policy", s.servePolicy))
+
+	add("/api/v1/sessions", "sessions", get, scopesRead, s.adapt("sessions", s.serveSessions))
+	add("/api/v1/sessions/{id}", "session", get, scopesRead, s.adapt("session", s.serveSession))
+	add("/api/v1/sessions/{id}/record", "record", get, scopesRead, s.adapt("record", s.serveRecord))
+	add("GET /api/v1/sessions/{id}/quarantine", "quarantine_get", nil, scopesRead, s.adapt("quarantine_get", s.serveQuarantineGet))
+	add("POST /api/v1/sessions/{id}/quarantine", "quarantine_set", nil, scopesAdmin, s.adapt("quarantine_set", s.serveQuarantineSet))
+	add("DELETE /api/v1/sessions/{id}/quarantine", "quarantine_release", nil, scopesAdmin, s.adapt("quarantine_release", s.serveQuarantineRelease))
+	// The quarantine path with another method: 405, not the catch-all 404.
+	add("/api/v1/sessions/{id}/quarantine", "quarantine", []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete}, nil, http.NotFoundHandler())
+	add("/", "not_found", nil, nil, s.adapt("not_found", func(w http.ResponseWriter, r *http.Request) error {
+		return Errorf(ENotFound, "no such endpoint %s", sanitizePath(r.URL.Path))
+	}))
+	return mux
+}
+
+// allowMethods answers 405 with a JSON error for methods not in methods
+// (nil allows all).
+func allowMethods(methods []string, next http.Handler) http.Handler {
+	if methods == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !slices.Contains(methods, r.Method) {
+			w.Header().Set("Allow", strings.Join(methods, ", "))
+			writeError(w, r, Errorf(EMethodNotAllowed, "method %s not allowed, use %s", r.Method, strings.Join(methods, " or ")))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sanitizePath bounds and cleans a path for an error message.
+func sanitizePath(p string) string {
+	if len(p) > 128 {
+		p = p[:128] + "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, p)
+}

@@ -1,0 +1,243 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/store"
+)
+
+// SessionList is the answer to GET /api/v1/sessions.
+type SessionList struct {
+	Sessions []record.SessionSummary `json:"sessions"`
+	// NextCursor fetches the next page (?cursor=); empty on the last.
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// serveSessions is GET /api/v1/sessions: session summaries, newest first,
+// filtered by ?since= and ?until= (RFC 3339: sessions active in
+// [since, until)), ?user=, paged by ?limit= (at most store.MaxLimit) and
+// ?cursor=.
+func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	for key := range q {
+		switch key {
+		case "since", "until", "user", "limit", "cursor":
+		default:
+			return Errorf(EInvalid, "unknown parameter %q (since, until, user, limit, cursor)", truncate(key, 64))
+		}
+	}
+	var f store.SessionFilter
+	var err error
+	if f.Since, err = timeParam(q.Get("since"), "since"); err != nil {
+		return err
+	}
+	if f.Until, err = timeParam(q.Get("until"), "until"); err != nil {
+		return err
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+		return Errorf(EInvalid, "until must be after since")
+	}
+	f.UserID = q.Get("user")
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > store.MaxLimit {
+			return Errorf(EInvalid, "limit %q: want 1 to %d", truncate(v, 32), store.MaxLimit)
+		}
+		f.Limit = n
+	}
+	f.Cursor = q.Get("cursor")
+	page, err := s.store.ListSessions(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if page.Sessions == nil {
+		page.Sessions = []record.SessionSummary{}
+	}
+	writeJSON(w, http.StatusOK, SessionList{Sessions: page.Sessions, NextCursor: page.Next})
+	return nil
+}
+
+func timeParam(v, name string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, Errorf(EInvalid, "%s %q is not an RFC 3339 time (2026-01-02T15:04:05Z)", name, truncate(v, 64))
+	}
+	return t, nil
+}
+
+// sessionID reads and checks the {id} path segment.
+func sessionID(r *http.Request) (string, error) {
+	id := r.PathValue("id")
+	if err := store.ValidateSessionID(id); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// serveSession is GET /api/v1/sessions/{id}: the session's summary.
+func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) error {
+	id, err := sessionID(r)
+	if err != nil {
+		return err
+	}
+	sum, err := s.store.Session(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sum)
+	return nil
+}
+
+// serveRecord is GET /api/v1/sessions/{id}/record: the session's run
+// record (record.BuildRunRecord) as JSON, or as Markdown with
+// ?format=md.
+func (s *Server) serveRecord(w http.ResponseWriter, r *http.Request) error {
+	id, err := sessionID(r)
+	if err != nil {
+		return err
+	}
+	format := r.URL.Query().Get("format")
+	switch format {
+	case "", "json", "md", "markdown":
+	default:
+		return Errorf(EInvalid, "format %q: want json or md", truncate(format, 32))
+	}
+	sum, err := s.store.Session(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	events, err := s.store.SessionEvents(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	rr := record.BuildRunRecord(*sum, events)
+	if format == "md" || format == "markdown" {
+		md := rr.Markdown()
+		h := w.Header()
+		h.Set("Content-Type", "text/markdown; charset=utf-8")
+		h.Set("Content-Length", strconv.Itoa(len(md)))
+		h.Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, md)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, rr)
+	return nil
+}
+
+// QuarantineRequest is the body of POST /api/v1/sessions/{id}/quarantine.
+type QuarantineRequest struct {
+	Reason string `json:"reason"`
+}
+
+// serveQuarantineSet is POST /api/v1/sessions/{id}/quarantine (scope
+// admin): every later central decision of the session is deny with the
+// reason. The first quarantine stands; posting again returns it.
+func (s *Server) serveQuarantineSet(w http.ResponseWriter, r *http.Request) error {
+	id, err := sessionID(r)
+	if err != nil {
+		return err
+	}
+	var req QuarantineRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	req.Reason = strings.TrimSpace(req.Reason)
+	if req.Reason == "" {
+		return Errorf(EInvalid, "reason is required")
+	}
+	t := tokenFrom(r.Context())
+	by := "token:" + t.ID
+	if t.Name != "" {
+		by += " (" + t.Name + ")"
+	}
+	if err := store.ValidateQuarantine(id, req.Reason, by); err != nil {
+		return err
+	}
+	q, err := s.store.QuarantineSession(r.Context(), id, req.Reason, by)
+	if err != nil {
+		return err
+	}
+	s.log.Info("session quarantined", "session_id", id, "by", q.By, LogKeyRequestID, requestID(r.Context()))
+	writeJSON(w, http.StatusOK, q)
+	return nil
+}
+
+// serveQuarantineGet is GET /api/v1/sessions/{id}/quarantine: the
+// quarantine in force, or 404.
+func (s *Server) serveQuarantineGet(w http.ResponseWriter, r *http.Request) error {
+	id, err := sessionID(r)
+	if err != nil {
+		return err
+	}
+	q, err := s.store.Quarantine(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, q)
+	return nil
+}
+
+// serveQuarantineRelease is DELETE /api/v1/sessions/{id}/quarantine
+// (scope admin): 204, or 404 when the session is not quarantined.
+func (s *Server) serveQuarantineRelease(w http.ResponseWriter, r *http.Request) error {
+	id, err := sessionID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.store.ReleaseSession(r.Context(), id); err != nil {
+		return err
+	}
+	s.log.Info("session released", "session_id", id, "by", tokenFrom(r.Context()).ID, LogKeyRequestID, requestID(r.Context()))
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// decodeJSON decodes a small JSON body strictly: application/json, at
+// most MaxJSONBodyBytes, one object, no unknown fields.
+func decodeJSON(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		return Errorf(EUnsupportedMedia, "content type must be application/json")
+	}
+	body, err := readBody(r, MaxJSONBodyBytes, MaxJSONBodyBytes)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return Errorf(EInvalid, "malformed JSON body: %s", jsonProblem(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return Errorf(EInvalid, "malformed JSON body: data after the object")
+	}
+	return nil
+}
+
+// jsonProblem describes a decoding error without echoing the body.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %s: want %s", te.Field, te.Type)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "empty or truncated"
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return strings.TrimPrefix(err.Error(), "json: ")
+	}
+	return "invalid JSON"
+}
