@@ -158,13 +158,13 @@ func TestCompile_Rules(t *testing.T) {
 		{"ClassAsk", "ask", "Bash(npm install *)", true},
 		{"ClassAllowWrapperNotNative", "allow", "Bash(sudo *)", false},
 		{"Member", "ask", "Bash(mytool fetch *)", true},
-		{"PathAnywhere", "deny", "Read(**/.env)", true},
+		{"PathAnywhere", "deny", "Read(//**/.env)", true},
 		{"PathHome", "deny", "Read(~/.ssh/**)", true},
-		{"PathAnyAccess", "allow", "Edit(**/docs/**)", false}, // except README.md inside it: allow is never widened
-		{"PathExceptOverlap", "deny", "Read(**/.env.*)", false},
-		{"PathExceptDirectory", "deny", "Read(**/certs/**)", false},
+		{"PathAnyAccess", "allow", "Edit(//**/docs/**)", false}, // except README.md inside it: allow is never widened
+		{"PathExceptOverlap", "deny", "Read(//**/.env.*)", false},
+		{"PathExceptDirectory", "deny", "Read(//**/certs/**)", false},
 		{"PathRepoRoot", "deny", "Read(/config/secrets.yaml)", false},
-		{"PathBraces", "deny", "Read(**/vault/*.{json,yaml})", false},
+		{"PathBraces", "deny", "Read(//**/vault/*.{json,yaml})", false},
 		{"WebAllowWildcard", "allow", "WebFetch(domain:*.python.org)", true},
 		{"WebAsk", "ask", "WebFetch(domain:github.com)", true},
 		{"WebDeny", "deny", "WebFetch(domain:pastebin.com)", true},

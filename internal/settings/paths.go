@@ -60,15 +60,17 @@ func (c *compiler) paths() {
 }
 
 // nativePath turns a policy path pattern into a Read/Edit specifier with
-// the same or a narrower meaning, or says why it cannot.
+// the same meaning, or says why it cannot.
 //
 // Policy patterns (docs/policy.md): "~/p" from home, "//p" from the
 // file-system root, "/p" from the repository root, anything else at any
-// depth. Claude Code's specifiers (observed on 2.1.330): "~/p" and "//p"
-// alike; "**/p" at any depth below the working directory (narrower than
-// the policy, which also covers paths elsewhere: the hook sees those);
-// "/p" is relative to the settings file's directory, not the project, so
-// repository-anchored patterns have no native form.
+// depth anywhere. Claude Code's specifiers, as observed on 2.1.330 in
+// managed settings (internal/e2e/settings_e2e_test.go): "~/p" from home;
+// "//p" from the file-system root with gitignore globs, so "//**/p" is p at
+// any depth anywhere, which is the policy's meaning; "p" and "**/p" only
+// below the working directory; "/p" from the working directory (from the
+// settings file's directory in a --settings file), never the repository
+// root, so repository-anchored patterns have no native form.
 func nativePath(pat string) (string, string) {
 	if strings.ContainsAny(pat, "{}") {
 		return "", "brace alternatives {a,b} are not part of Claude Code's gitignore-style patterns"
@@ -77,7 +79,7 @@ func nativePath(pat string) (string, string) {
 	case strings.HasPrefix(pat, "~/"), strings.HasPrefix(pat, "//"):
 		return pat, ""
 	case strings.HasPrefix(pat, "/"):
-		return "", "anchored at the repository root; in managed settings a leading / is relative to the settings file, so native rules cannot name the repository root"
+		return "", "anchored at the repository root; Claude Code reads a leading / from the working directory (or a settings file's directory), not the repository root"
 	}
 	rest := strings.TrimPrefix(pat, "./")
 	for strings.HasPrefix(rest, "**/") {
@@ -86,7 +88,7 @@ func nativePath(pat string) (string, string) {
 	if rest == "" || rest == "**" {
 		return "", "matches every path"
 	}
-	return "**/" + rest, ""
+	return "//**/" + rest, ""
 }
 
 // exceptOverlap checks a pattern against its rule's except list. A native
