@@ -16,7 +16,7 @@ import (
 func TestImports(t *testing.T) {
 	allowed := map[string]bool{
 		"github.com/wardenhq/warden/internal/policy": true,
-		"github.com/santhosh-tekuri/jsonschema/v6":   true,
+		"github.com/google/jsonschema-go/jsonschema": true,
 		"github.com/bmatcuk/doublestar/v4":           true,
 	}
 	files, err := filepath.Glob("*.go")
