@@ -1,0 +1,337 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wardenhq/warden/internal/engine"
+	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/store"
+)
+
+// faultStore fails chosen operations, as a database that went away would.
+type faultStore struct {
+	store.Store
+	failQuarantine atomic.Bool
+	failAppend     atomic.Bool
+}
+
+var errDown = errors.New("connection refused")
+
+func (f *faultStore) Quarantine(ctx context.Context, id string) (*record.Quarantine, error) {
+	if f.failQuarantine.Load() {
+		return nil, errDown
+	}
+	return f.Store.Quarantine(ctx, id)
+}
+
+func (f *faultStore) AppendEvents(ctx context.Context, events []record.Event) (int, error) {
+	if f.failAppend.Load() {
+		return 0, errDown
+	}
+	return f.Store.AppendEvents(ctx, events)
+}
+
+// decision is the part of a hook answer the tests look at.
+type decision struct {
+	HookSpecificOutput struct {
+		HookEventName            string `json:"hookEventName"`
+		PermissionDecision       string `json:"permissionDecision"`
+		PermissionDecisionReason string `json:"permissionDecisionReason"`
+		Decision                 struct {
+			Behavior string `json:"behavior"`
+			Message  string `json:"message"`
+		} `json:"decision"`
+	} `json:"hookSpecificOutput"`
+}
+
+func (ts *testServer) decide(token string, body []byte, query string) (response, decision) {
+	ts.t.Helper()
+	r := ts.do("POST", "/v1/hooks/claude-code"+query, token, body, "Content-Type", "application/json")
+	if r.status != http.StatusOK {
+		ts.t.Fatalf("central decision answered %d, want 200 always: %s", r.status, r.body)
+	}
+	var d decision
+	r.json(ts.t, &d)
+	return r, d
+}
+
+// pre is a PreToolUse hook input for session.
+func pre(session, tool string, input map[string]any) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"session_id": session, "transcript_path": "/home/dev/.claude/projects/-home-dev-app/" + session + ".jsonl",
+		"cwd": "/home/dev/app", "hook_event_name": "PreToolUse", "permission_mode": "default",
+		"tool_name": tool, "tool_input": input, "tool_use_id": "toolu_" + session,
+	})
+	return b
+}
+
+// TestDecide answers as the local hook does, from the captured inputs,
+// and stores every decision as a hook event.
+func TestDecide(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ts := startServer(t, withStore(b.open(t)))
+		ingest := ts.tokens[record.ScopeIngest]
+
+		body := fixture(t, "hooks/pretooluse-bash-env.json")
+		r, d := ts.decide(ingest, body, "")
+		if d.HookSpecificOutput.PermissionDecision != "deny" || !strings.Contains(d.HookSpecificOutput.PermissionDecisionReason, "paths.secrets") ||
+			r.header.Get("X-Warden-Decision") != "deny" {
+			t.Errorf("cat .env: %s", r.body)
+		}
+		// The same engine and policy as `warden hook`: compare with
+		// hook.DecideRemote on the baseline directly.
+		in, err := hook.Decode(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, _ := policy.Baseline().Ruleset("")
+		want, _ := hook.DecideRemote(in, engine.New(rs, engine.Options{FS: engine.NoFS{}}), hook.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier}, hook.RemoteOptions{})
+		if !bytes.Equal(r.body, want) {
+			t.Errorf("answer\n%s\nwant the hook's\n%s", r.body, want)
+		}
+		var sid struct {
+			SessionID string `json:"session_id"`
+		}
+		json.Unmarshal(body, &sid)
+		events := ts.sessionEvents(sid.SessionID)
+		if len(events) != 1 || events[0].Source != record.SourceHook || events[0].Kind != "PreToolUse" ||
+			events[0].Decision != "deny" || events[0].Audit.RuleID != "paths.secrets" || events[0].Audit.Command == "" {
+			t.Errorf("stored %+v", events)
+		}
+
+		t.Run("NoOpinion", func(t *testing.T) {
+			r, _ := ts.decide(ingest, pre("quiet", "Read", map[string]any{"file_path": "/home/dev/app/README.md"}), "")
+			if r.header.Get("X-Warden-Decision") == "deny" {
+				t.Errorf("reading a README: %s", r.body)
+			}
+			if len(ts.sessionEvents("quiet")) != 1 {
+				t.Error("decision not stored")
+			}
+		})
+		t.Run("PermissionRequest", func(t *testing.T) {
+			r, _ := ts.decide(ingest, fixture(t, "hooks/permissionrequest-mcp.json"), "")
+			if r.status != http.StatusOK || !json.Valid(r.body) {
+				t.Errorf("%d %s", r.status, r.body)
+			}
+		})
+		t.Run("RecordOnlyEvents", func(t *testing.T) {
+			for _, f := range []string{"hooks/sessionstart.json", "hooks/userpromptsubmit.json", "hooks/posttoolbatch.json", "hooks/stop.json"} {
+				r, _ := ts.decide(ingest, fixture(t, f), "")
+				if strings.Contains(string(r.body), "deny") {
+					t.Errorf("%s: %s", f, r.body)
+				}
+			}
+		})
+		t.Run("Tier", func(t *testing.T) {
+			r, d := ts.decide(ingest, pre("tiered", "Bash", map[string]any{"command": "ls"}), "?tier=no-such-tier")
+			if d.HookSpecificOutput.PermissionDecision != "deny" || !strings.Contains(d.HookSpecificOutput.PermissionDecisionReason, "no-such-tier") {
+				t.Errorf("unknown tier: %s", r.body)
+			}
+			evs := ts.sessionEvents("tiered")
+			if len(evs) != 1 || evs[0].Audit.Failure != record.FailurePolicyLoad {
+				t.Errorf("stored %+v", evs)
+			}
+			for _, tier := range policy.Baseline().TierNames() {
+				r, _ := ts.decide(ingest, pre("tier-"+tier, "Bash", map[string]any{"command": "ls"}), "?tier="+tier)
+				if evs := ts.sessionEvents("tier-" + tier); len(evs) != 1 || evs[0].Audit.Tier != tier {
+					t.Errorf("tier %s: %s, stored %+v", tier, r.body, evs)
+				}
+			}
+		})
+	})
+}
+
+// TestDecide_Failures: every failure is a 200 deny saying why, recorded
+// where the store allows, never a 4xx or 5xx that Claude Code would read
+// as "run the tool".
+func TestDecide_Failures(t *testing.T) {
+	fs := &faultStore{Store: sqliteBackend().open(t)}
+	ts := startServer(t, withStore(fs), withConfig(func(c *Config) { c.DecideTimeout = 200 * time.Millisecond }))
+	ingest := ts.tokens[record.ScopeIngest]
+	body := pre("f1", "Bash", map[string]any{"command": "ls"})
+
+	wantDeny := func(t *testing.T, r response, d decision, reason string) {
+		t.Helper()
+		if d.HookSpecificOutput.PermissionDecision != "deny" || !strings.Contains(d.HookSpecificOutput.PermissionDecisionReason, reason) {
+			t.Errorf("answer %s, want a deny mentioning %q", r.body, reason)
+		}
+	}
+	t.Run("NoToken", func(t *testing.T) {
+		r, d := ts.decide("", body, "")
+		wantDeny(t, r, d, "refused this hook's token")
+	})
+	t.Run("WrongScope", func(t *testing.T) {
+		r, d := ts.decide(ts.tokens[record.ScopeRead], body, "")
+		wantDeny(t, r, d, "lacks scope ingest")
+		if len(ts.sessionEvents("f1")) != 0 {
+			t.Error("a request without an ingest token was recorded")
+		}
+	})
+	t.Run("BadJSON", func(t *testing.T) {
+		for _, in := range []string{`{"hook_event_name":"PreToolUse",`, `[]`, ``, `{"hook_event_name":"PreToolUse","session_id":"f2","tool_name":"Bash","tool_input":"ls"}`} {
+			r, d := ts.decide(ingest, []byte(in), "")
+			wantDeny(t, r, d, "could not read this hook call")
+		}
+		evs := ts.sessionEvents("f2")
+		if len(evs) != 1 || evs[0].Audit.Failure != record.FailureInputInvalid || evs[0].Decision != "deny" {
+			t.Errorf("stored %+v", evs)
+		}
+	})
+	t.Run("TooLarge", func(t *testing.T) {
+		big := pre("f3", "Bash", map[string]any{"command": strings.Repeat("x", hook.MaxInputBytes)})
+		r, d := ts.decide(ingest, big, "")
+		wantDeny(t, r, d, "larger than 1 MiB")
+	})
+	t.Run("PermissionRequestShape", func(t *testing.T) {
+		r, d := ts.decide("", fixture(t, "hooks/permissionrequest-mcp.json"), "")
+		if d.HookSpecificOutput.Decision.Behavior != "deny" {
+			t.Errorf("PermissionRequest failure: %s, want behavior deny", r.body)
+		}
+	})
+	t.Run("QuarantineLookupFails", func(t *testing.T) {
+		fs.failQuarantine.Store(true)
+		defer fs.failQuarantine.Store(false)
+		r, d := ts.decide(ingest, pre("f4", "Bash", map[string]any{"command": "ls"}), "")
+		wantDeny(t, r, d, "quarantined")
+	})
+	t.Run("StoreDown", func(t *testing.T) {
+		fs.failAppend.Store(true)
+		defer fs.failAppend.Store(false)
+		r, d := ts.decide(ingest, pre("f5", "Read", map[string]any{"file_path": "/home/dev/app/README.md"}), "")
+		wantDeny(t, r, d, "could not record this decision")
+	})
+	t.Run("Panic", func(t *testing.T) {
+		defer ts.setDecider(deciderFunc(func(engine.Action) engine.Decision { panic("engine bug") }))()
+		r, d := ts.decide(ingest, pre("f6", "Bash", map[string]any{"command": "ls"}), "")
+		wantDeny(t, r, d, "engine bug")
+		if evs := ts.sessionEvents("f6"); len(evs) != 1 || evs[0].Audit.Failure != record.FailurePanic {
+			t.Errorf("stored %+v", evs)
+		}
+	})
+	t.Run("Timeout", func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		defer ts.setDecider(deciderFunc(func(engine.Action) engine.Decision {
+			<-release
+			return engine.Decision{Verdict: policy.Allow}
+		}))()
+		r, d := ts.decide(ingest, pre("f7", "Bash", map[string]any{"command": "ls"}), "")
+		wantDeny(t, r, d, "no decision within 200ms")
+		if evs := ts.sessionEvents("f7"); len(evs) != 1 || evs[0].Audit.Failure != record.FailureTimeout {
+			t.Errorf("stored %+v", evs)
+		}
+	})
+	if got := metricValue(t, ts, `warden_decision_failures_total{failure="input_invalid"}`); got != 4 {
+		t.Errorf("input_invalid failures %v, want 4", got)
+	}
+}
+
+type deciderFunc func(engine.Action) engine.Decision
+
+// setDecider makes the default tier decide with dec, and returns the
+// function that restores the policy's engine.
+func (ts *testServer) setDecider(dec hook.Decider) func() {
+	e := ts.s.engines
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old := e.m[""]
+	e.m[""] = &tierEngine{dec: dec, meta: old.meta}
+	return func() {
+		e.mu.Lock()
+		e.m[""] = old
+		e.mu.Unlock()
+	}
+}
+
+func (f deciderFunc) Decide(a engine.Action) engine.Decision { return f(a) }
+
+// TestQuarantine: an administrator's quarantine makes every later action
+// of the session deny with the reason, until released.
+func TestQuarantine(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ts := startServer(t, withStore(b.open(t)))
+		ingest, admin, read := ts.tokens[record.ScopeIngest], ts.tokens[record.ScopeAdmin], ts.tokens[record.ScopeRead]
+		const s = "/api/v1/sessions/q1/quarantine"
+		readme := pre("q1", "Read", map[string]any{"file_path": "/home/dev/app/README.md"})
+
+		if _, d := ts.decide(ingest, readme, ""); d.HookSpecificOutput.PermissionDecision == "deny" {
+			t.Fatal("README denied before any quarantine")
+		}
+		if r := ts.do("GET", s, read, nil); r.status != http.StatusNotFound {
+			t.Errorf("GET before: %d %s", r.status, r.body)
+		}
+		for _, bad := range []string{`{}`, `{"reason": ""}`, `{"reason": 1}`, `{"reason":"x","extra":1}`, `not json`} {
+			if r := ts.do("POST", s, admin, []byte(bad), "Content-Type", "application/json"); r.status != http.StatusBadRequest {
+				t.Errorf("%s: %d %s, want 400", bad, r.status, r.body)
+			}
+		}
+		r := ts.do("POST", s, admin, []byte(`{"reason":"exfiltration suspected, INC-42"}`), "Content-Type", "application/json")
+		var q record.Quarantine
+		r.json(t, &q)
+		if r.status != http.StatusOK || q.SessionID != "q1" || !strings.HasPrefix(q.By, "token:tok_") {
+			t.Fatalf("POST: %d %s", r.status, r.body)
+		}
+		for _, in := range [][]byte{readme, pre("q1", "Bash", map[string]any{"command": "ls"})} {
+			r, d := ts.decide(ingest, in, "")
+			if d.HookSpecificOutput.PermissionDecision != "deny" ||
+				!strings.Contains(d.HookSpecificOutput.PermissionDecisionReason, "exfiltration suspected, INC-42") ||
+				!strings.Contains(d.HookSpecificOutput.PermissionDecisionReason, QuarantineRuleID) {
+				t.Errorf("quarantined: %s", r.body)
+			}
+		}
+		if _, d := ts.decide(ingest, pre("q2", "Read", map[string]any{"file_path": "/home/dev/app/README.md"}), ""); d.HookSpecificOutput.PermissionDecision == "deny" {
+			t.Error("another session was denied")
+		}
+		if r := ts.do("GET", s, read, nil); r.status != http.StatusOK {
+			t.Errorf("GET: %d %s", r.status, r.body)
+		}
+		sum, err := ts.store.Session(context.Background(), "q1")
+		if err != nil || !sum.Quarantined || sum.Counts.Denials != 2 {
+			t.Errorf("summary %+v, %v", sum, err)
+		}
+		if r := ts.do("DELETE", s, admin, nil); r.status != http.StatusNoContent {
+			t.Errorf("DELETE: %d %s", r.status, r.body)
+		}
+		if _, d := ts.decide(ingest, readme, ""); d.HookSpecificOutput.PermissionDecision == "deny" {
+			t.Error("still denied after release")
+		}
+		if r := ts.do("DELETE", s, admin, nil); r.status != http.StatusNotFound {
+			t.Errorf("DELETE again: %d %s, want 404", r.status, r.body)
+		}
+	})
+}
+
+// TestDecide_Concurrent: decisions from many clients at once are all
+// answered and all stored, through the group-commit writer.
+func TestDecide_Concurrent(t *testing.T) {
+	ts := startServer(t)
+	ingest := ts.tokens[record.ScopeIngest]
+	const clients, each = 8, 25
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			for i := range each {
+				body := pre("conc", "Bash", map[string]any{"command": "echo " + strings.Repeat("x", c+i)})
+				r := ts.do("POST", "/v1/hooks/claude-code", ingest, body, "Content-Type", "application/json")
+				if r.status != http.StatusOK {
+					t.Errorf("%d %s", r.status, r.body)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(ts.sessionEvents("conc")); n != clients*each {
+		t.Errorf("%d decisions stored, want %d", n, clients*each)
+	}
+}
