@@ -12,7 +12,7 @@ import (
 // entry, and every entry is a class.
 func TestClasses_Complete(t *testing.T) {
 	for _, c := range policy.Classes {
-		e, ok := classTable[c]
+		e, ok := classTable()[c]
 		if !ok {
 			t.Errorf("class %s has no entry in classTable", c)
 			continue
@@ -21,8 +21,8 @@ func TestClasses_Complete(t *testing.T) {
 			t.Errorf("class %s: no patterns and no hook-only note", c)
 		}
 	}
-	if len(classTable) != len(policy.Classes) {
-		t.Errorf("classTable has %d entries for %d classes", len(classTable), len(policy.Classes))
+	if len(classTable()) != len(policy.Classes) {
+		t.Errorf("classTable has %d entries for %d classes", len(classTable()), len(policy.Classes))
 	}
 }
 
@@ -59,7 +59,7 @@ func decideClass(t *testing.T, class, command string) engine.Decision {
 // that class for the engine, so a compiled rule never decides a command the
 // policy does not put in the class.
 func TestClasses_Subset(t *testing.T) {
-	for class, e := range classTable {
+	for class, e := range classTable() {
 		for _, pat := range e.Patterns {
 			if strings.HasSuffix(pat, ":*") {
 				t.Errorf("%s: %q ends in :*, which Claude Code reads as the legacy prefix form", class, pat)

@@ -270,7 +270,7 @@ func (c *compiler) classes() {
 			c.report.add(id, KindHookOnly, "allow: a native allow of sudo * would also allow the command sudo runs, which the hook decides by that command's own classes")
 			continue
 		}
-		entry := classTable[class]
+		entry := classTable()[class]
 		n := 0
 		for _, pat := range entry.Patterns {
 			c.add(v, "Bash("+pat+")")
