@@ -123,9 +123,35 @@ func ParseConfig(r io.Reader, c *Config) error {
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("config: %s", strings.Join(nameKeys(data, te.Errors), "; "))
+		}
 		return fmt.Errorf("config: %w", err)
 	}
 	return nil
+}
+
+// nameKeys prefixes yaml's "line N: ..." messages with the key written on
+// that line, so every error names its field.
+func nameKeys(data []byte, errs []string) []string {
+	var root yaml.Node
+	keys := map[string]string{}
+	if yaml.Unmarshal(data, &root) == nil && len(root.Content) == 1 && root.Content[0].Kind == yaml.MappingNode {
+		m := root.Content[0].Content
+		for i := 0; i+1 < len(m); i += 2 {
+			keys["line "+strconv.Itoa(m[i].Line)] = m[i].Value
+		}
+	}
+	out := make([]string, len(errs))
+	for i, e := range errs {
+		line, msg, ok := strings.Cut(e, ": ")
+		if key := keys[line]; ok && key != "" && !strings.Contains(msg, "field "+key) {
+			e = line + ": " + key + ": " + msg
+		}
+		out[i] = e
+	}
+	return out
 }
 
 // envVar maps a WARDEN_* variable to its field.

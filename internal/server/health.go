@@ -48,7 +48,7 @@ func newMetrics(r *Registry) *metrics {
 			"Records received again (same id) and skipped, by source and kind.", "source", "kind"),
 		rejected: r.Counter("warden_ingest_rejected_total",
 			"Records refused as invalid and dropped (the rest of their batch kept), by source and kind.", "source", "kind"),
-		decisions: r.Counter("warden_decisions_total",
+		decisions: r.Counter("warden_decision_verdicts_total",
 			"Central decisions answered, by verdict (deny, ask, allow, none).", "verdict"),
 		decisionFails: r.Counter("warden_decision_failures_total",
 			"Central decisions answered deny because Warden could not decide normally, by failure.", "failure"),

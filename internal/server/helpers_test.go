@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"log/slog"
 	"net/http"
@@ -26,6 +27,8 @@ import (
 	"github.com/wardenhq/warden/internal/store/postgres/pgtest"
 	"github.com/wardenhq/warden/internal/store/sqlite"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // TestMain checks that servers leave no goroutine behind after Shutdown.
 func TestMain(m *testing.M) {

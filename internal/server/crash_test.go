@@ -1,0 +1,273 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/store"
+	"github.com/wardenhq/warden/internal/store/sqlite"
+	"github.com/wardenhq/warden/internal/store/storetest"
+)
+
+// Size of the crash test's stream.
+const (
+	crashBatchEvents = 50 // events per request
+	crashAcks        = 40 // acknowledged requests before the kill
+	crashClients     = 3  // concurrent clients
+)
+
+// crashBatch is request i of the stream: audit events when i is even,
+// OTLP log records when odd, all of session crash-<i>.
+func crashBatch(t *testing.T, i int) (path, contentType string, body []byte) {
+	session := fmt.Sprintf("crash-%d", i)
+	if i%2 == 1 {
+		seqs := make([]int, crashBatchEvents)
+		for j := range seqs {
+			seqs[j] = i*crashBatchEvents + j
+		}
+		return "/v1/logs", "application/json", otlpLogs(session, seqs...)
+	}
+	var b bytes.Buffer
+	for j := range crashBatchEvents {
+		ev := newAudit(fmt.Sprintf("crash-%d-%d", i, j), session, t0.Add(time.Duration(i*crashBatchEvents+j)*time.Millisecond))
+		ev.Command = strings.Repeat("c", 400)
+		b.Write(auditLine(t, ev))
+	}
+	return "/v1/audit", ContentTypeNDJSON, b.Bytes()
+}
+
+// crashChild is the server the test kills: SQLite in the directory it was
+// given, HTTP on a free loopback port, announced on stdout.
+func crashChild(t *testing.T, dir string) {
+	st, err := sqlite.Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := testConfig(dir)
+	cfg.GRPCAddr = ""
+	s, err := New(Options{Config: cfg, Store: st, Policy: policy.Baseline(), PolicyYAML: policy.BaselineYAML(),
+		Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(os.Stdout, "warden-listening %s\n", s.Addr())
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	s.Wait(wctx)
+	s.Shutdown(context.Background())
+}
+
+// startChild starts a crash child on dir and returns it with its base URL.
+func startChild(t *testing.T, dir string) (*exec.Cmd, string, *bytes.Buffer) {
+	t.Helper()
+	cmd := storetest.ReexecCommand(t, crashEnv+"="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &bytes.Buffer{}
+	cmd.Stderr = &lockedWriter{w: stderr}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if addr, ok := strings.CutPrefix(sc.Text(), "warden-listening "); ok {
+			go io.Copy(io.Discard, out)
+			return cmd, "http://" + addr, stderr
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	t.Fatalf("child did not start:\n%s", stderr)
+	return nil, "", nil
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// post sends one stream request and reports whether it was acknowledged
+// (200) and what the audit answer said.
+func post(client *http.Client, url, token, path, ct string, body []byte) (ok bool, res AuditResult, err error) {
+	req, err := http.NewRequest("POST", url+path, bytes.NewReader(body))
+	if err != nil {
+		return false, res, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", ct)
+	resp, err := client.Do(req)
+	if err != nil {
+		return false, res, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return false, res, fmt.Errorf("%d %s %v", resp.StatusCode, b, err)
+	}
+	if path == "/v1/audit" {
+		json.Unmarshal(b, &res)
+	}
+	return true, res, nil
+}
+
+// TestCrash kills the real server with SIGKILL in the middle of a stream
+// of ingest requests (audit and OTLP, several clients) and restarts it on
+// the same data: every event acknowledged with a 200 before the kill is
+// stored, a request cut off is stored whole or not at all, and after
+// everything is sent again each event is stored exactly once.
+func TestCrash(t *testing.T) {
+	if dir := os.Getenv(crashEnv); dir != "" {
+		crashChild(t, dir)
+		return
+	}
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, tok, err := NewToken(randReader(), "crash", []string{record.ScopeIngest}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateToken(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	cmd, url, stderr := startChild(t, dir)
+	client := &http.Client{Timeout: 30 * time.Second}
+	var (
+		mu      sync.Mutex
+		acked   = map[int]bool{}
+		sent    int // requests started
+		killed  bool
+		wg      sync.WaitGroup
+		nextReq int
+	)
+	for range crashClients {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				if killed || nextReq >= 10_000 {
+					mu.Unlock()
+					return
+				}
+				i := nextReq
+				nextReq++
+				sent = max(sent, nextReq)
+				mu.Unlock()
+				path, ct, body := crashBatch(t, i)
+				ok, _, _ := post(client, url, secret, path, ct, body)
+				mu.Lock()
+				if ok && !killed {
+					acked[i] = true
+					if len(acked) >= crashAcks {
+						// Kill while the other clients' requests are in flight.
+						cmd.Process.Signal(syscall.SIGKILL)
+						killed = true
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	cmd.Wait()
+	if !killed {
+		t.Fatalf("the stream ended before %d acknowledgements:\n%s", crashAcks, stderr)
+	}
+	t.Logf("killed the server after %d acknowledged requests, %d started", len(acked), sent)
+
+	// Acknowledged means stored; cut off means whole or nothing.
+	check := func(st store.Store, wantAll bool) {
+		t.Helper()
+		for i := range sent {
+			events, err := st.SessionEvents(context.Background(), fmt.Sprintf("crash-%d", i))
+			if err != nil && !strings.Contains(err.Error(), "not found") {
+				t.Fatal(err)
+			}
+			ids := map[string]bool{}
+			for _, e := range events {
+				ids[e.ID] = true
+			}
+			switch {
+			case len(ids) != len(events):
+				t.Errorf("request %d: %d events but %d distinct: stored twice", i, len(events), len(ids))
+			case (acked[i] || wantAll) && len(events) != crashBatchEvents:
+				t.Errorf("request %d (acknowledged %v): %d of %d events stored", i, acked[i], len(events), crashBatchEvents)
+			case len(events) != 0 && len(events) != crashBatchEvents:
+				t.Errorf("request %d: %d of %d events: a request must be stored whole or not at all", i, len(events), crashBatchEvents)
+			}
+		}
+	}
+	st, err = sqlite.Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatalf("reopen after SIGKILL: %v", err)
+	}
+	check(st, false)
+	st.Close()
+
+	// Restart and send everything again: nothing is stored twice.
+	cmd, url, stderr = startChild(t, dir)
+	for i := range sent {
+		path, ct, body := crashBatch(t, i)
+		ok, res, err := post(client, url, secret, path, ct, body)
+		if !ok {
+			t.Fatalf("resend %d: %v\n%s", i, err, stderr)
+		}
+		if path == "/v1/audit" && acked[i] && (res.Accepted != 0 || res.Duplicates != crashBatchEvents) {
+			t.Errorf("resend of acknowledged request %d: %+v, want all duplicates", i, res)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("restarted server after SIGTERM: %v\n%s", err, stderr)
+	}
+	st, err = sqlite.Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	check(st, true)
+}
+
+// signalContext ends on SIGTERM or SIGINT, as `warden serve`'s does.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+}
+
+func randReader() io.Reader { return rand.Reader }
