@@ -109,6 +109,10 @@ func (s *Server) grpcAuth(ctx context.Context) error {
 // Content type of POST /v1/audit bodies.
 const ContentTypeNDJSON = "application/x-ndjson"
 
+// HeaderSpoolDrops is the shipper's running total of spool events lost to
+// rotation before shipping; the server logs it when not zero.
+const HeaderSpoolDrops = "X-Warden-Spool-Drops"
+
 // AuditResult is the answer to POST /v1/audit.
 type AuditResult struct {
 	// Accepted events were stored now; Duplicates were stored before (or
@@ -181,6 +185,12 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Code: EUnavailable, Message: "storage unavailable, retry later", Cause: err}
 	}
 	res.Accepted, res.Duplicates = n, len(events)-n
+	if drops := r.Header.Get(HeaderSpoolDrops); drops != "" && drops != "0" {
+		// A running total the hook's spool lost to rotation before it
+		// could ship: evidence that is gone, worth an operator's look.
+		s.log.Warn("hook spool dropped events before shipping", "drops", truncate(drops, 20),
+			LogKeyToken, tokenFrom(r.Context()).ID, LogKeyRequestID, requestID(r.Context()))
+	}
 	writeJSON(w, http.StatusOK, res)
 	return nil
 }

@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// freeAddr returns a loopback address nothing listens on (a moment ago).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer is a bytes.Buffer safe for a server's log writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServeCmd runs `warden serve` in-process with flags, environment and
+// a config file, answers a central decision, and stops on cancel (what
+// SIGTERM does through main's signal context).
+func TestServeCmd(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	cfg := filepath.Join(dir, "server.yaml")
+	os.WriteFile(cfg, []byte("retention_days: 7\nlog_level: debug\ngrpc_addr: \"\"\n"), 0o644)
+	t.Setenv("WARDEN_CONFIG", "")
+	t.Setenv("WARDEN_DATABASE_URL", "")
+	t.Setenv("WARDEN_ADDR", "127.0.0.1:1") // overridden by --addr
+	t.Setenv("WARDEN_DATA_DIR", dir)
+
+	_, out, _ := run(t, "token", "create", "--scope", "ingest")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	token := lines[len(lines)-1]
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--config", cfg, "--addr", addr}, strings.NewReader(""), &bytes.Buffer{}, &stderr)
+	}()
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := client.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("server did not come up: %v\n%s", err, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	body := `{"session_id":"s1","hook_event_name":"PreToolUse","cwd":"/home/dev/app","tool_name":"Bash","tool_input":{"command":"cat .env"}}`
+	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/hooks/claude-code", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct {
+		HookSpecificOutput struct{ PermissionDecision string } `json:"hookSpecificOutput"`
+	}
+	json.NewDecoder(resp.Body).Decode(&answer)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || answer.HookSpecificOutput.PermissionDecision != "deny" {
+		t.Errorf("central decision on cat .env: %d %+v", resp.StatusCode, answer)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Errorf("exit %d\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	logs := stderr.String()
+	for _, want := range []string{`"msg":"serving"`, `"retention_days":7`, `"msg":"stopped"`, `"request_id":`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %s:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, `"grpc_addr"`) {
+		t.Error("gRPC listened although the config disabled it")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("log line is not JSON: %s", line)
+		}
+	}
+}
+
+// TestServeCmd_Invalid: bad configuration stops serve before it starts,
+// naming the field and where it came from.
+func TestServeCmd_Invalid(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("adr: 127.0.0.1:1\n"), 0o644)
+	badPolicy := filepath.Join(dir, "policy.yaml")
+	os.WriteFile(badPolicy, []byte("version: 1\nname: x\n"), 0o644)
+	t.Setenv("WARDEN_CONFIG", "")
+	t.Setenv("WARDEN_DATABASE_URL", "")
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{"UnknownKey", nil, []string{"--config", bad}, ExitUsage, "field adr not found"},
+		{"MissingConfig", nil, []string{"--config", filepath.Join(dir, "nope.yaml")}, ExitUsage, "no such file"},
+		{"Env", map[string]string{"WARDEN_RETENTION_DAYS": "many"}, nil, ExitUsage, "retention_days (WARDEN_RETENTION_DAYS)"},
+		{"Flag", nil, []string{"--addr", "nowhere"}, ExitUsage, `addr: "nowhere"`},
+		{"TLSHalf", nil, []string{"--tls-cert", bad}, ExitUsage, "tls_cert and tls_key go together"},
+		{"DatabaseURL", nil, []string{"--database-url", "mysql://root:hunter2@db"}, ExitUsage, "database_url: not a postgres:// URL"},
+		{"Policy", nil, []string{"--policy", badPolicy, "--addr", freeAddr(t), "--grpc-addr", ""}, ExitFailure, "policy " + badPolicy + " is invalid"},
+		{"Tier", nil, []string{"--tier", "nope", "--addr", freeAddr(t), "--grpc-addr", ""}, ExitUsage, `tier: policy baseline: unknown tier "nope"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("WARDEN_DATA_DIR", filepath.Join(dir, tc.name))
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			code, _, errs := run(t, append([]string{"serve"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(errs, tc.want) {
+				t.Errorf("exit %d %q, want %d and %q", code, errs, tc.code, tc.want)
+			}
+			if strings.Contains(errs, "hunter2") {
+				t.Errorf("error shows a password: %s", errs)
+			}
+		})
+	}
+}
