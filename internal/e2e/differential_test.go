@@ -83,12 +83,6 @@ type diffRow struct {
 	Bug string
 }
 
-// bug marks r as a known engine mistake.
-func (r diffRow) bug(why string) diffRow {
-	r.Bug = why
-	return r
-}
-
 // Bugs of the engine the table found, fixed since (each row above now
 // agrees with the client): the legacy Bash(prefix:*) form matched without a
 // word boundary; Edit(...) allow rules allowed Bash commands; Bash(...)
