@@ -28,12 +28,20 @@ loaded, or a failure of Warden itself answers deny with the reason, unless the
 tier says failure: open. It never exits 1, which Claude Code would read as a
 non-blocking error and let the tool run.
 
-Policy: --policy, else $WARDEN_POLICY, else the built-in baseline.
+Policy: --policy, else $WARDEN_POLICY, else, with $WARDEN_SERVER set, the
+        server's policy as last cached in the state directory (the built-in
+        baseline until a first copy arrives), else the built-in baseline.
 Tier:   --tier, else the tier the policy's repositories: section gives the
         session's repository (by path or origin remote), else default_tier.
 Spool:  --spool, else $WARDEN_SPOOL, else $XDG_STATE_HOME/warden/audit.jsonl,
         else ~/.local/state/warden/audit.jsonl.
-WARDEN_FAIL_OPEN=1 makes a policy that cannot be loaded fail open.`,
+WARDEN_FAIL_OPEN=1 makes a policy that cannot be loaded fail open.
+
+Server: with $WARDEN_SERVER and $WARDEN_TOKEN set, after answering the hook
+        starts 'warden spool ship' in the background unless one is running
+        (never waiting on the network), which delivers the spool and refreshes
+        the cached policy; $WARDEN_SHIP=off keeps it from doing so. See
+        'warden spool status'.`,
 		Example: `  # in Claude Code settings: {"type": "command", "command": "warden hook --tier ci"}
   echo '{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"cat .env"},"cwd":"/tmp"}' | warden hook`,
 		Args: cobra.NoArgs,
@@ -55,10 +63,13 @@ WARDEN_FAIL_OPEN=1 makes a policy that cannot be loaded fail open.`,
 				Home:   home,
 				Getenv: env.Getenv,
 			}
-			if p := hook.SpoolPath(env.Getenv, home, spool); p != "" {
-				cfg.Spool = &hook.Spool{Path: p}
+			spoolPath := hook.SpoolPath(env.Getenv, home, spool)
+			if spoolPath != "" {
+				cfg.Spool = &hook.Spool{Path: spoolPath}
 			}
-			if code := hook.Run(cmd.Context(), cfg, stdin, env.Stdout, env.Stderr); code != 0 {
+			code := hook.Run(cmd.Context(), cfg, stdin, env.Stdout, env.Stderr)
+			startShipper(env, spoolPath, home)
+			if code != 0 {
 				return withCode(code, nil)
 			}
 			return nil
@@ -108,7 +119,12 @@ func loadHookEngine(env *Env, policyFlag, tier string, cwd func() string) (hook.
 		path = env.Getenv("WARDEN_POLICY")
 	}
 	var p *policy.Policy
-	if path == "" || path == "baseline" {
+	if path == "" && env.Getenv(hook.EnvServer) != "" {
+		var err error
+		if p, path, err = serverPolicy(env, homeDir(env)); err != nil {
+			return nil, hook.Meta{}, &hook.LoadError{Path: path, Err: err}
+		}
+	} else if path == "" || path == "baseline" {
 		p = policy.Baseline()
 	} else {
 		var err error

@@ -117,4 +117,6 @@ var commands = []func(*Env) *cobra.Command{
 	newCIEnvCmd,
 	newServeCmd,
 	newTokenCmd,
+	newSpoolCmd,
+	newRecordCmd,
 }
