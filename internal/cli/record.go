@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/ship"
+	"github.com/wardenhq/warden/internal/transcript"
+)
+
+// maxRecordBytes bounds a run record fetched from a server.
+const maxRecordBytes = 64 << 20
+
+func newRecordCmd(env *Env) *cobra.Command {
+	var server, token, format, file string
+	cmd := &cobra.Command{
+		Use:   "record [SESSION]",
+		Short: "Print a session's run record: from the server, or offline from a transcript",
+		Long: `Record prints the run record of one Claude Code session: what was asked,
+what the agent ran, read and changed, what Warden and Claude Code refused or
+asked approval for, and what it cost.
+
+With a SESSION id it fetches the record the server built from the session's
+telemetry and hook audit (GET /api/v1/sessions/SESSION/record), from --server
+(default $WARDEN_SERVER) with --token (default $WARDEN_TOKEN, which keeps the
+token out of the process list).
+
+With --transcript it builds the same record offline from a transcript file:
+the session file Claude Code writes under
+~/.claude/projects/<dir>/<session_id>.jsonl, or the output of
+'claude -p --output-format stream-json --verbose'.`,
+		Example: `  warden record 61916ef5-beae-40e3-b102-3d3ea0422468 --format md
+  warden record --transcript ~/.claude/projects/-home-dev-app/61916ef5-beae-40e3-b102-3d3ea0422468.jsonl`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "json" && format != "md" {
+				return withCode(ExitUsage, fmt.Errorf("--format %q: want json or md", format))
+			}
+			switch {
+			case file != "" && len(args) > 0:
+				return withCode(ExitUsage, errors.New("give a SESSION id or --transcript, not both"))
+			case file != "":
+				return recordFromTranscript(env, file, format)
+			case len(args) == 0:
+				return withCode(ExitUsage, errors.New("give a SESSION id (fetched from the server) or --transcript FILE"))
+			}
+			if server == "" {
+				server = env.Getenv(hook.EnvServer)
+			}
+			if token == "" {
+				token = env.Getenv(hook.EnvToken)
+			}
+			if err := ship.ValidateServer(server); err != nil {
+				return withCode(ExitUsage, err)
+			}
+			if token == "" {
+				return withCode(ExitUsage, fmt.Errorf("no token: set --token or $%s", hook.EnvToken))
+			}
+			return recordFromServer(cmd.Context(), env, server, token, args[0], format)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&server, "server", "", "Warden server base URL (default $WARDEN_SERVER)")
+	fl.StringVar(&token, "token", "", "API token with read scope (default $WARDEN_TOKEN)")
+	fl.StringVar(&format, "format", "json", "output format: json or md")
+	fl.StringVar(&file, "transcript", "", "build the record offline from this transcript file")
+	return cmd
+}
+
+func recordFromTranscript(env *Env, file, format string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return withCode(ExitFailure, err)
+	}
+	defer f.Close()
+	t, err := transcript.Read(f)
+	if err != nil {
+		return withCode(ExitFailure, fmt.Errorf("read transcript %s: %w", file, err))
+	}
+	return printRecord(env, t.RunRecord(), format)
+}
+
+func printRecord(env *Env, rr record.RunRecord, format string) error {
+	if format == "md" {
+		_, err := io.WriteString(env.Stdout, rr.Markdown())
+		return err
+	}
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rr)
+}
+
+// recordFromServer fetches the run record the server built and prints it
+// as the server sent it.
+func recordFromServer(ctx context.Context, env *Env, server, token, session, format string) error {
+	u := hook.ServerURL(server) + "/api/v1/sessions/" + url.PathEscape(session) + "/record"
+	if format == "md" {
+		u += "?format=md"
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("User-Agent", "warden/"+Version)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return withCode(ExitFailure, fmt.Errorf("fetch run record: %w", err))
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRecordBytes+1))
+	if err != nil {
+		return withCode(ExitFailure, fmt.Errorf("fetch run record: %w", err))
+	}
+	if len(body) > maxRecordBytes {
+		return withCode(ExitFailure, fmt.Errorf("fetch run record: larger than %d bytes", maxRecordBytes))
+	}
+	if resp.StatusCode != http.StatusOK {
+		return withCode(ExitFailure, fmt.Errorf("fetch run record of %s: %s", session, apiError(resp, body)))
+	}
+	if format == "json" {
+		// Re-indent, so that both sources print alike.
+		var rr json.RawMessage
+		if err := json.Unmarshal(body, &rr); err != nil {
+			return withCode(ExitFailure, fmt.Errorf("fetch run record: the server answered something that is not JSON: %w", err))
+		}
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rr)
+	}
+	_, err = env.Stdout.Write(body)
+	return err
+}
+
+// apiError describes a server's error answer: its status and, when the
+// body is the API's {"error":{"code","message"}}, the message.
+func apiError(resp *http.Response, body []byte) string {
+	var e struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	s := resp.Status
+	if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
+		s += ": " + e.Error.Message
+	} else if t := strings.TrimSpace(string(body)); t != "" && len(t) < 200 {
+		s += ": " + t
+	}
+	return s
+}
