@@ -188,7 +188,11 @@ keys refused), then WARDEN_* variables, then flags; see docs/deploy.md.`,
 				return withCode(ExitFailure, err)
 			}
 			defer st.Close()
-			srv, err := server.New(server.Options{Config: cfg, Store: st, Policy: p, PolicyYAML: yaml, Logger: log})
+			writers := 1 // SQLite has one writer
+			if cfg.DatabaseURL != "" {
+				writers = 4
+			}
+			srv, err := server.New(server.Options{Config: cfg, Store: st, Policy: p, PolicyYAML: yaml, Logger: log, Writers: writers})
 			if err != nil {
 				return err
 			}

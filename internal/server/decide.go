@@ -156,17 +156,15 @@ func (s *Server) decide(r *http.Request) (answer []byte, verdict, failure string
 
 	dec := te.dec
 	if in.SessionID != "" {
-		q, err := s.store.Quarantine(ctx, in.SessionID)
-		switch {
-		case err == nil:
-			dec = quarantined{q}
-		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
-			// Not quarantined; an invalid session ID cannot be.
-		default:
+		q, err := s.quarantine(ctx, in.SessionID)
+		if err != nil {
 			s.metrics.storeErrors.Inc("quarantine")
 			s.log.Error("quarantine lookup failed", LogKeyRequestID, requestID(ctx), LogKeyError, err)
 			return s.fail(ctx, in, meta, record.FailureDecide,
 				"Warden: could not check whether this session is quarantined, so the call was blocked", opts)
+		}
+		if q != nil {
+			dec = quarantined{q}
 		}
 	}
 
@@ -201,6 +199,24 @@ func (s *Server) decide(r *http.Request) (answer []byte, verdict, failure string
 		failure = res.events[0].Failure
 	}
 	return res.answer, verdict, failure
+}
+
+// quarantine returns the session's quarantine, nil when there is none,
+// from the cache when it is fresh.
+func (s *Server) quarantine(ctx context.Context, session string) (*record.Quarantine, error) {
+	if q, ok := s.qcache.get(session); ok {
+		return q, nil
+	}
+	q, err := s.store.Quarantine(ctx, session)
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
+		// Not quarantined; an invalid session ID cannot be.
+		q, err = nil, nil
+	case err != nil:
+		return nil, err
+	}
+	s.qcache.put(session, q)
+	return q, nil
 }
 
 // fail answers deny for a failure and records it (best effort: the store

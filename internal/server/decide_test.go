@@ -335,3 +335,35 @@ func TestDecide_Concurrent(t *testing.T) {
 		t.Errorf("%d decisions stored, want %d", n, clients*each)
 	}
 }
+
+// TestQuarantine_Replicas: two servers on one store, as replicas behind a
+// load balancer. A quarantine set through one denies on the other once
+// that one's cached state (quarantineTTL) is stale, and at once on the
+// one it was set through; decisions of both land in one session.
+func TestQuarantine_Replicas(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		st := b.open(t)
+		a := startServer(t, withStore(st))
+		r := startServer(t, withStore(st))
+		r.tokens = a.tokens // one store, one set of tokens
+		in := pre("rep", "Read", map[string]any{"file_path": "/home/dev/app/README.md"})
+		for _, ts := range []*testServer{a, r} {
+			if _, d := ts.decide(ts.tokens[record.ScopeIngest], in, ""); d.HookSpecificOutput.PermissionDecision == "deny" {
+				t.Fatal("denied before the quarantine")
+			}
+		}
+		if resp := a.do("POST", "/api/v1/sessions/rep/quarantine", a.tokens[record.ScopeAdmin], []byte(`{"reason":"stop"}`)); resp.status != http.StatusOK {
+			t.Fatalf("%d %s", resp.status, resp.body)
+		}
+		if _, d := a.decide(a.tokens[record.ScopeIngest], in, ""); d.HookSpecificOutput.PermissionDecision != "deny" {
+			t.Error("the replica that set the quarantine did not deny at once")
+		}
+		r.clock.Add(quarantineTTL)
+		if _, d := r.decide(r.tokens[record.ScopeIngest], in, ""); d.HookSpecificOutput.PermissionDecision != "deny" {
+			t.Error("the other replica did not deny after quarantineTTL")
+		}
+		if n := len(a.sessionEvents("rep")); n != 4 {
+			t.Errorf("%d decisions stored from two replicas, want 4", n)
+		}
+	})
+}

@@ -19,6 +19,7 @@ type metrics struct {
 	decisions       *CounterVec   // verdict
 	decisionFails   *CounterVec   // failure
 	decideDuration  *HistogramVec
+	decideBatch     *HistogramVec
 	storeErrors     *CounterVec // operation
 	authFailures    *CounterVec // code
 	retentionRuns   *CounterVec // result
@@ -54,6 +55,8 @@ func newMetrics(r *Registry) *metrics {
 			"Central decisions answered deny because Warden could not decide normally, by failure.", "failure"),
 		decideDuration: r.Histogram("warden_decision_duration_seconds",
 			"Time to answer a central decision, recording included.", DefBuckets),
+		decideBatch: r.Histogram("warden_decision_batch_events",
+			"Decision records stored per transaction by the group-commit writer.", []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512}),
 		storeErrors: r.Counter("warden_store_errors_total",
 			"Store operations that failed, by operation or route.", "operation"),
 		authFailures: r.Counter("warden_auth_failures_total",

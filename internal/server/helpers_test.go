@@ -64,11 +64,11 @@ func (c *clock) Add(d time.Duration) {
 // backend opens a store for a test.
 type backend struct {
 	name string
-	open func(t *testing.T) store.Store
+	open func(t testing.TB) store.Store
 }
 
 func sqliteBackend() backend {
-	return backend{"sqlite", func(t *testing.T) store.Store {
+	return backend{"sqlite", func(t testing.TB) store.Store {
 		s, err := sqlite.Open(context.Background(), t.TempDir(), store.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -79,7 +79,7 @@ func sqliteBackend() backend {
 }
 
 func postgresBackend() backend {
-	return backend{"postgres", func(t *testing.T) store.Store {
+	return backend{"postgres", func(t testing.TB) store.Store {
 		s, err := postgres.Open(context.Background(), pgtest.Schema(t), store.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -99,7 +99,7 @@ func forEachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 
 // testServer is a started server on loopback with one token per scope.
 type testServer struct {
-	t      *testing.T
+	t      testing.TB
 	s      *Server
 	store  store.Store
 	clock  *clock
@@ -122,7 +122,7 @@ func testConfig(dir string) Config {
 
 // startServer starts a server on SQLite in a temporary directory (or the
 // store given), with the baseline policy and a test clock.
-func startServer(t *testing.T, opts ...testOption) *testServer {
+func startServer(t testing.TB, opts ...testOption) *testServer {
 	t.Helper()
 	c := newClock()
 	o := Options{
@@ -182,7 +182,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("answer %d is not JSON: %v\n%s", r.status, err, r.body)

@@ -23,7 +23,10 @@ import (
 
 // ingestSink is the otlp.Sink of both OTLP receivers: it drops and counts
 // the records a store would refuse (store.ValidateEvent), so one bad
-// record never fails its batch, and stores the rest.
+// record never fails its batch, and stores the rest. It asks the store
+// first and validates only when the store refused the batch as invalid
+// (which it does before writing anything): records are nearly always
+// valid, and validating encodes each one, as the store does again.
 type ingestSink struct {
 	s      *Server
 	source string
@@ -32,34 +35,52 @@ type ingestSink struct {
 var _ otlp.Sink = (*ingestSink)(nil)
 
 func (k *ingestSink) AppendEvents(ctx context.Context, events []record.Event) (int, error) {
-	valid := events[:0:0]
-	for i := range events {
-		if err := store.ValidateEvent(&events[i]); err != nil {
-			k.s.log.Debug("otlp event rejected", LogKeyError, err)
-			continue
+	m := k.s.metrics
+	n, err := k.s.store.AppendEvents(ctx, events)
+	valid := events
+	if store.ErrorCode(err) == store.EInvalid {
+		valid = events[:0:0]
+		for i := range events {
+			if verr := store.ValidateEvent(&events[i]); verr != nil {
+				k.s.log.Debug("otlp event rejected", LogKeyError, verr)
+				continue
+			}
+			valid = append(valid, events[i])
 		}
-		valid = append(valid, events[i])
+		m.rejected.Add(float64(len(events)-len(valid)), k.source, kindEvent)
+		n, err = 0, nil
+		if len(valid) > 0 {
+			n, err = k.s.store.AppendEvents(ctx, valid)
+		}
 	}
-	return k.s.appendEvents(ctx, k.source, valid, len(events)-len(valid))
+	if err != nil {
+		m.storeErrors.Inc("append_events")
+		return 0, err
+	}
+	m.accepted.Add(float64(n), k.source, kindEvent)
+	m.duplicates.Add(float64(len(valid)-n), k.source, kindEvent)
+	return n, nil
 }
 
 func (k *ingestSink) AppendMetrics(ctx context.Context, points []record.MetricPoint) (int, error) {
 	m := k.s.metrics
-	valid := points[:0:0]
-	for i := range points {
-		if err := store.ValidateMetric(&points[i]); err != nil {
-			k.s.log.Debug("otlp metric point rejected", LogKeyError, err)
-			continue
+	n, err := k.s.store.AppendMetrics(ctx, points)
+	valid := points
+	if store.ErrorCode(err) == store.EInvalid {
+		valid = points[:0:0]
+		for i := range points {
+			if verr := store.ValidateMetric(&points[i]); verr != nil {
+				k.s.log.Debug("otlp metric point rejected", LogKeyError, verr)
+				continue
+			}
+			valid = append(valid, points[i])
 		}
-		valid = append(valid, points[i])
+		m.rejected.Add(float64(len(points)-len(valid)), k.source, kindMetricPoint)
+		n, err = 0, nil
+		if len(valid) > 0 {
+			n, err = k.s.store.AppendMetrics(ctx, valid)
+		}
 	}
-	if n := len(points) - len(valid); n > 0 {
-		m.rejected.Add(float64(n), k.source, kindMetricPoint)
-	}
-	if len(valid) == 0 {
-		return 0, nil
-	}
-	n, err := k.s.store.AppendMetrics(ctx, valid)
 	if err != nil {
 		m.storeErrors.Inc("append_metrics")
 		return 0, err

@@ -218,7 +218,7 @@ func TestMetricsEndpoint(t *testing.T) {
 			t.Errorf("missing %q", want)
 		}
 	}
-	reName := regexp.MustCompile(`^warden_[a-z]+_[a-z_]+_(total|seconds)$`)
+	reName := regexp.MustCompile(`^warden_[a-z]+_[a-z_]+_(total|seconds|bytes|events)$`)
 	for _, line := range strings.Split(text, "\n") {
 		if f := strings.Fields(line); len(f) == 4 && f[1] == "TYPE" && !reName.MatchString(f[2]) {
 			t.Errorf("metric %s is not named warden_<subsystem>_<what>_<unit>", f[2])

@@ -58,6 +58,10 @@ type Options struct {
 	// Metrics receives the server's metrics, served at /metrics; nil
 	// means a registry of its own.
 	Metrics *Registry
+	// Writers is how many transactions may store decision records at
+	// once (default 1, right for SQLite's single writer; a few for
+	// PostgreSQL, whose group commit gains from concurrent transactions).
+	Writers int
 }
 
 // Server is a running or runnable Warden control plane.
@@ -73,6 +77,7 @@ type Server struct {
 
 	metrics *metrics
 	auth    *authenticator
+	qcache  *quarantineCache
 	engines *engines
 	writer  *batcher
 	tls     *tls.Config
@@ -155,8 +160,10 @@ func New(opts Options) (*Server, error) {
 	}
 	s.metrics = newMetrics(s.reg)
 	s.auth = newAuthenticator(s.store, s.now)
-	s.writer = newBatcher(s.store, 2)
+	s.qcache = newQuarantineCache(s.now)
+	s.writer = newBatcher(s.store, max(opts.Writers, 1))
 	s.writer.onCommit = func(events, inserted int, err error) {
+		s.metrics.decideBatch.Observe(float64(events))
 		if err != nil {
 			s.metrics.storeErrors.Inc("append_decisions")
 			return

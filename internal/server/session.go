@@ -143,7 +143,9 @@ type QuarantineRequest struct {
 
 // serveQuarantineSet is POST /api/v1/sessions/{id}/quarantine (scope
 // admin): every later central decision of the session is deny with the
-// reason. The first quarantine stands; posting again returns it.
+// reason, at once on this server and within quarantineTTL on other
+// replicas of the same store. The first quarantine stands; posting again
+// returns it.
 func (s *Server) serveQuarantineSet(w http.ResponseWriter, r *http.Request) error {
 	id, err := sessionID(r)
 	if err != nil {
@@ -166,6 +168,7 @@ func (s *Server) serveQuarantineSet(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	q, err := s.store.QuarantineSession(r.Context(), id, req.Reason, by)
+	s.qcache.forget(id)
 	if err != nil {
 		return err
 	}
@@ -196,7 +199,9 @@ func (s *Server) serveQuarantineRelease(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	if err := s.store.ReleaseSession(r.Context(), id); err != nil {
+	err = s.store.ReleaseSession(r.Context(), id)
+	s.qcache.forget(id)
+	if err != nil {
 		return err
 	}
 	s.log.Info("session released", "session_id", id, "by", tokenFrom(r.Context()).ID, LogKeyRequestID, requestID(r.Context()))
