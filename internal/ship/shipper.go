@@ -22,7 +22,7 @@ const (
 	DefaultMaxLineBytes   = 1 << 20
 	DefaultGzipMin        = 32 << 10
 	DefaultTimeout        = 30 * time.Second
-	DefaultLinger         = 2 * time.Second
+	DefaultLinger         = 5 * time.Second
 	DefaultIdleExit       = time.Minute
 	DefaultPoll           = 250 * time.Millisecond
 	DefaultBackoffMin     = time.Second
@@ -62,8 +62,11 @@ type Options struct {
 	GzipMin int
 
 	// Linger is how long Run waits for new events once everything is
-	// delivered before it exits; IdleExit how long it waits while backing
-	// off when no new event arrives. Poll is how often it looks.
+	// delivered before it exits (DefaultLinger: tool calls of a busy
+	// session come seconds apart, so one shipper serves a burst and hooks
+	// rarely pay the 0.3 ms of starting one); IdleExit how long it waits
+	// while backing off when no new event arrives. Poll is how often it
+	// looks.
 	Linger, IdleExit, Poll time.Duration
 	// BackoffMin and BackoffMax bound the delay after a failed delivery:
 	// it doubles with each consecutive failure.
