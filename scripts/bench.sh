@@ -142,6 +142,13 @@ fi
 build_cmd=(go build -o bin/warden ./cmd/warden)
 micro_cmd=(go test -run '^$' -bench . -benchmem -cpu 1 -benchtime "$BENCHTIME" "${PKGS[@]}")
 hook_cmd=(go run ./bench/hookbench -warden bin/warden -inputs "$INPUTS" -jq-hook bench/jq-hook.sh -n "$N" -markdown)
+# Start-up decomposition: programs that only read stdin but link the hook's
+# parsing libraries (lean), and those plus cel-go (cel), paired like warden.
+startup_n=$(( N / 2 ))
+lean_build=(go build -o "$tmp/lean" ./bench/startup/lean)
+cel_build=(go build -o "$tmp/cel" ./bench/startup/cel)
+lean_cmd=(go run ./bench/hookbench -warden "$tmp/lean" -args "" -inputs "$INPUTS" -n "$startup_n" -inittrace 0 -markdown)
+cel_cmd=(go run ./bench/hookbench -warden "$tmp/cel" -args "" -inputs "$INPUTS" -n "$startup_n" -inittrace 0 -markdown)
 
 hook_ok=1
 say "$(show "${build_cmd[@]}")"
@@ -164,6 +171,19 @@ if [ "$hook_ok" = 1 ]; then
 	"${hook_cmd[@]}" | tee "$tmp/hook.md"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || failed+=("hookbench")
 fi
+
+for v in lean cel; do
+	b="${v}_build[@]"
+	c="${v}_cmd[@]"
+	say "$(show "${!b}")"
+	if "${!b}"; then
+		say "$(show "${!c}")"
+		"${!c}" | tee "$tmp/$v.md"
+		[ "${PIPESTATUS[0]}" -eq 0 ] || failed+=("startup $v")
+	else
+		failed+=("build $v")
+	fi
+done
 
 printf '\nMicro-benchmarks (-cpu 1):\n\n'
 ops_table <"$tmp/micro.txt"
@@ -189,6 +209,15 @@ fi
 	printf '  %s\n' "$(show "${build_cmd[@]}")" "$(show "${micro_cmd[@]}")" "$(show "${hook_cmd[@]}")"
 	printf '  ```\n\n### Whole hook process\n\n'
 	cat "$tmp/hook.md"
+	printf '\n### Start-up decomposition\n\n'
+	printf 'Programs that only read stdin, linking what the hook links for parsing\n'
+	printf '(`bench/startup/lean`: cobra, yaml, mvdan.cc/sh, doublestar), then those\n'
+	printf 'plus cel-go (`bench/startup/cel`), each paired with the baseline. Labelled\n'
+	printf '"warden" by hookbench; the program is the one named here. %s and %s.\n\n' "$(show "${lean_cmd[@]}")" "$(show "${cel_cmd[@]}")"
+	printf '**lean**\n\n'
+	sed -n '/Per process, start to exit/,/Targets (reported/p' "$tmp/lean.md" | sed '1d;$d'
+	printf '\n**cel**\n\n'
+	sed -n '/Per process, start to exit/,/Targets (reported/p' "$tmp/cel.md" | sed '1d;$d'
 	printf '\n### Engine, parser and hook micro-benchmarks\n\n'
 	ops_table <"$tmp/micro.txt"
 	printf '\n'
