@@ -59,8 +59,15 @@ func startShipper(env *Env, spool, home string) {
 			args = append(args, "--state-dir", dir)
 		}
 		// The server and token travel in the environment, never in argv
-		// where other users could read the token.
-		environ := append(os.Environ(), hook.EnvServer+"="+server, hook.EnvToken+"="+token)
+		// where other users could read the token; the values the hook saw
+		// replace any inherited ones (a child reads the first of a name).
+		var environ []string
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, hook.EnvServer+"=") && !strings.HasPrefix(kv, hook.EnvToken+"=") {
+				environ = append(environ, kv)
+			}
+		}
+		environ = append(environ, hook.EnvServer+"="+server, hook.EnvToken+"="+token)
 		_, err = ship.Start(ship.StartOptions{Spool: spool, Exe: exe, Args: args, Env: environ})
 	}
 	if err != nil {

@@ -221,6 +221,9 @@ func TestHookCmd_ServerNeverAnswers(t *testing.T) {
 	spool := filepath.Join(home, "audit.jsonl")
 	env := map[string]string{"HOME": home, "WARDEN_SPOOL": spool, hook.EnvServer: bh.URL(), hook.EnvToken: shipToken}
 	t.Cleanup(func() { stopShipper(t, spool) })
+	// The shipper must get the server the hook was given, not one it would
+	// otherwise inherit.
+	t.Setenv(hook.EnvServer, "http://127.0.0.1:9")
 
 	code, stdout, stderr := runCLI(t, env, bashInput("cat .env"), "hook")
 	if d, _ := hookDecision(t, stdout); code != 0 || d != "deny" || stderr != "" {
