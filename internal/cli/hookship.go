@@ -47,6 +47,11 @@ func startShipper(env *Env, spool, home string) {
 	if v := strings.ToLower(env.Getenv(EnvShip)); v == "0" || v == "off" || v == "false" {
 		return
 	}
+	if ship.ValidateServer(server) != nil {
+		// A shipper would exit at once, and every hook call would start
+		// another: 'warden spool status' reports the bad URL instead.
+		return
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			fmt.Fprintf(env.Stderr, "warden: audit shipper not started: %v\n", p)

@@ -154,6 +154,25 @@ func TestHookCmd_ServerPolicy(t *testing.T) {
 	})
 }
 
+// TestHookCmd_BadServerURL: a server URL the shipper cannot use starts no
+// shipper (it would exit at once, and every call would start another).
+func TestHookCmd_BadServerURL(t *testing.T) {
+	home := t.TempDir()
+	spool := filepath.Join(home, "audit.jsonl")
+	env := map[string]string{"HOME": home, "WARDEN_SPOOL": spool, hook.EnvServer: "warden.example.com", hook.EnvToken: shipToken}
+	code, stdout, stderr := runCLI(t, env, bashInput("git status"), "hook")
+	if d, _ := hookDecision(t, stdout); code != 0 || d != "allow" || stderr != "" {
+		t.Errorf("exit %d, answer %q, stderr %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(ship.LockPath(spool)); !os.IsNotExist(err) {
+		t.Errorf("a shipper was started for a bad server URL (%v)", err)
+	}
+	_, stdout, _ = runCLI(t, env, "", "spool", "status")
+	if !strings.Contains(stdout, "warden.example.com (not used: server URL") {
+		t.Errorf("status does not flag the URL:\n%s", stdout)
+	}
+}
+
 // blackhole is a loopback listener that accepts connections and never
 // answers: a server that hangs.
 type blackhole struct {

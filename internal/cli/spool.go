@@ -79,7 +79,11 @@ func printSpoolStatus(env *Env, st *ship.Status) {
 	row := func(k, format string, args ...any) { fmt.Fprintf(w, "%s\t%s\n", k, fmt.Sprintf(format, args...)) }
 	row("spool", "%s", st.Spool)
 	if st.Server != "" {
-		row("server", "%s", st.Server)
+		if err := ship.ValidateServer(st.Server); err != nil {
+			row("server", "%s (not used: %v)", st.Server, err)
+		} else {
+			row("server", "%s", st.Server)
+		}
 	} else {
 		row("server", "none ($%s is not set)", hook.EnvServer)
 	}
