@@ -34,6 +34,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wardenhq/warden/internal/record"
@@ -562,13 +563,16 @@ type wardenQuote struct {
 // model: after "PreToolUse:<Tool> hook error: " for a deny (and after the
 // hook command in brackets for exit 2), alone for an ask refused because
 // nobody could answer. The tags at the end name rule and policy.
-var wardenAnswer = regexp.MustCompile(`(?s)^(PreToolUse:\S+ hook error: (?:\[[^\]\n]*\]: )?)?Warden: (.*?)(?: \[((?:rule|policy) [^\]]*)\])?\s*$`)
+// It is compiled on first use: every package's init runs on every hook call.
+var wardenAnswer = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?s)^(PreToolUse:\S+ hook error: (?:\[[^\]\n]*\]: )?)?Warden: (.*?)(?: \[((?:rule|policy) [^\]]*)\])?\s*$`)
+})
 
 // parseWarden reads Warden's answer out of a result, with the decision it
 // stands for: deny when Claude Code reports it as a hook error, ask when
 // the reason stands alone.
 func parseWarden(content string) (wardenQuote, string) {
-	m := wardenAnswer.FindStringSubmatch(content)
+	m := wardenAnswer().FindStringSubmatch(content)
 	if m == nil {
 		return wardenQuote{}, ""
 	}
