@@ -97,6 +97,19 @@ func baselinePolicy() *Policy {
 					},
 				},
 				{
+					ID:       "warden",
+					Access:   AccessWrite,
+					Decision: Deny,
+					Reason:   "changes Warden's own state or Claude Code's managed settings",
+					Patterns: []string{
+						"~/.local/state/warden/**",
+						"~/.config/warden/**",
+						"//etc/warden/**",
+						"//etc/claude-code/**",
+						"//Library/Application Support/ClaudeCode/**",
+					},
+				},
+				{
 					ID:       "system",
 					Access:   AccessWrite,
 					Decision: Ask,
