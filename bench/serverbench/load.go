@@ -130,15 +130,18 @@ func benchOTLP(ctx context.Context, s *server, o options) error {
 		return err
 	}
 	deadline := time.Now().Add(o.duration)
-	start := time.Now()
+	start, cpu0 := time.Now(), s.cpu()
 	n, lat, err := ingest(s, o.clients, o.batch, func(int64) bool { return time.Now().After(deadline) })
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), s.cpu()-cpu0
 	if err != nil {
 		return err
 	}
 	fmt.Printf("  %d records in %s: %.0f records/s, %.1f requests/s; request p50 %s p99 %s\n",
 		n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), float64(len(lat))/elapsed.Seconds(),
 		pct(lat, 50), pct(lat, 99))
+	if cpu > 0 {
+		fmt.Printf("  server CPU %s: %.1f µs per record, %.2f cores busy\n", cpu, float64(cpu.Microseconds())/float64(n), cpu.Seconds()/elapsed.Seconds())
+	}
 	return nil
 }
 
@@ -239,15 +242,18 @@ func benchDecide(ctx context.Context, s *server, o options) error {
 	if _, _, err := run(time.Second); err != nil {
 		return err
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), s.cpu()
 	lat, verdicts, err := run(o.duration)
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), s.cpu()-cpu0
 	if err != nil {
 		return err
 	}
 	fmt.Printf("  %d decisions in %s: %.0f decisions/s; latency p50 %s p90 %s p99 %s max %s\n",
 		len(lat), elapsed.Round(time.Millisecond), float64(len(lat))/elapsed.Seconds(),
 		pct(lat, 50), pct(lat, 90), pct(lat, 99), pct(lat, 100))
+	if cpu > 0 {
+		fmt.Printf("  server CPU %s: %.0f µs per decision, %.2f cores busy\n", cpu, float64(cpu.Microseconds())/float64(len(lat)), cpu.Seconds()/elapsed.Seconds())
+	}
 	fmt.Printf("  verdicts: %v\n", verdicts)
 	return nil
 }
