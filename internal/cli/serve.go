@@ -29,7 +29,7 @@ type serverFlags struct {
 func (f *serverFlags) addStoreFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&f.configFile, "config", "", "YAML configuration file (default $WARDEN_CONFIG)")
 	fl.StringVar(&f.cfg.DataDir, "data-dir", "", "directory of the SQLite database (default $XDG_STATE_HOME/warden, else ~/.local/state/warden)")
-	fl.StringVar(&f.cfg.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://...); overrides --data-dir")
+	fl.StringVar(&f.cfg.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://...), overrides --data-dir; prefer $WARDEN_DATABASE_URL, since flags show in process lists")
 }
 
 func (f *serverFlags) addServeFlags(fl *pflag.FlagSet) {
