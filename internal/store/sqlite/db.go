@@ -54,11 +54,16 @@ var migrationFS embed.FS
 
 // DB is a Store on SQLite.
 type DB struct {
-	w    *sql.DB // one connection: every write goes through it
-	r    *sql.DB // readers
-	now  func() time.Time
-	log  *slog.Logger
-	path string
+	w *sql.DB // one connection: every write goes through it
+	r *sql.DB // readers
+	// Statements of the append path, prepared once on the writer: SQLite
+	// parses SQL on every prepare, which dominated single-event appends
+	// (a central decision stores one event per call).
+	insertEventStmt   *sql.Stmt
+	upsertSessionStmt *sql.Stmt
+	now               func() time.Time
+	log               *slog.Logger
+	path              string
 }
 
 var _ store.Store = (*DB)(nil)
@@ -91,6 +96,13 @@ func Open(ctx context.Context, dir string, opts store.Options) (*DB, error) {
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	if db.insertEventStmt, err = db.w.PrepareContext(ctx, insertEvent); err == nil {
+		db.upsertSessionStmt, err = db.w.PrepareContext(ctx, upsertSession)
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite store %s: prepare: %w", path, err)
 	}
 	return db, nil
 }
@@ -176,6 +188,11 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools. It is safe on a partly opened DB.
 func (db *DB) Close() error {
+	for _, st := range []*sql.Stmt{db.insertEventStmt, db.upsertSessionStmt} {
+		if st != nil {
+			st.Close()
+		}
+	}
 	var err error
 	if db.r != nil {
 		err = db.r.Close()

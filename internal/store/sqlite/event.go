@@ -49,11 +49,7 @@ func (db *DB) AppendEvents(ctx context.Context, events []record.Event) (int, err
 	var inserted []rows.Event
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		inserted = inserted[:0]
-		stmt, err := tx.PrepareContext(ctx, insertEvent)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
+		stmt := tx.StmtContext(ctx, db.insertEventStmt)
 		for _, e := range batch {
 			res, err := stmt.ExecContext(ctx, e.ID, e.Source, e.Kind, e.TimeNS, e.Seq, e.SessionID,
 				e.UserID, e.PromptID, e.Tool, e.Decision, e.Body)
@@ -66,7 +62,7 @@ func (db *DB) AppendEvents(ctx context.Context, events []record.Event) (int, err
 				inserted = append(inserted, e)
 			}
 		}
-		return upsertSessions(ctx, tx, rows.SessionsOfEvents(inserted))
+		return upsertSessions(ctx, tx.StmtContext(ctx, db.upsertSessionStmt), rows.SessionsOfEvents(inserted))
 	})
 	if err != nil {
 		return 0, fmt.Errorf("append %d events: %w", len(batch), err)
@@ -74,15 +70,9 @@ func (db *DB) AppendEvents(ctx context.Context, events []record.Event) (int, err
 	return len(inserted), nil
 }
 
-func upsertSessions(ctx context.Context, tx *sql.Tx, sessions []rows.Session) error {
-	if len(sessions) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, upsertSession)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
+// upsertSessions updates the session summaries through stmt, the writer's
+// prepared upsertSession bound to the transaction.
+func upsertSessions(ctx context.Context, stmt *sql.Stmt, sessions []rows.Session) error {
 	for _, s := range sessions {
 		c := s.Counts
 		if _, err := stmt.ExecContext(ctx, s.SessionID, s.UserID, s.Host, s.Repository, s.Branch, s.FirstNS, s.LastNS,

@@ -45,7 +45,7 @@ func (db *DB) AppendMetrics(ctx context.Context, points []record.MetricPoint) (i
 				inserted = append(inserted, m)
 			}
 		}
-		return upsertSessions(ctx, tx, rows.SessionsOfMetrics(inserted))
+		return upsertSessions(ctx, tx.StmtContext(ctx, db.upsertSessionStmt), rows.SessionsOfMetrics(inserted))
 	})
 	if err != nil {
 		return 0, fmt.Errorf("append %d metric points: %w", len(batch), err)
