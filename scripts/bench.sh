@@ -139,7 +139,7 @@ if awk -v l="$load1" -v n="$(nproc)" 'BEGIN { exit !(l + 0 > n / 2) }' 2>/dev/nu
 	say "warning: load average $load1 on $(nproc) CPUs: absolute times will be noisy; the paired ratio is the figure to read"
 fi
 
-build_cmd=(go build -o bin/warden ./cmd/warden)
+build_cmd=(go build -tags grpcnotrace -o bin/warden ./cmd/warden)
 micro_cmd=(go test -run '^$' -bench . -benchmem -cpu 1 -benchtime "$BENCHTIME" "${PKGS[@]}")
 hook_cmd=(go run ./bench/hookbench -warden bin/warden -inputs "$INPUTS" -jq-hook bench/jq-hook.sh -n "$N" -markdown)
 # Start-up decomposition: programs that only read stdin but link the hook's
