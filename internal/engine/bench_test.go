@@ -12,7 +12,7 @@ var typicalBash = []string{
 	"git status",
 	"git diff --stat",
 	"npm run build && npm test",
-	"grep -rn 'TODO' src/ | head -20",
+	"grep -rn 'deprecated' src/ | head -20",
 	"ls -la",
 	"cargo clippy --all-targets -- -D warnings",
 	"python -m pytest -q tests/test_api.py",

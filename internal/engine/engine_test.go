@@ -162,10 +162,10 @@ func TestEngine_RecursiveReads(t *testing.T) {
 		cmd, cwd string
 		want     policy.Verdict
 	}{
-		{"grep -rn TODO .", "/work/app", policy.Ask},
-		{"grep -rn --exclude='.env*' TODO .", "/work/app", policy.None},
-		{"grep -rn TODO src/", "/work/app", policy.None},
-		{"grep -rn TODO .", "/work/clean", policy.None},
+		{"grep -rn deprecated .", "/work/app", policy.Ask},
+		{"grep -rn --exclude='.env*' deprecated .", "/work/app", policy.None},
+		{"grep -rn deprecated src/", "/work/app", policy.None},
+		{"grep -rn deprecated .", "/work/clean", policy.None},
 		{"tar czf /tmp/x.tgz .", "/work/app", policy.Ask},
 		{"tar czf - ~", "/work/app", policy.Deny},
 		{"cat .en*", "/work/app", policy.Deny},

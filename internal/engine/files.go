@@ -15,7 +15,7 @@ type fileAccess struct {
 	glob   bool     // raw is a shell glob
 	via    string   // what does the access, for reasons: "cat .env", "Read tool", "< redirection"
 	// incidental: the path is covered by a recursive read of a directory
-	// (grep -r TODO .), not named: a deny is capped at ask, because the
+	// (grep -r needle .), not named: a deny is capped at ask, because the
 	// command is usually ordinary and the person can say no.
 	incidental bool
 	// redirect: the access is a shell redirection, which Claude Code
