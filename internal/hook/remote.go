@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
 )
 
@@ -89,19 +88,7 @@ func (r *runner) remote(in *Input, dec Decider) ([]byte, []record.AuditEventV1) 
 	base := r.baseEvent(in, gitInfo{})
 	switch in.HookEventName {
 	case EventPreToolUse, EventPermissionRequest:
-		a := actionFrom(in, home, "")
-		d := bypassAsk(sanitize(dec.Decide(a)), in.PermissionMode)
-		ev := base
-		r.setAction(&ev, a)
-		r.setDecision(&ev, d)
-		reason := decisionReason(d, r.meta)
-		var out []byte
-		switch {
-		case in.HookEventName == EventPermissionRequest && d.Verdict == policy.Deny:
-			out = permissionRequestDeny(reason)
-		case in.HookEventName == EventPreToolUse && d.Verdict != policy.None:
-			out = preToolUseAnswer(d.Verdict, reason)
-		}
+		out, ev, _ := r.decideTool(in, dec, base, actionFrom(in, home, ""))
 		return out, []record.AuditEventV1{ev}
 
 	case EventPostToolBatch:

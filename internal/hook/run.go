@@ -238,19 +238,7 @@ func (r *runner) handle(in *Input, derr error, dec Decider, lerr error) int {
 
 	switch in.HookEventName {
 	case EventPreToolUse, EventPermissionRequest:
-		a := actionWithGit(in, r.cfg.Home, git)
-		d := bypassAsk(sanitize(dec.Decide(a)), in.PermissionMode)
-		ev := base
-		r.setAction(&ev, a)
-		r.setDecision(&ev, d)
-		reason := decisionReason(d, r.meta)
-		var out []byte
-		switch {
-		case in.HookEventName == EventPermissionRequest && d.Verdict == policy.Deny:
-			out = permissionRequestDeny(reason)
-		case in.HookEventName == EventPreToolUse && d.Verdict != policy.None:
-			out = preToolUseAnswer(d.Verdict, reason)
-		}
+		out, ev, reason := r.decideTool(in, dec, base, actionWithGit(in, r.cfg.Home, git))
 		code := r.respond(out, reason)
 		r.audit(ev)
 		return code
@@ -297,6 +285,26 @@ func (r *runner) handle(in *Input, derr error, dec Decider, lerr error) int {
 // observe records one PostToolBatch call with the verdict the engine would
 // give. A panic in the engine spoils only that call's record; with no
 // engine (lerr) the call is recorded with the load failure.
+// decideTool decides a PreToolUse or PermissionRequest event: the answer
+// Claude Code gets (nil for no opinion), the audit event and the reason.
+// The local hook and central decisions (remote.go) share it, so they cannot
+// answer differently.
+func (r *runner) decideTool(in *Input, dec Decider, base record.AuditEventV1, a engine.Action) ([]byte, record.AuditEventV1, string) {
+	d := bypassAsk(sanitize(dec.Decide(a)), in.PermissionMode)
+	ev := base
+	r.setAction(&ev, a)
+	r.setDecision(&ev, d)
+	reason := decisionReason(d, r.meta)
+	var out []byte
+	switch {
+	case in.HookEventName == EventPermissionRequest && d.Verdict == policy.Deny:
+		out = permissionRequestDeny(reason)
+	case in.HookEventName == EventPreToolUse && d.Verdict != policy.None:
+		out = preToolUseAnswer(d.Verdict, reason)
+	}
+	return out, ev, reason
+}
+
 // bypassAsk turns an ask into a deny in bypassPermissions mode. Observed on
 // Claude Code 2.1.330 (internal/e2e TestClient_BypassIgnoresHookAsk): in
 // that mode the client runs a call a hook answered "ask" for paths it guards
