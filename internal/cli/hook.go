@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -143,7 +144,9 @@ func loadHookEngine(env *Env, policyFlag, tier string, cwd func() string) (hook.
 	}
 	rs, err := p.Ruleset(tier)
 	if err != nil {
-		return nil, hook.Meta{}, &hook.LoadError{Path: path, Err: err}
+		// The policy loaded; the tier named by --tier (or by the policy's
+		// repositories) does not exist in it.
+		return nil, hook.Meta{}, fmt.Errorf("%w; fix --tier in the hook command or the policy's repositories", err)
 	}
 	meta := hook.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier,
 		FailOpen: rs.FailOpen, BlockConfigChange: rs.BlockConfigChange}
