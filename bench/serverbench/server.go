@@ -36,7 +36,7 @@ type server struct {
 // store and creates an admin token.
 func startServer(ctx context.Context, o options) (*server, error) {
 	s := &server{stderr: &bytes.Buffer{}}
-	storeArgs := []string{}
+	var storeArgs []string
 	if o.databaseURL != "" {
 		var b [6]byte
 		rand.Read(b[:])

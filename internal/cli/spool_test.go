@@ -108,6 +108,9 @@ func TestSpoolCmd_ShipAndStatus(t *testing.T) {
 		t.Fatalf("spool ship against a failing server: exit %d", code)
 	}
 	code, stdout, _ = runCLI(t, env, "", "spool", "status")
+	if code != 0 {
+		t.Fatalf("spool status: exit %d\n%s", code, stdout)
+	}
 	for _, want := range []string{"pending        2 events", "delivered      3 events (accepted 3, duplicates 0, rejected 0)",
 		"drops          0 events", "last error", "503 Service Unavailable: storage unavailable", "next attempt", "not running"} {
 		if !strings.Contains(stdout, want) {

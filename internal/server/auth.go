@@ -150,17 +150,6 @@ func (a *authenticator) authenticate(ctx context.Context, header string) (*recor
 	return t, nil
 }
 
-// forget drops a token from the cache (after a local revocation).
-func (a *authenticator) forget(id string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for h, c := range a.cache {
-		if c.token.ID == id {
-			delete(a.cache, h)
-		}
-	}
-}
-
 // allows reports whether t grants one of scopes; admin grants all.
 func allows(t *record.Token, scopes []string) bool {
 	if t.HasScope(record.ScopeAdmin) {
