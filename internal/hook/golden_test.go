@@ -3,7 +3,6 @@ package hook
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,43 +10,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wardenhq/warden/internal/golden"
+
 	"github.com/wardenhq/warden/internal/policy"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
-
-// fixturesDir locates shared/fixtures (the real Claude Code captures):
-// $WARDEN_FIXTURES, else shared/fixtures in this or any parent directory
-// (from internal/hook that is ../../../shared/fixtures). Missing fixtures
-// skip the test locally and fail it under CI=true.
-func fixturesDir(tb testing.TB) string {
-	tb.Helper()
-	if d := os.Getenv("WARDEN_FIXTURES"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		cand := filepath.Join(dir, "shared", "fixtures")
-		if fi, err := os.Stat(filepath.Join(cand, "hooks")); err == nil && fi.IsDir() {
-			return cand
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("shared/fixtures not found above %s; set WARDEN_FIXTURES", wd)
-	}
-	tb.Skipf("shared/fixtures not found above %s; set WARDEN_FIXTURES to run", wd)
-	return ""
-}
-
 func fixtureFiles(tb testing.TB) []string {
 	tb.Helper()
-	files, err := filepath.Glob(filepath.Join(fixturesDir(tb), "hooks", "*.json"))
+	files, err := filepath.Glob(filepath.Join(golden.Fixtures(tb, ""), "hooks", "*.json"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -144,14 +114,14 @@ func TestRun_Golden(t *testing.T) {
 				"audit.jsonl", joinLines(res.audit),
 				"actions.json", string(actions)+"\n",
 			)
-			compareGolden(t, filepath.Join("testdata", "golden", name+".txtar"), got)
+			golden.Compare(t, filepath.Join("testdata", "golden", name+".txtar"), got)
 		})
 	}
 	// A golden without a fixture is stale: the fixture was renamed or removed.
 	goldens, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.txtar"))
 	for _, g := range goldens {
 		if !seen[filepath.Base(g)] {
-			if *update {
+			if golden.Update() {
 				os.Remove(g)
 				continue
 			}
@@ -181,44 +151,4 @@ func joinLines(lines []string) string {
 		return ""
 	}
 	return strings.Join(lines, "\n") + "\n"
-}
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update if the change is intended):\n%s", path, lineDiff(string(want), string(got)))
-	}
-}
-
-// lineDiff lists the lines that differ, in order: enough to see what
-// changed in a small golden file.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := range max(len(w), len(g)) {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			b.WriteString("line " + strconv.Itoa(i+1) + ":\n- " + wl + "\n+ " + gl + "\n")
-		}
-	}
-	return b.String()
 }

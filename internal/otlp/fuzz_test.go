@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/wardenhq/warden/internal/golden"
+
 	"github.com/wardenhq/warden/internal/record"
 )
 
@@ -148,7 +150,7 @@ func TestFuzzSeeds(t *testing.T) {
 		existing, _ := filepath.Glob(filepath.Join(dir, "fixture-*"))
 		for _, path := range existing {
 			if _, ok := want[filepath.Base(path)]; !ok {
-				if *update {
+				if golden.Update() {
 					os.Remove(path)
 					continue
 				}
@@ -157,7 +159,7 @@ func TestFuzzSeeds(t *testing.T) {
 		}
 		for name, content := range want {
 			path := filepath.Join(dir, name)
-			if *update {
+			if golden.Update() {
 				if err := os.MkdirAll(dir, 0o755); err != nil {
 					t.Fatal(err)
 				}

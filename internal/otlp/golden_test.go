@@ -3,7 +3,6 @@ package otlp
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,39 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wardenhq/warden/internal/golden"
+
 	"github.com/wardenhq/warden/internal/record"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// fixturesDir locates shared/fixtures/otlp (the real Claude Code captures):
-// $WARDEN_FIXTURES/otlp, else shared/fixtures/otlp in this or any parent
-// directory (from internal/otlp that is ../../../shared/fixtures/otlp).
-// Missing fixtures skip the test locally and fail it under CI=true.
-func fixturesDir(tb testing.TB) string {
-	tb.Helper()
-	if d := os.Getenv("WARDEN_FIXTURES"); d != "" {
-		return filepath.Join(d, "otlp")
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		cand := filepath.Join(dir, "shared", "fixtures", "otlp")
-		if fi, err := os.Stat(cand); err == nil && fi.IsDir() {
-			return cand
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("shared/fixtures/otlp not found above %s; set WARDEN_FIXTURES", wd)
-	}
-	tb.Skipf("shared/fixtures/otlp not found above %s; set WARDEN_FIXTURES to run", wd)
-	return ""
-}
 
 // fixture is one captured request body.
 type fixture struct {
@@ -60,7 +30,7 @@ type fixture struct {
 // Bodies without a request file are typed by name and extension.
 func otlpFixtures(tb testing.TB) []fixture {
 	tb.Helper()
-	dir := fixturesDir(tb)
+	dir := golden.Fixtures(tb, "otlp")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		tb.Fatal(err)
@@ -110,8 +80,8 @@ func (f fixture) body(tb testing.TB) []byte {
 	return b
 }
 
-// golden is the content of testdata/<fixture>.golden.json.
-type golden struct {
+// decoded is the content of testdata/<fixture>.golden.json.
+type decoded struct {
 	Fixture     string               `json:"fixture"`
 	ContentType string               `json:"content_type"`
 	Counts      map[string]int       `json:"counts"`
@@ -119,9 +89,9 @@ type golden struct {
 	Points      []record.MetricPoint `json:"points,omitempty"`
 }
 
-func decodeFixture(tb testing.TB, d *Decoder, f fixture) golden {
+func decodeFixture(tb testing.TB, d *Decoder, f fixture) decoded {
 	tb.Helper()
-	g := golden{Fixture: f.file, ContentType: f.contentType, Counts: map[string]int{}}
+	g := decoded{Fixture: f.file, ContentType: f.contentType, Counts: map[string]int{}}
 	body := f.body(tb)
 	var err error
 	switch f.signal {
@@ -194,14 +164,14 @@ func TestDecode_Golden(t *testing.T) {
 					t.Errorf("decoded events carry content %q", s)
 				}
 			}
-			compareGolden(t, filepath.Join("testdata", f.name+".golden.json"), got)
+			golden.Compare(t, filepath.Join("testdata", f.name+".golden.json"), got)
 		})
 	}
 	// A golden without a fixture is stale: the fixture was renamed or removed.
 	goldens, _ := filepath.Glob(filepath.Join("testdata", "*.golden.json"))
 	for _, g := range goldens {
 		if !seen[filepath.Base(g)] {
-			if *update {
+			if golden.Update() {
 				os.Remove(g)
 				continue
 			}
@@ -210,51 +180,10 @@ func TestDecode_Golden(t *testing.T) {
 	}
 }
 
-func compareGolden(tb testing.TB, path string, got []byte) {
-	tb.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			tb.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		tb.Errorf("%s differs (run with -update to accept):\n%s", path, lineDiff(string(want), string(got)))
-	}
-}
-
-// lineDiff shows the first differing lines of want and got.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < max(len(w), len(g)) && shown < 10; i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n  want: %s\n  got:  %s\n", i+1, wl, gl)
-			shown++
-		}
-	}
-	return b.String()
-}
-
 // shape is what must agree between the JSON and the protobuf capture of
 // the same signal: per kind (or metric name), the attributes and their Go
 // types, and which event fields are set.
-func shape(g golden) map[string][]string {
+func shape(g decoded) map[string][]string {
 	out := map[string][]string{}
 	add := func(kind, s string) {
 		if !slices.Contains(out[kind], s) {

@@ -3,7 +3,6 @@ package record_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,39 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardenhq/warden/internal/golden"
+
 	"github.com/wardenhq/warden/internal/otlp"
 	"github.com/wardenhq/warden/internal/record"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/runrecord/*.golden.{json,md}")
-
-// fixturesDir locates shared/fixtures/otlp (the real Claude Code captures):
-// $WARDEN_FIXTURES/otlp, else shared/fixtures/otlp in this or a parent
-// directory. Missing fixtures skip locally and fail under CI=true.
-func fixturesDir(tb testing.TB) string {
-	tb.Helper()
-	if d := os.Getenv("WARDEN_FIXTURES"); d != "" {
-		return filepath.Join(d, "otlp")
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		cand := filepath.Join(dir, "shared", "fixtures", "otlp")
-		if fi, err := os.Stat(cand); err == nil && fi.IsDir() {
-			return cand
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("shared/fixtures/otlp not found above %s; set WARDEN_FIXTURES", wd)
-	}
-	tb.Skipf("shared/fixtures/otlp not found above %s; set WARDEN_FIXTURES to run", wd)
-	return ""
-}
 
 // stored returns events as a store gives them back: through JSON, numbers
 // as float64, ordered by time (stably, like arrival).
@@ -65,7 +36,7 @@ func stored(tb testing.TB, events []record.Event) []record.Event {
 
 func decodeLogs(tb testing.TB, name string, keepContent bool) []record.Event {
 	tb.Helper()
-	body, err := os.ReadFile(filepath.Join(fixturesDir(tb), name))
+	body, err := os.ReadFile(filepath.Join(golden.Fixtures(tb, "otlp"), name))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -79,7 +50,7 @@ func decodeLogs(tb testing.TB, name string, keepContent bool) []record.Event {
 // rollup sums a metrics capture as a store's session summary would.
 func rollup(tb testing.TB, name string) record.Rollup {
 	tb.Helper()
-	body, err := os.ReadFile(filepath.Join(fixturesDir(tb), name))
+	body, err := os.ReadFile(filepath.Join(golden.Fixtures(tb, "otlp"), name))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -298,8 +269,8 @@ func TestBuildRunRecord(t *testing.T) {
 			if bytes.Contains(got, []byte(": null")) {
 				t.Errorf("record has null lists:\n%s", got)
 			}
-			golden(t, filepath.Join("testdata", "runrecord", tc.name+".golden.json"), append(got, '\n'))
-			golden(t, filepath.Join("testdata", "runrecord", tc.name+".golden.md"), []byte(rr.Markdown()))
+			golden.Compare(t, filepath.Join("testdata", "runrecord", tc.name+".golden.json"), append(got, '\n'))
+			golden.Compare(t, filepath.Join("testdata", "runrecord", tc.name+".golden.md"), []byte(rr.Markdown()))
 		})
 	}
 }
@@ -379,26 +350,6 @@ func wantGaps(prefixes ...string) func(*testing.T, record.RunRecord) {
 				t.Errorf("gaps %q: none starts with %q", rr.Gaps, p)
 			}
 		}
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update if intended)\n--- got ---\n%s", path, got)
 	}
 }
 

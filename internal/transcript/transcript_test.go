@@ -3,7 +3,6 @@ package transcript
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,10 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wardenhq/warden/internal/golden"
+
 	"github.com/wardenhq/warden/internal/record"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // The fixtures are captures of Claude Code 2.1.330 run by the e2e harness
 // (session.jsonl and stream.jsonl: one session, both formats; paths
@@ -60,51 +59,10 @@ func TestRunRecord_Golden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join("testdata", "golden", name+".json"), append(js, '\n'))
-			golden(t, filepath.Join("testdata", "golden", name+".md"), []byte(rr.Markdown()))
+			golden.Compare(t, filepath.Join("testdata", "golden", name+".json"), append(js, '\n'))
+			golden.Compare(t, filepath.Join("testdata", "golden", name+".md"), []byte(rr.Markdown()))
 		})
 	}
-}
-
-func golden(tb testing.TB, path string, got []byte) {
-	tb.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			tb.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		tb.Errorf("%s differs (go test -update rewrites it):\n%s", path, lineDiff(string(want), string(got)))
-	}
-}
-
-// lineDiff lists the first lines that differ.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < max(len(w), len(g)) && shown < 10; i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			b.WriteString("line " + itoa(i+1) + ":\n  want " + wl + "\n  got  " + gl + "\n")
-			shown++
-		}
-	}
-	return b.String()
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
