@@ -23,7 +23,7 @@ func (e *Engine) decideBash(d *decision) {
 		// An empty or comment-only command runs nothing; bare Bash rules
 		// still apply.
 		u := d.newUnit()
-		e.nativeBash(d, u, nil)
+		e.nativeBash(d, u, nil, nil)
 		e.conditions(d, u, nil)
 		return
 	}
@@ -98,7 +98,8 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 			}
 		}
 	}
-	for _, fa := range commandFiles(c) {
+	files := commandFiles(c)
+	for _, fa := range files {
 		e.checkFile(d, u, fa)
 	}
 	e.recursiveReads(d, u, c, env)
@@ -106,7 +107,7 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 	e.interpreter(d, u, c, env, depth)
 	e.sourceStdin(d, u, c, env, depth)
 	e.sedInspect(d, u, c, env, depth)
-	e.nativeBash(d, u, c)
+	e.nativeBash(d, u, c, files)
 	e.conditions(d, u, c)
 }
 
@@ -437,9 +438,9 @@ func (e *Engine) checkCodePath(d *decision, u *unit, c *shell.Command, lit strin
 
 // touchesOutside reports a command that reads or writes a file outside the
 // repository (or cwd); the standard streams and /dev/null do not count.
-func (e *Engine) touchesOutside(d *decision, c *shell.Command) bool {
+func (e *Engine) touchesOutside(d *decision, c *shell.Command, files []fileAccess) bool {
 	env := &pathEnv{cwd: d.a.Cwd, home: d.a.Home, repo: d.a.Repo}
-	for _, fa := range commandFiles(c) {
+	for _, fa := range files {
 		for _, cwd := range cwdsOf(c, env) {
 			p := env.resolve(fa.raw, cwd)
 			switch {
@@ -486,7 +487,7 @@ func (e *Engine) sourceStdin(d *decision, u *unit, c *shell.Command, env *pathEn
 
 // nativeBash applies Bash(...) rules to one simple command (c nil: the
 // whole, empty command).
-func (e *Engine) nativeBash(d *decision, u *unit, c *shell.Command) {
+func (e *Engine) nativeBash(d *decision, u *unit, c *shell.Command, files []fileAccess) {
 	for i := range e.rs.Native {
 		r := &e.rs.Native[i]
 		if r.Tool != "Bash" {
@@ -496,7 +497,7 @@ func (e *Engine) nativeBash(d *decision, u *unit, c *shell.Command) {
 		case !r.HasSpecifier:
 			d.match(u, r.Verdict, nativeRuleID(r), "native rule "+r.Raw+" matches every Bash command")
 		case c != nil && c.Program != "" && (bashRuleMatches(r.Specifier, c.Text) || bashRuleMatches(r.Specifier, c.Written)):
-			if r.Verdict == policy.Allow && e.touchesOutside(d, c) {
+			if r.Verdict == policy.Allow && e.touchesOutside(d, c, files) {
 				// The client asks for a file outside the project even when
 				// a Bash allow rule matches (touch /tmp/x under
 				// Bash(touch *)): an explicit allow must not skip that.
