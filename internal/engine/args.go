@@ -199,11 +199,6 @@ func wordValues(w shell.Word) []string {
 		return w.Values
 	}
 	if w.Dynamic {
-		// ~user/... is dynamic to the shell (it needs the user database)
-		// but the engine resolves it beside the known home.
-		if strings.HasPrefix(w.Raw, "~") && !strings.ContainsAny(w.Raw, "$`'\"\\") {
-			return []string{w.Raw}
-		}
 		return nil
 	}
 	return []string{w.Raw}

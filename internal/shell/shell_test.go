@@ -499,6 +499,8 @@ func TestAnalyze_Words(t *testing.T) {
 			}},
 		{name: "Brace", script: `cp .env{,.bak}`, want: []string{": cp .env .env.bak"}, check: vals(0, 1, ".env.bak")},
 		{name: "BraceTwo", script: `cat .{env,bak}`, want: []string{": cat .env .bak"}, check: vals(0, 1, ".bak")},
+		{name: "TildeUserValue", script: `cat ~dev/.ssh/id_ed25519`, want: []string{": cat ~dev/.ssh/id_ed25519"}, check: vals(0, 0, "~dev/.ssh/id_ed25519")},
+		{name: "TildeNotUser", script: `cat ~$X/y`, want: []string{": cat ~$X/y"}},
 		{name: "BraceProgram", script: `{cat,.env}`, want: []string{": cat .env"}, derived: true},
 		{name: "BraceGitForce", script: `{git,push,--force}`, want: []string{": git push --force"}, derived: true},
 		{name: "BraceSeq", script: `touch f{1..3}`, want: []string{": touch f1 f2 f3"}, check: vals(0, 2, "f3")},

@@ -344,8 +344,28 @@ func (a *analyzer) tilde(r *wres, s string) (string, string, bool) {
 			return a.cwds[0], rest, true
 		}
 	}
+	if user := prefix[1:]; user != "" && validUserName(user) {
+		// ~user: the home of a user this analysis cannot look up. Bash
+		// leaves the word literal when the user does not exist, so the
+		// literal is a candidate; the word stays Dynamic because it may
+		// expand to that home, which a path resolver can place.
+		r.dyn = true
+		return prefix, rest, true
+	}
 	r.dyn = true
 	return "", "", false
+}
+
+// validUserName reports a POSIX-portable user name (letters, digits, '.',
+// '_', '-', not starting with '-').
+func validUserName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' && i > 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // brace expands one brace expression into its alternatives.
