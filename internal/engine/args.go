@@ -85,10 +85,11 @@ func commandFiles(c *shell.Command) []fileAccess {
 		}
 		return out
 	case patternFirst[prog]:
-		files := skipPattern(args)
-		out = append(out, argAccesses(c, files, policy.AccessRead)...)
+		pa := parsePatternArgs(prog, args)
+		out = append(out, argAccesses(c, pa.operands, policy.AccessRead)...)
+		out = append(out, argAccesses(c, pa.files, policy.AccessRead)...)
 		if (prog == "sed" || prog == "perl") && hasInPlace(argv(c)) {
-			out = append(out, argAccesses(c, files, policy.AccessWrite)...)
+			out = append(out, argAccesses(c, pa.operands, policy.AccessWrite)...)
 		}
 		return out
 	case dataPrograms[prog]:
@@ -133,39 +134,97 @@ func hasInPlace(args []string) bool {
 	return false
 }
 
-// skipPattern drops the pattern or program argument of grep/sed/awk-like
-// tools, unless it was given through -e/-f/--regexp/--file.
-func skipPattern(args []shell.Word) []shell.Word {
-	explicit := false
+// patternArgs are the operands of a pattern-first program (grep, sed, awk,
+// jq...), read from its arguments.
+type patternArgs struct {
+	operands []shell.Word // the files (or, recursive, directories) it reads
+	files    []shell.Word // pattern or program files (-f FILE, --file=FILE, jq --slurpfile NAME FILE)
+	include  []string     // --include globs: a recursive read covers only these names
+	exclude  []string     // --exclude/--exclude-dir globs: a recursive read skips these
+}
+
+// Options of pattern-first programs whose next word is data, not a path
+// (-e PATTERN, awk -v var=value, jq --arg NAME VALUE), by how many words.
+// They differ by program: grep's -v is a flag, awk's takes a value.
+var (
+	commonDataOpts  = map[string]int{"-e": 1, "--regexp": 1, "--expression": 1}
+	patternDataOpts = map[string]map[string]int{
+		"grep": {"-m": 1, "--max-count": 1, "-A": 1, "-B": 1, "-C": 1, "--label": 1},
+		"rg":   {"-m": 1, "--max-count": 1, "-A": 1, "-B": 1, "-C": 1, "-g": 1, "--glob": 1, "-t": 1, "--type": 1},
+		"awk":  {"-v": 1, "-F": 1},
+		"jq":   {"--arg": 2, "--argjson": 2, "--indent": 1},
+		"yq":   {"--arg": 2, "--argjson": 2, "--indent": 1},
+	}
+)
+
+// parsePatternArgs reads the arguments of a pattern-first program: option
+// values are never paths (grep -e .env src/ searches for the text .env),
+// -f/--file name files, --include/--exclude narrow a recursive read, and the
+// first operand is the pattern or program unless -e or -f gave it.
+func parsePatternArgs(prog string, args []shell.Word) patternArgs {
+	switch prog {
+	case "egrep", "fgrep":
+		prog = "grep"
+	case "gawk", "mawk", "nawk":
+		prog = "awk"
+	}
+	var pa patternArgs
+	explicit, skippedPattern, dashdash := false, false, false
 	for _, w := range args {
-		v := firstValue(w)
-		if v == "--" {
-			break
-		}
-		if v == "-e" || v == "-f" || strings.HasPrefix(v, "--regexp") || strings.HasPrefix(v, "--file") || strings.HasPrefix(v, "--expression") {
+		switch v := firstValue(w); {
+		case v == "-e" || v == "-f" || strings.HasPrefix(v, "--regexp") || strings.HasPrefix(v, "--file") || strings.HasPrefix(v, "--expression") ||
+			strings.HasPrefix(v, "-e") && len(v) > 2 && !strings.HasPrefix(v, "--"):
 			explicit = true
+		case v == "--":
 		}
 	}
-	var out []shell.Word
-	skipped := explicit
-	dashdash := false
-	for _, w := range args {
+	for i := 0; i < len(args); i++ {
+		w := args[i]
 		v := firstValue(w)
-		if !dashdash && v == "--" {
-			dashdash = true
-			continue
-		}
 		if !dashdash && strings.HasPrefix(v, "-") && len(v) > 1 {
-			out = append(out, w) // --file=x and -f x values are checked as paths
+			if v == "--" {
+				dashdash = true
+				continue
+			}
+			name, val, hasVal := strings.Cut(v, "=")
+			switch {
+			case name == "-f" || name == "--file" || name == "--exclude-from" || name == "--include-from":
+				if hasVal {
+					pa.files = append(pa.files, shell.Word{Raw: val, Values: []string{val}})
+				} else if i+1 < len(args) {
+					pa.files = append(pa.files, args[i+1])
+					i++
+				}
+			case name == "--slurpfile" || name == "--rawfile":
+				if i+2 < len(args) {
+					pa.files = append(pa.files, args[i+2])
+					i += 2
+				}
+			case name == "--include" || name == "--exclude" || name == "--exclude-dir" || name == "--include-dir":
+				if !hasVal && i+1 < len(args) {
+					val = firstValue(args[i+1])
+					i++
+				}
+				val = strings.Trim(val, `'"`)
+				if name == "--include" {
+					pa.include = append(pa.include, val)
+				} else {
+					pa.exclude = append(pa.exclude, val)
+				}
+			case !hasVal && commonDataOpts[name] > 0:
+				i += commonDataOpts[name]
+			case !hasVal && patternDataOpts[prog][name] > 0:
+				i += patternDataOpts[prog][name]
+			}
+			continue // other options and their attached values are not paths
+		}
+		if !skippedPattern && !explicit {
+			skippedPattern = true
 			continue
 		}
-		if !skipped {
-			skipped = true
-			continue
-		}
-		out = append(out, w)
+		pa.operands = append(pa.operands, w)
 	}
-	return out
+	return pa
 }
 
 // argAccesses treats each argument (and the value of --opt=value, and the

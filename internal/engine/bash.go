@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/policy"
@@ -160,7 +161,15 @@ func gitShellConfig(c *shell.Command) string {
 func (e *Engine) recursiveReads(d *decision, u *unit, c *shell.Command, env *pathEnv) {
 	prog := normProgram(c.Program)
 	args := argv(c)
-	var dirs []string
+	var dirs, incl []string
+	excl := excludes(args)
+	grepDirs := func() {
+		pa := parsePatternArgs(prog, c.Args)
+		for _, w := range pa.operands {
+			dirs = append(dirs, firstValue(w))
+		}
+		incl, excl = pa.include, pa.exclude
+	}
 	switch {
 	case prog == "tar":
 		if !tarCreates(args) {
@@ -172,10 +181,10 @@ func (e *Engine) recursiveReads(d *decision, u *unit, c *shell.Command, env *pat
 			}
 		}
 	case prog == "rg" && (hasFlag(args, 'u', "--hidden", "--no-ignore")):
-		dirs = skipPatternValues(args)
+		grepDirs()
 	case recursiveReaders[prog] != 0 && (hasFlag(args, recursiveReaders[prog], "--recursive", "--archive") || hasFlag(args, 'R', "--dereference-recursive") || prog == "rsync" && hasFlag(args, 'a')):
 		if prog == "grep" || prog == "egrep" || prog == "fgrep" {
-			dirs = skipPatternValues(args)
+			grepDirs()
 			if len(dirs) == 0 {
 				dirs = []string{"."}
 			}
@@ -185,17 +194,16 @@ func (e *Engine) recursiveReads(d *decision, u *unit, c *shell.Command, env *pat
 	default:
 		return
 	}
-	excl := excludes(args)
 	for _, dir := range dirs {
 		for _, cwd := range cwdsOf(c, env) {
 			p := env.resolve(dir, cwd)
-			e.checkTree(d, u, p, env, c.Text, excl)
+			e.checkTree(d, u, p, env, c.Text, incl, excl)
 		}
 	}
 }
 
 // excludes returns the name globs a recursive reader is told to skip
-// (--exclude=.env*, --exclude-dir=secrets, tar's --exclude, rsync's).
+// (tar's and rsync's --exclude; grep's come from parsePatternArgs).
 func excludes(args []string) []string {
 	var out []string
 	for i, a := range args {
@@ -220,25 +228,6 @@ func tarCreates(args []string) bool {
 	return false
 }
 
-func skipPatternValues(args []string) []string {
-	var out []string
-	skipped := false
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			if a == "-e" || a == "-f" || strings.HasPrefix(a, "--regexp") {
-				skipped = true
-			}
-			continue
-		}
-		if !skipped {
-			skipped = true
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
-}
-
 func cwdsOf(c *shell.Command, env *pathEnv) []string {
 	if len(c.Cwds) > 0 {
 		return c.Cwds
@@ -247,8 +236,9 @@ func cwdsOf(c *shell.Command, env *pathEnv) []string {
 }
 
 // checkTree decides a recursive read of directory p; entries matching an
-// exclude glob are skipped.
-func (e *Engine) checkTree(d *decision, u *unit, p string, env *pathEnv, via string, excl []string) {
+// exclude glob are skipped, and with include globs only matching entries
+// are covered (grep --include='*.go' reads no .env).
+func (e *Engine) checkTree(d *decision, u *unit, p string, env *pathEnv, via string, incl, excl []string) {
 	fa := fileAccess{access: policy.AccessRead, via: "recursive read in " + via}
 	if env.home != "" {
 		if _, below := cutDir(env.home, p); below || p == env.home {
@@ -273,6 +263,9 @@ entries:
 			if ok, _ := path.Match(x, en.Name()); ok {
 				continue entries
 			}
+		}
+		if len(incl) > 0 && !slices.ContainsFunc(incl, func(g string) bool { ok, _ := path.Match(g, en.Name()); return ok }) {
+			continue
 		}
 		child := strings.TrimSuffix(p, "/") + "/" + en.Name()
 		if e.checkResolved(d, u, fa, child, env, "") {
@@ -337,7 +330,7 @@ func (e *Engine) findSecrets(d *decision, u *unit, c *shell.Command, all []shell
 				e.checkResolved(d, u, fileAccess{access: policy.AccessRead, via: "`" + c.Text + "`"}, p, env, "")
 				continue
 			}
-			e.checkTree(d, u, p, env, c.Text, nil)
+			e.checkTree(d, u, p, env, c.Text, nil, nil)
 		}
 	}
 }

@@ -164,6 +164,14 @@ func TestEngine_RecursiveReads(t *testing.T) {
 	}{
 		{"grep -rn deprecated .", "/work/app", policy.Ask},
 		{"grep -rn --exclude='.env*' deprecated .", "/work/app", policy.None},
+		{"grep -rn --exclude=.env* deprecated .", "/work/app", policy.None}, // unquoted: an option value, not a path
+		{"grep -rn --include=*.go deprecated .", "/work/app", policy.None},
+		{"grep -rn -e .env src/", "/work/app", policy.None}, // .env is the pattern
+		{"grep -r -e deprecated .", "/work/app", policy.Ask},
+		{"grep -f .env -r deprecated src", "/work/app", policy.Deny}, // a pattern file is read
+		{"awk -v f=.env '{print}' main.go", "/work/app", policy.None},
+		{"grep -v '^#' .env", "/work/app", policy.Deny},         // grep's -v is a flag: .env is the file
+		{"grep -A 3 deprecated .env", "/work/app", policy.Deny}, // -A takes a number; .env is the file
 		{"grep -rn deprecated src/", "/work/app", policy.None},
 		{"grep -rn deprecated .", "/work/clean", policy.None},
 		{"tar czf /tmp/x.tgz .", "/work/app", policy.Ask},
