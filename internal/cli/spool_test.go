@@ -63,7 +63,7 @@ func appendSpool(t *testing.T, spool string, n int) {
 	t.Helper()
 	sp := &hook.Spool{Path: spool}
 	for range n {
-		if err := sp.Append(record.AuditEventV1{Schema: record.SchemaAuditV1, EventID: record.NewEventID(nil),
+		if err := sp.Append(record.AuditEventV1{Schema: record.SchemaAuditV1, EventID: record.NewEventID(nil, time.Now()),
 			Time: time.Now().UTC(), HookEvent: "PreToolUse", Tool: "Bash", Command: "ls", Decision: record.DecisionNone}); err != nil {
 			t.Fatal(err)
 		}

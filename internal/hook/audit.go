@@ -23,7 +23,7 @@ const (
 func (r *runner) baseEvent(in *Input, git gitInfo) record.AuditEventV1 {
 	ev := record.AuditEventV1{
 		Schema:         record.SchemaAuditV1,
-		EventID:        record.NewEventID(r.cfg.Rand),
+		EventID:        record.NewEventID(r.cfg.Rand, r.start),
 		Time:           r.start.UTC(),
 		HookEvent:      in.HookEventName,
 		SessionID:      in.SessionID,

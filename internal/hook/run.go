@@ -321,7 +321,7 @@ func bypassAsk(d engine.Decision, mode string) engine.Decision {
 
 func (r *runner) observe(in *Input, base record.AuditEventV1, dec Decider, lerr error, git gitInfo) record.AuditEventV1 {
 	ev := base
-	ev.EventID = record.NewEventID(r.cfg.Rand)
+	ev.EventID = record.NewEventID(r.cfg.Rand, ev.Time)
 	ev.ToolUseID = in.ToolUseID
 	ev.ObservedOnly = true
 	a := actionWithGit(in, r.cfg.Home, git)
@@ -491,7 +491,7 @@ func (r *runner) watchdog(ctx context.Context) {
 	ev.Reason = reason
 	ev.DurationUS = r.elapsed()
 	if ev.Schema == "" {
-		ev.Schema, ev.EventID, ev.Time = record.SchemaAuditV1, record.NewEventID(r.cfg.Rand), r.start.UTC()
+		ev.Schema, ev.EventID, ev.Time = record.SchemaAuditV1, record.NewEventID(r.cfg.Rand, r.start), r.start.UTC()
 	}
 	r.auditBounded(ev, 100*time.Millisecond)
 	r.cfg.Exit(code)

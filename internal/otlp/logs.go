@@ -161,7 +161,7 @@ func (d *Decoder) event(res *resourcepb.Resource, resAttrs map[string]any, sl *l
 	ev.Time = d.eventTime(lr, attrs)
 
 	if session := ev.SessionID; session != "" && hasSeq {
-		ev.ID = eventID(session, seq, name, lr.TimeUnixNano)
+		ev.ID = eventID(session, seq, name, lr)
 	} else {
 		ev.ID = contentID(res, sl.GetScope(), lr)
 	}
@@ -304,15 +304,30 @@ func (d *Decoder) dropContent(attrs map[string]any) {
 
 // eventID is the deduplication key of a Claude Code record: a replayed
 // batch yields the same ids.
-func eventID(session, seq, name string, timeUnixNano uint64) string {
+func eventID(session, seq, name string, lr *logspb.LogRecord) string {
 	h := sha256.New()
 	for _, s := range [...]string{"otlp.event.v1", session, seq, name} {
 		writeField(h, s)
 	}
 	var t [8]byte
-	binary.BigEndian.PutUint64(t[:], timeUnixNano)
+	binary.BigEndian.PutUint64(t[:], lr.TimeUnixNano)
 	h.Write(t[:])
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	return timeOrderedID(lr, h.Sum(nil))
+}
+
+// timeOrderedID lays a record's ID out as record.NewEventID does: the
+// record's own time in milliseconds (its observed time when it has none;
+// never the server's clock, so a replay yields the same ID), then 80 bits
+// of its hash.
+func timeOrderedID(lr *logspb.LogRecord, sum []byte) string {
+	ns := lr.TimeUnixNano
+	if ns == 0 {
+		ns = lr.ObservedTimeUnixNano
+	}
+	var b [16]byte
+	record.PutMillis(b[:6], int64(min(ns/1e6, 1<<47)))
+	copy(b[6:], sum)
+	return hex.EncodeToString(b[:])
 }
 
 // contentID is the deduplication key of a record without session.id and
@@ -328,7 +343,7 @@ func contentID(res *resourcepb.Resource, scope *commonpb.InstrumentationScope, l
 		}
 		writeField(h, string(b))
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	return timeOrderedID(lr, h.Sum(nil))
 }
 
 // writeField writes s length-prefixed, so that field boundaries are part

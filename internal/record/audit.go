@@ -2,6 +2,7 @@ package record
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"io"
 	"strconv"
@@ -104,21 +105,34 @@ type AuditEventV1 struct {
 	ObservedOnly bool `json:"observed_only,omitempty"`
 }
 
-// NewEventID returns 128 bits read from r (crypto/rand when r is nil) as 32
-// hex digits. If r fails, the ID falls back to one derived from the clock, so
-// an event is never lost for want of randomness.
-func NewEventID(r io.Reader) string {
+// NewEventID returns an event ID for an event at t: 32 hex digits, the
+// first 12 of them t in milliseconds since the Unix epoch and the other 20
+// are 80 bits read from r (crypto/rand when r is nil), as a UUIDv7 lays
+// them out. Time first makes the IDs of events written together sort
+// together, so the server's unique index on IDs grows at its right edge
+// instead of taking a write at a random page per event (on SQLite that was
+// most of an insert's cost). If r fails, the clock's nanoseconds stand in
+// for the random bits, so an event is never lost for want of randomness.
+func NewEventID(r io.Reader, t time.Time) string {
 	if r == nil {
 		r = rand.Reader
 	}
 	var b [16]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
-		n := time.Now().UnixNano()
-		for i := range 8 {
-			b[i] = byte(n >> (8 * i))
-		}
+	if _, err := io.ReadFull(r, b[6:]); err != nil {
+		binary.BigEndian.PutUint64(b[8:], uint64(time.Now().UnixNano()))
 	}
+	PutMillis(b[:6], t.UnixMilli())
 	return hex.EncodeToString(b[:])
+}
+
+// PutMillis writes ms (milliseconds since the Unix epoch; before it counts
+// as 0) big-endian into the 6 bytes of b, the time prefix of an event ID.
+func PutMillis(b []byte, ms int64) {
+	ms = max(ms, 0)
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
 }
 
 // NormalizeCommand prepares a shell command for an audit record: surrounding

@@ -67,21 +67,36 @@ func mustMarshalEqual(tb testing.TB, v any, want string) {
 }
 
 func TestNewEventID(t *testing.T) {
-	t.Run("FromReader", func(t *testing.T) {
-		got := NewEventID(bytes.NewReader(bytes.Repeat([]byte{0xab}, 16)))
-		if want := strings.Repeat("ab", 16); got != want {
+	at := time.UnixMilli(0x0123456789ab)
+	t.Run("TimeThenReader", func(t *testing.T) {
+		got := NewEventID(bytes.NewReader(bytes.Repeat([]byte{0xcd}, 16)), at)
+		if want := "0123456789ab" + strings.Repeat("cd", 10); got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	})
+	t.Run("SortsByTime", func(t *testing.T) {
+		// Later events sort after earlier ones whatever their random bits.
+		a := NewEventID(bytes.NewReader(bytes.Repeat([]byte{0xff}, 16)), at)
+		b := NewEventID(bytes.NewReader(make([]byte, 16)), at.Add(time.Millisecond))
+		if a >= b {
+			t.Errorf("id %q of the earlier event does not sort before %q", a, b)
+		}
+	})
+	t.Run("BeforeEpoch", func(t *testing.T) {
+		got := NewEventID(bytes.NewReader(make([]byte, 16)), time.Unix(-5, 0))
+		if want := strings.Repeat("0", 32); got != want {
 			t.Errorf("got %q, want %q", got, want)
 		}
 	})
 	t.Run("Random", func(t *testing.T) {
-		a, b := NewEventID(nil), NewEventID(nil)
+		a, b := NewEventID(nil, at), NewEventID(nil, at)
 		if len(a) != 32 || a == b {
 			t.Errorf("ids %q and %q: want two different 32-digit ids", a, b)
 		}
 	})
 	t.Run("ReaderFails", func(t *testing.T) {
-		if got := NewEventID(failingReader{}); len(got) != 32 {
-			t.Errorf("got %q, want a 32-digit id", got)
+		if got := NewEventID(failingReader{}, at); len(got) != 32 || !strings.HasPrefix(got, "0123456789ab") {
+			t.Errorf("got %q, want a 32-digit id of the event's time", got)
 		}
 	})
 }

@@ -60,7 +60,7 @@ var lineBytes = func() int {
 func testEvent(i int) record.AuditEventV1 {
 	return record.AuditEventV1{
 		Schema:    record.SchemaAuditV1,
-		EventID:   record.NewEventID(nil),
+		EventID:   record.NewEventID(nil, time.Now()),
 		Time:      testStart.Add(time.Duration(i) * time.Second),
 		HookEvent: "PreToolUse",
 		SessionID: "584d87a8-a12c-4547-b57d-08356eae4475",
