@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
@@ -130,9 +131,9 @@ func benchOTLP(ctx context.Context, s *server, o options) error {
 		return err
 	}
 	deadline := time.Now().Add(o.duration)
-	start, cpu0 := time.Now(), s.cpu()
+	start, cpu0, gen0 := time.Now(), s.cpu(), selfCPU()
 	n, lat, err := ingest(s, o.clients, o.batch, func(int64) bool { return time.Now().After(deadline) })
-	elapsed, cpu := time.Since(start), s.cpu()-cpu0
+	elapsed, cpu, gen := time.Since(start), s.cpu()-cpu0, selfCPU()-gen0
 	if err != nil {
 		return err
 	}
@@ -142,6 +143,7 @@ func benchOTLP(ctx context.Context, s *server, o options) error {
 	if cpu > 0 {
 		fmt.Printf("  server CPU %s: %.1f µs per record, %.2f cores busy\n", cpu, float64(cpu.Microseconds())/float64(n), cpu.Seconds()/elapsed.Seconds())
 	}
+	fmt.Printf("  load generator CPU %s, %.2f cores busy\n", gen.Round(10*time.Millisecond), gen.Seconds()/elapsed.Seconds())
 	return nil
 }
 
@@ -242,9 +244,9 @@ func benchDecide(ctx context.Context, s *server, o options) error {
 	if _, _, err := run(time.Second); err != nil {
 		return err
 	}
-	start, cpu0 := time.Now(), s.cpu()
+	start, cpu0, gen0 := time.Now(), s.cpu(), selfCPU()
 	lat, verdicts, err := run(o.duration)
-	elapsed, cpu := time.Since(start), s.cpu()-cpu0
+	elapsed, cpu, gen := time.Since(start), s.cpu()-cpu0, selfCPU()-gen0
 	if err != nil {
 		return err
 	}
@@ -254,8 +256,90 @@ func benchDecide(ctx context.Context, s *server, o options) error {
 	if cpu > 0 {
 		fmt.Printf("  server CPU %s: %.0f µs per decision, %.2f cores busy\n", cpu, float64(cpu.Microseconds())/float64(len(lat)), cpu.Seconds()/elapsed.Seconds())
 	}
+	fmt.Printf("  load generator CPU %s, %.2f cores busy\n", gen.Round(10*time.Millisecond), gen.Seconds()/elapsed.Seconds())
 	fmt.Printf("  verdicts: %v\n", verdicts)
+	if o.decideRate > 0 {
+		return benchDecideRate(s, o, inputs)
+	}
 	return nil
+}
+
+// benchDecideRate offers o.decideRate decisions per second for o.duration
+// on a fixed schedule, whatever the answers take (open loop), and times
+// each from its scheduled start: a call that waits for a free connection
+// or behind a stall counts that wait. This is the latency a fleet of hooks
+// sees at that rate; the closed-loop run measures capacity, and its
+// latency only says how long 16 hooks queue at saturation.
+func benchDecideRate(s *server, o options, inputs [][]byte) error {
+	const conns = 64 // calls in flight at most; more wait, and that counts
+	fmt.Printf("decide at a fixed rate: %d decisions/s offered for %s, up to %d in flight\n", o.decideRate, o.duration, conns)
+	c := newClient(conns)
+	interval := time.Second / time.Duration(o.decideRate)
+	total := int(o.duration / interval)
+	sched := make(chan time.Time, total)
+	var (
+		mu    sync.Mutex
+		lat   = make([]time.Duration, 0, total)
+		first error
+		wg    sync.WaitGroup
+		next  atomic.Int64
+	)
+	for range conns {
+		wg.Go(func() {
+			for at := range sched {
+				body := inputs[int(next.Add(1))%len(inputs)]
+				req, _ := http.NewRequest("POST", s.url+"/v1/hooks/claude-code", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+s.token)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := c.Do(req)
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("decision answered %d", resp.StatusCode)
+					}
+				}
+				d := time.Since(at)
+				mu.Lock()
+				lat = append(lat, d)
+				if err != nil && first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	start, cpu0, gen0 := time.Now(), s.cpu(), selfCPU()
+	for i := range total {
+		at := start.Add(time.Duration(i) * interval)
+		if d := time.Until(at); d > 0 {
+			time.Sleep(d)
+		}
+		sched <- at
+	}
+	close(sched)
+	wg.Wait()
+	elapsed, cpu, gen := time.Since(start), s.cpu()-cpu0, selfCPU()-gen0
+	if first != nil {
+		return first
+	}
+	fmt.Printf("  %d decisions in %s: %.0f decisions/s; latency p50 %s p90 %s p99 %s max %s\n",
+		len(lat), elapsed.Round(time.Millisecond), float64(len(lat))/elapsed.Seconds(),
+		pct(lat, 50), pct(lat, 90), pct(lat, 99), pct(lat, 100))
+	if cpu > 0 {
+		fmt.Printf("  server CPU %s: %.0f µs per decision, %.2f cores busy\n", cpu, float64(cpu.Microseconds())/float64(len(lat)), cpu.Seconds()/elapsed.Seconds())
+	}
+	fmt.Printf("  load generator CPU %s, %.2f cores busy\n", gen.Round(10*time.Millisecond), gen.Seconds()/elapsed.Seconds())
+	return nil
+}
+
+// selfCPU is the CPU time this process has used, user and system.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func benchFill(ctx context.Context, s *server, o options) error {

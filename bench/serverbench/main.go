@@ -4,8 +4,12 @@
 //
 //   - otlp:   OTLP/HTTP log records ingested per second (protobuf bodies of
 //     -batch records, -clients concurrent exporters);
-//   - decide: central decisions per second, with p50/p90/p99 latency, over
-//     the policy corpus's tool calls (-decide-clients concurrent hooks);
+//   - decide: central decisions over the policy corpus's tool calls: first
+//     capacity, -decide-clients hooks each sending its next call as soon as
+//     the last is answered (closed loop); then latency at a fixed offered
+//     rate, -decide-rate calls per second sent on schedule whatever the
+//     answers take (open loop), timed from each call's scheduled start so
+//     that a stall counts against every call queued behind it;
 //   - fill:   the server's resident memory after -fill events are stored
 //     (VmRSS and its peak VmHWM, from /proc).
 //
@@ -37,6 +41,7 @@ type options struct {
 	clients       int
 	batch         int
 	decideClients int
+	decideRate    int
 	inputs        string
 	fill          int
 	keep          bool
@@ -52,7 +57,8 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of the otlp and decide scenarios")
 	flag.IntVar(&o.clients, "clients", 4, "concurrent OTLP exporters")
 	flag.IntVar(&o.batch, "batch", 512, "log records per OTLP request (Claude Code batches up to 512)")
-	flag.IntVar(&o.decideClients, "decide-clients", 16, "concurrent central-decision clients")
+	flag.IntVar(&o.decideClients, "decide-clients", 16, "concurrent central-decision clients of the capacity run")
+	flag.IntVar(&o.decideRate, "decide-rate", 5000, "decisions per second offered in the latency run (0: no latency run)")
 	flag.StringVar(&o.inputs, "inputs", "testdata/corpus", "policy corpus whose tool calls the decide scenario sends")
 	flag.IntVar(&o.fill, "fill", 1_000_000, "events the fill scenario stores before reading the server's RSS")
 	flag.BoolVar(&o.keep, "keep", false, "keep the data directory or schema")
