@@ -195,7 +195,11 @@ func benchDecide(ctx context.Context, s *server, o options) error {
 		return err
 	}
 	fmt.Printf("decide: %d clients, %d corpus inputs, %s\n", o.decideClients, len(inputs), o.duration)
-	c := newClient(o.decideClients)
+	reqs, pool, err := decideRequests(s, inputs)
+	if err != nil {
+		return err
+	}
+	defer pool.close()
 	run := func(d time.Duration) ([]time.Duration, map[string]int, error) {
 		var (
 			mu       sync.Mutex
@@ -210,27 +214,23 @@ func benchDecide(ctx context.Context, s *server, o options) error {
 			wg.Go(func() {
 				var local []time.Duration
 				for time.Now().Before(deadline) {
-					body := inputs[int(next.Add(1))%len(inputs)]
-					req, _ := http.NewRequest("POST", s.url+"/v1/hooks/claude-code", bytes.NewReader(body))
-					req.Header.Set("Authorization", "Bearer "+s.token)
-					req.Header.Set("Content-Type", "application/json")
+					req := reqs[int(next.Add(1))%len(reqs)]
 					start := time.Now()
-					resp, err := c.Do(req)
+					code, v, err := pool.do(req, "X-Warden-Decision")
+					if err == nil && code != http.StatusOK {
+						err = fmt.Errorf("decision answered %d", code)
+					}
 					if err != nil {
 						mu.Lock()
-						first = err
+						if first == nil {
+							first = err
+						}
 						mu.Unlock()
 						return
 					}
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
 					local = append(local, time.Since(start))
-					v := resp.Header.Get("X-Warden-Decision")
 					mu.Lock()
 					verdicts[v]++
-					if resp.StatusCode != http.StatusOK && first == nil {
-						first = fmt.Errorf("decision answered %d", resp.StatusCode)
-					}
 					mu.Unlock()
 				}
 				mu.Lock()
@@ -259,7 +259,7 @@ func benchDecide(ctx context.Context, s *server, o options) error {
 	fmt.Printf("  load generator CPU %s, %.2f cores busy\n", gen.Round(10*time.Millisecond), gen.Seconds()/elapsed.Seconds())
 	fmt.Printf("  verdicts: %v\n", verdicts)
 	if o.decideRate > 0 {
-		return benchDecideRate(s, o, inputs)
+		return benchDecideRate(s, o, reqs, pool)
 	}
 	return nil
 }
@@ -270,10 +270,9 @@ func benchDecide(ctx context.Context, s *server, o options) error {
 // or behind a stall counts that wait. This is the latency a fleet of hooks
 // sees at that rate; the closed-loop run measures capacity, and its
 // latency only says how long 16 hooks queue at saturation.
-func benchDecideRate(s *server, o options, inputs [][]byte) error {
+func benchDecideRate(s *server, o options, reqs [][]byte, pool *rawPool) error {
 	const conns = 64 // calls in flight at most; more wait, and that counts
 	fmt.Printf("decide at a fixed rate: %d decisions/s offered for %s, up to %d in flight\n", o.decideRate, o.duration, conns)
-	c := newClient(conns)
 	interval := time.Second / time.Duration(o.decideRate)
 	total := int(o.duration / interval)
 	sched := make(chan time.Time, total)
@@ -287,17 +286,9 @@ func benchDecideRate(s *server, o options, inputs [][]byte) error {
 	for range conns {
 		wg.Go(func() {
 			for at := range sched {
-				body := inputs[int(next.Add(1))%len(inputs)]
-				req, _ := http.NewRequest("POST", s.url+"/v1/hooks/claude-code", bytes.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+s.token)
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := c.Do(req)
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						err = fmt.Errorf("decision answered %d", resp.StatusCode)
-					}
+				code, _, err := pool.do(reqs[int(next.Add(1))%len(reqs)], "")
+				if err == nil && code != http.StatusOK {
+					err = fmt.Errorf("decision answered %d", code)
 				}
 				d := time.Since(at)
 				mu.Lock()
@@ -331,6 +322,20 @@ func benchDecideRate(s *server, o options, inputs [][]byte) error {
 	}
 	fmt.Printf("  load generator CPU %s, %.2f cores busy\n", gen.Round(10*time.Millisecond), gen.Seconds()/elapsed.Seconds())
 	return nil
+}
+
+// decideRequests encodes a central-decision request per input, for the
+// raw client (see rawPool).
+func decideRequests(s *server, inputs [][]byte) ([][]byte, *rawPool, error) {
+	pool, err := newRawPool(s.url)
+	if err != nil {
+		return nil, nil, err
+	}
+	reqs := make([][]byte, len(inputs))
+	for i, body := range inputs {
+		reqs[i] = rawRequest(pool.addr, "/v1/hooks/claude-code", s.token, "application/json", body)
+	}
+	return reqs, pool, nil
 }
 
 // selfCPU is the CPU time this process has used, user and system.
