@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -188,11 +189,15 @@ keys refused), then WARDEN_* variables, then flags; see docs/deploy.md.`,
 				return withCode(ExitFailure, err)
 			}
 			defer st.Close()
-			writers := 1 // SQLite has one writer
+			opts := server.Options{Config: cfg, Store: st, Policy: p, PolicyYAML: yaml, Logger: log}
 			if cfg.DatabaseURL != "" {
-				writers = 4
+				opts.Writers = 4
+			} else {
+				// SQLite has one writer: decisions go through a journal
+				// beside the database and reach it in batches.
+				opts.Journal = filepath.Join(cfg.DataDir, server.JournalFile)
 			}
-			srv, err := server.New(server.Options{Config: cfg, Store: st, Policy: p, PolicyYAML: yaml, Logger: log, Writers: writers})
+			srv, err := server.New(opts)
 			if err != nil {
 				return err
 			}

@@ -44,6 +44,11 @@ type Event struct {
 	Audit *AuditEventV1 `json:"audit,omitempty"`
 	// Raw is the original record, for Kind raw.
 	Raw json.RawMessage `json:"raw,omitempty"`
+	// Encoded, when set, is this event as store.MarshalEvent encodes it,
+	// kept by a caller that had to encode it anyway (the server's
+	// decision journal) so that the store does not encode it again. It is
+	// never encoded itself, and must be dropped if the event changes.
+	Encoded []byte `json:"-"`
 }
 
 // MetricPoint is one data point of a Claude Code metric (delta temporality:

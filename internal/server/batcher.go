@@ -9,7 +9,8 @@ import (
 	"github.com/wardenhq/warden/internal/store"
 )
 
-// batcher is a group-commit writer for the events of central decisions:
+// batcher is the decision writer on a store that gains from concurrent
+// transactions (PostgreSQL): a group-commit writer for the events of central decisions:
 // each request waits until its events are durable, but requests that
 // arrive while a commit runs share the next one, so a stream of small
 // writes costs a few transactions instead of one each. It adds no delay
@@ -38,6 +39,12 @@ var errWriterStopped = errors.New("decision writer stopped")
 func newBatcher(s store.Store, workers int) *batcher {
 	return &batcher{store: s, workers: workers, in: make(chan *batchReq, 4*maxBatchEvents)}
 }
+
+// open implements decisionWriter: nothing to prepare.
+func (b *batcher) open(context.Context) error { return nil }
+
+// sync implements decisionWriter: append returns only once stored.
+func (b *batcher) sync(context.Context) error { return nil }
 
 // append stores events and returns when they are durable, or with the
 // store's error, or ctx's.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -63,8 +65,11 @@ func crashChild(t *testing.T, dir string) {
 	defer st.Close()
 	cfg := testConfig(dir)
 	cfg.GRPCAddr = ""
+	// The decision journal as warden serve has it, flushed only when
+	// asked, so that a kill finds decisions in it and not yet stored.
 	s, err := New(Options{Config: cfg, Store: st, Policy: policy.Baseline(), PolicyYAML: policy.BaselineYAML(),
-		Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		Logger:  slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Journal: filepath.Join(dir, JournalFile), JournalInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,6 +268,101 @@ func TestCrash(t *testing.T) {
 	}
 	defer st.Close()
 	check(st, true)
+}
+
+// TestCrash_Decisions kills the real server with SIGKILL in the middle of
+// a stream of central decisions and restarts it: every decision answered
+// before the kill is stored, once, though the kill found it in the
+// journal and not yet in the database.
+func TestCrash_Decisions(t *testing.T) {
+	if dir := os.Getenv(crashEnv); dir != "" {
+		crashChild(t, dir)
+		return
+	}
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	const answers = 200 // decisions answered before the kill
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, tok, err := NewToken(randReader(), "crash", []string{record.ScopeIngest}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateToken(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	cmd, url, stderr := startChild(t, dir)
+	client := &http.Client{Timeout: 30 * time.Second}
+	var (
+		mu       sync.Mutex
+		answered = map[int]bool{}
+		sent     int
+		killed   bool
+		wg       sync.WaitGroup
+	)
+	for range crashClients {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				if killed || sent >= 10_000 {
+					mu.Unlock()
+					return
+				}
+				i := sent
+				sent++
+				mu.Unlock()
+				body := pre(fmt.Sprintf("crash-d-%d", i), "Bash", map[string]any{"command": "cat .env"})
+				ok, _, _ := post(client, url, secret, "/v1/hooks/claude-code", "application/json", body)
+				mu.Lock()
+				if ok && !killed {
+					answered[i] = true
+					if len(answered) >= answers {
+						cmd.Process.Signal(syscall.SIGKILL)
+						killed = true
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	cmd.Wait()
+	if !killed {
+		t.Fatalf("the stream ended before %d answers:\n%s", answers, stderr)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, JournalFile)); err != nil || fi.Size() == 0 {
+		t.Fatalf("journal after the kill: %v, %v; the test needs decisions left in it", fi, err)
+	}
+
+	// The restart replays the journal before it serves.
+	cmd, _, stderr = startChild(t, dir)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("restarted server after SIGTERM: %v\n%s", err, stderr)
+	}
+	st, err = sqlite.Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i := range sent {
+		events, err := st.SessionEvents(context.Background(), fmt.Sprintf("crash-d-%d", i))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		switch {
+		case answered[i] && len(events) != 1:
+			t.Errorf("answered decision %d: %d events stored, want 1", i, len(events))
+		case len(events) > 1:
+			t.Errorf("decision %d: %d events stored, want at most 1", i, len(events))
+		}
+	}
 }
 
 // signalContext ends on SIGTERM or SIGINT, as `warden serve`'s does.

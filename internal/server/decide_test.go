@@ -296,6 +296,7 @@ func TestQuarantine(t *testing.T) {
 		if r := ts.do("GET", s, read, nil); r.status != http.StatusOK {
 			t.Errorf("GET: %d %s", r.status, r.body)
 		}
+		ts.syncDecisions()
 		sum, err := ts.store.Session(context.Background(), "q1")
 		if err != nil || !sum.Quarantined || sum.Counts.Denials != 2 {
 			t.Errorf("summary %+v, %v", sum, err)

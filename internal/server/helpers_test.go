@@ -120,8 +120,9 @@ func testConfig(dir string) Config {
 	return cfg
 }
 
-// startServer starts a server on SQLite in a temporary directory (or the
-// store given), with the baseline policy and a test clock.
+// startServer starts a server on SQLite in a temporary directory, with the
+// decision journal as warden serve has it (or on the store given, with
+// the group-commit writer), the baseline policy and a test clock.
 func startServer(t testing.TB, opts ...testOption) *testServer {
 	t.Helper()
 	c := newClock()
@@ -137,6 +138,9 @@ func startServer(t testing.TB, opts ...testOption) *testServer {
 	}
 	if o.Store == nil {
 		o.Store = sqliteBackend().open(t)
+		if o.Journal == "" {
+			o.Journal = filepath.Join(o.Config.DataDir, JournalFile)
+		}
 	}
 	s, err := New(o)
 	if err != nil {
@@ -292,11 +296,21 @@ func newAudit(id, session string, at time.Time) record.AuditEventV1 {
 // store has never seen it).
 func (ts *testServer) sessionEvents(session string) []record.Event {
 	ts.t.Helper()
+	ts.syncDecisions()
 	events, err := ts.store.SessionEvents(context.Background(), session)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		ts.t.Fatal(err)
 	}
 	return events
+}
+
+// syncDecisions waits until the decisions answered so far are in the store
+// (the journal stores them in the background).
+func (ts *testServer) syncDecisions() {
+	ts.t.Helper()
+	if err := ts.s.writer.sync(context.Background()); err != nil {
+		ts.t.Fatal(err)
+	}
 }
 
 // crashEnv carries the data directory to a crash child (TestCrash); its

@@ -200,6 +200,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	ingest := ts.tokens[record.ScopeIngest]
 	ts.decide(ingest, pre("m1", "Bash", map[string]any{"command": "cat .env"}), "")
 	ts.do("POST", "/v1/audit", ingest, auditLine(t, newAudit("m-a", "m2", t0)), "Content-Type", ContentTypeNDJSON)
+	ts.syncDecisions() // decisions are counted as accepted once stored
 	r := ts.do("GET", "/metrics", ts.tokens[record.ScopeRead], nil)
 	if r.status != 200 || r.header.Get("Content-Type") != ContentType {
 		t.Fatalf("%d %s", r.status, r.header.Get("Content-Type"))

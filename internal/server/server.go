@@ -6,7 +6,9 @@
 // It composes the other layers and adds only wiring: store (where
 // everything is kept), otlp (decoding telemetry), hook and engine
 // (deciding as the local hook does), policy (what decides), record (run
-// records). engine, policy and shell must never import it (archtest).
+// records). Its one file of its own is the decision journal beside a
+// SQLite store (journal.go). engine, policy and shell must never import it
+// (archtest).
 // Handlers are func(w, r) error with one adapter that maps error codes to
 // statuses and never shows a client an internal cause; logger, clock,
 // randomness and metrics registry are injected. Lifecycle: New validates
@@ -59,9 +61,17 @@ type Options struct {
 	// means a registry of its own.
 	Metrics *Registry
 	// Writers is how many transactions may store decision records at
-	// once (default 1, right for SQLite's single writer; a few for
-	// PostgreSQL, whose group commit gains from concurrent transactions).
+	// once (default 1; a few for PostgreSQL, whose group commit gains
+	// from concurrent transactions). Unused with Journal.
 	Writers int
+	// Journal, when set, is the file through which decision records
+	// reach the store (see journal): for SQLite, whose single writer
+	// would otherwise commit once per decision. Empty: each decision
+	// waits for its group commit.
+	Journal string
+	// JournalInterval is the longest an event waits in the journal when
+	// nothing flushes it sooner (0: 20 ms).
+	JournalInterval time.Duration
 }
 
 // Server is a running or runnable Warden control plane.
@@ -79,7 +89,7 @@ type Server struct {
 	auth    *authenticator
 	qcache  *quarantineCache
 	engines *engines
-	writer  *batcher
+	writer  decisionWriter
 	tls     *tls.Config
 	handler http.Handler
 
@@ -161,8 +171,7 @@ func New(opts Options) (*Server, error) {
 	s.metrics = newMetrics(s.reg)
 	s.auth = newAuthenticator(s.store, s.now)
 	s.qcache = newQuarantineCache(s.now)
-	s.writer = newBatcher(s.store, max(opts.Writers, 1))
-	s.writer.onCommit = func(events, inserted int, err error) {
+	onCommit := func(events, inserted int, err error) {
 		s.metrics.decideBatch.Observe(float64(events))
 		if err != nil {
 			s.metrics.storeErrors.Inc("append_decisions")
@@ -171,6 +180,18 @@ func New(opts Options) (*Server, error) {
 		s.metrics.accepted.Add(float64(inserted), sourceDecision, kindEvent)
 		s.metrics.duplicates.Add(float64(events-inserted), sourceDecision, kindEvent)
 	}
+	if opts.Journal != "" {
+		j := newJournal(s.store, opts.Journal, s.log)
+		j.onCommit = onCommit
+		if opts.JournalInterval > 0 {
+			j.interval = opts.JournalInterval
+		}
+		s.writer = j
+	} else {
+		b := newBatcher(s.store, max(opts.Writers, 1))
+		b.onCommit = onCommit
+		s.writer = b
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -178,8 +199,9 @@ func New(opts Options) (*Server, error) {
 // Handler returns the HTTP handler (every route), for tests and embedding.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Start stores the policy bundle (store.PutPolicy), opens the listeners
-// and serves in the background until Shutdown. Listener errors after
+// Start stores the policy bundle (store.PutPolicy), replays the decision
+// journal left by an earlier run, opens the listeners and serves in the
+// background until Shutdown. Listener errors after
 // Start are reported by Wait.
 func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
@@ -194,6 +216,9 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("store policy %s: %w", s.policy.Name, err)
 	}
 	s.bundle = bundle
+	if err := s.writer.open(ctx); err != nil {
+		return err
+	}
 
 	bgCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop

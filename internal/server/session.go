@@ -54,6 +54,9 @@ func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request) error {
 		f.Limit = n
 	}
 	f.Cursor = q.Get("cursor")
+	if err := s.writer.sync(r.Context()); err != nil {
+		return err
+	}
 	page, err := s.store.ListSessions(r.Context(), f)
 	if err != nil {
 		return err
@@ -91,6 +94,9 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.writer.sync(r.Context()); err != nil {
+		return err
+	}
 	sum, err := s.store.Session(r.Context(), id)
 	if err != nil {
 		return err
@@ -112,6 +118,9 @@ func (s *Server) serveRecord(w http.ResponseWriter, r *http.Request) error {
 	case "", "json", "md", "markdown":
 	default:
 		return Errorf(EInvalid, "format %q: want json or md", truncate(format, 32))
+	}
+	if err := s.writer.sync(r.Context()); err != nil {
+		return err
 	}
 	sum, err := s.store.Session(r.Context(), id)
 	if err != nil {

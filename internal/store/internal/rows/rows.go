@@ -49,12 +49,15 @@ func Events(events []record.Event) ([]Event, error) {
 		}
 		if e.Time.Location() != time.UTC {
 			c := *e
-			c.Time = c.Time.UTC()
+			c.Time, c.Encoded = c.Time.UTC(), nil
 			e = &c
 		}
-		body, err := store.MarshalEvent(e)
-		if err != nil {
-			return nil, fmt.Errorf("event %d: %w", i, err)
+		body := e.Encoded
+		if body == nil {
+			var err error
+			if body, err = store.MarshalEvent(e); err != nil {
+				return nil, fmt.Errorf("event %d: %w", i, err)
+			}
 		}
 		seen[e.ID] = struct{}{}
 		r := Event{
