@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -85,13 +86,14 @@ type Server struct {
 	rand   io.Reader
 	reg    *Registry
 
-	metrics *metrics
-	auth    *authenticator
-	qcache  *quarantineCache
-	engines *engines
-	writer  decisionWriter
-	tls     *tls.Config
-	handler http.Handler
+	metrics  *metrics
+	auth     *authenticator
+	qcache   *quarantineCache
+	engines  *engines
+	writer   decisionWriter
+	deciders *deciders
+	tls      *tls.Config
+	handler  http.Handler
 
 	mu       sync.Mutex
 	bundle   *record.PolicyBundle
@@ -192,6 +194,7 @@ func New(opts Options) (*Server, error) {
 		b.onCommit = onCommit
 		s.writer = b
 	}
+	s.deciders = newDeciders()
 	s.handler = s.routes()
 	return s, nil
 }
@@ -222,6 +225,7 @@ func (s *Server) Start(ctx context.Context) error {
 
 	bgCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
+	s.deciders.start(bgCtx, max(8, 4*runtime.GOMAXPROCS(0)))
 	s.serveErr = make(chan error, 2)
 	s.bg.Add(1)
 	go func() {
