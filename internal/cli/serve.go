@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -144,6 +145,22 @@ func newLogger(env *Env, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: l}))
 }
 
+// serveGCPercent is warden serve's garbage-collection target unless GOGC
+// is set. A central decision allocates about 18 KB; at Go's default of 100
+// the collector's work and assists put decisions behind it. Measured with
+// serverbench on 2 cores, 300 took the p99 at 5,000 decisions/s from
+// 8.9-9.2 ms to 5.6-6.6 ms, and the resident memory after a million
+// stored events from 42 to 56 MiB (peak 57 to 96 MiB).
+const serveGCPercent = 300
+
+// setServeGC applies serveGCPercent unless the operator chose: the runtime
+// reads GOGC from the process environment, so that is where to look.
+func setServeGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(serveGCPercent)
+	}
+}
+
 func newServeCmd(env *Env) *cobra.Command {
 	var f serverFlags
 	cmd := &cobra.Command{
@@ -179,6 +196,7 @@ keys refused), then WARDEN_* variables, then flags; see docs/deploy.md.`,
 				return err
 			}
 			log := newLogger(env, cfg.LogLevel)
+			setServeGC()
 			ctx := cmd.Context()
 			p, yaml, err := loadServePolicy(cfg.Policy)
 			if err != nil {
