@@ -30,7 +30,7 @@ type serverFlags struct {
 // addStoreFlags adds the flags every command that opens the store takes.
 func (f *serverFlags) addStoreFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&f.configFile, "config", "", "YAML configuration file (default $WARDEN_CONFIG)")
-	fl.StringVar(&f.cfg.DataDir, "data-dir", "", "directory of the SQLite database (default $XDG_STATE_HOME/warden, else ~/.local/state/warden)")
+	fl.StringVar(&f.cfg.DataDir, "data-dir", "", "directory of the SQLite database and the decision journal (default $XDG_STATE_HOME/warden, else ~/.local/state/warden)")
 	fl.StringVar(&f.cfg.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://...), overrides --data-dir; prefer $WARDEN_DATABASE_URL, since flags show in process lists")
 }
 
@@ -180,8 +180,9 @@ HTTP (--addr, default ` + server.DefaultAddr + `):
 gRPC (--grpc-addr, default ` + server.DefaultGRPCAddr + `): OTLP logs and metrics (scope ingest).
 
 Every endpoint but /healthz and /readyz needs "Authorization: Bearer wdn_..."
-from 'warden token create'. Data goes to SQLite in --data-dir, or to
-PostgreSQL with --database-url. Configuration: --config FILE (YAML, unknown
+from 'warden token create'. Data goes to SQLite in --data-dir (warden.db,
+and decisions.journal: central decisions not yet in the database, replayed
+at start), or to PostgreSQL with --database-url. Configuration: --config FILE (YAML, unknown
 keys refused), then WARDEN_* variables, then flags; see docs/deploy.md.`,
 		Example: `  warden token create --scope ingest --name laptops
   warden serve
