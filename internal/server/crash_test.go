@@ -159,62 +159,15 @@ func TestCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
-	dir := t.TempDir()
-	st, err := sqlite.Open(context.Background(), dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret, tok, err := NewToken(randReader(), "crash", []string{record.ScopeIngest}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CreateToken(context.Background(), tok); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	dir, secret := crashDataDir(t)
 
 	cmd, url, stderr := startChild(t, dir)
 	client := &http.Client{Timeout: 30 * time.Second}
-	var (
-		mu      sync.Mutex
-		acked   = map[int]bool{}
-		sent    int // requests started
-		killed  bool
-		wg      sync.WaitGroup
-		nextReq int
-	)
-	for range crashClients {
-		wg.Go(func() {
-			for {
-				mu.Lock()
-				if killed || nextReq >= 10_000 {
-					mu.Unlock()
-					return
-				}
-				i := nextReq
-				nextReq++
-				sent = max(sent, nextReq)
-				mu.Unlock()
-				path, ct, body := crashBatch(t, i)
-				ok, _, _ := post(client, url, secret, path, ct, body)
-				mu.Lock()
-				if ok && !killed {
-					acked[i] = true
-					if len(acked) >= crashAcks {
-						// Kill while the other clients' requests are in flight.
-						cmd.Process.Signal(syscall.SIGKILL)
-						killed = true
-					}
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	cmd.Wait()
-	if !killed {
-		t.Fatalf("the stream ended before %d acknowledgements:\n%s", crashAcks, stderr)
-	}
+	acked, sent := streamUntilKill(t, cmd, stderr, crashAcks, func(i int) bool {
+		path, ct, body := crashBatch(t, i)
+		ok, _, _ := post(client, url, secret, path, ct, body)
+		return ok
+	})
 	t.Logf("killed the server after %d acknowledged requests, %d started", len(acked), sent)
 
 	// Acknowledged means stored; cut off means whole or nothing.
@@ -239,7 +192,7 @@ func TestCrash(t *testing.T) {
 			}
 		}
 	}
-	st, err = sqlite.Open(context.Background(), dir, store.Options{})
+	st, err := sqlite.Open(context.Background(), dir, store.Options{})
 	if err != nil {
 		t.Fatalf("reopen after SIGKILL: %v", err)
 	}
@@ -283,59 +236,15 @@ func TestCrash_Decisions(t *testing.T) {
 		t.Skip("starts server processes")
 	}
 	const answers = 200 // decisions answered before the kill
-	dir := t.TempDir()
-	st, err := sqlite.Open(context.Background(), dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret, tok, err := NewToken(randReader(), "crash", []string{record.ScopeIngest}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CreateToken(context.Background(), tok); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	dir, secret := crashDataDir(t)
 
 	cmd, url, stderr := startChild(t, dir)
 	client := &http.Client{Timeout: 30 * time.Second}
-	var (
-		mu       sync.Mutex
-		answered = map[int]bool{}
-		sent     int
-		killed   bool
-		wg       sync.WaitGroup
-	)
-	for range crashClients {
-		wg.Go(func() {
-			for {
-				mu.Lock()
-				if killed || sent >= 10_000 {
-					mu.Unlock()
-					return
-				}
-				i := sent
-				sent++
-				mu.Unlock()
-				body := pre(fmt.Sprintf("crash-d-%d", i), "Bash", map[string]any{"command": "cat .env"})
-				ok, _, _ := post(client, url, secret, "/v1/hooks/claude-code", "application/json", body)
-				mu.Lock()
-				if ok && !killed {
-					answered[i] = true
-					if len(answered) >= answers {
-						cmd.Process.Signal(syscall.SIGKILL)
-						killed = true
-					}
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	cmd.Wait()
-	if !killed {
-		t.Fatalf("the stream ended before %d answers:\n%s", answers, stderr)
-	}
+	answered, sent := streamUntilKill(t, cmd, stderr, answers, func(i int) bool {
+		body := pre(fmt.Sprintf("crash-d-%d", i), "Bash", map[string]any{"command": "cat .env"})
+		ok, _, _ := post(client, url, secret, "/v1/hooks/claude-code", "application/json", body)
+		return ok
+	})
 	if fi, err := os.Stat(filepath.Join(dir, JournalFile)); err != nil || fi.Size() == 0 {
 		t.Fatalf("journal after the kill: %v, %v; the test needs decisions left in it", fi, err)
 	}
@@ -346,7 +255,7 @@ func TestCrash_Decisions(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("restarted server after SIGTERM: %v\n%s", err, stderr)
 	}
-	st, err = sqlite.Open(context.Background(), dir, store.Options{})
+	st, err := sqlite.Open(context.Background(), dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,6 +272,71 @@ func TestCrash_Decisions(t *testing.T) {
 			t.Errorf("decision %d: %d events stored, want at most 1", i, len(events))
 		}
 	}
+}
+
+// crashDataDir is a data directory with a SQLite store holding one ingest
+// token, whose secret it returns.
+func crashDataDir(t *testing.T) (dir, secret string) {
+	t.Helper()
+	dir = t.TempDir()
+	st, err := sqlite.Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	secret, tok, err := NewToken(randReader(), "crash", []string{record.ScopeIngest}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateToken(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	return dir, secret
+}
+
+// streamUntilKill sends requests 0, 1, ... from crashClients clients
+// (send reports whether request i was acknowledged) and kills cmd with
+// SIGKILL at the kill-th acknowledgement, while the other clients'
+// requests are in flight. It returns the requests acknowledged before the
+// kill and how many were started.
+func streamUntilKill(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer, kill int, send func(i int) bool) (acked map[int]bool, sent int) {
+	t.Helper()
+	var (
+		mu     sync.Mutex
+		killed bool
+		wg     sync.WaitGroup
+	)
+	acked = map[int]bool{}
+	for range crashClients {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				if killed || sent >= 10_000 {
+					mu.Unlock()
+					return
+				}
+				i := sent
+				sent++
+				mu.Unlock()
+				ok := send(i)
+				mu.Lock()
+				if ok && !killed {
+					acked[i] = true
+					if len(acked) >= kill {
+						cmd.Process.Signal(syscall.SIGKILL)
+						killed = true
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	cmd.Wait()
+	if !killed {
+		t.Fatalf("the stream ended before %d acknowledgements:\n%s", kill, stderr)
+	}
+	return acked, sent
 }
 
 // signalContext ends on SIGTERM or SIGINT, as `warden serve`'s does.
