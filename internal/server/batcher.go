@@ -9,12 +9,12 @@ import (
 	"github.com/wardenhq/warden/internal/store"
 )
 
-// batcher is the decision writer on a store that gains from concurrent
-// transactions (PostgreSQL): a group-commit writer for the events of central decisions:
-// each request waits until its events are durable, but requests that
-// arrive while a commit runs share the next one, so a stream of small
-// writes costs a few transactions instead of one each. It adds no delay
-// when idle: a batch is whatever is queued when a writer is free.
+// batcher is the decision writer on PostgreSQL, whose group commit gains
+// from concurrent transactions: each request waits until its events are
+// durable, but requests that arrive while a commit runs share the next
+// one, so a stream of small writes costs a few transactions instead of one
+// each. It adds no delay when idle: a batch is whatever is queued when a
+// writer is free.
 type batcher struct {
 	store   store.Store
 	workers int

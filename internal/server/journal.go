@@ -282,13 +282,17 @@ func (j *journal) flush() {
 		if j.onCommit != nil {
 			j.onCommit(len(batch), inserted, err)
 		}
-		if err != nil {
-			j.log.Error("decision journal: store refused a batch, kept for the next flush",
-				"events", len(batch), LogKeyError, err)
-		}
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	// Log the changes, not every retry (one every interval while down).
+	switch {
+	case err != nil && j.lastErr == nil:
+		j.log.Error("decision journal: the store refused a batch; kept, retried every flush",
+			"events", len(batch), LogKeyError, err)
+	case err == nil && j.lastErr != nil:
+		j.log.Info("decision journal: the store accepts batches again", "events", len(batch))
+	}
 	j.lastErr = err
 	if err == nil && len(batch) > 0 {
 		// append only adds at the end, so the batch is still the prefix.
