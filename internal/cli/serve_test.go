@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -161,3 +162,34 @@ func TestServeCmd_Invalid(t *testing.T) {
 		})
 	}
 }
+
+// TestSetServeGC: serve raises the GC target to serveGCPercent unless the
+// operator set GOGC, which the runtime has already applied.
+func TestSetServeGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	for _, tc := range []struct {
+		name string
+		gogc *string
+		want int
+	}{
+		{"Unset", nil, serveGCPercent},
+		{"SetByOperator", ptr("50"), 100},
+		{"SetEmpty", ptr(""), 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GOGC", "") // restores the variable after the test
+			if tc.gogc == nil {
+				os.Unsetenv("GOGC")
+			} else {
+				os.Setenv("GOGC", *tc.gogc)
+			}
+			debug.SetGCPercent(100)
+			setServeGC()
+			if got := debug.SetGCPercent(100); got != tc.want {
+				t.Errorf("GC percent %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func ptr(s string) *string { return &s }
