@@ -21,7 +21,7 @@ func journalEvent(s string, i int) record.Event {
 	return auditToEvent(newAudit(fmt.Sprintf("%s-%d", s, i), s, t0.Add(time.Duration(i)*time.Millisecond)))
 }
 
-func journalLine(t *testing.T, e record.Event) []byte {
+func journalLine(t testing.TB, e record.Event) []byte {
 	b, err := store.MarshalEvent(&e)
 	if err != nil {
 		t.Fatal(err)
@@ -241,4 +241,22 @@ func TestJournal_Compact(t *testing.T) {
 	if matches, _ := filepath.Glob(path + ".*"); len(matches) != 0 {
 		t.Errorf("temporary files left: %v", matches)
 	}
+}
+
+// FuzzReadJournal: whatever a damaged journal holds, reading it returns
+// events, a torn last line or an error, never a panic; and events it
+// returns are whole lines that decoded.
+func FuzzReadJournal(f *testing.F) {
+	f.Add(append(journalLine(f, journalEvent("f", 1)), journalLine(f, journalEvent("f", 2))...))
+	f.Add([]byte("{\n"))
+	f.Add([]byte("\n\n{}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		events, _, err := readJournal(bytes.NewReader(data))
+		if err != nil && len(events) > 0 {
+			t.Fatalf("events %d with error %v", len(events), err)
+		}
+		if n := bytes.Count(data, []byte("\n")); len(events) > n {
+			t.Fatalf("%d events from %d lines", len(events), n)
+		}
+	})
 }
