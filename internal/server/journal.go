@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/wardenhq/warden/internal/record"
@@ -60,6 +61,7 @@ type journal struct {
 	// onCommit, when set, is told each flush's size and result (metrics).
 	onCommit func(events, inserted int, err error)
 
+	lock    *os.File // path.lock, flocked while this journal is open
 	mu      sync.Mutex
 	f       *os.File
 	size    int64          // bytes in f
@@ -111,15 +113,34 @@ func (j *journal) open(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Dir(j.path), 0o700); err != nil {
 		return fmt.Errorf("decision journal: %w", err)
 	}
-	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE, 0o600)
+	// Two servers on one data directory would each empty the journal
+	// when their own events are stored, losing the other's.
+	lock, err := os.OpenFile(j.path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("decision journal: %w", err)
 	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return fmt.Errorf("decision journal %s is in use by another warden serve: "+
+				"stop it, or give this one another --data-dir", j.path)
+		}
+		return fmt.Errorf("decision journal %s: lock: %w", j.path, err)
+	}
+	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		lock.Close()
+		return fmt.Errorf("decision journal: %w", err)
+	}
+	fail := func(err error) error {
+		f.Close()
+		lock.Close()
+		return err
+	}
 	events, torn, err := readJournal(f)
 	if err != nil {
-		f.Close()
-		return fmt.Errorf("decision journal %s: %w; it holds decision records not yet in the store: "+
-			"repair or move it aside to start without them", j.path, err)
+		return fail(fmt.Errorf("decision journal %s: %w; it holds decision records not yet in the store: "+
+			"repair or move it aside to start without them", j.path, err))
 	}
 	if torn {
 		j.log.Warn("decision journal ends in a partial line, dropped", "path", j.path)
@@ -127,21 +148,18 @@ func (j *journal) open(ctx context.Context) error {
 	for len(events) > 0 {
 		n := min(len(events), journalReplayBatch)
 		if _, err := j.store.AppendEvents(ctx, events[:n]); err != nil {
-			f.Close()
-			return fmt.Errorf("decision journal %s: replay: %w", j.path, err)
+			return fail(fmt.Errorf("decision journal %s: replay: %w", j.path, err))
 		}
 		events = events[n:]
 	}
 	if err := f.Truncate(0); err != nil {
-		f.Close()
-		return fmt.Errorf("decision journal %s: %w", j.path, err)
+		return fail(fmt.Errorf("decision journal %s: %w", j.path, err))
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return fmt.Errorf("decision journal %s: %w", j.path, err)
+		return fail(fmt.Errorf("decision journal %s: %w", j.path, err))
 	}
 	j.mu.Lock()
-	j.f, j.size = f, 0
+	j.f, j.size, j.lock = f, 0, lock
 	j.mu.Unlock()
 	return nil
 }
@@ -257,6 +275,7 @@ func (j *journal) run(ctx context.Context) {
 			j.closed = true
 			if j.f != nil {
 				j.f.Close()
+				j.lock.Close()
 			}
 			close(j.flushed)
 			j.mu.Unlock()
@@ -329,7 +348,7 @@ func (j *journal) tidy() {
 // compact writes the pending events to a new file and renames it over the
 // journal: either name holds every pending event at every moment.
 func (j *journal) compact() error {
-	tmp, err := os.CreateTemp(filepath.Dir(j.path), JournalFile+".*")
+	tmp, err := os.CreateTemp(filepath.Dir(j.path), JournalFile+".tmp*")
 	if err != nil {
 		return err
 	}

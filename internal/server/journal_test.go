@@ -41,6 +41,7 @@ func openJournal(t *testing.T, st store.Store, path string) *journal {
 		defer j.mu.Unlock()
 		if !j.closed {
 			j.f.Close()
+			j.lock.Close()
 		}
 	})
 	return j
@@ -106,6 +107,20 @@ func TestJournal_Replay(t *testing.T) {
 				t.Errorf("journal after replay: %v, %v; want empty", fi, err)
 			}
 		})
+	}
+}
+
+// TestJournal_InUse: a second server on the same data directory does not
+// start (each would empty the journal of the other's events), and says
+// what to do.
+func TestJournal_InUse(t *testing.T) {
+	st := sqliteBackend().open(t)
+	path := filepath.Join(t.TempDir(), JournalFile)
+	openJournal(t, st, path)
+	second := newJournal(st, path, slog.New(slog.DiscardHandler))
+	err := second.open(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "in use by another warden serve") {
+		t.Fatalf("second open: %v, want in use", err)
 	}
 }
 
@@ -238,7 +253,7 @@ func TestJournal_Compact(t *testing.T) {
 	if want := []string{"c-3", "c-4", "c-5"}; strings.Join(ids, " ") != strings.Join(want, " ") {
 		t.Errorf("compacted journal holds %v, want %v", ids, want)
 	}
-	if matches, _ := filepath.Glob(path + ".*"); len(matches) != 0 {
+	if matches, _ := filepath.Glob(path + ".tmp*"); len(matches) != 0 {
 		t.Errorf("temporary files left: %v", matches)
 	}
 }
