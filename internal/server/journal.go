@@ -66,8 +66,7 @@ type journal struct {
 	f       *os.File
 	size    int64          // bytes in f
 	pending []record.Event // in f, not yet in the store
-	appends uint64         // events ever appended
-	stored  uint64         // events ever stored: appends - len(pending)
+	appends uint64         // events ever appended; stored: appends - len(pending)
 	closed  bool
 	lastErr error // of the last flush
 	// flushed is closed and replaced after every flush attempt, waking
@@ -239,7 +238,7 @@ func (j *journal) wake() {
 func (j *journal) sync(ctx context.Context) error {
 	j.mu.Lock()
 	target, attempts := j.appends, 0
-	for j.stored < target && !j.closed {
+	for j.appends-uint64(len(j.pending)) < target && !j.closed {
 		if attempts > 1 && j.lastErr != nil {
 			// The flush that started after this call failed too.
 			err := j.lastErr
@@ -317,7 +316,6 @@ func (j *journal) flush() {
 		// append only adds at the end, so the batch is still the prefix.
 		rest := j.pending[len(batch):]
 		j.pending = append(make([]record.Event, 0, len(rest)), rest...)
-		j.stored += uint64(len(batch))
 		j.tidy()
 	}
 	close(j.flushed)
