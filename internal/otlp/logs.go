@@ -325,7 +325,7 @@ func timeOrderedID(lr *logspb.LogRecord, sum []byte) string {
 		ns = lr.ObservedTimeUnixNano
 	}
 	var b [16]byte
-	record.PutMillis(b[:6], int64(min(ns/1e6, 1<<47)))
+	record.PutMillis(b[:6], int64(ns/1e6))
 	copy(b[6:], sum)
 	return hex.EncodeToString(b[:])
 }
