@@ -58,26 +58,18 @@ func (db *DB) AppendEvents(ctx context.Context, events []record.Event) (int, err
 			make([]string, n), make([]string, n)
 		at, seq = make([]int64, n), make([]int64, n)
 	)
-	byID := make(map[string]int, n)
 	for i, e := range batch {
 		id[i], source[i], kind[i], at[i], seq[i] = e.ID, e.Source, e.Kind, e.TimeNS, e.Seq
 		session[i], user[i], prompt[i], tool[i], decision[i] = e.SessionID, e.UserID, e.PromptID, e.Tool, e.Decision
 		body[i] = string(e.Body)
-		byID[e.ID] = i
 	}
 	var inserted []rows.Event
 	err = db.tx(ctx, func(tx pgx.Tx) error {
-		inserted = inserted[:0]
-		rs, err := tx.Query(ctx, insertEvents, id, source, kind, at, seq, session, user, prompt, tool, decision, body)
+		var err error
+		inserted, err = insertNew(ctx, tx, batch, func(e rows.Event) string { return e.ID },
+			insertEvents, id, source, kind, at, seq, session, user, prompt, tool, decision, body)
 		if err != nil {
 			return err
-		}
-		newIDs, err := pgx.CollectRows(rs, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		for _, id := range newIDs {
-			inserted = append(inserted, batch[byID[id]])
 		}
 		return addSessions(ctx, tx, rows.SessionsOfEvents(inserted))
 	})
@@ -85,6 +77,29 @@ func (db *DB) AppendEvents(ctx context.Context, events []record.Event) (int, err
 		return 0, fmt.Errorf("append %d events: %w", len(batch), err)
 	}
 	return len(inserted), nil
+}
+
+// insertNew runs query, an INSERT ... ON CONFLICT (id) DO NOTHING
+// RETURNING id over the batch's columns, and returns the rows of batch it
+// inserted: the others were already stored.
+func insertNew[T any](ctx context.Context, tx pgx.Tx, batch []T, idOf func(T) string, query string, args ...any) ([]T, error) {
+	rs, err := tx.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	newIDs, err := pgx.CollectRows(rs, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]int, len(batch))
+	for i, r := range batch {
+		byID[idOf(r)] = i
+	}
+	inserted := make([]T, 0, len(newIDs))
+	for _, id := range newIDs {
+		inserted = append(inserted, batch[byID[id]])
+	}
+	return inserted, nil
 }
 
 func addSessions(ctx context.Context, tx pgx.Tx, sessions []rows.Session) error {

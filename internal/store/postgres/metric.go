@@ -35,25 +35,17 @@ func (db *DB) AppendMetrics(ctx context.Context, points []record.MetricPoint) (i
 		start = make([]*int64, n)
 		at    = make([]int64, n)
 	)
-	byID := make(map[string]int, n)
 	for i, m := range batch {
 		id[i], name[i], unit[i], session[i], user[i], kind[i] = m.ID, m.Name, m.Unit, m.SessionID, m.UserID, m.Kind
 		attrs[i], value[i], start[i], at[i] = string(m.Attrs), m.Value, m.StartNS, m.TimeNS
-		byID[m.ID] = i
 	}
 	var inserted []rows.Metric
 	err = db.tx(ctx, func(tx pgx.Tx) error {
-		inserted = inserted[:0]
-		rs, err := tx.Query(ctx, insertMetrics, id, name, unit, session, user, kind, attrs, value, start, at)
+		var err error
+		inserted, err = insertNew(ctx, tx, batch, func(m rows.Metric) string { return m.ID },
+			insertMetrics, id, name, unit, session, user, kind, attrs, value, start, at)
 		if err != nil {
 			return err
-		}
-		newIDs, err := pgx.CollectRows(rs, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		for _, id := range newIDs {
-			inserted = append(inserted, batch[byID[id]])
 		}
 		return addSessions(ctx, tx, rows.SessionsOfMetrics(inserted))
 	})
