@@ -70,78 +70,65 @@ func (rr RunRecord) Markdown() string {
 	paths(&b, rr.FilesChanged)
 
 	p("\n## Tools and MCP servers used\n\n")
-	if len(rr.Tools) == 0 {
-		p("None recorded.\n")
-	} else {
-		p("| Tool | Calls | Refused |\n| --- | ---: | ---: |\n")
-		for _, t := range rr.Tools {
-			p("| %s | %d | %d |\n", code(t.Name), t.Calls, t.Refused)
-		}
+	var rows [][]string
+	for _, t := range rr.Tools {
+		rows = append(rows, []string{code(t.Name), strconv.Itoa(t.Calls), strconv.Itoa(t.Refused)})
 	}
+	table(&b, "| Tool | Calls | Refused |\n| --- | ---: | ---: |", rows, "None recorded.")
 	if len(rr.MCPServers) > 0 {
-		p("\n| MCP server | Connected | Calls | Tools |\n| --- | --- | ---: | --- |\n")
+		rows = rows[:0]
 		for _, m := range rr.MCPServers {
 			tools := make([]string, len(m.Tools))
 			for i, t := range m.Tools {
 				tools[i] = code(t)
 			}
-			p("| %s | %s | %d | %s |\n", code(m.Name), yesNo(m.Connected), m.Calls, strings.Join(tools, ", "))
+			rows = append(rows, []string{code(m.Name), yesNo(m.Connected), strconv.Itoa(m.Calls), strings.Join(tools, ", ")})
 		}
+		table(&b, "\n| MCP server | Connected | Calls | Tools |\n| --- | --- | ---: | --- |", rows, "")
 	}
 
 	p("\n## Commands run\n\n")
-	if len(rr.Commands) == 0 {
-		p("None recorded.\n")
-	} else {
-		p("| Time | Command | Warden | Outcome |\n| --- | --- | --- | --- |\n")
-		for _, c := range rr.Commands {
-			p("| %s | %s | %s | %s |\n", mdClock(c.Time), code(c.Command), cell(withRule(c.Decision, c.RuleID)), c.Outcome)
-		}
+	rows = rows[:0]
+	for _, c := range rr.Commands {
+		rows = append(rows, []string{mdClock(c.Time), code(c.Command), cell(withRule(c.Decision, c.RuleID)), c.Outcome})
 	}
+	table(&b, "| Time | Command | Warden | Outcome |\n| --- | --- | --- | --- |", rows, "None recorded.")
 
 	p("\n## Sensitive actions denied\n\n")
-	if len(rr.Denials) == 0 {
-		p("None.\n")
-	} else {
-		p("| Time | Tool | Target | By | Rule | Reason |\n| --- | --- | --- | --- | --- | --- |\n")
-		for _, d := range rr.Denials {
-			by := d.By
-			if d.ObservedOnly {
-				by += " (observed only)"
-			}
-			if d.Policy != "" {
-				by += ", " + d.Policy
-			}
-			p("| %s | %s | %s | %s | %s | %s |\n", mdClock(d.Time), code(d.Tool), code(d.Target), cell(by), code(d.RuleID), cell(d.Reason))
+	rows = rows[:0]
+	for _, d := range rr.Denials {
+		by := d.By
+		if d.ObservedOnly {
+			by += " (observed only)"
 		}
+		if d.Policy != "" {
+			by += ", " + d.Policy
+		}
+		rows = append(rows, []string{mdClock(d.Time), code(d.Tool), code(d.Target), cell(by), code(d.RuleID), cell(d.Reason)})
 	}
+	table(&b, "| Time | Tool | Target | By | Rule | Reason |\n| --- | --- | --- | --- | --- | --- |", rows, "None.")
 
 	p("\n## Approvals requested and granted\n\n")
-	if len(rr.Approvals) == 0 {
-		p("None.\n")
-	} else {
-		p("| Time | Tool | Target | Requested by | Outcome | Answer | Reason |\n| --- | --- | --- | --- | --- | --- | --- |\n")
-		for _, a := range rr.Approvals {
-			p("| %s | %s | %s | %s | %s | %s | %s |\n", mdClock(a.Time), code(a.Tool), code(a.Target),
-				cell(withRule(a.RequestedBy, a.RuleID)), a.Outcome, cell(a.Answer), cell(a.Reason))
-		}
+	rows = rows[:0]
+	for _, a := range rr.Approvals {
+		rows = append(rows, []string{mdClock(a.Time), code(a.Tool), code(a.Target),
+			cell(withRule(a.RequestedBy, a.RuleID)), a.Outcome, cell(a.Answer), cell(a.Reason)})
 	}
+	table(&b, "| Time | Tool | Target | Requested by | Outcome | Answer | Reason |\n| --- | --- | --- | --- | --- | --- | --- |", rows, "None.")
 
 	p("\n## Tests run\n\n")
-	if len(rr.Tests) == 0 {
-		p("None recorded.\n")
-	} else {
-		p("| Time | Command | Outcome |\n| --- | --- | --- |\n")
-		for _, t := range rr.Tests {
-			p("| %s | %s | %s |\n", mdClock(t.Time), code(t.Command), t.Outcome)
-		}
+	rows = rows[:0]
+	for _, t := range rr.Tests {
+		rows = append(rows, []string{mdClock(t.Time), code(t.Command), t.Outcome})
 	}
+	table(&b, "| Time | Command | Outcome |\n| --- | --- | --- |", rows, "None recorded.")
 
 	if len(rr.Failures) > 0 {
-		p("\n## Warden failures\n\n| Time | Event | Tool | Failure | Reason |\n| --- | --- | --- | --- | --- |\n")
+		rows = rows[:0]
 		for _, f := range rr.Failures {
-			p("| %s | %s | %s | %s | %s |\n", mdClock(f.Time), cell(f.Event), code(f.Tool), cell(f.Failure), cell(f.Reason))
+			rows = append(rows, []string{mdClock(f.Time), cell(f.Event), code(f.Tool), cell(f.Failure), cell(f.Reason)})
 		}
+		table(&b, "\n## Warden failures\n\n| Time | Event | Tool | Failure | Reason |\n| --- | --- | --- | --- | --- |", rows, "")
 	}
 
 	p("\n## Time and cost\n\n")
@@ -186,6 +173,21 @@ func list(b *strings.Builder, kv [][2]string, none string) {
 	}
 	if n == 0 {
 		b.WriteString(none + "\n")
+	}
+}
+
+// table writes a Markdown table, header (with its separator line) then one
+// line per row of already escaped cells, or none when there are no rows.
+func table(b *strings.Builder, header string, rows [][]string, none string) {
+	if len(rows) == 0 {
+		if none != "" {
+			b.WriteString(none + "\n")
+		}
+		return
+	}
+	b.WriteString(header + "\n")
+	for _, r := range rows {
+		b.WriteString("| " + strings.Join(r, " | ") + " |\n")
 	}
 }
 
