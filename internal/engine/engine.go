@@ -80,6 +80,9 @@ type finding struct {
 	verdict policy.Verdict
 	ruleID  string
 	reason  string
+	// exception is the id of the exception that loosened this finding
+	// ("" when none did), for the Decision to name.
+	exception string
 }
 
 // unit collects the findings about one indivisible part of an action: the
@@ -88,8 +91,8 @@ type unit struct {
 	findings []finding
 }
 
-func (u *unit) add(v policy.Verdict, ruleID, reason string) {
-	u.findings = append(u.findings, finding{v, ruleID, reason})
+func (u *unit) add(f finding) {
+	u.findings = append(u.findings, f)
 }
 
 // strongest returns the unit's decisive finding: deny > ask > allow > none;
@@ -110,8 +113,6 @@ type decision struct {
 	a     *Action
 	units []*unit
 	trace []Step
-	// exceptions applied, by id, to name in the result
-	exception string
 }
 
 func (d *decision) note(kind, format string, args ...any) {
@@ -128,18 +129,20 @@ func (d *decision) newUnit() *unit {
 }
 
 // match records that a rule matched, after applying any exception, and adds
-// it to the unit.
+// it to the unit. The finding carries the exception it was loosened by, so
+// the Decision names the exception of the finding that decided.
 func (d *decision) match(u *unit, v policy.Verdict, ruleID, reason string) {
+	f := finding{verdict: v, ruleID: ruleID, reason: reason}
 	if ex := d.e.exceptionFor(ruleID, d.a); ex != nil && ex.Decision < v {
-		reason = fmt.Sprintf("%s; loosened from %s to %s by exception %q (owner %s, expires %s: %s)",
+		f.reason = fmt.Sprintf("%s; loosened from %s to %s by exception %q (owner %s, expires %s: %s)",
 			reason, v, ex.Decision, ex.ID, ex.Owner, ex.Expires.Format("2006-01-02"), ex.Reason)
-		v = ex.Decision
-		d.exception = ex.ID
+		f.verdict = ex.Decision
+		f.exception = ex.ID
 	}
 	if d.e.trace {
-		d.trace = append(d.trace, Step{Kind: "rule", Detail: reason, Verdict: v, RuleID: ruleID})
+		d.trace = append(d.trace, Step{Kind: "rule", Detail: f.reason, Verdict: f.verdict, RuleID: ruleID})
 	}
-	u.add(v, ruleID, reason)
+	u.add(f)
 }
 
 // Decide returns the policy's decision for a, with its evidence. Across the
@@ -184,10 +187,7 @@ func (d *decision) result() Decision {
 		chosen = &f
 	}
 	if chosen != nil {
-		out.Verdict, out.RuleID, out.Reason = chosen.verdict, chosen.ruleID, chosen.reason
-		if strings.Contains(chosen.reason, "by exception") {
-			out.Exception = d.exception
-		}
+		out.Verdict, out.RuleID, out.Reason, out.Exception = chosen.verdict, chosen.ruleID, chosen.reason, chosen.exception
 	}
 	return out
 }
