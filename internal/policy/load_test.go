@@ -70,11 +70,16 @@ func TestBadConfigs(t *testing.T) {
 		}},
 		{"cel.yaml", []string{
 			`cel.yaml:9:35: conditions[0].when: invalid condition: Syntax error`,
-			`cel.yaml:13:11: conditions[1].when: invalid condition: condition must be a bool expression, got dyn`,
+			`cel.yaml:13:11: conditions[1].when: invalid condition: condition must be a bool expression, got string`,
 			`cel.yaml:17:12: conditions[2].when: invalid condition: undeclared reference to 'tool'`,
 			`cel.yaml:23:48: conditions[3].when: invalid condition: undeclared reference to 'nope'`,
 			`cel.yaml:24:5: conditions[4].decision: required field is missing`,
 			`cel.yaml:24:5: conditions[4].when: required field is missing`,
+		}},
+		{"cel-fields.yaml", []string{
+			`cel-fields.yaml:9:17: conditions[0].when: invalid condition: undefined field 'comands' (did you mean 'commands'?)`,
+			`cel-fields.yaml:16:10: conditions[1].when: invalid condition: undefined field 'programm' (did you mean 'program'?)`,
+			`cel-fields.yaml:20:18: conditions[2].when: invalid condition: undefined field 'user' (action has tool, command, path,`,
 		}},
 		{"classes.yaml", []string{
 			`classes.yaml:7:5: commands.classes.egres: unknown command class "egres" (did you mean "egress"?)`,
