@@ -62,7 +62,10 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 	if why := gitShellConfig(c); why != "" {
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, why)
 	}
-	names := c.Assigns
+	var names []string
+	for _, as := range c.Assigns {
+		names = append(names, as.Name)
+	}
 	switch c.Program {
 	case "export", "declare", "typeset", "readonly", "local":
 		// export GIT_SSH_COMMAND=... reaches every later command.

@@ -33,7 +33,7 @@ type callCtx struct {
 	fr      frame
 	pos     syntax.Pos
 	ce      *syntax.CallExpr
-	assigns []string
+	assigns []Assign
 	redirs  []Redirect
 	in      *input // effective stdin
 	cwds    []string
@@ -48,10 +48,10 @@ type callCtx struct {
 func (a *analyzer) call(s *syntax.Stmt, ce *syntax.CallExpr, fr frame) {
 	cc := callCtx{fr: fr, pos: ce.Pos(), ce: ce, in: fr.in, src: fr.src}
 	if len(ce.Assigns) > 0 {
-		cc.assigns = make([]string, 0, len(ce.Assigns))
+		cc.assigns = make([]Assign, 0, len(ce.Assigns))
 		for _, as := range ce.Assigns {
 			if as.Name != nil {
-				cc.assigns = append(cc.assigns, as.Name.Value)
+				cc.assigns = append(cc.assigns, Assign{Name: as.Name.Value, Value: a.assignValue(as.Value, fr.src)})
 			}
 		}
 	}
@@ -86,6 +86,21 @@ func (a *analyzer) call(s *syntax.Stmt, ce *syntax.CallExpr, fr frame) {
 		a.wordSubsts(w, fr)
 	}
 	a.redirSubsts(s.Redirs, fr)
+}
+
+// assignValue resolves the value of NAME=value (tilde and known
+// variables; no field splitting).
+func (a *analyzer) assignValue(w *syntax.Word, src string) Word {
+	if w == nil {
+		return Word{Values: a.one("")}
+	}
+	off, end := int(w.Pos().Offset()), int(w.End().Offset())
+	raw := ""
+	if off >= 0 && off <= end && end <= len(src) {
+		raw = src[off:end]
+	}
+	r := a.resolve(w, modeAssign)
+	return Word{Raw: raw, Values: a.values(r.vals), Dynamic: r.dyn, Subst: r.subst}
 }
 
 // appendArgs resolves w and appends its fields to a.args: usually one,

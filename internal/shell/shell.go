@@ -63,8 +63,10 @@ type Command struct {
 	// error", "max depth", "analysis budget", "nesting too deep", "script
 	// too large", "truncated" or "internal error".
 	Via []string
-	// Assigns names the prefix assignments (FOO=1 in FOO=1 rm -rf /).
-	Assigns []string
+	// Assigns are the prefix assignments (FOO=1 in FOO=1 rm -rf /) and
+	// those of env (env FOO=1 cmd), outermost first, with env -u NAME as
+	// an assignment that unsets.
+	Assigns []Assign
 	// Redirects are the file redirections applied to this command.
 	Redirects []Redirect
 	// Stdin describes a here-doc, here-string or literal pipe feeding this
@@ -89,6 +91,14 @@ type Command struct {
 	Written string
 	// Line and Col locate the command in the outermost script (1-based).
 	Line, Col int
+}
+
+// Assign is one environment assignment made for a command.
+type Assign struct {
+	Name  string
+	Value Word
+	// Unset is true for env -u NAME: the variable is removed.
+	Unset bool
 }
 
 // Text is statically known input text (a here-doc body or literal pipe).

@@ -359,15 +359,42 @@ func TestAnalyze_Data(t *testing.T) {
 	})
 }
 
+// assignText renders assignments as NAME=first-value, -NAME for unsets.
+func assignText(as []Assign) []string {
+	var out []string
+	for _, a := range as {
+		switch {
+		case a.Unset:
+			out = append(out, "-"+a.Name)
+		case len(a.Value.Values) > 0:
+			out = append(out, a.Name+"="+a.Value.Values[0])
+		default:
+			out = append(out, a.Name+"=?")
+		}
+	}
+	return out
+}
+
 func TestAnalyze_Wrappers(t *testing.T) {
 	runCases(t, []tcase{
 		{name: "Env", script: `env -i PATH=/bin FOO=1 curl x`, want: []string{"env: curl x"},
 			check: func(t *testing.T, an Analysis) {
-				if a := an.Commands[0].Assigns; !slices.Equal(a, []string{"PATH", "FOO"}) {
+				if a := assignText(an.Commands[0].Assigns); !slices.Equal(a, []string{"PATH=/bin", "FOO=1"}) {
 					t.Errorf("assigns %q", a)
 				}
 			}},
-		{name: "EnvUnset", script: `env -u HOME -u PATH rm x`, want: []string{"env: rm x"}},
+		{name: "EnvUnset", script: `env -u HOME --unset=WARDEN_POLICY -uPATH rm x`, want: []string{"env: rm x"},
+			check: func(t *testing.T, an Analysis) {
+				if a := assignText(an.Commands[0].Assigns); !slices.Equal(a, []string{"-HOME", "-WARDEN_POLICY", "-PATH"}) {
+					t.Errorf("assigns %q", a)
+				}
+			}},
+		{name: "PrefixAssignValues", script: `PAGER='sh -c "id"' GIT_DIR=~/x git log`, want: []string{": git log"},
+			check: func(t *testing.T, an Analysis) {
+				if a := assignText(an.Commands[0].Assigns); !slices.Equal(a, []string{`PAGER=sh -c "id"`, "GIT_DIR=/home/dev/x"}) {
+					t.Errorf("assigns %q", a)
+				}
+			}},
 		{name: "EnvChdir", script: `env -C /tmp ls`, want: []string{"env: ls"},
 			check: func(t *testing.T, an Analysis) {
 				if d := an.Commands[0].Cwds; !slices.Equal(d, []string{"/tmp"}) {

@@ -413,7 +413,7 @@ func (a *analyzer) chdir(cc *callCtx, dir optVal) *callCtx {
 func (a *analyzer) wrapEnv(cc *callCtx, words []arg, via []string) {
 	res := scanOpts(words, 1, &envSpec)
 	i := res.next
-	var assigns []string
+	assigns := envUnsets(words[:i])
 	for i < len(words) {
 		v, ok := words[i].lit()
 		if !ok {
@@ -424,7 +424,7 @@ func (a *analyzer) wrapEnv(cc *callCtx, words []arg, via []string) {
 			continue
 		}
 		if eq := strings.IndexByte(v, '='); eq > 0 {
-			assigns = append(assigns, v[:eq])
+			assigns = append(assigns, Assign{Name: v[:eq], Value: Word{Raw: v[eq+1:], Values: a.one(v[eq+1:])}})
 			i++
 			continue
 		}
@@ -433,7 +433,7 @@ func (a *analyzer) wrapEnv(cc *callCtx, words []arg, via []string) {
 	if len(assigns) > 0 {
 		a.written(cc)
 		c := *cc
-		c.assigns = append(append(make([]string, 0, len(cc.assigns)+len(assigns)), cc.assigns...), assigns...)
+		c.assigns = append(append(make([]Assign, 0, len(cc.assigns)+len(assigns)), cc.assigns...), assigns...)
 		cc = &c
 	}
 	cc = a.chdir(cc, res.val('C'))
@@ -452,6 +452,31 @@ func (a *analyzer) wrapEnv(cc *callCtx, words []arg, via []string) {
 		return
 	}
 	a.inner(cc, words, i, via, "env")
+}
+
+// envUnsets returns env's -u NAME, -uNAME and --unset=NAME options as
+// assignments that unset.
+func envUnsets(opts []arg) []Assign {
+	var out []Assign
+	for i := 1; i < len(opts); i++ {
+		v, _ := opts[i].lit()
+		name := ""
+		switch {
+		case v == "-u" || v == "--unset":
+			if i+1 < len(opts) {
+				name, _ = opts[i+1].lit()
+				i++
+			}
+		case strings.HasPrefix(v, "--unset="):
+			name = v[len("--unset="):]
+		case strings.HasPrefix(v, "-u") && len(v) > 2:
+			name = v[2:]
+		}
+		if name != "" {
+			out = append(out, Assign{Name: name, Unset: true})
+		}
+	}
+	return out
 }
 
 func (a *analyzer) wrapSudo(cc *callCtx, words []arg, via []string) {
