@@ -96,7 +96,9 @@ var filePrograms = []Program{
 		{Names: "-f --file", Arg: Value, Kind: Read, Mark: GivesPattern},
 		{Names: "-r --recursive", Mark: Recursive},
 		{Names: "-R --dereference-recursive", Mark: Recursive | Deref},
-		{Names: "-m --max-count -A --after-context -B --before-context -C --context --label --include --exclude --exclude-dir --exclude-from --color --colour -d --directories -D --devices --binary-files", Arg: Value},
+		{Names: "--include", Arg: Value},
+		{Names: "--exclude --exclude-dir", Arg: Value},
+		{Names: "-m --max-count -A --after-context -B --before-context -C --context --label --exclude-from --color --colour -d --directories -D --devices --binary-files", Arg: Value},
 	}, Operands: Operands{Lead: []Kind{Data}, LeadUnless: GivesPattern, Rest: Read}, Note: "the first operand is the pattern unless -e or -f gives it"},
 	{Names: "rg ripgrep", Opts: []Opt{
 		{Names: "-e --regexp", Arg: Value, Mark: GivesPattern},
@@ -133,9 +135,19 @@ var filePrograms = []Program{
 	}, Operands: Operands{Lead: []Kind{Data}, LeadUnless: GivesPattern, Rest: Read},
 		Subs: []Program{{Names: "eval e eval-all ea", Operands: Operands{Lead: []Kind{Data}, LeadUnless: GivesPattern, Rest: Read}}}},
 	{Names: "find gfind", Style: Words, Note: "the engine reads its roots, name filters, -delete and -exec (the shell analysis runs -exec commands)"},
-	{Names: "xargs parallel watch timeout nice nohup time env stdbuf ionice setsid chroot unshare strace ltrace flock script busybox exec command builtin " +
-		"eval source . sudo doas pkexec su runuser",
+	{Names: "source .", Operands: Operands{Lead: []Kind{Script}}, Note: "runs a file's commands in the current shell"},
+	{Names: "env", Bare: EnvSecrets, Why: "prints the whole environment, secrets included",
+		Opts: []Opt{{Names: "-u --unset -C --chdir -S --split-string", Arg: Value}, {Names: "-0 --null", Mark: ListOnly}},
+		Note: "with a command, the shell analysis unwraps it"},
+	{Names: "xargs parallel watch timeout nice nohup time stdbuf ionice setsid chroot unshare strace ltrace flock busybox exec command builtin eval",
 		Note: "the shell analysis unwraps the command it runs"},
+	{Names: "script", Opts: []Opt{
+		{Names: "-c --command", Arg: Value, Kind: Shell},
+		{Names: "-E --echo -B --log-io -I --log-in -O --log-out -T --log-timing -m --logging-format -o --output-limit", Arg: Value},
+		{Names: "-t --timing", Arg: Attached},
+	}, Operands: Operands{Lead: []Kind{Write}}, Note: "runs -c's command; GNU script takes options after the file too"},
+	{Names: "sudo doas pkexec su runuser", Class: Privileged, Why: "runs commands as another user",
+		Note: "the shell analysis unwraps the command it runs, which is decided too"},
 	{Names: "vim vi nvim view ex gvim vimdiff rvim", Lang: "vim", Opts: []Opt{
 		{Names: "-c --cmd", Arg: Value, Kind: ToolCmd},
 		{Names: "-S", Arg: Value, Kind: Script},

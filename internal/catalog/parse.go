@@ -45,6 +45,8 @@ type Call struct {
 	Exec int
 	// Operands counts the operands after the subcommand path.
 	Operands int
+	// DashDash is the index in argv of the "--" that ended the options, or -1.
+	DashDash int
 }
 
 // Known reports whether the catalogue describes the program.
@@ -67,7 +69,7 @@ func (c *Call) Of(k Kind) []Arg {
 // Parse types argv (the arguments after the program name) by the row p.
 // A nil p parses nothing: every argument is Maybe.
 func Parse(p *Program, name string, argv []string) Call {
-	c := Call{Prog: p, Row: p, Path: name, Exec: -1}
+	c := Call{Prog: p, Row: p, Path: name, Exec: -1, DashDash: -1}
 	if p == nil {
 		for i, a := range argv {
 			c.Args = append(c.Args, Arg{Index: i, Kind: Maybe, Value: a})
@@ -97,7 +99,7 @@ func (ps *parser) classes() {
 			hits = append(hits, Hit{cls, r.Why})
 		}
 	}
-	if r := c.Row; r.Bare != "" && c.Operands == 0 {
+	if r := c.Row; r.Bare != "" && c.Operands == 0 && ps.onlyListing() {
 		hits = append(hits, Hit{r.Bare, r.Name() + " with no arguments: " + r.Why})
 	}
 	hits = append(hits, c.Classes...) // the options', in order
@@ -111,6 +113,22 @@ func (ps *parser) classes() {
 		}
 	}
 	c.Classes = hits
+}
+
+// onlyListing reports a call whose options, if any, all only list
+// (export -p, printenv -0): set -a or env -i is not a bare call.
+func (ps *parser) onlyListing() bool {
+	for _, o := range ps.c.Opts {
+		if o.Mark&ListOnly == 0 {
+			return false
+		}
+	}
+	for _, a := range ps.argv {
+		if a != "--" && strings.HasPrefix(a, "-") && len(ps.c.Opts) == 0 {
+			return false // an option the row does not describe
+		}
+	}
+	return true
 }
 
 // matchTask reports whether v is one of names; a name ending in "*"
@@ -156,6 +174,7 @@ func (ps *parser) run() {
 		a := argv[i]
 		if options && a == "--" {
 			options = false
+			c.DashDash = i
 			continue
 		}
 		if options && len(a) > 1 && a[0] == '-' {

@@ -2,7 +2,8 @@ package catalog
 
 // The environment, services, persistence, Warden itself and nested agents.
 var systemPrograms = []Program{
-	{Names: "printenv", Bare: EnvSecrets, Why: "prints the whole environment, secrets included", Operands: Operands{Rest: EnvName}},
+	{Names: "printenv", Bare: EnvSecrets, Why: "prints the whole environment, secrets included",
+		Opts: []Opt{{Names: "-0 --null", Mark: ListOnly}}, Operands: Operands{Rest: EnvName}},
 	{Names: "export declare typeset readonly local", Bare: EnvSecrets, Why: "prints the environment, secrets included",
 		Opts: []Opt{{Names: "-p", Mark: ListOnly}}, Operands: Operands{Rest: Assign}},
 	{Names: "set", Bare: EnvSecrets, Why: "prints every shell variable, secrets included", Opts: []Opt{{Names: "-o +o", Arg: Value}}},

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/shell"
 )
@@ -48,39 +49,30 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 		d.note("command", "%s%s", c.Text, via)
 	}
 	quoted := "`" + c.Text + "`"
+	call := e.parse(c)
+	if e.trace && c.Program != "" {
+		row := "unknown program"
+		if call.Prog != nil {
+			row = "catalogue row " + call.Prog.Name()
+			if call.Path != c.Program {
+				row += " (" + call.Path + ")"
+			}
+		}
+		d.note("program", "%s: %s", c.Program, row)
+	}
 	if c.Dynamic {
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("the program of %s cannot be known before it runs", quoted))
 	} else if c.Name.Subst {
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("the program of %s is computed by a command substitution (%s)", quoted, c.Name.Raw))
 	}
-	if shellPrograms[normProgram(c.Program)] && c.StdinFromPipe && c.Stdin == nil && !hasScriptArg(c) {
+	if call.Row != nil && call.Prog.Lang == "sh" && c.StdinFromPipe && c.Stdin == nil && !hasScriptArg(c) {
 		d.match(u, policy.Ask, policy.RulePipeToShell, fmt.Sprintf("%s runs a script read from a pipe whose content cannot be known", quoted))
 	}
-	if why := rmDynamicTarget(c, argv(c)); why != "" {
+	if why := rmDynamicTarget(c, &call, argv(c)); why != "" {
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, why)
 	}
-	if why := gitShellConfig(c); why != "" {
-		d.match(u, policy.Ask, policy.RuleDynamicProgram, why)
-	}
-	var names []string
-	for _, as := range c.Assigns {
-		names = append(names, as.Name)
-	}
-	switch c.Program {
-	case "export", "declare", "typeset", "readonly", "local":
-		// export GIT_SSH_COMMAND=... reaches every later command.
-		for _, a := range argv(c) {
-			if name, _, ok := strings.Cut(a, "="); ok {
-				names = append(names[:len(names):len(names)], name)
-			}
-		}
-	}
-	for _, name := range names {
-		if commandVars[name] {
-			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s=... makes %s run a command or load code Warden cannot see", name, quoted))
-		}
-	}
-	for _, h := range e.classify(c, env, d.a.Branch) {
+	e.assignments(d, u, c, env, depth)
+	for _, h := range e.classify(c, &call, env, d.a.Branch) {
 		v, ok := e.rs.Classes[h.class]
 		if !ok || v == policy.None {
 			d.note("class", "%s: %s (no decision for this class)", h.class, h.why)
@@ -102,15 +94,22 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 			}
 		}
 	}
-	files := commandFiles(c)
+	files := commandFiles(c, &call)
 	for _, fa := range files {
 		e.checkFile(d, u, fa)
 	}
-	e.recursiveReads(d, u, c, env)
+	e.recursiveReads(d, u, c, &call, env)
 	e.findSecrets(d, u, c, all, env)
-	e.interpreter(d, u, c, env, depth)
+	e.kinds(d, u, c, &call, env, depth)
+	if strings.HasPrefix(call.Path, "git config") {
+		e.gitConfigWrite(d, u, c, env, depth, &call)
+	}
+	e.interpreter(d, u, c, &call, env, depth)
 	e.sourceStdin(d, u, c, env, depth)
-	e.sedInspect(d, u, c, env, depth)
+	if call.Prog != nil && call.Prog.Lang == "sed" {
+		e.sedInspect(d, u, c, env, depth)
+	}
+	e.unknownProgram(d, u, c, &call, env, depth)
 	e.nativeBash(d, u, c, files)
 	e.conditions(d, u, c)
 }
@@ -129,49 +128,30 @@ func hasScriptArg(c *shell.Command) bool {
 	return false
 }
 
-// commandVars are environment variables that make a program run another
-// command or load code: set as a prefix assignment they hide what runs.
-// (GIT_PAGER=cat, GIT_EDITOR=true and NODE_OPTIONS=--max-old-space-size
-// are everyday uses and stay silent.)
-var commandVars = set("GIT_SSH_COMMAND", "GIT_SSH", "GIT_PROXY_COMMAND", "GIT_EXTERNAL_DIFF", "GIT_ASKPASS",
-	"SSH_ASKPASS", "LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "BASH_ENV", "ENV", "PROMPT_COMMAND",
-	"GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT")
-
-// gitShellConfig: git -c options that make git run a shell command.
-func gitShellConfig(c *shell.Command) string {
-	if c.Program != "git" {
-		return ""
-	}
-	args := argv(c)
-	for i := 0; i+1 < len(args); i++ {
-		if args[i] != "-c" {
-			continue
-		}
-		kv := strings.ToLower(args[i+1])
-		if strings.HasPrefix(kv, "core.sshcommand=") || strings.HasPrefix(kv, "core.pager=") ||
-			strings.HasPrefix(kv, "core.editor=") || strings.HasPrefix(kv, "core.fsmonitor=") ||
-			strings.HasPrefix(kv, "credential.helper=") || strings.HasPrefix(kv, "alias.") && strings.Contains(kv, "=!") ||
-			strings.HasPrefix(kv, "diff.external=") || strings.HasPrefix(kv, "core.hookspath=") {
-			return "git -c " + args[i+1] + " makes git run a command Warden cannot see"
-		}
-	}
-	return ""
-}
-
 // recursiveReads: a recursive read (grep -r, cp -r, tar, zip -r) of a
 // directory that holds secrets reads them too. Home and its ancestors always
 // do (~/.ssh); other directories are checked one level deep.
-func (e *Engine) recursiveReads(d *decision, u *unit, c *shell.Command, env *pathEnv) {
-	prog := normProgram(c.Program)
+func (e *Engine) recursiveReads(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv) {
+	prog := ""
+	if call.Prog != nil {
+		prog = call.Prog.Name()
+	}
 	args := argv(c)
 	var dirs, incl []string
 	excl := excludes(args)
-	grepDirs := func() {
-		pa := parsePatternArgs(prog, c.Args)
-		for _, w := range pa.operands {
-			dirs = append(dirs, firstValue(w))
+	patternReads := func() {
+		for _, a := range call.Args {
+			switch {
+			case a.Opt == nil:
+				if a.Kind == catalog.Read || a.Kind == catalog.ReadWrite {
+					dirs = append(dirs, a.Value)
+				}
+			case a.Opt.Names == "--include":
+				incl = append(incl, strings.Trim(a.Value, `'"`))
+			case a.Opt.Names == "--exclude --exclude-dir":
+				excl = append(excl, strings.Trim(a.Value, `'"`))
+			}
 		}
-		incl, excl = pa.include, pa.exclude
 	}
 	switch {
 	case prog == "tar":
@@ -183,17 +163,15 @@ func (e *Engine) recursiveReads(d *decision, u *unit, c *shell.Command, env *pat
 				dirs = append(dirs, fa.raw)
 			}
 		}
-	case prog == "rg" && (hasFlag(args, 'u', "--hidden", "--no-ignore")):
-		grepDirs()
-	case recursiveReaders[prog] != 0 && (hasFlag(args, recursiveReaders[prog], "--recursive", "--archive") || hasFlag(args, 'R', "--dereference-recursive") || prog == "rsync" && hasFlag(args, 'a')):
-		if prog == "grep" || prog == "egrep" || prog == "fgrep" {
-			grepDirs()
-			if len(dirs) == 0 {
-				dirs = []string{"."}
-			}
-		} else {
-			dirs = positionals(args)
+	case prog == "rg" && call.Has(catalog.Hidden):
+		patternReads()
+	case prog == "grep" && call.Has(catalog.Recursive):
+		patternReads()
+		if len(dirs) == 0 {
+			dirs = []string{"."}
 		}
+	case (prog == "cp" || prog == "zip" || prog == "rsync" || prog == "scp") && call.Has(catalog.Recursive):
+		dirs = positionals(args)
 	default:
 		return
 	}
@@ -206,7 +184,7 @@ func (e *Engine) recursiveReads(d *decision, u *unit, c *shell.Command, env *pat
 }
 
 // excludes returns the name globs a recursive reader is told to skip
-// (tar's and rsync's --exclude; grep's come from parsePatternArgs).
+// (tar's and rsync's --exclude).
 func excludes(args []string) []string {
 	var out []string
 	for i, a := range args {
@@ -353,8 +331,8 @@ func positionalsBefore(args []string) []string {
 }
 
 // interpreter inspects the code an interpreter runs.
-func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int) {
-	codes, dynamic, ok := interpreterCode(c)
+func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, depth int) {
+	codes, dynamic, ok := interpreterCode(c, call)
 	if !ok {
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/policy"
 )
 
@@ -58,6 +59,7 @@ type Engine struct {
 	fs    FS
 	now   func() time.Time
 	pm    *pathMatcher
+	cat   *catalog.Catalog
 	trace bool
 }
 
@@ -69,7 +71,7 @@ func New(rs *policy.Ruleset, opts Options) *Engine {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Engine{rs: rs, fs: opts.FS, now: opts.Now, pm: newPathMatcher(rs), trace: opts.Trace}
+	return &Engine{rs: rs, fs: opts.FS, now: opts.Now, pm: newPathMatcher(rs), cat: catalog.Builtin(), trace: opts.Trace}
 }
 
 // Ruleset returns the rules the engine decides by.
@@ -113,6 +115,9 @@ type decision struct {
 	a     *Action
 	units []*unit
 	trace []Step
+	// noGuess turns off the unknown-program guess, in the scratch
+	// decisions the guess itself makes.
+	noGuess bool
 }
 
 func (d *decision) note(kind, format string, args ...any) {

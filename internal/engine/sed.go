@@ -138,9 +138,6 @@ func sedSubstFlags(arg string) string {
 
 // sedInspect decides what a sed script runs and touches.
 func (e *Engine) sedInspect(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int) {
-	if normProgram(c.Program) != "sed" && normProgram(c.Program) != "gsed" {
-		return
-	}
 	quoted := "`" + c.Text + "`"
 	for _, script := range sedScripts(argv(c)) {
 		for _, cmd := range parseSed(script) {

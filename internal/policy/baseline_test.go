@@ -46,6 +46,8 @@ func TestBaseline_Decisions(t *testing.T) {
 		ClassEgress: Deny, ClassDestructive: Deny, ClassInfraApply: Deny, ClassVCSForcePush: Deny,
 		ClassPrivileged: Ask, ClassPackageInstall: Ask, ClassPublish: Ask, ClassInfrastructure: Ask,
 		ClassDatabase: Ask, ClassVCSWrite: Ask, ClassVCSPushProtected: Ask, ClassDeleteOutside: Ask,
+		ClassPersistence: Ask, ClassEnvSecrets: Ask, ClassSecretVariable: Deny, ClassWardenTamper: Deny,
+		ClassLocalDiscard: Ask,
 	}
 	ci := map[string]Verdict{}
 	for c, v := range common {

@@ -83,13 +83,30 @@ const (
 	// ClassDeleteOutside is a recursive delete outside the repository and
 	// the temporary directories (rm -rf ~/Documents, shutil.rmtree('/srv/x')).
 	ClassDeleteOutside = "delete-outside-workspace"
+	// ClassPersistence makes code run again later: crontab, at, systemd
+	// and launchd units, git hooks directories.
+	ClassPersistence = "persistence"
+	// ClassEnvSecrets prints secrets in bulk or from a credential tool:
+	// env, printenv, set, history, gh auth token, aws configure get.
+	ClassEnvSecrets = "environment-secrets"
+	// ClassSecretVariable prints an environment variable named as a
+	// secret: printenv AWS_SECRET_ACCESS_KEY, echo $GITHUB_TOKEN.
+	ClassSecretVariable = "secret-variable"
+	// ClassWardenTamper disables or evades Warden or its telemetry:
+	// killing it, unsetting WARDEN_* or OTEL_*, a nested agent with its
+	// permissions bypassed.
+	ClassWardenTamper = "warden-tamper"
+	// ClassLocalDiscard destroys uncommitted work or local history: git
+	// reset --hard, git clean -f, git checkout -- PATH, git stash drop.
+	ClassLocalDiscard = "local-discard"
 )
 
 // Classes lists every command class the engine knows, in documentation order.
 var Classes = []string{
 	ClassEgress, ClassDestructive, ClassPrivileged, ClassPackageInstall, ClassPublish,
 	ClassInfrastructure, ClassInfraApply, ClassDatabase, ClassVCSWrite, ClassVCSForcePush,
-	ClassVCSPushProtected, ClassDeleteOutside,
+	ClassVCSPushProtected, ClassDeleteOutside, ClassPersistence, ClassEnvSecrets, ClassSecretVariable,
+	ClassWardenTamper, ClassLocalDiscard,
 }
 
 // Commands decides command classes and extends them.
