@@ -151,9 +151,11 @@ var filePrograms = []Program{
 	{Names: "vim vi nvim view ex gvim vimdiff rvim", Lang: "vim", Opts: []Opt{
 		{Names: "-c --cmd", Arg: Value, Kind: ToolCmd},
 		{Names: "-S", Arg: Value, Kind: Script},
-		{Names: "-u -U -i -T -w -W -s -t -q -r", Arg: Value},
+		{Names: "-u -U", Arg: Value, Kind: Opaque},
+		{Names: "-i -T -w -W -s -t -q -r", Arg: Value},
 	}, Operands: Operands{Rest: Read}, Note: "-c '!cmd' and +'!cmd' run shell commands"},
-	{Names: "nano pico micro emacs mg ed joe kak hx helix code subl", Opts: []Opt{{Names: "--eval -eval -l --load", Arg: Value, Kind: Opaque}},
+	{Names: "ed red", Lang: "ed", Stdin: ToolCmd, Operands: Operands{Rest: Read}, Note: "its ! command runs shell commands"},
+	{Names: "nano pico micro emacs mg joe kak hx helix code subl", Opts: []Opt{{Names: "--eval -eval -l --load", Arg: Value, Kind: Opaque}},
 		Operands: Operands{Rest: Read}},
 	{Names: "sqlite3 sqlite", Lang: "sqlite", Stdin: ToolCmd, Opts: []Opt{
 		{Names: "-cmd", Arg: Value, Kind: ToolCmd},

@@ -39,10 +39,13 @@ var infraPrograms = []Program{
 			{Names: "delete", Class: InfraApply, Why: "kubectl delete removes cluster resources"},
 			{Names: "config", Subs: []Program{{Names: "view", Opts: []Opt{
 				{Names: "--raw --flatten", Class: EnvSecrets, Why: "kubectl config view --raw prints cluster credentials"}}}}},
-			{Names: "create", Subs: []Program{{Names: "secret", Subs: []Program{{Names: "generic tls docker-registry", Opts: []Opt{
-				{Names: "--from-file --from-env-file --cert --key", Arg: Value, Kind: Mount},
-				{Names: "--from-literal --type", Arg: Value},
-			}}}}}},
+			{Names: "create", Subs: []Program{
+				{Names: "secret", Subs: []Program{{Names: "generic tls docker-registry", Opts: []Opt{
+					{Names: "--from-file --from-env-file --cert --key", Arg: Value, Kind: Mount},
+					{Names: "--from-literal --type", Arg: Value},
+				}}}},
+				{Names: "configmap cm", Opts: []Opt{{Names: "--from-file --from-env-file", Arg: Value, Kind: Mount}, {Names: "--from-literal", Arg: Value}}},
+			}},
 			{Names: "cp", Operands: Operands{Rest: Read}},
 		}},
 	{Names: "kubectx kubens k9s helmfile kustomize argocd minikube kind k3d kops eksctl skaffold tilt vagrant packer nomad consul crictl ctr " +

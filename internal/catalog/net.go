@@ -3,7 +3,7 @@ package catalog
 var netPrograms = []Program{
 	{Names: "curl wget wget2 curlie http https xh xhs httpie aria2c axel lftp ftp tftp sftp telnet nc ncat netcat socat websocat wscat " +
 		"grpcurl sendmail mail mailx mutt smbclient rcp rsh sshpass ssh-copy-id dig drill host nslookup kdig delv whois " +
-		"ngrok cloudflared bore wormhole croc s3cmd rclone transfer-sh localtunnel zrok tailscale-funnel",
+		"ngrok cloudflared bore wormhole croc s3cmd rclone transfer-sh localtunnel zrok",
 		Class: Egress, Why: "moves data to or from another machine",
 		Opts: []Opt{
 			{Names: "-o --output -O --output-document --output-dir -D --dump-header -c --cookie-jar --trace --trace-ascii --libcurl -a --append-output --log-file", Arg: Value, Kind: Write},
@@ -30,6 +30,7 @@ var netPrograms = []Program{
 			{Names: "--exclude --include --exclude-from --include-from --filter -f --files-from --log-file --password-file --chmod --chown -B --block-size --bwlimit --max-size --min-size --timeout --port --partial-dir --temp-dir -T --backup-dir --suffix --link-dest --compare-dest", Arg: Value},
 		},
 		Operands: Operands{Rest: Read, Last: Write}},
+	{Names: "tailscale", Subs: []Program{{Names: "funnel serve file", Class: Egress, Why: "tailscale exposes local services or sends files to other machines"}}},
 	{Names: "openssl", Style: Words, Note: "s_client and s_server open connections",
 		Opts: []Opt{
 			{Names: "-in -inkey -CAfile -cert -key -infiles -kfile", Arg: Value, Kind: Read},

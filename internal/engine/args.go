@@ -147,9 +147,7 @@ func gitFiles(c *shell.Command, call *catalog.Call) []fileAccess {
 		access := policy.AccessRead
 		switch a.Kind {
 		case catalog.RevPath:
-			if _, p, ok := strings.Cut(v, ":"); ok && p != "" {
-				v = p // rev:path
-			}
+			v = revPath(v)
 		case catalog.Read:
 		case catalog.Write:
 			access = policy.AccessWrite
@@ -160,6 +158,21 @@ func gitFiles(c *shell.Command, call *catalog.Call) []fileAccess {
 		out = append(out, fileAccess{raw: strings.TrimPrefix(v, "./"), access: access, cwds: c.Cwds, glob: w.Glob, via: "`" + c.Text + "`"})
 	}
 	return out
+}
+
+// revPath returns the path of REV:PATH (HEAD:.env), :PATH and :N:PATH
+// (the index, at a merge stage), or v itself.
+func revPath(v string) string {
+	if rest, ok := strings.CutPrefix(v, ":"); ok {
+		if len(rest) > 2 && rest[0] >= '0' && rest[0] <= '3' && rest[1] == ':' {
+			return rest[2:]
+		}
+		return rest
+	}
+	if _, p, ok := strings.Cut(v, ":"); ok && p != "" {
+		return p
+	}
+	return v
 }
 
 func isNumber(s string) bool {

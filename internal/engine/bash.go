@@ -110,6 +110,7 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 		e.sedInspect(d, u, c, env, depth)
 	}
 	e.unknownProgram(d, u, c, &call, env, depth)
+	e.hiddenCode(d, u, c, &call)
 	e.nativeBash(d, u, c, files)
 	e.conditions(d, u, c)
 }
@@ -362,6 +363,7 @@ func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, call *catal
 		if depth < maxCodeDepth {
 			for _, cmd := range f.commands {
 				an := shell.Analyze(cmd, shell.Options{Cwd: firstCwd(c, env), Home: env.home})
+				d.vector(c.Program + " code")
 				for i := range an.Commands {
 					sub := &an.Commands[i]
 					sub.Via = append([]string{c.Program + " code"}, sub.Via...)

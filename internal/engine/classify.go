@@ -143,6 +143,11 @@ func (e *Engine) classify(c *shell.Command, call *catalog.Call, env *pathEnv, br
 			} else if secretName(a.Value) {
 				add(policy.ClassSecretVariable, c.Program+" prints the secret variable "+a.Value)
 			}
+		case catalog.Assign:
+			// declare -p GITHUB_TOKEN prints it.
+			if !strings.Contains(a.Value, "=") && call.Has(catalog.ListOnly) && secretName(a.Value) {
+				add(policy.ClassSecretVariable, c.Program+" prints the secret variable "+a.Value)
+			}
 		case catalog.SecretName:
 			if secretName(a.Value) {
 				add(policy.ClassEnvSecrets, call.Path+" "+a.Value+" prints a stored secret")
@@ -343,7 +348,8 @@ func tamperVar(name string) bool {
 func namesWarden(c *shell.Command) string {
 	for _, w := range c.Args {
 		raw := strings.ToLower(w.Raw)
-		if strings.Contains(raw, "which warden") || strings.Contains(raw, "command -v warden") || strings.Contains(raw, "pgrep") && strings.Contains(raw, "warden") {
+		if strings.Contains(raw, "warden") && (strings.Contains(raw, "$(") || strings.Contains(raw, "`")) {
+			// kill $(pgrep warden), rm "$(which warden-hook)"
 			return w.Raw
 		}
 		for _, v := range wordValues(w) {

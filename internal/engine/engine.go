@@ -17,6 +17,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/shell"
 )
 
 // FS is the engine's read-only view of the file system.
@@ -118,6 +119,10 @@ type decision struct {
 	// noGuess turns off the unknown-program guess, in the scratch
 	// decisions the guess itself makes.
 	noGuess bool
+	// vectors are the Via labels of code run through an exec vector (a
+	// pager, an editor, a config value, interpreter code): a script file
+	// run there is code Warden cannot see.
+	vectors map[string]bool
 }
 
 func (d *decision) note(kind, format string, args ...any) {
@@ -125,6 +130,24 @@ func (d *decision) note(kind, format string, args ...any) {
 		return
 	}
 	d.trace = append(d.trace, Step{Kind: kind, Detail: fmt.Sprintf(format, args...)})
+}
+
+// vector records that commands reached through label are run by an exec vector.
+func (d *decision) vector(label string) {
+	if d.vectors == nil {
+		d.vectors = map[string]bool{}
+	}
+	d.vectors[label] = true
+}
+
+// inVector reports a command reached through an exec vector.
+func (d *decision) inVector(c *shell.Command) bool {
+	for _, v := range c.Via {
+		if d.vectors[v] {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *decision) newUnit() *unit {

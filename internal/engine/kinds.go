@@ -29,6 +29,7 @@ func (e *Engine) nested(d *decision, u *unit, c *shell.Command, env *pathEnv, de
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, "scripts nested too deeply to analyse: "+label)
 		return
 	}
+	d.vector(label)
 	an := shell.Analyze(text, shell.Options{Cwd: firstCwd(c, env), Home: env.home})
 	if an.ParseError != nil {
 		d.match(u, policy.Ask, policy.RuleParseError, fmt.Sprintf("%s runs shell code that does not parse: %v", label, an.ParseError))
@@ -400,7 +401,7 @@ var envVars = []struct {
 	{names: "PAGER GIT_PAGER MANPAGER SYSTEMD_PAGER EDITOR VISUAL GIT_EDITOR GIT_SEQUENCE_EDITOR SUDO_EDITOR SYSTEMD_EDITOR " +
 		"LESSOPEN LESSCLOSE GIT_SSH_COMMAND GIT_SSH GIT_PROXY_COMMAND GIT_EXTERNAL_DIFF GIT_ASKPASS SSH_ASKPASS PROMPT_COMMAND " +
 		"BROWSER RSYNC_RSH CVS_RSH CC CXX FC LD AR GIT_DIFF_OPTS FZF_DEFAULT_COMMAND", kind: envShell},
-	{names: "LD_PRELOAD LD_AUDIT LD_LIBRARY_PATH DYLD_INSERT_LIBRARIES DYLD_LIBRARY_PATH DYLD_FRAMEWORK_PATH BASH_ENV ENV PERL5DB PYTHONSTARTUP " +
+	{names: "LD_PRELOAD LD_AUDIT DYLD_INSERT_LIBRARIES BASH_ENV ENV PERL5DB PYTHONSTARTUP " +
 		"PYTHONHOME RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER CARGO_BUILD_RUSTC_WRAPPER CARGO_TARGET_DIR_RUNNER GIT_CONFIG_GLOBAL GIT_CONFIG_SYSTEM " +
 		"GIT_CONFIG_PARAMETERS GIT_TEMPLATE_DIR GIT_EXEC_PATH NPM_CONFIG_SCRIPT_SHELL NPM_CONFIG_REGISTRY NPM_CONFIG_NODE_OPTIONS " +
 		"NPM_CONFIG_ONLOAD_SCRIPT YARN_RC_FILENAME PIP_INDEX_URL PIP_EXTRA_INDEX_URL ZDOTDIR INPUTRC", kind: envOpaque},
@@ -410,7 +411,7 @@ var envVars = []struct {
 	{names: "RUBYOPT", kind: envFlags, flags: "-r -I"},
 	{names: "GOFLAGS", kind: envFlags, flags: "-toolexec -exec -vettool -overlay"},
 	{names: "JAVA_TOOL_OPTIONS _JAVA_OPTIONS JDK_JAVA_OPTIONS MAVEN_OPTS GRADLE_OPTS", kind: envFlags, flags: "-javaagent -agentpath -agentlib"},
-	{names: "PYTHONPATH NODE_PATH PERL5LIB RUBYLIB GOPATH", kind: envPath},
+	{names: "PYTHONPATH NODE_PATH PERL5LIB RUBYLIB LD_LIBRARY_PATH DYLD_LIBRARY_PATH DYLD_FRAMEWORK_PATH", kind: envPath},
 	{names: "GIT_CONFIG_KEY_*", kind: envGitConfig},
 }
 
@@ -488,23 +489,53 @@ func (e *Engine) assignment(d *decision, u *unit, c *shell.Command, env *pathEnv
 			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s makes %s load code Warden cannot see", label, quoted))
 		}
 	case envFlags:
-		for _, f := range strings.Fields(flags) {
-			if strings.Contains(val, f) {
-				d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s makes %s load code Warden cannot see (%s)", label, quoted, f))
-				break
-			}
+		if f := loadsCode(as.Name, val, flags); f != "" {
+			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s makes %s load code Warden cannot see (%s)", label, quoted, f))
 		}
 	case envPath:
 		for _, dir := range strings.Split(val, ":") {
 			if dir == "" {
 				continue
 			}
-			if p := env.resolve(dir, firstCwd(c, env)); outsideWorkspace(p, env) || strings.HasPrefix(p, "/tmp") || strings.HasPrefix(p, "/var/tmp") || strings.HasPrefix(p, "/dev/shm") {
+			if p := env.resolve(dir, firstCwd(c, env)); !systemLibDir(p) && (outsideWorkspace(p, env) || strings.HasPrefix(p, "/tmp") || strings.HasPrefix(p, "/var/tmp") || strings.HasPrefix(p, "/dev/shm")) {
 				d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s makes %s load code from %s, outside the project", label, quoted, p))
 				break
 			}
 		}
 	}
+}
+
+// loadsCode returns the option in an options variable's value that loads
+// code: a whole word (-r, --require=x, -Mmod), or for prompt variables a
+// command substitution.
+func loadsCode(name, val, flags string) string {
+	if strings.HasPrefix(strings.ToUpper(name), "PS") {
+		for _, f := range strings.Fields(flags) {
+			if strings.Contains(val, f) {
+				return f
+			}
+		}
+		return ""
+	}
+	for _, field := range strings.Fields(val) {
+		for _, f := range strings.Fields(flags) {
+			short := len(f) == 2 && !strings.HasPrefix(field, "--")
+			if field == f || strings.HasPrefix(field, f+"=") || short && strings.HasPrefix(field, f) {
+				return f
+			}
+		}
+	}
+	return ""
+}
+
+// systemLibDir reports the system's own library directories.
+func systemLibDir(p string) bool {
+	for _, d := range []string{"/usr", "/lib", "/lib32", "/lib64", "/opt/homebrew", "/System/Library", "/Library/Frameworks"} {
+		if _, in := cutDir(p, d); in {
+			return true
+		}
+	}
+	return false
 }
 
 // unknownProgram: a program the catalogue does not know gets no opinion,
@@ -527,7 +558,8 @@ func (e *Engine) unknownProgram(d *decision, u *unit, c *shell.Command, call *ca
 			continue
 		}
 		if f, ok := e.probe(d, func(sd *decision) { e.execArgs(sd, c, env, depth, i, c.Program) }); ok {
-			d.match(u, max(f.verdict, policy.Ask), f.ruleID, fmt.Sprintf("unknown program %s is given the command `%s` as arguments: %s", c.Program, argText(c.Args[i:]), f.reason))
+			d.match(u, policy.Ask, policy.RuleUnknownProgramArg, fmt.Sprintf("unknown program %s is given the command `%s` as arguments, which Warden would %s (%s): %s",
+				c.Program, argText(c.Args[i:]), f.verdict, f.reason, quoted))
 			return
 		}
 	}
@@ -536,8 +568,8 @@ func (e *Engine) unknownProgram(d *decision, u *unit, c *shell.Command, call *ca
 			if _, val, ok := strings.Cut(v, "="); ok && strings.HasPrefix(v, "-") {
 				v = val
 			}
-			if !strings.ContainsAny(strings.TrimSpace(v), " \t;|&") {
-				continue
+			if !strings.ContainsAny(strings.TrimSpace(v), " \t") {
+				continue // a command has arguments: wget|curl is a pattern
 			}
 			if f, ok := e.probe(d, func(sd *decision) { e.nested(sd, sd.newUnit(), c, env, depth, c.Program+" argument", v) }); ok {
 				d.match(u, policy.Ask, policy.RuleUnknownProgramArg, fmt.Sprintf("unknown program %s is given an argument that is a command Warden would %s (`%s`: %s): %s",
@@ -573,4 +605,24 @@ func argText(words []shell.Word) string {
 		vals[i] = firstValue(w)
 	}
 	return strings.Join(vals, " ")
+}
+
+// hiddenCode: a command run through an exec vector that runs a program or
+// script file Warden cannot see (core.pager='sh ./x.sh', GIT_EDITOR=/tmp/e)
+// asks: the vector exists to run exactly such code.
+func (e *Engine) hiddenCode(d *decision, u *unit, c *shell.Command, call *catalog.Call) {
+	if c.Program == "" || c.Dynamic || !d.inVector(c) {
+		return
+	}
+	via := c.Via[len(c.Via)-1]
+	if name := firstValue(c.Name); call.Prog == nil && strings.Contains(name, "/") {
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the program file %s, whose code Warden cannot see: `%s`", via, name, c.Text))
+		return
+	}
+	for _, a := range call.Args {
+		if a.Kind == catalog.Script && a.Value != "" && a.Value != "-" && e.cat.Lookup(path.Base(a.Value)) == nil {
+			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the script %s, whose code Warden cannot see: `%s`", via, a.Value, c.Text))
+			return
+		}
+	}
 }

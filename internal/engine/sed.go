@@ -152,6 +152,7 @@ func (e *Engine) sedInspect(d *decision, u *unit, c *shell.Command, env *pathEnv
 					continue
 				}
 				an := shell.Analyze(cmd.arg, shell.Options{Cwd: firstCwd(c, env), Home: env.home})
+				d.vector("sed e")
 				for i := range an.Commands {
 					sub := &an.Commands[i]
 					sub.Via = append([]string{"sed e"}, sub.Via...)
