@@ -94,9 +94,10 @@ func (e *Engine) checkResolved(d *decision, u *unit, fa fileAccess, p string, en
 	if linkFrom != "" {
 		shown = linkFrom + " (a link to " + p + ")"
 	}
+	t := target{path: p}
 	for i := range e.pm.rules {
 		r := &e.pm.rules[i]
-		if !r.applies(fa.access) || !r.matches(p, env) {
+		if !r.applies(fa.access) || !r.matches(&t, env) {
 			continue
 		}
 		hit = true
@@ -107,7 +108,7 @@ func (e *Engine) checkResolved(d *decision, u *unit, fa fileAccess, p string, en
 		d.match(u, v, "paths."+r.rule.ID, fmt.Sprintf("%s: %s (%s by %s)%s",
 			ruleReason(r.rule), shown, accessPast(fa.access), fa.via, why))
 	}
-	if e.nativePath(d, u, fa, p, env) {
+	if e.nativePath(d, u, fa, &t, env) {
 		hit = true
 	}
 	return hit
@@ -142,8 +143,11 @@ func (e *Engine) checkGlob(d *decision, u *unit, fa fileAccess, glob string, env
 			continue
 		}
 		for j := range r.patterns {
+			// Compared case-folded, as the patterns are: a file named
+			// .ENV.local is a secret, and .ENV* expands to it.
 			inst := r.patterns[j].instantiate(dir, env)
-			if shellGlobMatch(glob, inst) && r.matches(inst, env) {
+			t := target{path: inst}
+			if shellGlobMatch(foldCase(glob), t.lower()) && r.matches(&t, env) {
 				d.match(u, r.rule.Decision, "paths."+r.rule.ID, fmt.Sprintf("%s: %s can expand to %s (%s by %s)",
 					ruleReason(r.rule), fa.raw, inst, accessPast(fa.access), fa.via))
 				break

@@ -30,8 +30,13 @@ type pattern struct {
 	// lit is a literal part every match must contain: a cheap prefilter
 	// before the glob match, which matters on the hook's hot path.
 	lit string
+	// fold: the pattern is case-folded and matched against the case-folded
+	// path (policy path rules); native rules keep Claude Code's exact case.
+	fold bool
 }
 
+// compilePattern compiles a pattern matched with its exact case: a native
+// rule's specifier, or a shell glob being instantiated.
 func compilePattern(raw string) pattern {
 	p := pattern{raw: raw}
 	s := raw
@@ -47,16 +52,45 @@ func compilePattern(raw string) pattern {
 		s = strings.TrimPrefix(s, "**/")
 		p.anchor = anywhere
 	}
-	p.glob = s
-	p.lit = longestLiteral(s)
+	p.setGlob(s)
 	return p
 }
 
+// compileRulePattern compiles a policy path rule's pattern: matched
+// case-insensitively on every system, since macOS and Windows file systems
+// are case-insensitive (.ENV opens .env) and no benign file differs from a
+// protected one by case alone. Case is folded here, once, and once per
+// resolved path (target), never per comparison.
+func compileRulePattern(raw string) pattern {
+	p := compilePattern(raw)
+	p.fold = true
+	p.setGlob(foldCase(p.glob))
+	return p
+}
+
+func (pt *pattern) setGlob(g string) {
+	pt.glob = g
+	pt.lit = longestLiteral(g)
+}
+
+// foldCase is the case folding of patterns and paths.
+func foldCase(s string) string { return strings.ToLower(s) }
+
 // longestLiteral returns the longest run of s free of glob metacharacters
-// and slashes.
+// and slashes; brace alternatives ({a,b}) are not literal.
 func longestLiteral(s string) string {
 	best, start := "", 0
 	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] == '{' {
+			if i-start > len(best) {
+				best = s[start:i]
+			}
+			if j := strings.IndexByte(s[i:], '}'); j > 0 {
+				i += j
+			}
+			start = i + 1
+			continue
+		}
 		if i == len(s) || strings.ContainsRune("*?[]{}/\\", rune(s[i])) {
 			if i-start > len(best) {
 				best = s[start:i]
@@ -67,8 +101,28 @@ func longestLiteral(s string) string {
 	return best
 }
 
-// matches reports whether the absolute, cleaned path p matches.
-func (pt *pattern) matches(p string, env *pathEnv) bool {
+// target is one resolved path as the patterns see it: absolute and clean,
+// in its own case and, computed once on first use, case-folded.
+type target struct {
+	path   string
+	folded string
+	done   bool
+}
+
+// lower returns the case-folded path.
+func (t *target) lower() string {
+	if !t.done {
+		t.folded, t.done = foldCase(t.path), true
+	}
+	return t.folded
+}
+
+// matches reports whether the target matches.
+func (pt *pattern) matches(t *target, env *pathEnv) bool {
+	p := t.path
+	if pt.fold {
+		p, env = t.lower(), env.folded()
+	}
 	if pt.lit != "" && !strings.Contains(p, pt.lit) {
 		return false
 	}
@@ -123,7 +177,7 @@ func matchBase(glob, rel string) bool {
 	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
 		base = rel[i+1:]
 	}
-	ok, _ := path.Match(glob, base)
+	ok, _ := doublestar.Match(glob, base) // path.Match has no {a,b}
 	return ok
 }
 
@@ -162,7 +216,7 @@ func newPathMatcher(rs *policy.Ruleset) *pathMatcher {
 			pr.patterns = append(pr.patterns, expandDirPattern(s)...)
 		}
 		for _, s := range r.Except {
-			pr.except = append(pr.except, compilePattern(s))
+			pr.except = append(pr.except, compileRulePattern(s))
 		}
 		pm.rules = append(pm.rules, pr)
 	}
@@ -172,10 +226,10 @@ func newPathMatcher(rs *policy.Ruleset) *pathMatcher {
 // expandDirPattern compiles "dir/**" so that it also matches the directory
 // itself: reading a directory recursively reads what is under it.
 func expandDirPattern(s string) []pattern {
-	p := compilePattern(s)
+	p := compileRulePattern(s)
 	if strings.HasSuffix(p.glob, "/**") {
 		d := p
-		d.glob = strings.TrimSuffix(p.glob, "/**")
+		d.setGlob(strings.TrimSuffix(p.glob, "/**"))
 		return []pattern{p, d}
 	}
 	return []pattern{p}
@@ -185,10 +239,10 @@ func (r *pathRule) applies(access policy.Access) bool {
 	return r.rule.Access == policy.AccessAny || r.rule.Access == access
 }
 
-func (r *pathRule) matches(p string, env *pathEnv) bool {
+func (r *pathRule) matches(t *target, env *pathEnv) bool {
 	hit := false
 	for i := range r.patterns {
-		if r.patterns[i].matches(p, env) {
+		if r.patterns[i].matches(t, env) {
 			hit = true
 			break
 		}
@@ -197,7 +251,7 @@ func (r *pathRule) matches(p string, env *pathEnv) bool {
 		return false
 	}
 	for i := range r.except {
-		if r.except[i].matches(p, env) {
+		if r.except[i].matches(t, env) {
 			return false
 		}
 	}
@@ -209,6 +263,23 @@ type pathEnv struct {
 	cwd  string
 	home string
 	repo string
+	// lower is the case-folded copy, made on first use (itself when
+	// nothing changes case).
+	lower *pathEnv
+}
+
+// folded returns the environment with its directories case-folded, for
+// case-folded patterns.
+func (e *pathEnv) folded() *pathEnv {
+	if e.lower == nil {
+		f := &pathEnv{cwd: foldCase(e.cwd), home: foldCase(e.home), repo: foldCase(e.repo)}
+		if *f == (pathEnv{cwd: e.cwd, home: e.home, repo: e.repo}) {
+			f = e
+		}
+		f.lower = f
+		e.lower = f
+	}
+	return e.lower
 }
 
 func (e *pathEnv) root() string {
