@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/policy"
@@ -63,6 +64,11 @@ func (e *Engine) checkFile(d *decision, u *unit, fa fileAccess) {
 	cwds := fa.cwds
 	if len(cwds) == 0 {
 		cwds = []string{d.a.Cwd}
+	}
+	if strings.Contains(fa.raw, "/proc/") && !slices.Contains(cwds, d.a.Cwd) {
+		// /proc/PID/cwd is another process's directory, unknowable but
+		// most likely the session's: try that one too.
+		cwds = append(cwds[:len(cwds):len(cwds)], d.a.Cwd)
 	}
 	seen := map[string]bool{}
 	for _, cwd := range cwds {

@@ -9,6 +9,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/shell"
 )
 
 // anchor says what a path pattern is relative to.
@@ -289,9 +290,13 @@ func (e *pathEnv) root() string {
 	return e.cwd
 }
 
-// resolve makes p absolute and clean: ~ and relative paths are expanded.
-// It does not touch the file system.
+// resolve makes p absolute and clean: ~ and relative paths are expanded,
+// and /proc/self/root, /proc/PID/cwd and the like lead where the kernel
+// would take them (shell.CleanPath). It does not touch the file system.
 func (e *pathEnv) resolve(p, cwd string) string {
+	if cwd == "" {
+		cwd = e.cwd
+	}
 	switch {
 	case p == "~":
 		p = e.home
@@ -309,14 +314,11 @@ func (e *pathEnv) resolve(p, cwd string) string {
 		p = dir + "/" + rest
 	case !strings.HasPrefix(p, "/"):
 		if cwd == "" {
-			cwd = e.cwd
-		}
-		if cwd == "" {
 			cwd = "/"
 		}
 		p = cwd + "/" + p
 	}
-	return path.Clean(p)
+	return shell.CleanPath(cwd, p)
 }
 
 // realPath follows a symlink at p (or in its parent directory) where one

@@ -67,3 +67,26 @@ func TestEngine_PathsCaseFold(t *testing.T) {
 		{"WorkflowRead", Action{Tool: "Read", Path: ".GitHub/workflows/ci.yml"}, policy.None},
 	})
 }
+
+// TestEngine_PathsProc: the process links of /proc and /dev/fd lead to the
+// files they name.
+func TestEngine_PathsProc(t *testing.T) {
+	runPathCases(t, mustBaseline(t, NoFS{}), []pathCase{
+		{"SelfRoot", bash("cat /proc/self/root/home/dev/.aws/credentials"), policy.Deny},
+		{"PidRoot", bash("cat /proc/1/root/home/dev/.netrc"), policy.Deny},
+		{"ThreadSelfRoot", bash("cat /proc/thread-self/root/home/dev/.kube/config"), policy.Deny},
+		{"TaskRoot", bash("cat /proc/self/task/9/root/home/dev/.docker/config.json"), policy.Deny},
+		{"SelfCwd", bash("cat /proc/self/cwd/.env"), policy.Deny},
+		{"SelfCwdDotDot", bash("cat /proc/self/cwd/../.npmrc"), policy.Deny},
+		{"PidCwdAfterCd", bash("cd /tmp && cat /proc/4242/cwd/.env"), policy.Deny},
+		{"PidCwdReadTool", Action{Tool: "Read", Path: "/proc/4242/cwd/.env", Cwd: "/home/dev/app"}, policy.Deny},
+		{"CdIntoProc", bash("cd /proc/self/root/home/dev && cat .git-credentials"), policy.Deny},
+		{"WriteThroughCwd", bash("echo x > /proc/self/cwd/.github/workflows/ci.yml"), policy.Ask},
+		{"DevFdOfSecret", bash("cat /dev/fd/3 3< .env"), policy.Deny},
+		{"ProcFdOfSecret", bash("exec 4< ~/.ssh/id_ed25519; base64 /proc/self/fd/4"), policy.Deny},
+		{"ProcCpuinfo", bash("cat /proc/cpuinfo"), policy.None},
+		{"ProcSelfStatus", bash("grep VmRSS /proc/self/status"), policy.None},
+		{"ProcCwdSource", bash("cat /proc/self/cwd/src/main.go"), policy.None},
+		{"ProcRootEtcOS", bash("cat /proc/1/root/etc/os-release"), policy.None},
+	})
+}

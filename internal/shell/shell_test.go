@@ -666,6 +666,9 @@ func TestAnalyze_Cwds(t *testing.T) {
 		{name: "OrExit", script: `cd build || exit 1; make`, want: []string{": cd build", ": exit 1", ": make"}, check: cwds(start, []string{"/work/repo", "/work/repo/build"}, []string{"/work/repo", "/work/repo/build"})},
 		{name: "VarCd", script: `D=/srv; cd $D; ls`, want: []string{": cd /srv", ": ls"}, check: cwds(start, []string{"/work/repo", "/srv"})},
 		{name: "NestedCd", script: `bash -c 'cd /opt && ls'`, want: []string{"bash -c: cd /opt", "bash -c: ls"}, check: cwds(start, []string{"/work/repo", "/opt"})},
+		{name: "ProcCwd", script: `cd /proc/self/cwd/.. && ls`, want: []string{": cd /proc/self/cwd/..", ": ls"}, check: cwds(start, []string{"/work/repo", "/work"})},
+		{name: "ProcRoot", script: `cd /proc/self/root/home/dev/.ssh; ls`, want: []string{": cd /proc/self/root/home/dev/.ssh", ": ls"}, check: cwds(start, []string{"/work/repo", "/home/dev/.ssh"})},
+		{name: "EnvChdirProc", script: `env -C /proc/self/cwd/sub ls`, want: []string{"env: ls"}, check: cwds([]string{"/work/repo/sub"})},
 	})
 	t.Run("NoCwd", func(t *testing.T) {
 		an := Analyze("cd /tmp; ls", Options{})
