@@ -29,6 +29,7 @@ func (e *Engine) decideBash(d *decision) {
 		return
 	}
 	env := &pathEnv{cwd: a.Cwd, home: a.Home, repo: a.Repo}
+	d.links = plannedLinks(an.Commands, env)
 	for i := range an.Commands {
 		e.decideCommand(d, &an.Commands[i], an.Commands, env, 0)
 	}
@@ -249,7 +250,7 @@ func (e *Engine) checkTree(d *decision, u *unit, p string, env *pathEnv, via str
 			}
 		}
 	}
-	if e.checkResolved(d, u, fa, p, env, "") {
+	if e.checkPath(d, u, fa, p, env) {
 		return
 	}
 	entries, err := e.fs.ReadDir(p)

@@ -112,6 +112,8 @@ type decision struct {
 	trace []Step
 	// exceptions applied, by id, to name in the result
 	exception string
+	// links the Bash call creates (ln), followed like the file system's
+	links []link
 }
 
 func (d *decision) note(kind, format string, args ...any) {

@@ -82,14 +82,25 @@ func (e *Engine) checkFile(d *decision, u *unit, fa fileAccess) {
 			e.checkGlob(d, u, fa, p, env)
 			continue
 		}
-		if e.checkResolved(d, u, fa, p, env, "") {
-			continue
-		}
-		if real := realPath(e.fs, p); real != "" && real != p {
-			d.note("path", "%s is a link to %s", p, real)
-			e.checkResolved(d, u, fa, real, env, p)
+		e.checkPath(d, u, fa, p, env)
+	}
+}
+
+// checkPath applies the rules to the absolute path p and, when none
+// matched, to what p leads to through links; it reports whether one
+// matched.
+func (e *Engine) checkPath(d *decision, u *unit, fa fileAccess, p string, env *pathEnv) bool {
+	if e.checkResolved(d, u, fa, p, env, "") {
+		return true
+	}
+	hit := false
+	for _, real := range e.aliases(d, p) {
+		d.note("path", "%s is a link to %s", p, real)
+		if e.checkResolved(d, u, fa, real, env, p) {
+			hit = true
 		}
 	}
+	return hit
 }
 
 // checkResolved applies the rules to one absolute path and reports whether

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"io/fs"
 	"path"
 	"path/filepath"
 	"strings"
@@ -321,31 +320,27 @@ func (e *pathEnv) resolve(p, cwd string) string {
 	return shell.CleanPath(cwd, p)
 }
 
-// realPath follows a symlink at p (or in its parent directory) where one
-// exists; it returns "" when p is not a link or cannot be resolved.
+// realPath returns p with every symbolic link in it followed, directories
+// included (a link to secrets/ is the secrets directory), or "" when p has
+// no link or none can be resolved. A path that does not exist yet (a file
+// about to be written) is resolved through its longest existing ancestor.
 func realPath(fsys FS, p string) string {
-	fi, err := fsys.Lstat(p)
-	if err != nil {
-		// The file may not exist yet; its directory may still be a link.
-		dir := filepath.Dir(p)
-		if dir == p {
+	dir, rest := p, ""
+	for {
+		if r, err := fsys.EvalSymlinks(dir); err == nil {
+			r = path.Join(filepath.ToSlash(r), rest)
+			if r == p {
+				return ""
+			}
+			return r
+		}
+		parent := path.Dir(dir)
+		if parent == dir {
 			return ""
 		}
-		if dfi, derr := fsys.Lstat(dir); derr == nil && dfi.Mode()&fs.ModeSymlink != 0 {
-			if r, err := fsys.EvalSymlinks(dir); err == nil {
-				return path.Join(r, filepath.Base(p))
-			}
-		}
-		return ""
+		rest = path.Join(path.Base(dir), rest)
+		dir = parent
 	}
-	if fi.Mode()&fs.ModeSymlink == 0 {
-		return ""
-	}
-	r, err := fsys.EvalSymlinks(p)
-	if err != nil {
-		return ""
-	}
-	return r
 }
 
 // instantiate turns a pattern into one concrete path under dir, so that a

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/wardenhq/warden/internal/policy"
@@ -88,5 +90,75 @@ func TestEngine_PathsProc(t *testing.T) {
 		{"ProcSelfStatus", bash("grep VmRSS /proc/self/status"), policy.None},
 		{"ProcCwdSource", bash("cat /proc/self/cwd/src/main.go"), policy.None},
 		{"ProcRootEtcOS", bash("cat /proc/1/root/etc/os-release"), policy.None},
+	})
+}
+
+// TestEngine_PathsSymlinks: links are followed in every component,
+// directories included, on the real file system.
+func TestEngine_PathsSymlinks(t *testing.T) {
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(root, "home", "dev")
+	app := filepath.Join(home, "app")
+	for _, dir := range []string{".ssh", ".aws", "app/secrets", "app/.github/workflows", "app/lib", "app/b"} {
+		if err := os.MkdirAll(filepath.Join(home, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{".ssh/config", ".aws/credentials", "app/secrets/db.txt", "app/lib/x.go"} {
+		if err := os.WriteFile(filepath.Join(home, f), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{
+		"app/cfg":   "../.aws",                     // a directory link, relative
+		"app/conf":  filepath.Join(app, "secrets"), // a link to secrets/ is the secrets directory
+		"app/wf":    ".github/workflows",
+		"app/a":     "b",                         // a link to a directory that holds a link
+		"app/b/c":   filepath.Join(home, ".ssh"), //
+		"app/src":   "lib",
+		"app/notes": "lib/x.go",
+	} {
+		if err := os.Symlink(target, filepath.Join(home, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := func(a Action) Action {
+		a.Cwd, a.Home, a.Repo = app, home, app
+		return a
+	}
+	runPathCases(t, mustBaseline(t, OSFS{}), []pathCase{
+		{"DirLinkRelative", in(bash("cat cfg/credentials")), policy.Deny},
+		{"DirLinkReadTool", in(Action{Tool: "Read", Path: "cfg/credentials"}), policy.Deny},
+		{"LinkToSecretsDir", in(bash("cat conf/db.txt")), policy.Deny},
+		{"LinkToSecretsDirGrep", in(bash("grep -r password conf")), policy.Deny},
+		{"NewFileUnderLinkedDir", in(Action{Tool: "Write", Path: "wf/release.yml"}), policy.Ask},
+		{"RedirectUnderLinkedDir", in(bash("echo x > wf/ci.yml")), policy.Ask},
+		{"LinkInsideLinkedDir", in(bash("cat a/c/config")), policy.Deny},
+		{"RecursiveReadOfLink", in(bash("tar czf /tmp/x.tgz cfg")), policy.Deny},
+		{"OrdinaryDirLink", in(bash("cat src/x.go")), policy.None},
+		{"OrdinaryFileLink", in(Action{Tool: "Read", Path: "notes"}), policy.None},
+		{"OrdinaryWrite", in(Action{Tool: "Write", Path: "src/y.go"}), policy.None},
+	})
+}
+
+// TestEngine_PathsLinksInCall: a link the same Bash call creates with ln
+// is followed, though it does not exist when the call is decided.
+func TestEngine_PathsLinksInCall(t *testing.T) {
+	runPathCases(t, mustBaseline(t, NoFS{}), []pathCase{
+		{"SymlinkRelativeToLinkDir", bash("ln -s ../../.aws src/k && cat src/k/credentials"), policy.Deny},
+		{"WorkflowDir", bash("ln -s .github/workflows w && echo x > w/ci.yml"), policy.Ask},
+		{"ClaudeDirCp", bash("ln -sfn .claude c; cp evil.json c/settings.json"), policy.Ask},
+		{"HardLinkLockfile", bash("ln package-lock.json lock && echo '{}' > lock"), policy.Ask},
+		{"TargetDirOption", bash("ln -s -t links ../.github; echo x > links/.github/workflows/x.yml"), policy.Ask},
+		{"IntoDirectory", bash("mkdir d && ln -s ../.mcp.json d && echo '{}' > d/.mcp.json"), policy.Ask},
+		{"Chain", bash("ln -s .github g; ln -s g/workflows w2; tee w2/ci.yml < x"), policy.Ask},
+		{"LaterInLoop", bash("for i in 1 2; do echo x > w/ci.yml; ln -s .github/workflows w; done"), policy.Ask},
+		{"Nested", bash("bash -c 'ln -s .github/workflows w && echo x > w/ci.yml'"), policy.Ask},
+		{"OrdinaryLink", bash("ln -s build/out latest && ls latest/"), policy.None},
+		{"OrdinaryConfigLink", bash("ln -sf ../shared/config.yaml config.yaml && cat config.yaml"), policy.None},
+		{"OrdinaryHardLink", bash("ln src/a.go b.go && echo x >> b.go"), policy.None},
 	})
 }
