@@ -15,7 +15,7 @@ import (
 // code it carries, native Bash(...) rules and CEL conditions.
 func (e *Engine) decideBash(d *decision) {
 	a := d.a
-	an := shell.Analyze(a.Command, shell.Options{Cwd: a.Cwd, Home: a.Home})
+	an := shell.Analyze(a.Command, shell.Options{Cwd: a.Cwd, Home: a.Home, Repo: a.Repo})
 	if an.ParseError != nil {
 		u := d.newUnit()
 		d.match(u, policy.Ask, policy.RuleParseError, fmt.Sprintf("the command does not parse as Bash, so what it runs cannot be known: %v", an.ParseError))

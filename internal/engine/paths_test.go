@@ -162,3 +162,28 @@ func TestEngine_PathsLinksInCall(t *testing.T) {
 		{"OrdinaryHardLink", bash("ln src/a.go b.go && echo x >> b.go"), policy.None},
 	})
 }
+
+// TestEngine_PathsBuilt: paths built from the working directory, the
+// repository root and dirname/basename resolve like literal ones.
+func TestEngine_PathsBuilt(t *testing.T) {
+	runPathCases(t, mustBaseline(t, NoFS{}), []pathCase{
+		{"PwdSubst", bash("cat $(pwd)/.env"), policy.Deny},
+		{"PwdBackticks", bash("cat `pwd`/.env.production"), policy.Deny},
+		{"PwdVar", bash(`cat "$PWD/secrets/db.yaml"`), policy.Deny},
+		{"TildePlus", bash("cat ~+/.env"), policy.Deny},
+		{"PwdAfterCd", bash(`cd config && cat "$(pwd)/.env"`), policy.Deny},
+		{"Toplevel", bash(`cat "$(git rev-parse --show-toplevel)/.env"`), policy.Deny},
+		{"ToplevelFromSubdir", Action{Tool: "Bash", Command: `cp x "$(git rev-parse --show-toplevel)/.github/workflows/ci.yml"`, Cwd: "/home/dev/app/src"}, policy.Ask},
+		{"DirnamePwd", bash(`cat "$(dirname "$PWD")/.npmrc"`), policy.Deny},
+		{"DirnameLiteral", bash(`cat "$(dirname ~/.aws/config)/credentials"`), policy.Deny},
+		{"Basename", bash(`cat ~/.ssh/$(basename /tmp/id_ed25519.pub .pub)`), policy.Deny},
+		{"Realpath", bash(`cat "$(realpath .env)"`), policy.Deny},
+		{"OldPwd", bash(`cd /tmp && cat "$OLDPWD/.env"`), policy.Deny},
+		{"TildeMinus", bash(`cd /tmp; cat ~-/.env`), policy.Deny},
+		{"PwdSource", bash("cat $(pwd)/src/main.go"), policy.None},
+		{"ToplevelMakefile", bash(`make -C "$(git rev-parse --show-toplevel)" test`), policy.None},
+		{"DirnameReadme", bash(`cat "$(dirname "$PWD")/README.md"`), policy.None},
+		{"BasenameLog", bash(`tail -n 20 logs/$(basename "$PWD").log`), policy.None},
+		{"OldPwdLs", bash(`cd build && ls "$OLDPWD"`), policy.None},
+	})
+}

@@ -583,7 +583,11 @@ func (a *analyzer) cd(words []arg) {
 			return
 		}
 		for _, v := range w.Values {
-			if v == "-" || v == "" || strings.IndexByte(v, sepByte) >= 0 {
+			if v == "-" {
+				targets = append(targets, a.oldcwds...) // cd -: back to $OLDPWD
+				continue
+			}
+			if v == "" || strings.IndexByte(v, sepByte) >= 0 {
 				continue
 			}
 			if len(v) > 0 && v[0] == '+' && words[i].off >= 0 {
@@ -592,7 +596,9 @@ func (a *analyzer) cd(words []arg) {
 			targets = append(targets, v)
 		}
 	}
+	prev := a.cwds
 	a.cwds = addCwds(a.cwds, targets)
+	a.oldcwds = joinCwds(a.oldcwds, nil, prev)
 }
 
 // addCwds returns cwds with the targets, resolved against every current

@@ -33,3 +33,25 @@ func TestCleanPath(t *testing.T) {
 		}
 	}
 }
+
+func TestDirnameBasename(t *testing.T) {
+	tests := []struct{ in, suffix, dir, base string }{
+		{"a/b/c", "", "a/b", "c"},
+		{"a/b/", "", "a", "b"},
+		{"/a", "", "/", "a"},
+		{"a", "", ".", "a"},
+		{"/", "", "/", "/"},
+		{"//x//", "", "/", "x"},
+		{"", "", ".", ""},
+		{"/tmp/id_rsa.pub", ".pub", "/tmp", "id_rsa"},
+		{".pub", ".pub", ".", ".pub"},
+	}
+	for _, tt := range tests {
+		if got := dirname(tt.in); got != tt.dir {
+			t.Errorf("dirname(%q) = %q, want %q", tt.in, got, tt.dir)
+		}
+		if got := basename(tt.in, tt.suffix); got != tt.base {
+			t.Errorf("basename(%q, %q) = %q, want %q", tt.in, tt.suffix, got, tt.base)
+		}
+	}
+}
