@@ -51,6 +51,21 @@ func TestPattern_Matches(t *testing.T) {
 		{"secrets/**", "/home/dev/app/Secrets/db.txt", true},
 		{".env", "/home/dev/app/.envrc", false},
 		{"~/.ssh/**", "/home/dev/.sshd/x", false},
+		// Word matches.
+		{"<auth>", "/home/dev/app/src/user_auth.py", true},
+		{"<auth>", "/home/dev/app/src/AuthService.java", true},
+		{"<auth>", "/home/dev/app/src/authors.ts", false},
+		{"<auth>", "/home/dev/app/auth/x.go", false}, // a bare name matches the base name
+		{"<auth>/**", "/home/dev/app/auth/x.go", true},
+		{"<auth>/**", "/home/dev/app/Auth", true},
+		{"<auth>/**", "/home/dev/app/authors/x.go", false},
+		{"<{auth,oauth*}>", "/home/dev/app/OAUTH2.md", true},
+		{"/src/<auth*>/**", "/home/dev/app/src/authz/x.go", true},
+		{"/src/<auth*>/**", "/home/dev/app/lib/authz/x.go", false},
+		{"~/<billing>/**", "/home/dev/acme-billing/x", true},
+		{"~/<billing>/**", "/home/dev/billings/x", false},
+		{"//srv/*/<auth>.d/**", "/srv/app/auth.d/x", false}, // "<auth>.d" is literal: a word match is a whole segment
+		{"src/**/<auth>", "/home/dev/app/src/a/b/auth_test.go", true},
 	}
 	for _, tt := range tests {
 		pt := compileRulePattern(tt.pattern)

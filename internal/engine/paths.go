@@ -33,6 +33,9 @@ type pattern struct {
 	// fold: the pattern is case-folded and matched against the case-folded
 	// path (policy path rules); native rules keep Claude Code's exact case.
 	fold bool
+	// segs is the glob's segments when one is a word match (<auth>),
+	// which doublestar cannot express; "**" leads them for anywhere.
+	segs []string
 }
 
 // compilePattern compiles a pattern matched with its exact case: a native
@@ -71,13 +74,28 @@ func compileRulePattern(raw string) pattern {
 func (pt *pattern) setGlob(g string) {
 	pt.glob = g
 	pt.lit = longestLiteral(g)
+	pt.segs = nil
+	if !pt.fold || !strings.Contains(g, "<") {
+		return
+	}
+	segs := strings.Split(g, "/")
+	for _, seg := range segs {
+		if _, ok := policy.WordSegment(seg); ok {
+			if pt.anchor == anywhere {
+				segs = append([]string{"**"}, segs...)
+			}
+			pt.segs = segs
+			return
+		}
+	}
 }
 
 // foldCase is the case folding of patterns and paths.
 func foldCase(s string) string { return strings.ToLower(s) }
 
 // longestLiteral returns the longest run of s free of glob metacharacters
-// and slashes; brace alternatives ({a,b}) are not literal.
+// and slashes; brace alternatives ({a,b}) are not literal, and neither are
+// the brackets of word matches (<auth>).
 func longestLiteral(s string) string {
 	best, start := "", 0
 	for i := 0; i <= len(s); i++ {
@@ -91,7 +109,7 @@ func longestLiteral(s string) string {
 			start = i + 1
 			continue
 		}
-		if i == len(s) || strings.ContainsRune("*?[]{}/\\", rune(s[i])) {
+		if i == len(s) || strings.ContainsRune("*?[]{}/\\<>", rune(s[i])) {
 			if i-start > len(best) {
 				best = s[start:i]
 			}
@@ -125,6 +143,9 @@ func (pt *pattern) matches(t *target, env *pathEnv) bool {
 	}
 	if pt.lit != "" && !strings.Contains(p, pt.lit) {
 		return false
+	}
+	if pt.segs != nil {
+		return pt.matchWords(t, env)
 	}
 	var rel string
 	switch pt.anchor {
@@ -170,6 +191,72 @@ func (pt *pattern) matches(t *target, env *pathEnv) bool {
 	}
 	ok, _ := doublestar.Match(pt.glob, rel)
 	return ok
+}
+
+// matchWords matches a pattern with word matches segment by segment: the
+// anchor and the other segments on the case-folded path, the word matches
+// on the words of the names as written (their case shows where camelCase
+// words start). env is case-folded.
+func (pt *pattern) matchWords(t *target, env *pathEnv) bool {
+	var dir string
+	switch pt.anchor {
+	case atHome:
+		dir = env.home
+	case atRepo:
+		dir = env.root()
+	case atCwd:
+		dir = env.cwd
+	default:
+		dir = "/"
+	}
+	if dir == "" {
+		return false
+	}
+	if _, ok := cutDir(t.lower(), dir); !ok {
+		return false
+	}
+	// Folding keeps every '/', so both spellings split alike.
+	n := len(splitSegs(dir))
+	orig, folded := splitSegs(t.path), splitSegs(t.lower())
+	if len(orig) < n || len(orig) != len(folded) {
+		return false
+	}
+	return matchSegs(pt.segs, orig[n:], folded[n:])
+}
+
+func splitSegs(p string) []string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// matchSegs matches path segments against pattern segments, where "**" is
+// any number of segments and "<glob>" a name with a word matching glob.
+func matchSegs(pat, orig, folded []string) bool {
+	for len(pat) > 0 {
+		if pat[0] == "**" {
+			for i := 0; i <= len(orig); i++ {
+				if matchSegs(pat[1:], orig[i:], folded[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(orig) == 0 {
+			return false
+		}
+		if g, ok := policy.WordSegment(pat[0]); ok {
+			if !eachWord(orig[0], func(w string) bool { ok, _ := doublestar.Match(g, foldCase(w)); return ok }) {
+				return false
+			}
+		} else if ok, _ := doublestar.Match(pat[0], folded[0]); !ok {
+			return false
+		}
+		pat, orig, folded = pat[1:], orig[1:], folded[1:]
+	}
+	return len(orig) == 0
 }
 
 func matchBase(glob, rel string) bool {
@@ -386,6 +473,10 @@ func (pt *pattern) instantiate(dir string, env *pathEnv) string {
 			}
 			b.WriteString(alt)
 			i += j
+		case '<', '>':
+			if pt.segs == nil {
+				b.WriteByte(c)
+			}
 		case '\\':
 			if i+1 < len(g) {
 				i++

@@ -187,3 +187,33 @@ func TestEngine_PathsBuilt(t *testing.T) {
 		{"OldPwdLs", bash(`cd build && ls "$OLDPWD"`), policy.None},
 	})
 }
+
+// TestEngine_PathsAuthWord: the control-plane auth pattern matches
+// authentication code by word, in any case, and not names that merely
+// contain the letters.
+func TestEngine_PathsAuthWord(t *testing.T) {
+	write := func(p string) Action { return Action{Tool: "Write", Path: p} }
+	var tests []pathCase
+	for _, p := range []string{
+		"src/OAuth2Client.ts", "internal/authz/policy.go", "auth.go", "src/Auth/session.ts",
+		"pkg/authn/token.go", "authentication.py", "app/authorization/rules.rb", "lib/oauth/client.go",
+		"src/main/java/com/acme/AuthService.java", "user_auth.py", "web/auth-callback.tsx",
+		"src/PreAuth.ts", "AUTH.md", "unauthorized_handler.go", "config/authorisation.yaml",
+		"internal/auth", "src/services/oauthlib_adapter.py",
+	} {
+		tests = append(tests, pathCase{"Ask/" + p, write(p), policy.Ask})
+	}
+	for _, p := range []string{
+		"src/authors.ts", "author.txt", "docs/authoring.md", "AUTHORS", "CODEOWNERS",
+		"src/components/AuthorCard.tsx", "authority.go", "src/coauthor/list.ts", "docs/Authors/index.md",
+	} {
+		tests = append(tests, pathCase{"None/" + p, write(p), policy.None})
+	}
+	tests = append(tests,
+		pathCase{"BashRedirect", bash("echo x >> src/auth/session.go"), policy.Ask},
+		pathCase{"SedInPlace", bash("sed -i s/a/b/ internal/AuthMiddleware.go"), policy.Ask},
+		pathCase{"BashAuthors", bash("echo 'Ada' >> AUTHORS"), policy.None},
+		pathCase{"ReadAuth", Action{Tool: "Read", Path: "src/auth/session.go"}, policy.None},
+	)
+	runPathCases(t, mustBaseline(t, NoFS{}), tests)
+}
