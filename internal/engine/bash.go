@@ -16,7 +16,7 @@ import (
 // code it carries, native Bash(...) rules and CEL conditions.
 func (e *Engine) decideBash(d *decision) {
 	a := d.a
-	an := shell.Analyze(a.Command, shell.Options{Cwd: a.Cwd, Home: a.Home})
+	an := shell.Analyze(a.Command, shell.Options{Cwd: a.Cwd, Home: a.Home, Repo: a.Repo})
 	if an.ParseError != nil {
 		u := d.newUnit()
 		d.match(u, policy.Ask, policy.RuleParseError, fmt.Sprintf("the command does not parse as Bash, so what it runs cannot be known: %v", an.ParseError))
@@ -30,6 +30,7 @@ func (e *Engine) decideBash(d *decision) {
 		return
 	}
 	env := &pathEnv{cwd: a.Cwd, home: a.Home, repo: a.Repo}
+	d.links = plannedLinks(an.Commands, env)
 	for i := range an.Commands {
 		e.decideCommand(d, &an.Commands[i], an.Commands, env, 0)
 	}
@@ -231,7 +232,7 @@ func (e *Engine) checkTree(d *decision, u *unit, p string, env *pathEnv, via str
 			}
 		}
 	}
-	if e.checkResolved(d, u, fa, p, env, "") {
+	if e.checkPath(d, u, fa, p, env) {
 		return
 	}
 	entries, err := e.fs.ReadDir(p)

@@ -123,6 +123,8 @@ type decision struct {
 	// pager, an editor, a config value, interpreter code): a script file
 	// run there is code Warden cannot see.
 	vectors map[string]bool
+	// links the Bash call creates (ln), followed like the file system's
+	links []link
 }
 
 func (d *decision) note(kind, format string, args ...any) {

@@ -130,10 +130,11 @@ func TestBaseline_Decisions(t *testing.T) {
 			t.Errorf("secrets lacks %s", pat)
 		}
 	}
+	const authWords = "<{*auth,*authn,*authz,*authent*,*authoriz*,*authoris*,oauth*}>"
 	if plane.Access != AccessWrite {
 		t.Errorf("control-plane access = %s", plane.Access)
 	}
-	for _, pat := range []string{".github/workflows/**", ".claude/**", ".mcp.json", "*.tf", "helm/**", "**/*auth*/**", "**/*auth*", "yarn.lock"} {
+	for _, pat := range []string{".github/workflows/**", ".claude/**", ".mcp.json", "*.tf", "helm/**", authWords, authWords + "/**", "yarn.lock"} {
 		if !slices.Contains(plane.Patterns, pat) {
 			t.Errorf("control-plane lacks %s", pat)
 		}

@@ -139,6 +139,8 @@ func TestBadConfigs(t *testing.T) {
 			`paths.yaml:14:5: paths[2].decision: required field is missing (deny, ask or allow)`,
 			`paths.yaml:14:5: paths[2].patterns: required field is missing`,
 			`paths.yaml:16:14: paths[2].except[0]: invalid path pattern "{a,b"`,
+			`paths.yaml:20:16: paths[3].patterns[0]: path pattern "src/<auth>.go": a word match <...> must be a whole path segment (write \< for a literal <)`,
+			`paths.yaml:20:33: paths[3].patterns[1]: invalid path pattern "<[a>"`,
 		}},
 		{"repositories.yaml", []string{
 			`repositories.yaml:8:5: repositories[0]: give path or remote`,

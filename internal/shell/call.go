@@ -598,7 +598,11 @@ func (a *analyzer) cd(words []arg) {
 			return
 		}
 		for _, v := range w.Values {
-			if v == "-" || v == "" || strings.IndexByte(v, sepByte) >= 0 {
+			if v == "-" {
+				targets = append(targets, a.oldcwds...) // cd -: back to $OLDPWD
+				continue
+			}
+			if v == "" || strings.IndexByte(v, sepByte) >= 0 {
 				continue
 			}
 			if len(v) > 0 && v[0] == '+' && words[i].off >= 0 {
@@ -607,13 +611,20 @@ func (a *analyzer) cd(words []arg) {
 			targets = append(targets, v)
 		}
 	}
+	prev := a.cwds
 	a.cwds = addCwds(a.cwds, targets)
+	a.oldcwds = joinCwds(a.oldcwds, nil, prev)
 }
 
 // addCwds returns cwds with the targets, resolved against every current
 // directory, added; it never modifies cwds.
-func addCwds(cwds, targets []string) []string {
-	out := cwds
+func addCwds(cwds, targets []string) []string { return joinCwds(cwds, cwds, targets) }
+
+// joinCwds returns out with every target, resolved against every base
+// directory (CleanPath: /proc/self/cwd/.. is the parent of the base), added
+// once; it never modifies out in place.
+func joinCwds(out, bases, targets []string) []string {
+	n := len(out)
 	add := func(d string) {
 		for _, c := range out {
 			if c == d {
@@ -623,18 +634,21 @@ func addCwds(cwds, targets []string) []string {
 		if len(out) >= maxCwds {
 			return
 		}
-		if len(out) == len(cwds) {
-			out = append(make([]string, 0, len(cwds)+len(targets)), cwds...)
+		if len(out) == n {
+			out = append(make([]string, 0, n+len(targets)), out...)
 		}
 		out = append(out, d)
 	}
 	for _, t := range targets {
-		if path.IsAbs(t) {
-			add(path.Clean(t))
+		switch {
+		case path.IsAbs(t) && (len(bases) == 0 || !strings.Contains(t, "proc")):
+			add(CleanPath("", t))
+			continue
+		case len(bases) == 0:
 			continue
 		}
-		for _, c := range cwds {
-			add(path.Join(c, t))
+		for _, b := range bases {
+			add(CleanPath(b, t))
 		}
 	}
 	return out

@@ -3,8 +3,10 @@
 //
 // It knows shell semantics (lists, pipelines, substitutions, here-docs,
 // nested `bash -c` strings, eval, wrappers such as sudo or xargs, cd, literal
-// variable assignments) but nothing about policy: it never decides whether a
-// command is dangerous. The engine does that with the Commands it returns.
+// variable assignments, the output of echo, printf and of the commands that
+// compute paths: pwd, git rev-parse --show-toplevel, dirname, basename,
+// realpath) but nothing about policy: it never decides whether a command is
+// dangerous. The engine does that with the Commands it returns.
 // It never executes anything.
 package shell
 
@@ -15,6 +17,9 @@ type Options struct {
 	Cwd string
 	// Home expands ~ and $HOME. Empty leaves them dynamic.
 	Home string
+	// Repo is the root of the git repository Cwd is in, the output of
+	// $(git rev-parse --show-toplevel). Empty leaves it dynamic.
+	Repo string
 	// Env holds other variables whose values are known (for example USER).
 	Env map[string]string
 	// MaxDepth bounds nested shells (bash -c, eval, here-docs fed to a shell).

@@ -2,7 +2,6 @@ package shell
 
 import (
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 )
@@ -400,13 +399,7 @@ func (a *analyzer) chdir(cc *callCtx, dir optVal) *callCtx {
 	}
 	a.written(cc)
 	c := *cc
-	c.cwds = addCwds(nil, []string{dir.val})
-	if !path.IsAbs(dir.val) {
-		c.cwds = nil
-		for _, d := range cur {
-			c.cwds = addCwds(c.cwds, []string{path.Join(d, dir.val)})
-		}
-	}
+	c.cwds = joinCwds(nil, cur, []string{dir.val})
 	return &c
 }
 
