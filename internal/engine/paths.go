@@ -359,12 +359,14 @@ type pathEnv struct {
 // case-folded patterns.
 func (e *pathEnv) folded() *pathEnv {
 	if e.lower == nil {
-		f := &pathEnv{cwd: foldCase(e.cwd), home: foldCase(e.home), repo: foldCase(e.repo)}
-		if *f == (pathEnv{cwd: e.cwd, home: e.home, repo: e.repo}) {
-			f = e
+		cwd, home, repo := foldCase(e.cwd), foldCase(e.home), foldCase(e.repo)
+		if cwd == e.cwd && home == e.home && repo == e.repo {
+			e.lower = e
+		} else {
+			f := &pathEnv{cwd: cwd, home: home, repo: repo}
+			f.lower = f
+			e.lower = f
 		}
-		f.lower = f
-		e.lower = f
 	}
 	return e.lower
 }
@@ -412,22 +414,21 @@ func (e *pathEnv) resolve(p, cwd string) string {
 // no link or none can be resolved. A path that does not exist yet (a file
 // about to be written) is resolved through its longest existing ancestor.
 func realPath(fsys FS, p string) string {
-	dir, rest := p, ""
-	for {
-		if r, err := fsys.EvalSymlinks(dir); err == nil {
-			r = path.Join(filepath.ToSlash(r), rest)
-			if r == p {
-				return ""
-			}
-			return r
+	// p is absolute and clean: each ancestor is a prefix of it, and the
+	// rest a suffix, so the walk up allocates nothing.
+	for end := len(p); end > 0; end = strings.LastIndexByte(p[:end], '/') {
+		dir := p[:end]
+		r, err := fsys.EvalSymlinks(dir)
+		if err != nil {
+			continue
 		}
-		parent := path.Dir(dir)
-		if parent == dir {
-			return ""
+		r = filepath.ToSlash(r)
+		if r == dir {
+			return "" // no link from here up, and the rest does not exist
 		}
-		rest = path.Join(path.Base(dir), rest)
-		dir = parent
+		return path.Join(r, p[end:])
 	}
+	return ""
 }
 
 // instantiate turns a pattern into one concrete path under dir, so that a

@@ -167,10 +167,12 @@ type MCPServer struct {
 	Read Verdict `yaml:"read,omitempty" json:"read,omitempty"`
 	// Write is the decision for write-capable tools (default ask).
 	Write Verdict `yaml:"write,omitempty" json:"write,omitempty"`
-	// WriteWords mark a tool as write-capable when its name contains one of
-	// them (default: create, delete, update, push, write, merge).
+	// WriteWords mark a tool as write-capable when its name has one of them
+	// as a word (or run of words), in addition to the built-in verb
+	// vocabulary (docs/policy.md).
 	WriteWords []string `yaml:"write_words,omitempty" json:"write_words,omitempty"`
-	// Tools classifies tools explicitly: "read" or "write".
+	// Tools classifies tools explicitly: "read" or "write"; it wins over
+	// the words of the name.
 	Tools map[string]string `yaml:"tools,omitempty" json:"tools,omitempty"`
 }
 
