@@ -10,7 +10,7 @@ var nodeSubs = []Program{
 	{Names: "run run-script test t start stop restart", Note: "the engine reads the script from package.json",
 		Opts: []Opt{{Names: "--script-shell", Arg: Value, Kind: Opaque}, {Names: "-w --workspace --filter --prefix --cwd", Arg: Value}}},
 	{Names: "config set", Note: "the engine judges keys that run programs (script-shell) or move the registry",
-		Subs: []Program{{Names: "set"}, {Names: "get list ls delete edit"}}},
+		Subs: []Program{{Names: "set"}, {Names: "get", Operands: Operands{Rest: SecretName}}, {Names: "list ls delete edit"}}},
 	{Names: "token", Subs: []Program{{Names: "list ls create", Class: EnvSecrets, Why: "prints registry tokens"}}},
 }
 

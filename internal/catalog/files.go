@@ -152,7 +152,7 @@ var filePrograms = []Program{
 		{Names: "-c --cmd", Arg: Value, Kind: ToolCmd},
 		{Names: "-S", Arg: Value, Kind: Script},
 		{Names: "-u -U", Arg: Value, Kind: Opaque},
-		{Names: "-i -T -w -W -s -t -q -r", Arg: Value},
+		{Names: "-i -T -w -W -t -q -r", Arg: Value},
 	}, Operands: Operands{Rest: Read}, Note: "-c '!cmd' and +'!cmd' run shell commands"},
 	{Names: "ed red", Lang: "ed", Stdin: ToolCmd, Operands: Operands{Rest: Read}, Note: "its ! command runs shell commands"},
 	{Names: "nano pico micro emacs mg joe kak hx helix code subl", Opts: []Opt{{Names: "--eval -eval -l --load", Arg: Value, Kind: Opaque}},

@@ -31,7 +31,8 @@ var vcsPrograms = []Program{
 				{Names: "-o --output", Arg: Value, Kind: Write},
 				{Names: "--format --prefix --add-file", Arg: Value},
 			}, Operands: gitRevPath},
-			{Names: "show diff log blame annotate cat-file whatchanged format-patch diff-tree difftool show-index", Operands: gitRevPath,
+			{Names: "cat-file", Operands: gitRevPath, Stdin: RevPath, Opts: []Opt{{Names: "--batch --batch-check --batch-command", Arg: Attached}}},
+			{Names: "show diff log blame annotate whatchanged format-patch diff-tree difftool show-index rev-parse", Operands: gitRevPath,
 				Opts: []Opt{
 					{Names: "-x --extcmd", Arg: Value, Kind: Shell},
 					{Names: "-L -S -G --format --pretty --author --committer --since --until --grep -n --max-count --skip --stat --diff-filter -U --unified --abbrev --date --encoding -M -C --output-directory -o --tool -t", Arg: Value},
@@ -104,7 +105,7 @@ var vcsPrograms = []Program{
 				{Names: "-m --message -F --file -C --reuse-message -c --reedit-message --author --date --fixup --squash -t --template --trailer --cleanup -S --gpg-sign", Arg: Value},
 			}},
 			{Names: "tag", Opts: []Opt{{Names: "-m --message -F --file -u --local-user --sort --format", Arg: Value}}},
-			{Names: "add status mv rm merge cherry-pick revert fetch-pack gc fsck prune remote stage notes apply am describe rev-parse rev-list ls-files ls-tree shortlog bundle sparse-checkout lfs worktree-list maintenance range-diff citool gui",
+			{Names: "add status mv rm merge cherry-pick revert fetch-pack gc fsck prune remote stage notes apply am describe rev-list ls-files ls-tree shortlog bundle sparse-checkout lfs worktree-list maintenance range-diff citool gui",
 				Opts: []Opt{{Names: "-m --message -F --file -s --strategy -X --strategy-option --chmod --pathspec-from-file", Arg: Value}}},
 		}},
 	{Names: "gh", Note: "the GitHub CLI: remote writes are vcs-write; gh api by method",

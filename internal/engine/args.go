@@ -106,6 +106,13 @@ func argWord(c *shell.Command, a catalog.Arg) shell.Word {
 func argAccesses(c *shell.Command, args []shell.Word, access policy.Access) []fileAccess {
 	var out []fileAccess
 	for _, w := range args {
+		if w.Dynamic && len(w.Values) == 0 {
+			// cat "$DIR/.env": whatever DIR is, a file named .env is read.
+			if cand, ok := dynamicCandidate(w.Raw); ok {
+				out = append(out, fileAccess{raw: cand, access: access, cwds: c.Cwds, glob: strings.Contains(cand, "*"), via: "`" + c.Text + "`"})
+			}
+			continue
+		}
 		for _, v := range wordValues(w) {
 			if v == "" || v == "-" || v == "--" {
 				continue
@@ -125,6 +132,89 @@ func argAccesses(c *shell.Command, args []shell.Word, access policy.Access) []fi
 		}
 	}
 	return out
+}
+
+// dynamicCandidate turns a word whose value cannot be known into a glob
+// of the paths it can name: quotes removed, each expansion ($X, ${X},
+// $(...), `...`) a "*", and the shell's own process ids under /proc a pid
+// (/proc/$$/cwd/.env is the session's .env). It reports false when no
+// literal part is left to match.
+func dynamicCandidate(raw string) (string, bool) {
+	var b strings.Builder
+	lit := false
+	for i := 0; i < len(raw); i++ {
+		ch := raw[i]
+		switch {
+		case ch == '"' || ch == '\'':
+		case ch == '`':
+			j := strings.IndexByte(raw[i+1:], '`')
+			if j < 0 {
+				return "", false
+			}
+			b.WriteByte('*')
+			i += j + 1
+		case ch == '$' && i+1 < len(raw):
+			pid := strings.HasSuffix(b.String(), "/proc/")
+			switch n := raw[i+1]; {
+			case n == '(' || n == '{':
+				close := byte(')')
+				if n == '{' {
+					close = '}'
+				}
+				depth := 0
+				j := i + 1
+				for ; j < len(raw); j++ {
+					if raw[j] == n {
+						depth++
+					} else if raw[j] == close {
+						depth--
+						if depth == 0 {
+							break
+						}
+					}
+				}
+				if j >= len(raw) {
+					return "", false
+				}
+				name := raw[i+2 : j]
+				i = j
+				if pid && (name == "PPID" || name == "BASHPID") {
+					b.WriteByte('1')
+				} else {
+					b.WriteByte('*')
+				}
+			case n == '$' || n == '!':
+				i++
+				if pid {
+					b.WriteByte('1')
+				} else {
+					b.WriteByte('*')
+				}
+			default:
+				j := i + 1
+				for j < len(raw) && isIdentByte(raw[j]) {
+					j++
+				}
+				name := raw[i+1 : j]
+				i = j - 1
+				if pid && (name == "PPID" || name == "BASHPID") {
+					b.WriteByte('1')
+				} else {
+					b.WriteByte('*')
+				}
+			}
+		default:
+			b.WriteByte(ch)
+			if ch != '/' && ch != '*' {
+				lit = true
+			}
+		}
+	}
+	cand := b.String()
+	for strings.Contains(cand, "**") {
+		cand = strings.ReplaceAll(cand, "**", "*")
+	}
+	return cand, lit && cand != "" && !strings.HasSuffix(cand, "/*")
 }
 
 func wordValues(w shell.Word) []string {

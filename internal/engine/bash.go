@@ -95,6 +95,15 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 			}
 		}
 	}
+	if p := strings.ToLower(c.Program); p == "echo" || p == "printf" || p == "tee" {
+		for _, r := range c.Redirects {
+			if r.Write {
+				for _, t := range wordValues(r.Target) {
+					attributesFilter(d, u, t, argText(c.Args), quoted)
+				}
+			}
+		}
+	}
 	files := commandFiles(c, &call)
 	for _, fa := range files {
 		e.checkFile(d, u, fa)
@@ -349,8 +358,19 @@ func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, call *catal
 				d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s code uses the network (%s) (egress): %s", c.Program, f.network, quoted))
 			}
 		}
+		if f.envDump != "" {
+			if v := e.rs.Classes[policy.ClassEnvSecrets]; v != policy.None {
+				d.match(u, v, "commands."+policy.ClassEnvSecrets, fmt.Sprintf("%s code prints the whole environment (%s) (%s): %s", c.Program, f.envDump, policy.ClassEnvSecrets, quoted))
+			}
+		}
 		if f.shellOut != "" {
 			d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s code runs a computed shell command (%s): %s", c.Program, f.shellOut, quoted))
+		}
+		switch call.Prog.Lang {
+		case "awk":
+			e.awkPipes(d, u, c, env, depth, code)
+		case "expect", "tcl":
+			e.spawns(d, u, c, env, depth, code)
 		}
 		for _, lit := range f.literals {
 			e.checkCodePath(d, u, c, lit, policy.AccessRead)
@@ -482,6 +502,44 @@ func (e *Engine) nativeBash(d *decision, u *unit, c *shell.Command, files []file
 				continue
 			}
 			d.match(u, r.Verdict, nativeRuleID(r), "native rule "+r.Raw+" matches `"+c.Text+"`")
+		}
+	}
+}
+
+// awkPipes decides the commands awk pipes to or from: print | "cmd",
+// "cmd" | getline. A shell fed by a pipe runs whatever awk prints.
+func (e *Engine) awkPipes(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, code string) {
+	for i := 0; i < len(code); i++ {
+		if code[i] != '|' || i+1 < len(code) && code[i+1] == '|' || i > 0 && code[i-1] == '|' {
+			continue
+		}
+		rest := strings.TrimLeft(code[i+1:], " \t&")
+		if !strings.HasPrefix(rest, "\"") {
+			continue
+		}
+		lits := stringLiterals(rest)
+		if len(lits) == 0 {
+			continue
+		}
+		cmd := lits[0]
+		if f := strings.Fields(cmd); len(f) == 1 {
+			if p := e.cat.Lookup(f[0]); p != nil && p.Lang == "sh" {
+				d.match(u, policy.Ask, policy.RulePipeToShell, fmt.Sprintf("awk pipes its output into %s, which runs it: `%s`", cmd, c.Text))
+				continue
+			}
+		}
+		e.nested(d, u, c, env, depth, "awk pipe", cmd)
+	}
+}
+
+// spawns decides the programs expect and Tcl code starts (spawn, exec).
+func (e *Engine) spawns(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, code string) {
+	for _, stmt := range strings.FieldsFunc(code, func(r rune) bool { return r == ';' || r == '\n' || r == '[' || r == ']' }) {
+		stmt = strings.TrimSpace(stmt)
+		for _, kw := range []string{"spawn ", "exec "} {
+			if rest, ok := strings.CutPrefix(stmt, kw); ok {
+				e.nested(d, u, c, env, depth, strings.TrimSpace(kw), rest)
+			}
 		}
 	}
 }

@@ -123,6 +123,9 @@ type decision struct {
 	// pager, an editor, a config value, interpreter code): a script file
 	// run there is code Warden cannot see.
 	vectors map[string]bool
+	// helpers are the vectors that name a pager, editor or helper program
+	// (PAGER, core.editor, GIT_SSH_COMMAND), which never needs a shell.
+	helpers map[string]bool
 	// links the Bash call creates (ln), followed like the file system's
 	links []link
 }
@@ -140,6 +143,24 @@ func (d *decision) vector(label string) {
 		d.vectors = map[string]bool{}
 	}
 	d.vectors[label] = true
+}
+
+// helperVector records a vector whose value names a helper program.
+func (d *decision) helperVector(label string) {
+	if d.helpers == nil {
+		d.helpers = map[string]bool{}
+	}
+	d.helpers[label] = true
+}
+
+// envVector reports a command run as a pager, editor or helper program.
+func (d *decision) envVector(c *shell.Command) bool {
+	for _, v := range c.Via {
+		if d.helpers[v] {
+			return true
+		}
+	}
+	return false
 }
 
 // inVector reports a command reached through an exec vector.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -29,6 +30,13 @@ func (e *Engine) decideFileTool(d *decision, access policy.Access, p string) {
 	a := d.a
 	if p != "" {
 		e.checkFile(d, u, fileAccess{raw: p, access: access, cwds: []string{a.Cwd}, via: a.Tool + " tool"})
+	}
+	if access == policy.AccessWrite {
+		for _, k := range []string{"content", "new_string", "new_source"} {
+			if text, _ := a.Input[k].(string); text != "" {
+				attributesFilter(d, u, p, text, a.Tool+" tool")
+			}
+		}
 	}
 	e.nativeTool(d, u)
 	e.conditions(d, u, nil)
@@ -219,4 +227,14 @@ func accessVerb(a policy.Access) string {
 		return "writes"
 	}
 	return "uses"
+}
+
+// attributesFilter: a .gitattributes line with filter= selects a filter
+// whose clean and smudge programs git runs on add and checkout: an exec
+// vector set up for later commands.
+func attributesFilter(d *decision, u *unit, p, text, via string) {
+	if !strings.EqualFold(path.Base(p), ".gitattributes") || !strings.Contains(text, "filter=") {
+		return
+	}
+	d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s writes a filter attribute to %s: git will run that filter's program on later commands", via, p))
 }

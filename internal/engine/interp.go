@@ -88,8 +88,17 @@ var writeMarkers = []string{
 	"file_put_contents", "Set-Content", "Out-File",
 }
 
+// Markers of code that prints the whole environment.
+var envDumpMarkers = []string{
+	"(os.environ)", "(dict(os.environ))", "os.environ.items()", "os.environ.copy()", "json.dumps(dict(os.environ", "**os.environ",
+	"process.env)", "JSON.stringify(process.env", "Object.keys(process.env", "Object.entries(process.env", "console.dir(process.env",
+	"ENV.to_h", "ENV.each", "ENV.inspect", "p ENV", "puts ENV", "%ENV", "Deno.env.toObject", "getenv()", "$_ENV", "$_SERVER",
+	"System.getenv()", "Sys.getenv()", "os.Environ()",
+}
+
 // codeFinding is what inspecting one program text found.
 type codeFinding struct {
+	envDump  string   // the environment-dump marker seen
 	network  string   // the network marker seen
 	shellOut string   // a shell-out marker seen with a computed command
 	commands []string // literal commands passed to shell-outs
@@ -100,6 +109,12 @@ type codeFinding struct {
 
 func inspectCode(code string) codeFinding {
 	var f codeFinding
+	for _, m := range envDumpMarkers {
+		if strings.Contains(code, m) {
+			f.envDump = m
+			break
+		}
+	}
 	for _, m := range networkMarkers {
 		if strings.Contains(code, m) {
 			f.network = m

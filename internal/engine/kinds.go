@@ -70,6 +70,12 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 			label := call.Path + " " + firstName(a.Opt.Names)
 			// tar --checkpoint-action=exec=CMD
 			v, _ := strings.CutPrefix(a.Value, "exec=")
+			if helperOption(a.Opt.Names) {
+				d.helperVector(label)
+				if an := shell.Analyze(v, shell.Options{}); len(an.Commands) > 1 {
+					d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s is a helper program, given a command list (%s): %s", label, v, quoted))
+				}
+			}
 			e.nested(d, u, c, env, depth, label, v)
 		case catalog.ToolCmd:
 			if dynamic {
@@ -86,7 +92,9 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 			e.configItem(d, u, c, env, depth, call, a.Value, optName(a) == "--config-env")
 		case catalog.Mount:
 			if src := mountSource(a.Value); src != "" {
-				e.checkFile(d, u, fileAccess{raw: src, access: policy.AccessRead, cwds: c.Cwds, via: call.Path + " mounts it into a container in " + quoted})
+				fa := fileAccess{raw: src, access: policy.AccessRead, cwds: c.Cwds, via: call.Path + " mounts it into a container in " + quoted}
+				e.checkFile(d, u, fa)
+				e.mountHolds(d, u, fa, env.resolve(src, firstCwd(c, env)), env)
 			}
 		case catalog.Assign:
 			name, val, ok := strings.Cut(a.Value, "=")
@@ -117,9 +125,42 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 			e.nested(d, u, c, env, depth, call.Path+" stdin", c.Stdin.Value)
 		}
 	}
+	if call.Row != nil && call.Row.Stdin == catalog.RevPath && c.Stdin != nil && !c.Stdin.Dynamic {
+		for _, line := range strings.Fields(c.Stdin.Value) {
+			e.checkFile(d, u, fileAccess{raw: revPath(line), access: policy.AccessRead, cwds: c.Cwds, via: "standard input of " + quoted})
+		}
+	}
+	if rowName(call) == "make" {
+		e.makeOutside(d, u, c, call, env, depth)
+	}
 	if call.Row != nil && call.Row.Stdin == catalog.ToolCmd && c.Stdin != nil && !c.Stdin.Dynamic {
 		for _, line := range strings.Split(c.Stdin.Value, "\n") {
 			e.toolCommand(d, u, c, env, depth, call.Path, line)
+		}
+	}
+}
+
+// makeOutside: a makefile from outside the repository (make -f /tmp/x.mk,
+// make -C /tmp/build) runs recipes Warden cannot see; make --eval's
+// recipe lines are decided as Bash.
+func (e *Engine) makeOutside(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, depth int) {
+	quoted := "`" + c.Text + "`"
+	for _, a := range call.Args {
+		if a.Opt == nil {
+			continue
+		}
+		switch firstName(a.Opt.Names) {
+		case "-f", "-C":
+			p := env.resolve(a.Value, firstCwd(c, env))
+			if _, in := cutDir(p, env.root()); !in {
+				d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("make runs a makefile from %s, outside the repository, whose recipes Warden cannot see: %s", p, quoted))
+			}
+		case "--eval":
+			for _, line := range strings.Split(a.Value, "\n") {
+				if strings.HasPrefix(line, "\t") {
+					e.nested(d, u, c, env, depth, "make --eval recipe", strings.TrimLeft(line, "\t@-+"))
+				}
+			}
 		}
 	}
 }
@@ -147,6 +188,11 @@ func (e *Engine) execArgs(d *decision, c *shell.Command, env *pathEnv, depth int
 		e.nested(d, d.newUnit(), c, env, depth, label, strings.Join(vals, " "))
 		return
 	}
+	if strings.Contains(prog, "/") && !systemBin(prog) {
+		if p := env.resolve(prog, firstCwd(c, env)); outsideWorkspace(p, env) || strings.HasPrefix(p, "/tmp/") {
+			d.match(d.newUnit(), policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the program file %s, outside the project, whose code Warden cannot see: `%s`", label, prog, c.Text))
+		}
+	}
 	sub := shell.Command{
 		Program: path.Base(prog), Name: name, Args: words[1:],
 		Via:  append(append([]string(nil), c.Via...), label),
@@ -161,6 +207,48 @@ func (e *Engine) execArgs(d *decision, c *shell.Command, env *pathEnv, depth int
 	}
 	sub.Text = b.String()
 	e.decideCommand(d, &sub, []shell.Command{sub}, env, depth+1)
+}
+
+// viaShell reports a command reached through a shell's -c string or a
+// script it reads (GIT_PAGER='sh -c id').
+func viaShell(c *shell.Command) bool {
+	for _, v := range c.Via {
+		if strings.HasSuffix(v, " -c") || strings.HasSuffix(v, " here-doc") || strings.HasSuffix(v, " here-string") {
+			return true
+		}
+	}
+	return false
+}
+
+// systemBin reports a program path in the system's own directories.
+func systemBin(p string) bool {
+	for _, d := range []string{"/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin", "/opt/homebrew/bin", "/usr/libexec", "/usr/lib/git-core"} {
+		if _, in := cutDir(path.Clean(p), d); in {
+			return true
+		}
+	}
+	return false
+}
+
+// helperOption reports options whose value names the program a tool runs
+// for a protocol (git --upload-pack, rsync -e): never a command list.
+func helperOption(names string) bool {
+	for _, n := range []string{"pack", "rsh", "rsync-path", "--exec"} {
+		if strings.Contains(names, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasCodeArg reports inline code or a -c command among a call's arguments.
+func hasCodeArg(call *catalog.Call) bool {
+	for _, a := range call.Args {
+		if a.Kind == catalog.Code || a.Kind == catalog.Shell {
+			return true
+		}
+	}
+	return false
 }
 
 // joinShellWords joins operands a program runs as one shell command
@@ -212,6 +300,32 @@ func mountSource(v string) string {
 	return src
 }
 
+// mountHolds: mounting a directory hands over every protected file below
+// it (docker run -v ~/:/host mounts ~/.ssh): each path rule pattern anchored
+// at home or the root that lies below dir is read.
+func (e *Engine) mountHolds(d *decision, u *unit, fa fileAccess, dir string, env *pathEnv) {
+	if dir == "/" || dir == "" {
+		dir = "/"
+	}
+	for i := range e.pm.rules {
+		r := &e.pm.rules[i]
+		if !r.applies(policy.AccessRead) {
+			continue
+		}
+		for j := range r.patterns {
+			pt := &r.patterns[j]
+			if pt.anchor != atHome && pt.anchor != atRoot {
+				continue
+			}
+			inst := pt.instantiate(dir, env)
+			if _, below := cutDir(inst, dir); below && inst != dir && r.matches(&target{path: inst}, env) {
+				d.match(u, r.rule.Decision, "paths."+r.rule.ID, fmt.Sprintf("%s: %s holds %s (%s by %s)", ruleReason(r.rule), dir, inst, accessPast(fa.access), fa.via))
+				return
+			}
+		}
+	}
+}
+
 // toolCommand decides a command in a tool's own language (vim -c, gdb -ex,
 // sqlite3 dot-commands, screen -X): its shell escapes are Bash.
 func (e *Engine) toolCommand(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, label, text string) {
@@ -228,6 +342,12 @@ func (e *Engine) toolCommand(d *decision, u *unit, c *shell.Command, env *pathEn
 			code = strings.ReplaceAll(code, "^M", "\n")
 			e.nested(d, u, c, env, depth, label, code)
 			return
+		}
+	}
+	if i := strings.Index(low, "system("); i >= 0 {
+		for _, lit := range stringLiterals(t[i:]) {
+			e.nested(d, u, c, env, depth, label+" system()", lit)
+			break
 		}
 	}
 	for _, p := range []string{"call system(", "system(", "py ", "py3 ", "python", "pyfile", "lua ", "luafile", "perl ", "ruby ", "script ",
@@ -307,7 +427,7 @@ func (e *Engine) configItem(d *decision, u *unit, c *shell.Command, env *pathEnv
 		key, val, _ = strings.Cut(kv, " ") // ssh -o "ProxyCommand cmd"
 	}
 	key = strings.ToLower(strings.TrimSpace(key))
-	val = strings.Trim(strings.TrimSpace(val), `"'`)
+	val = unquotePair(strings.TrimSpace(val))
 	k, exec := lookupExecKey(key)
 	if !exec {
 		return
@@ -331,8 +451,17 @@ func (e *Engine) configItem(d *decision, u *unit, c *shell.Command, env *pathEnv
 			e.nested(d, u, c, env, depth, label, val)
 		}
 	default:
+		d.helperVector(label)
 		e.nested(d, u, c, env, depth, label, val)
 	}
+}
+
+// unquotePair removes one pair of matching outer quotes ('x' or "x").
+func unquotePair(v string) string {
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		return v[1 : len(v)-1]
+	}
+	return v
 }
 
 // gitConfigWrite decides `git config KEY VALUE`: a key that runs a program
@@ -482,6 +611,7 @@ func (e *Engine) assignment(d *decision, u *unit, c *shell.Command, env *pathEnv
 	case envShell:
 		code := strings.TrimLeft(val, "|") // LESSOPEN='|cmd %s'
 		if strings.TrimSpace(code) != "" {
+			d.helperVector(as.Name)
 			e.nested(d, u, c, env, depth, as.Name, code)
 		}
 	case envOpaque:
@@ -520,7 +650,7 @@ func loadsCode(name, val, flags string) string {
 	for _, field := range strings.Fields(val) {
 		for _, f := range strings.Fields(flags) {
 			short := len(f) == 2 && !strings.HasPrefix(field, "--")
-			if field == f || strings.HasPrefix(field, f+"=") || short && strings.HasPrefix(field, f) {
+			if field == f || strings.HasPrefix(field, f+"=") || strings.HasPrefix(field, f+":") || short && strings.HasPrefix(field, f) {
 				return f
 			}
 		}
@@ -615,8 +745,16 @@ func (e *Engine) hiddenCode(d *decision, u *unit, c *shell.Command, call *catalo
 		return
 	}
 	via := c.Via[len(c.Via)-1]
-	if name := firstValue(c.Name); call.Prog == nil && strings.Contains(name, "/") {
+	if name := firstValue(c.Name); strings.Contains(name, "/") && !systemBin(name) {
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the program file %s, whose code Warden cannot see: `%s`", via, name, c.Text))
+		return
+	}
+	if d.envVector(c) && viaShell(c) {
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs a shell: no pager, editor or helper needs one: `%s`", via, c.Text))
+		return
+	}
+	if call.Prog != nil && (call.Prog.Lang == "sh" && !hasCodeArg(call) || call.Prog.Lang != "" && hasCodeArg(call)) && d.envVector(c) {
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s starts %s, a shell or interpreter: no pager, editor or helper needs one: `%s`", via, c.Program, c.Text))
 		return
 	}
 	for _, a := range call.Args {

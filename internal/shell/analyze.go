@@ -158,6 +158,9 @@ type frame struct {
 	nest  int      // compound nesting depth, bounded by maxBracketDepth
 	pos   syntax.Pos
 	in    *input // what stdin is, for the commands of this frame
+	// assigns is the environment the nested script inherits from the
+	// command that runs it (BASH_ENV=x bash -c 'make': make sees BASH_ENV).
+	assigns []Assign
 }
 
 // input describes the standard input of commands.

@@ -46,9 +46,10 @@ type callCtx struct {
 // unwrapped and the commands are reported, then the substitutions inside
 // its words are walked.
 func (a *analyzer) call(s *syntax.Stmt, ce *syntax.CallExpr, fr frame) {
-	cc := callCtx{fr: fr, pos: ce.Pos(), ce: ce, in: fr.in, src: fr.src}
+	cc := callCtx{fr: fr, pos: ce.Pos(), ce: ce, in: fr.in, src: fr.src, assigns: fr.assigns}
 	if len(ce.Assigns) > 0 {
-		cc.assigns = make([]Assign, 0, len(ce.Assigns))
+		cc.assigns = make([]Assign, 0, len(fr.assigns)+len(ce.Assigns))
+		cc.assigns = append(cc.assigns, fr.assigns...)
 		for _, as := range ce.Assigns {
 			if as.Name != nil {
 				cc.assigns = append(cc.assigns, Assign{Name: as.Name.Value, Value: a.assignValue(as.Value, fr.src)})

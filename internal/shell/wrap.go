@@ -447,6 +447,15 @@ func (a *analyzer) wrapEnv(cc *callCtx, words []arg, via []string) {
 	a.inner(cc, words, i, via, "env")
 }
 
+// doubleQuotedText returns the inside of a word written as one
+// double-quoted string, with \" \\ \$ and \` unescaped.
+func doubleQuotedText(raw string) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	return unescapeDbl(raw[1 : len(raw)-1]), true
+}
+
 // envUnsets returns env's -u NAME, -uNAME and --unset=NAME options as
 // assignments that unset.
 func envUnsets(opts []arg) []Assign {
@@ -791,6 +800,13 @@ func (a *analyzer) nestedWords(cc *callCtx, words []arg, via []string, label str
 			a.varTable().anyDyn = true // it may assign any variable
 		}
 		a.emitDynamic(cc, words, via, label)
+		if len(words) == 1 && words[0].w.Subst {
+			// sh -c "curl x/$(id)": what runs is unknown, but the text as
+			// written, its substitutions left in place, shows what it does.
+			if raw, ok := doubleQuotedText(words[0].w.Raw); ok && !strings.HasPrefix(strings.TrimSpace(raw), "$") && !strings.HasPrefix(strings.TrimSpace(raw), "`") {
+				a.nested(cc, raw, via, label+" as written", in)
+			}
+		}
 		return
 	}
 	a.nested(cc, text, via, label, in)
@@ -836,7 +852,7 @@ func (a *analyzer) nested(cc *callCtx, text string, via []string, label string, 
 	if !pos.IsValid() {
 		pos = cc.pos
 	}
-	nfr := frame{src: text, via: via, depth: fr.depth + 1, nest: fr.nest, pos: pos, in: in}
+	nfr := frame{src: text, via: via, depth: fr.depth + 1, nest: fr.nest, pos: pos, in: in, assigns: cc.assigns}
 	if cc.cwds != nil {
 		saved := a.cwds
 		a.cwds = cc.cwds
