@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/wardenhq/warden/internal/condition"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,7 +28,7 @@ func TestPackageRunner_LocalBin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(rs, Options{FS: OSFS{}})
+	e := New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: OSFS{}})
 	tests := []struct {
 		cmd, cwd string
 		want     policy.Verdict
