@@ -18,10 +18,15 @@ const module = "github.com/wardenhq/warden"
 // forbidden lists, per package, import path prefixes it must not reach,
 // directly or through its dependencies.
 var forbidden = map[string][]string{
-	"internal/engine":  {"net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "go.opentelemetry.io", "modernc.org/sqlite", module + "/internal/hook", module + "/internal/cli"},
-	"internal/policy":  {"net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "go.opentelemetry.io", "modernc.org/sqlite", module + "/internal/engine"},
+	// The hook-only binary: what every tool call starts links no command
+	// line framework, CEL, server, storage, network client or telemetry.
+	"cmd/warden-hook": {"github.com/spf13/cobra", "cel.dev", "google.golang.org/grpc", "modernc.org/sqlite", "github.com/jackc/pgx",
+		"go.opentelemetry.io", "github.com/prometheus", "net/http", "crypto/tls", "database/sql", module + "/internal/server",
+		module + "/internal/store", module + "/internal/otlp", module + "/internal/condition", module + "/internal/cli", module + "/internal/ship"},
+	"internal/engine":  {"cel.dev", "net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "go.opentelemetry.io", "modernc.org/sqlite", module + "/internal/hook", module + "/internal/cli"},
+	"internal/policy":  {"cel.dev", "net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "go.opentelemetry.io", "modernc.org/sqlite", module + "/internal/engine"},
 	"internal/shell":   {"net/http", "database/sql", "google.golang.org/grpc", "go.opentelemetry.io", module + "/internal/policy", module + "/internal/engine"},
-	"internal/hook":    {"net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "modernc.org/sqlite", module + "/internal/cli"},
+	"internal/hook":    {"cel.dev", "net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "modernc.org/sqlite", module + "/internal/cli"},
 	"internal/fixture": {"net/http", "database/sql", module + "/internal/cli"},
 	"internal/otlp":    {"database/sql", "github.com/jackc/pgx", "modernc.org/sqlite", module + "/internal/store", module + "/internal/engine", module + "/internal/server"},
 	"internal/store":   {"net/http", "google.golang.org/grpc", module + "/internal/otlp", module + "/internal/engine", module + "/internal/server"},

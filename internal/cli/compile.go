@@ -75,7 +75,8 @@ func newCompileCmd(env *Env) *cobra.Command {
 the permission rules Claude Code's native syntax can express exactly (the
 policy's own rules plus rules derived from command classes, path rules, web
 hosts and MCP tools), defaultMode and bypass lockdown, hooks that send every
-event to "warden hook --tier TIER", MCP server bindings by URL or exact
+event to "warden-hook --tier TIER" (the hook-only binary; --hook-command
+names another, or warden, whose hook subcommand is then used), MCP server bindings by URL or exact
 command, the Bash sandbox, telemetry to a Warden server, proxy and CA
 variables, the organisation's managed keys, and a managed CLAUDE.md from the
 policy's guidance.
@@ -91,7 +92,7 @@ validated against the schema of what Claude Code accepts, and written
 atomically: nothing is half-written on error. See docs/settings.md.`,
 		Example: `  warden compile --tier production-adjacent --out dist/claude-code
   warden compile --policy policy.yaml --tier ci --out dist/ci --fragments \
-      --hook-command /usr/local/bin/warden --server https://warden.acme.example --token-env WARDEN_INGEST_TOKEN
+      --hook-command /usr/local/bin/warden-hook --server https://warden.acme.example --token-env WARDEN_INGEST_TOKEN
   warden compile --policy policy.yaml --tier regulated --format macos --out dist/macos`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -129,7 +129,7 @@ func TestCompileCmd_StrictExactPolicy(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	b, _ := os.ReadFile(filepath.Join(out, settings.SettingsFile))
-	want := `"command": "warden hook --policy ` + policyFile + ` --tier std"`
+	want := `"command": "warden-hook --policy ` + policyFile + ` --tier std"`
 	if !strings.Contains(string(b), want) || !strings.Contains(stdout, "the hooks read the policy from "+policyFile) {
 		t.Errorf("hook command: want %s in\n%s", want, b)
 	}
@@ -179,8 +179,37 @@ func TestInstallCmd(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, settings.SettingsFile), []byte("{}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr = runCLI(t, nil, "", append([]string{"install"}, base...)...)
+	code, _, stderr = runCLI(t, nil, "", append([]string{"install", "--hook-command", "/usr/local/bin/warden-hook"}, base...)...)
 	if code != ExitFailure || !strings.Contains(stderr, "refusing to change") || !strings.Contains(stderr, "--force") {
 		t.Errorf("foreign file: exit %d: %s", code, stderr)
+	}
+}
+
+// TestInstallCmd_HookPath: install refuses a hook executable that will
+// vanish (the Go build cache of go run, a temporary directory), and by
+// default wires the warden-hook beside warden, saying what to do when
+// there is none (the test binary has none beside it).
+func TestInstallCmd_HookPath(t *testing.T) {
+	root := t.TempDir()
+	base := []string{"--root", root, "--dir", "/etc/claude-code", "--tier", "ci", "--dry-run"}
+	cache, _ := os.UserCacheDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"GoBuildCache", []string{"--hook-command", filepath.Join(cache, "go-build", "ab", "exe", "warden-hook")}, ExitUsage, "make build"},
+		{"TempDir", []string{"--hook-command", filepath.Join(os.TempDir(), "x", "warden-hook")}, ExitUsage, "temporary"},
+		{"NoSibling", nil, ExitFailure, "no warden-hook beside"},
+		{"OnPath", []string{"--hook-command", "warden-hook"}, ExitOK, ""},
+		{"Lasting", []string{"--hook-command", "/usr/local/bin/warden-hook"}, ExitOK, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, nil, "", append(append([]string{"install"}, tc.args...), base...)...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, want %d with %q: %s", code, tc.code, tc.want, stderr)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/wardenhq/warden/internal/shiplaunch"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/wardenhq/warden/internal/hook"
 	"github.com/wardenhq/warden/internal/policy"
-	"github.com/wardenhq/warden/internal/ship"
 )
 
 const (
@@ -80,7 +80,7 @@ func TestHookCmd_NoServer(t *testing.T) {
 	if _, err := os.Stat(spool); err != nil {
 		t.Errorf("no audit event: %v", err)
 	}
-	for _, p := range []string{ship.LockPath(spool), ship.StatePath(spool), filepath.Join(home, ".local", "state", "warden")} {
+	for _, p := range []string{shiplaunch.LockPath(spool), shiplaunch.StatePath(spool), filepath.Join(home, ".local", "state", "warden")} {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {
 			t.Errorf("%s exists without a server (%v)", p, err)
 		}
@@ -164,7 +164,7 @@ func TestHookCmd_BadServerURL(t *testing.T) {
 	if d, _ := hookDecision(t, stdout); code != 0 || d != "allow" || stderr != "" {
 		t.Errorf("exit %d, answer %q, stderr %q", code, stdout, stderr)
 	}
-	if _, err := os.Stat(ship.LockPath(spool)); !os.IsNotExist(err) {
+	if _, err := os.Stat(shiplaunch.LockPath(spool)); !os.IsNotExist(err) {
 		t.Errorf("a shipper was started for a bad server URL (%v)", err)
 	}
 	_, stdout, _ = runCLI(t, env, "", "spool", "status")
@@ -222,7 +222,7 @@ func (b *blackhole) accepted() int {
 // the pid it recorded) and reaps it.
 func stopShipper(tb testing.TB, spool string) {
 	tb.Helper()
-	running, pid, err := ship.Holder(ship.LockPath(spool))
+	running, pid, err := shiplaunch.Holder(shiplaunch.LockPath(spool))
 	if err != nil || !running || pid <= 0 {
 		return
 	}
@@ -257,7 +257,7 @@ func TestHookCmd_ServerNeverAnswers(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	running, pid, err := ship.Holder(ship.LockPath(spool))
+	running, pid, err := shiplaunch.Holder(shiplaunch.LockPath(spool))
 	if err != nil || !running || pid == os.Getpid() {
 		t.Fatalf("shipper running %v pid %d (test %d): %v", running, pid, os.Getpid(), err)
 	}
@@ -266,7 +266,7 @@ func TestHookCmd_ServerNeverAnswers(t *testing.T) {
 	if d, _ := hookDecision(t, stdout); code != 0 || d != "allow" {
 		t.Errorf("second call: exit %d answer %q", code, stdout)
 	}
-	if _, pid2, _ := ship.Holder(ship.LockPath(spool)); pid2 != pid {
+	if _, pid2, _ := shiplaunch.Holder(shiplaunch.LockPath(spool)); pid2 != pid {
 		t.Errorf("shipper pid %d, then %d: a second shipper started", pid, pid2)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -79,19 +80,19 @@ backups. --dry-run prints the diff and changes nothing. --root prefixes every
 path, for tests and image builds. See docs/settings.md.`,
 		Example: `  sudo warden install --policy /etc/warden/policy.yaml --tier production-adjacent
   sudo warden install --tier ci --dry-run
-  warden install --root build/rootfs --tier ci --fragments --hook-command /usr/local/bin/warden
+  warden install --root build/rootfs --tier ci --fragments --hook-command /usr/local/bin/warden-hook
   warden install --user --tier low-risk`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cf.hookCommand == "" {
-				exe, err := os.Executable()
-				if err == nil {
-					exe, err = filepath.EvalSymlinks(exe)
-				}
+				hookExe, err := siblingHook()
 				if err != nil {
-					return withCode(ExitFailure, fmt.Errorf("find this warden executable for the hooks: %w (set --hook-command)", err))
+					return withCode(ExitFailure, err)
 				}
-				cf.hookCommand = exe
+				cf.hookCommand = hookExe
+			}
+			if err := checkHookPath(cf.hookCommand); err != nil {
+				return withCode(ExitUsage, err)
 			}
 			if f.user && cf.fragments {
 				return withCode(ExitUsage, fmt.Errorf("--fragments is for managed settings; --user merges one settings.json"))
@@ -150,4 +151,47 @@ nothing.`,
 	}
 	f.register(cmd)
 	return cmd
+}
+
+// siblingHook is the warden-hook executable beside this warden, which the
+// installed hooks run: the hook-only binary starts faster on every call.
+func siblingHook() (string, error) {
+	exe, err := os.Executable()
+	if err == nil {
+		exe, err = filepath.EvalSymlinks(exe)
+	}
+	if err != nil {
+		return "", fmt.Errorf("find this warden executable: %w (set --hook-command to the warden-hook binary)", err)
+	}
+	hookExe := filepath.Join(filepath.Dir(exe), "warden-hook")
+	if fi, err := os.Stat(hookExe); err != nil || fi.IsDir() {
+		return "", fmt.Errorf("no warden-hook beside %s: install both binaries (make build, or go install github.com/wardenhq/warden/cmd/warden-hook@latest next to warden), or set --hook-command", exe)
+	}
+	return hookExe, nil
+}
+
+// checkHookPath refuses a hook executable that will not be there when
+// Claude Code runs it: one in the Go build cache (go run ./cmd/warden
+// install) or a temporary directory. Claude Code runs every tool unchecked
+// when the hook command is missing.
+func checkHookPath(cmd string) error {
+	if !filepath.IsAbs(cmd) {
+		return nil // found on PATH where Claude Code runs
+	}
+	dirs := []string{os.TempDir(), "/tmp", "/var/tmp"}
+	if cache, err := os.UserCacheDir(); err == nil {
+		dirs = append(dirs, filepath.Join(cache, "go-build"))
+	}
+	if gocache := os.Getenv("GOCACHE"); gocache != "" {
+		dirs = append(dirs, gocache)
+	}
+	for _, d := range dirs {
+		if rel, err := filepath.Rel(d, cmd); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return fmt.Errorf("the hook command %s is in %s, which is cleaned or temporary: when it disappears Claude Code runs every tool unchecked; build the binaries into a lasting place (make build puts them in bin/) and run that warden install, or set --hook-command", cmd, d)
+		}
+	}
+	if strings.Contains(cmd, string(filepath.Separator)+"go-build") {
+		return fmt.Errorf("the hook command %s is in the Go build cache (go run?): when it is cleaned Claude Code runs every tool unchecked; build the binaries (make build) and run bin/warden install, or set --hook-command", cmd)
+	}
+	return nil
 }

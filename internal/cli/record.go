@@ -16,7 +16,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/hook"
 	"github.com/wardenhq/warden/internal/record"
-	"github.com/wardenhq/warden/internal/ship"
+	"github.com/wardenhq/warden/internal/shiplaunch"
 	"github.com/wardenhq/warden/internal/transcript"
 )
 
@@ -62,7 +62,7 @@ the session file Claude Code writes under
 			if token == "" {
 				token = env.Getenv(hook.EnvToken)
 			}
-			if err := ship.ValidateServer(server); err != nil {
+			if err := shiplaunch.ValidateServer(server); err != nil {
 				return withCode(ExitUsage, err)
 			}
 			if token == "" {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/hook"
 	"github.com/wardenhq/warden/internal/ship"
+	"github.com/wardenhq/warden/internal/shiplaunch"
 )
 
 func newSpoolCmd(env *Env) *cobra.Command {
@@ -79,7 +80,7 @@ func printSpoolStatus(env *Env, st *ship.Status) {
 	row := func(k, format string, args ...any) { fmt.Fprintf(w, "%s\t%s\n", k, fmt.Sprintf(format, args...)) }
 	row("spool", "%s", st.Spool)
 	if st.Server != "" {
-		if err := ship.ValidateServer(st.Server); err != nil {
+		if err := shiplaunch.ValidateServer(st.Server); err != nil {
 			row("server", "%s (not used: %v)", st.Server, err)
 		} else {
 			row("server", "%s", st.Server)
@@ -162,7 +163,7 @@ it backs off exponentially and exits when no new event arrived for
 				opts.StateDir = hook.StateDir(env.Getenv, homeDir(env))
 			}
 			if lockFD >= 0 {
-				if opts.Lock, err = ship.InheritedLock(uintptr(lockFD)); err != nil {
+				if opts.Lock, err = shiplaunch.InheritedLock(uintptr(lockFD)); err != nil {
 					return withCode(ExitFailure, err)
 				}
 			}
@@ -174,7 +175,7 @@ it backs off exponentially and exits when no new event arrived for
 				return withCode(ExitUsage, err)
 			}
 			err = s.Run(cmd.Context())
-			if errors.Is(err, ship.ErrLocked) {
+			if errors.Is(err, shiplaunch.ErrLocked) {
 				fmt.Fprintf(env.Stderr, "warden: %v\n", err)
 				return nil
 			}

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"github.com/wardenhq/warden/internal/shiplaunch"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -124,7 +125,7 @@ func TestSpoolCmd_ShipLocked(t *testing.T) {
 	home := t.TempDir()
 	spool := filepath.Join(home, "audit.jsonl")
 	appendSpool(t, spool, 1)
-	lock, err := ship.TryLock(ship.LockPath(spool))
+	lock, err := shiplaunch.TryLock(shiplaunch.LockPath(spool))
 	if err != nil {
 		t.Fatal(err)
 	}

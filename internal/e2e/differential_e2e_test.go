@@ -114,7 +114,7 @@ func TestDifferential(t *testing.T) {
 	sets := map[string]Settings{
 		"rules":   {SkipWebFetchPreflight: true, Permissions: &diffRules},
 		"control": {SkipWebFetchPreflight: true},
-		"warden":  HookSettings(Command(su.warden, "hook", "--policy", policy), 30),
+		"warden":  HookSettings(Command(su.hook, "--policy", policy), 30),
 	}
 	kinds := []string{"rules", "control", "warden"}
 	paths := map[string]string{}

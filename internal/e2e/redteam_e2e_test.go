@@ -137,7 +137,7 @@ func TestWarden_FailClosed(t *testing.T) {
 	policies := map[string]string{"broken": broken, "missing": missing}
 	var bs []*batch
 	for _, name := range []string{"broken", "missing"} {
-		settings, err := h.WriteSettings("warden-"+name+".json", HookSettings(Command(su.warden, "hook", "--policy", policies[name]), 30))
+		settings, err := h.WriteSettings("warden-"+name+".json", HookSettings(Command(su.hook, "--policy", policies[name]), 30))
 		if err != nil {
 			t.Fatal(err)
 		}

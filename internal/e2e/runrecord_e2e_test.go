@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/wardenhq/warden/internal/shiplaunch"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,7 +35,13 @@ func TestRunRecord_EndToEnd(t *testing.T) {
 	if _, err := os.Stat(src); err != nil {
 		t.Fatalf("%v; build it with `make build` (make e2e does)", err)
 	}
-	warden, err := h.InstallExecutable("warden-runrecord", src)
+	// warden-hook finds warden (for the shipper) beside itself, under
+	// that name: both are this checkout's builds.
+	warden, err := h.InstallExecutable("warden", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hookExe, err := h.InstallExecutable("warden-hook", filepath.Join(h.Root, "bin", "warden-hook"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +63,7 @@ func TestRunRecord_EndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings, err := h.WriteSettings("runrecord.json", HookSettings(Command(warden, "hook"), 30))
+	settings, err := h.WriteSettings("runrecord.json", HookSettings(Command(hookExe), 30))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +206,7 @@ func TestRunRecord_EndToEnd(t *testing.T) {
 
 	// Caught up, the shipper exits on its own (after lingering a while).
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(250 * time.Millisecond) {
-		if running, pid, err := ship.Holder(ship.LockPath(s.SpoolPath)); err != nil || !running {
+		if running, pid, err := shiplaunch.Holder(shiplaunch.LockPath(s.SpoolPath)); err != nil || !running {
 			break
 		} else if time.Now().After(deadline) {
 			t.Fatalf("the shipper (pid %d) still runs a minute after delivering everything", pid)

@@ -52,8 +52,9 @@ const batchSize = 25
 // suite is what the Warden suites share: set up once per test binary.
 type suite struct {
 	warden   string // bin/warden installed in the scratch bin
+	hook     string // bin/warden-hook installed beside it: what users wire
 	policy   string // the baseline, written out as a file
-	settings string // warden hook --policy policy, on every event
+	settings string // warden-hook --policy policy, on every event
 	mcpStub  string
 	base     Tree // testdata/project
 	cases    []fixture.Case
@@ -80,6 +81,13 @@ var loadSuite = sync.OnceValues(func() (*suite, error) {
 	if su.warden, err = h.InstallExecutable("warden", src); err != nil {
 		return nil, err
 	}
+	hookSrc := filepath.Join(h.Root, "bin", "warden-hook")
+	if _, err := os.Stat(hookSrc); err != nil {
+		return nil, fmt.Errorf("%w; build it with `make build` (make e2e does)", err)
+	}
+	if su.hook, err = h.InstallExecutable("warden-hook", hookSrc); err != nil {
+		return nil, err
+	}
 	baseline, err := exec.CommandContext(ctx, su.warden, "policy", "show", "baseline").Output()
 	if err != nil {
 		return nil, fmt.Errorf("warden policy show baseline: %w", err)
@@ -87,7 +95,7 @@ var loadSuite = sync.OnceValues(func() (*suite, error) {
 	if su.policy, err = h.WriteConfig("baseline.yaml", baseline); err != nil {
 		return nil, err
 	}
-	if su.settings, err = h.WriteSettings("warden.json", HookSettings(Command(su.warden, "hook", "--policy", su.policy), 30)); err != nil {
+	if su.settings, err = h.WriteSettings("warden.json", HookSettings(Command(su.hook, "--policy", su.policy), 30)); err != nil {
 		return nil, err
 	}
 	if su.mcpStub, err = h.InstallMCPStub(); err != nil {

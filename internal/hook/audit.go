@@ -39,6 +39,7 @@ func (r *runner) baseEvent(in *Input, git gitInfo) record.AuditEventV1 {
 		Policy:         r.meta.Policy,
 		PolicyVersion:  r.meta.PolicyVersion,
 		Tier:           r.meta.Tier,
+		HandOff:        r.cfg.HandOff,
 	}
 	switch in.HookEventName {
 	case EventUserPromptSubmit:

@@ -80,6 +80,14 @@ type Config struct {
 	Hostname func() (string, error)
 	// Rand is the source of event IDs (crypto/rand when nil).
 	Rand io.Reader
+	// Before runs once the policy has loaded, before deciding; when it
+	// reports handled, it has answered the call itself (warden-hook handing
+	// a call that needs a CEL condition to warden) and Run returns its code
+	// without answering or recording. It must answer within the deadline.
+	Before func() (handled bool, code int)
+	// HandOff names the binary that handed this call over, recorded in
+	// the audit event ("" when the call was not handed over).
+	HandOff string
 }
 
 func (c Config) withDefaults() Config {
@@ -205,6 +213,21 @@ func (r *runner) run(stdin io.Reader) int {
 	}
 	r.mu.Unlock()
 
+	if lerr == nil && derr == nil && r.cfg.Before != nil {
+		r.mu.Lock()
+		r.answered = true // the watchdog must not answer over the hand-off
+		r.mu.Unlock()
+		handled, code := false, ExitOK
+		if p := catch(func() { handled, code = r.cfg.Before() }); p == nil && handled {
+			r.mu.Lock()
+			r.code = code
+			r.mu.Unlock()
+			return code
+		}
+		r.mu.Lock()
+		r.answered = false
+		r.mu.Unlock()
+	}
 	code := ExitOK
 	if p := catch(func() { code = r.handle(in, derr, dec, lerr) }); p != nil {
 		fmt.Fprintf(r.stderr, "warden: %v\n%s", p, p.stack)

@@ -85,6 +85,9 @@ type AuditEventV1 struct {
 	// Failure is a Failure* code when Warden could not decide normally.
 	Failure    string `json:"failure,omitempty"`
 	DurationUS int64  `json:"duration_us"`
+	// HandOff names the binary that handed this call to warden (warden-hook
+	// hands calls that need a CEL condition to warden hook).
+	HandOff string `json:"hand_off,omitempty"`
 
 	// Per-event extras.
 

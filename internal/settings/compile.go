@@ -25,9 +25,10 @@ import (
 	"github.com/wardenhq/warden/internal/policy"
 )
 
-// DefaultHookCommand is the warden executable managed hooks run when
-// Options.HookCommand is empty: found on the PATH of Claude Code.
-const DefaultHookCommand = "warden"
+// DefaultHookCommand is the hook executable managed hooks run when
+// Options.HookCommand is empty: the hook-only binary, found on the PATH of
+// Claude Code. A warden executable works too (its hook subcommand is added).
+const DefaultHookCommand = "warden-hook"
 
 // HookTimeout is the timeout, in seconds, of every managed hook. Claude
 // Code runs the tool unchecked when a hook times out, so it is well above
@@ -46,8 +47,9 @@ var HookEvents = []string{
 type Options struct {
 	// Tier is the tier to compile; "" is the policy's default tier.
 	Tier string
-	// HookCommand is the warden executable the managed hooks run
-	// (DefaultHookCommand when empty). It is shell-quoted when needed.
+	// HookCommand is the executable the managed hooks run: warden-hook,
+	// or warden, whose hook subcommand is then added (DefaultHookCommand
+	// when empty). It is shell-quoted when needed.
 	HookCommand string
 	// HookPolicy is where the hook reads the policy on the machines the
 	// settings go to ("" leaves it to $WARDEN_POLICY or the baseline).

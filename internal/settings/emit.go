@@ -141,7 +141,10 @@ func (c *compiler) hookCommand() (string, error) {
 	if strings.ContainsAny(exe, "\n\r\x00") {
 		return "", fmt.Errorf("hook command %q contains a line break or NUL", exe)
 	}
-	parts := []string{shellQuote(exe), "hook"}
+	parts := []string{shellQuote(exe)}
+	if !IsHookBinary(exe) {
+		parts = append(parts, "hook") // warden hook
+	}
 	if c.opts.HookPolicy != "" {
 		if strings.ContainsAny(c.opts.HookPolicy, "\n\r\x00") {
 			return "", fmt.Errorf("hook policy path %q contains a line break or NUL", c.opts.HookPolicy)
@@ -152,6 +155,13 @@ func (c *compiler) hookCommand() (string, error) {
 		parts = append(parts, "--tier", shellQuote(c.rs.Tier))
 	}
 	return strings.Join(parts, " "), nil
+}
+
+// IsHookBinary reports an executable that is the hook-only binary
+// (warden-hook), which takes the hook's flags without a subcommand.
+func IsHookBinary(exe string) bool {
+	base := exe[strings.LastIndexAny(exe, "/\\")+1:]
+	return strings.TrimSuffix(base, ".exe") == "warden-hook"
 }
 
 // shellQuote quotes s for the POSIX shell Claude Code runs hook commands

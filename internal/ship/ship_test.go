@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/wardenhq/warden/internal/shiplaunch"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,9 +22,6 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if report := os.Getenv(envChild); report != "" {
-		os.Exit(childMain(report))
-	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -125,7 +123,7 @@ func mustRun(tb testing.TB, opts Options) *State {
 	if err := s.Run(ctx); err != nil {
 		tb.Fatalf("Run: %v", err)
 	}
-	st, err := LoadState(StatePath(opts.Spool))
+	st, err := LoadState(shiplaunch.StatePath(opts.Spool))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -456,7 +454,7 @@ func TestShipper_Restart(t *testing.T) {
 	}
 
 	t.Run("CorruptState", func(t *testing.T) {
-		os.WriteFile(StatePath(sp.Path), []byte("{not json"), 0o600)
+		os.WriteFile(shiplaunch.StatePath(sp.Path), []byte("{not json"), 0o600)
 		st := mustRun(t, opts)
 		// Shipped again from the start; the server keeps one copy.
 		assertStored(t, fs, append(first, second...))
@@ -483,7 +481,7 @@ func TestShipper_InodeReuse(t *testing.T) {
 			opts := testOptions(fs, sp, newClock())
 			st := mustRun(t, opts)
 			tt.change(&st.Files[0])
-			if err := st.save(StatePath(sp.Path)); err != nil {
+			if err := st.save(shiplaunch.StatePath(sp.Path)); err != nil {
 				t.Fatal(err)
 			}
 			st = mustRun(t, opts)
@@ -606,7 +604,7 @@ func TestShipper_Lock(t *testing.T) {
 	fs := newFakeServer(t)
 	sp := newSpool(t, 0)
 	appendEvents(t, sp, 1)
-	lock, err := TryLock(LockPath(sp.Path))
+	lock, err := shiplaunch.TryLock(shiplaunch.LockPath(sp.Path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -614,10 +612,10 @@ func TestShipper_Lock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Run(context.Background()); !errors.Is(err, ErrLocked) {
-		t.Errorf("Run with the lock held elsewhere: %v, want ErrLocked", err)
+	if err := s.Run(context.Background()); !errors.Is(err, shiplaunch.ErrLocked) {
+		t.Errorf("Run with the lock held elsewhere: %v, want shiplaunch.ErrLocked", err)
 	}
-	if started, err := Start(StartOptions{Spool: sp.Path, Exe: "/nonexistent"}); started || err != nil {
+	if started, err := shiplaunch.Start(shiplaunch.StartOptions{Spool: sp.Path, Exe: "/nonexistent"}); started || err != nil {
 		t.Errorf("Start with the lock held: started %v, err %v; want neither", started, err)
 	}
 	if n := len(fs.auditRequests()); n != 0 {
@@ -626,18 +624,18 @@ func TestShipper_Lock(t *testing.T) {
 	lock.Close()
 
 	// Given the held lock, Run uses it and records its pid.
-	lock, err = TryLock(LockPath(sp.Path))
+	lock, err = shiplaunch.TryLock(shiplaunch.LockPath(sp.Path))
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := testOptions(fs, sp, newClock())
 	opts.Lock, opts.PID = lock, 4242
 	mustRun(t, opts)
-	data, _ := os.ReadFile(LockPath(sp.Path))
+	data, _ := os.ReadFile(shiplaunch.LockPath(sp.Path))
 	if strings.TrimSpace(string(data)) != "4242" {
 		t.Errorf("lock file holds %q, want the pid", data)
 	}
-	if running, _, _ := Holder(LockPath(sp.Path)); running {
+	if running, _, _ := shiplaunch.Holder(shiplaunch.LockPath(sp.Path)); running {
 		t.Error("lock still held after Run returned")
 	}
 }

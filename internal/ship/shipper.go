@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wardenhq/warden/internal/shiplaunch"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"os"
 	"time"
 
@@ -150,22 +150,7 @@ func (o Options) Validate() error {
 	if o.Token == "" {
 		return fmt.Errorf("no token (set $%s)", hook.EnvToken)
 	}
-	return ValidateServer(o.Server)
-}
-
-// ValidateServer checks a server base URL: http or https, with a host.
-func ValidateServer(s string) error {
-	if s == "" {
-		return fmt.Errorf("no server (set $%s)", hook.EnvServer)
-	}
-	u, err := url.Parse(hook.ServerURL(s))
-	if err != nil {
-		return fmt.Errorf("server URL %q: %w", s, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("server URL %q: want http(s)://host[:port]", s)
-	}
-	return nil
+	return shiplaunch.ValidateServer(o.Server)
 }
 
 // Shipper delivers one spool to the server. Use it once: New, then Run.
@@ -209,15 +194,15 @@ func New(opts Options) (*Shipper, error) {
 func (s *Shipper) Run(ctx context.Context) (err error) {
 	lock := s.opts.Lock
 	if lock == nil {
-		if lock, err = TryLock(LockPath(s.opts.Spool)); err != nil {
+		if lock, err = shiplaunch.TryLock(shiplaunch.LockPath(s.opts.Spool)); err != nil {
 			return err
 		}
 	}
 	defer lock.Close()
-	if err := writePID(lock, s.opts.PID); err != nil {
+	if err := shiplaunch.WritePID(lock, s.opts.PID); err != nil {
 		return fmt.Errorf("record shipper pid: %w", err)
 	}
-	if s.state, err = LoadState(StatePath(s.opts.Spool)); err != nil {
+	if s.state, err = LoadState(shiplaunch.StatePath(s.opts.Spool)); err != nil {
 		// A corrupt state only costs a re-delivery the server absorbs.
 		s.log.Warn("starting from a fresh state", "err", err)
 		s.state = &State{Version: stateVersion}
@@ -248,7 +233,7 @@ func (s *Shipper) Run(ctx context.Context) (err error) {
 			pending, _ = s.tracker.pending()
 		}
 		s.state.Files = s.tracker.states()
-		if err := s.state.save(StatePath(s.opts.Spool)); err != nil {
+		if err := s.state.save(shiplaunch.StatePath(s.opts.Spool)); err != nil {
 			return err
 		}
 
@@ -303,7 +288,7 @@ func (s *Shipper) deliver(ctx context.Context) error {
 			sf.ShippedLines += b.lines
 			s.state.Skipped += b.skip
 			s.state.Files = s.tracker.states()
-			if err := s.state.save(StatePath(s.opts.Spool)); err != nil {
+			if err := s.state.save(shiplaunch.StatePath(s.opts.Spool)); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,7 @@ package ship
 
 import (
 	"errors"
+	"github.com/wardenhq/warden/internal/shiplaunch"
 	"time"
 
 	"github.com/wardenhq/warden/internal/hook"
@@ -53,7 +54,7 @@ type PolicyStatus struct {
 // undelivered lines of the spool files from the persisted offsets. With
 // stateDir and server set it also describes the policy cache.
 func ReadStatus(spool, stateDir, server string) (*Status, error) {
-	st, err := LoadState(StatePath(spool))
+	st, err := LoadState(shiplaunch.StatePath(spool))
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +73,7 @@ func ReadStatus(spool, stateDir, server string) (*Status, error) {
 		Failures:      st.Failures,
 		NextAttempt:   st.NextAttempt,
 	}
-	if s.Running, s.PID, err = Holder(LockPath(spool)); err != nil {
+	if s.Running, s.PID, err = shiplaunch.Holder(shiplaunch.LockPath(spool)); err != nil {
 		return nil, err
 	}
 	t := newTracker(spool, st.Files)

@@ -1,8 +1,16 @@
-package ship
+// Package shiplaunch starts the detached audit shipper (`warden spool ship`)
+// from the hook, and holds the lock file that keeps one shipper per spool.
+//
+// It is the part of shipping the hook links: no HTTP client, no TLS. The
+// shipper itself is internal/ship.
+package shiplaunch
 
 import (
+	"net/url"
+
 	"errors"
 	"fmt"
+	"github.com/wardenhq/warden/internal/hook"
 	"os"
 	"strconv"
 	"syscall"
@@ -76,4 +84,19 @@ func Start(opts StartOptions) (started bool, err error) {
 // for spool with the lock on LockFD.
 func ShipArgs(spool string) []string {
 	return []string{"spool", "ship", "--spool", spool, "--lock-fd", strconv.Itoa(LockFD)}
+}
+
+// ValidateServer checks a server base URL: http or https, with a host.
+func ValidateServer(s string) error {
+	if s == "" {
+		return fmt.Errorf("no server (set $%s)", hook.EnvServer)
+	}
+	u, err := url.Parse(hook.ServerURL(s))
+	if err != nil {
+		return fmt.Errorf("server URL %q: %w", s, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("server URL %q: want http(s)://host[:port]", s)
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package ship
+package shiplaunch
 
 import (
 	"errors"
@@ -70,7 +70,8 @@ func InheritedLock(fd uintptr) (*os.File, error) {
 
 // writePID records the holder's process ID in the lock file, for
 // `warden spool status`.
-func writePID(f *os.File, pid int) error {
+// WritePID records the holder's process ID in the lock file.
+func WritePID(f *os.File, pid int) error {
 	if err := f.Truncate(0); err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package ship
+package shiplaunch
 
 import (
 	"encoding/json"
@@ -15,6 +15,13 @@ import (
 // envChild makes the test binary act as the detached shipper Start runs:
 // it reports what it was given to the file named by the variable.
 const envChild = "WARDEN_SHIP_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if report := os.Getenv(envChild); report != "" {
+		os.Exit(childMain(report))
+	}
+	os.Exit(m.Run())
+}
 
 type childReport struct {
 	PID     int      `json:"pid"`

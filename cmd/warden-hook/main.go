@@ -1,0 +1,41 @@
+// Command warden-hook is Warden's Claude Code hook as a binary of its own:
+// the same command as `warden hook`, linking only what deciding needs (no
+// command line framework, server, database drivers, gRPC or CEL), because
+// Claude Code starts it for every tool call. A call for which the policy
+// has a CEL condition is handed to `warden hook`.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/hookcmd"
+)
+
+func main() {
+	f, help, err := hookcmd.ParseArgs(os.Args[1:])
+	if help {
+		fmt.Print(hookcmd.Help("warden-hook"))
+		os.Exit(0)
+	}
+	if err != nil {
+		// A hook must never exit 1 (Claude Code would run the tool): a
+		// command line it cannot read blocks the call, saying what to fix.
+		fmt.Fprintf(os.Stderr, "Warden: the hook command line is wrong (%v), so the call was blocked; fix the hook command in the Claude Code settings (see warden-hook --help)\n", err)
+		os.Exit(hook.ExitBlock)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	warden := hookcmd.Sibling("warden")
+	opts := hookcmd.Options{Shipper: warden, NoShipper: warden == ""}
+	if warden != "" {
+		opts.Delegate = hookcmd.ExecDelegate(warden, f, os.Environ())
+	}
+	env := hookcmd.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	code := hookcmd.Run(ctx, env, f, opts)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/wardenhq/warden/internal/fixture"
+	"github.com/wardenhq/warden/internal/golden"
+)
+
+// repoRoot is the module root.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// buildBoth builds warden and warden-hook into one directory, as make
+// build and install lay them out (warden-hook finds warden beside itself).
+func buildBoth(t *testing.T) (warden, hook string) {
+	t.Helper()
+	dir := t.TempDir()
+	root := repoRoot(t)
+	for _, b := range []struct{ out, pkg string }{{"warden", "./cmd/warden"}, {"warden-hook", "./cmd/warden-hook"}} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b.out), b.pkg)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", b.pkg, err, out)
+		}
+	}
+	return filepath.Join(dir, "warden"), filepath.Join(dir, "warden-hook")
+}
+
+// run is one hook process: its answer, exit code and audit events.
+type run struct {
+	stdout string
+	code   int
+	audit  []map[string]any
+}
+
+// runHook runs argv with input on stdin and a spool of its own.
+func runHook(t *testing.T, argv []string, input []byte, env ...string) run {
+	t.Helper()
+	spool := filepath.Join(t.TempDir(), "audit.jsonl")
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin = bytes.NewReader(input)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Env = append([]string{"HOME=/home/dev", "PATH=/usr/bin:/bin", "WARDEN_SPOOL=" + spool, "WARDEN_SHIP=off"}, env...)
+	err := cmd.Run()
+	r := run{stdout: out.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", argv, err)
+	}
+	data, _ := os.ReadFile(spool)
+	for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var ev map[string]any
+		if err := json.Unmarshal(line, &ev); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		// Times and ids differ between any two runs.
+		for _, k := range []string{"event_id", "time", "duration_us"} {
+			delete(ev, k)
+		}
+		r.audit = append(r.audit, ev)
+	}
+	return r
+}
+
+func (r run) String() string {
+	a, _ := json.Marshal(r.audit)
+	return fmt.Sprintf("exit %d, stdout %q, audit %s", r.code, r.stdout, a)
+}
+
+// inputs are the differential test's hook inputs: every corpus case as a
+// PreToolUse call, every captured Claude Code hook payload, and inputs for
+// the fail-closed paths.
+func inputs(t *testing.T) map[string][]byte {
+	t.Helper()
+	root := repoRoot(t)
+	out := map[string][]byte{}
+	cases, err := fixture.Load(filepath.Join(root, "testdata", "corpus"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		b, err := json.Marshal(map[string]any{
+			"hook_event_name": "PreToolUse", "session_id": "diff", "tool_use_id": c.ID,
+			"tool_name": c.Input.ToolName, "tool_input": c.Input.ToolInput, "cwd": c.Input.Cwd,
+			"permission_mode": c.Input.PermissionMode,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["corpus/"+c.ID] = b
+	}
+	fixtures, err := filepath.Glob(filepath.Join(golden.Fixtures(t, "hooks"), "*.json"))
+	if err != nil || len(fixtures) == 0 {
+		t.Fatalf("no captured hook fixtures (%v)", err)
+	}
+	for _, f := range fixtures {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["fixture/"+filepath.Base(f)] = b
+	}
+	out["fail/malformed"] = []byte(`{"hook_event_name":"PreToolUse","tool_name":`)
+	out["fail/empty"] = nil
+	out["fail/oversized"] = append(append([]byte(`{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"`),
+		bytes.Repeat([]byte("a"), 1<<20)...), []byte(`"}}`)...)
+	return out
+}
+
+// TestDifferential: warden hook and warden-hook answer every input alike,
+// byte for byte, with the same exit code and the same audit events, on the
+// default policy, a missing policy file and an injected panic.
+func TestDifferential(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds both binaries and runs every corpus case twice")
+	}
+	warden, hook := buildBoth(t)
+	in := inputs(t)
+	names := make([]string, 0, len(in))
+	for n := range in {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	modes := []struct {
+		name string
+		args []string
+		env  []string
+	}{
+		{"baseline", nil, nil},
+		{"missing-policy", []string{"--policy", "/nonexistent/policy.yaml"}, nil},
+		{"panic", nil, []string{"WARDEN_TEST_PANIC=decide"}},
+	}
+	diffs := 0
+	for _, m := range modes {
+		for i, n := range names {
+			// The corpus is decided in full on the baseline; the failure
+			// modes answer the same for every input, so a sample does.
+			if m.name != "baseline" && i%25 != 0 && !strings.HasPrefix(n, "fail/") {
+				continue
+			}
+			a := runHook(t, append([]string{warden, "hook"}, m.args...), in[n], m.env...)
+			b := runHook(t, append([]string{hook}, m.args...), in[n], m.env...)
+			if a.String() != b.String() {
+				diffs++
+				if diffs <= 10 {
+					t.Errorf("%s %s:\nwarden hook: %s\nwarden-hook: %s", m.name, n, a, b)
+				}
+			}
+			if m.name == "panic" && strings.HasPrefix(n, "corpus/") && !strings.Contains(a.stdout, `"deny"`) {
+				t.Errorf("panic %s: not denied: %s", n, a)
+			}
+		}
+	}
+	if diffs > 0 {
+		t.Errorf("%d inputs answered differently", diffs)
+	}
+}
+
+// TestHandOff: a call the policy has a CEL condition for is handed by
+// warden-hook to warden, with the same answer and the hand-off recorded;
+// with no warden to hand it to, the call is denied.
+func TestHandOff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds both binaries")
+	}
+	warden, hook := buildBoth(t)
+	policy := filepath.Join(t.TempDir(), "p.yaml")
+	if err := os.WriteFile(policy, []byte(`version: 1
+name: cond
+revision: "1"
+default_tier: t
+conditions:
+  - id: no-ssh
+    decision: deny
+    reason: no ssh to production
+    tools: [Bash]
+    when: 'action.commands.exists(c, c.program == "ssh")'
+tiers: [{name: t}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	call := []byte(`{"hook_event_name":"PreToolUse","session_id":"s","tool_use_id":"t1","tool_name":"Bash","tool_input":{"command":"ssh db1 uptime"},"cwd":"/tmp"}`)
+	a := runHook(t, []string{warden, "hook", "--policy", policy}, call)
+	b := runHook(t, []string{hook, "--policy", policy}, call)
+	if a.stdout != b.stdout || a.code != b.code || !strings.Contains(a.stdout, "no ssh to production") {
+		t.Errorf("answers differ or miss the condition:\nwarden hook: %s\nwarden-hook: %s", a, b)
+	}
+	if len(b.audit) != 1 || b.audit[0]["hand_off"] != "warden-hook" {
+		t.Errorf("warden-hook's audit does not record the hand-off: %s", b)
+	}
+	if len(a.audit) != 1 || a.audit[0]["hand_off"] != nil {
+		t.Errorf("warden hook's own audit records a hand-off: %s", a)
+	}
+	// A Read is not covered by the condition: decided by warden-hook itself.
+	read := []byte(`{"hook_event_name":"PreToolUse","session_id":"s","tool_use_id":"t2","tool_name":"Read","tool_input":{"file_path":"/tmp/x"},"cwd":"/tmp"}`)
+	if r := runHook(t, []string{hook, "--policy", policy}, read); len(r.audit) != 1 || r.audit[0]["hand_off"] != nil {
+		t.Errorf("a call without a condition was handed off: %s", r)
+	}
+	// No warden beside warden-hook (and none on PATH): denied, saying why.
+	alone := filepath.Join(t.TempDir(), "warden-hook")
+	data, _ := os.ReadFile(hook)
+	if err := os.WriteFile(alone, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := runHook(t, []string{alone, "--policy", policy}, call)
+	if r.code != 0 || !strings.Contains(r.stdout, `"deny"`) || !strings.Contains(r.stdout, "install warden next to warden-hook") {
+		t.Errorf("without warden: %s", r)
+	}
+}
+
+// TestHelp: warden-hook --help is warden hook --help.
+func TestHelp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds both binaries")
+	}
+	warden, hook := buildBoth(t)
+	a, err := exec.Command(warden, "hook", "--help").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := exec.Command(hook, "--help").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.ReplaceAll(string(a), "warden hook [flags]", "warden-hook [flags]"); string(b) != want {
+		t.Errorf("help differs:\nwarden hook --help:\n%s\nwarden-hook --help:\n%s", a, b)
+	}
+}

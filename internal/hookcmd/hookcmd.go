@@ -1,0 +1,465 @@
+// Package hookcmd is the hook command itself, shared by `warden hook` and
+// the hook-only binary `warden-hook`: its flags and help, which policy and
+// tier a call is decided under, the hand-off of calls that need a CEL
+// condition, and the audit shipper started after answering.
+//
+// It links what deciding needs and nothing of the command line framework,
+// the server or CEL: warden passes a condition evaluator in Options;
+// warden-hook passes none and hands a call that needs one to warden.
+package hookcmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wardenhq/warden/internal/engine"
+	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/shiplaunch"
+)
+
+// Short and Long are the command's help, the same for both binaries.
+const (
+	Short = "The Claude Code hook: read a hook event on stdin, answer on stdout"
+	Long  = `Hook is the command Claude Code runs for every hook event. It reads the
+event JSON on stdin; for PreToolUse it answers deny, ask or allow in Claude
+Code's hook protocol (nothing when the policy has no opinion); every event is
+recorded as a metadata-only, redacted audit event in the spool file.
+
+It fails closed: malformed input, input over 1 MiB, a policy that cannot be
+loaded, or a failure of Warden itself answers deny with the reason, unless the
+tier says failure: open. It never exits 1, which Claude Code would read as a
+non-blocking error and let the tool run.
+
+Policy: --policy, else $WARDEN_POLICY, else, with $WARDEN_SERVER set, the
+        server's policy as last cached in the state directory (the built-in
+        baseline until a first copy arrives), else the built-in baseline.
+Tier:   --tier, else the tier the policy's repositories: section gives the
+        session's repository (by path or origin remote), else default_tier.
+Spool:  --spool, else $WARDEN_SPOOL, else $XDG_STATE_HOME/warden/audit.jsonl,
+        else ~/.local/state/warden/audit.jsonl.
+WARDEN_FAIL_OPEN=1 makes a policy that cannot be loaded fail open.
+
+Server: with $WARDEN_SERVER and $WARDEN_TOKEN set, after answering the hook
+        starts 'warden spool ship' in the background unless one is running
+        (never waiting on the network), which delivers the spool and refreshes
+        the cached policy; $WARDEN_SHIP=off keeps it from doing so. See
+        'warden spool status'.
+
+warden-hook is the same command as a binary of its own, which starts
+faster: it links no CEL, so a call for which the policy has a condition
+('when:') is handed to 'warden hook' (found next to warden-hook, else on
+PATH), and fails closed if warden cannot run.`
+	Example = `  # in Claude Code settings: {"type": "command", "command": "/usr/local/bin/warden-hook --tier ci"}
+  echo '{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"cat .env"},"cwd":"/tmp"}' | warden hook`
+)
+
+// Flags are the command's flags.
+type Flags struct {
+	Policy string // policy file; "" $WARDEN_POLICY, the server's cached policy or the baseline
+	Tier   string // "" the repository's tier, else the policy's default
+	Spool  string // audit spool file; "" the default
+}
+
+// FlagHelp is each flag's help line.
+var FlagHelp = struct{ Policy, Tier, Spool string }{
+	Policy: "policy file (default $WARDEN_POLICY, else the built-in baseline)",
+	Tier:   "tier to decide under (default: the repository's tier from the policy's repositories, else its default tier)",
+	Spool:  "audit spool file (default $WARDEN_SPOOL, else ~/.local/state/warden/audit.jsonl)",
+}
+
+// Env is the process's environment.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// Options say how this binary decides.
+type Options struct {
+	// Conditions makes the evaluator of a Ruleset's CEL conditions; nil in
+	// warden-hook, which hands calls that need one to Delegate.
+	Conditions func(*policy.Ruleset) engine.Conditions
+	// Delegate runs `warden hook` with the same flags on the given input,
+	// writing its answer; it returns warden's exit code or an error when
+	// warden could not run. Used only when Conditions is nil.
+	Delegate func(ctx context.Context, input []byte, stdout, stderr io.Writer) (int, error)
+	// Shipper is the warden executable that runs `warden spool ship`
+	// ("" the running executable).
+	Shipper string
+	// NoShipper: no shipper can be started (warden-hook without warden).
+	NoShipper bool
+}
+
+// EnvShip names the environment variable that, set to 0 or off, keeps the
+// hook from starting a shipper (for setups that run `warden spool ship`
+// some other way, and for tests).
+const EnvShip = "WARDEN_SHIP"
+
+// EnvHandOff is set by warden-hook on the warden it hands a call to: the
+// audit event of that call records the hand-off.
+const EnvHandOff = "WARDEN_HOOK_HANDOFF"
+
+// EnvTestPanic, set to "decide", makes the decision panic: the tests prove
+// both binaries fail closed alike. It can only turn a call into a deny.
+const EnvTestPanic = "WARDEN_TEST_PANIC"
+
+// panicking is the Decider of EnvTestPanic.
+type panicking struct{}
+
+func (panicking) Decide(engine.Action) engine.Decision { panic("injected by " + EnvTestPanic) }
+
+// maxInput bounds the input read ahead (the hook refuses more than 1 MiB
+// itself): the tier may depend on its cwd, a hand-off on its tool.
+const maxInput = hook.MaxInputBytes + 1
+
+// Run is the hook command: it returns the exit code (0, or 2 when even
+// stdout failed; never 1).
+func Run(ctx context.Context, env Env, f Flags, opts Options) int {
+	home := Home(env.Getenv)
+	head, rerr := io.ReadAll(io.LimitReader(env.Stdin, maxInput))
+	stdin := io.MultiReader(bytes.NewReader(head), &errReader{rerr}, env.Stdin)
+	spoolPath := hook.SpoolPath(env.Getenv, home, f.Spool)
+
+	var handOff bool
+	cfg := hook.Config{
+		Load: func() (hook.Decider, hook.Meta, error) {
+			d, meta, rs, err := load(env, f, func() string { return inputCwd(head) })
+			if err == nil && env.Getenv(EnvTestPanic) == "decide" {
+				return panicking{}, meta, nil
+			}
+			if err != nil || opts.Conditions != nil {
+				if err == nil {
+					d = engine.New(rs, engine.Options{Conditions: opts.Conditions(rs)})
+				}
+				return d, meta, err
+			}
+			handOff = needsConditions(rs, inputTool(head)) && rerr == nil
+			return d, meta, nil
+		},
+		Home:    home,
+		Getenv:  env.Getenv,
+		HandOff: env.Getenv(EnvHandOff),
+	}
+	if spoolPath != "" {
+		cfg.Spool = &hook.Spool{Path: spoolPath}
+	}
+	// Deciding runs the loader first; a call that needs a condition is
+	// handed over before the hook answers.
+	cfg.Before = func() (bool, int) {
+		if !handOff {
+			return false, 0
+		}
+		// Leave the hook's watchdog a second to deny if warden hangs.
+		dctx, cancel := context.WithTimeout(ctx, hook.DefaultDeadline-time.Second)
+		defer cancel()
+		return true, delegate(dctx, env, opts, head)
+	}
+	code := hook.Run(ctx, cfg, stdin, env.Stdout, env.Stderr)
+	if !opts.NoShipper {
+		startShipper(env, opts.Shipper, spoolPath, home)
+	}
+	return code
+}
+
+// delegate hands the call to warden; warden's answer is relayed when it
+// answered in the hook protocol (exit 0 or 2), and the call is denied when
+// warden is missing or failed.
+func delegate(ctx context.Context, env Env, opts Options, input []byte) int {
+	var out, errOut bytes.Buffer
+	code, err := -1, errors.New("no warden binary to hand it to")
+	if opts.Delegate != nil {
+		code, err = opts.Delegate(ctx, input, &out, &errOut)
+	}
+	if err == nil && (code == 0 || code == 2) && (out.Len() == 0 || json.Valid(out.Bytes())) {
+		env.Stdout.Write(out.Bytes())
+		env.Stderr.Write(errOut.Bytes())
+		return code
+	}
+	reason := fmt.Sprintf("Warden: the policy has a condition for this call, and warden, which evaluates conditions, could not decide it (%s), so it was blocked; install warden next to warden-hook", delegateFailure(code, err, errOut.String()))
+	env.Stdout.Write(hook.DenyAnswer(inputEvent(input), reason))
+	fmt.Fprintln(env.Stderr, reason)
+	return hook.ExitOK
+}
+
+func delegateFailure(code int, err error, stderr string) string {
+	if err != nil {
+		return err.Error()
+	}
+	msg := fmt.Sprintf("exit %d", code)
+	if s := strings.TrimSpace(stderr); s != "" {
+		if i := strings.IndexByte(s, '\n'); i > 0 {
+			s = s[:i]
+		}
+		msg += ": " + s
+	}
+	return msg
+}
+
+// ExecDelegate returns a Delegate that runs exe hook with the flags.
+func ExecDelegate(exe string, f Flags, environ []string) func(context.Context, []byte, io.Writer, io.Writer) (int, error) {
+	return func(ctx context.Context, input []byte, stdout, stderr io.Writer) (int, error) {
+		args := []string{"hook"}
+		if f.Policy != "" {
+			args = append(args, "--policy", f.Policy)
+		}
+		if f.Tier != "" {
+			args = append(args, "--tier", f.Tier)
+		}
+		if f.Spool != "" {
+			args = append(args, "--spool", f.Spool)
+		}
+		cmd := exec.CommandContext(ctx, exe, args...)
+		cmd.Stdin = bytes.NewReader(input)
+		cmd.Stdout, cmd.Stderr = stdout, stderr
+		// The hand-off is recorded; warden starts no second shipper.
+		cmd.Env = append(append([]string(nil), environ...), EnvHandOff+"=warden-hook", EnvShip+"=off")
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode(), nil
+		}
+		if err != nil {
+			return -1, err
+		}
+		return 0, nil
+	}
+}
+
+// Sibling returns the path of the program name next to the running
+// executable, else as found on PATH, else "".
+func Sibling(name string) string {
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	return ""
+}
+
+// needsConditions reports a Ruleset with a condition that applies to tool.
+func needsConditions(rs *policy.Ruleset, tool string) bool {
+	for i := range rs.Conditions {
+		if rs.Conditions[i].AppliesTo(tool) {
+			return true
+		}
+	}
+	return false
+}
+
+// Home is the user's home directory.
+func Home(getenv func(string) string) string {
+	if h := getenv("HOME"); h != "" {
+		return h
+	}
+	h, _ := os.UserHomeDir()
+	return h
+}
+
+// errReader returns err once (nil: EOF), so a failed read of the input's
+// head reaches the hook's decoder instead of being lost.
+type errReader struct{ err error }
+
+func (r *errReader) Read([]byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	return 0, io.EOF
+}
+
+// inputFields are the fields read from the input before deciding; the hook
+// decodes and validates the whole input itself.
+type inputFields struct {
+	Cwd   string `json:"cwd"`
+	Tool  string `json:"tool_name"`
+	Event string `json:"hook_event_name"`
+}
+
+func peek(data []byte) inputFields {
+	var in inputFields
+	_ = json.Unmarshal(data, &in) // a bad input is the hook's to report
+	return in
+}
+
+func inputCwd(data []byte) string   { return peek(data).Cwd }
+func inputTool(data []byte) string  { return peek(data).Tool }
+func inputEvent(data []byte) string { return peek(data).Event }
+
+// load loads the policy for one hook call; a policy file that cannot be
+// loaded is reported as a hook.LoadError so the deny names it. Without a
+// tier, a policy that maps repositories to tiers decides it from the
+// repository around cwd() (read only then: most policies map none). The
+// engine it returns evaluates no conditions; Run adds the evaluator.
+func load(env Env, f Flags, cwd func() string) (hook.Decider, hook.Meta, *policy.Ruleset, error) {
+	path := f.Policy
+	if path == "" {
+		path = env.Getenv("WARDEN_POLICY")
+	}
+	var p *policy.Policy
+	switch {
+	case path == "" && env.Getenv(hook.EnvServer) != "":
+		var err error
+		if p, path, err = serverPolicy(env); err != nil {
+			return nil, hook.Meta{}, nil, &hook.LoadError{Path: path, Err: err}
+		}
+	case path == "" || path == "baseline":
+		p = policy.Baseline()
+	default:
+		var err error
+		if p, err = policy.LoadFile(path); err != nil {
+			return nil, hook.Meta{}, nil, &hook.LoadError{Path: path, Err: err}
+		}
+	}
+	tier := f.Tier
+	if tier == "" && len(p.Repositories) > 0 {
+		if dir := cwd(); dir != "" {
+			root, remote := hook.Repo(dir)
+			if root == "" {
+				root = dir
+			}
+			tier = p.TierFor(root, remote)
+		}
+	}
+	rs, err := p.Ruleset(tier)
+	if err != nil {
+		// The policy loaded; the tier named by --tier (or by the policy's
+		// repositories) does not exist in it.
+		return nil, hook.Meta{}, nil, fmt.Errorf("%w; fix --tier in the hook command or the policy's repositories", err)
+	}
+	meta := hook.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier,
+		FailOpen: rs.FailOpen, BlockConfigChange: rs.BlockConfigChange}
+	if meta.Policy == "" {
+		return nil, meta, nil, errors.New("policy has no name")
+	}
+	return engine.New(rs, engine.Options{}), meta, rs, nil
+}
+
+// serverPolicy is the policy the hook decides with when it points at a
+// server and names no policy file: the server's policy as the shipper last
+// cached it, else the built-in baseline until a first copy arrives. A
+// cache that is there but does not load fails the call closed (naming the
+// file), like a broken policy file would; the shipper replaces it on its
+// next refresh.
+func serverPolicy(env Env) (p *policy.Policy, path string, err error) {
+	cache := hook.PolicyCache{Dir: hook.StateDir(env.Getenv, Home(env.Getenv))}
+	cp, err := cache.Load(env.Getenv(hook.EnvServer))
+	switch {
+	case err == nil:
+		return cp.Policy, cp.Policy.File, nil
+	case errors.Is(err, hook.ErrNoPolicyCache):
+		return policy.Baseline(), policy.BaselineFile, nil
+	default:
+		return nil, cache.JSONPath(), err
+	}
+}
+
+// startShipper starts a detached `warden spool ship` for spool after the
+// hook has answered, when WARDEN_SERVER and WARDEN_TOKEN are set and no
+// shipper is running (ship.Start). It never fails the hook: a shipper that
+// cannot start is noted on stderr, and the next hook call tries again.
+func startShipper(env Env, exe, spool, home string) {
+	server, token := env.Getenv(hook.EnvServer), env.Getenv(hook.EnvToken)
+	if spool == "" || server == "" || token == "" {
+		return
+	}
+	if v := strings.ToLower(env.Getenv(EnvShip)); v == "0" || v == "off" || v == "false" {
+		return
+	}
+	if shiplaunch.ValidateServer(server) != nil {
+		// A shipper would exit at once, and every hook call would start
+		// another: 'warden spool status' reports the bad URL instead.
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(env.Stderr, "warden: audit shipper not started: %v\n", p)
+		}
+	}()
+	var err error
+	if exe == "" {
+		exe, err = os.Executable()
+	}
+	if err == nil {
+		args := shiplaunch.ShipArgs(spool)
+		if dir := hook.StateDir(env.Getenv, home); dir != "" {
+			args = append(args, "--state-dir", dir)
+		}
+		// The server and token travel in the environment, never in argv
+		// where other users could read the token; the values the hook saw
+		// replace any inherited ones (a child reads the first of a name).
+		var environ []string
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, hook.EnvServer+"=") && !strings.HasPrefix(kv, hook.EnvToken+"=") {
+				environ = append(environ, kv)
+			}
+		}
+		environ = append(environ, hook.EnvServer+"="+server, hook.EnvToken+"="+token)
+		_, err = shiplaunch.Start(shiplaunch.StartOptions{Spool: spool, Exe: exe, Args: args, Env: environ})
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "warden: audit shipper not started: %v\n", err)
+	}
+}
+
+// ParseArgs parses the hook command's arguments the way warden hook's
+// flags parse them (--flag value, --flag=value), for the binary that links
+// no command line framework. A leading "hook" is accepted, so that
+// `warden-hook hook ...` and `warden hook ...` lines interchange.
+func ParseArgs(args []string) (f Flags, help bool, err error) {
+	if len(args) > 0 && args[0] == "hook" {
+		args = args[1:]
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "-h" || a == "--help" {
+			return f, true, nil
+		}
+		name, val, eq := strings.Cut(a, "=")
+		var dst *string
+		switch name {
+		case "--policy":
+			dst = &f.Policy
+		case "--tier":
+			dst = &f.Tier
+		case "--spool":
+			dst = &f.Spool
+		default:
+			if strings.HasPrefix(a, "-") {
+				return f, false, fmt.Errorf("unknown flag: %s", name)
+			}
+			return f, false, fmt.Errorf("unexpected argument %q (the hook takes only --policy, --tier and --spool)", a)
+		}
+		if !eq {
+			if i+1 >= len(args) {
+				return f, false, fmt.Errorf("flag needs an argument: %s", name)
+			}
+			i++
+			val = args[i]
+		}
+		*dst = val
+	}
+	return f, false, nil
+}
+
+// Help is the command's --help text, laid out as warden's command line
+// prints it, for a command line spelt use ("warden hook", "warden-hook").
+func Help(use string) string {
+	return Long + "\n\nUsage:\n  " + use + " [flags]\n\nExamples:\n" + Example + "\n\nFlags:\n" +
+		"  -h, --help            help for hook\n" +
+		"      --policy string   " + FlagHelp.Policy + "\n" +
+		"      --spool string    " + FlagHelp.Spool + "\n" +
+		"      --tier string     " + FlagHelp.Tier + "\n"
+}
