@@ -360,32 +360,46 @@ func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, env *pathEn
 		d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s runs code that cannot be known before it runs", quoted))
 	}
 	for _, code := range codes {
-		f := inspectCode(code)
-		if f.network != "" {
-			if v := e.rs.Classes[policy.ClassEgress]; v != policy.None {
-				d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s code uses the network (%s) (egress): %s", c.Program, f.network, quoted))
-			}
+		e.decideCode(d, u, c, env, depth, code, "")
+	}
+}
+
+// decideCode decides one program text c runs from what inspectCode finds
+// in it. src names the file the code was read from ("" for code on the
+// command line); the reasons then name the file and the line.
+func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, code, src string) {
+	quoted := "`" + c.Text + "`"
+	f := inspectCode(code)
+	if f.network != "" {
+		if v := e.rs.Classes[policy.ClassEgress]; v != policy.None {
+			d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s code uses the network (%s) (egress): %s%s", c.Program, f.network, quoted, codeAt(src, code, f.network)))
 		}
-		if f.shellOut != "" {
-			d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s code runs a computed shell command (%s): %s", c.Program, f.shellOut, quoted))
+	}
+	if f.shellOut != "" {
+		d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s code runs a computed shell command (%s): %s%s", c.Program, f.shellOut, quoted, codeAt(src, code, f.shellOut)))
+	}
+	for _, lit := range f.literals {
+		at := codeAt(src, code, lit)
+		e.checkCodePath(d, u, c, lit, policy.AccessRead, at)
+		if f.writes {
+			e.checkCodePath(d, u, c, lit, policy.AccessWrite, at)
 		}
-		for _, lit := range f.literals {
-			e.checkCodePath(d, u, c, lit, policy.AccessRead)
-			if f.writes {
-				e.checkCodePath(d, u, c, lit, policy.AccessWrite)
-			}
-			if f.deletes != "" {
-				e.codeDelete(d, u, c, env, lit, f.deletes)
-			}
+		if f.deletes != "" {
+			e.codeDelete(d, u, c, env, lit, f.deletes, at)
 		}
-		if depth < maxCodeDepth {
-			for _, cmd := range f.commands {
-				an := shell.Analyze(cmd, shell.Options{Cwd: firstCwd(c, env), Home: env.home})
-				for i := range an.Commands {
-					sub := &an.Commands[i]
-					sub.Via = append([]string{c.Program + " code"}, sub.Via...)
-					e.decideCommand(d, sub, an.Commands, env, depth+1)
-				}
+	}
+	if depth < maxCodeDepth {
+		for _, cmd := range f.commands {
+			an := shell.Analyze(cmd, shell.Options{Cwd: firstCwd(c, env), Home: env.home})
+			if src != "" {
+				at := strings.TrimPrefix(codeAt(src, code, cmd), " at ")
+				e.decideFrom(d, an.Commands, env, depth+1, func(*shell.Command) string { return at })
+				continue
+			}
+			for i := range an.Commands {
+				sub := &an.Commands[i]
+				sub.Via = append([]string{c.Program + " code"}, sub.Via...)
+				e.decideCommand(d, sub, an.Commands, env, depth+1)
 			}
 		}
 	}
@@ -393,7 +407,7 @@ func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, env *pathEn
 
 // codeDelete classifies a literal path that interpreter code deletes
 // (shutil.rmtree, FileUtils.rm_rf, fs.rmSync, os.remove).
-func (e *Engine) codeDelete(d *decision, u *unit, c *shell.Command, env *pathEnv, lit, marker string) {
+func (e *Engine) codeDelete(d *decision, u *unit, c *shell.Command, env *pathEnv, lit, marker, at string) {
 	lit = strings.TrimSpace(lit)
 	if lit == "" || strings.ContainsAny(lit, "\n\x00 ") || !strings.ContainsAny(lit, "/~.") || len(lit) > 4096 {
 		return
@@ -410,19 +424,19 @@ func (e *Engine) codeDelete(d *decision, u *unit, c *shell.Command, env *pathEnv
 		return
 	}
 	if v := e.rs.Classes[class]; v != policy.None {
-		d.match(u, v, "commands."+class, fmt.Sprintf("%s (%s): %s", why, class, quoted))
+		d.match(u, v, "commands."+class, fmt.Sprintf("%s (%s): %s%s", why, class, quoted, at))
 	}
 }
 
 // checkCodePath checks a string literal of interpreter code as a path; a
 // dotfile path is also tried below home ("/.ssh/id_rsa" joined to a home
-// variable at run time).
-func (e *Engine) checkCodePath(d *decision, u *unit, c *shell.Command, lit string, access policy.Access) {
+// variable at run time). at locates the literal in a code file, or is "".
+func (e *Engine) checkCodePath(d *decision, u *unit, c *shell.Command, lit string, access policy.Access, at string) {
 	lit = strings.TrimSpace(strings.TrimLeft(lit, "<>+|"))
 	if lit == "" || strings.ContainsAny(lit, "\n\x00") || strings.Contains(lit, "://") || len(lit) > 4096 {
 		return
 	}
-	via := c.Program + " code in `" + c.Text + "`"
+	via := c.Program + " code in `" + c.Text + "`" + at
 	e.checkFile(d, u, fileAccess{raw: lit, access: access, cwds: c.Cwds, via: via})
 	if strings.HasPrefix(lit, "/.") || strings.HasPrefix(lit, ".") && !strings.HasPrefix(lit, "./") && !strings.HasPrefix(lit, "..") {
 		e.checkFile(d, u, fileAccess{raw: "~/" + strings.TrimLeft(lit, "/"), access: access, cwds: c.Cwds, via: via})

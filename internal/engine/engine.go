@@ -154,6 +154,8 @@ type decision struct {
 	trace []Step
 	// exceptions applied, by id, to name in the result
 	exception string
+	// files read to decide the code a command runs from files (scriptfiles.go)
+	files *fileState
 }
 
 func (d *decision) note(kind, format string, args ...any) {
