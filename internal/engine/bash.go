@@ -108,6 +108,7 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 	e.interpreter(d, u, c, env, depth)
 	e.sourceStdin(d, u, c, env, depth)
 	e.sedInspect(d, u, c, env, depth)
+	e.filesRun(d, u, c, all, env, depth)
 	e.nativeBash(d, u, c, files)
 	e.conditions(d, u, c)
 }
@@ -370,6 +371,10 @@ func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, env *pathEn
 func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, code, src string) {
 	quoted := "`" + c.Text + "`"
 	f := inspectCode(code)
+	f.literals, f.commands = uniq(f.literals), uniq(f.commands)
+	if src != "" && !e.spend(d, u, c, src, len(f.literals)+len(f.commands)) {
+		return
+	}
 	if f.network != "" {
 		if v := e.rs.Classes[policy.ClassEgress]; v != policy.None {
 			d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s code uses the network (%s) (egress): %s%s", c.Program, f.network, quoted, codeAt(src, code, f.network)))
@@ -379,21 +384,23 @@ func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, env *pathEnv
 		d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s code runs a computed shell command (%s): %s%s", c.Program, f.shellOut, quoted, codeAt(src, code, f.shellOut)))
 	}
 	for _, lit := range f.literals {
-		at := codeAt(src, code, lit)
-		e.checkCodePath(d, u, c, lit, policy.AccessRead, at)
+		n := len(u.findings)
+		e.checkCodePath(d, u, c, lit, policy.AccessRead)
 		if f.writes {
-			e.checkCodePath(d, u, c, lit, policy.AccessWrite, at)
+			e.checkCodePath(d, u, c, lit, policy.AccessWrite)
 		}
 		if f.deletes != "" {
-			e.codeDelete(d, u, c, env, lit, f.deletes, at)
+			e.codeDelete(d, u, c, env, lit, f.deletes)
+		}
+		if src != "" {
+			locate(u.findings[n:], codeAt(src, code, lit))
 		}
 	}
 	if depth < maxCodeDepth {
 		for _, cmd := range f.commands {
 			an := shell.Analyze(cmd, shell.Options{Cwd: firstCwd(c, env), Home: env.home})
 			if src != "" {
-				at := strings.TrimPrefix(codeAt(src, code, cmd), " at ")
-				e.decideFrom(d, an.Commands, env, depth+1, func(*shell.Command) string { return at })
+				e.decideCodeCommands(d, an.Commands, env, depth+1, src, code, cmd)
 				continue
 			}
 			for i := range an.Commands {
@@ -407,7 +414,7 @@ func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, env *pathEnv
 
 // codeDelete classifies a literal path that interpreter code deletes
 // (shutil.rmtree, FileUtils.rm_rf, fs.rmSync, os.remove).
-func (e *Engine) codeDelete(d *decision, u *unit, c *shell.Command, env *pathEnv, lit, marker, at string) {
+func (e *Engine) codeDelete(d *decision, u *unit, c *shell.Command, env *pathEnv, lit, marker string) {
 	lit = strings.TrimSpace(lit)
 	if lit == "" || strings.ContainsAny(lit, "\n\x00 ") || !strings.ContainsAny(lit, "/~.") || len(lit) > 4096 {
 		return
@@ -424,19 +431,19 @@ func (e *Engine) codeDelete(d *decision, u *unit, c *shell.Command, env *pathEnv
 		return
 	}
 	if v := e.rs.Classes[class]; v != policy.None {
-		d.match(u, v, "commands."+class, fmt.Sprintf("%s (%s): %s%s", why, class, quoted, at))
+		d.match(u, v, "commands."+class, fmt.Sprintf("%s (%s): %s", why, class, quoted))
 	}
 }
 
 // checkCodePath checks a string literal of interpreter code as a path; a
 // dotfile path is also tried below home ("/.ssh/id_rsa" joined to a home
-// variable at run time). at locates the literal in a code file, or is "".
-func (e *Engine) checkCodePath(d *decision, u *unit, c *shell.Command, lit string, access policy.Access, at string) {
+// variable at run time).
+func (e *Engine) checkCodePath(d *decision, u *unit, c *shell.Command, lit string, access policy.Access) {
 	lit = strings.TrimSpace(strings.TrimLeft(lit, "<>+|"))
 	if lit == "" || strings.ContainsAny(lit, "\n\x00") || strings.Contains(lit, "://") || len(lit) > 4096 {
 		return
 	}
-	via := c.Program + " code in `" + c.Text + "`" + at
+	via := c.Program + " code in `" + c.Text + "`"
 	e.checkFile(d, u, fileAccess{raw: lit, access: access, cwds: c.Cwds, via: via})
 	if strings.HasPrefix(lit, "/.") || strings.HasPrefix(lit, ".") && !strings.HasPrefix(lit, "./") && !strings.HasPrefix(lit, "..") {
 		e.checkFile(d, u, fileAccess{raw: "~/" + strings.TrimLeft(lit, "/"), access: access, cwds: c.Cwds, via: via})

@@ -37,8 +37,14 @@ import (
 // Bounds on the files read for one decision.
 const (
 	maxCodeFile  = 128 << 10 // bytes of one file
-	maxCodeBytes = 512 << 10 // bytes of every file read for one decision
+	maxCodeBytes = 256 << 10 // bytes of every file read for one decision
 	maxCodeFiles = 64        // files read for one decision
+	// maxCodeLookups bounds the files looked for, found or not: program
+	// files name many paths that may be commands.
+	maxCodeLookups = 1024
+	// maxCodeItems bounds the commands and literals read from files that
+	// one decision analyses: each costs tens of microseconds.
+	maxCodeItems = 2000
 )
 
 // errBudget: the files a command runs exceed what one decision may read.
@@ -47,7 +53,9 @@ var errBudget = errors.New("the files it runs exceed what Warden reads for one d
 // fileState is what one decision has read and decided from files.
 type fileState struct {
 	bytes   int64
-	reads   map[string]fileRead // by absolute path
+	found   int                 // files read that exist
+	items   int                 // commands and literals analysed
+	reads   map[string]fileRead // by absolute path, found or not
 	decided map[string]bool     // entries (file, target, cwd) already decided
 	located map[*unit]bool      // units whose reasons already name a file
 }
@@ -86,7 +94,7 @@ func (e *Engine) readFile(d *decision, p string) ([]byte, error) {
 	if r, ok := st.reads[p]; ok {
 		return r.data, r.err
 	}
-	if len(st.reads) >= maxCodeFiles || st.bytes >= maxCodeBytes {
+	if st.found >= maxCodeFiles || len(st.reads) >= maxCodeLookups || st.bytes >= maxCodeBytes {
 		return nil, errBudget
 	}
 	limit := int64(maxCodeFile)
@@ -96,6 +104,9 @@ func (e *Engine) readFile(d *decision, p string) ([]byte, error) {
 	data, err := e.fs.ReadFile(p, limit)
 	if errors.Is(err, ErrFileTooLarge) && limit < maxCodeFile {
 		err = errBudget
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		st.found++
 	}
 	st.bytes += int64(len(data))
 	st.reads[p] = fileRead{data, err}
@@ -146,23 +157,61 @@ func (e *Engine) tooDeep(d *decision, u *unit, c *shell.Command, what string) {
 // command reaches further files, in theirs ("at x.sh:3, run from
 // Makefile:12").
 func (e *Engine) decideFrom(d *decision, cmds []shell.Command, env *pathEnv, depth int, where func(*shell.Command) string) {
-	st := d.fileState()
 	for i := range cmds {
-		sub := &cmds[i]
-		at := where(sub)
-		sub.Via = append([]string{at}, sub.Via...)
-		from := len(d.units)
-		e.decideCommand(d, sub, cmds, env, depth)
-		for _, u := range d.units[from:] {
-			suffix := " at " + at
+		at := where(&cmds[i])
+		e.decideAt(d, &cmds[i], cmds, env, depth, at, func() string { return at })
+	}
+}
+
+// decideCodeCommands decides the commands found in a literal of a program
+// file (os.system("...")): labelled with the file, and located by the line
+// of the literal only when something is found (finding it costs a scan).
+func (e *Engine) decideCodeCommands(d *decision, cmds []shell.Command, env *pathEnv, depth int, src, code, literal string) {
+	for i := range cmds {
+		e.decideAt(d, &cmds[i], cmds, env, depth, src, func() string { return strings.TrimPrefix(codeAt(src, code, literal), " at ") })
+	}
+}
+
+// decideAt decides one command read from a file: via labels its Via, and
+// at, called only when a rule matched, locates it for the reasons.
+func (e *Engine) decideAt(d *decision, sub *shell.Command, all []shell.Command, env *pathEnv, depth int, via string, at func() string) {
+	sub.Via = append([]string{via}, sub.Via...)
+	from := len(d.units)
+	e.decideCommand(d, sub, all, env, depth)
+	st := d.fileState()
+	loc := ""
+	for _, u := range d.units[from:] {
+		if len(u.findings) > 0 {
+			if loc == "" {
+				loc = at()
+			}
+			suffix := " at " + loc
 			if st.located[u] {
-				suffix = ", run from " + at
+				suffix = ", run from " + loc
 			}
-			st.located[u] = true
-			for j := range u.findings {
-				u.findings[j].reason += suffix
-			}
+			locate(u.findings, suffix)
 		}
+		st.located[u] = true
+	}
+}
+
+// spend counts n commands or literals read from files against what one
+// decision analyses; past that it asks about c, which runs them from what,
+// and reports false.
+func (e *Engine) spend(d *decision, u *unit, c *shell.Command, what string, n int) bool {
+	st := d.fileState()
+	st.items += n
+	if st.items <= maxCodeItems {
+		return true
+	}
+	d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("`%s` runs more code from %s and the files around it than Warden analyses for one command (%d commands and literals), so what it runs cannot be known", c.Text, what, maxCodeItems))
+	return false
+}
+
+// locate appends where they were found to the reasons of findings.
+func locate(fs []finding, at string) {
+	for i := range fs {
+		fs[i].reason += at
 	}
 }
 
@@ -192,4 +241,351 @@ func codeAt(src, code, needle string) string {
 		return " at " + src
 	}
 	return fmt.Sprintf(" at %s:%d", src, 1+strings.Count(code[:i], "\n"))
+}
+
+// filesRun decides the code c runs from files: the one entry point from
+// decideCommand.
+func (e *Engine) filesRun(d *decision, u *unit, c *shell.Command, all []shell.Command, env *pathEnv, depth int) {
+	if c.Dynamic || c.Program == "" {
+		return
+	}
+	prog := normProgram(c.Program)
+	switch {
+	case shellPrograms[prog]:
+		if w, ok := shellScriptArg(c); ok {
+			e.runFiles(d, u, c, env, depth, w, runShell)
+		}
+	case prog == "source" || prog == ".":
+		if len(c.Args) > 0 {
+			e.runFiles(d, u, c, env, depth, c.Args[0], runShell)
+		}
+	default:
+		for _, w := range codeFileArgs(prog, c) {
+			e.runFiles(d, u, c, env, depth, w, runCode)
+		}
+	}
+	if byPath(c) {
+		e.runFiles(d, u, c, env, depth, c.Name, runPath)
+	}
+}
+
+// How a file is run.
+const (
+	runShell = "shell" // by a shell: bash x.sh, source x.sh
+	runCode  = "code"  // by an interpreter: python x.py
+	runPath  = "path"  // by path: ./x.sh, as its #! line says
+)
+
+// runFiles decides the file named by w (each of its possible values, from
+// each of the command's working directories).
+func (e *Engine) runFiles(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, w shell.Word, how string) {
+	for _, v := range w.Values {
+		if v == "" || v == "-" || strings.HasPrefix(v, "/dev/") || strings.HasPrefix(v, "/proc/") {
+			continue // standard input, decided as such elsewhere
+		}
+		for _, cwd := range cwdsOf(c, env) {
+			e.runFile(d, u, c, env, depth, env.resolve(v, cwd), cwd, how)
+		}
+	}
+}
+
+// runFile decides the file at p that c runs, how, from directory cwd.
+func (e *Engine) runFile(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, p, cwd, how string) {
+	if how == runPath && systemPath(p) {
+		return // an installed program: decided by its name, like any other
+	}
+	if !d.once(how + "\x00" + p + "\x00" + cwd) {
+		return
+	}
+	shown := shownPath(p, env)
+	e.checkFile(d, u, fileAccess{raw: p, access: policy.AccessRead, via: "`" + c.Text + "`, which runs it"})
+	data, err := e.readFile(d, p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return
+	case how == runPath && binary(data):
+		return // a compiled program, not code Warden can read
+	case err != nil:
+		e.cannotRead(d, u, c, "the file "+shown, err)
+		return
+	case depth >= maxCodeDepth:
+		e.tooDeep(d, u, c, "the file "+shown)
+		return
+	}
+	text := string(data)
+	interp := normProgram(c.Program)
+	if how == runPath {
+		prog, ok := shebang(text)
+		switch {
+		case !ok || shellPrograms[prog]:
+			how = runShell // with no #! line the shell runs it as a script
+		case codeFilePrograms[prog]:
+			how, interp = runCode, prog
+		default:
+			return // an interpreter Warden does not read for
+		}
+	}
+	if how == runCode {
+		cc := *c
+		cc.Program = interp
+		e.decideCode(d, u, &cc, env, depth, stripLineComments(text, interp), shown)
+		return
+	}
+	an := shell.Analyze(text, shell.Options{Cwd: cwd, Home: env.home})
+	if an.ParseError != nil {
+		e.cannotRead(d, u, c, "the script "+shown, fmt.Errorf("it does not parse as Bash: %w", an.ParseError))
+	}
+	if e.spend(d, u, c, shown, len(an.Commands)) {
+		e.decideFrom(d, an.Commands, env, depth+1, func(sc *shell.Command) string { return fmt.Sprintf("%s:%d", shown, sc.Line) })
+	}
+}
+
+// byPath reports a command whose program is named by a path (./deploy.sh,
+// scripts/x.py, /tmp/x): the file is what runs. The build tools' wrapper
+// scripts (gradlew, mvnw) are decided as the tool they wrap: what a build
+// runs sits in its build files, beyond the hook's reach either way.
+func byPath(c *shell.Command) bool {
+	if c.Name.Dynamic || len(c.Name.Values) == 0 || !strings.Contains(c.Name.Values[0], "/") {
+		return false
+	}
+	switch normProgram(c.Program) {
+	case "gradle", "mvn":
+		return false
+	}
+	return true
+}
+
+// systemDirPrefixes hold installed programs, not project code.
+var systemDirPrefixes = []string{"/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/opt/", "/nix/", "/snap/", "/System/", "/Library/", "/Applications/"}
+
+func systemPath(p string) bool {
+	for _, dir := range systemDirPrefixes {
+		if strings.HasPrefix(p, dir) {
+			return true
+		}
+	}
+	return false
+}
+
+// binary reports content that is not text: a NUL in its first 8 KiB.
+func binary(data []byte) bool {
+	head := data
+	if len(head) > 8<<10 {
+		head = head[:8<<10]
+	}
+	return strings.IndexByte(string(head), 0) >= 0
+}
+
+// shebang returns the program of a #! line, normalised (python3 → python),
+// looking through env and its options (#!/usr/bin/env -S deno run).
+func shebang(text string) (string, bool) {
+	if !strings.HasPrefix(text, "#!") {
+		return "", false
+	}
+	line, _, _ := strings.Cut(text[2:], "\n")
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return "sh", true
+	}
+	prog := f[0][strings.LastIndexByte(f[0], '/')+1:]
+	if prog == "env" {
+		prog = ""
+		for i := 1; i < len(f); i++ {
+			a := f[i]
+			switch {
+			case a == "-u" || a == "--unset" || a == "-C" || a == "--chdir":
+				i++
+			case strings.HasPrefix(a, "-") || strings.Contains(a, "="):
+			default:
+				prog = a[strings.LastIndexByte(a, '/')+1:]
+			}
+			if prog != "" {
+				break
+			}
+		}
+	}
+	return normProgram(prog), true
+}
+
+// shellScriptArg returns the script file a shell runs (bash -x deploy.sh),
+// or false when it runs -c text or its standard input.
+func shellScriptArg(c *shell.Command) (shell.Word, bool) {
+	args := argv(c)
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--" || a == "-":
+			if a == "--" && i+1 < len(args) {
+				return c.Args[i+1], true
+			}
+			return shell.Word{}, false
+		case a == "-o" || a == "+o" || a == "-O" || a == "+O" || a == "--rcfile" || a == "--init-file":
+			i++
+		case strings.HasPrefix(a, "--"):
+		case strings.HasPrefix(a, "-") || strings.HasPrefix(a, "+"):
+			if strings.ContainsAny(a[1:], "cs") {
+				return shell.Word{}, false // -c text (analysed by the shell package) or stdin
+			}
+			if strings.ContainsAny(a[1:], "oO") {
+				i++ // -euo pipefail
+			}
+		default:
+			return c.Args[i], true
+		}
+	}
+	return shell.Word{}, false
+}
+
+// codeFilePrograms run a program file inspected like a one-liner.
+var codeFilePrograms = set("python", "node", "ruby", "perl", "php", "deno", "bun", "ts-node", "tsx")
+
+// codeFileOpts are, per interpreter, the options whose value is the next
+// argument; modules are the value options naming code that runs too when
+// given as a path (node -r ./setup.js).
+var codeFileOpts = map[string]struct{ values, modules map[string]bool }{
+	"python":  {values: set("-W", "-X", "--check-hash-based-pycs")},
+	"node":    {values: set("-r", "--require", "--import", "--loader", "--experimental-loader", "-C", "--conditions", "--env-file", "--title", "--input-type", "--inspect-port", "--redirect-warnings", "--disable-warning", "--watch-path"), modules: set("-r", "--require", "--import", "--loader", "--experimental-loader")},
+	"ts-node": {values: set("-r", "--require", "-P", "--project", "-O", "--compiler-options", "-C", "--compiler", "--cwd", "-I", "--ignore"), modules: set("-r", "--require")},
+	"tsx":     {values: set("-r", "--require", "--import", "--tsconfig", "--env-file"), modules: set("-r", "--require", "--import")},
+	"ruby":    {values: set("-I", "-r", "-C", "-E", "--encoding")},
+	"perl":    {values: set("-I")},
+	"php":     {values: set("-c", "-d", "-z", "-t", "-f")},
+	"deno":    {values: set("-c", "--config", "--import-map", "--lock", "--cert", "--location", "--seed", "--env-file")},
+	"bun":     {values: set("--cwd", "-r", "--preload", "--env-file", "--tsconfig-override"), modules: set("-r", "--preload")},
+}
+
+// codeStops end an interpreter's options without a program file: a module
+// (python -m), a REPL, a check or a test runner.
+var codeStops = set("-m", "-i", "--interactive", "-c", "--check", "--test", "-v", "--version", "-h", "--help", "-a", "-l", "-s", "-S", "-w", "--run")
+
+// codeFileArgs returns the program files an interpreter command runs: its
+// script operand (python app.py, deno run main.ts, php -f x.php), and the
+// modules it preloads by path (node -r ./setup.js app.js). Code given on
+// the command line (python -c) is interpreter()'s.
+func codeFileArgs(prog string, c *shell.Command) []shell.Word {
+	spec, ok := codeFileOpts[prog]
+	if !ok {
+		return nil
+	}
+	if codes, dynamic, _ := interpreterCode(c); len(codes) > 0 || dynamic {
+		return nil
+	}
+	args := argv(c)
+	var out []shell.Word
+	dir := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, val, eq := strings.Cut(a, "=")
+		switch {
+		case a == "--":
+			if i+1 < len(args) {
+				out = append(out, inDir(c.Args[i+1], dir))
+			}
+			return out
+		case a == "-":
+			return out
+		case prog == "php" && a == "-f" && i+1 < len(args):
+			return append(out, c.Args[i+1])
+		case spec.values[a] && i+1 < len(args):
+			if spec.modules[a] && isPathArg(args[i+1]) {
+				out = append(out, c.Args[i+1])
+			}
+			if prog == "ruby" && a == "-C" {
+				dir = args[i+1]
+			}
+			i++
+		case strings.HasPrefix(a, "-") && eq && spec.modules[name]:
+			if isPathArg(val) {
+				out = append(out, shell.Word{Raw: val, Values: []string{val}})
+			}
+		case codeStops[a]:
+			return nil
+		case strings.HasPrefix(a, "-"):
+		case (prog == "deno" || prog == "bun") && a == "run" && len(out) == 0:
+		case prog == "deno" && !looksLikeCodeFile(a):
+			return nil // another deno subcommand
+		case prog == "bun" && !looksLikeCodeFile(a):
+			return out // a package script or subcommand (packagejson.go)
+		default:
+			return append(out, inDir(c.Args[i], dir))
+		}
+	}
+	return out
+}
+
+// inDir joins a relative word to dir (ruby -C dir script.rb).
+func inDir(w shell.Word, dir string) shell.Word {
+	if dir == "" {
+		return w
+	}
+	out := shell.Word{Raw: w.Raw, Dynamic: w.Dynamic}
+	for _, v := range w.Values {
+		if !strings.HasPrefix(v, "/") {
+			v = strings.TrimSuffix(dir, "/") + "/" + v
+		}
+		out.Values = append(out.Values, v)
+	}
+	return out
+}
+
+func isPathArg(a string) bool {
+	return strings.HasPrefix(a, "./") || strings.HasPrefix(a, "../") || strings.HasPrefix(a, "/")
+}
+
+// looksLikeCodeFile reports an argument naming a JavaScript or TypeScript
+// file rather than a subcommand or script name.
+func looksLikeCodeFile(a string) bool {
+	if strings.Contains(a, "/") {
+		return true
+	}
+	for _, ext := range []string{".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"} {
+		if strings.HasSuffix(a, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// stripLineComments blanks the lines of a program file that are whole-line
+// comments in its language (# for python, ruby, perl; // for JavaScript;
+// both for php), keeping line numbers, so that prose in comments ("the
+// file system", "`make test`") is not read as code. Only whole lines go: a
+// line that starts with the marker is a comment to the shell too, should it
+// sit in a string that is run.
+func stripLineComments(text, prog string) string {
+	hash, slashes := true, false
+	switch prog {
+	case "node", "deno", "bun", "ts-node", "tsx":
+		hash, slashes = false, true
+	case "php":
+		slashes = true
+	}
+	lines := strings.SplitAfter(text, "\n")
+	for i, l := range lines {
+		t := strings.TrimLeft(l, " \t")
+		if hash && strings.HasPrefix(t, "#") || slashes && strings.HasPrefix(t, "//") {
+			lines[i] = ""
+			if strings.HasSuffix(l, "\n") {
+				lines[i] = "\n"
+			}
+		}
+	}
+	return strings.Join(lines, "")
+}
+
+// uniq returns ss without repeats, in order: a program file names the same
+// literal many times, and each is decided once.
+func uniq(ss []string) []string {
+	if len(ss) < 2 {
+		return ss
+	}
+	seen := make(map[string]bool, len(ss))
+	out := ss[:0:0]
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
