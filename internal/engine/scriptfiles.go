@@ -267,6 +267,7 @@ func (e *Engine) filesRun(d *decision, u *unit, c *shell.Command, all []shell.Co
 	if byPath(c) {
 		e.runFiles(d, u, c, env, depth, c.Name, runPath)
 	}
+	e.packageScripts(d, u, c, env, depth)
 }
 
 // How a file is run.
