@@ -268,6 +268,7 @@ func (e *Engine) filesRun(d *decision, u *unit, c *shell.Command, all []shell.Co
 		e.runFiles(d, u, c, env, depth, c.Name, runPath)
 	}
 	e.packageScripts(d, u, c, env, depth)
+	e.makeRecipes(d, u, c, all, env, depth)
 }
 
 // How a file is run.
