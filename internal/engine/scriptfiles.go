@@ -270,6 +270,7 @@ func (e *Engine) filesRun(d *decision, u *unit, c *shell.Command, all []shell.Co
 	e.packageScripts(d, u, c, env, depth)
 	e.makeRecipes(d, u, c, all, env, depth)
 	e.justRecipes(d, u, c, all, env, depth)
+	e.taskRecipes(d, u, c, all, env, depth)
 }
 
 // How a file is run.
