@@ -13,8 +13,9 @@ import (
 // non-standard packages they may import directly and the standard ones
 // they must not: the hook runs on every tool call and must stay small and
 // free of network and process code (shipping lives in internal/ship), the
-// record types are shared by every layer, and the settings compiler knows
-// the engine's classes only through its own table.
+// record types are shared by every layer, the settings compiler knows
+// programs only through the catalogue the engine decides by (not the
+// engine itself), and the catalogue is a leaf of plain data.
 var directImports = map[string]struct {
 	allowed   []string
 	forbidden []string
@@ -26,8 +27,12 @@ var directImports = map[string]struct {
 	"internal/record": {
 		forbidden: []string{"os", "net", "net/http", "os/exec", "database/sql"},
 	},
+	"internal/catalog": {
+		allowed:   []string{},
+		forbidden: []string{"os", "net", "net/http", "os/exec", "database/sql"},
+	},
 	"internal/settings": {
-		allowed:   []string{module + "/internal/policy", "github.com/google/jsonschema-go/jsonschema", "github.com/bmatcuk/doublestar/v4"},
+		allowed:   []string{module + "/internal/policy", module + "/internal/catalog", "github.com/google/jsonschema-go/jsonschema", "github.com/bmatcuk/doublestar/v4"},
 		forbidden: []string{"net", "net/http", "os/exec"},
 	},
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -34,8 +35,11 @@ that matched. Without an action flag it reads a Claude Code hook JSON on stdin.`
   warden explain --mcp github create_issue
   warden explain --policy policy.yaml --tier ci --bash 'git push origin main'
   warden explain < pretooluse.json`,
-		Args: cobra.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			return explainArgs(&f, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.mcp = append(f.mcp, args...)
 			return runExplain(env, &f)
 		},
 	}
@@ -48,10 +52,29 @@ that matched. Without an action flag it reads a Claude Code hook JSON on stdin.`
 	fl.StringVar(&f.read, "read", "", "a file read with the Read tool")
 	fl.StringVar(&f.write, "write", "", "a file written with the Write tool")
 	fl.StringVar(&f.fetch, "fetch", "", "a URL fetched with WebFetch")
-	fl.StringSliceVar(&f.mcp, "mcp", nil, "an MCP call: --mcp SERVER,TOOL (or --mcp SERVER --mcp TOOL)")
+	fl.StringSliceVar(&f.mcp, "mcp", nil, "an MCP call: --mcp SERVER TOOL (or --mcp SERVER,TOOL)")
 	fl.StringVar(&f.tool, "tool", "", "any other tool name, decided with no input")
 	fl.BoolVar(&f.json, "json", false, "print the decision as JSON")
 	return cmd
+}
+
+// explainArgs admits one positional argument, the tool of `--mcp SERVER
+// TOOL`; every other action is given by its flag alone.
+func explainArgs(f *explainFlags, args []string) error {
+	switch {
+	case len(args) == 0:
+		return nil
+	case len(f.mcp) == 1 && len(args) == 1:
+		return nil
+	case len(f.mcp) > 0:
+		return mcpUsage(slices.Concat(f.mcp, args))
+	}
+	return fmt.Errorf("unexpected argument %q: give the action with --bash, --read, --write, --fetch, --mcp SERVER TOOL or --tool, and quote a command with spaces (--bash 'git status && git diff')", args[0])
+}
+
+// mcpUsage is the error for an --mcp call that is not one server and one tool.
+func mcpUsage(got []string) error {
+	return fmt.Errorf("--mcp takes a server and a tool (--mcp github create_issue), got %q", strings.Join(got, " "))
 }
 
 func runExplain(env *Env, f *explainFlags) error {
@@ -105,7 +128,7 @@ func explainAction(env *Env, f *explainFlags) (engine.Action, error) {
 	}
 	if len(f.mcp) > 0 {
 		if len(f.mcp) != 2 {
-			return engine.Action{}, fmt.Errorf("--mcp takes a server and a tool: --mcp github,create_issue")
+			return engine.Action{}, mcpUsage(f.mcp)
 		}
 		set("mcp__"+f.mcp[0]+"__"+f.mcp[1], map[string]any{})
 	}

@@ -3,7 +3,12 @@ package cli
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"runtime"
 	"testing"
+
+	"github.com/wardenhq/warden/internal/engine"
+	"github.com/wardenhq/warden/internal/policy"
 )
 
 // TestMain lets this test binary stand in for warden when the hook starts
@@ -15,4 +20,25 @@ func TestMain(m *testing.M) {
 		os.Exit(Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
+}
+
+// repoRoot is the repository root, found from this file's location.
+func repoRoot(tb testing.TB) string {
+	tb.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		tb.Fatal("cannot locate the test file")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// baselineEngine decides under the built-in baseline with no file system,
+// as `warden test` does.
+func baselineEngine(tb testing.TB) *engine.Engine {
+	tb.Helper()
+	rs, err := policy.Baseline().Ruleset("")
+	if err != nil {
+		tb.Fatalf("resolve baseline: %v", err)
+	}
+	return engine.New(rs, engine.Options{FS: engine.NoFS{}, Trace: true})
 }

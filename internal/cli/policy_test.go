@@ -42,6 +42,22 @@ tiers:
   - name: std
 `
 
+// misspeltConditionPolicy names a field action does not have: before CEL
+// knew action's fields it passed the check and then failed, so asked or
+// denied, on every call.
+const misspeltConditionPolicy = `version: 1
+name: acme
+revision: "3"
+default_tier: std
+conditions:
+  - id: no-prod-ssh
+    decision: deny
+    reason: connects to a production host
+    when: action.comands.exists(c, c.program == "ssh")
+tiers:
+  - name: std
+`
+
 func TestPolicyCmd(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {
@@ -54,6 +70,7 @@ func TestPolicyCmd(t *testing.T) {
 	valid := write("valid.yaml", validPolicy)
 	expiring := write("expiring.yaml", expiringPolicy)
 	invalid := write("invalid.yaml", invalidPolicy)
+	misspelt := write("misspelt.yaml", misspeltConditionPolicy)
 	missing := filepath.Join(dir, "missing.yaml")
 
 	tests := []struct {
@@ -81,6 +98,12 @@ func TestPolicyCmd(t *testing.T) {
 				"    6 |   dney: [Bash(curl *)]\n      |   ^",
 				invalid + `:8:13: commands.classes.egres: unknown command class "egres"`,
 				"Error: 1 of 2 policy files invalid",
+			}},
+		{name: "CheckMisspeltConditionField", args: []string{"policy", "check", misspelt}, code: ExitFailure,
+			stderr: []string{
+				misspelt + `:9:17: conditions[0].when: invalid condition: undefined field 'comands' (did you mean 'commands'?)`,
+				"    9 |     when: action.comands.exists(c, c.program == \"ssh\")\n      |                 ^",
+				"Error: 1 of 1 policy files invalid",
 			}},
 		{name: "CheckMissing", args: []string{"policy", "check", missing}, code: ExitFailure, stderr: []string{"load policy " + missing, "Error: 1 of 1 policy files invalid"}},
 		{name: "CheckWarnings", args: []string{"policy", "check", "--now", "2026-11-23", expiring}, code: ExitFindings,

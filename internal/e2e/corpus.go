@@ -117,9 +117,10 @@ func Seed003Cases(cases []fixture.Case) (run []fixture.Case, skipped []Skip) {
 	return run, skipped
 }
 
-// Spread picks up to n cases, one from each technique in turn (techniques
-// in name order), so a sample covers every technique before it takes a
-// second case of any. Within a technique the cases alternate between the
+// Spread picks up to n cases: first one case of each tool (tools in name
+// order, so a large corpus cannot crowd a tool out), then one from each
+// technique in turn (techniques in name order), so a sample covers every
+// technique before it takes a second case of any. Within a technique the cases alternate between the
 // tools they call (tools in name order, cases in id order), so a technique
 // with Read, Edit and Bash cases contributes each before a second of any.
 func Spread(cases []fixture.Case, n int) []fixture.Case {
@@ -134,12 +135,32 @@ func Spread(cases []fixture.Case, n int) []fixture.Case {
 	}
 	slices.Sort(techs)
 	var out []fixture.Case
+	picked := map[string]bool{}
+	byTool := map[string]fixture.Case{}
+	for _, c := range cases {
+		if _, ok := byTool[c.Input.ToolName]; !ok {
+			byTool[c.Input.ToolName] = c
+		}
+	}
+	tools := make([]string, 0, len(byTool))
+	for t := range byTool {
+		tools = append(tools, t)
+	}
+	slices.Sort(tools)
+	for _, t := range tools {
+		if len(out) < n {
+			out = append(out, byTool[t])
+			picked[byTool[t].ID] = true
+		}
+	}
 	for round := 0; len(out) < n; round++ {
 		took := false
 		for _, t := range techs {
 			if round < len(byTech[t]) && len(out) < n {
-				out = append(out, byTech[t][round])
 				took = true
+				if c := byTech[t][round]; !picked[c.ID] {
+					out = append(out, c)
+				}
 			}
 		}
 		if !took {

@@ -172,7 +172,7 @@ func TestSpread(t *testing.T) {
 		mk("c2", "c", "Edit"), mk("c1", "c", "Edit"),
 	}
 	// Techniques take turns; within b, Bash and Read alternate.
-	for n, want := range map[int]string{0: "", 2: "a1 b1", 4: "a1 b1 c1 b3", 9: "a1 b1 c1 b3 c2 b2"} {
+	for n, want := range map[int]string{0: "", 2: "b2 c2", 4: "b2 c2 b3 a1", 9: "b2 c2 b3 a1 b1 c1"} {
 		if got := strings.Join(ids(Spread(cases, n)), " "); got != want {
 			t.Errorf("Spread(%d) = %q, want %q", n, got, want)
 		}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/shell"
 )
@@ -15,7 +16,7 @@ import (
 // code it carries, native Bash(...) rules and CEL conditions.
 func (e *Engine) decideBash(d *decision) {
 	a := d.a
-	an := shell.Analyze(a.Command, shell.Options{Cwd: a.Cwd, Home: a.Home})
+	an := shell.Analyze(a.Command, shell.Options{Cwd: a.Cwd, Home: a.Home, Repo: a.Repo})
 	if an.ParseError != nil {
 		u := d.newUnit()
 		d.match(u, policy.Ask, policy.RuleParseError, fmt.Sprintf("the command does not parse as Bash, so what it runs cannot be known: %v", an.ParseError))
@@ -29,6 +30,7 @@ func (e *Engine) decideBash(d *decision) {
 		return
 	}
 	env := &pathEnv{cwd: a.Cwd, home: a.Home, repo: a.Repo}
+	d.links = plannedLinks(an.Commands, env)
 	for i := range an.Commands {
 		e.decideCommand(d, &an.Commands[i], an.Commands, env, 0)
 	}
@@ -48,36 +50,30 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 		d.note("command", "%s%s", c.Text, via)
 	}
 	quoted := "`" + c.Text + "`"
+	call := e.parse(c)
+	if e.trace && c.Program != "" {
+		row := "unknown program"
+		if call.Prog != nil {
+			row = "catalogue row " + call.Prog.Name()
+			if call.Path != c.Program {
+				row += " (" + call.Path + ")"
+			}
+		}
+		d.note("program", "%s: %s", c.Program, row)
+	}
 	if c.Dynamic {
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("the program of %s cannot be known before it runs", quoted))
 	} else if c.Name.Subst {
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("the program of %s is computed by a command substitution (%s)", quoted, c.Name.Raw))
 	}
-	if shellPrograms[normProgram(c.Program)] && c.StdinFromPipe && c.Stdin == nil && !hasScriptArg(c) {
+	if call.Row != nil && call.Prog.Lang == "sh" && c.StdinFromPipe && c.Stdin == nil && !hasScriptArg(c) {
 		d.match(u, policy.Ask, policy.RulePipeToShell, fmt.Sprintf("%s runs a script read from a pipe whose content cannot be known", quoted))
 	}
-	if why := rmDynamicTarget(c, argv(c)); why != "" {
+	if why := rmDynamicTarget(c, &call, argv(c)); why != "" {
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, why)
 	}
-	if why := gitShellConfig(c); why != "" {
-		d.match(u, policy.Ask, policy.RuleDynamicProgram, why)
-	}
-	names := c.Assigns
-	switch c.Program {
-	case "export", "declare", "typeset", "readonly", "local":
-		// export GIT_SSH_COMMAND=... reaches every later command.
-		for _, a := range argv(c) {
-			if name, _, ok := strings.Cut(a, "="); ok {
-				names = append(names[:len(names):len(names)], name)
-			}
-		}
-	}
-	for _, name := range names {
-		if commandVars[name] {
-			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s=... makes %s run a command or load code Warden cannot see", name, quoted))
-		}
-	}
-	for _, h := range e.classify(c, env, d.a.Branch) {
+	e.assignments(d, u, c, env, depth)
+	for _, h := range e.classify(c, &call, env, d.a.Branch) {
 		v, ok := e.rs.Classes[h.class]
 		if !ok || v == policy.None {
 			d.note("class", "%s: %s (no decision for this class)", h.class, h.why)
@@ -99,16 +95,33 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 			}
 		}
 	}
-	files := commandFiles(c)
+	if p := strings.ToLower(c.Program); p == "echo" || p == "printf" || p == "tee" {
+		for _, r := range c.Redirects {
+			if r.Write {
+				for _, t := range wordValues(r.Target) {
+					attributesFilter(d, u, t, argText(c.Args), quoted)
+				}
+			}
+		}
+	}
+	files := commandFiles(c, &call)
 	for _, fa := range files {
 		e.checkFile(d, u, fa)
 	}
-	e.recursiveReads(d, u, c, env)
+	e.recursiveReads(d, u, c, &call, env)
 	e.findSecrets(d, u, c, all, env)
-	e.interpreter(d, u, c, env, depth)
+	e.kinds(d, u, c, &call, env, depth)
+	if strings.HasPrefix(call.Path, "git config") {
+		e.gitConfigWrite(d, u, c, env, depth, &call)
+	}
+	e.interpreter(d, u, c, &call, env, depth)
 	e.sourceStdin(d, u, c, env, depth)
-	e.sedInspect(d, u, c, env, depth)
-	e.filesRun(d, u, c, all, env, depth)
+	if call.Prog != nil && call.Prog.Lang == "sed" {
+		e.sedInspect(d, u, c, env, depth)
+	}
+	e.filesRun(d, u, c, &call, all, env, depth)
+	e.unknownProgram(d, u, c, &call, env, depth)
+	e.hiddenCode(d, u, c, &call)
 	e.nativeBash(d, u, c, files)
 	e.conditions(d, u, c)
 }
@@ -127,49 +140,30 @@ func hasScriptArg(c *shell.Command) bool {
 	return false
 }
 
-// commandVars are environment variables that make a program run another
-// command or load code: set as a prefix assignment they hide what runs.
-// (GIT_PAGER=cat, GIT_EDITOR=true and NODE_OPTIONS=--max-old-space-size
-// are everyday uses and stay silent.)
-var commandVars = set("GIT_SSH_COMMAND", "GIT_SSH", "GIT_PROXY_COMMAND", "GIT_EXTERNAL_DIFF", "GIT_ASKPASS",
-	"SSH_ASKPASS", "LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "BASH_ENV", "ENV", "PROMPT_COMMAND",
-	"GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT")
-
-// gitShellConfig: git -c options that make git run a shell command.
-func gitShellConfig(c *shell.Command) string {
-	if c.Program != "git" {
-		return ""
-	}
-	args := argv(c)
-	for i := 0; i+1 < len(args); i++ {
-		if args[i] != "-c" {
-			continue
-		}
-		kv := strings.ToLower(args[i+1])
-		if strings.HasPrefix(kv, "core.sshcommand=") || strings.HasPrefix(kv, "core.pager=") ||
-			strings.HasPrefix(kv, "core.editor=") || strings.HasPrefix(kv, "core.fsmonitor=") ||
-			strings.HasPrefix(kv, "credential.helper=") || strings.HasPrefix(kv, "alias.") && strings.Contains(kv, "=!") ||
-			strings.HasPrefix(kv, "diff.external=") || strings.HasPrefix(kv, "core.hookspath=") {
-			return "git -c " + args[i+1] + " makes git run a command Warden cannot see"
-		}
-	}
-	return ""
-}
-
 // recursiveReads: a recursive read (grep -r, cp -r, tar, zip -r) of a
 // directory that holds secrets reads them too. Home and its ancestors always
 // do (~/.ssh); other directories are checked one level deep.
-func (e *Engine) recursiveReads(d *decision, u *unit, c *shell.Command, env *pathEnv) {
-	prog := normProgram(c.Program)
+func (e *Engine) recursiveReads(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv) {
+	prog := ""
+	if call.Prog != nil {
+		prog = call.Prog.Name()
+	}
 	args := argv(c)
 	var dirs, incl []string
 	excl := excludes(args)
-	grepDirs := func() {
-		pa := parsePatternArgs(prog, c.Args)
-		for _, w := range pa.operands {
-			dirs = append(dirs, firstValue(w))
+	patternReads := func() {
+		for _, a := range call.Args {
+			switch {
+			case a.Opt == nil:
+				if a.Kind == catalog.Read || a.Kind == catalog.ReadWrite {
+					dirs = append(dirs, a.Value)
+				}
+			case a.Opt.Names == "--include":
+				incl = append(incl, strings.Trim(a.Value, `'"`))
+			case a.Opt.Names == "--exclude --exclude-dir":
+				excl = append(excl, strings.Trim(a.Value, `'"`))
+			}
 		}
-		incl, excl = pa.include, pa.exclude
 	}
 	switch {
 	case prog == "tar":
@@ -181,17 +175,15 @@ func (e *Engine) recursiveReads(d *decision, u *unit, c *shell.Command, env *pat
 				dirs = append(dirs, fa.raw)
 			}
 		}
-	case prog == "rg" && (hasFlag(args, 'u', "--hidden", "--no-ignore")):
-		grepDirs()
-	case recursiveReaders[prog] != 0 && (hasFlag(args, recursiveReaders[prog], "--recursive", "--archive") || hasFlag(args, 'R', "--dereference-recursive") || prog == "rsync" && hasFlag(args, 'a')):
-		if prog == "grep" || prog == "egrep" || prog == "fgrep" {
-			grepDirs()
-			if len(dirs) == 0 {
-				dirs = []string{"."}
-			}
-		} else {
-			dirs = positionals(args)
+	case prog == "rg" && call.Has(catalog.Hidden):
+		patternReads()
+	case prog == "grep" && call.Has(catalog.Recursive):
+		patternReads()
+		if len(dirs) == 0 {
+			dirs = []string{"."}
 		}
+	case (prog == "cp" || prog == "zip" || prog == "rsync" || prog == "scp") && call.Has(catalog.Recursive):
+		dirs = positionals(args)
 	default:
 		return
 	}
@@ -204,7 +196,7 @@ func (e *Engine) recursiveReads(d *decision, u *unit, c *shell.Command, env *pat
 }
 
 // excludes returns the name globs a recursive reader is told to skip
-// (tar's and rsync's --exclude; grep's come from parsePatternArgs).
+// (tar's and rsync's --exclude).
 func excludes(args []string) []string {
 	var out []string
 	for i, a := range args {
@@ -250,7 +242,7 @@ func (e *Engine) checkTree(d *decision, u *unit, p string, env *pathEnv, via str
 			}
 		}
 	}
-	if e.checkResolved(d, u, fa, p, env, "") {
+	if e.checkPath(d, u, fa, p, env) {
 		return
 	}
 	entries, err := e.fs.ReadDir(p)
@@ -351,8 +343,8 @@ func positionalsBefore(args []string) []string {
 }
 
 // interpreter inspects the code an interpreter runs.
-func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int) {
-	codes, dynamic, ok := interpreterCode(c)
+func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, depth int) {
+	codes, dynamic, ok := interpreterCode(c, call)
 	if !ok {
 		return
 	}
@@ -361,14 +353,14 @@ func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, env *pathEn
 		d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s runs code that cannot be known before it runs", quoted))
 	}
 	for _, code := range codes {
-		e.decideCode(d, u, c, env, depth, code, "")
+		e.decideCode(d, u, c, call, env, depth, code, "")
 	}
 }
 
 // decideCode decides one program text c runs from what inspectCode finds
 // in it. src names the file the code was read from ("" for code on the
 // command line); the reasons then name the file and the line.
-func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, code, src string) {
+func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, depth int, code, src string) {
 	quoted := "`" + c.Text + "`"
 	f := inspectCode(code)
 	f.literals, f.commands = uniq(f.literals), uniq(f.commands)
@@ -380,8 +372,19 @@ func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, env *pathEnv
 			d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s code uses the network (%s) (egress): %s%s", c.Program, f.network, quoted, codeAt(src, code, f.network)))
 		}
 	}
+	if f.envDump != "" {
+		if v := e.rs.Classes[policy.ClassEnvSecrets]; v != policy.None {
+			d.match(u, v, "commands."+policy.ClassEnvSecrets, fmt.Sprintf("%s code prints the whole environment (%s) (%s): %s%s", c.Program, f.envDump, policy.ClassEnvSecrets, quoted, codeAt(src, code, f.envDump)))
+		}
+	}
 	if f.shellOut != "" {
 		d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s code runs a computed shell command (%s): %s%s", c.Program, f.shellOut, quoted, codeAt(src, code, f.shellOut)))
+	}
+	switch call.Prog.Lang {
+	case "awk":
+		e.awkPipes(d, u, c, env, depth, code)
+	case "expect", "tcl":
+		e.spawns(d, u, c, env, depth, code)
 	}
 	for _, lit := range f.literals {
 		n := len(u.findings)
@@ -400,9 +403,10 @@ func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, env *pathEnv
 		for _, cmd := range f.commands {
 			an := shell.Analyze(cmd, shell.Options{Cwd: firstCwd(c, env), Home: env.home})
 			if src != "" {
-				e.decideCodeCommands(d, an.Commands, env, depth+1, src, code, cmd)
+				e.decideCodeCommands(d, c, an.Commands, env, depth+1, src, code, cmd)
 				continue
 			}
+			d.vector(c.Program + " code")
 			for i := range an.Commands {
 				sub := &an.Commands[i]
 				sub.Via = append([]string{c.Program + " code"}, sub.Via...)
@@ -519,6 +523,44 @@ func (e *Engine) nativeBash(d *decision, u *unit, c *shell.Command, files []file
 				continue
 			}
 			d.match(u, r.Verdict, nativeRuleID(r), "native rule "+r.Raw+" matches `"+c.Text+"`")
+		}
+	}
+}
+
+// awkPipes decides the commands awk pipes to or from: print | "cmd",
+// "cmd" | getline. A shell fed by a pipe runs whatever awk prints.
+func (e *Engine) awkPipes(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, code string) {
+	for i := 0; i < len(code); i++ {
+		if code[i] != '|' || i+1 < len(code) && code[i+1] == '|' || i > 0 && code[i-1] == '|' {
+			continue
+		}
+		rest := strings.TrimLeft(code[i+1:], " \t&")
+		if !strings.HasPrefix(rest, "\"") {
+			continue
+		}
+		lits := stringLiterals(rest)
+		if len(lits) == 0 {
+			continue
+		}
+		cmd := lits[0]
+		if f := strings.Fields(cmd); len(f) == 1 {
+			if p := e.cat.Lookup(f[0]); p != nil && p.Lang == "sh" {
+				d.match(u, policy.Ask, policy.RulePipeToShell, fmt.Sprintf("awk pipes its output into %s, which runs it: `%s`", cmd, c.Text))
+				continue
+			}
+		}
+		e.nested(d, u, c, env, depth, "awk pipe", cmd)
+	}
+}
+
+// spawns decides the programs expect and Tcl code starts (spawn, exec).
+func (e *Engine) spawns(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, code string) {
+	for _, stmt := range strings.FieldsFunc(code, func(r rune) bool { return r == ';' || r == '\n' || r == '[' || r == ']' }) {
+		stmt = strings.TrimSpace(stmt)
+		for _, kw := range []string{"spawn ", "exec "} {
+			if rest, ok := strings.CutPrefix(stmt, kw); ok {
+				e.nested(d, u, c, env, depth, strings.TrimSpace(kw), rest)
+			}
 		}
 	}
 }

@@ -47,11 +47,12 @@ func (e *Engine) celAction(d *decision, c *shell.Command) *policy.CELAction {
 		return act
 	}
 	env := &pathEnv{cwd: a.Cwd, home: a.Home, repo: a.Repo}
-	for _, h := range e.classify(c, env, a.Branch) {
+	call := e.parse(c)
+	for _, h := range e.classify(c, &call, env, a.Branch) {
 		act.Classes = append(act.Classes, h.class)
 	}
 	act.Commands = []policy.CELCommand{{Program: c.Program, Args: argv(c), Text: c.Text, Via: c.Via, Classes: act.Classes}}
-	for _, fa := range commandFiles(c) {
+	for _, fa := range commandFiles(c, &call) {
 		for _, cwd := range cwdsOf(c, env) {
 			act.Paths = append(act.Paths, policy.CELPath{Path: env.resolve(fa.raw, cwd), Access: fa.access})
 		}

@@ -4,6 +4,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/shell"
 )
@@ -95,113 +96,104 @@ func subcommand(args []string, skip ...string) (string, []string) {
 	return "", nil
 }
 
-// normProgram folds versioned and platform names: python3.12 → python,
-// pip3 → pip, gradlew → gradle, mkfs.ext4 → mkfs.
-func normProgram(p string) string {
-	// Case-insensitive file systems (macOS) run RM as rm.
-	if strings.IndexFunc(p, func(r rune) bool { return r >= 'A' && r <= 'Z' }) >= 0 && p != "Rscript" {
-		p = strings.ToLower(p)
-	}
-	p = strings.TrimSuffix(p, ".exe")
-	switch {
-	case strings.HasPrefix(p, "python"):
-		return "python"
-	case strings.HasPrefix(p, "pip") && strings.Trim(p[3:], "0123456789.") == "":
-		return "pip"
-	case p == "gradlew":
-		return "gradle"
-	case p == "mvnw":
-		return "mvn"
-	case strings.HasPrefix(p, "mkfs"):
-		return "mkfs"
-	case p == "nodejs":
-		return "node"
-	case strings.HasPrefix(p, "ruby") && strings.Trim(p[4:], "0123456789.") == "":
-		return "ruby"
-	case strings.HasPrefix(p, "perl") && strings.Trim(p[4:], "0123456789.") == "":
-		return "perl"
-	case strings.HasPrefix(p, "php") && strings.Trim(p[3:], "0123456789.") == "":
-		return "php"
-	}
-	return p
-}
-
-// Program families, by effect.
-var (
-	egressPrograms = set("curl", "wget", "nc", "ncat", "netcat", "socat", "telnet", "ftp", "sftp", "scp",
-		"ssh", "tftp", "lftp", "aria2c", "http", "https", "xh", "httpie", "curlie", "websocat",
-		"sendmail", "mail", "mailx", "mutt", "dig", "nslookup", "host", "smbclient", "rcp", "rsh",
-		"sshpass", "ssh-copy-id", "wscat", "grpcurl", "ngrok", "cloudflared")
-	infraPrograms = set("docker", "docker-compose", "podman", "buildah", "nerdctl", "kubectl", "kubectx",
-		"kubens", "k9s", "helm", "helmfile", "terraform", "tofu", "terragrunt", "pulumi", "cdk", "cdktf",
-		"ansible", "ansible-playbook", "serverless", "sls", "aws", "gcloud", "az", "doctl", "flyctl",
-		"fly", "vercel", "netlify", "heroku", "minikube", "kind", "eksctl", "skaffold", "tilt", "vagrant",
-		"packer", "nomad", "consul", "vault", "oc", "crictl", "ctr", "kustomize", "argocd", "gsutil")
-	databasePrograms = set("psql", "pg_dump", "pg_dumpall", "pg_restore", "mysql", "mariadb", "mysqldump",
-		"mysqladmin", "mongosh", "mongo", "mongodump", "mongorestore", "mongoimport", "redis-cli", "cqlsh",
-		"sqlcmd", "clickhouse-client", "influx", "migrate", "flyway", "liquibase", "dbmate", "goose",
-		"sqitch", "cockroach", "dropdb", "createdb", "dropuser", "createuser", "vacuumdb", "reindexdb",
-		"mongoexport", "etcdctl", "kafka-topics", "kafka-consumer-groups", "kafka-configs", "kafka-acls",
-		"kafka-console-producer", "kafka-delete-records", "rabbitmqctl", "rabbitmqadmin", "nats")
-	privilegedPrograms = set("sudo", "doas", "su", "pkexec", "runuser")
-	shellPrograms      = set("bash", "sh", "zsh", "dash", "ksh", "ash", "mksh", "fish", "csh", "tcsh")
-	nodePMs            = set("npm", "pnpm", "yarn", "bun", "cnpm")
-	systemPMs          = set("apt", "apt-get", "yum", "dnf", "apk", "brew", "port", "pacman", "zypper", "snap", "choco", "winget")
-)
-
-func set(names ...string) map[string]bool {
-	m := make(map[string]bool, len(names))
-	for _, n := range names {
-		m[n] = true
-	}
-	return m
-}
+// Egress, data movement and the rest of the program knowledge live in the
+// catalogue (internal/catalog); classify adds the judgements that depend on
+// resolved values: paths, devices, branches, methods, versions.
 
 // classify returns the command classes of one simple command.
-func (e *Engine) classify(c *shell.Command, env *pathEnv, branch string) []classHit {
+func (e *Engine) classify(c *shell.Command, call *catalog.Call, env *pathEnv, branch string) []classHit {
 	var hits []classHit
 	add := func(class, why string) { hits = append(hits, classHit{class, why}) }
 	for _, v := range c.Via {
-		if privilegedPrograms[strings.Fields(v)[0]] {
+		if p := e.cat.Lookup(strings.Fields(v)[0]); p != nil && p.Class == policy.ClassPrivileged {
 			add(policy.ClassPrivileged, "runs through "+v)
 			break
 		}
 	}
-	prog := normProgram(c.Program)
-	args := argv(c)
-	if prog == "python" && len(args) >= 2 && args[0] == "-m" && args[1] != "pip" {
-		// python -m twine upload runs the twine module: classify it as twine.
-		prog, args = normProgram(args[1]), args[2:]
+	local := false // a package runner whose package the project has installed
+	if call.Row != nil && call.Row.RunsPackage && call.Exec >= 0 {
+		local = e.localBin(c, env, firstValue(c.Args[call.Exec]))
 	}
-	sub, rest := subcommand(args)
-	switch {
-	case privilegedPrograms[prog]:
-		add(policy.ClassPrivileged, prog+" runs commands as another user")
-	case egressPrograms[prog]:
-		add(policy.ClassEgress, prog+" moves data to or from another machine")
-	case prog == "rsync":
+	for _, h := range call.Classes {
+		if local && h.Class == policy.ClassPackageInstall {
+			continue
+		}
+		add(h.Class, hitReason(call, h))
+	}
+	args := argv(c)
+	prog := ""
+	if call.Prog != nil {
+		prog = call.Prog.Name()
+	}
+	for _, a := range call.Args {
+		switch a.Kind {
+		case catalog.Device:
+			if isDevice(a.Value) {
+				add(policy.ClassDestructive, c.Program+" on device "+a.Value)
+			}
+		case catalog.Package:
+			if isRemotePackage(a.Value) {
+				add(policy.ClassPackageInstall, call.Path+" "+a.Value+" downloads and runs code")
+			}
+		case catalog.EnvName:
+			if prog == "unset" {
+				if tamperVar(a.Value) {
+					add(policy.ClassWardenTamper, "unset "+a.Value+" removes Warden's or telemetry's settings")
+				}
+			} else if secretName(a.Value) {
+				add(policy.ClassSecretVariable, c.Program+" prints the secret variable "+a.Value)
+			}
+		case catalog.Assign:
+			// declare -p GITHUB_TOKEN prints it.
+			if !strings.Contains(a.Value, "=") && call.Has(catalog.ListOnly) && secretName(a.Value) {
+				add(policy.ClassSecretVariable, c.Program+" prints the secret variable "+a.Value)
+			}
+		case catalog.SecretName:
+			if secretName(a.Value) {
+				add(policy.ClassEnvSecrets, call.Path+" "+a.Value+" prints a stored secret")
+			}
+		}
+	}
+	if call.Prog != nil && call.Prog.Tamper {
+		if w := namesWarden(c); w != "" {
+			add(policy.ClassWardenTamper, c.Program+" acts on Warden itself ("+w+")")
+		}
+	}
+	if why := printsSecretVar(c); why != "" {
+		add(policy.ClassSecretVariable, why)
+	}
+	switch call.Path {
+	case "claude":
+		for _, a := range call.Args {
+			if a.Opt != nil && strings.Contains(a.Opt.Names, "--permission-mode") && strings.EqualFold(a.Value, "bypassPermissions") {
+				add(policy.ClassWardenTamper, "starts a nested agent with permissions bypassed (--permission-mode bypassPermissions)")
+			}
+		}
+	case "git checkout":
+		if why := checkoutDiscards(call, args); why != "" {
+			add(policy.ClassLocalDiscard, why)
+		}
+	}
+	switch prog {
+	case "rsync":
 		for _, a := range positionals(args) {
 			if isRemoteSpec(a) {
 				add(policy.ClassEgress, "rsync to or from remote "+a)
 				break
 			}
 		}
-	case prog == "openssl" && (sub == "s_client" || sub == "s_server"):
-		add(policy.ClassEgress, "openssl "+sub+" opens a network connection")
-	case prog == "rclone":
-		add(policy.ClassEgress, "rclone moves or changes data on a remote")
-	}
-	switch prog {
-	case "git":
-		hits = append(hits, classifyGit(args, branch)...)
-	case "rsync":
-		if hasFlag(args, 0, "--delete", "--delete-before", "--delete-during", "--delete-after", "--delete-excluded", "--remove-source-files") {
+		if call.Has(catalog.DeleteExtra) {
 			if pos := positionals(args); len(pos) > 1 {
 				dst := pos[len(pos)-1]
 				if p := env.resolve(dst, firstCwd(c, env)); !isRemoteSpec(dst) && outsideWorkspace(p, env) {
 					add(policy.ClassDeleteOutside, "rsync --delete removes files under "+p+", outside the repository")
 				}
 			}
+		}
+	case "git":
+		hits = append(hits, classifyGit(args, branch)...)
+		if why := gitConfigPersists(call); why != "" {
+			add(policy.ClassPersistence, why)
 		}
 	case "rm":
 		if why := rmDestructive(c, args, env); why != "" {
@@ -210,8 +202,10 @@ func (e *Engine) classify(c *shell.Command, env *pathEnv, branch string) []class
 			add(policy.ClassDeleteOutside, why)
 		}
 	case "gh":
-		if why := ghRemoteWrite(sub, rest); why != "" {
-			add(policy.ClassVCSWrite, why)
+		if call.Path == "gh api" {
+			if why := ghAPIWrite(args); why != "" {
+				add(policy.ClassVCSWrite, why)
+			}
 		}
 	case "dd":
 		for _, a := range args {
@@ -219,15 +213,8 @@ func (e *Engine) classify(c *shell.Command, env *pathEnv, branch string) []class
 				add(policy.ClassDestructive, "dd writes to device "+of)
 			}
 		}
-	case "mkfs", "mke2fs", "mkswap", "wipefs", "fdisk", "sfdisk", "parted", "sgdisk", "shred", "blkdiscard":
-		for _, a := range args {
-			if isDevice(a) {
-				add(policy.ClassDestructive, c.Program+" on device "+a)
-				break
-			}
-		}
-	case "chmod", "chown", "chgrp":
-		if hasFlag(args, 'R', "--recursive") {
+	case "chmod":
+		if call.Has(catalog.Recursive) {
 			for _, a := range positionals(args) {
 				if p := env.resolve(a, firstCwd(c, env)); isCritical(p, env) {
 					add(policy.ClassDestructive, c.Program+" -R on "+p)
@@ -239,68 +226,198 @@ func (e *Engine) classify(c *shell.Command, env *pathEnv, branch string) []class
 		if why, class := findDelete(args, c, env); why != "" {
 			add(class, why)
 		}
-	case "terraform", "tofu", "terragrunt":
-		s, _ := subcommand(args, "-chdir")
-		if s == "apply" || s == "destroy" {
-			add(policy.ClassInfraApply, c.Program+" "+s+" changes real infrastructure")
-		}
-	case "kubectl", "oc":
-		s, _ := subcommand(args, "-n", "--namespace", "--context", "--kubeconfig", "-l", "--selector")
-		if s == "delete" {
-			add(policy.ClassInfraApply, c.Program+" delete removes cluster resources")
-		}
-	case "pulumi":
-		if sub == "destroy" {
-			add(policy.ClassInfraApply, "pulumi destroy removes real infrastructure")
-		}
-	case "aws":
-		s1, r1 := subcommand(args, "--profile", "--region", "--output", "--endpoint-url")
-		s2, _ := subcommand(r1)
-		if s1 == "s3" && (s2 == "cp" || s2 == "sync" || s2 == "mv") {
-			add(policy.ClassEgress, "aws s3 "+s2+" copies data to or from a bucket")
-		}
-	case "gsutil":
-		if sub == "cp" || sub == "rsync" || sub == "mv" {
-			add(policy.ClassEgress, "gsutil "+sub+" copies data to or from a bucket")
-		}
-	case "gcloud":
-		if sub == "storage" {
-			if s2, _ := subcommand(rest); s2 == "cp" || s2 == "rsync" || s2 == "mv" {
-				add(policy.ClassEgress, "gcloud storage "+s2+" copies data to or from a bucket")
-			}
-		}
-	case "az":
-		if sub == "storage" {
-			add(policy.ClassEgress, "az storage moves data to or from cloud storage")
-		}
-	}
-	if infraPrograms[prog] {
-		add(policy.ClassInfrastructure, c.Program+" controls containers, clusters or cloud infrastructure")
-	}
-	if databasePrograms[prog] {
-		add(policy.ClassDatabase, c.Program+" reaches a database or changes its schema")
-	}
-	if why := migrationCommand(prog, args, sub, rest); why != "" {
-		add(policy.ClassDatabase, why)
-	}
-	if why := installCommand(prog, args, sub, rest); why != "" {
-		add(policy.ClassPackageInstall, why)
-	}
-	if why := publishCommand(prog, args, sub, rest); why != "" {
-		add(policy.ClassPublish, why)
 	}
 	for _, m := range e.rs.Members {
-		if memberMatches(m.Command, c.Program, args) {
+		if memberMatches(m.Command, c.Program, call, args) {
 			add(m.Class, "the policy puts "+m.Command+" in class "+m.Class)
 		}
 	}
 	return hits
 }
 
-func memberMatches(command, program string, args []string) bool {
-	words := strings.Fields(command)
-	if len(words) == 0 || words[0] != program && normProgram(words[0]) != normProgram(program) {
+// hitReason words a catalogue class hit: the row's reason, led by the
+// command path unless the reason already names the program.
+func hitReason(call *catalog.Call, h catalog.Hit) string {
+	first, _, _ := strings.Cut(call.Path, " ")
+	if strings.HasPrefix(h.Why, first) || strings.HasPrefix(strings.ToLower(h.Why), strings.ToLower(first)) {
+		return h.Why
+	}
+	return call.Path + " " + h.Why
+}
+
+// isRemotePackage reports a package operand that is fetched: a version
+// (pkg@1.2, example.com/x@latest), a URL or a git source.
+func isRemotePackage(v string) bool {
+	if strings.Contains(v, "://") || strings.HasPrefix(v, "git+") || strings.HasPrefix(v, "github:") {
+		return true
+	}
+	if i := strings.LastIndexByte(v, '@'); i > 0 {
+		return true // @scope/pkg alone has its @ at 0
+	}
+	// npm create vite, npm init react-app: a bare name is a package.
+	return v != "" && !strings.HasPrefix(v, ".") && !strings.HasPrefix(v, "/") && !strings.Contains(v, "/") && !strings.HasSuffix(v, ".go") && !strings.HasSuffix(v, ".ts") && !strings.HasSuffix(v, ".js")
+}
+
+// localBin reports whether a package runner's program is installed in the
+// project: node_modules/.bin/NAME in the cwd or an ancestor up to the
+// repository root (npx eslint runs the project's eslint).
+func (e *Engine) localBin(c *shell.Command, env *pathEnv, name string) bool {
+	if name == "" || strings.ContainsAny(name, "/@") {
 		return false
+	}
+	root := env.root()
+	for _, dir := range cwdsOf(c, env) {
+		for {
+			if _, err := e.fs.Lstat(dir + "/node_modules/.bin/" + name); err == nil {
+				return true
+			}
+			if dir == root || dir == "/" || dir == "" {
+				break
+			}
+			if _, below := cutDir(dir, root); !below {
+				break
+			}
+			dir = path.Dir(dir)
+		}
+	}
+	return false
+}
+
+// secretName reports an environment variable or key whose name says it
+// holds a secret.
+func secretName(n string) bool {
+	u := strings.ToUpper(strings.TrimLeft(n, "$"))
+	for _, w := range []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "API_KEY", "APIKEY", "ACCESS_KEY",
+		"PRIVATE_KEY", "CREDENTIAL", "DATABASE_URL", "_DSN", "COOKIE", "SESSION_KEY", "CLIENT_KEY", "SIGNING_KEY", "ENCRYPTION_KEY", "MASTER_KEY"} {
+		if strings.Contains(u, w) {
+			return true
+		}
+	}
+	return strings.HasSuffix(u, "_KEY") && !strings.HasSuffix(u, "PUBLIC_KEY") || strings.HasSuffix(u, "_AUTH") || strings.HasPrefix(u, "AUTH_")
+}
+
+// printsSecretVar: echo/printf of $NAME where NAME holds a secret.
+func printsSecretVar(c *shell.Command) string {
+	if p := strings.ToLower(c.Program); p != "echo" && p != "printf" {
+		return ""
+	}
+	for _, w := range c.Args {
+		if !w.Dynamic {
+			continue
+		}
+		for _, ref := range varRefs(w.Raw) {
+			if secretName(ref) {
+				return c.Program + " prints the secret variable $" + ref
+			}
+		}
+	}
+	return ""
+}
+
+// varRefs returns the names of the $NAME and ${NAME...} references in raw.
+func varRefs(raw string) []string {
+	var out []string
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '$' || i+1 >= len(raw) {
+			continue
+		}
+		j := i + 1
+		if raw[j] == '{' {
+			j++
+		}
+		k := j
+		for k < len(raw) && isIdentByte(raw[k]) {
+			k++
+		}
+		if k > j {
+			out = append(out, raw[j:k])
+		}
+		i = k - 1
+	}
+	return out
+}
+
+// tamperVar reports Warden's own and the telemetry exporters' variables.
+func tamperVar(name string) bool {
+	u := strings.ToUpper(name)
+	return strings.HasPrefix(u, "WARDEN_") || strings.HasPrefix(u, "OTEL_") || u == "CLAUDE_CODE_ENABLE_TELEMETRY"
+}
+
+// namesWarden returns the argument of a process or file command that names
+// Warden's binaries or processes, or "".
+func namesWarden(c *shell.Command) string {
+	for _, w := range c.Args {
+		raw := strings.ToLower(w.Raw)
+		if strings.Contains(raw, "warden") && (strings.Contains(raw, "$(") || strings.Contains(raw, "`")) {
+			// kill $(pgrep warden), rm "$(which warden-hook)"
+			return w.Raw
+		}
+		for _, v := range wordValues(w) {
+			base := strings.ToLower(path.Base(v))
+			if base == "warden" || base == "warden-hook" || base == "warden.service" || strings.HasPrefix(base, "warden ") || strings.HasPrefix(base, "warden-hook ") {
+				return w.Raw
+			}
+		}
+	}
+	return ""
+}
+
+// checkoutDiscards: git checkout with paths after --, of ".", overwrites
+// uncommitted changes in those paths.
+func checkoutDiscards(call *catalog.Call, args []string) string {
+	for _, a := range call.Args {
+		if a.Opt != nil {
+			continue
+		}
+		if call.DashDash >= 0 && a.Index > call.DashDash || a.Value == "." || a.Value == ":/" || a.Value == "*" {
+			return "git checkout of paths discards their uncommitted changes: git checkout " + strings.Join(args[1:], " ")
+		}
+	}
+	return ""
+}
+
+// ghAPIWrite explains a gh api call that writes (a method other than GET,
+// or fields, which make gh POST), or returns "".
+func ghAPIWrite(args []string) string {
+	for i, a := range args {
+		m := ""
+		switch {
+		case (a == "-X" || a == "--method") && i+1 < len(args):
+			m = args[i+1]
+		case strings.HasPrefix(a, "--method="):
+			m = strings.TrimPrefix(a, "--method=")
+		case strings.HasPrefix(a, "-X") && len(a) > 2:
+			m = a[2:]
+		case a == "-f" || a == "-F" || a == "--field" || a == "--raw-field" || a == "--input":
+			m = "POST"
+		}
+		if m = strings.ToUpper(m); m != "" && m != "GET" && m != "HEAD" {
+			return "gh api " + m + " writes to the GitHub API"
+		}
+	}
+	return ""
+}
+
+// memberMatches reports a policy member (a program and subcommand words)
+// naming this command: by the parsed subcommand path, which skips global
+// options (kubectl -n prod apply), or by the leading arguments.
+func memberMatches(command, program string, call *catalog.Call, args []string) bool {
+	words := strings.Fields(command)
+	if len(words) == 0 || !strings.EqualFold(words[0], program) && (call.Prog == nil || !catalogHas(call.Prog, words[0])) {
+		return false
+	}
+	path := strings.Fields(call.Path)
+	if len(path) >= len(words) {
+		match := true
+		for i, w := range words[1:] {
+			if path[i+1] != w {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
 	}
 	if len(words)-1 > len(args) {
 		return false
@@ -338,8 +455,15 @@ func isDevice(p string) bool {
 	return !strings.HasPrefix(p, "/dev/fd/") && !strings.HasPrefix(p, "/dev/shm/") && !strings.HasPrefix(p, "/dev/pts/")
 }
 
+// catalogHas reports whether the row p answers to name.
+func catalogHas(p *catalog.Program, name string) bool {
+	found := false
+	catalog.Each(p.Names, func(n string) { found = found || strings.EqualFold(n, name) })
+	return found
+}
+
 // systemDirs are top-level directories whose recursive removal breaks the machine.
-var systemDirs = set("/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/opt", "/proc",
+var systemDirs = setOf("/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/opt", "/proc",
 	"/root", "/sbin", "/srv", "/sys", "/usr", "/var", "/Users", "/System", "/Library", "/Applications", "/private")
 
 // isCritical reports a path whose recursive removal destroys the machine,
@@ -428,8 +552,8 @@ func criticalName(p string, env *pathEnv) string {
 
 // rmDynamicTarget reports an rm -r whose target cannot be known statically
 // (rm -rf "$DIR"/ removes / when DIR is empty).
-func rmDynamicTarget(c *shell.Command, args []string) string {
-	if normProgram(c.Program) != "rm" || (!hasFlag(args, 'r', "--recursive") && !hasFlag(args, 'R')) {
+func rmDynamicTarget(c *shell.Command, call *catalog.Call, args []string) string {
+	if call.Prog == nil || call.Prog.Name() != "rm" || (!hasFlag(args, 'r', "--recursive") && !hasFlag(args, 'R')) {
 		return ""
 	}
 	for _, w := range c.Args {
@@ -563,246 +687,6 @@ func isProtectedBranch(b string) bool {
 	return strings.HasPrefix(b, "release/") || strings.HasPrefix(b, "release-") || strings.HasPrefix(b, "hotfix/")
 }
 
-// installCommand explains a package install, or returns "".
-func installCommand(prog string, args []string, sub string, rest []string) string {
-	switch {
-	case nodePMs[prog]:
-		switch sub {
-		case "install", "i", "in", "ins", "isntall", "add", "ci", "update", "up", "upgrade", "exec", "x", "dlx", "create", "init":
-			if sub == "init" && prog != "yarn" && prog != "pnpm" {
-				return ""
-			}
-			if sub == "exec" && (prog == "pnpm" || prog == "yarn") {
-				return "" // runs a binary already installed in the project
-			}
-			return prog + " " + sub + " installs packages and runs their lifecycle scripts"
-		case "":
-			if prog == "yarn" || prog == "bun" {
-				if len(args) == 0 {
-					return prog + " with no command installs the project's packages"
-				}
-			}
-		}
-	case prog == "npx" || prog == "pnpx" || prog == "bunx" || prog == "uvx":
-		return prog + " downloads and runs a package"
-	case prog == "pip" || prog == "pipx":
-		if sub == "install" || sub == "download" || sub == "run" || sub == "inject" {
-			return prog + " " + sub + " installs packages"
-		}
-	case prog == "python":
-		if len(args) >= 3 && args[0] == "-m" && (args[1] == "pip" || args[1] == "ensurepip") && (args[2] == "install" || args[2] == "download") {
-			return "python -m pip install installs packages"
-		}
-	case prog == "uv":
-		if sub == "add" || sub == "sync" || sub == "run" && hasFlag(rest, 0, "--with") {
-			return "uv " + sub + " installs packages"
-		}
-		if sub == "pip" || sub == "tool" {
-			if s2, _ := subcommand(rest); s2 == "install" || s2 == "sync" || s2 == "run" {
-				return "uv " + sub + " " + s2 + " installs packages"
-			}
-		}
-	case prog == "poetry":
-		if sub == "add" || sub == "install" || sub == "update" {
-			return "poetry " + sub + " installs packages"
-		}
-	case prog == "conda" || prog == "mamba" || prog == "micromamba":
-		if sub == "install" || sub == "create" || sub == "update" {
-			return prog + " " + sub + " installs packages"
-		}
-	case prog == "go":
-		if sub == "get" {
-			return "go get adds or updates a module dependency"
-		}
-		if sub == "install" {
-			for _, a := range positionals(rest) {
-				if strings.Contains(a, "@") {
-					return "go install " + a + " downloads and builds a remote module"
-				}
-			}
-		}
-	case prog == "cargo":
-		if sub == "add" || sub == "install" {
-			return "cargo " + sub + " installs crates"
-		}
-	case prog == "gem":
-		if sub == "install" {
-			return "gem install installs packages"
-		}
-	case prog == "bundle":
-		if sub == "install" || sub == "add" || sub == "update" {
-			return "bundle " + sub + " installs gems"
-		}
-	case prog == "composer":
-		if sub == "require" || sub == "install" || sub == "update" {
-			return "composer " + sub + " installs packages"
-		}
-	case prog == "dotnet":
-		if sub == "add" {
-			if s2, _ := subcommand(rest); s2 == "package" {
-				return "dotnet add package installs a package"
-			}
-		}
-	case systemPMs[prog]:
-		switch sub {
-		case "install", "add", "reinstall", "upgrade", "-S", "-Syu":
-			return prog + " " + sub + " installs system packages"
-		}
-		if prog == "pacman" && hasFlag(args, 'S') {
-			return "pacman -S installs system packages"
-		}
-	}
-	return ""
-}
-
-// publishCommand explains a release or publish action, or returns "".
-func publishCommand(prog string, args []string, sub string, rest []string) string {
-	switch {
-	case nodePMs[prog] && (sub == "publish" || sub == "unpublish" || sub == "dist-tag" || sub == "deprecate"):
-		return prog + " " + sub + " changes a published package"
-	case prog == "yarn" && sub == "npm":
-		if s2, _ := subcommand(rest); s2 == "publish" || s2 == "tag" {
-			return "yarn npm " + s2 + " changes a published package"
-		}
-	case prog == "cargo" && (sub == "publish" || sub == "yank" || sub == "owner"):
-		return "cargo " + sub + " changes a published crate"
-	case prog == "twine" && sub == "upload":
-		return "twine upload publishes a Python package"
-	case (prog == "poetry" || prog == "flit" || prog == "hatch" || prog == "uv") && sub == "publish":
-		return prog + " publish publishes a Python package"
-	case prog == "gem" && (sub == "push" || sub == "yank"):
-		return "gem " + sub + " changes a published gem"
-	case prog == "gh" && sub == "release":
-		return "gh release manages a GitHub release"
-	case (prog == "docker" || prog == "podman" || prog == "buildah") && sub == "push":
-		return prog + " push publishes an image"
-	case prog == "mvn":
-		for _, a := range args {
-			if a == "deploy" || strings.HasPrefix(a, "deploy:") || a == "release:perform" {
-				return "mvn " + a + " publishes artifacts"
-			}
-		}
-	case prog == "gradle":
-		for _, a := range args {
-			if strings.HasPrefix(a, "publish") || a == "uploadArchives" {
-				return "gradle " + a + " publishes artifacts"
-			}
-		}
-	case prog == "dotnet" && sub == "nuget":
-		if s2, _ := subcommand(rest); s2 == "push" {
-			return "dotnet nuget push publishes a package"
-		}
-	case prog == "goreleaser" && (sub == "" || sub == "release"):
-		return "goreleaser publishes a release"
-	case (prog == "vsce" || prog == "ovsx") && sub == "publish":
-		return prog + " publish publishes an extension"
-	case prog == "helm" && sub == "push":
-		return "helm push publishes a chart"
-	}
-	return ""
-}
-
-// migrationCommand explains a database migration run through a framework, or "".
-func migrationCommand(prog string, args []string, sub string, rest []string) string {
-	joined := " " + strings.Join(args, " ") + " "
-	switch {
-	case prog == "alembic":
-		if s, _ := subcommand(args, "-x", "-c", "--config", "-n", "--name"); s == "upgrade" || s == "downgrade" || s == "stamp" {
-			return "alembic " + s + " migrates a database"
-		}
-	case prog == "prisma" && (sub == "migrate" || sub == "db"):
-		return "prisma " + sub + " changes a database"
-	case nodePMs[prog] || prog == "npx" || prog == "pnpx" || prog == "bunx":
-		if strings.Contains(joined, " prisma migrate") || strings.Contains(joined, " prisma db ") ||
-			strings.Contains(joined, " knex migrate") || strings.Contains(joined, " sequelize db:") ||
-			strings.Contains(joined, " typeorm migration:run") || strings.Contains(joined, " drizzle-kit push") || strings.Contains(joined, " drizzle-kit migrate") {
-			return prog + strings.TrimRight(joined, " ") + " migrates a database"
-		}
-	case prog == "knex" && strings.HasPrefix(sub, "migrate"):
-		return "knex " + sub + " migrates a database"
-	case prog == "sequelize" && strings.HasPrefix(sub, "db:"):
-		return "sequelize " + sub + " changes a database"
-	case prog == "rails" || prog == "rake" || prog == "bin/rails":
-		if strings.HasPrefix(sub, "db:") {
-			return prog + " " + sub + " changes a database"
-		}
-	case prog == "python":
-		if len(args) >= 2 && strings.HasSuffix(args[0], "manage.py") {
-			switch args[1] {
-			case "migrate", "flush", "dbshell", "sqlflush", "loaddata":
-				return "manage.py " + args[1] + " changes a database"
-			}
-		}
-	case prog == "manage.py":
-		switch sub {
-		case "migrate", "flush", "dbshell", "loaddata":
-			return "manage.py " + sub + " changes a database"
-		}
-	case prog == "diesel" && (sub == "migration" || sub == "database"):
-		return "diesel " + sub + " changes a database"
-	case prog == "sqlx" && (sub == "migrate" || sub == "database"):
-		return "sqlx " + sub + " changes a database"
-	case prog == "atlas" && (sub == "migrate" || sub == "schema"):
-		return "atlas " + sub + " changes a database"
-	}
-	return ""
-}
-
-// ghRemoteWrite explains a GitHub CLI command that changes the remote
-// repository's state (secrets, workflows, caches, the repository itself,
-// merges, raw API writes), or returns "".
-func ghRemoteWrite(sub string, rest []string) string {
-	s2, after := subcommand(rest)
-	switch sub {
-	case "secret", "variable":
-		if s2 == "set" || s2 == "delete" || s2 == "remove" {
-			return "gh " + sub + " " + s2 + " changes the repository's " + sub + "s"
-		}
-	case "workflow":
-		if s2 == "disable" || s2 == "enable" || s2 == "run" {
-			return "gh workflow " + s2 + " changes CI on the remote"
-		}
-	case "cache", "run":
-		if s2 == "delete" || s2 == "cancel" || s2 == "rerun" {
-			return "gh " + sub + " " + s2 + " changes CI state on the remote"
-		}
-	case "repo":
-		switch s2 {
-		case "delete", "archive", "edit", "rename", "transfer", "create", "fork", "sync":
-			return "gh repo " + s2 + " changes a remote repository"
-		}
-	case "pr":
-		switch s2 {
-		case "merge", "close", "create", "edit", "ready", "review", "comment":
-			return "gh pr " + s2 + " changes a pull request"
-		}
-	case "issue":
-		switch s2 {
-		case "create", "close", "delete", "edit", "comment", "transfer":
-			return "gh issue " + s2 + " changes an issue"
-		}
-	case "api":
-		for i, a := range rest {
-			m := ""
-			switch {
-			case (a == "-X" || a == "--method") && i+1 < len(rest):
-				m = rest[i+1]
-			case strings.HasPrefix(a, "--method="):
-				m = strings.TrimPrefix(a, "--method=")
-			case strings.HasPrefix(a, "-X") && len(a) > 2:
-				m = a[2:]
-			case a == "-f" || a == "-F" || a == "--field" || a == "--raw-field" || a == "--input":
-				m = "POST"
-			}
-			if m = strings.ToUpper(m); m != "" && m != "GET" && m != "HEAD" {
-				return "gh api " + m + " writes to the GitHub API"
-			}
-		}
-	}
-	_ = after
-	return ""
-}
-
 // gitAliases returns the aliases defined on the command line with
 // -c alias.NAME=VALUE (or -calias.NAME=VALUE).
 func gitAliases(args []string) map[string]string {
@@ -827,6 +711,14 @@ func gitAliases(args []string) map[string]string {
 		}
 	}
 	return out
+}
+
+func setOf(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
 
 // tempDirs are where deleting is routine.

@@ -1,11 +1,11 @@
 // Package engine decides deny / ask / allow for one action of a coding agent
 // from a resolved policy Ruleset, and explains why.
 //
-// It is pure decision logic: it imports only policy and shell, and touches
-// the file system only through the FS interface (to follow symlinks, expand
-// globs where files exist, and read the scripts, package.json scripts and
-// Makefile recipes a command runs). It knows nothing of HTTP, storage or the
-// hook protocol.
+// It is pure decision logic: it imports only policy, catalog and shell,
+// and touches the file system only through the FS interface (to follow
+// symlinks, expand globs where files exist, and read the scripts,
+// package.json scripts and Makefile, just and Task recipes a command runs).
+// It knows nothing of HTTP, storage or the hook protocol.
 package engine
 
 import (
@@ -19,7 +19,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/shell"
 )
 
 // FS is the engine's read-only view of the file system.
@@ -100,6 +102,7 @@ type Engine struct {
 	fs    FS
 	now   func() time.Time
 	pm    *pathMatcher
+	cat   *catalog.Catalog
 	trace bool
 }
 
@@ -111,7 +114,7 @@ func New(rs *policy.Ruleset, opts Options) *Engine {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Engine{rs: rs, fs: opts.FS, now: opts.Now, pm: newPathMatcher(rs), trace: opts.Trace}
+	return &Engine{rs: rs, fs: opts.FS, now: opts.Now, pm: newPathMatcher(rs), cat: catalog.Builtin(), trace: opts.Trace}
 }
 
 // Ruleset returns the rules the engine decides by.
@@ -122,6 +125,9 @@ type finding struct {
 	verdict policy.Verdict
 	ruleID  string
 	reason  string
+	// exception is the id of the exception that loosened this finding
+	// ("" when none did), for the Decision to name.
+	exception string
 }
 
 // unit collects the findings about one indivisible part of an action: the
@@ -130,8 +136,8 @@ type unit struct {
 	findings []finding
 }
 
-func (u *unit) add(v policy.Verdict, ruleID, reason string) {
-	u.findings = append(u.findings, finding{v, ruleID, reason})
+func (u *unit) add(f finding) {
+	u.findings = append(u.findings, f)
 }
 
 // strongest returns the unit's decisive finding: deny > ask > allow > none;
@@ -152,8 +158,18 @@ type decision struct {
 	a     *Action
 	units []*unit
 	trace []Step
-	// exceptions applied, by id, to name in the result
-	exception string
+	// noGuess turns off the unknown-program guess, in the scratch
+	// decisions the guess itself makes.
+	noGuess bool
+	// vectors are the Via labels of code run through an exec vector (a
+	// pager, an editor, a config value, interpreter code): a script file
+	// run there is code Warden cannot see.
+	vectors map[string]bool
+	// helpers are the vectors that name a pager, editor or helper program
+	// (PAGER, core.editor, GIT_SSH_COMMAND), which never needs a shell.
+	helpers map[string]bool
+	// links the Bash call creates (ln), followed like the file system's
+	links []link
 	// files read to decide the code a command runs from files (scriptfiles.go)
 	files *fileState
 }
@@ -165,6 +181,42 @@ func (d *decision) note(kind, format string, args ...any) {
 	d.trace = append(d.trace, Step{Kind: kind, Detail: fmt.Sprintf(format, args...)})
 }
 
+// vector records that commands reached through label are run by an exec vector.
+func (d *decision) vector(label string) {
+	if d.vectors == nil {
+		d.vectors = map[string]bool{}
+	}
+	d.vectors[label] = true
+}
+
+// helperVector records a vector whose value names a helper program.
+func (d *decision) helperVector(label string) {
+	if d.helpers == nil {
+		d.helpers = map[string]bool{}
+	}
+	d.helpers[label] = true
+}
+
+// envVector reports a command run as a pager, editor or helper program.
+func (d *decision) envVector(c *shell.Command) bool {
+	for _, v := range c.Via {
+		if d.helpers[v] {
+			return true
+		}
+	}
+	return false
+}
+
+// inVector reports a command reached through an exec vector.
+func (d *decision) inVector(c *shell.Command) bool {
+	for _, v := range c.Via {
+		if d.vectors[v] {
+			return true
+		}
+	}
+	return false
+}
+
 func (d *decision) newUnit() *unit {
 	u := &unit{}
 	d.units = append(d.units, u)
@@ -172,18 +224,20 @@ func (d *decision) newUnit() *unit {
 }
 
 // match records that a rule matched, after applying any exception, and adds
-// it to the unit.
+// it to the unit. The finding carries the exception it was loosened by, so
+// the Decision names the exception of the finding that decided.
 func (d *decision) match(u *unit, v policy.Verdict, ruleID, reason string) {
+	f := finding{verdict: v, ruleID: ruleID, reason: reason}
 	if ex := d.e.exceptionFor(ruleID, d.a); ex != nil && ex.Decision < v {
-		reason = fmt.Sprintf("%s; loosened from %s to %s by exception %q (owner %s, expires %s: %s)",
+		f.reason = fmt.Sprintf("%s; loosened from %s to %s by exception %q (owner %s, expires %s: %s)",
 			reason, v, ex.Decision, ex.ID, ex.Owner, ex.Expires.Format("2006-01-02"), ex.Reason)
-		v = ex.Decision
-		d.exception = ex.ID
+		f.verdict = ex.Decision
+		f.exception = ex.ID
 	}
 	if d.e.trace {
-		d.trace = append(d.trace, Step{Kind: "rule", Detail: reason, Verdict: v, RuleID: ruleID})
+		d.trace = append(d.trace, Step{Kind: "rule", Detail: f.reason, Verdict: f.verdict, RuleID: ruleID})
 	}
-	u.add(v, ruleID, reason)
+	u.add(f)
 }
 
 // Decide returns the policy's decision for a, with its evidence. Across the
@@ -228,10 +282,7 @@ func (d *decision) result() Decision {
 		chosen = &f
 	}
 	if chosen != nil {
-		out.Verdict, out.RuleID, out.Reason = chosen.verdict, chosen.ruleID, chosen.reason
-		if strings.Contains(chosen.reason, "by exception") {
-			out.Exception = d.exception
-		}
+		out.Verdict, out.RuleID, out.Reason, out.Exception = chosen.verdict, chosen.ruleID, chosen.reason, chosen.exception
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"strings"
@@ -68,6 +69,40 @@ func TestEngine_CustomPolicy(t *testing.T) {
 			}
 			if d.Policy != "custom" || d.PolicyVersion != "7" {
 				t.Errorf("decision names policy %s@%s, want custom@7", d.Policy, d.PolicyVersion)
+			}
+		})
+	}
+}
+
+// TestEngine_ExceptionNamed: the Decision names the exception that loosened
+// the finding it reports, not another one applied to another part of the
+// action, and none when the decisive finding was not loosened.
+func TestEngine_ExceptionNamed(t *testing.T) {
+	tests := []struct {
+		name, cmd string
+		want      policy.Verdict
+		rule      string
+		exception string
+	}{
+		{"One", "curl https://x.example", policy.Ask, "commands.egress", "release-notes-egress"},
+		{"FirstOfTwo", "curl https://x.example && cat .env", policy.Ask, "commands.egress", "release-notes-egress"},
+		{"FirstOfTwoReversed", "cat .env && curl https://x.example", policy.Ask, "paths.secrets", "fixture-env"},
+		{"DenyWithoutException", "curl https://x.example && cat ~/.ssh/id_rsa", policy.Deny, "paths.keys", ""},
+		// The condition's reason says "by exception", but no exception loosened it.
+		{"ReasonMentionsException", "curl https://db.prod.internal", policy.Deny, "conditions.prod-hosts", ""},
+	}
+	e := mustEngine(t, "testdata/exceptions.yaml", "")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := e.Decide(Action{Tool: "Bash", Command: tt.cmd, Cwd: "/work/app", Repo: "/work/app", Home: "/home/dev"})
+			if d.Verdict != tt.want || d.RuleID != tt.rule {
+				t.Fatalf("got %s %s (%s), want %s %s", d.Verdict, d.RuleID, d.Reason, tt.want, tt.rule)
+			}
+			if d.Exception != tt.exception {
+				t.Errorf("Exception = %q, want %q (reason %q)", d.Exception, tt.exception, d.Reason)
+			}
+			if tt.exception != "" && !strings.Contains(d.Reason, fmt.Sprintf("exception %q", tt.exception)) {
+				t.Errorf("reason %q does not name exception %q", d.Reason, tt.exception)
 			}
 		})
 	}

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"path"
+	"slices"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/policy"
@@ -28,6 +30,13 @@ func (e *Engine) decideFileTool(d *decision, access policy.Access, p string) {
 	a := d.a
 	if p != "" {
 		e.checkFile(d, u, fileAccess{raw: p, access: access, cwds: []string{a.Cwd}, via: a.Tool + " tool"})
+	}
+	if access == policy.AccessWrite {
+		for _, k := range []string{"content", "new_string", "new_source"} {
+			if text, _ := a.Input[k].(string); text != "" {
+				attributesFilter(d, u, p, text, a.Tool+" tool")
+			}
+		}
 	}
 	e.nativeTool(d, u)
 	e.conditions(d, u, nil)
@@ -64,6 +73,11 @@ func (e *Engine) checkFile(d *decision, u *unit, fa fileAccess) {
 	if len(cwds) == 0 {
 		cwds = []string{d.a.Cwd}
 	}
+	if strings.Contains(fa.raw, "/proc/") && !slices.Contains(cwds, d.a.Cwd) {
+		// /proc/PID/cwd is another process's directory, unknowable but
+		// most likely the session's: try that one too.
+		cwds = append(cwds[:len(cwds):len(cwds)], d.a.Cwd)
+	}
 	seen := map[string]bool{}
 	for _, cwd := range cwds {
 		p := env.resolve(fa.raw, cwd)
@@ -76,14 +90,25 @@ func (e *Engine) checkFile(d *decision, u *unit, fa fileAccess) {
 			e.checkGlob(d, u, fa, p, env)
 			continue
 		}
-		if e.checkResolved(d, u, fa, p, env, "") {
-			continue
-		}
-		if real := realPath(e.fs, p); real != "" && real != p {
-			d.note("path", "%s is a link to %s", p, real)
-			e.checkResolved(d, u, fa, real, env, p)
+		e.checkPath(d, u, fa, p, env)
+	}
+}
+
+// checkPath applies the rules to the absolute path p and, when none
+// matched, to what p leads to through links; it reports whether one
+// matched.
+func (e *Engine) checkPath(d *decision, u *unit, fa fileAccess, p string, env *pathEnv) bool {
+	if e.checkResolved(d, u, fa, p, env, "") {
+		return true
+	}
+	hit := false
+	for _, real := range e.aliases(d, p) {
+		d.note("path", "%s is a link to %s", p, real)
+		if e.checkResolved(d, u, fa, real, env, p) {
+			hit = true
 		}
 	}
+	return hit
 }
 
 // checkResolved applies the rules to one absolute path and reports whether
@@ -94,9 +119,10 @@ func (e *Engine) checkResolved(d *decision, u *unit, fa fileAccess, p string, en
 	if linkFrom != "" {
 		shown = linkFrom + " (a link to " + p + ")"
 	}
+	t := target{path: p}
 	for i := range e.pm.rules {
 		r := &e.pm.rules[i]
-		if !r.applies(fa.access) || !r.matches(p, env) {
+		if !r.applies(fa.access) || !r.matches(&t, env) {
 			continue
 		}
 		hit = true
@@ -107,7 +133,7 @@ func (e *Engine) checkResolved(d *decision, u *unit, fa fileAccess, p string, en
 		d.match(u, v, "paths."+r.rule.ID, fmt.Sprintf("%s: %s (%s by %s)%s",
 			ruleReason(r.rule), shown, accessPast(fa.access), fa.via, why))
 	}
-	if e.nativePath(d, u, fa, p, env) {
+	if e.nativePath(d, u, fa, &t, env) {
 		hit = true
 	}
 	return hit
@@ -142,8 +168,11 @@ func (e *Engine) checkGlob(d *decision, u *unit, fa fileAccess, glob string, env
 			continue
 		}
 		for j := range r.patterns {
+			// Compared case-folded, as the patterns are: a file named
+			// .ENV.local is a secret, and .ENV* expands to it.
 			inst := r.patterns[j].instantiate(dir, env)
-			if shellGlobMatch(glob, inst) && r.matches(inst, env) {
+			t := target{path: inst}
+			if shellGlobMatch(foldCase(glob), t.lower()) && r.matches(&t, env) {
 				d.match(u, r.rule.Decision, "paths."+r.rule.ID, fmt.Sprintf("%s: %s can expand to %s (%s by %s)",
 					ruleReason(r.rule), fa.raw, inst, accessPast(fa.access), fa.via))
 				break
@@ -198,4 +227,14 @@ func accessVerb(a policy.Access) string {
 		return "writes"
 	}
 	return "uses"
+}
+
+// attributesFilter: a .gitattributes line with filter= selects a filter
+// whose clean and smudge programs git runs on add and checkout: an exec
+// vector set up for later commands.
+func attributesFilter(d *decision, u *unit, p, text, via string) {
+	if !strings.EqualFold(path.Base(p), ".gitattributes") || !strings.Contains(text, "filter=") {
+		return
+	}
+	d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s writes a filter attribute to %s: git will run that filter's program on later commands", via, p))
 }

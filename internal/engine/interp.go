@@ -3,6 +3,7 @@ package engine
 import (
 	"strings"
 
+	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/shell"
 )
 
@@ -11,77 +12,33 @@ import (
 // analysed as Bash, a shell-out with a computed command asks, network use is
 // egress, and every string literal is checked as a path.
 
-// codeFlags are the options whose value (or, when the flag ends a cluster
-// such as perl -ne, next argument) is program text.
-var codeFlags = map[string][]string{
-	"python":    {"-c"},
-	"perl":      {"-e", "-E"},
-	"ruby":      {"-e"},
-	"node":      {"-e", "--eval", "-p", "--print"},
-	"deno":      {"eval"},
-	"bun":       {"-e", "--eval", "-p", "--print"},
-	"php":       {"-r"},
-	"Rscript":   {"-e"},
-	"lua":       {"-e"},
-	"osascript": {"-e"},
-	// awk's program is its first operand; system() and "cmd" | getline
-	// run shell commands.
-	"awk": {""}, "gawk": {""}, "mawk": {""}, "nawk": {""},
-	"pwsh":       {"-c", "-Command", "-command"},
-	"powershell": {"-c", "-Command", "-command"},
-}
-
 // interpreterCode returns the program texts an interpreter command runs
-// from its arguments or stdin, and whether it reads code from a pipe it
-// cannot see.
-func interpreterCode(c *shell.Command) (codes []string, dynamic bool, isInterp bool) {
-	prog := normProgram(c.Program)
-	flags, ok := codeFlags[prog]
-	if !ok {
+// from its arguments (the catalogue's Code values: python -c, perl -e,
+// awk's program) or from stdin, and whether some code cannot be seen. sed
+// scripts are inspected by sedInspect.
+func interpreterCode(c *shell.Command, call *catalog.Call) (codes []string, dynamic bool, isInterp bool) {
+	if call.Prog == nil || call.Prog.Lang == "" || call.Prog.Lang == "sed" || call.Prog.Lang == "sh" {
 		return nil, false, false
 	}
-	args := argv(c)
-	if len(flags) == 1 && flags[0] == "" {
-		return awkProgram(c, args)
-	}
 	hasScript := false
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		matched := false
-		for _, f := range flags {
-			switch {
-			case a == f:
-				matched = true
-			case len(f) == 2 && f[0] == '-' && len(a) > 2 && a[0] == '-' && a[1] != '-' && strings.HasSuffix(a, f[1:]) && !strings.Contains(a[1:len(a)-1], f[1:]):
-				// a cluster ending in the flag: perl -ne, python -Ic
-				matched = true
-			case strings.HasPrefix(a, f+"=") && strings.HasPrefix(f, "--"):
-				codes = append(codes, a[len(f)+1:])
-				matched = true
+	for _, a := range call.Args {
+		switch a.Kind {
+		case catalog.Code:
+			w := c.Args[a.Index]
+			if w.Dynamic && len(w.Values) == 0 && !a.Attached {
+				dynamic = true
 				continue
 			}
-			if matched {
-				break
-			}
-		}
-		if matched {
-			if i+1 < len(args) && !strings.Contains(a, "=") {
-				if c.Args[i+1].Dynamic && len(c.Args[i+1].Values) == 0 {
-					dynamic = true
-				} else {
-					codes = append(codes, args[i+1])
-				}
-				i++
-			}
+			codes = append(codes, a.Value)
 			hasScript = true
-			continue
-		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			if a != "-" {
+		case catalog.Script, catalog.Exec:
+			if a.Value != "-" {
 				hasScript = true
 			}
-			break
 		}
+	}
+	if call.Prog.Stdin != catalog.Code {
+		return codes, dynamic, true
 	}
 	if c.Stdin != nil && !hasScript {
 		codes = append(codes, c.Stdin.Value)
@@ -92,27 +49,6 @@ func interpreterCode(c *shell.Command) (codes []string, dynamic bool, isInterp b
 		dynamic = true
 	}
 	return codes, dynamic, true
-}
-
-// awkProgram returns awk's program text: the -f file is not visible (ask),
-// else the first operand after the options.
-func awkProgram(c *shell.Command, args []string) ([]string, bool, bool) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "-f" || strings.HasPrefix(a, "--file"):
-			return nil, false, true // a program file: run like any script
-		case a == "-v" || a == "-F":
-			i++
-		case strings.HasPrefix(a, "-"):
-		default:
-			if c.Args[i].Dynamic && len(c.Args[i].Values) == 0 {
-				return nil, true, true
-			}
-			return []string{a}, false, true
-		}
-	}
-	return nil, false, true
 }
 
 // Markers of shell-outs in interpreter code (any language: a marker from
@@ -152,8 +88,17 @@ var writeMarkers = []string{
 	"file_put_contents", "Set-Content", "Out-File",
 }
 
+// Markers of code that prints the whole environment.
+var envDumpMarkers = []string{
+	"(os.environ)", "(dict(os.environ))", "os.environ.items()", "os.environ.copy()", "json.dumps(dict(os.environ", "**os.environ",
+	"process.env)", "JSON.stringify(process.env", "Object.keys(process.env", "Object.entries(process.env", "console.dir(process.env",
+	"ENV.to_h", "ENV.each", "ENV.inspect", "p ENV", "puts ENV", "%ENV", "Deno.env.toObject", "getenv()", "$_ENV", "$_SERVER",
+	"System.getenv()", "Sys.getenv()", "os.Environ()",
+}
+
 // codeFinding is what inspecting one program text found.
 type codeFinding struct {
+	envDump  string   // the environment-dump marker seen
 	network  string   // the network marker seen
 	shellOut string   // a shell-out marker seen with a computed command
 	commands []string // literal commands passed to shell-outs
@@ -164,6 +109,12 @@ type codeFinding struct {
 
 func inspectCode(code string) codeFinding {
 	var f codeFinding
+	for _, m := range envDumpMarkers {
+		if strings.Contains(code, m) {
+			f.envDump = m
+			break
+		}
+	}
 	for _, m := range networkMarkers {
 		if strings.Contains(code, m) {
 			f.network = m

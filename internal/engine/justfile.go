@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/shell"
 )
@@ -768,7 +769,7 @@ func (e *Engine) findUp(dir string, env *pathEnv, names ...string) string {
 
 // justRecipes decides what `just` runs.
 func (e *Engine) justRecipes(d *decision, u *unit, c *shell.Command, all []shell.Command, env *pathEnv, depth int) {
-	if normProgram(c.Program) != "just" {
+	if !programIs(c, "just") {
 		return
 	}
 	jc, rest := parseJustCall(c)
@@ -973,9 +974,9 @@ func (e *Engine) justRecipe(d *decision, u *unit, c *shell.Command, env *pathEnv
 		interp, _ = shebang(strings.TrimSpace(r.body[0].text))
 	}
 	if interp == "" {
-		interp = normProgram(path.Base(j.shell[0]))
+		interp = path.Base(j.shell[0])
 		if interp == "env" && len(j.shell) > 1 {
-			interp = normProgram(j.shell[1])
+			interp = path.Base(j.shell[1])
 		}
 		for _, l := range r.body {
 			text := strings.TrimLeft(l.text, "@-")
@@ -1007,29 +1008,30 @@ func (e *Engine) justRecipe(d *decision, u *unit, c *shell.Command, env *pathEnv
 	if len(r.body) > 0 {
 		first = r.body[0]
 	}
-	return e.justRun(d, u, c, env, depth, j, dir, normProgram(interp), first, b.String())
+	return e.justRun(d, u, c, env, depth, j, dir, interp, first, b.String())
 }
 
 // justRun decides text run by the interpreter interp, written at l.
 func (e *Engine) justRun(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, j *justfile, dir, interp string, l makeLine, text string) bool {
-	switch {
-	case shellPrograms[interp]:
-		an := shell.Analyze(text, shell.Options{Cwd: dir, Home: env.home, Env: j.exportedValues()})
+	switch lang := e.langOf(interp); {
+	case lang == langShell:
+		an := shell.Analyze(text, shell.Options{Cwd: dir, Home: env.home, Repo: env.repo, Env: j.exportedValues()})
 		if an.ParseError != nil {
 			e.cannotRead(d, u, c, "the recipe at "+l.at(), fmt.Errorf("it does not parse as Bash: %w", an.ParseError))
 		}
 		if !e.spend(d, u, c, l.file, len(an.Commands)) {
 			return false
 		}
-		e.decideFrom(d, an.Commands, env, depth+1, func(sc *shell.Command) string {
+		e.decideFrom(d, c, an.Commands, env, depth+1, func(sc *shell.Command) string {
 			return fmt.Sprintf("%s:%d", l.file, l.line+max(sc.Line, 1)-1)
 		})
-	case codeFilePrograms[interp]:
+	case codeLangs[lang]:
 		cc := *c
 		cc.Program, cc.Cwds = interp, []string{dir}
 		// Blank lines before the text keep its line numbers the file's.
 		code := strings.Repeat("\n", max(l.line-1, 0)) + text
-		e.decideCode(d, u, &cc, env, depth, stripLineComments(code, interp), l.file)
+		p := e.cat.Lookup(path.Base(interp))
+		e.decideCode(d, u, &cc, &catalog.Call{Prog: p, Row: p}, env, depth, stripLineComments(code, lang), l.file)
 	default:
 		e.cannotRead(d, u, c, "the recipe at "+l.at(), fmt.Errorf("it runs with %s, which Warden does not read", interp))
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/shell"
 )
@@ -405,7 +406,7 @@ func (m *makefile) assign(at makeLine, name, op, value string) {
 		if sh == "env" {
 			sh = path.Base(f[1])
 		}
-		if !shellPrograms[sh] {
+		if p := catalog.Builtin().Lookup(sh); p == nil || p.Lang != "sh" {
 			m.problem = m.fail(at, "recipes run with SHELL=%s, not a shell Warden reads", value)
 			return
 		}
@@ -1375,7 +1376,6 @@ type makeCall struct {
 	goals  []string
 	vars   map[string]string // VAR=value
 	dryRun bool              // -n, -q, -t: recipes do not run (but + and $(MAKE) lines do)
-	eval   bool              // --eval: Makefile text on the command line
 }
 
 // parseMakeCall reads make's arguments.
@@ -1427,9 +1427,8 @@ func parseMakeCall(c *shell.Command) makeCall {
 		if _, ok := value(&i, a, "-W", "--what-if"); ok {
 			continue
 		}
-		if strings.HasPrefix(a, "--eval") {
-			mc.eval = true
-			continue
+		if _, ok := value(&i, a, "", "--eval"); ok {
+			continue // makeOutside decides its recipe lines
 		}
 		switch {
 		case a == "--":
@@ -1457,8 +1456,8 @@ func parseMakeCall(c *shell.Command) makeCall {
 // assignments, export NAME=...): make pastes their values into recipes.
 func assignedNames(c *shell.Command, all []shell.Command) map[string]bool {
 	out := map[string]bool{}
-	for _, n := range c.Assigns {
-		out[n] = true
+	for _, a := range c.Assigns {
+		out[a.Name] = true
 	}
 	for i := range all {
 		switch all[i].Program {
@@ -1469,8 +1468,8 @@ func assignedNames(c *shell.Command, all []shell.Command) map[string]bool {
 				}
 			}
 		}
-		for _, n := range all[i].Assigns {
-			out[n] = true
+		for _, a := range all[i].Assigns {
+			out[a.Name] = true
 		}
 	}
 	return out
@@ -1478,47 +1477,35 @@ func assignedNames(c *shell.Command, all []shell.Command) map[string]bool {
 
 // makeRecipes decides what `make` runs: the recipes of the goals and the
 // prerequisites they make, and the commands the Makefile runs as it is read.
-func (e *Engine) makeRecipes(d *decision, u *unit, c *shell.Command, all []shell.Command, env *pathEnv, depth int) {
-	if p := normProgram(c.Program); p != "make" && p != "gmake" {
+// (A makefile named by -f or -C outside the repository, and --eval, are
+// makeOutside's.)
+func (e *Engine) makeRecipes(d *decision, u *unit, c *shell.Command, call *catalog.Call, all []shell.Command, env *pathEnv, depth int) {
+	if rowName(call) != "make" {
 		return
 	}
 	mc := parseMakeCall(c)
-	quoted := "`" + c.Text + "`"
-	if mc.eval {
-		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s gives make Makefile text (--eval), which Warden does not read, so what it runs cannot be known", quoted))
-	}
 	for _, cwd := range cwdsOf(c, env) {
-		dir := env.resolve(mc.dir, cwd)
-		if mc.dir == "" {
-			dir = cwd
-		}
-		files := mc.files
-		if len(files) == 0 {
-			files = []string{"GNUmakefile", "makefile", "Makefile"}
+		dir := cwd
+		if mc.dir != "" {
+			dir = env.resolve(mc.dir, cwd)
 		}
 		var found []string
-		for _, f := range files {
-			p := env.resolve(f, cwd)
-			if len(mc.files) == 0 {
-				p = path.Join(dir, f)
-			}
-			if _, err := e.fs.Lstat(p); err == nil || len(mc.files) > 0 {
-				found = append(found, p)
-				if len(mc.files) == 0 {
-					break // make reads the first of its default names
+		for _, f := range mc.files {
+			found = append(found, env.resolve(f, cwd))
+		}
+		if len(found) == 0 {
+			for _, f := range []string{"GNUmakefile", "makefile", "Makefile"} {
+				if _, err := e.fs.Lstat(path.Join(dir, f)); err == nil {
+					found = append(found, path.Join(dir, f)) // make reads the first of its default names
+					break
 				}
 			}
 		}
-		for _, p := range found {
-			if !d.once("make\x00" + p + "\x00" + dir + "\x00" + c.Text) {
-				continue
-			}
-			if _, in := cutDir(p, env.root()); !in {
-				d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the makefile %s, outside the repository", quoted, p))
-			}
-		}
-		if len(found) == 0 {
+		if len(found) == 0 || !d.once("make\x00"+strings.Join(found, "\x00")+"\x00"+dir+"\x00"+c.Text) {
 			continue
+		}
+		if _, in := cutDir(found[0], env.root()); !in && len(mc.files) == 0 && mc.dir == "" {
+			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("`%s` runs the makefile %s, outside the repository", c.Text, found[0]))
 		}
 		if depth >= maxCodeDepth {
 			e.tooDeep(d, u, c, "the makefile "+shownPath(found[0], env))
@@ -1658,14 +1645,14 @@ func prefixed(p string, ss []string) []string {
 // makeShell decides one shell command make runs, written at l; false when
 // the decision's budget is spent.
 func (e *Engine) makeShell(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, dir string, l makeLine, text string) bool {
-	an := shell.Analyze(text, shell.Options{Cwd: dir, Home: env.home})
+	an := shell.Analyze(text, shell.Options{Cwd: dir, Home: env.home, Repo: env.repo})
 	if an.ParseError != nil {
 		e.cannotRead(d, u, c, "the recipe at "+l.at(), fmt.Errorf("it does not parse as Bash: %w", an.ParseError))
 	}
 	if !e.spend(d, u, c, l.file, len(an.Commands)) {
 		return false
 	}
-	e.decideFrom(d, an.Commands, env, depth+1, func(sc *shell.Command) string {
+	e.decideFrom(d, c, an.Commands, env, depth+1, func(sc *shell.Command) string {
 		return fmt.Sprintf("%s:%d", l.file, l.line+max(sc.Line, 1)-1)
 	})
 	return true

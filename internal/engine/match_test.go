@@ -35,12 +35,78 @@ func TestPattern_Matches(t *testing.T) {
 		{"**/*auth*/**", "/home/dev/app/internal/auth/token.go", true},
 		{"**/*auth*", "/home/dev/app/src/oauth.py", true},
 		{"**/*auth*", "/home/dev/app/src/main.py", false},
+		{"*.{pem,key}", "/home/dev/app/tls.key", true}, // braces are not a literal prefilter
+		// Case-insensitive on every system.
+		{".env", "/home/dev/app/.ENV", true},
+		{".env", "/home/dev/app/.Env", true},
+		{".env.*", "/home/dev/app/.ENV.Local", true},
+		{"~/.aws/**", "/home/dev/.AWS/credentials", true},
+		{"~/.aws/**", "/HOME/DEV/.aws/credentials", true},
+		{".github/workflows/**", "/home/dev/app/.GitHub/Workflows/ci.yml", true},
+		{"package-lock.json", "/home/dev/app/Package-Lock.json", true},
+		{"/Makefile", "/HOME/dev/app/MAKEFILE", true},
+		{"*.pem", "/etc/ssl/private/SERVER.PEM", true},
+		{"*.PEM", "/etc/ssl/private/server.pem", true},
+		{"id_rsa", "/home/dev/.ssh/ID_RSA", true},
+		{"secrets/**", "/home/dev/app/Secrets/db.txt", true},
+		{".env", "/home/dev/app/.envrc", false},
+		{"~/.ssh/**", "/home/dev/.sshd/x", false},
+		// Word matches.
+		{"<auth>", "/home/dev/app/src/user_auth.py", true},
+		{"<auth>", "/home/dev/app/src/AuthService.java", true},
+		{"<auth>", "/home/dev/app/src/authors.ts", false},
+		{"<auth>", "/home/dev/app/auth/x.go", false}, // a bare name matches the base name
+		{"<auth>/**", "/home/dev/app/auth/x.go", true},
+		{"<auth>/**", "/home/dev/app/Auth", true},
+		{"<auth>/**", "/home/dev/app/authors/x.go", false},
+		{"<{auth,oauth*}>", "/home/dev/app/OAUTH2.md", true},
+		{"/src/<auth*>/**", "/home/dev/app/src/authz/x.go", true},
+		{"/src/<auth*>/**", "/home/dev/app/lib/authz/x.go", false},
+		{"~/<billing>/**", "/home/dev/acme-billing/x", true},
+		{"~/<billing>/**", "/home/dev/billings/x", false},
+		{"//srv/*/<auth>.d/**", "/srv/app/auth.d/x", false}, // "<auth>.d" is literal: a word match is a whole segment
+		{"src/**/<auth>", "/home/dev/app/src/a/b/auth_test.go", true},
 	}
 	for _, tt := range tests {
-		pt := compilePattern(tt.pattern)
-		if got := pt.matches(tt.path, env); got != tt.want {
+		pt := compileRulePattern(tt.pattern)
+		if got := pt.matches(&target{path: tt.path}, env); got != tt.want {
 			t.Errorf("pattern %q path %q: got %v, want %v", tt.pattern, tt.path, got, tt.want)
 		}
+	}
+}
+
+// TestPathRule_ExceptFolded: exceptions are case-insensitive like the
+// patterns they carve from.
+func TestPathRule_ExceptFolded(t *testing.T) {
+	env := &pathEnv{cwd: "/home/dev/app", home: "/home/dev", repo: "/home/dev/app"}
+	r := pathRule{patterns: expandDirPattern(".env.*"), except: []pattern{compileRulePattern(".env.example")}}
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"/home/dev/app/.env.local", true},
+		{"/home/dev/app/.ENV.LOCAL", true},
+		{"/home/dev/app/.env.example", false},
+		{"/home/dev/app/.env.EXAMPLE", false},
+		{"/home/dev/app/.ENV.Example", false},
+	}
+	for _, tt := range tests {
+		if got := r.matches(&target{path: tt.path}, env); got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.path, got, tt.want)
+		}
+	}
+}
+
+// TestNativePattern_ExactCase: native rules keep Claude Code's meaning,
+// which compares case exactly.
+func TestNativePattern_ExactCase(t *testing.T) {
+	env := &pathEnv{cwd: "/home/dev/app", home: "/home/dev", repo: "/home/dev/app"}
+	pt := compileNativePath("./.env")
+	if !pt.matches(&target{path: "/home/dev/app/.env"}, env) {
+		t.Error("Read(./.env) does not match .env")
+	}
+	if pt.matches(&target{path: "/home/dev/app/.ENV"}, env) {
+		t.Error("Read(./.env) matches .ENV; native rules compare case exactly")
 	}
 }
 

@@ -7,9 +7,6 @@ import (
 	"github.com/wardenhq/warden/internal/policy"
 )
 
-// defaultWriteWords mark an MCP tool as write-capable by its name.
-var defaultWriteWords = []string{"create", "delete", "update", "push", "write", "merge"}
-
 // splitMCPTool splits "mcp__server__tool". Server names may contain single
 // underscores, so the split is at the first "__" after the prefix.
 func splitMCPTool(name string) (server, tool string) {
@@ -39,28 +36,29 @@ func (e *Engine) decideMCP(d *decision) {
 		if v := e.rs.MCP.Default; v != policy.None {
 			d.match(u, v, "mcp.default", fmt.Sprintf("MCP server %q is not approved by the policy (tool %s)", server, tool))
 		}
-	} else {
-		write := isWriteTool(srv, tool)
+	}
+	access := policy.AccessRead
+	if srv != nil {
+		write, why := mcpWriteTool(srv, tool)
 		if write {
+			access = policy.AccessWrite
 			v := srv.Write
 			if v == policy.None {
 				v = policy.Ask
 			}
-			d.match(u, v, "mcp."+server+".write", fmt.Sprintf("MCP tool %s of server %s can write", tool, server))
+			d.match(u, v, "mcp."+server+".write", fmt.Sprintf("MCP tool %s of server %s can write: %s", tool, server, why))
 		} else {
 			v := srv.Read
 			if v == policy.None {
 				v = policy.Allow
 			}
-			d.match(u, v, "mcp."+server+".read", fmt.Sprintf("MCP tool %s of approved server %s reads", tool, server))
+			d.match(u, v, "mcp."+server+".read", fmt.Sprintf("MCP tool %s of approved server %s reads: %s", tool, server, why))
 		}
 	}
 	// Secrets stay secret through any tool: paths in the tool's arguments
-	// are file accesses like any other.
-	access := policy.AccessRead
-	if srv != nil && isWriteTool(srv, tool) {
-		access = policy.AccessWrite
-	}
+	// are file accesses like any other, in the same unit, so a deny of a
+	// secret beats the read tool's allow (read_text_file of .env is a Read
+	// of .env).
 	via := "MCP tool " + server + "/" + tool
 	for _, p := range mcpPaths(a.Input) {
 		e.checkFile(d, u, fileAccess{raw: p, access: access, cwds: []string{a.Cwd}, via: via})
@@ -109,23 +107,6 @@ func pathKey(k string) bool {
 	k = strings.ToLower(k)
 	for _, w := range []string{"path", "file", "dir", "source", "destination", "target", "uri"} {
 		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
-}
-
-func isWriteTool(srv *policy.MCPServer, tool string) bool {
-	if c, ok := srv.Tools[tool]; ok {
-		return c == "write"
-	}
-	words := srv.WriteWords
-	if len(words) == 0 {
-		words = defaultWriteWords
-	}
-	lt := strings.ToLower(tool)
-	for _, w := range words {
-		if strings.Contains(lt, strings.ToLower(w)) {
 			return true
 		}
 	}

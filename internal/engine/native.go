@@ -71,7 +71,7 @@ func mcpRuleMatches(rule, tool string) bool {
 
 // nativePath applies Read(...) rules to reads and Edit(...)/Write(...) rules
 // to writes of the absolute path p. It reports whether one matched.
-func (e *Engine) nativePath(d *decision, u *unit, fa fileAccess, p string, env *pathEnv) bool {
+func (e *Engine) nativePath(d *decision, u *unit, fa fileAccess, t *target, env *pathEnv) bool {
 	access, via := fa.access, fa.via
 	fileTool := isEditTool(d.a.Tool) || isReadTool(d.a.Tool)
 	hit := false
@@ -101,9 +101,9 @@ func (e *Engine) nativePath(d *decision, u *unit, fa fileAccess, p string, env *
 			continue
 		}
 		pt := compileNativePath(r.Specifier)
-		if pt.matches(p, env) {
+		if pt.matches(t, env) {
 			hit = true
-			d.match(u, r.Verdict, nativeRuleID(r), fmt.Sprintf("native rule %s: %s %s (via %s)", r.Raw, accessVerb(access), p, via))
+			d.match(u, r.Verdict, nativeRuleID(r), fmt.Sprintf("native rule %s: %s %s (via %s)", r.Raw, accessVerb(access), t.path, via))
 		}
 	}
 	return hit

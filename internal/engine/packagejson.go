@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/shell"
 )
@@ -138,25 +139,11 @@ var (
 
 // Subcommands of the package managers that are not script names.
 var (
-	yarnBuiltins = set("add", "audit", "autoclean", "bin", "cache", "check", "config", "constraints", "create", "dedupe",
-		"dlx", "exec", "explain", "generate-lock-entry", "global", "help", "import", "info", "init", "install",
-		"licenses", "link", "list", "login", "logout", "node", "npm", "outdated", "owner", "pack", "patch",
-		"patch-commit", "plugin", "policies", "publish", "rebuild", "remove", "run", "search", "set", "stage", "tag",
-		"team", "test", "unlink", "unplug", "up", "upgrade", "upgrade-interactive", "version", "versions", "why",
-		"workspace", "workspaces")
-	pnpmBuiltins = set("add", "approve-builds", "audit", "bin", "c", "cat-file", "cat-index", "config", "create",
-		"dedupe", "deploy", "dlx", "doctor", "env", "exec", "fetch", "find-hash", "help", "i", "ignored-builds",
-		"import", "init", "install", "install-test", "it", "licenses", "link", "list", "ln", "ls", "outdated",
-		"pack", "patch", "patch-commit", "patch-remove", "prune", "publish", "rb", "rebuild", "recursive", "remove",
-		"restart", "rm", "root", "run", "self-update", "server", "setup", "start", "stop", "store", "t", "test",
-		"tst", "un", "uninstall", "unlink", "up", "update", "upgrade", "why")
-	bunBuiltins = set("a", "add", "audit", "build", "c", "create", "exec", "i", "info", "init", "install", "link",
-		"outdated", "patch", "pm", "publish", "remove", "repl", "rm", "run", "test", "unlink", "update", "upgrade",
-		"why", "x")
+	yarnBuiltins = nameSet("add audit autoclean bin cache check config constraints create dedupe dlx exec explain generate-lock-entry global help import info init install licenses link list login logout node npm outdated owner pack patch patch-commit plugin policies publish rebuild remove run search set stage tag team test unlink unplug up upgrade upgrade-interactive version versions why workspace workspaces")
+	pnpmBuiltins = nameSet("add approve-builds audit bin c cat-file cat-index config create dedupe deploy dlx doctor env exec fetch find-hash help i ignored-builds import init install install-test it licenses link list ln ls outdated pack patch patch-commit patch-remove prune publish rb rebuild recursive remove restart rm root run self-update server setup start stop store t test tst un uninstall unlink up update upgrade why")
+	bunBuiltins  = nameSet("a add audit build c create exec i info init install link outdated patch pm publish remove repl rm run test unlink update upgrade why x")
 	// npmValueOpts take the next argument as their value.
-	npmValueOpts = set("--prefix", "-C", "--dir", "--cwd", "-w", "--workspace", "--filter", "-F", "--userconfig",
-		"--globalconfig", "--cache", "--registry", "--loglevel", "--scope", "--tag", "--otp", "--script-shell",
-		"--reporter", "--test-pattern", "--changed-files-ignore-pattern", "--workspace-concurrency")
+	npmValueOpts = nameSet("--prefix -C --dir --cwd -w --workspace --filter -F --userconfig --globalconfig --cache --registry --loglevel --scope --tag --otp --script-shell --reporter --test-pattern --changed-files-ignore-pattern --workspace-concurrency")
 )
 
 // parsePkgRun reads what a package-manager command runs from package.json;
@@ -355,9 +342,11 @@ func shellQuote(v string) string {
 
 // packageScripts decides the package.json scripts a package-manager
 // command runs.
-func (e *Engine) packageScripts(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int) {
-	prog := normProgram(c.Program)
-	if !nodePMs[prog] && prog != "node" {
+func (e *Engine) packageScripts(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, depth int) {
+	prog := rowName(call)
+	switch prog {
+	case "npm", "pnpm", "yarn", "bun", "node":
+	default:
 		return
 	}
 	r, ok := parsePkgRun(prog, c)
@@ -454,14 +443,14 @@ func (e *Engine) runPkgScripts(d *decision, u *unit, c *shell.Command, env *path
 			e.tooDeep(d, u, c, "the script "+ev+" of "+shown)
 			continue
 		}
-		an := shell.Analyze(text, shell.Options{Cwd: dir, Home: env.home})
+		an := shell.Analyze(text, shell.Options{Cwd: dir, Home: env.home, Repo: env.repo})
 		if an.ParseError != nil {
 			e.cannotRead(d, u, c, "the script "+ev+" at "+at, fmt.Errorf("it does not parse as Bash: %w", an.ParseError))
 		}
 		if !e.spend(d, u, c, shown, len(an.Commands)) {
 			return
 		}
-		e.decideFrom(d, an.Commands, env, depth+1, func(*shell.Command) string { return at })
+		e.decideFrom(d, c, an.Commands, env, depth+1, func(*shell.Command) string { return at })
 	}
 }
 

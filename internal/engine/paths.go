@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"io/fs"
 	"path"
 	"path/filepath"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/shell"
 )
 
 // anchor says what a path pattern is relative to.
@@ -30,8 +30,16 @@ type pattern struct {
 	// lit is a literal part every match must contain: a cheap prefilter
 	// before the glob match, which matters on the hook's hot path.
 	lit string
+	// fold: the pattern is case-folded and matched against the case-folded
+	// path (policy path rules); native rules keep Claude Code's exact case.
+	fold bool
+	// segs is the glob's segments when one is a word match (<auth>),
+	// which doublestar cannot express; "**" leads them for anywhere.
+	segs []string
 }
 
+// compilePattern compiles a pattern matched with its exact case: a native
+// rule's specifier, or a shell glob being instantiated.
 func compilePattern(raw string) pattern {
 	p := pattern{raw: raw}
 	s := raw
@@ -47,17 +55,61 @@ func compilePattern(raw string) pattern {
 		s = strings.TrimPrefix(s, "**/")
 		p.anchor = anywhere
 	}
-	p.glob = s
-	p.lit = longestLiteral(s)
+	p.setGlob(s)
 	return p
 }
 
+// compileRulePattern compiles a policy path rule's pattern: matched
+// case-insensitively on every system, since macOS and Windows file systems
+// are case-insensitive (.ENV opens .env) and no benign file differs from a
+// protected one by case alone. Case is folded here, once, and once per
+// resolved path (target), never per comparison.
+func compileRulePattern(raw string) pattern {
+	p := compilePattern(raw)
+	p.fold = true
+	p.setGlob(foldCase(p.glob))
+	return p
+}
+
+func (pt *pattern) setGlob(g string) {
+	pt.glob = g
+	pt.lit = longestLiteral(g)
+	pt.segs = nil
+	if !pt.fold || !strings.Contains(g, "<") {
+		return
+	}
+	segs := strings.Split(g, "/")
+	for _, seg := range segs {
+		if _, ok := policy.WordSegment(seg); ok {
+			if pt.anchor == anywhere {
+				segs = append([]string{"**"}, segs...)
+			}
+			pt.segs = segs
+			return
+		}
+	}
+}
+
+// foldCase is the case folding of patterns and paths.
+func foldCase(s string) string { return strings.ToLower(s) }
+
 // longestLiteral returns the longest run of s free of glob metacharacters
-// and slashes.
+// and slashes; brace alternatives ({a,b}) are not literal, and neither are
+// the brackets of word matches (<auth>).
 func longestLiteral(s string) string {
 	best, start := "", 0
 	for i := 0; i <= len(s); i++ {
-		if i == len(s) || strings.ContainsRune("*?[]{}/\\", rune(s[i])) {
+		if i < len(s) && s[i] == '{' {
+			if i-start > len(best) {
+				best = s[start:i]
+			}
+			if j := strings.IndexByte(s[i:], '}'); j > 0 {
+				i += j
+			}
+			start = i + 1
+			continue
+		}
+		if i == len(s) || strings.ContainsRune("*?[]{}/\\<>", rune(s[i])) {
 			if i-start > len(best) {
 				best = s[start:i]
 			}
@@ -67,10 +119,33 @@ func longestLiteral(s string) string {
 	return best
 }
 
-// matches reports whether the absolute, cleaned path p matches.
-func (pt *pattern) matches(p string, env *pathEnv) bool {
+// target is one resolved path as the patterns see it: absolute and clean,
+// in its own case and, computed once on first use, case-folded.
+type target struct {
+	path   string
+	folded string
+	done   bool
+}
+
+// lower returns the case-folded path.
+func (t *target) lower() string {
+	if !t.done {
+		t.folded, t.done = foldCase(t.path), true
+	}
+	return t.folded
+}
+
+// matches reports whether the target matches.
+func (pt *pattern) matches(t *target, env *pathEnv) bool {
+	p := t.path
+	if pt.fold {
+		p, env = t.lower(), env.folded()
+	}
 	if pt.lit != "" && !strings.Contains(p, pt.lit) {
 		return false
+	}
+	if pt.segs != nil {
+		return pt.matchWords(t, env)
 	}
 	var rel string
 	switch pt.anchor {
@@ -118,12 +193,78 @@ func (pt *pattern) matches(p string, env *pathEnv) bool {
 	return ok
 }
 
+// matchWords matches a pattern with word matches segment by segment: the
+// anchor and the other segments on the case-folded path, the word matches
+// on the words of the names as written (their case shows where camelCase
+// words start). env is case-folded.
+func (pt *pattern) matchWords(t *target, env *pathEnv) bool {
+	var dir string
+	switch pt.anchor {
+	case atHome:
+		dir = env.home
+	case atRepo:
+		dir = env.root()
+	case atCwd:
+		dir = env.cwd
+	default:
+		dir = "/"
+	}
+	if dir == "" {
+		return false
+	}
+	if _, ok := cutDir(t.lower(), dir); !ok {
+		return false
+	}
+	// Folding keeps every '/', so both spellings split alike.
+	n := len(splitSegs(dir))
+	orig, folded := splitSegs(t.path), splitSegs(t.lower())
+	if len(orig) < n || len(orig) != len(folded) {
+		return false
+	}
+	return matchSegs(pt.segs, orig[n:], folded[n:])
+}
+
+func splitSegs(p string) []string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// matchSegs matches path segments against pattern segments, where "**" is
+// any number of segments and "<glob>" a name with a word matching glob.
+func matchSegs(pat, orig, folded []string) bool {
+	for len(pat) > 0 {
+		if pat[0] == "**" {
+			for i := 0; i <= len(orig); i++ {
+				if matchSegs(pat[1:], orig[i:], folded[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(orig) == 0 {
+			return false
+		}
+		if g, ok := policy.WordSegment(pat[0]); ok {
+			if !eachWord(orig[0], func(w string) bool { ok, _ := doublestar.Match(g, foldCase(w)); return ok }) {
+				return false
+			}
+		} else if ok, _ := doublestar.Match(pat[0], folded[0]); !ok {
+			return false
+		}
+		pat, orig, folded = pat[1:], orig[1:], folded[1:]
+	}
+	return len(orig) == 0
+}
+
 func matchBase(glob, rel string) bool {
 	base := rel
 	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
 		base = rel[i+1:]
 	}
-	ok, _ := path.Match(glob, base)
+	ok, _ := doublestar.Match(glob, base) // path.Match has no {a,b}
 	return ok
 }
 
@@ -162,7 +303,7 @@ func newPathMatcher(rs *policy.Ruleset) *pathMatcher {
 			pr.patterns = append(pr.patterns, expandDirPattern(s)...)
 		}
 		for _, s := range r.Except {
-			pr.except = append(pr.except, compilePattern(s))
+			pr.except = append(pr.except, compileRulePattern(s))
 		}
 		pm.rules = append(pm.rules, pr)
 	}
@@ -172,10 +313,10 @@ func newPathMatcher(rs *policy.Ruleset) *pathMatcher {
 // expandDirPattern compiles "dir/**" so that it also matches the directory
 // itself: reading a directory recursively reads what is under it.
 func expandDirPattern(s string) []pattern {
-	p := compilePattern(s)
+	p := compileRulePattern(s)
 	if strings.HasSuffix(p.glob, "/**") {
 		d := p
-		d.glob = strings.TrimSuffix(p.glob, "/**")
+		d.setGlob(strings.TrimSuffix(p.glob, "/**"))
 		return []pattern{p, d}
 	}
 	return []pattern{p}
@@ -185,10 +326,10 @@ func (r *pathRule) applies(access policy.Access) bool {
 	return r.rule.Access == policy.AccessAny || r.rule.Access == access
 }
 
-func (r *pathRule) matches(p string, env *pathEnv) bool {
+func (r *pathRule) matches(t *target, env *pathEnv) bool {
 	hit := false
 	for i := range r.patterns {
-		if r.patterns[i].matches(p, env) {
+		if r.patterns[i].matches(t, env) {
 			hit = true
 			break
 		}
@@ -197,7 +338,7 @@ func (r *pathRule) matches(p string, env *pathEnv) bool {
 		return false
 	}
 	for i := range r.except {
-		if r.except[i].matches(p, env) {
+		if r.except[i].matches(t, env) {
 			return false
 		}
 	}
@@ -209,6 +350,25 @@ type pathEnv struct {
 	cwd  string
 	home string
 	repo string
+	// lower is the case-folded copy, made on first use (itself when
+	// nothing changes case).
+	lower *pathEnv
+}
+
+// folded returns the environment with its directories case-folded, for
+// case-folded patterns.
+func (e *pathEnv) folded() *pathEnv {
+	if e.lower == nil {
+		cwd, home, repo := foldCase(e.cwd), foldCase(e.home), foldCase(e.repo)
+		if cwd == e.cwd && home == e.home && repo == e.repo {
+			e.lower = e
+		} else {
+			f := &pathEnv{cwd: cwd, home: home, repo: repo}
+			f.lower = f
+			e.lower = f
+		}
+	}
+	return e.lower
 }
 
 func (e *pathEnv) root() string {
@@ -218,9 +378,13 @@ func (e *pathEnv) root() string {
 	return e.cwd
 }
 
-// resolve makes p absolute and clean: ~ and relative paths are expanded.
-// It does not touch the file system.
+// resolve makes p absolute and clean: ~ and relative paths are expanded,
+// and /proc/self/root, /proc/PID/cwd and the like lead where the kernel
+// would take them (shell.CleanPath). It does not touch the file system.
 func (e *pathEnv) resolve(p, cwd string) string {
+	if cwd == "" {
+		cwd = e.cwd
+	}
 	switch {
 	case p == "~":
 		p = e.home
@@ -238,41 +402,33 @@ func (e *pathEnv) resolve(p, cwd string) string {
 		p = dir + "/" + rest
 	case !strings.HasPrefix(p, "/"):
 		if cwd == "" {
-			cwd = e.cwd
-		}
-		if cwd == "" {
 			cwd = "/"
 		}
 		p = cwd + "/" + p
 	}
-	return path.Clean(p)
+	return shell.CleanPath(cwd, p)
 }
 
-// realPath follows a symlink at p (or in its parent directory) where one
-// exists; it returns "" when p is not a link or cannot be resolved.
+// realPath returns p with every symbolic link in it followed, directories
+// included (a link to secrets/ is the secrets directory), or "" when p has
+// no link or none can be resolved. A path that does not exist yet (a file
+// about to be written) is resolved through its longest existing ancestor.
 func realPath(fsys FS, p string) string {
-	fi, err := fsys.Lstat(p)
-	if err != nil {
-		// The file may not exist yet; its directory may still be a link.
-		dir := filepath.Dir(p)
-		if dir == p {
-			return ""
+	// p is absolute and clean: each ancestor is a prefix of it, and the
+	// rest a suffix, so the walk up allocates nothing.
+	for end := len(p); end > 0; end = strings.LastIndexByte(p[:end], '/') {
+		dir := p[:end]
+		r, err := fsys.EvalSymlinks(dir)
+		if err != nil {
+			continue
 		}
-		if dfi, derr := fsys.Lstat(dir); derr == nil && dfi.Mode()&fs.ModeSymlink != 0 {
-			if r, err := fsys.EvalSymlinks(dir); err == nil {
-				return path.Join(r, filepath.Base(p))
-			}
+		r = filepath.ToSlash(r)
+		if r == dir {
+			return "" // no link from here up, and the rest does not exist
 		}
-		return ""
+		return path.Join(r, p[end:])
 	}
-	if fi.Mode()&fs.ModeSymlink == 0 {
-		return ""
-	}
-	r, err := fsys.EvalSymlinks(p)
-	if err != nil {
-		return ""
-	}
-	return r
+	return ""
 }
 
 // instantiate turns a pattern into one concrete path under dir, so that a
@@ -318,6 +474,10 @@ func (pt *pattern) instantiate(dir string, env *pathEnv) string {
 			}
 			b.WriteString(alt)
 			i += j
+		case '<', '>':
+			if pt.segs == nil {
+				b.WriteByte(c)
+			}
 		case '\\':
 			if i+1 < len(g) {
 				i++

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"strings"
 
+	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/shell"
 )
@@ -151,31 +153,35 @@ func (e *Engine) tooDeep(d *decision, u *unit, c *shell.Command, what string) {
 	d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("`%s` runs %s through more than %d nested files or scripts, so what it runs cannot be known", c.Text, what, maxCodeDepth))
 }
 
-// decideFrom decides commands read from a file as if they were inline:
-// each is labelled with where it comes from, first in its Via and then at
-// the end of every reason found in it ("at Makefile:12"), and, when that
-// command reaches further files, in theirs ("at x.sh:3, run from
-// Makefile:12").
-func (e *Engine) decideFrom(d *decision, cmds []shell.Command, env *pathEnv, depth int, where func(*shell.Command) string) {
+// decideFrom decides commands read from a file that c runs as if they
+// were inline: each is labelled with where it comes from, first in its Via
+// (after c's own) and then at the end of every reason found in it ("at
+// Makefile:12"), and, when that command reaches further files, in theirs
+// ("at x.sh:3, run from Makefile:12").
+func (e *Engine) decideFrom(d *decision, c *shell.Command, cmds []shell.Command, env *pathEnv, depth int, where func(*shell.Command) string) {
 	for i := range cmds {
 		at := where(&cmds[i])
-		e.decideAt(d, &cmds[i], cmds, env, depth, at, func() string { return at })
+		e.decideAt(d, c, &cmds[i], cmds, env, depth, at, func() string { return at })
 	}
 }
 
 // decideCodeCommands decides the commands found in a literal of a program
-// file (os.system("...")): labelled with the file, and located by the line
-// of the literal only when something is found (finding it costs a scan).
-func (e *Engine) decideCodeCommands(d *decision, cmds []shell.Command, env *pathEnv, depth int, src, code, literal string) {
+// file (os.system("...")): labelled with the file, run through it as an
+// exec vector like interpreter code on the command line, and located by
+// the line of the literal only when something is found (finding it costs a
+// scan).
+func (e *Engine) decideCodeCommands(d *decision, c *shell.Command, cmds []shell.Command, env *pathEnv, depth int, src, code, literal string) {
+	d.vector(src)
 	for i := range cmds {
-		e.decideAt(d, &cmds[i], cmds, env, depth, src, func() string { return strings.TrimPrefix(codeAt(src, code, literal), " at ") })
+		e.decideAt(d, c, &cmds[i], cmds, env, depth, src, func() string { return strings.TrimPrefix(codeAt(src, code, literal), " at ") })
 	}
 }
 
-// decideAt decides one command read from a file: via labels its Via, and
-// at, called only when a rule matched, locates it for the reasons.
-func (e *Engine) decideAt(d *decision, sub *shell.Command, all []shell.Command, env *pathEnv, depth int, via string, at func() string) {
-	sub.Via = append([]string{via}, sub.Via...)
+// decideAt decides one command read from a file that c runs: via labels
+// its Via, after c's own, and at, called only when a rule matched, locates
+// it for the reasons.
+func (e *Engine) decideAt(d *decision, c, sub *shell.Command, all []shell.Command, env *pathEnv, depth int, via string, at func() string) {
+	sub.Via = append(append(append([]string(nil), c.Via...), via), sub.Via...)
 	from := len(d.units)
 	e.decideCommand(d, sub, all, env, depth)
 	st := d.fileState()
@@ -244,61 +250,102 @@ func codeAt(src, code, needle string) string {
 }
 
 // filesRun decides the code c runs from files: the one entry point from
-// decideCommand.
-func (e *Engine) filesRun(d *decision, u *unit, c *shell.Command, all []shell.Command, env *pathEnv, depth int) {
+// decideCommand. The catalogue types the arguments: a Script operand or
+// option value is a file the program runs, in the row's language.
+func (e *Engine) filesRun(d *decision, u *unit, c *shell.Command, call *catalog.Call, all []shell.Command, env *pathEnv, depth int) {
 	if c.Dynamic || c.Program == "" {
 		return
 	}
-	prog := normProgram(c.Program)
-	switch {
-	case shellPrograms[prog]:
-		if w, ok := shellScriptArg(c); ok {
-			e.runFiles(d, u, c, env, depth, w, runShell)
+	lang := ""
+	if call.Prog != nil {
+		lang = call.Prog.Lang
+		if call.Prog.Name() == "source" {
+			lang = langShell
 		}
-	case prog == "source" || prog == ".":
-		if len(c.Args) > 0 {
-			e.runFiles(d, u, c, env, depth, c.Args[0], runShell)
-		}
-	default:
-		for _, w := range codeFileArgs(prog, c) {
-			e.runFiles(d, u, c, env, depth, w, runCode)
+	}
+	if (lang == langShell || codeLangs[lang]) && !hasCodeArg(call) {
+		dir := ""
+		for _, a := range call.Args {
+			switch {
+			case a.Opt != nil && lang == "ruby" && optionWord(c, a) == "-C":
+				dir = a.Value // ruby -C dir x.rb runs dir/x.rb
+			case a.Kind == catalog.Script:
+				if call.Prog.Name() == "bun" && !looksLikeCodeFile(a.Value) {
+					continue // bun dev: a package script (packagejson.go)
+				}
+				e.runFiles(d, u, c, env, depth, inDir(argWord(c, a), dir), lang)
+			case lang == "js" && a.Opt != nil && preloads(a.Opt.Names) && isPathArg(a.Value):
+				e.runFiles(d, u, c, env, depth, argWord(c, a), lang) // node -r ./setup.js
+			case a.Opt == nil && (call.Path == "deno run" || call.Path == "bun run") && looksLikeCodeFile(a.Value):
+				e.runFiles(d, u, c, env, depth, argWord(c, a), lang)
+			}
 		}
 	}
 	if byPath(c) {
 		e.runFiles(d, u, c, env, depth, c.Name, runPath)
 	}
-	e.packageScripts(d, u, c, env, depth)
-	e.makeRecipes(d, u, c, all, env, depth)
+	e.packageScripts(d, u, c, call, env, depth)
+	e.makeRecipes(d, u, c, call, all, env, depth)
 	e.justRecipes(d, u, c, all, env, depth)
 	e.taskRecipes(d, u, c, all, env, depth)
 }
 
-// How a file is run.
+// How a file is run: by a shell, by path (as its #! line says), or by an
+// interpreter of one of codeLangs.
 const (
-	runShell = "shell" // by a shell: bash x.sh, source x.sh
-	runCode  = "code"  // by an interpreter: python x.py
-	runPath  = "path"  // by path: ./x.sh, as its #! line says
+	langShell = "sh"
+	runPath   = ""
 )
 
+// codeLangs are the languages whose program files are inspected like a
+// one-liner: the catalogue's Lang of python, node, deno, bun, ts-node,
+// tsx, ruby, perl and php.
+var codeLangs = map[string]bool{"python": true, "js": true, "ruby": true, "perl": true, "php": true}
+
+// preloads reports the node options that load a module before the script.
+func preloads(names string) bool {
+	for _, n := range []string{"-r", "--require", "--import", "--loader", "--experimental-loader"} {
+		if firstName(names) == n {
+			return true
+		}
+	}
+	return false
+}
+
+// optionWord is the option spelling a typed option value was given with
+// (-C of -C dir or -Cdir).
+func optionWord(c *shell.Command, a catalog.Arg) string {
+	args := argv(c)
+	switch {
+	case a.Attached && a.Index < len(args):
+		return strings.TrimSuffix(strings.TrimSuffix(args[a.Index], a.Value), "=")
+	case a.Index > 0 && a.Index <= len(args):
+		return args[a.Index-1]
+	}
+	return ""
+}
+
 // runFiles decides the file named by w (each of its possible values, from
-// each of the command's working directories).
-func (e *Engine) runFiles(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, w shell.Word, how string) {
+// each of the command's working directories), run as lang says.
+func (e *Engine) runFiles(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, w shell.Word, lang string) {
 	for _, v := range w.Values {
 		if v == "" || v == "-" || strings.HasPrefix(v, "/dev/") || strings.HasPrefix(v, "/proc/") {
 			continue // standard input, decided as such elsewhere
 		}
 		for _, cwd := range cwdsOf(c, env) {
-			e.runFile(d, u, c, env, depth, env.resolve(v, cwd), cwd, how)
+			e.runFile(d, u, c, env, depth, env.resolve(v, cwd), cwd, lang)
 		}
 	}
 }
 
-// runFile decides the file at p that c runs, how, from directory cwd.
-func (e *Engine) runFile(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, p, cwd, how string) {
-	if how == runPath && systemPath(p) {
+// runFile decides the file at p that c runs from directory cwd: as a
+// shell script, as program code of lang, or (lang runPath) as its #! line
+// says.
+func (e *Engine) runFile(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, p, cwd, lang string) {
+	if lang == runPath && systemPath(p) {
 		return // an installed program: decided by its name, like any other
 	}
-	if !d.once(how + "\x00" + p + "\x00" + cwd) {
+	if !d.once("run\x00" + lang + "\x00" + p + "\x00" + cwd) {
 		return
 	}
 	shown := shownPath(p, env)
@@ -307,7 +354,7 @@ func (e *Engine) runFile(d *decision, u *unit, c *shell.Command, env *pathEnv, d
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return
-	case how == runPath && binary(data):
+	case lang == runPath && binary(data):
 		return // a compiled program, not code Warden can read
 	case err != nil:
 		e.cannotRead(d, u, c, "the file "+shown, err)
@@ -317,30 +364,30 @@ func (e *Engine) runFile(d *decision, u *unit, c *shell.Command, env *pathEnv, d
 		return
 	}
 	text := string(data)
-	interp := normProgram(c.Program)
-	if how == runPath {
-		prog, ok := shebang(text)
-		switch {
-		case !ok || shellPrograms[prog]:
-			how = runShell // with no #! line the shell runs it as a script
-		case codeFilePrograms[prog]:
-			how, interp = runCode, prog
-		default:
-			return // an interpreter Warden does not read for
+	call := &catalog.Call{Prog: e.cat.Lookup(c.Program)}
+	program := c.Program
+	if lang == runPath {
+		lang = langShell // with no #! line the shell runs it as a script
+		if name, ok := shebang(text); ok {
+			p := e.cat.Lookup(name)
+			if p == nil || p.Lang != langShell && !codeLangs[p.Lang] {
+				return // an interpreter Warden does not read for
+			}
+			lang, program, call = p.Lang, name, &catalog.Call{Prog: p, Row: p}
 		}
 	}
-	if how == runCode {
+	if lang != langShell {
 		cc := *c
-		cc.Program = interp
-		e.decideCode(d, u, &cc, env, depth, stripLineComments(text, interp), shown)
+		cc.Program = program
+		e.decideCode(d, u, &cc, call, env, depth, stripLineComments(text, lang), shown)
 		return
 	}
-	an := shell.Analyze(text, shell.Options{Cwd: cwd, Home: env.home})
+	an := shell.Analyze(text, shell.Options{Cwd: cwd, Home: env.home, Repo: env.repo})
 	if an.ParseError != nil {
 		e.cannotRead(d, u, c, "the script "+shown, fmt.Errorf("it does not parse as Bash: %w", an.ParseError))
 	}
 	if e.spend(d, u, c, shown, len(an.Commands)) {
-		e.decideFrom(d, an.Commands, env, depth+1, func(sc *shell.Command) string { return fmt.Sprintf("%s:%d", shown, sc.Line) })
+		e.decideFrom(d, c, an.Commands, env, depth+1, func(sc *shell.Command) string { return fmt.Sprintf("%s:%d", shown, sc.Line) })
 	}
 }
 
@@ -352,8 +399,8 @@ func byPath(c *shell.Command) bool {
 	if c.Name.Dynamic || len(c.Name.Values) == 0 || !strings.Contains(c.Name.Values[0], "/") {
 		return false
 	}
-	switch normProgram(c.Program) {
-	case "gradle", "mvn":
+	switch strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(path.Base(c.Name.Values[0]), ".bat"), ".cmd")) {
+	case "gradlew", "mvnw":
 		return false
 	}
 	return true
@@ -380,8 +427,9 @@ func binary(data []byte) bool {
 	return strings.IndexByte(string(head), 0) >= 0
 }
 
-// shebang returns the program of a #! line, normalised (python3 → python),
-// looking through env and its options (#!/usr/bin/env -S deno run).
+// shebang returns the base name of the program of a #! line, looking
+// through env and its options (#!/usr/bin/env -S deno run); "sh" for a
+// bare #!.
 func shebang(text string) (string, bool) {
 	if !strings.HasPrefix(text, "#!") {
 		return "", false
@@ -391,130 +439,20 @@ func shebang(text string) (string, bool) {
 	if len(f) == 0 {
 		return "sh", true
 	}
-	prog := f[0][strings.LastIndexByte(f[0], '/')+1:]
+	prog := path.Base(f[0])
 	if prog == "env" {
 		prog = ""
-		for i := 1; i < len(f); i++ {
-			a := f[i]
-			switch {
+		for i := 1; i < len(f) && prog == ""; i++ {
+			switch a := f[i]; {
 			case a == "-u" || a == "--unset" || a == "-C" || a == "--chdir":
 				i++
 			case strings.HasPrefix(a, "-") || strings.Contains(a, "="):
 			default:
-				prog = a[strings.LastIndexByte(a, '/')+1:]
-			}
-			if prog != "" {
-				break
+				prog = path.Base(a)
 			}
 		}
 	}
-	return normProgram(prog), true
-}
-
-// shellScriptArg returns the script file a shell runs (bash -x deploy.sh),
-// or false when it runs -c text or its standard input.
-func shellScriptArg(c *shell.Command) (shell.Word, bool) {
-	args := argv(c)
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--" || a == "-":
-			if a == "--" && i+1 < len(args) {
-				return c.Args[i+1], true
-			}
-			return shell.Word{}, false
-		case a == "-o" || a == "+o" || a == "-O" || a == "+O" || a == "--rcfile" || a == "--init-file":
-			i++
-		case strings.HasPrefix(a, "--"):
-		case strings.HasPrefix(a, "-") || strings.HasPrefix(a, "+"):
-			if strings.ContainsAny(a[1:], "cs") {
-				return shell.Word{}, false // -c text (analysed by the shell package) or stdin
-			}
-			if strings.ContainsAny(a[1:], "oO") {
-				i++ // -euo pipefail
-			}
-		default:
-			return c.Args[i], true
-		}
-	}
-	return shell.Word{}, false
-}
-
-// codeFilePrograms run a program file inspected like a one-liner.
-var codeFilePrograms = set("python", "node", "ruby", "perl", "php", "deno", "bun", "ts-node", "tsx")
-
-// codeFileOpts are, per interpreter, the options whose value is the next
-// argument; modules are the value options naming code that runs too when
-// given as a path (node -r ./setup.js).
-var codeFileOpts = map[string]struct{ values, modules map[string]bool }{
-	"python":  {values: set("-W", "-X", "--check-hash-based-pycs")},
-	"node":    {values: set("-r", "--require", "--import", "--loader", "--experimental-loader", "-C", "--conditions", "--env-file", "--title", "--input-type", "--inspect-port", "--redirect-warnings", "--disable-warning", "--watch-path"), modules: set("-r", "--require", "--import", "--loader", "--experimental-loader")},
-	"ts-node": {values: set("-r", "--require", "-P", "--project", "-O", "--compiler-options", "-C", "--compiler", "--cwd", "-I", "--ignore"), modules: set("-r", "--require")},
-	"tsx":     {values: set("-r", "--require", "--import", "--tsconfig", "--env-file"), modules: set("-r", "--require", "--import")},
-	"ruby":    {values: set("-I", "-r", "-C", "-E", "--encoding")},
-	"perl":    {values: set("-I")},
-	"php":     {values: set("-c", "-d", "-z", "-t", "-f")},
-	"deno":    {values: set("-c", "--config", "--import-map", "--lock", "--cert", "--location", "--seed", "--env-file")},
-	"bun":     {values: set("--cwd", "-r", "--preload", "--env-file", "--tsconfig-override"), modules: set("-r", "--preload")},
-}
-
-// codeStops end an interpreter's options without a program file: a module
-// (python -m), a REPL, a check or a test runner.
-var codeStops = set("-m", "-i", "--interactive", "-c", "--check", "--test", "-v", "--version", "-h", "--help", "-a", "-l", "-s", "-S", "-w", "--run")
-
-// codeFileArgs returns the program files an interpreter command runs: its
-// script operand (python app.py, deno run main.ts, php -f x.php), and the
-// modules it preloads by path (node -r ./setup.js app.js). Code given on
-// the command line (python -c) is interpreter()'s.
-func codeFileArgs(prog string, c *shell.Command) []shell.Word {
-	spec, ok := codeFileOpts[prog]
-	if !ok {
-		return nil
-	}
-	if codes, dynamic, _ := interpreterCode(c); len(codes) > 0 || dynamic {
-		return nil
-	}
-	args := argv(c)
-	var out []shell.Word
-	dir := ""
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, val, eq := strings.Cut(a, "=")
-		switch {
-		case a == "--":
-			if i+1 < len(args) {
-				out = append(out, inDir(c.Args[i+1], dir))
-			}
-			return out
-		case a == "-":
-			return out
-		case prog == "php" && a == "-f" && i+1 < len(args):
-			return append(out, c.Args[i+1])
-		case spec.values[a] && i+1 < len(args):
-			if spec.modules[a] && isPathArg(args[i+1]) {
-				out = append(out, c.Args[i+1])
-			}
-			if prog == "ruby" && a == "-C" {
-				dir = args[i+1]
-			}
-			i++
-		case strings.HasPrefix(a, "-") && eq && spec.modules[name]:
-			if isPathArg(val) {
-				out = append(out, shell.Word{Raw: val, Values: []string{val}})
-			}
-		case codeStops[a]:
-			return nil
-		case strings.HasPrefix(a, "-"):
-		case (prog == "deno" || prog == "bun") && a == "run" && len(out) == 0:
-		case prog == "deno" && !looksLikeCodeFile(a):
-			return nil // another deno subcommand
-		case prog == "bun" && !looksLikeCodeFile(a):
-			return out // a package script or subcommand (packagejson.go)
-		default:
-			return append(out, inDir(c.Args[i], dir))
-		}
-	}
-	return out
+	return prog, true
 }
 
 // inDir joins a relative word to dir (ruby -C dir script.rb).
@@ -556,14 +494,8 @@ func looksLikeCodeFile(a string) bool {
 // file system", "`make test`") is not read as code. Only whole lines go: a
 // line that starts with the marker is a comment to the shell too, should it
 // sit in a string that is run.
-func stripLineComments(text, prog string) string {
-	hash, slashes := true, false
-	switch prog {
-	case "node", "deno", "bun", "ts-node", "tsx":
-		hash, slashes = false, true
-	case "php":
-		slashes = true
-	}
+func stripLineComments(text, lang string) string {
+	hash, slashes := lang != "js", lang == "js" || lang == "php"
 	lines := strings.SplitAfter(text, "\n")
 	for i, l := range lines {
 		t := strings.TrimLeft(l, " \t")
@@ -575,6 +507,34 @@ func stripLineComments(text, prog string) string {
 		}
 	}
 	return strings.Join(lines, "")
+}
+
+// nameSet is a set of space-separated names.
+func nameSet(names string) map[string]bool {
+	m := map[string]bool{}
+	catalog.Each(names, func(n string) { m[n] = true })
+	return m
+}
+
+// programIs reports whether c's program is one of names, by base name,
+// case-folded and without .exe.
+func programIs(c *shell.Command, names ...string) bool {
+	p := strings.TrimSuffix(strings.ToLower(path.Base(c.Program)), ".exe")
+	for _, n := range names {
+		if p == n {
+			return true
+		}
+	}
+	return false
+}
+
+// langOf is the catalogue's language of the program name ("sh", "python",
+// "js"...), "" when it knows none.
+func (e *Engine) langOf(name string) string {
+	if p := e.cat.Lookup(path.Base(name)); p != nil {
+		return p.Lang
+	}
+	return ""
 }
 
 // uniq returns ss without repeats, in order: a program file names the same

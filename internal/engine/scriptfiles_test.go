@@ -224,3 +224,27 @@ func mustRead(tb testing.TB, name string) string {
 	}
 	return string(data)
 }
+
+// BenchmarkDecide_ScriptFiles decides commands that read the project's
+// package.json, Makefile, justfile, Taskfile and scripts: the cost the hook
+// pays for reading them.
+func BenchmarkDecide_ScriptFiles(b *testing.B) {
+	p := newProject(b, map[string]string{
+		"package.json":     realPackageJSON,
+		"Makefile":         realMakefile,
+		"justfile":         realJustfile,
+		"Taskfile.yml":     realTaskfile,
+		"scripts/check.sh": "#!/usr/bin/env bash\nset -euo pipefail\ngo vet ./...\ngo test -race ./...\n",
+	})
+	p.e.trace = false
+	for _, cmd := range []string{"npm run ci", "make", "just", "task", "./scripts/check.sh"} {
+		b.Run(strings.Fields(cmd)[0], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if d := p.decide(cmd, ""); d.Verdict != policy.None {
+					b.Fatalf("%s: %s (%s)", cmd, d.Verdict, d.Reason)
+				}
+			}
+		})
+	}
+}

@@ -116,6 +116,30 @@ func stripSedAddress(s string) string {
 }
 
 // sedSubstFlags returns the flags of an s command's argument (after "s").
+// sedReplacement returns the replacement of s/PATTERN/REPLACEMENT/FLAGS.
+func sedReplacement(arg string) string {
+	if arg == "" {
+		return ""
+	}
+	d := arg[0]
+	start, n := 0, 0
+	for i := 1; i < len(arg); i++ {
+		switch arg[i] {
+		case '\\':
+			i++
+		case d:
+			n++
+			if n == 1 {
+				start = i + 1
+			}
+			if n == 2 {
+				return arg[start:i]
+			}
+		}
+	}
+	return ""
+}
+
 func sedSubstFlags(arg string) string {
 	if arg == "" {
 		return ""
@@ -138,9 +162,6 @@ func sedSubstFlags(arg string) string {
 
 // sedInspect decides what a sed script runs and touches.
 func (e *Engine) sedInspect(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int) {
-	if normProgram(c.Program) != "sed" && normProgram(c.Program) != "gsed" {
-		return
-	}
 	quoted := "`" + c.Text + "`"
 	for _, script := range sedScripts(argv(c)) {
 		for _, cmd := range parseSed(script) {
@@ -155,6 +176,7 @@ func (e *Engine) sedInspect(d *decision, u *unit, c *shell.Command, env *pathEnv
 					continue
 				}
 				an := shell.Analyze(cmd.arg, shell.Options{Cwd: firstCwd(c, env), Home: env.home})
+				d.vector("sed e")
 				for i := range an.Commands {
 					sub := &an.Commands[i]
 					sub.Via = append([]string{"sed e"}, sub.Via...)
@@ -168,6 +190,10 @@ func (e *Engine) sedInspect(d *decision, u *unit, c *shell.Command, env *pathEnv
 				}
 				if strings.IndexByte(flags, 'e') >= 0 {
 					d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("sed's s///e runs the result as a shell command: %s", quoted))
+					if repl := sedReplacement(cmd.arg); repl != "" && !strings.ContainsAny(repl, "\\&") {
+						// s/.*/cat .env/e runs the replacement itself.
+						e.nested(d, u, c, env, depth, "sed s///e", repl)
+					}
 				}
 			case 'r', 'R':
 				if cmd.arg != "" {

@@ -459,7 +459,7 @@ func parseTaskCall(c *shell.Command) taskCall {
 
 // taskRecipes decides what `task` runs.
 func (e *Engine) taskRecipes(d *decision, u *unit, c *shell.Command, all []shell.Command, env *pathEnv, depth int) {
-	if p := normProgram(c.Program); p != "task" && p != "go-task" {
+	if !programIs(c, "task", "go-task") {
 		return
 	}
 	tc := parseTaskCall(c)

@@ -46,6 +46,8 @@ func TestBaseline_Decisions(t *testing.T) {
 		ClassEgress: Deny, ClassDestructive: Deny, ClassInfraApply: Deny, ClassVCSForcePush: Deny,
 		ClassPrivileged: Ask, ClassPackageInstall: Ask, ClassPublish: Ask, ClassInfrastructure: Ask,
 		ClassDatabase: Ask, ClassVCSWrite: Ask, ClassVCSPushProtected: Ask, ClassDeleteOutside: Ask,
+		ClassPersistence: Ask, ClassEnvSecrets: Ask, ClassSecretVariable: Deny, ClassWardenTamper: Deny,
+		ClassLocalDiscard: Ask,
 	}
 	ci := map[string]Verdict{}
 	for c, v := range common {
@@ -128,10 +130,11 @@ func TestBaseline_Decisions(t *testing.T) {
 			t.Errorf("secrets lacks %s", pat)
 		}
 	}
+	const authWords = "<{*auth,*authn,*authz,*authent*,*authoriz*,*authoris*,oauth*}>"
 	if plane.Access != AccessWrite {
 		t.Errorf("control-plane access = %s", plane.Access)
 	}
-	for _, pat := range []string{".github/workflows/**", ".claude/**", ".mcp.json", "*.tf", "helm/**", "**/*auth*/**", "**/*auth*", "yarn.lock"} {
+	for _, pat := range []string{".github/workflows/**", ".claude/**", ".mcp.json", "*.tf", "helm/**", authWords, authWords + "/**", "yarn.lock"} {
 		if !slices.Contains(plane.Patterns, pat) {
 			t.Errorf("control-plane lacks %s", pat)
 		}

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -11,9 +12,11 @@ import (
 	"cel.dev/cel-go/ext"
 )
 
-// ActionVar is the one variable a condition sees: a map(string, dyn) with
-// these keys, every one always present (empty string or empty list when it
-// does not apply):
+// ActionVar is the one variable a condition sees: a CELAction, declared to
+// CEL as the object type policy.CELAction with exactly these fields (empty
+// string or empty list when one does not apply), so that a field that does
+// not exist, or a value of the wrong type, fails to compile instead of
+// failing on every evaluation:
 //
 //	tool             string  Claude Code tool name: "Bash", "Read", "mcp__github__create_issue"
 //	command          string  Bash command as written
@@ -25,7 +28,7 @@ import (
 //	permission_mode  string  "default", "acceptEdits", "plan", "bypassPermissions", ...
 //	tier             string  the tier being decided
 //	input            map     the raw tool_input
-//	commands         list    Bash: every simple command that could run, each a map
+//	commands         list    Bash: every simple command that could run, each
 //	                         {program: string, args: list(string), text: string,
 //	                          via: list(string), classes: list(string)}
 //	paths            list    every path the action touches, each {path: string, access: "read"|"write"}
@@ -49,16 +52,23 @@ var celEnv struct {
 	err   error
 }
 
+// celActionType is CELAction's CEL type name: ext.NativeTypes names a Go
+// struct by its package's last element and its type name.
+const celActionType = "policy.CELAction"
+
 // CELEnv returns the CEL environment conditions compile in: the variable
-// ActionVar, the standard library with cross-type numeric comparisons, and
-// cel-go's strings extension (lowerAscii, split, replace, ...). It is built
-// on first use, never at package init: building it costs milliseconds and
-// the warden binary starts on every tool call.
+// ActionVar of type CELAction (its fields, and those of CELCommand and
+// CELPath, declared from their cel struct tags), the standard library with
+// cross-type numeric comparisons, and cel-go's strings extension
+// (lowerAscii, split, replace, ...). It is built on first use, never at
+// package init: building it costs milliseconds and the warden binary starts
+// on every tool call.
 func CELEnv() (*cel.Env, error) {
 	celEnv.once.Do(func() {
 		celEnv.built.Store(true)
 		celEnv.env, celEnv.err = cel.NewEnv(
-			cel.Variable(ActionVar, cel.MapType(cel.StringType, cel.DynType)),
+			ext.NativeTypes(reflect.TypeFor[CELAction](), ext.ParseStructTags(true)),
+			cel.Variable(ActionVar, cel.ObjectType(celActionType)),
 			cel.CrossTypeNumericComparisons(true),
 			ext.Strings(),
 		)
@@ -83,7 +93,7 @@ func checkCondition(env *cel.Env, expr string) (*cel.Ast, []celIssue) {
 	if iss != nil && iss.Err() != nil {
 		var out []celIssue
 		for _, e := range iss.Errors() {
-			out = append(out, celIssue{Line: e.Location.Line(), Col: e.Location.Column(), Msg: e.Message})
+			out = append(out, celIssue{Line: e.Location.Line(), Col: e.Location.Column(), Msg: e.Message + fieldHint(e.Message)})
 		}
 		if len(out) == 0 {
 			out = append(out, celIssue{Line: 1, Msg: iss.Err().Error()})
@@ -98,6 +108,44 @@ func checkCondition(env *cel.Env, expr string) (*cel.Ast, []celIssue) {
 		return nil, []celIssue{{Line: 1, Msg: msg}}
 	}
 	return ast, nil
+}
+
+// celTypes are the object types a condition reaches, as a policy author
+// calls them.
+var celTypes = []struct {
+	name string
+	t    reflect.Type
+}{
+	{ActionVar, reflect.TypeFor[CELAction]()},
+	{"each of action.commands", reflect.TypeFor[CELCommand]()},
+	{"each of action.paths", reflect.TypeFor[CELPath]()},
+}
+
+// fieldHint completes cel-go's "undefined field 'x'" with the field the
+// author probably meant, or else the fields there are; "" for other messages.
+func fieldHint(msg string) string {
+	name, ok := strings.CutPrefix(msg, "undefined field '")
+	if !ok {
+		return ""
+	}
+	if name, ok = strings.CutSuffix(name, "'"); !ok {
+		return ""
+	}
+	var all, lists []string
+	for _, ct := range celTypes {
+		var names []string
+		for i := range ct.t.NumField() {
+			names = append(names, ct.t.Field(i).Tag.Get("cel"))
+		}
+		all = append(all, names...)
+		lists = append(lists, fmt.Sprintf("%s has %s", ct.name, strings.Join(names, ", ")))
+	}
+	// Short names are near many others ("user" and "tier"): suggest only
+	// within a third of the name's length.
+	if s := suggest(name, all); s != "" && s != name && editDistance(name, s) <= max(1, len(name)/3) {
+		return fmt.Sprintf(" (did you mean '%s'?)", s)
+	}
+	return " (" + strings.Join(lists, "; ") + ")"
 }
 
 // CompileCondition compiles a condition's when expression in env to a
@@ -202,84 +250,44 @@ func (c Condition) AppliesTo(tool string) bool {
 	return false
 }
 
-// CELAction is what a condition sees as ActionVar, in Go form. The engine
-// fills it; Activation turns it into the variables for cel.Program.Eval.
+// CELAction is what a condition sees as ActionVar. The engine fills it;
+// CELEnv declares its fields to CEL under the names of their cel tags
+// (ActionVar's documentation lists them).
 type CELAction struct {
-	Tool           string
-	Command        string
-	Path           string
-	URL            string
-	Host           string
-	MCPServer      string
-	MCPTool        string
-	Cwd            string
-	Repo           string
-	PermissionMode string
-	Tier           string
-	Input          map[string]any
-	Commands       []CELCommand
-	Paths          []CELPath
-	Classes        []string
+	Tool           string         `cel:"tool"`
+	Command        string         `cel:"command"`
+	Path           string         `cel:"path"`
+	URL            string         `cel:"url"`
+	Host           string         `cel:"host"`
+	MCPServer      string         `cel:"mcp_server"`
+	MCPTool        string         `cel:"mcp_tool"`
+	Cwd            string         `cel:"cwd"`
+	Repo           string         `cel:"repo"`
+	PermissionMode string         `cel:"permission_mode"`
+	Tier           string         `cel:"tier"`
+	Input          map[string]any `cel:"input"`
+	Commands       []CELCommand   `cel:"commands"`
+	Paths          []CELPath      `cel:"paths"`
+	Classes        []string       `cel:"classes"`
 }
 
 // CELCommand is one simple command of a Bash action.
 type CELCommand struct {
-	Program string
-	Args    []string
-	Text    string
-	Via     []string
-	Classes []string
+	Program string   `cel:"program"`
+	Args    []string `cel:"args"`
+	Text    string   `cel:"text"`
+	Via     []string `cel:"via"`
+	Classes []string `cel:"classes"`
 }
 
 // CELPath is one path an action touches.
 type CELPath struct {
-	Path   string
-	Access Access // read or write
+	Path   string `cel:"path"`
+	Access Access `cel:"access"` // read or write
 }
 
-// Activation returns {"action": {...}} with every documented key present.
+// Activation returns the variables for cel.Program.Eval: ActionVar bound
+// to a.
 func (a *CELAction) Activation() map[string]any {
-	cmds := make([]any, len(a.Commands))
-	for i, c := range a.Commands {
-		cmds[i] = map[string]any{
-			"program": c.Program,
-			"args":    strs(c.Args),
-			"text":    c.Text,
-			"via":     strs(c.Via),
-			"classes": strs(c.Classes),
-		}
-	}
-	paths := make([]any, len(a.Paths))
-	for i, p := range a.Paths {
-		paths[i] = map[string]any{"path": p.Path, "access": string(p.Access)}
-	}
-	input := a.Input
-	if input == nil {
-		input = map[string]any{}
-	}
-	return map[string]any{ActionVar: map[string]any{
-		"tool":            a.Tool,
-		"command":         a.Command,
-		"path":            a.Path,
-		"url":             a.URL,
-		"host":            a.Host,
-		"mcp_server":      a.MCPServer,
-		"mcp_tool":        a.MCPTool,
-		"cwd":             a.Cwd,
-		"repo":            a.Repo,
-		"permission_mode": a.PermissionMode,
-		"tier":            a.Tier,
-		"input":           input,
-		"commands":        cmds,
-		"paths":           paths,
-		"classes":         strs(a.Classes),
-	}}
-}
-
-func strs(s []string) []any {
-	out := make([]any, len(s))
-	for i, x := range s {
-		out[i] = x
-	}
-	return out
+	return map[string]any{ActionVar: a}
 }

@@ -39,9 +39,18 @@ func TestCompileCondition(t *testing.T) {
 		{expr: `action.command.lowerAscii().contains("curl")`, want: true},
 		{expr: `action.url == "" && action.mcp_server == "" && action.repo == ""`, want: true},
 		{expr: `action.tool == "Read"`, want: false},
-		{expr: `action.tool`, wantErr: "must be a bool expression"},
+		{expr: `action.paths.exists(p, p.access == "read")`, want: false},
+		{expr: `has(action.input.command) && !has(action.input.description)`, want: true},
+		{expr: `action.commands.size() == 2 && action.commands[1].via == ["bash -c"]`, want: true},
+		{expr: `action.tool`, wantErr: "must be a bool expression, got string"},
+		{expr: `action.input.timeout`, wantErr: "must be a bool expression, got dyn (compare the value"},
 		{expr: `action.tool ==`, wantErr: "Syntax error"},
 		{expr: `tool == "Bash"`, wantErr: "undeclared reference"},
+		// Fields are declared: a misspelt one fails here, not on every call.
+		{expr: `action.comands.exists(c, c.program == "ssh")`, wantErr: "1:7: undefined field 'comands' (did you mean 'commands'?)"},
+		{expr: `action.commands.exists(c, c.programm == "ssh")`, wantErr: "undefined field 'programm' (did you mean 'program'?)"},
+		{expr: `action.paths.exists(p, p.mode == "write")`, wantErr: "undefined field 'mode' (action has tool, command, path"},
+		{expr: `action.tool == 1`, wantErr: "no matching overload for '_==_' applied to '(string, int)'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
@@ -56,6 +65,42 @@ func TestCompileCondition(t *testing.T) {
 				t.Fatal(err)
 			}
 			out, _, err := prg.Eval(action.Activation())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := out.Value(); got != tt.want {
+				t.Errorf("Eval = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestCompileCondition_EmptyAction: an action with nothing set (a tool
+// without input, no Bash commands) evaluates like one whose every field is
+// empty: no field is missing at run time.
+func TestCompileCondition_EmptyAction(t *testing.T) {
+	env, err := CELEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		expr string
+		want bool
+	}{
+		{`action.tool == "" && action.host == "" && action.permission_mode == ""`, true},
+		{`size(action.commands) == 0 && size(action.paths) == 0 && action.classes == []`, true},
+		{`action.commands.exists(c, c.program == "ssh")`, false},
+		{`action.paths.all(p, p.access == "read")`, true},
+		{`has(action.input.command)`, false},
+		{`action.input.size() == 0`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			prg, err := CompileCondition(env, tt.expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _, err := prg.Eval((&CELAction{}).Activation())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -70,11 +70,16 @@ func TestBadConfigs(t *testing.T) {
 		}},
 		{"cel.yaml", []string{
 			`cel.yaml:9:35: conditions[0].when: invalid condition: Syntax error`,
-			`cel.yaml:13:11: conditions[1].when: invalid condition: condition must be a bool expression, got dyn`,
+			`cel.yaml:13:11: conditions[1].when: invalid condition: condition must be a bool expression, got string`,
 			`cel.yaml:17:12: conditions[2].when: invalid condition: undeclared reference to 'tool'`,
 			`cel.yaml:23:48: conditions[3].when: invalid condition: undeclared reference to 'nope'`,
 			`cel.yaml:24:5: conditions[4].decision: required field is missing`,
 			`cel.yaml:24:5: conditions[4].when: required field is missing`,
+		}},
+		{"cel-fields.yaml", []string{
+			`cel-fields.yaml:9:17: conditions[0].when: invalid condition: undefined field 'comands' (did you mean 'commands'?)`,
+			`cel-fields.yaml:16:10: conditions[1].when: invalid condition: undefined field 'programm' (did you mean 'program'?)`,
+			`cel-fields.yaml:20:18: conditions[2].when: invalid condition: undefined field 'user' (action has tool, command, path,`,
 		}},
 		{"classes.yaml", []string{
 			`classes.yaml:7:5: commands.classes.egres: unknown command class "egres" (did you mean "egress"?)`,
@@ -134,6 +139,8 @@ func TestBadConfigs(t *testing.T) {
 			`paths.yaml:14:5: paths[2].decision: required field is missing (deny, ask or allow)`,
 			`paths.yaml:14:5: paths[2].patterns: required field is missing`,
 			`paths.yaml:16:14: paths[2].except[0]: invalid path pattern "{a,b"`,
+			`paths.yaml:20:16: paths[3].patterns[0]: path pattern "src/<auth>.go": a word match <...> must be a whole path segment (write \< for a literal <)`,
+			`paths.yaml:20:33: paths[3].patterns[1]: invalid path pattern "<[a>"`,
 		}},
 		{"repositories.yaml", []string{
 			`repositories.yaml:8:5: repositories[0]: give path or remote`,

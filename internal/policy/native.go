@@ -170,6 +170,47 @@ func checkPathPattern(p string) error {
 	return nil
 }
 
+// WordSegment reports whether seg, one slash-separated segment of a path
+// rule's pattern, is a word match "<glob>", and returns the glob. A word
+// match matches a file or directory name that has a word matching the glob
+// (docs/policy.md, "Word matches").
+func WordSegment(seg string) (string, bool) {
+	if len(seg) > 2 && seg[0] == '<' && seg[len(seg)-1] == '>' {
+		return seg[1 : len(seg)-1], true
+	}
+	return "", false
+}
+
+// checkRulePattern checks a path rule's pattern or exception: a valid
+// pattern whose word matches are whole segments with a valid glob inside.
+func checkRulePattern(p string) error {
+	if err := checkPathPattern(p); err != nil {
+		return err
+	}
+	_, rest := StripPathPrefix(p)
+	for seg := range strings.SplitSeq(rest, "/") {
+		g, word := WordSegment(seg)
+		if !word {
+			g = seg
+		}
+		for i := 0; i < len(g); i++ {
+			switch g[i] {
+			case '\\':
+				i++
+			case '<', '>':
+				if word {
+					return fmt.Errorf("path pattern %q: a word match <...> holds a glob without < or >", p)
+				}
+				return fmt.Errorf("path pattern %q: a word match <...> must be a whole path segment (write \\< for a literal <)", p)
+			}
+		}
+		if word && (strings.TrimSpace(g) == "" || !doublestar.ValidatePattern(g)) {
+			return fmt.Errorf("path pattern %q: invalid word match %q", p, seg)
+		}
+	}
+	return nil
+}
+
 // checkHost accepts a host name or a "*." wildcard: letters, digits and
 // hyphens in dot-separated labels; no scheme, port or path.
 func checkHost(h string) error {

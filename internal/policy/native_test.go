@@ -141,3 +141,28 @@ func TestCheckHost(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckRulePattern(t *testing.T) {
+	tests := []struct {
+		in, wantError string
+	}{
+		{in: "<auth>"},
+		{in: "<{*auth,oauth*}>/**"},
+		{in: "~/src/<auth*>/**"},
+		{in: `lit\<eral`},
+		{in: "src/<auth>.go", wantError: "must be a whole path segment"},
+		{in: "<a<b>", wantError: "holds a glob without < or >"},
+		{in: "<[a>", wantError: "invalid path pattern"},
+		{in: "< >", wantError: "invalid word match"},
+		{in: "a>b", wantError: "must be a whole path segment"},
+	}
+	for _, tt := range tests {
+		err := checkRulePattern(tt.in)
+		switch {
+		case tt.wantError == "" && err != nil:
+			t.Errorf("checkRulePattern(%q) = %v, want nil", tt.in, err)
+		case tt.wantError != "" && (err == nil || !strings.Contains(err.Error(), tt.wantError)):
+			t.Errorf("checkRulePattern(%q) = %v, want an error containing %q", tt.in, err, tt.wantError)
+		}
+	}
+}

@@ -83,13 +83,30 @@ const (
 	// ClassDeleteOutside is a recursive delete outside the repository and
 	// the temporary directories (rm -rf ~/Documents, shutil.rmtree('/srv/x')).
 	ClassDeleteOutside = "delete-outside-workspace"
+	// ClassPersistence makes code run again later: crontab, at, systemd
+	// and launchd units, git hooks directories.
+	ClassPersistence = "persistence"
+	// ClassEnvSecrets prints secrets in bulk or from a credential tool:
+	// env, printenv, set, history, gh auth token, aws configure get.
+	ClassEnvSecrets = "environment-secrets"
+	// ClassSecretVariable prints an environment variable named as a
+	// secret: printenv AWS_SECRET_ACCESS_KEY, echo $GITHUB_TOKEN.
+	ClassSecretVariable = "secret-variable"
+	// ClassWardenTamper disables or evades Warden or its telemetry:
+	// killing it, unsetting WARDEN_* or OTEL_*, a nested agent with its
+	// permissions bypassed.
+	ClassWardenTamper = "warden-tamper"
+	// ClassLocalDiscard destroys uncommitted work or local history: git
+	// reset --hard, git clean -f, git checkout -- PATH, git stash drop.
+	ClassLocalDiscard = "local-discard"
 )
 
 // Classes lists every command class the engine knows, in documentation order.
 var Classes = []string{
 	ClassEgress, ClassDestructive, ClassPrivileged, ClassPackageInstall, ClassPublish,
 	ClassInfrastructure, ClassInfraApply, ClassDatabase, ClassVCSWrite, ClassVCSForcePush,
-	ClassVCSPushProtected, ClassDeleteOutside,
+	ClassVCSPushProtected, ClassDeleteOutside, ClassPersistence, ClassEnvSecrets, ClassSecretVariable,
+	ClassWardenTamper, ClassLocalDiscard,
 }
 
 // Commands decides command classes and extends them.
@@ -150,10 +167,12 @@ type MCPServer struct {
 	Read Verdict `yaml:"read,omitempty" json:"read,omitempty"`
 	// Write is the decision for write-capable tools (default ask).
 	Write Verdict `yaml:"write,omitempty" json:"write,omitempty"`
-	// WriteWords mark a tool as write-capable when its name contains one of
-	// them (default: create, delete, update, push, write, merge).
+	// WriteWords mark a tool as write-capable when its name has one of them
+	// as a word (or run of words), in addition to the built-in verb
+	// vocabulary (docs/policy.md).
 	WriteWords []string `yaml:"write_words,omitempty" json:"write_words,omitempty"`
-	// Tools classifies tools explicitly: "read" or "write".
+	// Tools classifies tools explicitly: "read" or "write"; it wins over
+	// the words of the name.
 	Tools map[string]string `yaml:"tools,omitempty" json:"tools,omitempty"`
 }
 

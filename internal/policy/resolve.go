@@ -18,10 +18,6 @@ const (
 	DefaultMCPWrite    = Ask
 )
 
-// DefaultWriteWords mark an MCP tool as write-capable when its name contains
-// one of them and the server sets no write_words of its own.
-var DefaultWriteWords = []string{"create", "delete", "update", "push", "write", "merge"}
-
 // Failure modes of a tier.
 const (
 	FailureClosed = "closed"
@@ -44,7 +40,8 @@ const (
 //     unless the tier sets them (defaults: failure closed, unknown_tool ask);
 //     settings at the top level apply first.
 //
-// MCP servers get their defaults (read allow, write ask, DefaultWriteWords).
+// MCP servers get their defaults (read allow, write ask); their write_words
+// add to the engine's verb vocabulary.
 // Exceptions are kept when they list no tiers or list this one.
 //
 // The Ruleset shares slices with the Policy: treat both as read-only.
@@ -160,9 +157,6 @@ func (p *Policy) merge(i int) *merger {
 		}
 		if s.Write == None {
 			s.Write = DefaultMCPWrite
-		}
-		if len(s.WriteWords) == 0 {
-			s.WriteWords = DefaultWriteWords
 		}
 		m.rs.MCP.Servers[k] = s
 	}

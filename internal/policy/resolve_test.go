@@ -131,8 +131,8 @@ func TestPolicy_Ruleset(t *testing.T) {
 		if len(rs.Exceptions) != 2 {
 			t.Errorf("Exceptions = %d, want 2", len(rs.Exceptions))
 		}
-		if s := rs.MCP.Servers[0]; s.Write != Ask || !slices.Equal(s.WriteWords, DefaultWriteWords) {
-			t.Errorf("server defaults = %+v, want write ask and DefaultWriteWords", s)
+		if s := rs.MCP.Servers[0]; s.Write != Ask || s.Read != Allow {
+			t.Errorf("server defaults = %+v, want read allow and write ask", s)
 		}
 	})
 

@@ -42,10 +42,13 @@ const (
 	// RuleInterpreter: an interpreter runs code that cannot be analysed
 	// (python -c, node -e with dynamic text, ...).
 	RuleInterpreter = "engine.interpreter"
+	// RuleUnknownProgramArg: a program Warden does not know is given an
+	// argument that is itself a command Warden would ask or deny.
+	RuleUnknownProgramArg = "engine.unknown-program-argument"
 )
 
 // BuiltinRuleIDs lists the engine's built-in rule ids.
-var BuiltinRuleIDs = []string{RuleDynamicProgram, RuleParseError, RulePipeToShell, RuleInterpreter}
+var BuiltinRuleIDs = []string{RuleDynamicProgram, RuleParseError, RulePipeToShell, RuleInterpreter, RuleUnknownProgramArg}
 
 // IsBuiltinRule reports whether id is one of BuiltinRuleIDs.
 func IsBuiltinRule(id string) bool { return slices.Contains(BuiltinRuleIDs, id) }

@@ -205,12 +205,12 @@ func (v *validator) rules(prefix string, r Rules) {
 			l.add(at+".patterns", "required field is missing (at least one path pattern)")
 		}
 		for k, pat := range pr.Patterns {
-			if err := checkPathPattern(pat); err != nil {
+			if err := checkRulePattern(pat); err != nil {
 				l.add(fmt.Sprintf("%s.patterns[%d]", at, k), "%v", err)
 			}
 		}
 		for k, pat := range pr.Except {
-			if err := checkPathPattern(pat); err != nil {
+			if err := checkRulePattern(pat); err != nil {
 				l.add(fmt.Sprintf("%s.except[%d]", at, k), "%v", err)
 			}
 		}

@@ -2,8 +2,10 @@ package settings
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
+	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/policy"
 )
 
@@ -32,106 +34,38 @@ type classNative struct {
 // shells and interpreters.
 const commonHookOnly = "the same commands run through sudo, env, xargs, full paths, variables, bash -c, eval or scripts"
 
-// classTable maps every command class of policy.Classes to its native form.
-// It is built on first use: this package is linked into the hook, which
-// must not pay for it at init on every call.
+// classTable maps every command class of policy.Classes to its native
+// form. The patterns come from the program catalogue (internal/catalog),
+// the rows the engine classifies by, plus the few patterns for judgements
+// the engine makes on values (force pushes, rm -rf /). It is built on
+// first use: this package is linked into the hook, which must not pay for
+// it at init on every call.
 var classTable = sync.OnceValue(func() map[string]classNative {
-	return map[string]classNative{
+	t := map[string]classNative{
 		policy.ClassEgress: {
-			Patterns: append(each("%s *",
-				"curl", "wget", "nc", "ncat", "netcat", "socat", "telnet", "ftp", "sftp", "scp", "ssh", "tftp",
-				"lftp", "aria2c", "http", "https", "xh", "httpie", "curlie", "websocat", "sendmail", "mail", "mailx",
-				"mutt", "dig", "nslookup", "host", "smbclient", "rcp", "rsh", "sshpass", "ssh-copy-id", "wscat",
-				"grpcurl", "ngrok", "cloudflared"),
-				"openssl s_client *", "openssl s_server *",
-				"rclone copy *", "rclone sync *", "rclone move *", "rclone copyto *", "rclone moveto *", "rclone rcat *",
-				"aws s3 cp *", "aws s3 sync *", "aws s3 mv *",
-				"gsutil cp *", "gsutil rsync *", "gsutil mv *",
-				"gcloud storage cp *", "gcloud storage rsync *", "gcloud storage mv *",
-				"az storage *"),
 			HookOnly: "rsync to or from a remote host, /dev/tcp and /dev/udp redirections, network calls from python, node, perl or ruby one-liners",
 		},
 		policy.ClassDestructive: {
 			Patterns: []string{"rm -rf /", "rm -fr /", "rm -rf ~", "rm -fr ~", "rm -rf ~/", "rm -fr ~/"},
 			HookOnly: "recursive removal of the repository root, the home directory or system directories by any spelling, dd, mkfs, shred and wipefs on devices, chmod/chown -R of critical directories, find -delete",
 		},
-		policy.ClassPrivileged: {
-			Patterns: each("%s *", "sudo", "doas", "su", "pkexec", "runuser"),
-		},
+		policy.ClassPrivileged: {},
 		policy.ClassPackageInstall: {
-			Patterns: concat(
-				cross("%s %s *", []string{"npm", "pnpm", "yarn", "bun", "cnpm"},
-					[]string{"install", "i", "add", "ci", "update", "up", "upgrade", "create", "dlx", "x"}),
-				[]string{"npm exec *", "bun exec *", "cnpm exec *", "yarn init *", "pnpm init *"},
-				each("%s *", "npx", "pnpx", "bunx", "uvx"),
-				cross("%s %s *", []string{"pip", "pip3", "pipx"}, []string{"install", "download"}),
-				[]string{"pipx run *", "pipx inject *",
-					"python -m pip install *", "python3 -m pip install *", "python -m pip download *", "python3 -m pip download *",
-					"uv add *", "uv sync *", "uv pip install *", "uv pip sync *", "uv tool install *", "uv tool run *",
-					"poetry add *", "poetry install *", "poetry update *"},
-				cross("%s %s *", []string{"conda", "mamba", "micromamba"}, []string{"install", "create", "update"}),
-				[]string{"go get *", "cargo add *", "cargo install *", "gem install *",
-					"bundle install *", "bundle add *", "bundle update *",
-					"composer require *", "composer install *", "composer update *", "dotnet add package *"},
-				cross("%s %s *", []string{"apt", "apt-get", "yum", "dnf", "zypper", "snap", "port", "choco", "winget", "brew"},
-					[]string{"install", "reinstall", "upgrade"}),
-				[]string{"apk add *", "apk upgrade *", "pacman -S *"},
-			),
-			HookOnly: "go install of a remote module (pkg@version), uv run --with, installs started by package scripts",
+			HookOnly: "go install of a remote module (pkg@version), uv run --with, npx and npm exec of packages the project has not installed, installs started by package scripts",
 		},
 		policy.ClassPublish: {
-			Patterns: concat(
-				cross("%s %s *", []string{"npm", "pnpm", "yarn", "bun", "cnpm"}, []string{"publish", "unpublish", "dist-tag", "deprecate"}),
-				[]string{"yarn npm publish *", "yarn npm tag *",
-					"cargo publish *", "cargo yank *", "cargo owner *", "twine upload *",
-					"poetry publish *", "flit publish *", "hatch publish *", "uv publish *",
-					"gem push *", "gem yank *", "gh release *",
-					"docker push *", "podman push *", "buildah push *",
-					"mvn deploy *", "mvn release:perform *", "gradle publish*",
-					"dotnet nuget push *", "goreleaser", "goreleaser release *",
-					"vsce publish *", "ovsx publish *", "helm push *"},
-			),
-			HookOnly: "publish goals placed after other arguments (mvn clean deploy, ./gradlew build publish)",
+			HookOnly: "publish goals placed after other arguments (mvn clean deploy, ./gradlew build publish), docker build --push",
 		},
-		policy.ClassInfrastructure: {
-			Patterns: each("%s *",
-				"docker", "docker-compose", "podman", "buildah", "nerdctl", "kubectl", "kubectx", "kubens", "k9s",
-				"helm", "helmfile", "terraform", "tofu", "terragrunt", "pulumi", "cdk", "cdktf", "ansible",
-				"ansible-playbook", "serverless", "sls", "aws", "gcloud", "az", "doctl", "flyctl", "fly", "vercel",
-				"netlify", "heroku", "minikube", "kind", "eksctl", "skaffold", "tilt", "vagrant", "packer", "nomad",
-				"consul", "vault", "oc", "crictl", "ctr", "kustomize", "argocd", "gsutil"),
-		},
+		policy.ClassInfrastructure: {},
 		policy.ClassInfraApply: {
-			Patterns: concat(
-				cross("%s %s *", []string{"terraform", "tofu", "terragrunt"}, []string{"apply", "destroy"}),
-				[]string{"kubectl delete *", "oc delete *", "pulumi destroy *"},
-			),
 			HookOnly: "the same subcommands after global options (terraform -chdir=infra apply, kubectl -n prod delete)",
 		},
 		policy.ClassDatabase: {
-			Patterns: concat(
-				each("%s *",
-					"psql", "pg_dump", "pg_dumpall", "pg_restore", "mysql", "mariadb", "mysqldump", "mysqladmin",
-					"mongosh", "mongo", "mongodump", "mongorestore", "mongoimport", "redis-cli", "cqlsh", "sqlcmd",
-					"clickhouse-client", "influx", "migrate", "flyway", "liquibase", "dbmate", "goose", "sqitch",
-					"cockroach", "dropdb", "createdb", "dropuser", "createuser", "vacuumdb", "reindexdb",
-					"mongoexport", "etcdctl", "kafka-topics", "kafka-consumer-groups", "kafka-configs", "kafka-acls",
-					"kafka-console-producer", "kafka-delete-records", "rabbitmqctl", "rabbitmqadmin", "nats"),
-				[]string{"alembic upgrade *", "alembic downgrade *", "alembic stamp *",
-					"prisma migrate *", "prisma db *", "npx prisma migrate *", "npx prisma db *",
-					"knex migrate*", "sequelize db:migrate*", "sequelize db:seed*", "sequelize db:drop*",
-					"rails db:migrate*", "rails db:drop*", "rails db:reset*", "rails db:seed*", "rails db:schema:load*",
-					"rake db:migrate*", "rake db:drop*", "rake db:reset*", "rake db:seed*",
-					"python manage.py migrate *", "python3 manage.py migrate *", "python manage.py flush *",
-					"python3 manage.py flush *", "python manage.py dbshell *", "python3 manage.py dbshell *",
-					"diesel migration *", "diesel database *", "sqlx migrate *", "sqlx database *",
-					"atlas migrate *", "atlas schema *"},
-			),
-			HookOnly: "migrations run through package scripts or other wrappers (npm run migrate, make migrate)",
+			HookOnly: "migrations run through package scripts or other wrappers (npm run migrate, make migrate), rake and manage.py tasks after other tasks",
 		},
 		policy.ClassVCSWrite: {
 			Patterns: []string{"git push *"},
-			HookOnly: "pushes through git -C DIR or -c options, git aliases",
+			HookOnly: "pushes through git -C DIR or -c options, git aliases, gh api writes",
 		},
 		policy.ClassVCSForcePush: {
 			Patterns: concat(
@@ -153,8 +87,85 @@ var classTable = sync.OnceValue(func() map[string]classNative {
 		policy.ClassDeleteOutside: {
 			HookOnly: "whether a recursive delete leaves the repository depends on the resolved paths, which native rules cannot see",
 		},
+		policy.ClassPersistence: {
+			HookOnly: "git config core.hooksPath, scheduling options (systemd-run --on-calendar), writes to start-up files by any tool (a path rule)",
+		},
+		policy.ClassEnvSecrets: {
+			HookOnly: "env, printenv, set and export with no arguments, credential tools' options (gh auth status --show-token, kubectl config view --raw)",
+		},
+		policy.ClassSecretVariable: {
+			HookOnly: "which variable a command prints (printenv AWS_SECRET_ACCESS_KEY, echo $GITHUB_TOKEN) depends on its arguments",
+		},
+		policy.ClassWardenTamper: {
+			HookOnly: "commands that name Warden's processes or binaries, WARDEN_* and OTEL_* variables set or unset for a command, nested agents started with permissions bypassed",
+		},
+		policy.ClassLocalDiscard: {
+			HookOnly: "git reset --hard, git clean -f, git checkout -- PATH, git branch -D and the other discarding options, wherever they stand",
+		},
 	}
+	for _, row := range catalog.Builtin().Rows() {
+		rowPatterns(t, row, nil)
+	}
+	for class, e := range t {
+		e.Patterns = dedupe(e.Patterns)
+		t[class] = e
+	}
+	return t
 })
+
+// rowPatterns adds the native patterns of a catalogue row and its
+// subcommands: "NAME *" for a row whose class holds for every call, with
+// every spelling of the program and of the subcommands on the way. A class
+// that depends on options, operands or the file system (git clean -f, npx
+// of an installed package) is the hook's alone.
+func rowPatterns(t map[string]classNative, row *catalog.Program, prefixes []string) {
+	var names []string
+	catalog.Each(row.Names, func(n string) {
+		if !nativeWord(n) {
+			return
+		}
+		if prefixes == nil {
+			names = append(names, n)
+			return
+		}
+		for _, p := range prefixes {
+			names = append(names, p+" "+n)
+		}
+	})
+	if len(names) == 0 {
+		return
+	}
+	if row.Class != "" && row.Requires == 0 && row.Unless == 0 && !row.NeedsOperand && !row.RunsPackage {
+		e := t[row.Class]
+		for _, n := range names {
+			e.Patterns = append(e.Patterns, n+" *")
+		}
+		t[row.Class] = e
+	}
+	for _, subs := range [][]catalog.Program{row.Subs, row.Also} {
+		for i := range subs {
+			rowPatterns(t, &subs[i], names)
+		}
+	}
+}
+
+// nativeWord reports a name Claude Code's Bash rules can spell: no
+// pattern characters, no path.
+func nativeWord(n string) bool {
+	return n != "" && !strings.ContainsAny(n, "*?[]:()/\\ ") && !strings.HasPrefix(n, "-")
+}
+
+func dedupe(list []string) []string {
+	seen := make(map[string]bool, len(list))
+	out := list[:0]
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // protectedBranches are the branch names the engine treats as protected
 // by name (release/*, release-* and hotfix/* are left to the hook: a "*"
@@ -162,15 +173,6 @@ var classTable = sync.OnceValue(func() map[string]classNative {
 // main" would also match "git push -o main origin feature", where main is
 // the value of an option.
 var protectedBranches = []string{"main", "master", "trunk", "production", "prod", "release", "stable"}
-
-// each formats format once per name.
-func each(format string, names ...string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = fmt.Sprintf(format, n)
-	}
-	return out
-}
 
 // cross formats format for every pair of a and b, a outermost.
 func cross(format string, a, b []string) []string {

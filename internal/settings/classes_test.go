@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/policy"
 )
@@ -79,5 +80,66 @@ func TestClasses_Subset(t *testing.T) {
 func TestClasses_SubsetFailsOnBroadPattern(t *testing.T) {
 	if d := decideClass(t, policy.ClassEgress, "rsync -a src/ dst/"); d.Verdict == policy.Deny {
 		t.Fatalf("a local rsync is egress for the engine (%s); the subset check would not catch a broad pattern", d.RuleID)
+	}
+}
+
+// nativeMatches is Claude Code's Bash rule match as observed on 2.1.330:
+// "*" matches any run of characters, a trailing " *" also the bare command.
+func nativeMatches(pattern, cmd string) bool {
+	if bare, ok := strings.CutSuffix(pattern, " *"); ok && cmd == bare {
+		return true
+	}
+	parts := strings.Split(pattern, "*")
+	if !strings.HasPrefix(cmd, parts[0]) {
+		return false
+	}
+	rest := cmd[len(parts[0]):]
+	for i, p := range parts[1:] {
+		if i == len(parts)-2 {
+			return strings.HasSuffix(rest, p)
+		}
+		j := strings.Index(rest, p)
+		if j < 0 {
+			return false
+		}
+		rest = rest[j+len(p):]
+	}
+	return rest == ""
+}
+
+// TestClasses_CatalogueCovered is the other direction of TestClasses_Subset:
+// every catalogue row whose class holds for every call (the engine decides
+// `NAME x1` in the class) has a native pattern that matches that call, so a
+// program added to the catalogue gets its native rule.
+func TestClasses_CatalogueCovered(t *testing.T) {
+	var walk func(row *catalog.Program, prefix string)
+	walk = func(row *catalog.Program, prefix string) {
+		catalog.Each(row.Names, func(n string) {
+			if !nativeWord(n) {
+				return
+			}
+			cmd := strings.TrimSpace(prefix + " " + n)
+			if row.Class != "" && row.Requires == 0 && row.Unless == 0 && !row.NeedsOperand && !row.RunsPackage {
+				sample := cmd + " x1"
+				if d := decideClass(t, row.Class, sample); d.Verdict != policy.Deny {
+					t.Errorf("%s: the engine does not put %q in the class of its row (%s by %q)", row.Class, sample, d.Verdict, d.RuleID)
+				}
+				covered := false
+				for _, p := range classTable()[row.Class].Patterns {
+					covered = covered || nativeMatches(p, sample)
+				}
+				if !covered {
+					t.Errorf("%s: no native pattern matches %q", row.Class, sample)
+				}
+			}
+			for _, subs := range [][]catalog.Program{row.Subs, row.Also} {
+				for i := range subs {
+					walk(&subs[i], cmd)
+				}
+			}
+		})
+	}
+	for _, row := range catalog.Builtin().Rows() {
+		walk(row, "")
 	}
 }

@@ -89,7 +89,7 @@ func (c *compiler) mcp() map[string]any {
 			c.add(v, "mcp__"+s.Name+"__"+tool)
 			explicit++
 		}
-		msg := fmt.Sprintf("tools of %s are read (%s) or write (%s) by their names' write words; native rules cannot classify tool names, so the hook decides", s.Name, s.Read, s.Write)
+		msg := fmt.Sprintf("tools of %s are read (%s) or write (%s) by the verbs in their names; native rules cannot classify tool names, so the hook decides", s.Name, s.Read, s.Write)
 		if explicit > 0 {
 			msg = fmt.Sprintf("%d tools classified by name compiled as mcp__%s__TOOL rules; %s", explicit, s.Name, msg)
 		}

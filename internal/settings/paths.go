@@ -72,6 +72,11 @@ func (c *compiler) paths() {
 // settings file's directory in a --settings file), never the repository
 // root, so repository-anchored patterns have no native form.
 func nativePath(pat string) (string, string) {
+	for seg := range strings.SplitSeq(pat, "/") {
+		if _, ok := policy.WordSegment(seg); ok {
+			return "", "a word match <...> splits names into words, which Claude Code's patterns cannot"
+		}
+	}
 	if strings.ContainsAny(pat, "{}") {
 		return "", "brace alternatives {a,b} are not part of Claude Code's gitignore-style patterns"
 	}

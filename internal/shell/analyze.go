@@ -125,6 +125,9 @@ type analyzer struct {
 	// cwds is the current candidate set of working directories. Commands
 	// share it, so it is replaced, never modified in place.
 	cwds []string
+	// oldcwds are the candidates for $OLDPWD: the working directories
+	// before a cd (empty until one runs: then it is inherited, unknown).
+	oldcwds []string
 
 	// vars is built lazily on the first variable lookup; top and scripts
 	// hold the statements parsed so far, for that first collection.
@@ -155,6 +158,9 @@ type frame struct {
 	nest  int      // compound nesting depth, bounded by maxBracketDepth
 	pos   syntax.Pos
 	in    *input // what stdin is, for the commands of this frame
+	// assigns is the environment the nested script inherits from the
+	// command that runs it (BASH_ENV=x bash -c 'make': make sees BASH_ENV).
+	assigns []Assign
 }
 
 // input describes the standard input of commands.

@@ -33,7 +33,7 @@ type callCtx struct {
 	fr      frame
 	pos     syntax.Pos
 	ce      *syntax.CallExpr
-	assigns []string
+	assigns []Assign
 	redirs  []Redirect
 	in      *input // effective stdin
 	cwds    []string
@@ -46,12 +46,13 @@ type callCtx struct {
 // unwrapped and the commands are reported, then the substitutions inside
 // its words are walked.
 func (a *analyzer) call(s *syntax.Stmt, ce *syntax.CallExpr, fr frame) {
-	cc := callCtx{fr: fr, pos: ce.Pos(), ce: ce, in: fr.in, src: fr.src}
+	cc := callCtx{fr: fr, pos: ce.Pos(), ce: ce, in: fr.in, src: fr.src, assigns: fr.assigns}
 	if len(ce.Assigns) > 0 {
-		cc.assigns = make([]string, 0, len(ce.Assigns))
+		cc.assigns = make([]Assign, 0, len(fr.assigns)+len(ce.Assigns))
+		cc.assigns = append(cc.assigns, fr.assigns...)
 		for _, as := range ce.Assigns {
 			if as.Name != nil {
-				cc.assigns = append(cc.assigns, as.Name.Value)
+				cc.assigns = append(cc.assigns, Assign{Name: as.Name.Value, Value: a.assignValue(as.Value, fr.src)})
 			}
 		}
 	}
@@ -86,6 +87,21 @@ func (a *analyzer) call(s *syntax.Stmt, ce *syntax.CallExpr, fr frame) {
 		a.wordSubsts(w, fr)
 	}
 	a.redirSubsts(s.Redirs, fr)
+}
+
+// assignValue resolves the value of NAME=value (tilde and known
+// variables; no field splitting).
+func (a *analyzer) assignValue(w *syntax.Word, src string) Word {
+	if w == nil {
+		return Word{Values: a.one("")}
+	}
+	off, end := int(w.Pos().Offset()), int(w.End().Offset())
+	raw := ""
+	if off >= 0 && off <= end && end <= len(src) {
+		raw = src[off:end]
+	}
+	r := a.resolve(w, modeAssign)
+	return Word{Raw: raw, Values: a.values(r.vals), Dynamic: r.dyn, Subst: r.subst}
 }
 
 // appendArgs resolves w and appends its fields to a.args: usually one,
@@ -583,7 +599,11 @@ func (a *analyzer) cd(words []arg) {
 			return
 		}
 		for _, v := range w.Values {
-			if v == "-" || v == "" || strings.IndexByte(v, sepByte) >= 0 {
+			if v == "-" {
+				targets = append(targets, a.oldcwds...) // cd -: back to $OLDPWD
+				continue
+			}
+			if v == "" || strings.IndexByte(v, sepByte) >= 0 {
 				continue
 			}
 			if len(v) > 0 && v[0] == '+' && words[i].off >= 0 {
@@ -592,13 +612,20 @@ func (a *analyzer) cd(words []arg) {
 			targets = append(targets, v)
 		}
 	}
+	prev := a.cwds
 	a.cwds = addCwds(a.cwds, targets)
+	a.oldcwds = joinCwds(a.oldcwds, nil, prev)
 }
 
 // addCwds returns cwds with the targets, resolved against every current
 // directory, added; it never modifies cwds.
-func addCwds(cwds, targets []string) []string {
-	out := cwds
+func addCwds(cwds, targets []string) []string { return joinCwds(cwds, cwds, targets) }
+
+// joinCwds returns out with every target, resolved against every base
+// directory (CleanPath: /proc/self/cwd/.. is the parent of the base), added
+// once; it never modifies out in place.
+func joinCwds(out, bases, targets []string) []string {
+	n := len(out)
 	add := func(d string) {
 		for _, c := range out {
 			if c == d {
@@ -608,18 +635,21 @@ func addCwds(cwds, targets []string) []string {
 		if len(out) >= maxCwds {
 			return
 		}
-		if len(out) == len(cwds) {
-			out = append(make([]string, 0, len(cwds)+len(targets)), cwds...)
+		if len(out) == n {
+			out = append(make([]string, 0, n+len(targets)), out...)
 		}
 		out = append(out, d)
 	}
 	for _, t := range targets {
-		if path.IsAbs(t) {
-			add(path.Clean(t))
+		switch {
+		case path.IsAbs(t) && (len(bases) == 0 || !strings.Contains(t, "proc")):
+			add(CleanPath("", t))
+			continue
+		case len(bases) == 0:
 			continue
 		}
-		for _, c := range cwds {
-			add(path.Join(c, t))
+		for _, b := range bases {
+			add(CleanPath(b, t))
 		}
 	}
 	return out

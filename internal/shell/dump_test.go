@@ -18,7 +18,7 @@ func dump(an Analysis) string {
 			b.WriteString(" pipe")
 		}
 		if len(c.Assigns) > 0 {
-			fmt.Fprintf(&b, " assigns=%q", c.Assigns)
+			fmt.Fprintf(&b, " assigns=%q", assignText(c.Assigns))
 		}
 		fmt.Fprintf(&b, "\n    name=%s", dumpWord(c.Name))
 		for _, w := range c.Args {

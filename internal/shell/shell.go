@@ -3,8 +3,10 @@
 //
 // It knows shell semantics (lists, pipelines, substitutions, here-docs,
 // nested `bash -c` strings, eval, wrappers such as sudo or xargs, cd, literal
-// variable assignments) but nothing about policy: it never decides whether a
-// command is dangerous. The engine does that with the Commands it returns.
+// variable assignments, the output of echo, printf and of the commands that
+// compute paths: pwd, git rev-parse --show-toplevel, dirname, basename,
+// realpath) but nothing about policy: it never decides whether a command is
+// dangerous. The engine does that with the Commands it returns.
 // It never executes anything.
 package shell
 
@@ -15,6 +17,9 @@ type Options struct {
 	Cwd string
 	// Home expands ~ and $HOME. Empty leaves them dynamic.
 	Home string
+	// Repo is the root of the git repository Cwd is in, the output of
+	// $(git rev-parse --show-toplevel). Empty leaves it dynamic.
+	Repo string
 	// Env holds other variables whose values are known (for example USER).
 	Env map[string]string
 	// MaxDepth bounds nested shells (bash -c, eval, here-docs fed to a shell).
@@ -63,8 +68,10 @@ type Command struct {
 	// error", "max depth", "analysis budget", "nesting too deep", "script
 	// too large", "truncated" or "internal error".
 	Via []string
-	// Assigns names the prefix assignments (FOO=1 in FOO=1 rm -rf /).
-	Assigns []string
+	// Assigns are the prefix assignments (FOO=1 in FOO=1 rm -rf /) and
+	// those of env (env FOO=1 cmd), outermost first, with env -u NAME as
+	// an assignment that unsets.
+	Assigns []Assign
 	// Redirects are the file redirections applied to this command.
 	Redirects []Redirect
 	// Stdin describes a here-doc, here-string or literal pipe feeding this
@@ -89,6 +96,14 @@ type Command struct {
 	Written string
 	// Line and Col locate the command in the outermost script (1-based).
 	Line, Col int
+}
+
+// Assign is one environment assignment made for a command.
+type Assign struct {
+	Name  string
+	Value Word
+	// Unset is true for env -u NAME: the variable is removed.
+	Unset bool
 }
 
 // Text is statically known input text (a here-doc body or literal pipe).

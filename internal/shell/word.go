@@ -176,6 +176,10 @@ func (a *analyzer) parts(r *wres, cur *[][]byte, parts []syntax.WordPart, mode r
 			a.product(r, cur, a.splitMark(r, alts, mode, quoted))
 		case *syntax.CmdSubst:
 			r.subst = true
+			if outs, ok := a.pathOutput(p.Stmts); ok {
+				a.product(r, cur, a.splitMark(r, outs, mode, quoted))
+				continue
+			}
 			out, ok := a.substOutput(p.Stmts)
 			if !ok {
 				r.dyn = true
@@ -321,8 +325,8 @@ func (a *analyzer) splitMark(r *wres, alts []string, mode resolveMode, quoted bo
 	return out
 }
 
-// tilde expands a leading ~ or ~/ with Options.Home and ~+ with the
-// working directory; other forms (~user) are Dynamic.
+// tilde expands a leading ~ or ~/ with Options.Home, ~+ with the working
+// directory and ~- with the previous one; other forms (~user) are Dynamic.
 // It returns the expansion and the rest of the literal.
 func (a *analyzer) tilde(r *wres, s string) (string, string, bool) {
 	prefix, rest := s, ""
@@ -342,6 +346,10 @@ func (a *analyzer) tilde(r *wres, s string) (string, string, bool) {
 	case "~+":
 		if len(a.cwds) == 1 {
 			return a.cwds[0], rest, true
+		}
+	case "~-":
+		if len(a.oldcwds) == 1 {
+			return a.oldcwds[0], rest, true
 		}
 	}
 	if user := prefix[1:]; user != "" && validUserName(user) {

@@ -2,7 +2,6 @@ package shell
 
 import (
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 )
@@ -400,20 +399,14 @@ func (a *analyzer) chdir(cc *callCtx, dir optVal) *callCtx {
 	}
 	a.written(cc)
 	c := *cc
-	c.cwds = addCwds(nil, []string{dir.val})
-	if !path.IsAbs(dir.val) {
-		c.cwds = nil
-		for _, d := range cur {
-			c.cwds = addCwds(c.cwds, []string{path.Join(d, dir.val)})
-		}
-	}
+	c.cwds = joinCwds(nil, cur, []string{dir.val})
 	return &c
 }
 
 func (a *analyzer) wrapEnv(cc *callCtx, words []arg, via []string) {
 	res := scanOpts(words, 1, &envSpec)
 	i := res.next
-	var assigns []string
+	assigns := envUnsets(words[:i])
 	for i < len(words) {
 		v, ok := words[i].lit()
 		if !ok {
@@ -424,7 +417,7 @@ func (a *analyzer) wrapEnv(cc *callCtx, words []arg, via []string) {
 			continue
 		}
 		if eq := strings.IndexByte(v, '='); eq > 0 {
-			assigns = append(assigns, v[:eq])
+			assigns = append(assigns, Assign{Name: v[:eq], Value: Word{Raw: v[eq+1:], Values: a.one(v[eq+1:])}})
 			i++
 			continue
 		}
@@ -433,7 +426,7 @@ func (a *analyzer) wrapEnv(cc *callCtx, words []arg, via []string) {
 	if len(assigns) > 0 {
 		a.written(cc)
 		c := *cc
-		c.assigns = append(append(make([]string, 0, len(cc.assigns)+len(assigns)), cc.assigns...), assigns...)
+		c.assigns = append(append(make([]Assign, 0, len(cc.assigns)+len(assigns)), cc.assigns...), assigns...)
 		cc = &c
 	}
 	cc = a.chdir(cc, res.val('C'))
@@ -452,6 +445,40 @@ func (a *analyzer) wrapEnv(cc *callCtx, words []arg, via []string) {
 		return
 	}
 	a.inner(cc, words, i, via, "env")
+}
+
+// doubleQuotedText returns the inside of a word written as one
+// double-quoted string, with \" \\ \$ and \` unescaped.
+func doubleQuotedText(raw string) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	return unescapeDbl(raw[1 : len(raw)-1]), true
+}
+
+// envUnsets returns env's -u NAME, -uNAME and --unset=NAME options as
+// assignments that unset.
+func envUnsets(opts []arg) []Assign {
+	var out []Assign
+	for i := 1; i < len(opts); i++ {
+		v, _ := opts[i].lit()
+		name := ""
+		switch {
+		case v == "-u" || v == "--unset":
+			if i+1 < len(opts) {
+				name, _ = opts[i+1].lit()
+				i++
+			}
+		case strings.HasPrefix(v, "--unset="):
+			name = v[len("--unset="):]
+		case strings.HasPrefix(v, "-u") && len(v) > 2:
+			name = v[2:]
+		}
+		if name != "" {
+			out = append(out, Assign{Name: name, Unset: true})
+		}
+	}
+	return out
 }
 
 func (a *analyzer) wrapSudo(cc *callCtx, words []arg, via []string) {
@@ -773,6 +800,13 @@ func (a *analyzer) nestedWords(cc *callCtx, words []arg, via []string, label str
 			a.varTable().anyDyn = true // it may assign any variable
 		}
 		a.emitDynamic(cc, words, via, label)
+		if len(words) == 1 && words[0].w.Subst {
+			// sh -c "curl x/$(id)": what runs is unknown, but the text as
+			// written, its substitutions left in place, shows what it does.
+			if raw, ok := doubleQuotedText(words[0].w.Raw); ok && !strings.HasPrefix(strings.TrimSpace(raw), "$") && !strings.HasPrefix(strings.TrimSpace(raw), "`") {
+				a.nested(cc, raw, via, label+" as written", in)
+			}
+		}
 		return
 	}
 	a.nested(cc, text, via, label, in)
@@ -818,7 +852,7 @@ func (a *analyzer) nested(cc *callCtx, text string, via []string, label string, 
 	if !pos.IsValid() {
 		pos = cc.pos
 	}
-	nfr := frame{src: text, via: via, depth: fr.depth + 1, nest: fr.nest, pos: pos, in: in}
+	nfr := frame{src: text, via: via, depth: fr.depth + 1, nest: fr.nest, pos: pos, in: in, assigns: cc.assigns}
 	if cc.cwds != nil {
 		saved := a.cwds
 		a.cwds = cc.cwds

@@ -1,0 +1,766 @@
+package engine
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/wardenhq/warden/internal/catalog"
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/shell"
+)
+
+// Exec vectors: the arguments, options and environment variables through
+// which a command makes another program run code. Where the code is
+// literal it is analysed like bash -c and decided on what it does; where
+// it is not, or is a file or library Warden cannot see, the call asks.
+
+// parse types c's arguments by the catalogue.
+func (e *Engine) parse(c *shell.Command) catalog.Call {
+	if c.Program == "" || c.Dynamic {
+		return catalog.Call{Exec: -1, DashDash: -1}
+	}
+	return catalog.Parse(e.cat.Lookup(c.Program), c.Program, argv(c))
+}
+
+// nested decides text as Bash run by c, each of its commands a unit of its own.
+func (e *Engine) nested(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, label, text string) {
+	if depth >= maxCodeDepth {
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, "scripts nested too deeply to analyse: "+label)
+		return
+	}
+	d.vector(label)
+	an := shell.Analyze(text, shell.Options{Cwd: firstCwd(c, env), Home: env.home})
+	if an.ParseError != nil {
+		d.match(u, policy.Ask, policy.RuleParseError, fmt.Sprintf("%s runs shell code that does not parse: %v", label, an.ParseError))
+	}
+	for i := range an.Commands {
+		sub := &an.Commands[i]
+		sub.Via = append(append(append([]string(nil), c.Via...), label), sub.Via...)
+		e.decideCommand(d, sub, an.Commands, env, depth+1)
+	}
+}
+
+// kinds decides the arguments whose kind runs or hides code.
+func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, depth int) {
+	quoted := "`" + c.Text + "`"
+	var shellWords []string // consecutive Shell operands form one command
+	flush := func() {
+		if len(shellWords) > 0 {
+			e.nested(d, u, c, env, depth, call.Path, joinShellWords(shellWords))
+			shellWords = nil
+		}
+	}
+	for _, a := range call.Args {
+		w := c.Args[a.Index]
+		dynamic := w.Dynamic && len(w.Values) == 0 && !a.Attached
+		if a.Kind != catalog.Shell || a.Opt != nil {
+			flush()
+		}
+		switch a.Kind {
+		case catalog.Shell:
+			if dynamic {
+				d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs a shell command that cannot be known before it runs: %s", call.Path, quoted))
+				continue
+			}
+			if a.Opt == nil {
+				shellWords = append(shellWords, a.Value)
+				continue
+			}
+			label := call.Path + " " + firstName(a.Opt.Names)
+			// tar --checkpoint-action=exec=CMD
+			v, _ := strings.CutPrefix(a.Value, "exec=")
+			if helperOption(a.Opt.Names) {
+				d.helperVector(label)
+				if an := shell.Analyze(v, shell.Options{}); len(an.Commands) > 1 {
+					d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s is a helper program, given a command list (%s): %s", label, v, quoted))
+				}
+			}
+			e.nested(d, u, c, env, depth, label, v)
+		case catalog.ToolCmd:
+			if dynamic {
+				d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs a command that cannot be known before it runs: %s", call.Path, quoted))
+				continue
+			}
+			e.toolCommand(d, u, c, env, depth, call.Path, a.Value)
+		case catalog.Opaque:
+			if a.Value != "" || dynamic {
+				d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s %s makes it run code Warden cannot see (%s): %s",
+					call.Path, optName(a), a.Value, quoted))
+			}
+		case catalog.Config:
+			e.configItem(d, u, c, env, depth, call, a.Value, optName(a) == "--config-env")
+		case catalog.Mount:
+			if src := mountSource(a.Value); src != "" {
+				fa := fileAccess{raw: src, access: policy.AccessRead, cwds: c.Cwds, via: call.Path + " mounts it into a container in " + quoted}
+				e.checkFile(d, u, fa)
+				e.mountHolds(d, u, fa, env.resolve(src, firstCwd(c, env)), env)
+			}
+		case catalog.Assign:
+			name, val, ok := strings.Cut(a.Value, "=")
+			if !ok {
+				if secretName(name) && call.Prog != nil && call.Prog.Name() == "docker" {
+					d.match(u, policy.Deny, "commands."+policy.ClassSecretVariable, fmt.Sprintf("%s passes the secret variable %s into a container (%s): %s",
+						call.Path, name, policy.ClassSecretVariable, quoted))
+				}
+				continue
+			}
+			e.assignment(d, u, c, env, depth, shell.Assign{Name: name, Value: shell.Word{Raw: val, Values: []string{val}, Dynamic: w.Dynamic}})
+		case catalog.Script:
+			// python manage.py migrate: a script the catalogue knows is
+			// decided as that program.
+			if p := e.cat.Lookup(path.Base(a.Value)); p != nil && a.Opt == nil {
+				e.execArgs(d, c, env, depth, a.Index, call.Path)
+			}
+		}
+	}
+	flush()
+	if call.Exec >= 0 {
+		e.execArgs(d, c, env, depth, call.Exec, call.Path)
+	}
+	if call.Row != nil && call.Row.Stdin == catalog.Shell && c.Stdin != nil {
+		if c.Stdin.Dynamic {
+			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s reads a command that cannot be known before it runs: %s", call.Path, quoted))
+		} else {
+			e.nested(d, u, c, env, depth, call.Path+" stdin", c.Stdin.Value)
+		}
+	}
+	if call.Row != nil && call.Row.Stdin == catalog.RevPath && c.Stdin != nil && !c.Stdin.Dynamic {
+		for _, line := range strings.Fields(c.Stdin.Value) {
+			e.checkFile(d, u, fileAccess{raw: revPath(line), access: policy.AccessRead, cwds: c.Cwds, via: "standard input of " + quoted})
+		}
+	}
+	if rowName(call) == "make" {
+		e.makeOutside(d, u, c, call, env, depth)
+	}
+	if call.Row != nil && call.Row.Stdin == catalog.ToolCmd && c.Stdin != nil && !c.Stdin.Dynamic {
+		for _, line := range strings.Split(c.Stdin.Value, "\n") {
+			e.toolCommand(d, u, c, env, depth, call.Path, line)
+		}
+	}
+}
+
+// makeOutside: a makefile from outside the repository (make -f /tmp/x.mk,
+// make -C /tmp/build) runs recipes Warden cannot see; make --eval's
+// recipe lines are decided as Bash.
+func (e *Engine) makeOutside(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, depth int) {
+	quoted := "`" + c.Text + "`"
+	for _, a := range call.Args {
+		if a.Opt == nil {
+			continue
+		}
+		switch firstName(a.Opt.Names) {
+		case "-f", "-C":
+			p := env.resolve(a.Value, firstCwd(c, env))
+			if _, in := cutDir(p, env.root()); !in {
+				d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("make runs a makefile from %s, outside the repository, whose recipes Warden cannot see: %s", p, quoted))
+			}
+		case "--eval":
+			for _, line := range strings.Split(a.Value, "\n") {
+				if strings.HasPrefix(line, "\t") {
+					e.nested(d, u, c, env, depth, "make --eval recipe", strings.TrimLeft(line, "\t@-+"))
+				}
+			}
+		}
+	}
+}
+
+// execArgs decides c.Args[i:] as a command of its own, run by c.
+func (e *Engine) execArgs(d *decision, c *shell.Command, env *pathEnv, depth int, i int, label string) {
+	if depth >= maxCodeDepth {
+		d.match(d.newUnit(), policy.Ask, policy.RuleDynamicProgram, "commands nested too deeply to analyse: "+label)
+		return
+	}
+	words := c.Args[i:]
+	name := words[0]
+	prog := firstValue(name)
+	if (name.Dynamic && len(name.Values) == 0) || prog == "" {
+		d.match(d.newUnit(), policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs a program that cannot be known before it runs: %s", label, name.Raw))
+		return
+	}
+	if strings.ContainsAny(prog, " \t\n;|&") {
+		// One word holding a whole command line: run through a shell by
+		// most launchers; analyse it as one.
+		vals := make([]string, len(words))
+		for j, w := range words {
+			vals[j] = firstValue(w)
+		}
+		e.nested(d, d.newUnit(), c, env, depth, label, strings.Join(vals, " "))
+		return
+	}
+	if strings.Contains(prog, "/") && !systemBin(prog) {
+		if p := env.resolve(prog, firstCwd(c, env)); outsideWorkspace(p, env) || strings.HasPrefix(p, "/tmp/") {
+			d.match(d.newUnit(), policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the program file %s, outside the project, whose code Warden cannot see: `%s`", label, prog, c.Text))
+		}
+	}
+	sub := shell.Command{
+		Program: path.Base(prog), Name: name, Args: words[1:],
+		Via:  append(append([]string(nil), c.Via...), label),
+		Cwds: c.Cwds, Written: c.Written, Line: c.Line, Col: c.Col,
+	}
+	var b strings.Builder
+	for j, w := range words {
+		if j > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(firstValue(w))
+	}
+	sub.Text = b.String()
+	e.decideCommand(d, &sub, []shell.Command{sub}, env, depth+1)
+}
+
+// viaShell reports a command reached through a shell's -c string or a
+// script it reads (GIT_PAGER='sh -c id').
+func viaShell(c *shell.Command) bool {
+	for _, v := range c.Via {
+		if strings.HasSuffix(v, " -c") || strings.HasSuffix(v, " here-doc") || strings.HasSuffix(v, " here-string") {
+			return true
+		}
+	}
+	return false
+}
+
+// systemBin reports a program path in the system's own directories.
+func systemBin(p string) bool {
+	for _, d := range []string{"/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin", "/opt/homebrew/bin", "/usr/libexec", "/usr/lib/git-core"} {
+		if _, in := cutDir(path.Clean(p), d); in {
+			return true
+		}
+	}
+	return false
+}
+
+// helperOption reports options whose value names the program a tool runs
+// for a protocol (git --upload-pack, rsync -e): never a command list.
+func helperOption(names string) bool {
+	for _, n := range []string{"pack", "rsh", "rsync-path", "--exec"} {
+		if strings.Contains(names, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasCodeArg reports inline code or a -c command among a call's arguments.
+func hasCodeArg(call *catalog.Call) bool {
+	for _, a := range call.Args {
+		if a.Kind == catalog.Code || a.Kind == catalog.Shell {
+			return true
+		}
+	}
+	return false
+}
+
+// joinShellWords joins operands a program runs as one shell command
+// (git submodule foreach git pull), dropping tmux key names.
+func joinShellWords(words []string) string {
+	var out []string
+	for _, w := range words {
+		switch w {
+		case "Enter", "C-m", "C-j", "KPEnter", "\\;":
+			continue
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, " ")
+}
+
+func firstName(names string) string {
+	n, _, _ := strings.Cut(names, " ")
+	return n
+}
+
+func optName(a catalog.Arg) string {
+	if a.Opt == nil {
+		return "operand"
+	}
+	return firstName(a.Opt.Names)
+}
+
+// mountSource returns the host side of a volume, mount or secret
+// specification: SRC:DST[:opts], or type=bind,src=SRC,... / source=SRC.
+func mountSource(v string) string {
+	if strings.Contains(v, "=") {
+		for _, kv := range strings.Split(v, ",") {
+			k, val, _ := strings.Cut(kv, "=")
+			switch strings.ToLower(k) {
+			case "src", "source", "from-file", "from-env-file":
+				return val
+			}
+		}
+		if k, val, ok := strings.Cut(v, "="); ok && !strings.Contains(k, ",") && !strings.Contains(val, "=") {
+			return val // kubectl --from-file=key=path has its path last
+		}
+		return ""
+	}
+	src, _, _ := strings.Cut(v, ":")
+	if src == "" || !strings.ContainsAny(src, "/.~$") {
+		return "" // a named volume
+	}
+	return src
+}
+
+// mountHolds: mounting a directory hands over every protected file below
+// it (docker run -v ~/:/host mounts ~/.ssh): each path rule pattern anchored
+// at home or the root that lies below dir is read.
+func (e *Engine) mountHolds(d *decision, u *unit, fa fileAccess, dir string, env *pathEnv) {
+	if dir == "/" || dir == "" {
+		dir = "/"
+	}
+	for i := range e.pm.rules {
+		r := &e.pm.rules[i]
+		if !r.applies(policy.AccessRead) {
+			continue
+		}
+		for j := range r.patterns {
+			pt := &r.patterns[j]
+			if pt.anchor != atHome && pt.anchor != atRoot {
+				continue
+			}
+			inst := pt.instantiate(dir, env)
+			if _, below := cutDir(inst, dir); below && inst != dir && r.matches(&target{path: inst}, env) {
+				d.match(u, r.rule.Decision, "paths."+r.rule.ID, fmt.Sprintf("%s: %s holds %s (%s by %s)", ruleReason(r.rule), dir, inst, accessPast(fa.access), fa.via))
+				return
+			}
+		}
+	}
+}
+
+// toolCommand decides a command in a tool's own language (vim -c, gdb -ex,
+// sqlite3 dot-commands, screen -X): its shell escapes are Bash.
+func (e *Engine) toolCommand(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, label, text string) {
+	t := strings.TrimSpace(text)
+	t = strings.TrimLeft(t, ":+")
+	t = strings.TrimSpace(strings.TrimPrefix(t, "silent"))
+	t = strings.TrimSpace(strings.TrimPrefix(t, "exe "))
+	low := strings.ToLower(t)
+	for _, p := range []string{"!", "shell ", "sh ", "platform shell ", ".shell ", ".system ", "system ", "stuff ", "r !", "w !", "read !", "write !", "exec "} {
+		if rest, ok := strings.CutPrefix(low, p); ok {
+			code := t[len(t)-len(rest):]
+			code = strings.Trim(strings.TrimSpace(code), `"'`)
+			code = strings.ReplaceAll(code, `\n`, "\n")
+			code = strings.ReplaceAll(code, "^M", "\n")
+			e.nested(d, u, c, env, depth, label, code)
+			return
+		}
+	}
+	if i := strings.Index(low, "system("); i >= 0 {
+		for _, lit := range stringLiterals(t[i:]) {
+			e.nested(d, u, c, env, depth, label+" system()", lit)
+			break
+		}
+	}
+	for _, p := range []string{"call system(", "system(", "py ", "py3 ", "python", "pyfile", "lua ", "luafile", "perl ", "ruby ", "script ",
+		"source ", "so ", ".load ", ".read ", "pipe ", "| ", "|", ".once |", ".output |", ".import |", "guile"} {
+		if strings.HasPrefix(low, p) || strings.Contains(low, "system(") {
+			d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s runs code Warden cannot see (%s): `%s`", label, t, c.Text))
+			return
+		}
+	}
+	if strings.HasPrefix(low, ".output ") || strings.HasPrefix(low, ".once ") || strings.HasPrefix(low, ".save ") || strings.HasPrefix(low, ".backup ") {
+		f := strings.TrimSpace(t[strings.IndexByte(t, ' '):])
+		e.checkFile(d, u, fileAccess{raw: strings.Trim(f, `"'`), access: policy.AccessWrite, cwds: c.Cwds, via: label + " in `" + c.Text + "`"})
+	}
+}
+
+// execKey is a configuration key whose value makes a tool run a program.
+type execKey struct {
+	// pattern: a key, a "prefix.*" or "*.suffix" or "a.*.b" form.
+	pattern string
+	// opaque: the value names a file, directory or setting Warden cannot
+	// follow (include.path, core.hooksPath): ask.
+	opaque bool
+}
+
+// gitExecKeys are git configuration keys that run programs or load code.
+var gitExecKeys = []execKey{
+	{pattern: "core.pager"}, {pattern: "core.editor"}, {pattern: "core.sshcommand"}, {pattern: "core.fsmonitor"},
+	{pattern: "core.askpass"}, {pattern: "core.gitproxy"}, {pattern: "credential.helper"}, {pattern: "credential.*.helper"},
+	{pattern: "diff.external"}, {pattern: "diff.*.textconv"}, {pattern: "diff.*.command"}, {pattern: "merge.*.driver"},
+	{pattern: "filter.*.clean"}, {pattern: "filter.*.smudge"}, {pattern: "filter.*.process"}, {pattern: "gpg.program"},
+	{pattern: "gpg.*.program"}, {pattern: "sequence.editor"}, {pattern: "alias.*"}, {pattern: "pager.*"},
+	{pattern: "interactive.difffilter"}, {pattern: "uploadpack.packobjectshook"}, {pattern: "remote.*.uploadpack"},
+	{pattern: "remote.*.receivepack"}, {pattern: "difftool.*.cmd"}, {pattern: "mergetool.*.cmd"}, {pattern: "web.browser"},
+	{pattern: "browser.*.cmd"}, {pattern: "man.*.cmd"}, {pattern: "sendemail.smtpserver"}, {pattern: "sendemail.tocmd"},
+	{pattern: "sendemail.cccmd"}, {pattern: "ssh.variant"},
+	{pattern: "core.hookspath", opaque: true}, {pattern: "include.path", opaque: true}, {pattern: "includeif.*.path", opaque: true},
+	{pattern: "init.templatedir", opaque: true}, {pattern: "core.worktree", opaque: true}, {pattern: "url.*.insteadof", opaque: true},
+	{pattern: "protocol.allow", opaque: true}, {pattern: "protocol.*.allow", opaque: true}, {pattern: "core.attributesfile", opaque: true},
+	// cargo --config and ssh -o keys that run programs.
+	{pattern: "build.rustc-wrapper", opaque: true}, {pattern: "build.rustc-workspace-wrapper", opaque: true}, {pattern: "build.rustc", opaque: true},
+	{pattern: "target.*.runner", opaque: true}, {pattern: "target.*.linker", opaque: true},
+	{pattern: "proxycommand"}, {pattern: "localcommand"}, {pattern: "knownhostscommand"}, {pattern: "pkcs11provider", opaque: true},
+}
+
+// lookupExecKey returns the exec key that key (lower-cased) matches.
+func lookupExecKey(key string) (execKey, bool) {
+	parts := strings.Split(key, ".")
+	for _, k := range gitExecKeys {
+		ps := strings.Split(k.pattern, ".")
+		if len(ps) == 2 && ps[1] == "*" && len(parts) >= 2 && parts[0] == ps[0] {
+			return k, true
+		}
+		if len(ps) != len(parts) {
+			continue
+		}
+		ok := true
+		for i := range ps {
+			if ps[i] != "*" && ps[i] != parts[i] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return k, true
+		}
+	}
+	return execKey{}, false
+}
+
+// configItem decides one key=value configuration item (git -c, cargo
+// --config, ssh -o): a key that runs a program has its value analysed as
+// Bash; one that points at code Warden cannot see asks.
+func (e *Engine) configItem(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, call *catalog.Call, kv string, fromEnv bool) {
+	kv = strings.TrimSpace(kv)
+	key, val, ok := strings.Cut(kv, "=")
+	if !ok {
+		key, val, _ = strings.Cut(kv, " ") // ssh -o "ProxyCommand cmd"
+	}
+	key = strings.ToLower(strings.TrimSpace(key))
+	val = unquotePair(strings.TrimSpace(val))
+	k, exec := lookupExecKey(key)
+	if !exec {
+		return
+	}
+	quoted := "`" + c.Text + "`"
+	label := call.Path + " " + key
+	switch {
+	case fromEnv:
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s takes %s from an environment variable, so the program it runs cannot be known: %s", call.Path, key, quoted))
+	case k.opaque:
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s=%s makes it run code Warden cannot see: %s", key, val, quoted))
+	case strings.HasPrefix(key, "alias."):
+		if code, ok := strings.CutPrefix(val, "!"); ok {
+			e.nested(d, u, c, env, depth, label, code)
+		}
+	case key == "core.fsmonitor" && (val == "true" || val == "false" || val == ""):
+	case key == "credential.helper" || strings.HasSuffix(key, ".helper"):
+		if code, ok := strings.CutPrefix(val, "!"); ok {
+			e.nested(d, u, c, env, depth, label, code)
+		} else if strings.ContainsAny(val, "/ ") {
+			e.nested(d, u, c, env, depth, label, val)
+		}
+	default:
+		d.helperVector(label)
+		e.nested(d, u, c, env, depth, label, val)
+	}
+}
+
+// unquotePair removes one pair of matching outer quotes ('x' or "x").
+func unquotePair(v string) string {
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		return v[1 : len(v)-1]
+	}
+	return v
+}
+
+// gitConfigWrite decides `git config KEY VALUE`: a key that runs a program
+// is stored for a later call, so it asks even when the code looks
+// harmless now, and its code is decided as well.
+func (e *Engine) gitConfigWrite(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, call *catalog.Call) {
+	if call.Has(catalog.ListOnly) {
+		return
+	}
+	var ops []string
+	for _, a := range call.Args {
+		if a.Opt == nil {
+			ops = append(ops, a.Value)
+		}
+	}
+	if len(ops) < 2 {
+		return // git config KEY reads it
+	}
+	key := strings.ToLower(ops[0])
+	if _, ok := lookupExecKey(key); !ok {
+		return
+	}
+	d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("git config stores %s, which makes later git commands run `%s`: `%s`", key, ops[1], c.Text))
+	e.configItem(d, u, c, env, depth, call, key+"="+ops[1], false)
+}
+
+// gitConfigPersists: git config core.hooksPath DIR makes every later
+// commit, checkout and push run the programs in DIR.
+func gitConfigPersists(call *catalog.Call) string {
+	if !strings.HasPrefix(call.Path, "git config") || call.Has(catalog.ListOnly) {
+		return ""
+	}
+	ops := 0
+	for _, a := range call.Args {
+		if a.Opt == nil {
+			if ops == 0 && strings.ToLower(a.Value) != "core.hookspath" && !strings.HasPrefix(strings.ToLower(a.Value), "init.templatedir") {
+				return ""
+			}
+			ops++
+		}
+	}
+	if ops < 2 {
+		return ""
+	}
+	return "git config sets a hooks or template directory whose programs run on later git commands"
+}
+
+// envKind is how an environment variable's value affects what runs.
+type envKind uint8
+
+const (
+	envShell     envKind = iota + 1 // the value is a command line run by the program (PAGER, GIT_EDITOR)
+	envOpaque                       // the value loads code Warden cannot see (LD_PRELOAD, BASH_ENV)
+	envFlags                        // the value is options, some of which load code (NODE_OPTIONS)
+	envPath                         // a search path: code outside the project asks (PYTHONPATH)
+	envGitConfig                    // GIT_CONFIG_KEY_n / VALUE_n pairs
+)
+
+// envVars are the variables that make the next program run other code.
+var envVars = []struct {
+	names string
+	kind  envKind
+	// flags are the options that load code, for envFlags.
+	flags string
+}{
+	{names: "PAGER GIT_PAGER MANPAGER SYSTEMD_PAGER EDITOR VISUAL GIT_EDITOR GIT_SEQUENCE_EDITOR SUDO_EDITOR SYSTEMD_EDITOR " +
+		"LESSOPEN LESSCLOSE GIT_SSH_COMMAND GIT_SSH GIT_PROXY_COMMAND GIT_EXTERNAL_DIFF GIT_ASKPASS SSH_ASKPASS PROMPT_COMMAND " +
+		"BROWSER RSYNC_RSH CVS_RSH CC CXX FC LD AR GIT_DIFF_OPTS FZF_DEFAULT_COMMAND", kind: envShell},
+	{names: "LD_PRELOAD LD_AUDIT DYLD_INSERT_LIBRARIES BASH_ENV ENV PERL5DB PYTHONSTARTUP " +
+		"PYTHONHOME RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER CARGO_BUILD_RUSTC_WRAPPER CARGO_TARGET_DIR_RUNNER GIT_CONFIG_GLOBAL GIT_CONFIG_SYSTEM " +
+		"GIT_CONFIG_PARAMETERS GIT_TEMPLATE_DIR GIT_EXEC_PATH NPM_CONFIG_SCRIPT_SHELL NPM_CONFIG_REGISTRY NPM_CONFIG_NODE_OPTIONS " +
+		"NPM_CONFIG_ONLOAD_SCRIPT YARN_RC_FILENAME PIP_INDEX_URL PIP_EXTRA_INDEX_URL ZDOTDIR INPUTRC", kind: envOpaque},
+	{names: "PS4 PS1 PS2 PS0", kind: envFlags, flags: "$( `"},
+	{names: "NODE_OPTIONS", kind: envFlags, flags: "-r --require --import --loader --experimental-loader -e --eval -p --print"},
+	{names: "PERL5OPT", kind: envFlags, flags: "-M -m -d -I"},
+	{names: "RUBYOPT", kind: envFlags, flags: "-r -I"},
+	{names: "GOFLAGS", kind: envFlags, flags: "-toolexec -exec -vettool -overlay"},
+	{names: "JAVA_TOOL_OPTIONS _JAVA_OPTIONS JDK_JAVA_OPTIONS MAVEN_OPTS GRADLE_OPTS", kind: envFlags, flags: "-javaagent -agentpath -agentlib"},
+	{names: "PYTHONPATH NODE_PATH PERL5LIB RUBYLIB LD_LIBRARY_PATH DYLD_LIBRARY_PATH DYLD_FRAMEWORK_PATH", kind: envPath},
+	{names: "GIT_CONFIG_KEY_*", kind: envGitConfig},
+}
+
+// envKindOf returns how name affects what runs (0: it does not).
+func envKindOf(name string) (envKind, string) {
+	u := strings.ToUpper(name)
+	for _, v := range envVars {
+		found := false
+		catalog.Each(v.names, func(n string) {
+			if p, ok := strings.CutSuffix(n, "*"); ok && strings.HasPrefix(u, p) || n == u {
+				found = true
+			}
+		})
+		if found {
+			return v.kind, v.flags
+		}
+	}
+	return 0, ""
+}
+
+// assignments decides the environment a command gets: prefix assignments,
+// env NAME=value, export NAME=value.
+func (e *Engine) assignments(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int) {
+	for i, as := range c.Assigns {
+		if strings.HasPrefix(strings.ToUpper(as.Name), "GIT_CONFIG_KEY_") {
+			// GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.pager GIT_CONFIG_VALUE_0=...
+			n := as.Name[len("GIT_CONFIG_KEY_"):]
+			for _, v := range c.Assigns[i:] {
+				if strings.EqualFold(v.Name, "GIT_CONFIG_VALUE_"+n) {
+					call := catalog.Call{Path: "git (GIT_CONFIG_" + n + ")"}
+					e.configItem(d, u, c, env, depth, &call, firstValue(as.Value)+"="+firstValue(v.Value), v.Value.Dynamic && len(v.Value.Values) == 0)
+				}
+			}
+			continue
+		}
+		e.assignment(d, u, c, env, depth, as)
+	}
+}
+
+// assignment decides one NAME=value given to a command.
+func (e *Engine) assignment(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, as shell.Assign) {
+	quoted := "`" + c.Text + "`"
+	if tamperVar(as.Name) {
+		verb := "overrides"
+		if as.Unset {
+			verb = "removes"
+		}
+		if v := e.rs.Classes[policy.ClassWardenTamper]; v != policy.None {
+			d.match(u, v, "commands."+policy.ClassWardenTamper, fmt.Sprintf("%s %s, a setting of Warden or its telemetry, for %s (%s)",
+				verb, as.Name, quoted, policy.ClassWardenTamper))
+		}
+		return
+	}
+	if as.Unset {
+		return
+	}
+	kind, flags := envKindOf(as.Name)
+	if kind == 0 {
+		return
+	}
+	val := firstValue(as.Value)
+	if as.Value.Dynamic && len(as.Value.Values) == 0 {
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s=%s makes %s run code that cannot be known before it runs", as.Name, as.Value.Raw, quoted))
+		return
+	}
+	label := as.Name + "=" + val
+	switch kind {
+	case envShell:
+		code := strings.TrimLeft(val, "|") // LESSOPEN='|cmd %s'
+		if strings.TrimSpace(code) != "" {
+			d.helperVector(as.Name)
+			e.nested(d, u, c, env, depth, as.Name, code)
+		}
+	case envOpaque:
+		if val != "" {
+			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s makes %s load code Warden cannot see", label, quoted))
+		}
+	case envFlags:
+		if f := loadsCode(as.Name, val, flags); f != "" {
+			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s makes %s load code Warden cannot see (%s)", label, quoted, f))
+		}
+	case envPath:
+		for _, dir := range strings.Split(val, ":") {
+			if dir == "" {
+				continue
+			}
+			if p := env.resolve(dir, firstCwd(c, env)); !systemLibDir(p) && (outsideWorkspace(p, env) || strings.HasPrefix(p, "/tmp") || strings.HasPrefix(p, "/var/tmp") || strings.HasPrefix(p, "/dev/shm")) {
+				d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s makes %s load code from %s, outside the project", label, quoted, p))
+				break
+			}
+		}
+	}
+}
+
+// loadsCode returns the option in an options variable's value that loads
+// code: a whole word (-r, --require=x, -Mmod), or for prompt variables a
+// command substitution.
+func loadsCode(name, val, flags string) string {
+	if strings.HasPrefix(strings.ToUpper(name), "PS") {
+		for _, f := range strings.Fields(flags) {
+			if strings.Contains(val, f) {
+				return f
+			}
+		}
+		return ""
+	}
+	for _, field := range strings.Fields(val) {
+		for _, f := range strings.Fields(flags) {
+			short := len(f) == 2 && !strings.HasPrefix(field, "--")
+			if field == f || strings.HasPrefix(field, f+"=") || strings.HasPrefix(field, f+":") || short && strings.HasPrefix(field, f) {
+				return f
+			}
+		}
+	}
+	return ""
+}
+
+// systemLibDir reports the system's own library directories.
+func systemLibDir(p string) bool {
+	for _, d := range []string{"/usr", "/lib", "/lib32", "/lib64", "/opt/homebrew", "/System/Library", "/Library/Frameworks"} {
+		if _, in := cutDir(p, d); in {
+			return true
+		}
+	}
+	return false
+}
+
+// unknownProgram: a program the catalogue does not know gets no opinion,
+// unless an argument carries a command Warden would act on: a program name
+// followed by its arguments (mywrapper wget URL), or a string that parses as
+// such a command (mytool --run 'cat .env').
+func (e *Engine) unknownProgram(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, depth int) {
+	if call.Known() || c.Program == "" || c.Dynamic || depth >= maxCodeDepth || d.noGuess {
+		return
+	}
+	quoted := "`" + c.Text + "`"
+	for i := 0; i+1 < len(c.Args); i++ {
+		w := c.Args[i]
+		v := firstValue(w)
+		if v == "" || strings.HasPrefix(v, "-") || strings.ContainsAny(v, " =") {
+			continue
+		}
+		p := e.cat.Lookup(path.Base(v))
+		if p == nil {
+			continue
+		}
+		if f, ok := e.probe(d, func(sd *decision) { e.execArgs(sd, c, env, depth, i, c.Program) }); ok {
+			d.match(u, policy.Ask, policy.RuleUnknownProgramArg, fmt.Sprintf("unknown program %s is given the command `%s` as arguments, which Warden would %s (%s): %s",
+				c.Program, argText(c.Args[i:]), f.verdict, f.reason, quoted))
+			return
+		}
+	}
+	for _, w := range c.Args {
+		for _, v := range wordValues(w) {
+			if _, val, ok := strings.Cut(v, "="); ok && strings.HasPrefix(v, "-") {
+				v = val
+			}
+			if !strings.ContainsAny(strings.TrimSpace(v), " \t") {
+				continue // a command has arguments: wget|curl is a pattern
+			}
+			if f, ok := e.probe(d, func(sd *decision) { e.nested(sd, sd.newUnit(), c, env, depth, c.Program+" argument", v) }); ok {
+				d.match(u, policy.Ask, policy.RuleUnknownProgramArg, fmt.Sprintf("unknown program %s is given an argument that is a command Warden would %s (`%s`: %s): %s",
+					c.Program, f.verdict, v, f.reason, quoted))
+				return
+			}
+		}
+	}
+}
+
+// probe decides what run would add in a scratch decision, without the
+// unknown-program guess, and returns its strongest finding when it is ask
+// or deny.
+func (e *Engine) probe(d *decision, run func(sd *decision)) (finding, bool) {
+	sd := &decision{e: e, a: d.a, noGuess: true}
+	run(sd)
+	var best finding
+	for _, su := range sd.units {
+		if f := su.strongest(); f.verdict > best.verdict {
+			best = f
+		}
+	}
+	if best.verdict < policy.Ask {
+		return best, false
+	}
+	d.trace = append(d.trace, sd.trace...)
+	return best, true
+}
+
+func argText(words []shell.Word) string {
+	vals := make([]string, len(words))
+	for i, w := range words {
+		vals[i] = firstValue(w)
+	}
+	return strings.Join(vals, " ")
+}
+
+// hiddenCode: a command run through an exec vector that runs a program or
+// script file Warden cannot see (core.pager='sh ./x.sh', GIT_EDITOR=/tmp/e)
+// asks: the vector exists to run exactly such code.
+func (e *Engine) hiddenCode(d *decision, u *unit, c *shell.Command, call *catalog.Call) {
+	if c.Program == "" || c.Dynamic || !d.inVector(c) {
+		return
+	}
+	via := c.Via[len(c.Via)-1]
+	if name := firstValue(c.Name); strings.Contains(name, "/") && !systemBin(name) {
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the program file %s, whose code Warden cannot see: `%s`", via, name, c.Text))
+		return
+	}
+	if d.envVector(c) && viaShell(c) {
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs a shell: no pager, editor or helper needs one: `%s`", via, c.Text))
+		return
+	}
+	if call.Prog != nil && (call.Prog.Lang == "sh" && !hasCodeArg(call) || call.Prog.Lang != "" && hasCodeArg(call)) && d.envVector(c) {
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s starts %s, a shell or interpreter: no pager, editor or helper needs one: `%s`", via, c.Program, c.Text))
+		return
+	}
+	for _, a := range call.Args {
+		if a.Kind == catalog.Script && a.Value != "" && a.Value != "-" && e.cat.Lookup(path.Base(a.Value)) == nil {
+			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the script %s, whose code Warden cannot see: `%s`", via, a.Value, c.Text))
+			return
+		}
+	}
+}
