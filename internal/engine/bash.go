@@ -368,17 +368,23 @@ func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, call *catalo
 		return
 	}
 	if f.network != "" {
+		n := len(u.findings)
 		if v := e.rs.Classes[policy.ClassEgress]; v != policy.None {
-			d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s code uses the network (%s) (egress): %s%s", c.Program, f.network, quoted, codeAt(src, code, f.network)))
+			d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s code uses the network (%s) (egress): %s", c.Program, f.network, quoted))
 		}
+		d.locateCode(u, n, src, code, f.network)
 	}
 	if f.envDump != "" {
+		n := len(u.findings)
 		if v := e.rs.Classes[policy.ClassEnvSecrets]; v != policy.None {
-			d.match(u, v, "commands."+policy.ClassEnvSecrets, fmt.Sprintf("%s code prints the whole environment (%s) (%s): %s%s", c.Program, f.envDump, policy.ClassEnvSecrets, quoted, codeAt(src, code, f.envDump)))
+			d.match(u, v, "commands."+policy.ClassEnvSecrets, fmt.Sprintf("%s code prints the whole environment (%s) (%s): %s", c.Program, f.envDump, policy.ClassEnvSecrets, quoted))
 		}
+		d.locateCode(u, n, src, code, f.envDump)
 	}
 	if f.shellOut != "" {
-		d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s code runs a computed shell command (%s): %s%s", c.Program, f.shellOut, quoted, codeAt(src, code, f.shellOut)))
+		n := len(u.findings)
+		d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s code runs a computed shell command (%s): %s", c.Program, f.shellOut, quoted))
+		d.locateCode(u, n, src, code, f.shellOut)
 	}
 	switch call.Prog.Lang {
 	case "awk":
@@ -395,9 +401,7 @@ func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, call *catalo
 		if f.deletes != "" {
 			e.codeDelete(d, u, c, env, lit, f.deletes)
 		}
-		if src != "" {
-			locate(u.findings[n:], codeAt(src, code, lit))
-		}
+		d.locateCode(u, n, src, code, lit)
 	}
 	if depth < maxCodeDepth {
 		for _, cmd := range f.commands {

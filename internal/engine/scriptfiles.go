@@ -55,11 +55,11 @@ var errBudget = errors.New("the files it runs exceed what Warden reads for one d
 // fileState is what one decision has read and decided from files.
 type fileState struct {
 	bytes   int64
-	found   int                 // files read that exist
-	items   int                 // commands and literals analysed
-	reads   map[string]fileRead // by absolute path, found or not
-	decided map[string]bool     // entries (file, target, cwd) already decided
-	located map[*unit]bool      // units whose reasons already name a file
+	found   int                    // files read that exist
+	items   int                    // commands and literals analysed
+	reads   map[string]fileRead    // by absolute path, found or not
+	decided map[string]bool        // entries (file, target, cwd) already decided
+	located map[*unit]map[int]bool // findings whose reasons already name a file
 }
 
 type fileRead struct {
@@ -69,7 +69,7 @@ type fileRead struct {
 
 func (d *decision) fileState() *fileState {
 	if d.files == nil {
-		d.files = &fileState{reads: map[string]fileRead{}, decided: map[string]bool{}, located: map[*unit]bool{}}
+		d.files = &fileState{reads: map[string]fileRead{}, decided: map[string]bool{}, located: map[*unit]map[int]bool{}}
 	}
 	return d.files
 }
@@ -173,7 +173,7 @@ func (e *Engine) decideFrom(d *decision, c *shell.Command, cmds []shell.Command,
 func (e *Engine) decideCodeCommands(d *decision, c *shell.Command, cmds []shell.Command, env *pathEnv, depth int, src, code, literal string) {
 	d.vector(src)
 	for i := range cmds {
-		e.decideAt(d, c, &cmds[i], cmds, env, depth, src, func() string { return strings.TrimPrefix(codeAt(src, code, literal), " at ") })
+		e.decideAt(d, c, &cmds[i], cmds, env, depth, src, func() string { return codeAt(src, code, literal) })
 	}
 }
 
@@ -184,20 +184,42 @@ func (e *Engine) decideAt(d *decision, c, sub *shell.Command, all []shell.Comman
 	sub.Via = append(append(append([]string(nil), c.Via...), via), sub.Via...)
 	from := len(d.units)
 	e.decideCommand(d, sub, all, env, depth)
-	st := d.fileState()
 	loc := ""
 	for _, u := range d.units[from:] {
-		if len(u.findings) > 0 {
+		for j := range u.findings {
 			if loc == "" {
 				loc = at()
 			}
-			suffix := " at " + loc
-			if st.located[u] {
-				suffix = ", run from " + loc
-			}
-			locate(u.findings, suffix)
+			d.locateFinding(u, j, loc)
 		}
-		st.located[u] = true
+	}
+}
+
+// locateFinding appends where the j-th finding of u was found to its
+// reason: " at X" the first time, ", run from X" for the files that ran it.
+func (d *decision) locateFinding(u *unit, j int, at string) {
+	st := d.fileState()
+	if st.located[u] == nil {
+		st.located[u] = map[int]bool{}
+	}
+	if st.located[u][j] {
+		u.findings[j].reason += ", run from " + at
+		return
+	}
+	st.located[u][j] = true
+	u.findings[j].reason += " at " + at
+}
+
+// locateCode locates the findings of u from index n on at needle in code
+// read from the file src; code from the command line (src "") has no
+// location.
+func (d *decision) locateCode(u *unit, n int, src, code, needle string) {
+	if src == "" || n >= len(u.findings) {
+		return
+	}
+	at := codeAt(src, code, needle)
+	for j := n; j < len(u.findings); j++ {
+		d.locateFinding(u, j, at)
 	}
 }
 
@@ -214,13 +236,6 @@ func (e *Engine) spend(d *decision, u *unit, c *shell.Command, what string, n in
 	return false
 }
 
-// locate appends where they were found to the reasons of findings.
-func locate(fs []finding, at string) {
-	for i := range fs {
-		fs[i].reason += at
-	}
-}
-
 // shownPath is p as reasons show it: relative to the repository root when
 // inside it, else absolute.
 func shownPath(p string, env *pathEnv) string {
@@ -230,13 +245,9 @@ func shownPath(p string, env *pathEnv) string {
 	return p
 }
 
-// codeAt locates needle in code read from the file src, as " at src:LINE"
-// (" at src" when it cannot be found verbatim, e.g. a decoded literal); ""
-// for code from the command line (src "").
+// codeAt locates needle in code read from the file src, as "src:LINE"
+// ("src" when it cannot be found verbatim, e.g. a decoded literal).
 func codeAt(src, code, needle string) string {
-	if src == "" {
-		return ""
-	}
 	i := strings.Index(code, needle)
 	if i < 0 {
 		if f := strings.Fields(needle); len(f) > 0 {
@@ -244,9 +255,9 @@ func codeAt(src, code, needle string) string {
 		}
 	}
 	if i < 0 {
-		return " at " + src
+		return src
 	}
-	return fmt.Sprintf(" at %s:%d", src, 1+strings.Count(code[:i], "\n"))
+	return fmt.Sprintf("%s:%d", src, 1+strings.Count(code[:i], "\n"))
 }
 
 // filesRun decides the code c runs from files: the one entry point from
