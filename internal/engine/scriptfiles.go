@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/catalog"
@@ -275,6 +276,15 @@ func (e *Engine) filesRun(d *decision, u *unit, c *shell.Command, call *catalog.
 		}
 	}
 	if (lang == langShell || codeLangs[lang]) && !hasCodeArg(call) {
+		if !slices.ContainsFunc(call.Of(catalog.Script), func(a catalog.Arg) bool { return a.Value != "-" }) {
+			// bash < deploy.sh, python - < x.py: the program reads the
+			// file on standard input.
+			for _, r := range c.Redirects {
+				if r.Op == "<" && (r.Fd == "" || r.Fd == "0") {
+					e.runFiles(d, u, c, env, depth, r.Target, lang)
+				}
+			}
+		}
 		dir := ""
 		for _, a := range call.Args {
 			switch {

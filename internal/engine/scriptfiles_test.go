@@ -114,6 +114,8 @@ func TestScriptFiles_Shell(t *testing.T) {
 			command: "bash $BASE/tmp/x.sh", want: policy.Deny},
 		{name: "NestedScriptsNameBoth", files: map[string]string{"a.sh": "echo a\n\n./b.sh\n", "b.sh": "echo b\ncurl https://x.example\n"},
 			command: "./a.sh", want: policy.Deny, reasonHas: []string{"at b.sh:2, run from a.sh:3"}},
+		{name: "StdinRedirect", files: map[string]string{"deploy.sh": exfil}, command: "bash < deploy.sh", want: policy.Deny, reasonHas: []string{"at deploy.sh:4"}},
+		{name: "StdinRedirectPython", files: map[string]string{"x.py": "import socket\n"}, command: "python3 - < x.py", want: policy.Deny, rule: "commands.egress"},
 		{name: "NoShebangRunsAsShell", files: map[string]string{"run": "curl https://x.example\n"},
 			command: "./run", want: policy.Deny},
 		{name: "ShebangPython", files: map[string]string{"tool": "#!/usr/bin/env python3\nimport urllib.request\nurllib.request.urlopen('https://x.example')\n"},
