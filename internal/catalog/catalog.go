@@ -280,14 +280,23 @@ const (
 	LocalDiscard   = "local-discard"
 )
 
-// has reports whether the space-separated list holds name.
+// has reports whether the space-separated list holds name. It runs for
+// every option word of every command: an index search, not a split.
 func has(names, name string) bool {
-	for names != "" {
-		var n string
-		n, names, _ = strings.Cut(names, " ")
-		if n == name {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(names); {
+		j := strings.Index(names[i:], name)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(name)
+		if (j == 0 || names[j-1] == ' ') && (end == len(names) || names[end] == ' ') {
 			return true
 		}
+		i = j + 1
 	}
 	return false
 }

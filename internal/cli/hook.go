@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wardenhq/warden/internal/condition"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/hook"
 	"github.com/wardenhq/warden/internal/policy"
@@ -153,5 +154,5 @@ func loadHookEngine(env *Env, policyFlag, tier string, cwd func() string) (hook.
 	if meta.Policy == "" {
 		return nil, meta, errors.New("policy has no name")
 	}
-	return engine.New(rs, engine.Options{}), meta, nil
+	return engine.New(rs, engine.Options{Conditions: condition.NewEvaluator(rs)}), meta, nil
 }

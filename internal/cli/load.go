@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/wardenhq/warden/internal/condition"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/policy"
 )
@@ -40,6 +41,9 @@ func loadEngine(env *Env, policyFlag, tier string, opts engine.Options) (*engine
 	rs, err := p.Ruleset(tier)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Conditions == nil {
+		opts.Conditions = condition.NewEvaluator(rs)
 	}
 	return engine.New(rs, opts), nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"github.com/wardenhq/warden/internal/condition"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -40,5 +41,5 @@ func baselineEngine(tb testing.TB) *engine.Engine {
 	if err != nil {
 		tb.Fatalf("resolve baseline: %v", err)
 	}
-	return engine.New(rs, engine.Options{FS: engine.NoFS{}, Trace: true})
+	return engine.New(rs, engine.Options{Conditions: condition.NewEvaluator(rs), FS: engine.NoFS{}, Trace: true})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wardenhq/warden/internal/condition"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/fixture"
 	"github.com/wardenhq/warden/internal/policy"
@@ -90,7 +91,7 @@ func loadTierEngine(p *policy.Policy, tier string) (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return engine.New(rs, engine.Options{FS: engine.NoFS{}}), nil
+	return engine.New(rs, engine.Options{FS: engine.NoFS{}, Conditions: condition.NewEvaluator(rs)}), nil
 }
 
 func printPolicyDiff(w io.Writer, diffs []tierDiff, ncases int) (changes int) {

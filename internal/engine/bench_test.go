@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/wardenhq/warden/internal/condition"
 	"testing"
 
 	"github.com/wardenhq/warden/internal/policy"
@@ -27,7 +28,7 @@ func benchmarkDecide(b *testing.B, fsys FS) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e := New(rs, Options{FS: fsys})
+	e := New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: fsys})
 	actions := make([]Action, len(typicalBash))
 	for i, c := range typicalBash {
 		actions[i] = Action{Tool: "Bash", Command: c, Cwd: "/home/dev/app", Home: "/home/dev", Repo: "/home/dev/app"}
@@ -49,7 +50,7 @@ func BenchmarkDecide_TypicalBashOSFS(b *testing.B) { benchmarkDecide(b, OSFS{}) 
 
 func BenchmarkDecide_Read(b *testing.B) {
 	rs, _ := policy.Baseline().Ruleset("")
-	e := New(rs, Options{FS: NoFS{}})
+	e := New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: NoFS{}})
 	a := Action{Tool: "Read", Path: "/home/dev/app/internal/engine/engine.go", Cwd: "/home/dev/app", Home: "/home/dev"}
 	b.ReportAllocs()
 	for b.Loop() {

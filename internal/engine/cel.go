@@ -25,7 +25,11 @@ func (e *Engine) conditions(d *decision, u *unit, c *shell.Command) {
 		if act == nil {
 			act = e.celAction(d, c)
 		}
-		ok, err := e.rs.EvalCondition(i, act)
+		if e.conds == nil {
+			d.match(u, policy.Max(cd.Decision, policy.Ask), cd.RuleID(), fmt.Sprintf("condition %s applies, and this binary cannot evaluate conditions (run warden, which can)", cd.ID))
+			continue
+		}
+		ok, err := e.conds.Eval(i, act)
 		if err != nil {
 			// A condition that cannot run must not silently allow.
 			d.match(u, policy.Max(cd.Decision, policy.Ask), cd.RuleID(), fmt.Sprintf("condition %s could not be evaluated: %v", cd.ID, err))

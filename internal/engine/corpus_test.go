@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"github.com/wardenhq/warden/internal/condition"
 	"strings"
 	"testing"
 
@@ -29,7 +30,7 @@ func baselineEngine(tb testing.TB) *engine.Engine {
 	if err != nil {
 		tb.Fatalf("resolve baseline: %v", err)
 	}
-	return engine.New(rs, engine.Options{FS: engine.NoFS{}, Trace: true})
+	return engine.New(rs, engine.Options{Conditions: condition.NewEvaluator(rs), FS: engine.NoFS{}, Trace: true})
 }
 
 // caseAction is the action a fixture describes, normalised by the hook's

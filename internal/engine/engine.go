@@ -94,6 +94,16 @@ type Options struct {
 	// Trace records the evidence of each decision (warden explain, warden
 	// test). The hook leaves it off: it needs only the reason.
 	Trace bool
+	// Conditions evaluates the policy's CEL conditions
+	// (condition.NewEvaluator). Nil, as in the hook-only binary, makes a
+	// condition that applies fail closed: that binary hands such calls to
+	// warden before deciding.
+	Conditions Conditions
+}
+
+// Conditions evaluates the conditions of the engine's Ruleset by index.
+type Conditions interface {
+	Eval(i int, a *policy.CELAction) (bool, error)
 }
 
 // Engine decides actions under one Ruleset. It is safe for concurrent use.
@@ -103,6 +113,7 @@ type Engine struct {
 	now   func() time.Time
 	pm    *pathMatcher
 	cat   *catalog.Catalog
+	conds Conditions
 	trace bool
 }
 
@@ -114,7 +125,7 @@ func New(rs *policy.Ruleset, opts Options) *Engine {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Engine{rs: rs, fs: opts.FS, now: opts.Now, pm: newPathMatcher(rs), cat: catalog.Builtin(), trace: opts.Trace}
+	return &Engine{rs: rs, fs: opts.FS, now: opts.Now, pm: newPathMatcher(rs), cat: catalog.Builtin(), conds: opts.Conditions, trace: opts.Trace}
 }
 
 // Ruleset returns the rules the engine decides by.

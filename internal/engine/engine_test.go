@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/wardenhq/warden/internal/condition"
 	"io/fs"
 	"os"
 	"strings"
@@ -27,7 +28,7 @@ func mustEngine(tb testing.TB, file, tier string) *Engine {
 		tb.Fatal(err)
 	}
 	now := func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }
-	return New(rs, Options{FS: NoFS{}, Now: now, Trace: true})
+	return New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: NoFS{}, Now: now, Trace: true})
 }
 
 func TestEngine_CustomPolicy(t *testing.T) {
@@ -115,7 +116,7 @@ func TestEngine_AllowNeedsEveryPart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(rs, Options{FS: NoFS{}})
+	e := New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: NoFS{}})
 	tests := []struct {
 		cmd  string
 		want policy.Verdict
@@ -138,7 +139,7 @@ func TestEngine_Tools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(rs, Options{FS: NoFS{}})
+	e := New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: NoFS{}})
 	tests := []struct {
 		a    Action
 		want policy.Verdict
@@ -199,7 +200,7 @@ func TestEngine_RecursiveReads(t *testing.T) {
 		"work/app/src/util.go": {Data: []byte("package src")},
 		"work/clean/main.go":   {Data: []byte("package main")},
 	}}
-	e := New(rs, Options{FS: files})
+	e := New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: files})
 	tests := []struct {
 		cmd, cwd string
 		want     policy.Verdict

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/wardenhq/warden/internal/condition"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,7 +16,7 @@ func mustBaseline(tb testing.TB, fsys FS) *Engine {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return New(rs, Options{FS: fsys, Trace: true})
+	return New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: fsys, Trace: true})
 }
 
 // pathCase is one action decided by the baseline in /home/dev/app.

@@ -438,3 +438,10 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// Suggest returns the candidate nearest to s by edit distance, for "did
+// you mean" hints outside this package (condition field names).
+func Suggest(s string, candidates []string) string { return suggest(s, candidates) }
+
+// EditDistance is the edit distance of a and b.
+func EditDistance(a, b string) int { return editDistance(a, b) }

@@ -68,18 +68,11 @@ func TestBadConfigs(t *testing.T) {
 			`alias.yaml:5:1: base: unknown field "base"`,
 			`alias.yaml:8:3: permissions: YAML merge keys (<<) are not supported`,
 		}},
+		// The CEL errors of cel.yaml and cel-fields.yaml are checked where
+		// the CEL compiler is linked: internal/condition's TestBadConditions.
 		{"cel.yaml", []string{
-			`cel.yaml:9:35: conditions[0].when: invalid condition: Syntax error`,
-			`cel.yaml:13:11: conditions[1].when: invalid condition: condition must be a bool expression, got string`,
-			`cel.yaml:17:12: conditions[2].when: invalid condition: undeclared reference to 'tool'`,
-			`cel.yaml:23:48: conditions[3].when: invalid condition: undeclared reference to 'nope'`,
 			`cel.yaml:24:5: conditions[4].decision: required field is missing`,
 			`cel.yaml:24:5: conditions[4].when: required field is missing`,
-		}},
-		{"cel-fields.yaml", []string{
-			`cel-fields.yaml:9:17: conditions[0].when: invalid condition: undefined field 'comands' (did you mean 'commands'?)`,
-			`cel-fields.yaml:16:10: conditions[1].when: invalid condition: undefined field 'programm' (did you mean 'program'?)`,
-			`cel-fields.yaml:20:18: conditions[2].when: invalid condition: undefined field 'user' (action has tool, command, path,`,
 		}},
 		{"classes.yaml", []string{
 			`classes.yaml:7:5: commands.classes.egres: unknown command class "egres" (did you mean "egress"?)`,
@@ -213,7 +206,7 @@ func TestBadConfigs(t *testing.T) {
 	}
 	files, _ := filepath.Glob("testdata/bad/*.yaml")
 	for _, f := range files {
-		if !tested[filepath.Base(f)] {
+		if !tested[filepath.Base(f)] && filepath.Base(f) != "cel-fields.yaml" { // internal/condition tests it
 			t.Errorf("%s has no entry in TestBadConfigs", f)
 		}
 	}

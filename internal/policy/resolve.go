@@ -160,7 +160,6 @@ func (p *Policy) merge(i int) *merger {
 		}
 		m.rs.MCP.Servers[k] = s
 	}
-	m.rs.programs = newProgramCache(m.rs.Conditions)
 	return m
 }
 

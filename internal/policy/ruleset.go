@@ -25,9 +25,6 @@ type Ruleset struct {
 	// Settings are the tier's managed-settings choices, merged key by key
 	// along its lineage (for the settings compiler; the engine ignores them).
 	Settings map[string]any
-
-	// programs caches compiled Conditions; see Program.
-	programs *programCache
 }
 
 // NativeRule is a parsed Claude Code permission rule string.

@@ -333,13 +333,10 @@ func checkServerURL(s string) error {
 // the file: exactly for single-line and literal-block (|) expressions, at
 // the expression's start otherwise.
 func (v *validator) condition(path, expr string) {
-	env, err := CELEnv()
-	if err != nil {
-		v.l.add(path, "%v", err)
+	if ConditionChecker == nil {
 		return
 	}
-	_, issues := checkCondition(env, expr)
-	for _, is := range issues {
+	for _, is := range ConditionChecker(expr) {
 		pos, exact := v.celPos(path, expr, is)
 		msg := is.Msg
 		if !exact {
@@ -349,7 +346,7 @@ func (v *validator) condition(path, expr string) {
 	}
 }
 
-func (v *validator) celPos(path, expr string, is celIssue) (Pos, bool) {
+func (v *validator) celPos(path, expr string, is ConditionIssue) (Pos, bool) {
 	m := v.p.meta
 	start := m.valuePos(path)
 	if m == nil || start.Line == 0 {

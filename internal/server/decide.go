@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wardenhq/warden/internal/condition"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/hook"
 	"github.com/wardenhq/warden/internal/policy"
@@ -63,7 +64,7 @@ func (e *engines) get(tier string) (*tierEngine, error) {
 		return nil, err
 	}
 	te := &tierEngine{
-		dec: engine.New(rs, engine.Options{FS: engine.NoFS{}, Now: e.now}),
+		dec: engine.New(rs, engine.Options{FS: engine.NoFS{}, Now: e.now, Conditions: condition.NewEvaluator(rs)}),
 		meta: hook.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier,
 			BlockConfigChange: rs.BlockConfigChange},
 	}

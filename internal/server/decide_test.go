@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/wardenhq/warden/internal/condition"
 	"net/http"
 	"strings"
 	"sync"
@@ -96,7 +97,7 @@ func TestDecide(t *testing.T) {
 			t.Fatal(err)
 		}
 		rs, _ := policy.Baseline().Ruleset("")
-		want, _ := hook.DecideRemote(in, engine.New(rs, engine.Options{FS: engine.NoFS{}}), hook.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier}, hook.RemoteOptions{})
+		want, _ := hook.DecideRemote(in, engine.New(rs, engine.Options{Conditions: condition.NewEvaluator(rs), FS: engine.NoFS{}}), hook.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier}, hook.RemoteOptions{})
 		if !bytes.Equal(r.body, want) {
 			t.Errorf("answer\n%s\nwant the hook's\n%s", r.body, want)
 		}

@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"github.com/wardenhq/warden/internal/condition"
 	"strings"
 	"testing"
 
@@ -51,7 +52,7 @@ func decideClass(t *testing.T, class, command string) engine.Decision {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := engine.New(rs, engine.Options{FS: engine.NoFS{}})
+	e := engine.New(rs, engine.Options{Conditions: condition.NewEvaluator(rs), FS: engine.NoFS{}})
 	return e.Decide(engine.Action{Tool: "Bash", Command: command, Cwd: "/home/dev/app", Home: "/home/dev",
 		Repo: "/home/dev/app", Branch: "feature"})
 }

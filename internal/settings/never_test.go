@@ -2,6 +2,7 @@ package settings
 
 import (
 	"fmt"
+	"github.com/wardenhq/warden/internal/condition"
 	"testing"
 
 	"github.com/wardenhq/warden/internal/engine"
@@ -23,7 +24,7 @@ func nativeOnly(t *testing.T, r *Result) *engine.Engine {
 	if err != nil {
 		t.Fatalf("compiled rules do not load as a policy: %v", err)
 	}
-	return engine.New(rs, engine.Options{FS: engine.NoFS{}})
+	return engine.New(rs, engine.Options{Conditions: condition.NewEvaluator(rs), FS: engine.NoFS{}})
 }
 
 func caseAction(c fixture.Case) engine.Action {
@@ -71,7 +72,7 @@ func TestCompile_NeverStronger(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pol := engine.New(rs, engine.Options{FS: engine.NoFS{}, Now: goldenOptions.Now})
+		pol := engine.New(rs, engine.Options{Conditions: condition.NewEvaluator(rs), FS: engine.NoFS{}, Now: goldenOptions.Now})
 		for _, c := range cases {
 			a := caseAction(c)
 			n, p := native.Decide(a), pol.Decide(a)

@@ -1,29 +1,54 @@
-package policy
+package condition
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/wardenhq/warden/internal/policy"
 )
+
+// TestMain checks, before any test can trigger it, that loading the
+// package did not build the CEL environment: it costs milliseconds.
+func TestMain(m *testing.M) {
+	if celEnv.built.Load() {
+		fmt.Fprintln(os.Stderr, "FAIL: the CEL environment was built during package initialisation")
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// mustParse parses a policy (with its conditions checked: this package
+// registers the checker).
+func mustParse(t *testing.T, name, src string) *policy.Policy {
+	t.Helper()
+	p, err := policy.Parse(name, []byte(src))
+	if err != nil {
+		t.Fatalf("parse %s: %v", name, err)
+	}
+	return p
+}
 
 func TestCompileCondition(t *testing.T) {
 	env, err := CELEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
-	action := &CELAction{
+	action := &policy.CELAction{
 		Tool:    "Bash",
 		Command: "ssh db1.prod.acme.internal && curl https://x.example",
 		Host:    "",
 		Tier:    "regulated",
 		Input:   map[string]any{"command": "ssh db1.prod.acme.internal", "timeout": 120.0},
-		Commands: []CELCommand{
+		Commands: []policy.CELCommand{
 			{Program: "ssh", Args: []string{"db1.prod.acme.internal"}, Text: "ssh db1.prod.acme.internal"},
-			{Program: "curl", Args: []string{"https://x.example"}, Text: "curl https://x.example", Via: []string{"bash -c"}, Classes: []string{ClassEgress}},
+			{Program: "curl", Args: []string{"https://x.example"}, Text: "curl https://x.example", Via: []string{"bash -c"}, Classes: []string{policy.ClassEgress}},
 		},
-		Paths:   []CELPath{{Path: "/etc/hosts", Access: AccessWrite}},
-		Classes: []string{ClassEgress},
+		Paths:   []policy.CELPath{{Path: "/etc/hosts", Access: policy.AccessWrite}},
+		Classes: []string{policy.ClassEgress},
 	}
 	tests := []struct {
 		expr    string
@@ -100,7 +125,7 @@ func TestCompileCondition_EmptyAction(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, _, err := prg.Eval((&CELAction{}).Activation())
+			out, _, err := prg.Eval((&policy.CELAction{}).Activation())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,16 +145,16 @@ func TestCompileCondition_CostLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	act := &CELAction{}
+	act := &policy.CELAction{}
 	for i := 0; i < 200; i++ {
-		act.Commands = append(act.Commands, CELCommand{Text: strings.Repeat("x", 100)})
+		act.Commands = append(act.Commands, policy.CELCommand{Text: strings.Repeat("x", 100)})
 	}
 	if _, _, err := prg.Eval(act.Activation()); err == nil || !strings.Contains(err.Error(), "cost limit") {
 		t.Errorf("Eval error = %v, want the cost limit to stop it", err)
 	}
 }
 
-func TestRuleset_Program(t *testing.T) {
+func TestEvaluator(t *testing.T) {
 	p := mustParse(t, "c.yaml", `
 version: 1
 name: c
@@ -144,6 +169,7 @@ tiers: [{name: t}]
 	if err != nil {
 		t.Fatal(err)
 	}
+	ev := NewEvaluator(rs)
 	t.Run("Cached", func(t *testing.T) {
 		var wg sync.WaitGroup
 		progs := make([]any, 8)
@@ -151,7 +177,7 @@ tiers: [{name: t}]
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				prg, err := rs.Program(0)
+				prg, err := ev.Program(0)
 				if err != nil {
 					t.Error(err)
 				}
@@ -166,19 +192,19 @@ tiers: [{name: t}]
 		}
 	})
 	t.Run("Eval", func(t *testing.T) {
-		got, err := rs.EvalCondition(1, &CELAction{Tool: "Read", Path: "/home/dev/app/key.pem"})
+		got, err := ev.Eval(1, &policy.CELAction{Tool: "Read", Path: "/home/dev/app/key.pem"})
 		if err != nil || !got {
 			t.Errorf("EvalCondition = %v, %v; want true", got, err)
 		}
 	})
 	t.Run("OutOfRange", func(t *testing.T) {
-		if _, err := rs.Program(2); err == nil {
+		if _, err := ev.Program(2); err == nil {
 			t.Error("Program(2) succeeded")
 		}
 	})
 	t.Run("HandBuilt", func(t *testing.T) {
-		hand := &Ruleset{Conditions: []Condition{{ID: "x", When: `action.tool == "Edit"`}}}
-		got, err := hand.EvalCondition(0, &CELAction{Tool: "Edit"})
+		hand := &policy.Ruleset{Conditions: []policy.Condition{{ID: "x", When: `action.tool == "Edit"`}}}
+		got, err := NewEvaluator(hand).Eval(0, &policy.CELAction{Tool: "Edit"})
 		if err != nil || !got {
 			t.Errorf("EvalCondition = %v, %v; want true", got, err)
 		}
@@ -205,10 +231,10 @@ func ExampleCompileCondition() {
 	if err != nil {
 		panic(err)
 	}
-	act := &CELAction{
+	act := &policy.CELAction{
 		Tool:     "Bash",
 		Command:  "ssh db1.prod.internal uptime",
-		Commands: []CELCommand{{Program: "ssh", Args: []string{"db1.prod.internal", "uptime"}}},
+		Commands: []policy.CELCommand{{Program: "ssh", Args: []string{"db1.prod.internal", "uptime"}}},
 	}
 	out, _, err := prg.Eval(act.Activation())
 	if err != nil {
@@ -216,4 +242,43 @@ func ExampleCompileCondition() {
 	}
 	fmt.Println(out.Value())
 	// Output: true
+}
+
+// TestBadConditions: condition errors are reported at file:line:col when a
+// policy is loaded in a binary that links this package (policy's own
+// TestBadConfigs covers the rest of the format).
+func TestBadConditions(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string
+	}{
+		{"cel.yaml", []string{
+			`cel.yaml:9:35: conditions[0].when: invalid condition: Syntax error`,
+			`cel.yaml:13:11: conditions[1].when: invalid condition: condition must be a bool expression, got string`,
+			`cel.yaml:17:12: conditions[2].when: invalid condition: undeclared reference to 'tool'`,
+			`cel.yaml:23:48: conditions[3].when: invalid condition: undeclared reference to 'nope'`,
+		}},
+		{"cel-fields.yaml", []string{
+			`cel-fields.yaml:9:17: conditions[0].when: invalid condition: undefined field 'comands' (did you mean 'commands'?)`,
+			`cel-fields.yaml:16:10: conditions[1].when: invalid condition: undefined field 'programm' (did you mean 'program'?)`,
+			`cel-fields.yaml:20:18: conditions[2].when: invalid condition: undefined field 'user' (action has tool, command, path,`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("..", "policy", "testdata", "bad", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = policy.Parse(tt.file, data)
+			if err == nil {
+				t.Fatal("parsed without error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("missing %q in:\n%v", w, err)
+				}
+			}
+		})
+	}
 }
