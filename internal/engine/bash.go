@@ -119,6 +119,7 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 	if call.Prog != nil && call.Prog.Lang == "sed" {
 		e.sedInspect(d, u, c, env, depth)
 	}
+	e.filesRun(d, u, c, &call, all, env, depth)
 	e.unknownProgram(d, u, c, &call, env, depth)
 	e.hiddenCode(d, u, c, &call)
 	e.nativeBash(d, u, c, files)
@@ -352,44 +353,68 @@ func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, call *catal
 		d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s runs code that cannot be known before it runs", quoted))
 	}
 	for _, code := range codes {
-		f := inspectCode(code)
-		if f.network != "" {
-			if v := e.rs.Classes[policy.ClassEgress]; v != policy.None {
-				d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s code uses the network (%s) (egress): %s", c.Program, f.network, quoted))
+		e.decideCode(d, u, c, call, env, depth, code, "")
+	}
+}
+
+// decideCode decides one program text c runs from what inspectCode finds
+// in it. src names the file the code was read from ("" for code on the
+// command line); the reasons then name the file and the line.
+func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, depth int, code, src string) {
+	quoted := "`" + c.Text + "`"
+	f := inspectCode(code)
+	f.literals, f.commands = uniq(f.literals), uniq(f.commands)
+	if src != "" && !e.spend(d, u, c, src, len(f.literals)+len(f.commands)) {
+		return
+	}
+	if f.network != "" {
+		n := len(u.findings)
+		if v := e.rs.Classes[policy.ClassEgress]; v != policy.None {
+			d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s code uses the network (%s) (egress): %s", c.Program, f.network, quoted))
+		}
+		d.locateCode(u, n, src, code, f.network)
+	}
+	if f.envDump != "" {
+		n := len(u.findings)
+		if v := e.rs.Classes[policy.ClassEnvSecrets]; v != policy.None {
+			d.match(u, v, "commands."+policy.ClassEnvSecrets, fmt.Sprintf("%s code prints the whole environment (%s) (%s): %s", c.Program, f.envDump, policy.ClassEnvSecrets, quoted))
+		}
+		d.locateCode(u, n, src, code, f.envDump)
+	}
+	if f.shellOut != "" {
+		n := len(u.findings)
+		d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s code runs a computed shell command (%s): %s", c.Program, f.shellOut, quoted))
+		d.locateCode(u, n, src, code, f.shellOut)
+	}
+	switch call.Prog.Lang {
+	case "awk":
+		e.awkPipes(d, u, c, env, depth, code)
+	case "expect", "tcl":
+		e.spawns(d, u, c, env, depth, code)
+	}
+	for _, lit := range f.literals {
+		n := len(u.findings)
+		e.checkCodePath(d, u, c, lit, policy.AccessRead)
+		if f.writes {
+			e.checkCodePath(d, u, c, lit, policy.AccessWrite)
+		}
+		if f.deletes != "" {
+			e.codeDelete(d, u, c, env, lit, f.deletes)
+		}
+		d.locateCode(u, n, src, code, lit)
+	}
+	if depth < maxCodeDepth {
+		for _, cmd := range f.commands {
+			an := shell.Analyze(cmd, shell.Options{Cwd: firstCwd(c, env), Home: env.home})
+			if src != "" {
+				e.decideCodeCommands(d, c, an.Commands, env, depth+1, src, code, cmd)
+				continue
 			}
-		}
-		if f.envDump != "" {
-			if v := e.rs.Classes[policy.ClassEnvSecrets]; v != policy.None {
-				d.match(u, v, "commands."+policy.ClassEnvSecrets, fmt.Sprintf("%s code prints the whole environment (%s) (%s): %s", c.Program, f.envDump, policy.ClassEnvSecrets, quoted))
-			}
-		}
-		if f.shellOut != "" {
-			d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s code runs a computed shell command (%s): %s", c.Program, f.shellOut, quoted))
-		}
-		switch call.Prog.Lang {
-		case "awk":
-			e.awkPipes(d, u, c, env, depth, code)
-		case "expect", "tcl":
-			e.spawns(d, u, c, env, depth, code)
-		}
-		for _, lit := range f.literals {
-			e.checkCodePath(d, u, c, lit, policy.AccessRead)
-			if f.writes {
-				e.checkCodePath(d, u, c, lit, policy.AccessWrite)
-			}
-			if f.deletes != "" {
-				e.codeDelete(d, u, c, env, lit, f.deletes)
-			}
-		}
-		if depth < maxCodeDepth {
-			for _, cmd := range f.commands {
-				an := shell.Analyze(cmd, shell.Options{Cwd: firstCwd(c, env), Home: env.home})
-				d.vector(c.Program + " code")
-				for i := range an.Commands {
-					sub := &an.Commands[i]
-					sub.Via = append([]string{c.Program + " code"}, sub.Via...)
-					e.decideCommand(d, sub, an.Commands, env, depth+1)
-				}
+			d.vector(c.Program + " code")
+			for i := range an.Commands {
+				sub := &an.Commands[i]
+				sub.Via = append([]string{c.Program + " code"}, sub.Via...)
+				e.decideCommand(d, sub, an.Commands, env, depth+1)
 			}
 		}
 	}

@@ -1,18 +1,22 @@
 // Package engine decides deny / ask / allow for one action of a coding agent
 // from a resolved policy Ruleset, and explains why.
 //
-// It is pure decision logic: it imports only policy and shell, and touches
-// the file system only through the FS interface (to follow symlinks and
-// expand globs where files exist). It knows nothing of HTTP, storage or the
-// hook protocol.
+// It is pure decision logic: it imports only policy, catalog and shell,
+// and touches the file system only through the FS interface (to follow
+// symlinks, expand globs where files exist, and read the scripts,
+// package.json scripts and Makefile, just and Task recipes a command runs).
+// It knows nothing of HTTP, storage or the hook protocol.
 package engine
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/wardenhq/warden/internal/catalog"
@@ -26,7 +30,19 @@ type FS interface {
 	EvalSymlinks(path string) (string, error)
 	ReadDir(name string) ([]fs.DirEntry, error)
 	Glob(pattern string) ([]string, error)
+	// ReadFile returns the content of the regular file name, following
+	// symlinks, reading at most max bytes. A larger file yields its first
+	// max bytes and an error wrapping ErrFileTooLarge; anything but a
+	// regular file (a directory, FIFO or device) is an error, never a wait.
+	ReadFile(name string, max int64) ([]byte, error)
 }
+
+// ErrFileTooLarge is returned (wrapped) by FS.ReadFile for a file larger
+// than the bound it was given.
+var ErrFileTooLarge = errors.New("file larger than the bound")
+
+// errNotRegular is returned by OSFS.ReadFile for what is not a regular file.
+var errNotRegular = errors.New("not a regular file")
 
 // OSFS is the real file system.
 type OSFS struct{}
@@ -36,6 +52,31 @@ func (OSFS) EvalSymlinks(p string) (string, error)      { return filepath.EvalSy
 func (OSFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(name) }
 func (OSFS) Glob(pattern string) ([]string, error)      { return filepath.Glob(pattern) }
 
+// ReadFile opens name without blocking (a FIFO would otherwise stall the
+// hook until a writer came) and reads at most max bytes of it.
+func (OSFS) ReadFile(name string, max int64) ([]byte, error) {
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("read %s: %w", name, errNotRegular)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return data[:max], fmt.Errorf("read %s: %w (%d bytes)", name, ErrFileTooLarge, max)
+	}
+	return data, nil
+}
+
 // NoFS is a file system with nothing in it, for deterministic tests and
 // for deciding about machines other than this one.
 type NoFS struct{}
@@ -44,6 +85,7 @@ func (NoFS) Lstat(name string) (fs.FileInfo, error)     { return nil, fs.ErrNotE
 func (NoFS) EvalSymlinks(p string) (string, error)      { return "", fs.ErrNotExist }
 func (NoFS) ReadDir(name string) ([]fs.DirEntry, error) { return nil, fs.ErrNotExist }
 func (NoFS) Glob(pattern string) ([]string, error)      { return nil, nil }
+func (NoFS) ReadFile(string, int64) ([]byte, error)     { return nil, fs.ErrNotExist }
 
 // Options are an Engine's dependencies.
 type Options struct {
@@ -139,6 +181,8 @@ type decision struct {
 	helpers map[string]bool
 	// links the Bash call creates (ln), followed like the file system's
 	links []link
+	// files read to decide the code a command runs from files (scriptfiles.go)
+	files *fileState
 }
 
 func (d *decision) note(kind, format string, args ...any) {

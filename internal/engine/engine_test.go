@@ -172,6 +172,13 @@ func (f mapFS) EvalSymlinks(p string) (string, error) { return p, nil }
 func (f mapFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	return fs.ReadDir(f.m, strings.TrimPrefix(name, "/"))
 }
+func (f mapFS) ReadFile(name string, max int64) ([]byte, error) {
+	data, err := fs.ReadFile(f.m, strings.TrimPrefix(name, "/"))
+	if err == nil && int64(len(data)) > max {
+		return data[:max], ErrFileTooLarge
+	}
+	return data, err
+}
 func (f mapFS) Glob(pattern string) ([]string, error) {
 	ms, err := fs.Glob(f.m, strings.TrimPrefix(pattern, "/"))
 	for i := range ms {
