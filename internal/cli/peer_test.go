@@ -107,7 +107,7 @@ func agrees(peerVerdict, actual string) bool {
 func TestPeerSuites(t *testing.T) {
 	dir := peerSuiteDir(t)
 	eng := baselineEngine(t)
-	floors := map[string]float64{"destructive_command_guard.jsonl": 74, "cc-safety-net.jsonl": 61}
+	floors := map[string]float64{"destructive_command_guard.jsonl": 86, "cc-safety-net.jsonl": 79}
 	var report strings.Builder
 	for file, floor := range floors {
 		cases := loadPeer(t, filepath.Join(dir, file))
@@ -134,7 +134,12 @@ func TestPeerSuites(t *testing.T) {
 		for k := range classes {
 			keys = append(keys, k)
 		}
-		sort.Slice(keys, func(i, j int) bool { return len(classes[keys[i]]) > len(classes[keys[j]]) })
+		sort.Slice(keys, func(i, j int) bool {
+			if a, b := len(classes[keys[i]]), len(classes[keys[j]]); a != b {
+				return a > b
+			}
+			return keys[i] < keys[j] // a stable report, to diff between runs
+		})
 		for _, k := range keys {
 			fmt.Fprintf(&report, "- %d × %s\n", len(classes[k]), k)
 			for i, cmd := range classes[k] {
@@ -156,23 +161,28 @@ func TestPeerSuites(t *testing.T) {
 	}
 }
 
-// Patterns that group the peer cases Warden leaves silent by design.
+// Patterns that group the peer cases Warden leaves silent, for the report;
+// docs/peer-suites.md says, class by class, which are deliberate.
 var (
 	gitDiscard   = regexp.MustCompile(`(?i)\bgit\b.*\b(reset|checkout|restore|clean|stash|branch|switch|rebase|merge|worktree|tag|rm)\b`)
 	localDelete  = regexp.MustCompile(`(?i)\b(rm|shred|unlink|rmdir|find|rmtree|rm_rf|remove-item)\b`)
 	interpreters = regexp.MustCompile(`^\s*(python3?|node|ruby|perl|php)\b`)
 )
 
-// disagreementClass names why Warden and a peer differ: Warden's rule when
-// Warden is stricter; otherwise what the silent command is.
+// disagreementClass names why Warden and a peer differ: raw hook input that
+// Warden refuses to decode; Warden's rule when Warden is stricter; otherwise
+// what the silent command is.
 func disagreementClass(c peerCase, d engine.Decision) string {
+	if strings.HasPrefix(c.Note, "input_kind=hook_json") {
+		return "hook input Warden cannot decide (fails closed)"
+	}
 	if d.RuleID != "" {
 		return d.RuleID
 	}
 	cmd := c.Command
 	switch {
 	case gitDiscard.MatchString(cmd):
-		return "local git discard (reset --hard, checkout --, restore, clean, stash drop, branch -D, ...)"
+		return "git command the catalogue does not put in local-discard"
 	case localDelete.MatchString(cmd):
 		return "delete inside the repository or a temporary directory"
 	case interpreters.MatchString(cmd):
