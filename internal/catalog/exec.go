@@ -11,7 +11,8 @@ var execPrograms = []Program{
 		}, Operands: Operands{Lead: []Kind{Script}}, Style: POSIX},
 	{Names: "node nodejs", Lang: "js", Stdin: Code,
 		Opts: []Opt{
-			{Names: "-e --eval -p --print", Arg: Value, Kind: Code},
+			// node reads -pe as -p -e: both take the code.
+			{Names: "-e --eval -p --print -pe -ep", Arg: Value, Kind: Code},
 			{Names: "-r --require --import --loader --experimental-loader --env-file --title --inspect-port -C --conditions --input-type --stack-size", Arg: Value},
 		}, Operands: Operands{Lead: []Kind{Script}}, Style: POSIX},
 	{Names: "deno", Lang: "js", Subs: []Program{

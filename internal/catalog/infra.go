@@ -74,7 +74,7 @@ var infraPrograms = []Program{
 		Subs: []Program{
 			{Names: "s3", Subs: []Program{
 				{Names: "cp sync mv", Class: Egress, Why: "aws s3 copies data to or from a bucket"},
-				{Names: "rm rb", Class: InfraApply, Why: "aws s3 deletes cloud data"},
+				{Names: "rm rb", Class: InfraApply, Why: "aws s3 deletes cloud data", Unless: DryRun, Opts: []Opt{{Names: "--dryrun", Mark: DryRun}}},
 			}},
 			{Names: "s3api", Subs: []Program{{Names: "put-object upload-part", Class: Egress, Why: "aws s3api uploads data"}}},
 			{Names: "configure", Subs: []Program{{Names: "get", Operands: Operands{Lead: []Kind{SecretName}}}, {Names: "export-credentials", Class: EnvSecrets, Why: "aws configure export-credentials prints credentials"}}},

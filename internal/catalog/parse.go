@@ -205,6 +205,31 @@ func (ps *parser) run() {
 	ps.typeOperands()
 }
 
+// findPrefix returns the one long option of the rows on the path that
+// name abbreviates, or nil when none or several do.
+func (ps *parser) findPrefix(name string) *Opt {
+	var found *Opt
+	for i := len(ps.rows) - 1; i >= 0; i-- {
+		r := ps.rows[i]
+		for j := range r.Opts {
+			o := &r.Opts[j]
+			match := false
+			Each(o.Names, func(n string) {
+				if strings.HasPrefix(n, "--") && strings.HasPrefix(n, name) {
+					match = true
+				}
+			})
+			if match {
+				if found != nil && found != o {
+					return nil // ambiguous: the program refuses it
+				}
+				found = o
+			}
+		}
+	}
+	return found
+}
+
 // sub returns the subcommand of the current row named a.
 func (ps *parser) sub(a string) *Program {
 	r := ps.row()
@@ -231,6 +256,10 @@ func (ps *parser) option(i int) int {
 		o := ps.findOpt(name)
 		if o == nil && style == Words && !eq {
 			o = ps.findOpt(a)
+		}
+		if o == nil && strings.HasPrefix(name, "--") && len(name) > 3 {
+			// getopt_long and git take a unique prefix: rm --rec is --recursive.
+			o = ps.findPrefix(name)
 		}
 		if o == nil {
 			return i

@@ -64,7 +64,10 @@ var vcsPrograms = []Program{
 					{Names: "--get --get-all --get-regexp --list -l --show-origin --show-scope --unset --unset-all --remove-section", Mark: ListOnly},
 				},
 				Subs: []Program{{Names: "get list", Operands: Operands{Rest: Data}}, {Names: "set"}}},
-			{Names: "reset", Opts: []Opt{{Names: "--hard", Class: LocalDiscard, Why: "git reset --hard discards uncommitted changes"}}},
+			{Names: "reset", Opts: []Opt{
+				{Names: "--hard", Class: LocalDiscard, Why: "git reset --hard discards uncommitted changes"},
+				{Names: "--merge", Class: LocalDiscard, Why: "git reset --merge discards staged changes"},
+			}},
 			{Names: "clean", Class: LocalDiscard, Why: "git clean -f deletes untracked files", Requires: Force, Unless: DryRun,
 				Opts: []Opt{
 					{Names: "-f --force", Mark: Force},
@@ -76,7 +79,7 @@ var vcsPrograms = []Program{
 					{Names: "-f --force", Class: LocalDiscard, Why: "git checkout --force discards uncommitted changes"},
 					{Names: "-b -B --orphan --conflict --pathspec-from-file", Arg: Value},
 				}},
-			{Names: "restore", Class: LocalDiscard, Why: "git restore discards work-tree changes", Unless: Staged,
+			{Names: "restore", Class: LocalDiscard, Why: "git restore discards work-tree changes", Unless: Staged, NeedsOperand: true,
 				Opts: []Opt{
 					{Names: "-S --staged", Mark: Staged},
 					{Names: "-W --worktree", Class: LocalDiscard, Why: "git restore --worktree discards work-tree changes"},

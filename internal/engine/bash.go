@@ -42,6 +42,7 @@ const maxCodeDepth = 4
 
 func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Command, env *pathEnv, depth int) {
 	u := d.newUnit()
+	c = expandGitAlias(c)
 	if e.trace {
 		via := ""
 		if len(c.Via) > 0 {
@@ -120,7 +121,9 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 		e.sedInspect(d, u, c, env, depth)
 	}
 	e.filesRun(d, u, c, &call, all, env, depth)
-	e.unknownProgram(d, u, c, &call, env, depth)
+	if !definedFunction(all, c.Program) {
+		e.unknownProgram(d, u, c, &call, env, depth)
+	}
 	e.hiddenCode(d, u, c, &call)
 	e.nativeBash(d, u, c, files)
 	e.conditions(d, u, c)

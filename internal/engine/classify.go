@@ -196,6 +196,9 @@ func (e *Engine) classify(c *shell.Command, call *catalog.Call, env *pathEnv, br
 			add(policy.ClassPersistence, why)
 		}
 	case "rm":
+		if !call.Has(catalog.Recursive) {
+			break // rm --rec is --recursive: the parser knows the grammar
+		}
 		if why := rmDestructive(c, args, env); why != "" {
 			add(policy.ClassDestructive, why)
 		} else if why := rmOutside(c, args, env); why != "" {
@@ -365,6 +368,16 @@ func namesWarden(c *shell.Command) string {
 // checkoutDiscards: git checkout with paths after --, of ".", overwrites
 // uncommitted changes in those paths.
 func checkoutDiscards(call *catalog.Call, args []string) string {
+	operands := 0
+	for _, a := range call.Args {
+		if a.Opt == nil {
+			operands++
+		}
+	}
+	if operands >= 2 {
+		// git checkout REV PATH...: the paths are overwritten from REV.
+		return "git checkout of paths from a revision discards their uncommitted changes: git checkout " + strings.Join(args[1:], " ")
+	}
 	for _, a := range call.Args {
 		if a.Opt != nil {
 			continue
@@ -494,11 +507,8 @@ func firstCwd(c *shell.Command, env *pathEnv) string {
 	return env.cwd
 }
 
-// rmDestructive explains why an rm is destructive, or returns "".
+// rmDestructive explains why a recursive rm is destructive, or returns "".
 func rmDestructive(c *shell.Command, args []string, env *pathEnv) string {
-	if !hasFlag(args, 'r', "--recursive") && !hasFlag(args, 'R') {
-		return ""
-	}
 	dashdash := false
 	for i, w := range c.Args {
 		a := args[i]
@@ -553,7 +563,7 @@ func criticalName(p string, env *pathEnv) string {
 // rmDynamicTarget reports an rm -r whose target cannot be known statically
 // (rm -rf "$DIR"/ removes / when DIR is empty).
 func rmDynamicTarget(c *shell.Command, call *catalog.Call, args []string) string {
-	if call.Prog == nil || call.Prog.Name() != "rm" || (!hasFlag(args, 'r', "--recursive") && !hasFlag(args, 'R')) {
+	if call.Prog == nil || call.Prog.Name() != "rm" || !call.Has(catalog.Recursive) {
 		return ""
 	}
 	for _, w := range c.Args {
@@ -738,11 +748,8 @@ func outsideWorkspace(p string, env *pathEnv) bool {
 	return true
 }
 
-// rmOutside explains an rm -r outside the workspace, or returns "".
+// rmOutside explains a recursive rm outside the workspace, or returns "".
 func rmOutside(c *shell.Command, args []string, env *pathEnv) string {
-	if !hasFlag(args, 'r', "--recursive") && !hasFlag(args, 'R') {
-		return ""
-	}
 	for _, w := range c.Args {
 		for _, v := range w.Values {
 			if strings.HasPrefix(v, "-") {

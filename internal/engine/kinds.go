@@ -668,6 +668,70 @@ func systemLibDir(p string) bool {
 	return false
 }
 
+// definedFunction reports a shell function the analysed script defines
+// (its body's commands carry "function NAME"): a call of it is no unknown
+// program (die 'cannot find curl' prints a message).
+func definedFunction(all []shell.Command, name string) bool {
+	label := "function " + name
+	for i := range all {
+		for _, v := range all[i].Via {
+			if v == label {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// expandGitAlias returns c with a git alias defined for the call (-c
+// alias.NAME=VALUE, GIT_CONFIG_KEY_n=alias.NAME) replaced by its value, so
+// that git -c alias.nuke=reset nuke --hard is decided as git reset --hard.
+// Shell aliases (VALUE starting with !) are judged as configuration.
+func expandGitAlias(c *shell.Command) *shell.Command {
+	if c.Program != "git" {
+		return c
+	}
+	args := argv(c)
+	aliases := gitAliases(args)
+	for i, as := range c.Assigns {
+		n, ok := strings.CutPrefix(strings.ToUpper(as.Name), "GIT_CONFIG_KEY_")
+		if !ok || !strings.HasPrefix(strings.ToLower(firstValue(as.Value)), "alias.") {
+			continue
+		}
+		for _, v := range c.Assigns[i:] {
+			if strings.EqualFold(v.Name, "GIT_CONFIG_VALUE_"+n) {
+				if aliases == nil {
+					aliases = map[string]string{}
+				}
+				aliases[strings.ToLower(firstValue(as.Value)[len("alias."):])] = firstValue(v.Value)
+			}
+		}
+	}
+	if len(aliases) == 0 {
+		return c
+	}
+	call := catalog.Parse(catalog.Builtin().Lookup("git"), "git", args)
+	for _, a := range call.Args {
+		if a.Opt != nil {
+			continue
+		}
+		def, ok := aliases[a.Value]
+		if !ok || strings.HasPrefix(def, "!") || call.Path != "git" {
+			return c
+		}
+		words := strings.Fields(def)
+		out := *c
+		out.Args = make([]shell.Word, 0, len(c.Args)+len(words))
+		out.Args = append(out.Args, c.Args[:a.Index]...)
+		for _, w := range words {
+			out.Args = append(out.Args, shell.Word{Raw: w, Values: []string{w}})
+		}
+		out.Args = append(out.Args, c.Args[a.Index+1:]...)
+		return &out
+	}
+	return c
+}
+
 // unknownProgram: a program the catalogue does not know gets no opinion,
 // unless an argument carries a command Warden would act on: a program name
 // followed by its arguments (mywrapper wget URL), or a string that parses as

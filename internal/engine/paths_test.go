@@ -65,7 +65,8 @@ func TestEngine_PathsCaseFold(t *testing.T) {
 		{"ClaudeRedirect", bash("echo x > .CLAUDE/settings.json"), policy.Ask},
 		{"ExceptionUpper", bash("cat .env.EXAMPLE"), policy.None},
 		{"ExceptionMixed", Action{Tool: "Read", Path: ".Env.Sample"}, policy.None},
-		{"Envrc", bash("cat .ENVRC"), policy.None},
+		{"Envrc", bash("cat .ENVRC"), policy.Deny}, // direnv's file exports secrets
+		{"EnvironmentFile", bash("cat .environment"), policy.None},
 		{"EnvironmentSource", Action{Tool: "Read", Path: "src/Environment.ts"}, policy.None},
 		{"WorkflowRead", Action{Tool: "Read", Path: ".GitHub/workflows/ci.yml"}, policy.None},
 	})

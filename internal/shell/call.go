@@ -657,7 +657,8 @@ func joinCwds(out, bases, targets []string) []string {
 
 // baseName is the program name of a word value: its last path element.
 func baseName(v string) string {
-	if i := strings.LastIndexByte(v, '/'); i >= 0 && i < len(v)-1 {
+	// A Windows path (Git Bash runs "C:\Program Files\Git\bin\git.exe").
+	if i := strings.LastIndexAny(v, "/\\"); i >= 0 && i < len(v)-1 {
 		return v[i+1:]
 	}
 	return v

@@ -221,7 +221,8 @@ func (a *analyzer) unwrap(cc *callCtx, words []arg, via []string) {
 		return
 	}
 	prog := baseName(v)
-	switch prog {
+	// Case-insensitive file systems (macOS, Windows) run XARGS as xargs.
+	switch strings.ToLower(strings.TrimSuffix(prog, ".exe")) {
 	case "env":
 		a.wrapEnv(cc, words, via)
 	case "sudo":
@@ -626,6 +627,8 @@ func (a *analyzer) wrapXargs(cc *callCtx, words []arg, via []string) {
 		if repl == "" {
 			repl = "{}"
 		}
+	} else if res.has('I') {
+		repl = "{}" // --replace with no value
 	}
 	items := stdinItems(cc.in, repl != "")
 	if res.val('a').set {
