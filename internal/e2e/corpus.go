@@ -138,8 +138,12 @@ func Spread(cases []fixture.Case, n int) []fixture.Case {
 	picked := map[string]bool{}
 	byTool := map[string]fixture.Case{}
 	for _, c := range cases {
-		if _, ok := byTool[c.Input.ToolName]; !ok {
-			byTool[c.Input.ToolName] = c
+		tool := c.Input.ToolName
+		if strings.HasPrefix(tool, MCPPrefix) {
+			tool = MCPPrefix // every MCP tool is one kind of call
+		}
+		if _, ok := byTool[tool]; !ok {
+			byTool[tool] = c
 		}
 	}
 	tools := make([]string, 0, len(byTool))
