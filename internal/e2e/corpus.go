@@ -47,6 +47,7 @@ const (
 	SkipInternet     = "fetches a real documentation host that the baseline allows; the egress guard admits loopback only"
 	SkipSubagent     = "starts a subagent, which the scripted model does not drive"
 	SkipNotInClient  = "not a tool of Claude Code 2.1.330 (No such tool available), so nothing can run"
+	SkipOtherCwd     = "set in a directory other than the e2e project, where the client runs"
 	SkipPlanMode     = "exists only in plan mode"
 	SkipNoSkill      = "names a skill that is not installed: the client refuses it (Unknown skill) before PreToolUse"
 	SkipDynamic      = "runs a program that cannot be known before it runs"
@@ -86,6 +87,10 @@ func SampleAttacks(cases []fixture.Case, n int) AttackSample {
 			s.Skipped = append(s.Skipped, Skip{c.ID, SkipSeed003})
 		case !FiresPreToolUse(c.Input.ToolName):
 			s.Observed = append(s.Observed, c)
+		case c.Input.Cwd != fixture.DefaultCwd:
+			// The client runs in the e2e project; a case set elsewhere
+			// is decided by the engine's corpus test only.
+			s.Skipped = append(s.Skipped, Skip{c.ID, SkipOtherCwd})
 		default:
 			pool = append(pool, c)
 		}

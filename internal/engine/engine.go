@@ -145,6 +145,11 @@ type finding struct {
 // whole action for most tools, one simple command for Bash.
 type unit struct {
 	findings []finding
+	// fromFile: the command was read from a file the action runs (a
+	// script, a package script, a recipe). Silent, it does not revoke an
+	// explicit allow of the command that runs the file: the allow rule
+	// approved that command, and its files can only make it stricter.
+	fromFile bool
 }
 
 func (u *unit) add(f finding) {
@@ -278,7 +283,9 @@ func (d *decision) result() Decision {
 				ask = &f
 			}
 		case policy.None:
-			allowAll = false
+			if !u.fromFile {
+				allowAll = false
+			}
 		}
 	}
 	var chosen *finding

@@ -441,6 +441,7 @@ func (e *Engine) configItem(d *decision, u *unit, c *shell.Command, env *pathEnv
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s=%s makes it run code Warden cannot see: %s", key, val, quoted))
 	case strings.HasPrefix(key, "alias."):
 		if code, ok := strings.CutPrefix(val, "!"); ok {
+			d.helperVector(label)
 			e.nested(d, u, c, env, depth, label, code)
 		}
 	case key == "core.fsmonitor" && (val == "true" || val == "false" || val == ""):
@@ -809,6 +810,27 @@ func (e *Engine) hiddenCode(d *decision, u *unit, c *shell.Command, call *catalo
 		return
 	}
 	via := c.Via[len(c.Via)-1]
+	if !d.envVector(c) {
+		// Tool escapes, commands of subcommands, interpreter code and code
+		// read from files: a program or script of the project is ordinary;
+		// one from outside it is code Warden cannot see.
+		env := &pathEnv{cwd: d.a.Cwd, home: d.a.Home, repo: d.a.Repo}
+		outside := func(p string) bool {
+			r := env.resolve(p, firstCwd(c, env))
+			return outsideWorkspace(r, env) || strings.HasPrefix(r, "/tmp/")
+		}
+		if name := firstValue(c.Name); strings.Contains(name, "/") && !systemBin(name) && outside(name) {
+			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the program file %s, outside the project, whose code Warden cannot see: `%s`", via, name, c.Text))
+			return
+		}
+		for _, a := range call.Args {
+			if a.Kind == catalog.Script && a.Value != "" && a.Value != "-" && outside(a.Value) {
+				d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the script %s, outside the project, whose code Warden cannot see: `%s`", via, a.Value, c.Text))
+				return
+			}
+		}
+		return
+	}
 	if name := firstValue(c.Name); strings.Contains(name, "/") && !systemBin(name) {
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the program file %s, whose code Warden cannot see: `%s`", via, name, c.Text))
 		return

@@ -187,6 +187,7 @@ func (e *Engine) decideAt(d *decision, c, sub *shell.Command, all []shell.Comman
 	e.decideCommand(d, sub, all, env, depth)
 	loc := ""
 	for _, u := range d.units[from:] {
+		u.fromFile = true
 		for j := range u.findings {
 			if loc == "" {
 				loc = at()
