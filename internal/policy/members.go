@@ -57,7 +57,7 @@ func memberRows(base *catalog.Catalog, members []ClassMember) []catalog.Program 
 					rows = append(rows, r)
 				}
 			} else {
-				r = &memberRow{row: &catalog.Program{Names: words[0]}}
+				r = &memberRow{row: &catalog.Program{Names: words[0], Operands: untyped}}
 				rows = append(rows, r)
 			}
 			byName[words[0]] = r
@@ -90,6 +90,13 @@ func memberRows(base *catalog.Catalog, members []ClassMember) []catalog.Program 
 	return out
 }
 
+// untyped are the operands of a row a member adds without typing them:
+// maybe, as the arguments of a program the catalogue does not know (read
+// when they look like a path, and a command among them is decided), not
+// data: describing one option must not stop the engine looking at the
+// rest.
+var untyped = catalog.Operands{Rest: catalog.Maybe}
+
 // subRow returns row's subcommand named w in a copy of row's Subs (the
 // built-in rows stay as they are), taking it from Also or adding it
 // (with row's style) when row has none of that name.
@@ -101,7 +108,7 @@ func subRow(row *catalog.Program, w string) *catalog.Program {
 			return &row.Subs[i]
 		}
 	}
-	sub := catalog.Program{Names: w, Style: row.Style}
+	sub := catalog.Program{Names: w, Style: row.Style, Operands: untyped}
 	for _, a := range row.Also {
 		if hasName(a.Names, w) {
 			sub = a
@@ -137,7 +144,10 @@ func applyMember(row *catalog.Program, m *ClassMember) {
 		row.Opts = append(opts, row.Opts...)
 	}
 	if !m.Operands.IsZero() {
-		ops := catalog.Operands{Rest: operandKind(m.Operands.Rest), Last: operandKind(m.Operands.Last)}
+		ops := catalog.Operands{Rest: catalog.Maybe, Last: operandKind(m.Operands.Last)}
+		if m.Operands.Rest != "" {
+			ops.Rest = memberKind(m.Operands.Rest)
+		}
 		for _, k := range m.Operands.Lead {
 			ops.Lead = append(ops.Lead, memberKind(k))
 		}

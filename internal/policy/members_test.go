@@ -77,6 +77,9 @@ func TestRuleset_Catalog(t *testing.T) {
 		// A subcommand with its own style and class; the program's
 		// options still apply after it.
 		{"deployctl -c p.yaml up -target web -c q.yaml", "deployctl up [infrastructure] [infrastructure-apply] read:p.yaml data:web read:q.yaml"},
+		// Operands a member does not type are maybe, as an unknown
+		// program's.
+		{"deployctl up x", "deployctl up [infrastructure] [infrastructure-apply] maybe:x"},
 		// A class-only member adds no row: the engine matches it by its
 		// words.
 		{"deployctl release v1", "deployctl [infrastructure] data:release read:v1"},
@@ -150,8 +153,8 @@ tiers:
 	if len(rs.Members) != 3 {
 		t.Fatalf("Members = %+v, want 3", rs.Members)
 	}
-	call := catalog.Parse(rs.Catalog().Lookup("mytool"), "mytool", []string{"-a", "f"})
-	if got := describeCall(call); got != "mytool write:f" {
+	call := catalog.Parse(rs.Catalog().Lookup("mytool"), "mytool", []string{"-a", "f", "g"})
+	if got := describeCall(call); got != "mytool write:f maybe:g" {
 		t.Errorf("the later member's option does not win: %s", got)
 	}
 }

@@ -168,8 +168,9 @@ type MemberOption struct {
 }
 
 // MemberOperands are the kinds of a member's operands: Lead the first
-// ones in order, Rest every later one (data when unset), Last the last
-// one after Lead when there are at least two (cp SRC... DST).
+// ones in order, Rest every later one, Last the last one after Lead when
+// there are at least two (cp SRC... DST). Operands a member leaves
+// untyped are maybe, as those of a program the catalogue does not know.
 type MemberOperands struct {
 	Lead []string `yaml:"lead,omitempty" json:"lead,omitempty"`
 	Rest string   `yaml:"rest,omitempty" json:"rest,omitempty"`
