@@ -127,6 +127,7 @@ func TestBadConfigs(t *testing.T) {
 			`members.yaml:19:16: commands.members[2].command: program "./bin/deployctl" is a path; name the program`,
 			`members.yaml:21:16: commands.members[3].command: a member cannot add the subcommand "deploy" to ssh: its first operand is of kind remote, which the engine judges`,
 			`members.yaml:34:21: tiers[0].commands.members[1].aliases[0]: alias "kubectl" is the built-in program kubectl; a member cannot take over another program's name`,
+			`members.yaml:36:42: tiers[0].commands.members[2].options[0].value: kind code is interpreter code in the program's language, which a member cannot give`,
 		}},
 		{"native.yaml", []string{
 			`native.yaml:7:7: permissions.deny[0]: permission rule "Bash(": unbalanced parentheses`,

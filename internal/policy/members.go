@@ -67,7 +67,7 @@ func memberRows(base *catalog.Catalog, members []ClassMember) []catalog.Program 
 		for _, w := range words[1:] {
 			row = subRow(row, w)
 		}
-		applyMember(row, m)
+		applyMember(row, m, r.row.Lang)
 		if len(words) == 1 {
 			for _, a := range m.Aliases {
 				byName[a] = r
@@ -119,8 +119,9 @@ func subRow(row *catalog.Program, w string) *catalog.Program {
 	return &row.Subs[len(row.Subs)-1]
 }
 
-// applyMember describes row by m's grammar and class.
-func applyMember(row *catalog.Program, m *ClassMember) {
+// applyMember describes row by m's grammar and class; lang is the
+// program's language (catalog.Program.Lang), for code values.
+func applyMember(row *catalog.Program, m *ClassMember, lang string) {
 	for _, a := range m.Aliases {
 		if !hasName(row.Names, a) {
 			row.Names += " " + a
@@ -134,7 +135,7 @@ func applyMember(row *catalog.Program, m *ClassMember) {
 		for _, mo := range m.Options {
 			o := catalog.Opt{Names: strings.Join(mo.Names, " ")}
 			if mo.Value != "" && mo.Value != "none" {
-				o.Arg, o.Kind = catalog.Value, memberKind(mo.Value)
+				o.Arg, o.Kind = catalog.Value, memberKind(mo.Value, lang)
 			}
 			if mo.Class != "" && len(mo.Names) > 0 {
 				o.Class, o.Why = mo.Class, mo.Names[0]+" is in class "+mo.Class+" by the policy"
@@ -144,12 +145,12 @@ func applyMember(row *catalog.Program, m *ClassMember) {
 		row.Opts = append(opts, row.Opts...)
 	}
 	if !m.Operands.IsZero() {
-		ops := catalog.Operands{Rest: catalog.Maybe, Last: operandKind(m.Operands.Last)}
+		ops := catalog.Operands{Rest: catalog.Maybe, Last: operandKind(m.Operands.Last, lang)}
 		if m.Operands.Rest != "" {
-			ops.Rest = memberKind(m.Operands.Rest)
+			ops.Rest = memberKind(m.Operands.Rest, lang)
 		}
 		for _, k := range m.Operands.Lead {
-			ops.Lead = append(ops.Lead, memberKind(k))
+			ops.Lead = append(ops.Lead, memberKind(k, lang))
 		}
 		row.Operands = ops
 	}
@@ -160,20 +161,26 @@ func applyMember(row *catalog.Program, m *ClassMember) {
 
 // memberKind is the catalogue kind named k. Validate rejects unknown
 // names; in a Ruleset built without it, an unknown kind is Maybe (read
-// when it looks like a path), never silently data.
-func memberKind(k string) catalog.Kind {
-	if kind, ok := catalog.ParseKind(k); ok {
-		return kind
+// when it looks like a path), never silently data. Code in a program with
+// no language (lang "") is Opaque: the engine inspects code only in the
+// languages it knows, and code it cannot read asks.
+func memberKind(k, lang string) catalog.Kind {
+	kind, ok := catalog.ParseKind(k)
+	switch {
+	case !ok:
+		return catalog.Maybe
+	case kind == catalog.Code && lang == "":
+		return catalog.Opaque
 	}
-	return catalog.Maybe
+	return kind
 }
 
 // operandKind is memberKind, with "" left unset (the catalogue's default).
-func operandKind(k string) catalog.Kind {
+func operandKind(k, lang string) catalog.Kind {
 	if k == "" {
 		return catalog.Unset
 	}
-	return memberKind(k)
+	return memberKind(k, lang)
 }
 
 // hasName reports whether the space-separated list holds name.
@@ -205,6 +212,10 @@ func (v *validator) member(at string, m *ClassMember) {
 		l.add(at+".command", "program %q is a path; name the program (the engine looks programs up by base name)", words[0])
 	}
 	v.memberWords(at+".command", words)
+	lang := ""
+	if p := catalog.Builtin().Lookup(words[0]); p != nil {
+		lang = p.Lang
+	}
 	for k, a := range m.Aliases {
 		ap := fmt.Sprintf("%s.aliases[%d]", at, k)
 		switch {
@@ -235,20 +246,20 @@ func (v *validator) member(at string, m *ClassMember) {
 			}
 		}
 		if o.Value != "" && o.Value != "none" {
-			v.kind(op+".value", o.Value, true)
+			v.kind(op+".value", o.Value, true, lang)
 		}
 		if o.Class != "" && !slices.Contains(Classes, o.Class) {
 			l.add(op+".class", "%s", unknownClass(o.Class))
 		}
 	}
 	for k, kind := range m.Operands.Lead {
-		v.kind(fmt.Sprintf("%s.operands.lead[%d]", at, k), kind, false)
+		v.kind(fmt.Sprintf("%s.operands.lead[%d]", at, k), kind, false, lang)
 	}
 	if m.Operands.Rest != "" {
-		v.kind(at+".operands.rest", m.Operands.Rest, false)
+		v.kind(at+".operands.rest", m.Operands.Rest, false, lang)
 	}
 	if m.Operands.Last != "" {
-		v.kind(at+".operands.last", m.Operands.Last, false)
+		v.kind(at+".operands.last", m.Operands.Last, false, lang)
 	}
 }
 
@@ -285,9 +296,14 @@ func (v *validator) memberWords(path string, words []string) {
 	}
 }
 
-// kind checks the name of a catalogue kind; option values may also be none.
-func (v *validator) kind(path, k string, option bool) {
-	if _, ok := catalog.ParseKind(k); ok {
+// kind checks the name of a catalogue kind; option values may also be
+// none. Code needs the program's language (lang), which only a built-in
+// interpreter's row has.
+func (v *validator) kind(path, k string, option bool, lang string) {
+	if kind, ok := catalog.ParseKind(k); ok {
+		if kind == catalog.Code && lang == "" {
+			v.l.add(path, "kind code is interpreter code in the program's language, which a member cannot give; write shell for Bash, or opaque for code Warden cannot see")
+		}
 		return
 	}
 	names := catalog.KindNames()

@@ -128,6 +128,26 @@ func TestRuleset_CatalogClassOnly(t *testing.T) {
 	}
 }
 
+// TestRuleset_CatalogCode: code is interpreter code only in a program
+// whose language the engine knows; elsewhere (a Ruleset built without
+// Validate) it is opaque, code Warden cannot see, never unchecked.
+func TestRuleset_CatalogCode(t *testing.T) {
+	rs := &Ruleset{Members: []ClassMember{
+		{Command: "python", Options: []MemberOption{{Names: []string{"--extra-code"}, Value: "code"}}},
+		{Command: "deployctl", Options: []MemberOption{{Names: []string{"-e"}, Value: "code"}}},
+	}}
+	cat := rs.Catalog()
+	for cmd, want := range map[string]string{
+		"python --extra-code x=1": "python code:x=1",
+		"deployctl -e x=1":        "deployctl opaque:x=1",
+	} {
+		argv := strings.Fields(cmd)
+		if got := describeCall(catalog.Parse(cat.Lookup(argv[0]), argv[0], argv[1:])); got != want {
+			t.Errorf("%s: got %s, want %s", cmd, got, want)
+		}
+	}
+}
+
 // TestRuleset_MembersKept: a class-only member repeated by a tier is kept
 // once; members with grammar are all kept, in order.
 func TestRuleset_MembersKept(t *testing.T) {
