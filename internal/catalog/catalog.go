@@ -157,6 +157,28 @@ const (
 	Words
 )
 
+var styleNames = [...]string{"gnu", "posix", "words"}
+
+func (s Style) String() string {
+	if int(s) < len(styleNames) {
+		return styleNames[s]
+	}
+	return "style?"
+}
+
+// ParseStyle returns the Style named s (as String spells it).
+func ParseStyle(s string) (Style, bool) {
+	for i, n := range styleNames {
+		if n == s {
+			return Style(i), true
+		}
+	}
+	return GNU, false
+}
+
+// StyleNames lists the names ParseStyle accepts.
+func StyleNames() []string { return append([]string(nil), styleNames[:]...) }
+
 // Opt describes one option.
 type Opt struct {
 	// Names are the spellings, space-separated: "-o --output".
@@ -202,6 +224,10 @@ type Program struct {
 	// inherit their parents' classes.
 	Class string
 	Why   string
+	// Extra are further classes every call of the row belongs to,
+	// unconditionally (Requires, Unless, NeedsOperand apply to Class
+	// alone): a policy member's class, beside a built-in row's own.
+	Extra []Hit
 	// Requires: the row's Class applies only when options with all of
 	// these marks were given (git clean needs -f).
 	Requires Mark
@@ -239,6 +265,9 @@ type Program struct {
 	Also []Program
 	// Note says what the row models, for explain and the docs.
 	Note string
+	// From says where the row was written when it is not Warden's own
+	// ("policy member deployctl"), for explain.
+	From string
 }
 
 // Name is the canonical name.

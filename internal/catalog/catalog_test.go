@@ -123,3 +123,43 @@ func TestRows_NamesUnique(t *testing.T) {
 		})
 	}
 }
+
+func TestParseStyle(t *testing.T) {
+	for _, n := range StyleNames() {
+		s, ok := ParseStyle(n)
+		if !ok || s.String() != n {
+			t.Errorf("ParseStyle(%q) = %v, %v", n, s, ok)
+		}
+	}
+	if _, ok := ParseStyle("GNU"); ok {
+		t.Error("ParseStyle(GNU) accepted; names are lower-case")
+	}
+}
+
+// TestWith: rows added over the built-in catalogue win on their names,
+// leave the others alone, and their Extra classes hold for every call
+// (a policy member's class beside a row's conditional one).
+func TestWith(t *testing.T) {
+	cat := Builtin().With([]Program{
+		{Names: "deployctl dctl", Extra: []Hit{{Class: Infrastructure, Why: "is in class infrastructure by the policy"}},
+			Opts:     []Opt{{Names: "-c --config", Arg: Value, Kind: Read}, {Names: "--hook", Arg: Value, Kind: Shell}},
+			Operands: Operands{Lead: []Kind{Data}, Rest: Read},
+			Subs:     []Program{{Names: "up", Extra: []Hit{{Class: InfraApply, Why: "applies"}}}}},
+		{Names: "clean", Class: LocalDiscard, Requires: Force, Extra: []Hit{{Class: Destructive, Why: "always"}}},
+	})
+	cases := []struct{ cmd, want string }{
+		{"deployctl -c prod.yaml --hook 'curl x' up now", "deployctl up [infrastructure] [infrastructure-apply] read:prod.yaml shell:curl x data:now"},
+		{"dctl status a b", "dctl [infrastructure] data:status read:a read:b"},
+		{"clean x", "clean [destructive] data:x"},
+		{"curl https://x.example", "curl [egress] remote:https://x.example"},
+	}
+	for _, tc := range cases {
+		argv := splitQuoted(tc.cmd)
+		if got := describe(Parse(cat.Lookup(argv[0]), argv[0], argv[1:])); got != tc.want {
+			t.Errorf("%s:\ngot  %s\nwant %s", tc.cmd, got, tc.want)
+		}
+	}
+	if Builtin().Lookup("deployctl") != nil {
+		t.Error("With changed the built-in catalogue")
+	}
+}

@@ -98,6 +98,7 @@ func (ps *parser) classes() {
 		default:
 			hits = append(hits, Hit{cls, r.Why})
 		}
+		hits = append(hits, r.Extra...)
 	}
 	if r := c.Row; r.Bare != "" && c.Operands == 0 && ps.onlyListing() {
 		hits = append(hits, Hit{r.Bare, r.Name() + " with no arguments: " + r.Why})

@@ -116,3 +116,37 @@ func TestExplainCmd_MCP(t *testing.T) {
 		})
 	}
 }
+
+// TestExplainCmd_PolicyMember: explain shows the row a policy member
+// describes and decides the shell code its option runs.
+func TestExplainCmd_PolicyMember(t *testing.T) {
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "p.yaml")
+	if err := os.WriteFile(pol, []byte(`version: 1
+name: members
+revision: "1"
+default_tier: t
+commands:
+  classes: {egress: deny}
+  members:
+    - command: deployctl
+      options:
+        - names: [-c, --config]
+          value: read
+        - names: [--hook]
+          value: shell
+tiers: [{name: t}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	args := []string{"explain", "--policy", pol, "--cwd", dir, "--home", dir, "--bash", `deployctl --hook "curl x" up`}
+	if code := Main(context.Background(), args, strings.NewReader(""), &stdout, &stderr); code != ExitOK {
+		t.Fatalf("exit code = %d\nstderr:\n%s", code, stderr.String())
+	}
+	for _, want := range []string{"decision:  deny", "rule:      commands.egress", "program  deployctl: policy member deployctl", "command  curl x (via deployctl"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}

@@ -56,6 +56,9 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 		row := "unknown program"
 		if call.Prog != nil {
 			row = "catalogue row " + call.Prog.Name()
+			if call.Prog.From != "" {
+				row = call.Prog.From
+			}
 			if call.Path != c.Program {
 				row += " (" + call.Path + ")"
 			}

@@ -231,7 +231,9 @@ func (e *Engine) classify(c *shell.Command, call *catalog.Call, env *pathEnv, br
 		}
 	}
 	for _, m := range e.rs.Members {
-		if memberMatches(m.Command, c.Program, call, args) {
+		// A member with grammar is a catalogue row: its class came with
+		// call.Classes.
+		if !m.HasGrammar() && memberMatches(m.Command, c.Program, call, args) {
 			add(m.Class, "the policy puts "+m.Command+" in class "+m.Class)
 		}
 	}
@@ -412,31 +414,56 @@ func ghAPIWrite(args []string) string {
 }
 
 // memberMatches reports a policy member (a program and subcommand words)
-// naming this command: by the parsed subcommand path, which skips global
-// options (kubectl -n prod apply), or by the leading arguments.
+// naming this command: by the parsed subcommand path and the operands
+// after it, which skips options (kubectl -n prod apply, where the
+// catalogue does not know apply), or by the leading arguments.
 func memberMatches(command, program string, call *catalog.Call, args []string) bool {
 	words := strings.Fields(command)
 	if len(words) == 0 || !strings.EqualFold(words[0], program) && (call.Prog == nil || !catalogHas(call.Prog, words[0])) {
 		return false
 	}
-	path := strings.Fields(call.Path)
-	if len(path) >= len(words) {
-		match := true
-		for i, w := range words[1:] {
-			if path[i+1] != w {
-				match = false
-				break
-			}
-		}
-		if match {
-			return true
-		}
+	if parsedMatch(words[1:], call) {
+		return true
 	}
 	if len(words)-1 > len(args) {
 		return false
 	}
 	for i, w := range words[1:] {
 		if args[i] != w {
+			return false
+		}
+	}
+	return true
+}
+
+// parsedMatch reports whether words are the call's subcommand path
+// (after the program) or a prefix of it, or the path followed by the
+// call's first operands.
+func parsedMatch(words []string, call *catalog.Call) bool {
+	path := strings.Fields(call.Path)
+	if len(path) == 0 {
+		return false
+	}
+	path = path[1:]
+	var ops []string
+	if len(words) > len(path) {
+		for _, a := range call.Args {
+			if a.Opt == nil {
+				ops = append(ops, a.Value)
+			}
+		}
+	}
+	for i, w := range words {
+		switch {
+		case i < len(path):
+			if path[i] != w {
+				return false
+			}
+		case i-len(path) < len(ops):
+			if ops[i-len(path)] != w {
+				return false
+			}
+		default:
 			return false
 		}
 	}

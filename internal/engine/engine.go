@@ -125,7 +125,9 @@ func New(rs *policy.Ruleset, opts Options) *Engine {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Engine{rs: rs, fs: opts.FS, now: opts.Now, pm: newPathMatcher(rs), cat: catalog.Builtin(), conds: opts.Conditions, trace: opts.Trace}
+	// The policy's members with grammar are rows over the built-in
+	// catalogue, built here once for every decision.
+	return &Engine{rs: rs, fs: opts.FS, now: opts.Now, pm: newPathMatcher(rs), cat: rs.Catalog(), conds: opts.Conditions, trace: opts.Trace}
 }
 
 // Ruleset returns the rules the engine decides by.

@@ -736,16 +736,35 @@ func expandGitAlias(c *shell.Command) *shell.Command {
 // unknownProgram: a program the catalogue does not know gets no opinion,
 // unless an argument carries a command Warden would act on: a program name
 // followed by its arguments (mywrapper wget URL), or a string that parses as
-// such a command (mytool --run 'cat .env').
+// such a command (mytool --run 'cat .env'). The operands a policy member
+// leaves untyped (maybe) get the same guess.
 func (e *Engine) unknownProgram(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, depth int) {
-	if call.Known() || c.Program == "" || c.Dynamic || depth >= maxCodeDepth || d.noGuess {
+	if c.Program == "" || c.Dynamic || depth >= maxCodeDepth || d.noGuess {
 		return
+	}
+	who := "unknown program " + c.Program
+	guess := func(int) bool { return true }
+	if call.Known() {
+		var maybe map[int]bool
+		for _, a := range call.Args {
+			if a.Kind == catalog.Maybe && !a.Attached {
+				if maybe == nil {
+					maybe = map[int]bool{}
+				}
+				maybe[a.Index] = true
+			}
+		}
+		if maybe == nil {
+			return
+		}
+		who = "program " + c.Program + ", whose arguments the policy leaves untyped,"
+		guess = func(i int) bool { return maybe[i] }
 	}
 	quoted := "`" + c.Text + "`"
 	for i := 0; i+1 < len(c.Args); i++ {
 		w := c.Args[i]
 		v := firstValue(w)
-		if v == "" || strings.HasPrefix(v, "-") || strings.ContainsAny(v, " =") {
+		if !guess(i) || v == "" || strings.HasPrefix(v, "-") || strings.ContainsAny(v, " =") {
 			continue
 		}
 		p := e.cat.Lookup(path.Base(v))
@@ -753,12 +772,15 @@ func (e *Engine) unknownProgram(d *decision, u *unit, c *shell.Command, call *ca
 			continue
 		}
 		if f, ok := e.probe(d, func(sd *decision) { e.execArgs(sd, c, env, depth, i, c.Program) }); ok {
-			d.match(u, policy.Ask, policy.RuleUnknownProgramArg, fmt.Sprintf("unknown program %s is given the command `%s` as arguments, which Warden would %s (%s): %s",
-				c.Program, argText(c.Args[i:]), f.verdict, f.reason, quoted))
+			d.match(u, policy.Ask, policy.RuleUnknownProgramArg, fmt.Sprintf("%s is given the command `%s` as arguments, which Warden would %s (%s): %s",
+				who, argText(c.Args[i:]), f.verdict, f.reason, quoted))
 			return
 		}
 	}
-	for _, w := range c.Args {
+	for i, w := range c.Args {
+		if !guess(i) {
+			continue
+		}
 		for _, v := range wordValues(w) {
 			if _, val, ok := strings.Cut(v, "="); ok && strings.HasPrefix(v, "-") {
 				v = val
@@ -767,8 +789,8 @@ func (e *Engine) unknownProgram(d *decision, u *unit, c *shell.Command, call *ca
 				continue // a command has arguments: wget|curl is a pattern
 			}
 			if f, ok := e.probe(d, func(sd *decision) { e.nested(sd, sd.newUnit(), c, env, depth, c.Program+" argument", v) }); ok {
-				d.match(u, policy.Ask, policy.RuleUnknownProgramArg, fmt.Sprintf("unknown program %s is given an argument that is a command Warden would %s (`%s`: %s): %s",
-					c.Program, f.verdict, v, f.reason, quoted))
+				d.match(u, policy.Ask, policy.RuleUnknownProgramArg, fmt.Sprintf("%s is given an argument that is a command Warden would %s (`%s`: %s): %s",
+					who, f.verdict, v, f.reason, quoted))
 				return
 			}
 		}

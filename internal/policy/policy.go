@@ -113,18 +113,72 @@ var Classes = []string{
 type Commands struct {
 	// Classes maps a class name to its decision.
 	Classes map[string]Verdict `yaml:"classes,omitempty" json:"classes,omitempty"`
-	// Members adds commands to classes beyond the engine's built-in knowledge.
+	// Members add commands to classes and describe programs beyond the
+	// engine's built-in knowledge.
 	Members []ClassMember `yaml:"members,omitempty" json:"members,omitempty"`
 }
 
-// ClassMember puts a command into a class: Command is a program name
-// optionally followed by leading arguments ("ansible-playbook",
-// "mytool release"); it matches a simple command whose program and first
-// arguments are these words.
+// ClassMember extends the engine's knowledge of commands. Command is a
+// program name optionally followed by subcommand words
+// ("ansible-playbook", "mytool release").
+//
+// A member with only Class puts the commands it names in the class: a
+// simple command whose parsed subcommand path (global options skipped,
+// kubectl -n prod apply) or whose first arguments are these words.
+//
+// A member with grammar (Aliases, Style, Options, Operands) describes the
+// program, or the subcommand its last word names, to the program
+// catalogue with the vocabulary of the catalogue's own rows
+// (docs/catalog.md): every call is then parsed by it, its option values
+// and operands typed (a path read, shell code, a command...) and judged
+// like a built-in program's. Its Class, optional then, holds for every
+// call of the row. A member naming a program the catalogue knows extends
+// that program's row (Ruleset.Catalog says how).
 type ClassMember struct {
-	Class   string `yaml:"class" json:"class"`
+	Class   string `yaml:"class,omitempty" json:"class,omitempty"`
 	Command string `yaml:"command" json:"command"`
+	// Aliases are further spellings of what the member describes: the
+	// program, or its last subcommand word.
+	Aliases []string `yaml:"aliases,omitempty" json:"aliases,omitempty"`
+	// Style is the option grammar: gnu (the default for a program; -rf
+	// clusters, --opt=v or --opt v, options after operands), posix (the
+	// first operand ends the options) or words (whole-word options,
+	// find -name). A subcommand takes its parent's unless it says.
+	Style   string         `yaml:"style,omitempty" json:"style,omitempty"`
+	Options []MemberOption `yaml:"options,omitempty" json:"options,omitempty"`
+	// Operands type the operands by position.
+	Operands MemberOperands `yaml:"operands,omitempty" json:"operands,omitzero"`
 }
+
+// HasGrammar reports whether the member describes a program to the
+// catalogue, beyond putting it in a class.
+func (m *ClassMember) HasGrammar() bool {
+	return len(m.Aliases) > 0 || m.Style != "" || len(m.Options) > 0 || !m.Operands.IsZero()
+}
+
+// MemberOption is an option of a member's program.
+type MemberOption struct {
+	// Names are the spellings: "-c", "--config".
+	Names []string `yaml:"names" json:"names"`
+	// Value is the kind of the option's value (a catalogue kind: read,
+	// write, shell, exec...), or none (the default) for a flag.
+	Value string `yaml:"value,omitempty" json:"value,omitempty"`
+	// Class is a command class the call gets when the option is given.
+	Class string `yaml:"class,omitempty" json:"class,omitempty"`
+}
+
+// MemberOperands are the kinds of a member's operands: Lead the first
+// ones in order, Rest every later one, Last the last one after Lead when
+// there are at least two (cp SRC... DST). Operands a member leaves
+// untyped are maybe, as those of a program the catalogue does not know.
+type MemberOperands struct {
+	Lead []string `yaml:"lead,omitempty" json:"lead,omitempty"`
+	Rest string   `yaml:"rest,omitempty" json:"rest,omitempty"`
+	Last string   `yaml:"last,omitempty" json:"last,omitempty"`
+}
+
+// IsZero reports operands left unsaid.
+func (o MemberOperands) IsZero() bool { return len(o.Lead) == 0 && o.Rest == "" && o.Last == "" }
 
 // Access says which use of a path a PathRule governs.
 type Access string

@@ -31,7 +31,7 @@ const (
 //
 //   - permissions: the deny, ask and allow lists are appended, duplicates dropped;
 //   - commands.classes: a later decision for a class replaces the earlier one;
-//   - commands.members: appended;
+//   - commands.members: appended (a repeated class-only member once);
 //   - paths, conditions: a rule with the id of an earlier one replaces it in place;
 //   - mcp.servers: a server with the name of an earlier one replaces it in place;
 //   - mcp.default, web.default: a later decision other than none replaces it;
@@ -205,7 +205,9 @@ func (m *merger) rules(r Rules) {
 		rs.Classes[c] = v
 	}
 	for _, mem := range r.Commands.Members {
-		if m.once("member\x00" + mem.Class + "\x00" + mem.Command) {
+		// A member with grammar is kept whatever it repeats: its options
+		// and operands are not part of the key.
+		if mem.HasGrammar() || m.once("member\x00"+mem.Class+"\x00"+mem.Command) {
 			rs.Members = append(rs.Members, mem)
 		}
 	}

@@ -2,12 +2,16 @@ package policy
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wardenhq/warden/internal/catalog"
 )
 
 const docsSchema = "../../docs/policy.schema.json"
@@ -87,6 +91,10 @@ func TestSchema_Rejects(t *testing.T) {
 		{"NoTiers", base},
 		{"WrongVersion", "version: 2\nname: n\nrevision: r\ndefault_tier: t\ntiers: [{name: t}]\n"},
 		{"BadSetting", base + "tiers: [{name: t, settings: {sandbx: true}}]\n"},
+		{"MemberWithoutClassOrGrammar", base + "tiers: [{name: t}]\ncommands: {members: [{command: deployctl}]}\n"},
+		{"MemberBadKind", base + "tiers: [{name: t}]\ncommands: {members: [{command: deployctl, operands: {rest: path}}]}\n"},
+		{"MemberBadStyle", base + "tiers: [{name: t}]\ncommands: {members: [{command: deployctl, style: gnuish}]}\n"},
+		{"MemberOptionWithoutDash", base + "tiers: [{name: t}]\ncommands: {members: [{command: deployctl, options: [{names: [config], value: read}]}]}\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,6 +105,24 @@ func TestSchema_Rejects(t *testing.T) {
 				t.Errorf("Validate accepts what the schema rejects:\n%s", tt.src)
 			}
 		})
+	}
+}
+
+// TestSchema_Kinds keeps the schema's kinds those the validator accepts
+// (catalog.KindNames).
+func TestSchema_Kinds(t *testing.T) {
+	var doc struct {
+		Defs struct {
+			Kind struct {
+				Enum []string `json:"enum"`
+			} `json:"kind"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(Schema(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := doc.Defs.Kind.Enum, catalog.KindNames(); !slices.Equal(got, want) {
+		t.Errorf("schema $defs.kind = %v\nwant catalog.KindNames() = %v", got, want)
 	}
 }
 

@@ -180,17 +180,8 @@ func (v *validator) rules(prefix string, r Rules) {
 			l.key(cmds+".classes."+c, "%s", unknownClass(c))
 		}
 	}
-	for i, m := range r.Commands.Members {
-		at := fmt.Sprintf("%s.members[%d]", cmds, i)
-		switch {
-		case m.Class == "":
-			l.add(at+".class", "required field is missing")
-		case !slices.Contains(Classes, m.Class):
-			l.add(at+".class", "%s", unknownClass(m.Class))
-		}
-		if len(strings.Fields(m.Command)) == 0 {
-			l.add(at+".command", "required field is missing (a program name, optionally with leading arguments)")
-		}
+	for i := range r.Commands.Members {
+		v.member(fmt.Sprintf("%s.members[%d]", cmds, i), &r.Commands.Members[i])
 	}
 
 	ids := map[string]int{}

@@ -119,19 +119,7 @@ var classTable = sync.OnceValue(func() map[string]classNative {
 // that depends on options, operands or the file system (git clean -f, npx
 // of an installed package) is the hook's alone.
 func rowPatterns(t map[string]classNative, row *catalog.Program, prefixes []string) {
-	var names []string
-	catalog.Each(row.Names, func(n string) {
-		if !nativeWord(n) {
-			return
-		}
-		if prefixes == nil {
-			names = append(names, n)
-			return
-		}
-		for _, p := range prefixes {
-			names = append(names, p+" "+n)
-		}
-	})
+	names := spellings(row, prefixes)
 	if len(names) == 0 {
 		return
 	}
@@ -147,6 +135,57 @@ func rowPatterns(t map[string]classNative, row *catalog.Program, prefixes []stri
 			rowPatterns(t, &subs[i], names)
 		}
 	}
+}
+
+// memberPatterns returns, by class, the native patterns of the classes
+// the policy's members give their catalogue rows (Ruleset.Catalog): they
+// hold for every call (catalog.Program.Extra), so "NAME *" with every
+// spelling of the row and of the subcommands on the way. A class an
+// option gives is the hook's alone.
+func memberPatterns(cat *catalog.Catalog) map[string][]string {
+	out := map[string][]string{}
+	var walk func(row *catalog.Program, prefixes []string)
+	walk = func(row *catalog.Program, prefixes []string) {
+		names := spellings(row, prefixes)
+		if len(names) == 0 {
+			return
+		}
+		for _, h := range row.Extra {
+			for _, n := range names {
+				out[h.Class] = append(out[h.Class], n+" *")
+			}
+		}
+		for _, subs := range [][]catalog.Program{row.Subs, row.Also} {
+			for i := range subs {
+				walk(&subs[i], names)
+			}
+		}
+	}
+	for _, row := range cat.Rows() {
+		if row.From != "" {
+			walk(row, nil)
+		}
+	}
+	return out
+}
+
+// spellings are the command prefixes of a row: each of its names Claude
+// Code's rules can spell, after each prefix (the parents' spellings).
+func spellings(row *catalog.Program, prefixes []string) []string {
+	var names []string
+	catalog.Each(row.Names, func(n string) {
+		if !nativeWord(n) {
+			return
+		}
+		if prefixes == nil {
+			names = append(names, n)
+			return
+		}
+		for _, p := range prefixes {
+			names = append(names, p+" "+n)
+		}
+	})
+	return names
 }
 
 // nativeWord reports a name Claude Code's Bash rules can spell: no

@@ -1,11 +1,12 @@
 package settings
 
 import (
-	"github.com/wardenhq/warden/internal/condition"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/wardenhq/warden/internal/catalog"
+	"github.com/wardenhq/warden/internal/condition"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/policy"
 )
@@ -142,5 +143,78 @@ func TestClasses_CatalogueCovered(t *testing.T) {
 	}
 	for _, row := range catalog.Builtin().Rows() {
 		walk(row, "")
+	}
+}
+
+// memberPolicy has members with grammar: a new program with an alias and
+// a subcommand, a subcommand added to a built-in program, a class an
+// option gives (the hook's alone), and a class-only member.
+const memberPolicy = `version: 1
+name: m
+revision: "1"
+default_tier: t
+commands:
+  members:
+    - command: deployctl
+      class: infrastructure
+      aliases: [dctl]
+      options:
+        - names: [-c, --config]
+          value: read
+        - names: [--force]
+          class: infrastructure-apply
+      operands: {lead: [data], rest: read}
+    - command: deployctl up
+      class: infrastructure-apply
+      aliases: [apply]
+    - command: kubectl neat
+      class: publish
+      operands: {rest: read}
+    - command: mytool release
+      class: publish
+tiers:
+  - name: t
+`
+
+// TestClasses_MemberPatterns: the classes members give their rows compile
+// to native patterns with every spelling, and every command such a
+// pattern matches is in the class for the engine (TestClasses_Subset for
+// the policy's own rows).
+func TestClasses_MemberPatterns(t *testing.T) {
+	p, err := policy.Parse("m.yaml", []byte(memberPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := p.Ruleset("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := memberPatterns(rs.Catalog())
+	want := map[string][]string{
+		policy.ClassInfrastructure: {"deployctl *", "dctl *"},
+		policy.ClassInfraApply:     {"deployctl up *", "dctl up *", "deployctl apply *", "dctl apply *"},
+		policy.ClassPublish:        {"kubectl neat *", "oc neat *", "kubecolor neat *"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("memberPatterns =\n%v\nwant\n%v", got, want)
+	}
+	for class, pats := range got {
+		for _, pat := range pats {
+			for _, cmd := range samples(pat) {
+				tier := p.Tiers[0]
+				tier.Commands.Classes = map[string]policy.Verdict{class: policy.Deny}
+				q := *p
+				q.Tiers = []policy.Tier{tier}
+				rs, err := q.Ruleset("")
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := engine.New(rs, engine.Options{Conditions: condition.NewEvaluator(rs), FS: engine.NoFS{}}).Decide(engine.Action{Tool: "Bash", Command: cmd,
+					Cwd: "/home/dev/app", Home: "/home/dev", Repo: "/home/dev/app"})
+				if d.Verdict != policy.Deny || d.RuleID != "commands."+class {
+					t.Errorf("%s: pattern %q matches %q, which the engine decides %s by %q", class, pat, cmd, d.Verdict, d.RuleID)
+				}
+			}
+		}
 	}
 }

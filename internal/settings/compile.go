@@ -256,6 +256,7 @@ func (c *compiler) nativeRules() {
 // classes compiles command classes and their policy members into Bash
 // rules, in policy.Classes order.
 func (c *compiler) classes() {
+	members := memberPatterns(c.rs.Catalog())
 	for _, class := range policy.Classes {
 		v, ok := c.rs.Classes[class]
 		id := "commands." + class
@@ -279,10 +280,14 @@ func (c *compiler) classes() {
 			n++
 		}
 		for _, m := range c.rs.Members {
-			if m.Class == class {
+			if m.Class == class && !m.HasGrammar() {
 				c.add(v, "Bash("+strings.Join(strings.Fields(m.Command), " ")+" *)")
 				n++
 			}
+		}
+		for _, pat := range members[class] {
+			c.add(v, "Bash("+pat+")")
+			n++
 		}
 		missed := commonHookOnly
 		if entry.HookOnly != "" {

@@ -318,3 +318,30 @@ func TestValidateSettings_Rejects(t *testing.T) {
 		})
 	}
 }
+
+// TestCompile_MemberRows: a member with grammar compiles to native rules
+// for its class with every spelling of its row; a class-only member still
+// compiles to its words.
+func TestCompile_MemberRows(t *testing.T) {
+	src := strings.Replace(memberPolicy, "  - name: t\n", "  - name: t\n    commands:\n      classes: {infrastructure-apply: deny, publish: ask}\n", 1)
+	p, err := policy.Parse("m.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	perms := permissions(mustCompile(t, p, "", Options{}))
+	for list, rules := range map[string][]string{
+		"deny": {"Bash(deployctl up *)", "Bash(dctl up *)", "Bash(deployctl apply *)", "Bash(dctl apply *)"},
+		"ask":  {"Bash(kubectl neat *)", "Bash(oc neat *)", "Bash(mytool release *)"},
+	} {
+		for _, r := range rules {
+			if !slices.Contains(perms[list], r) {
+				t.Errorf("%s lacks %s: %v", list, r, perms[list])
+			}
+		}
+	}
+	for _, r := range perms["deny"] {
+		if strings.Contains(r, "--force") || r == "Bash(deployctl *)" {
+			t.Errorf("deny has %s: an option's class or another class's row is the hook's alone", r)
+		}
+	}
+}
