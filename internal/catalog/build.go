@@ -9,8 +9,12 @@ var nodeSubs = []Program{
 		Opts: []Opt{{Names: "--tag --access --registry --otp", Arg: Value}}},
 	{Names: "run run-script test t start stop restart", Note: "the engine reads the script from package.json",
 		Opts: []Opt{{Names: "--script-shell", Arg: Value, Kind: Opaque}, {Names: "-w --workspace --filter --prefix --cwd", Arg: Value}}},
-	{Names: "config set", Note: "the engine judges keys that run programs (script-shell) or move the registry",
-		Subs: []Program{{Names: "set"}, {Names: "get", Operands: Operands{Rest: SecretName}}, {Names: "list ls delete edit"}}},
+	{Names: "config c", Subs: []Program{
+		{Names: "set delete edit", Class: Persistence, Why: "changes the configuration every later install and script runs with (script-shell, registry)"},
+		{Names: "get", Operands: Operands{Rest: SecretName}},
+		{Names: "list ls"},
+	}},
+	{Names: "set", Class: Persistence, Why: "changes the configuration every later install and script runs with (script-shell, registry)"},
 	{Names: "token", Subs: []Program{{Names: "list ls create", Class: EnvSecrets, Why: "prints registry tokens"}}},
 }
 
@@ -58,7 +62,7 @@ var buildPrograms = []Program{
 	{Names: "pip pip3", Opts: []Opt{{Names: "-r --requirement -c --constraint", Arg: Value, Kind: Read}, {Names: "-i --index-url --extra-index-url -t --target --python", Arg: Value}},
 		Subs: []Program{
 			{Names: "install download", Class: PackageInstall, Why: "pip installs packages"},
-			{Names: "config", Subs: []Program{{Names: "set"}}},
+			{Names: "config", Subs: []Program{{Names: "set unset edit", Class: Persistence, Why: "pip config changes where every later install comes from"}}},
 		}},
 	{Names: "pipx", Subs: []Program{
 		{Names: "install inject upgrade", Class: PackageInstall, Why: "pipx installs packages"},
@@ -103,7 +107,8 @@ var buildPrograms = []Program{
 		{Names: "--config", Arg: Value, Kind: Config},
 		{Names: "-p --package --target --features -j --jobs --manifest-path --target-dir --bin --example --test --bench --profile -Z --color", Arg: Value},
 	}, Subs: []Program{
-		{Names: "add install", Class: PackageInstall, Why: "cargo installs crates"},
+		{Names: "add install binstall", Class: PackageInstall, Why: "cargo installs crates"},
+		{Names: "watch", Opts: []Opt{{Names: "-s --shell", Arg: Value, Kind: Shell}, {Names: "-x --exec -w --watch -i --ignore -d --delay", Arg: Value}}},
 		{Names: "publish yank owner", Class: Publish, Why: "changes a published crate"},
 		{Names: "build b check c test t run r clippy fmt doc bench clean update tree metadata fix new init search"},
 	}},
@@ -116,7 +121,10 @@ var buildPrograms = []Program{
 		{Names: "install add update", Class: PackageInstall, Why: "bundle installs gems"},
 		{Names: "exec", Operands: Operands{Lead: []Kind{Exec}}},
 	}},
-	{Names: "composer", Subs: []Program{{Names: "require install update", Class: PackageInstall, Why: "composer installs packages"}}},
+	{Names: "composer", Subs: []Program{
+		{Names: "require install update", Class: PackageInstall, Why: "composer installs packages"},
+		{Names: "global", Subs: []Program{{Names: "require install update", Class: PackageInstall, Why: "composer installs packages globally"}}},
+	}},
 	{Names: "dotnet", Subs: []Program{
 		{Names: "add", Subs: []Program{{Names: "package", Class: PackageInstall, Why: "dotnet add package installs a package"}}},
 		{Names: "nuget", Subs: []Program{{Names: "push", Class: Publish, Why: "dotnet nuget push publishes a package"}}},
@@ -129,9 +137,22 @@ var buildPrograms = []Program{
 	{Names: "apk", Subs: []Program{{Names: "add upgrade", Class: PackageInstall, Why: "apk installs system packages"}}},
 	{Names: "pacman yay paru", Opts: []Opt{{Names: "-S --sync -U --upgrade", Class: PackageInstall, Why: "pacman -S installs system packages"}}},
 	{Names: "mvn mvnw", Tasks: []Task{{Names: "deploy deploy:* release:perform", Class: Publish, Why: "mvn publishes artifacts"}},
-		Opts: []Opt{{Names: "-f --file -s --settings -P --activate-profiles -pl --projects -D -T --threads -rf --resume-from -gs", Arg: Value}}},
+		Opts: []Opt{{Names: "-D --define", Arg: Value, Kind: Config}, {Names: "-f --file -s --settings -P --activate-profiles -pl --projects -T --threads -rf --resume-from -gs", Arg: Value}},
+		Note: "-Dexec.executable with -Dexec.args is the command exec:exec runs"},
 	{Names: "gradle gradlew", Tasks: []Task{{Names: "publish* uploadArchives", Class: Publish, Why: "gradle publishes artifacts"}},
-		Opts: []Opt{{Names: "-p --project-dir -b --build-file -c --settings-file -x --exclude-task -D -P --init-script -I", Arg: Value}}},
+		Opts: []Opt{{Names: "--init-script -I", Arg: Value, Kind: Script}, {Names: "-p --project-dir -b --build-file -c --settings-file -x --exclude-task -D -P", Arg: Value}}},
+	{Names: "cmake", Style: Words, Opts: []Opt{
+		{Names: "-E", Arg: Value, Kind: Exec},
+		{Names: "-P", Arg: Value, Kind: Script},
+		{Names: "-D", Arg: Value, Kind: Config},
+		{Names: "-S -B -G -T -A -C --build --install --preset -j --parallel --target --config", Arg: Value},
+	}, Note: "-E runs a command (cmake -E env X=1 cmd); -D CMAKE_*_LAUNCHER names programs"},
+	{Names: "bazel bazelisk", Opts: []Opt{{Names: "--run_under", Arg: Value, Kind: Shell}, {Names: "--config -c --compilation_mode --define --copt --jobs -j --output_base", Arg: Value}}},
+	{Names: "rake", Lang: "ruby", Tasks: []Task{{Names: "db:*", Class: Database, Why: "changes a database"}},
+		Opts: []Opt{{Names: "-e --execute -p --execute-print -E --execute-continue", Arg: Value, Kind: Code}, {Names: "-f --rakefile -r --require -R --rakelibdir", Arg: Value, Kind: Script}, {Names: "-C --directory -I --libdir", Arg: Value}}},
+	{Names: "just", Opts: []Opt{{Names: "--command -c", Arg: Value, Kind: Exec}, {Names: "-f --justfile", Arg: Value, Kind: Script}, {Names: "-d --working-directory --set --dotenv-filename --dotenv-path", Arg: Value}}},
+	{Names: "task go-task", Opts: []Opt{{Names: "-t --taskfile", Arg: Value, Kind: Script}, {Names: "-d --dir", Arg: Value}}},
+	{Names: "meson", Subs: []Program{{Names: "devenv", Style: POSIX, Opts: []Opt{{Names: "-C --workdir", Arg: Value}}, Operands: Operands{Lead: []Kind{Exec}}}}},
 	{Names: "sbt", Tasks: []Task{{Names: "publish publishSigned publishLocal release", Class: Publish, Why: "sbt publishes artifacts"}}},
 	{Names: "goreleaser", Bare: Publish, Why: "goreleaser publishes a release", Subs: []Program{
 		{Names: "release", Class: Publish, Why: "goreleaser publishes a release", Unless: DryRun,
@@ -145,7 +166,7 @@ var buildPrograms = []Program{
 			{Names: "--eval", Arg: Value, Kind: Opaque},
 			{Names: "-C --directory -I --include-dir -o --old-file -W --what-if --jobserver-auth -O --output-sync", Arg: Value},
 		}},
-	{Names: "just task cmake ninja meson bazel bazelisk buck ant scons tsc eslint prettier biome black ruff isort mypy pyright pylint flake8 pytest tox nox " +
+	{Names: "ninja buck ant scons tsc eslint prettier biome black ruff isort mypy pyright pylint flake8 pytest tox nox " +
 		"jest vitest mocha ava karma cypress playwright gofmt goimports golangci-lint staticcheck gopls javac java kotlinc kotlin scalac " +
 		"swift swiftc xcodebuild clang gcc g++ cc c++ ld rustdoc webpack vite esbuild rollup parcel turbo nx lerna tsx-check " +
 		"hugo jekyll mkdocs sphinx-build pre-commit lefthook husky shellcheck shfmt hadolint yamllint markdownlint actionlint",
@@ -154,7 +175,7 @@ var buildPrograms = []Program{
 			{Names: "-c --config -p --project -t --target -C -j --jobs -k --keep-going -l -I -L -D -std --tsconfig --reporter --ignore-path --rootDir --root-dir --cache-location --max-warnings --ext --format -f --rule --env --parser", Arg: Value},
 		},
 		Note: "build and test tools: they run the project's own code (test files, build scripts), which the hook cannot see"},
-	{Names: "rails rake bin/rails", Tasks: []Task{{Names: "db:*", Class: Database, Why: "changes a database"}}},
+	{Names: "rails bin/rails", Tasks: []Task{{Names: "db:*", Class: Database, Why: "changes a database"}}},
 	{Names: "artisan", Tasks: []Task{{Names: "migrate migrate:* db:*", Class: Database, Why: "php artisan changes a database"}}},
 	{Names: "manage.py django-admin", Tasks: []Task{{Names: "migrate flush dbshell sqlflush loaddata", Class: Database, Why: "manage.py changes a database"}}},
 	{Names: "alembic", Opts: []Opt{{Names: "-x -c --config -n --name", Arg: Value}},

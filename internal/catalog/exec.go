@@ -13,7 +13,9 @@ var execPrograms = []Program{
 		Opts: []Opt{
 			// node reads -pe as -p -e: both take the code.
 			{Names: "-e --eval -p --print -pe -ep", Arg: Value, Kind: Code},
-			{Names: "-r --require --import --loader --experimental-loader --env-file --title --inspect-port -C --conditions --input-type --stack-size", Arg: Value},
+			{Names: "-r --require --import --loader --experimental-loader", Arg: Value, Kind: Script},
+			{Names: "--env-file", Arg: Value, Kind: Read},
+			{Names: "--title --inspect-port -C --conditions --input-type --stack-size", Arg: Value},
 		}, Operands: Operands{Lead: []Kind{Script}}, Style: POSIX},
 	{Names: "deno", Lang: "js", Subs: []Program{
 		{Names: "run", Operands: Operands{Lead: []Kind{Package}}, Opts: []Opt{{Names: "--config -c --import-map --env-file --location --cert", Arg: Value}}},
@@ -31,7 +33,7 @@ var execPrograms = []Program{
 			{Names: "-M -m -I -F -0 -x -C -d -D", Arg: Attached},
 		}, Operands: Operands{Lead: []Kind{Script}, LeadUnless: GivesPattern, Rest: Read}},
 	{Names: "php", Lang: "php", Stdin: Code,
-		Opts:     []Opt{{Names: "-r", Arg: Value, Kind: Code}, {Names: "-f", Arg: Value, Kind: Script}, {Names: "-d -c", Arg: Value}},
+		Opts:     []Opt{{Names: "-r", Arg: Value, Kind: Code}, {Names: "-f", Arg: Value, Kind: Script}, {Names: "-S", Arg: Value, Class: Egress, Why: "php -S serves files to the network"}, {Names: "-t -d -c", Arg: Value}},
 		Operands: Operands{Lead: []Kind{Script}}},
 	{Names: "lua luajit", Lang: "lua", Opts: []Opt{{Names: "-e", Arg: Value, Kind: Code}, {Names: "-l", Arg: Value}}, Operands: Operands{Lead: []Kind{Script}}},
 	{Names: "rscript r", Lang: "r", Opts: []Opt{{Names: "-e", Arg: Value, Kind: Code}}, Operands: Operands{Lead: []Kind{Script}}},
@@ -43,7 +45,8 @@ var execPrograms = []Program{
 			{Names: "-File -file -f", Arg: Value, Kind: Script},
 			{Names: "-EncodedCommand -encodedcommand -e -ec -enc", Arg: Value, Kind: Opaque},
 		}},
-	{Names: "tclsh wish", Lang: "tcl", Operands: Operands{Lead: []Kind{Script}}},
+	{Names: "tclsh wish", Lang: "tcl", Stdin: Code, Operands: Operands{Lead: []Kind{Script}}},
+	{Names: "groovy scala", Lang: "groovy", Opts: []Opt{{Names: "-e", Arg: Value, Kind: Code}}, Operands: Operands{Lead: []Kind{Script}}},
 	{Names: "expect", Lang: "expect", Opts: []Opt{{Names: "-c", Arg: Value, Kind: Code}, {Names: "-f", Arg: Value, Kind: Script}},
 		Operands: Operands{Lead: []Kind{Script}}, Note: "spawn and exec in its code run programs"},
 	{Names: "bash sh zsh dash ksh ash mksh rbash fish csh tcsh yash", Lang: "sh",
@@ -75,7 +78,7 @@ var execPrograms = []Program{
 	{Names: "sg", Opts: []Opt{{Names: "-c", Arg: Value, Kind: Shell}}, Operands: Operands{Lead: []Kind{Data}, Rest: Shell}},
 	{Names: "op doppler aws-vault infisical teller chamber envchain berglas", Note: "secret managers that run a command with secrets in its environment",
 		Subs: []Program{
-			{Names: "run exec", Opts: []Opt{{Names: "--env-file -p --project -c --config --", Arg: Value}}, Operands: Operands{Lead: []Kind{Exec}}},
+			{Names: "run exec", Opts: []Opt{{Names: "--env-file", Arg: Value, Kind: Read}, {Names: "-p --project -c --config", Arg: Value}}, Operands: Operands{Lead: []Kind{Exec}}},
 			{Names: "read get item secrets show", Class: EnvSecrets, Why: "prints a stored secret"},
 		}},
 	{Names: "direnv", Subs: []Program{{Names: "exec", Operands: Operands{Lead: []Kind{Data, Exec}}}}},

@@ -64,7 +64,7 @@ var filePrograms = []Program{
 	}, Operands: Operands{Lead: []Kind{Data}, Rest: Data}, Tamper: true,
 		Note: "changes metadata only: its operands are not read (chmod 600 .env is ordinary)"},
 	{Names: "ls ll la dir vdir stat du df tree realpath readlink basename dirname lsattr getfacl namei " +
-		"mktemp pathchk fd fdfind locate whereis which type hash lsof fuser",
+		"mktemp pathchk locate whereis which type hash lsof fuser",
 		Opts: []Opt{{Names: "-I --ignore -w --width -T --tabsize --time-style --format -L --level -P -c --format --printf " +
 			"-d --max-depth -B --block-size -e --exclude -t --tmpdir -p -E -x", Arg: Value}},
 		Note: "shows names and metadata, never contents"},
@@ -73,6 +73,10 @@ var filePrograms = []Program{
 		"exit return let shift getopts umask ulimit times caller logger wall " +
 		"alias unalias trap break continue sync bc dc expr factor numfmt cal tzselect",
 		Note: "prints or computes from its arguments"},
+	{Names: "fd fdfind", Opts: []Opt{
+		{Names: "-x --exec -X --exec-batch", Arg: Value, Kind: Exec},
+		{Names: "-e --extension -t --type -E --exclude -d --max-depth --min-depth -S --size --changed-within --changed-before -j --threads -g --glob --base-directory --search-path", Arg: Value},
+	}, Operands: Operands{Lead: []Kind{Data}, Rest: Data}, Note: "with -x the files whose names match the pattern are handed to a command"},
 	{Names: "tar gtar bsdtar", Note: "archives: the engine reads -f and the members by mode (create or extract)",
 		Opts: []Opt{
 			{Names: "--checkpoint-action --to-command --use-compress-program -I --rsh-command --info-script -F --new-volume-script", Arg: Value, Kind: Shell},
@@ -83,7 +87,10 @@ var filePrograms = []Program{
 		{Names: "-TT --unzip-command", Arg: Value, Kind: Shell},
 		{Names: "-x --exclude -i --include -b --temp-path -n --suffixes -P --password -Z --compression-method -s --split-size -t -tt", Arg: Value},
 	}, Operands: Operands{Lead: []Kind{Write}, Rest: Read}},
-	{Names: "unzip", Opts: []Opt{{Names: "-d -x -P", Arg: Value}}, Operands: Operands{Lead: []Kind{Read}}},
+	{Names: "unzip", Opts: []Opt{{Names: "-d", Arg: Value, Kind: Write}, {Names: "-x -P", Arg: Value}}, Operands: Operands{Lead: []Kind{Read}}},
+	{Names: "sponge", Operands: Operands{Rest: Write}, Note: "writes its standard input to the file"},
+	{Names: "patch", Opts: []Opt{{Names: "-o --output", Arg: Value, Kind: Write}, {Names: "-i --input", Arg: Value, Kind: Read}, {Names: "-p --strip -d --directory -B --prefix -r --reject-file -F --fuzz", Arg: Value}},
+		Operands: Operands{Lead: []Kind{Write, Read}}},
 	{Names: "gzip gunzip bzip2 bunzip2 xz unxz zstd unzstd lz4 lzma brotli pigz", Opts: []Opt{{Names: "-S --suffix -T --threads -o", Arg: Value}},
 		Operands: Operands{Rest: Read}},
 	{Names: "7z 7za 7zr", Operands: Operands{Lead: []Kind{Data, Write}, Rest: Read}},
@@ -154,7 +161,7 @@ var filePrograms = []Program{
 		{Names: "-u -U", Arg: Value, Kind: Opaque},
 		{Names: "-i -T -w -W -t -q -r", Arg: Value},
 	}, Operands: Operands{Rest: Read}, Note: "-c '!cmd' and +'!cmd' run shell commands"},
-	{Names: "ed red", Lang: "ed", Stdin: ToolCmd, Operands: Operands{Rest: Read}, Note: "its ! command runs shell commands"},
+	{Names: "ed red", Lang: "ed", Stdin: ToolCmd, Operands: Operands{Rest: ReadWrite}, Note: "its ! command runs shell commands"},
 	{Names: "nano pico micro emacs mg joe kak hx helix code subl", Opts: []Opt{{Names: "--eval -eval -l --load", Arg: Value, Kind: Opaque}},
 		Operands: Operands{Rest: Read}},
 	{Names: "sqlite3 sqlite", Lang: "sqlite", Stdin: ToolCmd, Opts: []Opt{

@@ -30,6 +30,10 @@ var netPrograms = []Program{
 			{Names: "--exclude --include --exclude-from --include-from --filter -f --files-from --log-file --password-file --chmod --chown -B --block-size --bwlimit --max-size --min-size --timeout --port --partial-dir --temp-dir -T --backup-dir --suffix --link-dest --compare-dest", Arg: Value},
 		},
 		Operands: Operands{Rest: Read, Last: Write}},
+	{Names: "lt", Class: Egress, Why: "exposes a local port to the internet"},
+	{Names: "restic borg kopia duplicity rustic", Opts: []Opt{{Names: "-r --repo --repository", Arg: Value, Kind: Remote}}, Operands: Operands{Rest: Read},
+		Note: "a backup to a remote repository (sftp:, s3:, rest:, host:path) is egress"},
+	{Names: "httpd http.server SimpleHTTPServer", Class: Egress, Why: "serves files to other machines"},
 	{Names: "tailscale", Subs: []Program{{Names: "funnel serve file", Class: Egress, Why: "tailscale exposes local services or sends files to other machines"}}},
 	{Names: "openssl", Style: Words, Note: "s_client and s_server open connections",
 		Opts: []Opt{

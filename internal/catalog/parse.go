@@ -77,7 +77,7 @@ func Parse(p *Program, name string, argv []string) Call {
 		c.Operands = len(argv)
 		return c
 	}
-	ps := parser{c: &c, argv: argv, rows: []*Program{p}}
+	ps := parser{c: &c, argv: argv, rows: []*Program{p}, execAt: -1}
 	ps.run()
 	ps.classes()
 	return c
@@ -150,6 +150,31 @@ type parser struct {
 	rows []*Program // the path of rows, outermost first
 	ops  []int      // operand indices at the current row
 	stop bool       // an Exec value was reached: the rest is its command
+	// execNext: a "--" was read and the row runs a command: the next
+	// operand starts it (execAt is its index in ops, -1 before).
+	execNext bool
+	execAt   int
+}
+
+// hasExec reports a row that runs a command from its operands.
+func (ps *parser) hasExec() bool {
+	ops := ps.row().Operands
+	for _, k := range ops.Lead {
+		if k == Exec {
+			return true
+		}
+	}
+	return ops.Rest == Exec
+}
+
+// dashDashAfter reports a "--" in argv after index i.
+func (ps *parser) dashDashAfter(i int) bool {
+	for _, a := range ps.argv[i+1:] {
+		if a == "--" {
+			return true
+		}
+	}
+	return false
 }
 
 func (ps *parser) row() *Program { return ps.rows[len(ps.rows)-1] }
@@ -176,6 +201,7 @@ func (ps *parser) run() {
 		if options && a == "--" {
 			options = false
 			c.DashDash = i
+			ps.execNext = ps.hasExec()
 			continue
 		}
 		if options && len(a) > 1 && a[0] == '-' {
@@ -194,8 +220,18 @@ func (ps *parser) run() {
 				continue
 			}
 		}
+		if ps.execNext {
+			// chamber exec SERVICE -- cmd: the command starts after "--".
+			ps.execAt = len(ps.ops)
+			ps.execNext = false
+		}
 		ps.ops = append(ps.ops, i)
 		if k := ps.operandKind(len(ps.ops)-1, -1); k == Exec {
+			if options && ps.dashDashAfter(i) {
+				// The command comes after a later "--"; this is an
+				// argument of the launcher (a profile, a service).
+				continue
+			}
 			c.Exec = i
 			break
 		}
@@ -249,6 +285,9 @@ func (ps *parser) sub(a string) *Program {
 func (ps *parser) option(i int) int {
 	a := ps.argv[i]
 	style := ps.row().Style
+	if style == GNU {
+		style = ps.rows[0].Style // go vet -vettool=x: subcommands take the program's option style
+	}
 	if o := ps.findOpt(a); o != nil && !strings.HasPrefix(a, "--") && len(a) > 2 {
 		style = Words // a multi-letter option spelt with one dash (zip -TT, gdb -ex)
 	}
@@ -337,6 +376,14 @@ func (ps *parser) value(o *Opt, i int, v string, attached bool) {
 // are total operands (-1: not yet known, Last not applied).
 func (ps *parser) operandKind(n, total int) Kind {
 	ops := ps.row().Operands
+	if ps.execAt >= 0 {
+		// After "--" the operand at execAt is the command; those before
+		// it are the launcher's own.
+		if n == ps.execAt {
+			return Exec
+		}
+		return Data
+	}
 	lead := ops.Lead
 	if ops.LeadUnless != 0 && ps.c.Marks&ops.LeadUnless != 0 {
 		lead = nil

@@ -35,7 +35,8 @@ var vcsPrograms = []Program{
 			{Names: "show diff log blame annotate whatchanged format-patch diff-tree difftool show-index rev-parse", Operands: gitRevPath,
 				Opts: []Opt{
 					{Names: "-x --extcmd", Arg: Value, Kind: Shell},
-					{Names: "-L -S -G --format --pretty --author --committer --since --until --grep -n --max-count --skip --stat --diff-filter -U --unified --abbrev --date --encoding -M -C --output-directory -o --tool -t", Arg: Value},
+					{Names: "--output --output-directory -o", Arg: Value, Kind: Write},
+					{Names: "-L -S -G --format --pretty --author --committer --since --until --grep -n --max-count --skip --stat --diff-filter -U --unified --abbrev --date --encoding -M -C --tool -t", Arg: Value},
 				}},
 			{Names: "grep", Operands: Operands{Lead: []Kind{Data}, LeadUnless: GivesPattern, Rest: RevPath}, Opts: []Opt{
 				{Names: "-O --open-files-in-pager", Arg: Attached, Kind: Shell},
@@ -44,9 +45,13 @@ var vcsPrograms = []Program{
 				{Names: "-A -B -C -m --max-depth --threads", Arg: Value},
 			}},
 			{Names: "submodule", Subs: []Program{
-				{Names: "foreach", Operands: Operands{Rest: Shell}, Note: "runs its operands as a shell command in every submodule"},
+				{Names: "foreach", Style: POSIX, Operands: Operands{Rest: Shell}, Note: "runs its operands as a shell command in every submodule"},
 			}},
-			{Names: "bisect", Subs: []Program{{Names: "run", Operands: Operands{Lead: []Kind{Exec}}}}},
+			{Names: "bisect", Subs: []Program{{Names: "run", Style: POSIX, Operands: Operands{Lead: []Kind{Exec}}}}},
+			{Names: "read-tree", Class: LocalDiscard, Why: "git read-tree -u --reset overwrites the work tree", Requires: Force | Remove,
+				Opts: []Opt{{Names: "--reset", Mark: Force}, {Names: "-u", Mark: Remove}, {Names: "--prefix --index-output", Arg: Value}}},
+			{Names: "checkout-index", Opts: []Opt{{Names: "-f --force", Class: LocalDiscard, Why: "git checkout-index --force overwrites work-tree files"}, {Names: "--prefix --stage", Arg: Value}}},
+			{Names: "filter-repo", Class: LocalDiscard, Why: "git filter-repo rewrites the repository's history"},
 			{Names: "rebase", Opts: []Opt{
 				{Names: "-x --exec", Arg: Value, Kind: Shell},
 				{Names: "-s --strategy -X --strategy-option --onto -C", Arg: Value},
@@ -92,6 +97,7 @@ var vcsPrograms = []Program{
 			{Names: "branch", Class: LocalDiscard, Why: "git branch -D deletes a branch that may hold unmerged commits", Requires: Remove | Force,
 				Opts: []Opt{
 					{Names: "-D", Mark: Remove | Force},
+					{Names: "-M -C", Class: LocalDiscard, Why: "git branch -M/-C overwrites an existing branch"},
 					{Names: "-d --delete", Mark: Remove},
 					{Names: "-f --force", Mark: Force},
 					{Names: "-u --set-upstream-to --contains --no-contains --merged --no-merged --points-at --sort --format -t --track", Arg: Value},

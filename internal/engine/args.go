@@ -124,6 +124,9 @@ func argAccesses(c *shell.Command, args []shell.Word, access policy.Access) []fi
 					continue
 				}
 			}
+			if _, file, ok := strings.Cut(v, "=@"); ok {
+				v = file // gh api -F body=@FILE, curl -F f=@FILE
+			}
 			v = strings.TrimPrefix(v, "@")
 			if v == "-" || strings.Contains(v, "://") || isNumber(v) {
 				continue

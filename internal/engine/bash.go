@@ -34,6 +34,7 @@ func (e *Engine) decideBash(d *decision) {
 	for i := range an.Commands {
 		e.decideCommand(d, &an.Commands[i], an.Commands, env, 0)
 	}
+	e.filteredDump(d, an.Commands)
 }
 
 // maxCodeDepth bounds interpreter code that shells out to commands that run
@@ -77,7 +78,7 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, why)
 	}
 	e.assignments(d, u, c, env, depth)
-	for _, h := range e.classify(c, &call, env, d.a.Branch) {
+	for _, h := range e.classify(d, u, c, &call, env, d.a.Branch) {
 		v, ok := e.rs.Classes[h.class]
 		if !ok || v == policy.None {
 			d.note("class", "%s: %s (no decision for this class)", h.class, h.why)
@@ -130,6 +131,40 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 	e.hiddenCode(d, u, c, &call)
 	e.nativeBash(d, u, c, files)
 	e.conditions(d, u, c)
+}
+
+// envDumpers print the whole environment.
+var envDumpers = []string{"env", "printenv", "set", "export", "declare", "typeset", "compgen"}
+
+// secretFilters read a dump on standard input and keep what a pattern names.
+var secretFilters = []string{"grep", "egrep", "fgrep", "rg", "awk", "sed", "jq", "findstr", "select-string"}
+
+// filteredDump: an environment dump piped into a filter whose pattern names
+// a secret variable (printenv | grep AWS_SECRET_ACCESS_KEY) reads that
+// variable by name: the issue's "deny where a secret variable is named".
+func (e *Engine) filteredDump(d *decision, cmds []shell.Command) {
+	dump := false
+	for i := range cmds {
+		c := &cmds[i]
+		p := strings.ToLower(c.Program)
+		if slices.Contains(envDumpers, p) {
+			dump = true
+			continue
+		}
+		if !dump || !c.StdinFromPipe || !slices.Contains(secretFilters, p) {
+			continue
+		}
+		for _, w := range c.Args {
+			for _, tok := range strings.FieldsFunc(firstValue(w), func(r rune) bool { return !(r < 128 && isIdentByte(byte(r))) }) {
+				if secretName(tok) && strings.Contains(tok, "_") { // a variable, not a word like token
+					if v := e.rs.Classes[policy.ClassSecretVariable]; v != policy.None {
+						d.match(d.newUnit(), v, "commands."+policy.ClassSecretVariable, fmt.Sprintf("the environment is dumped and filtered for the secret variable %s (%s): `%s`", tok, policy.ClassSecretVariable, c.Text))
+					}
+					return
+				}
+			}
+		}
+	}
 }
 
 // hasScriptArg reports a shell given a script file or -c (its stdin is then
@@ -397,6 +432,39 @@ func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, call *catalo
 		e.awkPipes(d, u, c, env, depth, code)
 	case "expect", "tcl":
 		e.spawns(d, u, c, env, depth, code)
+	case "groovy":
+		// "cmd".execute() runs cmd.
+		for _, part := range strings.Split(code, ".execute()")[:max(0, strings.Count(code, ".execute()"))] {
+			if lits := stringLiterals(part); len(lits) > 0 {
+				e.nested(d, u, c, env, depth, c.Program+" execute()", lits[len(lits)-1])
+			}
+		}
+	}
+	for _, name := range secretEnvReads(code) {
+		n := len(u.findings)
+		if v := e.rs.Classes[policy.ClassSecretVariable]; v != policy.None {
+			d.match(u, v, "commands."+policy.ClassSecretVariable, fmt.Sprintf("%s code reads the secret variable %s (%s): %s", c.Program, name, policy.ClassSecretVariable, quoted))
+		}
+		d.locateCode(u, n, src, code, name)
+	}
+	if f.deletes != "" && homeRef(code) {
+		if v := e.rs.Classes[policy.ClassDestructive]; v != policy.None {
+			d.match(u, v, "commands."+policy.ClassDestructive, fmt.Sprintf("%s code deletes the home directory with %s (%s): %s", c.Program, f.deletes, policy.ClassDestructive, quoted))
+		}
+	}
+	if strings.Contains(code, "warden") && (strings.Contains(code, "kill") || strings.Contains(code, "SIGTERM") || strings.Contains(code, "SIGKILL")) {
+		if v := e.rs.Classes[policy.ClassWardenTamper]; v != policy.None {
+			d.match(u, v, "commands."+policy.ClassWardenTamper, fmt.Sprintf("%s code signals Warden's processes (%s): %s", c.Program, policy.ClassWardenTamper, quoted))
+		}
+	}
+	if depth < maxCodeDepth && (strings.Contains(code, "exec(") || strings.Contains(code, "eval(")) {
+		// exec('import os; os.system("cat .env")'): a literal run as code
+		// is inspected as code too.
+		for _, lit := range f.literals {
+			if strings.ContainsAny(lit, "();") {
+				e.decideCode(d, u, c, call, env, depth+1, lit, src)
+			}
+		}
 	}
 	for _, lit := range f.literals {
 		n := len(u.findings)

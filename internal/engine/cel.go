@@ -52,7 +52,7 @@ func (e *Engine) celAction(d *decision, c *shell.Command) *policy.CELAction {
 	}
 	env := &pathEnv{cwd: a.Cwd, home: a.Home, repo: a.Repo}
 	call := e.parse(c)
-	for _, h := range e.classify(c, &call, env, a.Branch) {
+	for _, h := range e.classify(&decision{e: e, a: a}, &unit{}, c, &call, env, a.Branch) {
 		act.Classes = append(act.Classes, h.class)
 	}
 	act.Commands = []policy.CELCommand{{Program: c.Program, Args: argv(c), Text: c.Text, Via: c.Via, Classes: act.Classes}}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/catalog"
@@ -101,7 +102,7 @@ func subcommand(args []string, skip ...string) (string, []string) {
 // resolved values: paths, devices, branches, methods, versions.
 
 // classify returns the command classes of one simple command.
-func (e *Engine) classify(c *shell.Command, call *catalog.Call, env *pathEnv, branch string) []classHit {
+func (e *Engine) classify(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, branch string) []classHit {
 	var hits []classHit
 	add := func(class, why string) { hits = append(hits, classHit{class, why}) }
 	for _, v := range c.Via {
@@ -144,9 +145,14 @@ func (e *Engine) classify(c *shell.Command, call *catalog.Call, env *pathEnv, br
 				add(policy.ClassSecretVariable, c.Program+" prints the secret variable "+a.Value)
 			}
 		case catalog.Assign:
-			// declare -p GITHUB_TOKEN prints it.
-			if !strings.Contains(a.Value, "=") && call.Has(catalog.ListOnly) && secretName(a.Value) {
+			name, _, _ := strings.Cut(a.Value, "=")
+			switch {
+			case !strings.Contains(a.Value, "=") && call.Has(catalog.ListOnly) && secretName(a.Value):
+				// declare -p GITHUB_TOKEN prints it.
 				add(policy.ClassSecretVariable, c.Program+" prints the secret variable "+a.Value)
+			case call.Has(catalog.Remove) && tamperVar(name):
+				// export -n WARDEN_TOKEN: later commands no longer get it.
+				add(policy.ClassWardenTamper, c.Program+" -n "+name+" removes a setting of Warden or its telemetry from the environment")
 			}
 		case catalog.SecretName:
 			if secretName(a.Value) {
@@ -185,7 +191,13 @@ func (e *Engine) classify(c *shell.Command, call *catalog.Call, env *pathEnv, br
 		if call.Has(catalog.DeleteExtra) {
 			if pos := positionals(args); len(pos) > 1 {
 				dst := pos[len(pos)-1]
-				if p := env.resolve(dst, firstCwd(c, env)); !isRemoteSpec(dst) && outsideWorkspace(p, env) {
+				p := env.resolve(dst, firstCwd(c, env))
+				switch {
+				case isRemoteSpec(dst):
+				case isCritical(p, env):
+					// rsync --delete from an empty directory empties the target.
+					add(policy.ClassDestructive, "rsync --delete can remove everything under "+p+criticalName(p, env))
+				case outsideWorkspace(p, env):
 					add(policy.ClassDeleteOutside, "rsync --delete removes files under "+p+", outside the repository")
 				}
 			}
@@ -203,6 +215,12 @@ func (e *Engine) classify(c *shell.Command, call *catalog.Call, env *pathEnv, br
 			add(policy.ClassDestructive, why)
 		} else if why := rmOutside(c, args, env); why != "" {
 			add(policy.ClassDeleteOutside, why)
+		}
+		for _, a := range call.Args {
+			if a.Opt == nil && path.Base(strings.TrimRight(a.Value, "/")) == ".git" {
+				add(policy.ClassLocalDiscard, "rm -r of "+a.Value+" deletes the repository's history and uncommitted state")
+				break
+			}
 		}
 	case "gh":
 		if call.Path == "gh api" {
@@ -228,6 +246,13 @@ func (e *Engine) classify(c *shell.Command, call *catalog.Call, env *pathEnv, br
 	case "find":
 		if why, class := findDelete(args, c, env); why != "" {
 			add(class, why)
+		}
+		if slices.Contains(args, "-delete") {
+			// What find deletes is written: path rules on the roots apply
+			// (find ~/.local/state/warden -delete).
+			for _, root := range positionalsBefore(args) {
+				e.checkFile(d, u, fileAccess{raw: root, access: policy.AccessWrite, cwds: c.Cwds, via: "`" + c.Text + "` deletes under it"})
+			}
 		}
 	}
 	for _, m := range e.rs.Members {

@@ -320,7 +320,7 @@ var builtinSafe = map[string]bool{
 	"Task": true, "Agent": true, "TodoWrite": true, "TodoRead": true, "ToolSearch": true,
 	"Skill": true, "ListAgents": true, "ExitPlanMode": true, "EnterPlanMode": true,
 	"BashOutput": true, "KillShell": true, "KillBash": true, "TaskStop": true, "TaskOutput": true,
-	"SendMessage": true, "ReportFindings": true, "CronCreate": true, "CronDelete": true,
+	"SendMessage": true, "ReportFindings": true, "CronDelete": true,
 	"CronList": true, "ScheduleWakeup": true, "Monitor": true, "EnterWorktree": true,
 	"ExitWorktree": true, "Workflow": true, "AskUserQuestion": true, "SlashCommand": true,
 	"WebSearch": true,
@@ -342,6 +342,14 @@ func (e *Engine) dispatch(d *decision) {
 		e.decideWebFetch(d)
 	case strings.HasPrefix(a.Tool, "mcp__"):
 		e.decideMCP(d)
+	case a.Tool == "CronCreate":
+		// Schedules prompts to run later, unattended: persistence.
+		u := d.newUnit()
+		if v := e.rs.Classes[policy.ClassPersistence]; v != policy.None {
+			d.match(u, v, "commands."+policy.ClassPersistence, "CronCreate schedules an agent run for later (persistence)")
+		}
+		e.nativeTool(d, u)
+		e.conditions(d, u, nil)
 	case builtinSafe[a.Tool]:
 		u := d.newUnit()
 		e.nativeTool(d, u)

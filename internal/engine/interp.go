@@ -77,7 +77,7 @@ var networkMarkers = []string{
 	"from \"http", "from 'node:http", "node:net", "node:https", "fetch(", "axios", "XMLHttpRequest", "WebSocket",
 	"curl_init", "curl_exec", "fsockopen", "stream_socket_client", "file_get_contents('http",
 	"file_get_contents(\"http", "Invoke-WebRequest", "Invoke-RestMethod", "Net.WebClient", "download.file",
-	"url(", "/dev/tcp/",
+	"url(", "/dev/tcp/", "download(",
 }
 
 // Markers of file writes in interpreter code: with one present, string
@@ -94,6 +94,52 @@ var envDumpMarkers = []string{
 	"process.env)", "JSON.stringify(process.env", "Object.keys(process.env", "Object.entries(process.env", "console.dir(process.env",
 	"ENV.to_h", "ENV.each", "ENV.inspect", "p ENV", "puts ENV", "%ENV", "Deno.env.toObject", "getenv()", "$_ENV", "$_SERVER",
 	"System.getenv()", "Sys.getenv()", "os.Environ()",
+}
+
+// secretEnvAccessors are how code reads one environment variable, by
+// language: the name follows, quoted or as an identifier.
+var secretEnvAccessors = []string{
+	"os.environ[", "os.environ.get(", "os.getenv(", "getenv(", "process.env.", "process.env[", "ENV[", "ENV.fetch(",
+	"$ENV{", "ENVIRON[", "Deno.env.get(", "System.getenv(", "Sys.getenv(", "os.Getenv(", "env::var(", "std::env::var(",
+}
+
+// secretEnvReads returns the variables named as secrets that code reads
+// one by one (print(os.environ["STRIPE_SECRET_KEY"]), process.env.NPM_TOKEN).
+func secretEnvReads(code string) []string {
+	var out []string
+	for _, acc := range secretEnvAccessors {
+		for off := 0; ; {
+			i := strings.Index(code[off:], acc)
+			if i < 0 {
+				break
+			}
+			j := off + i + len(acc)
+			off = j
+			for j < len(code) && (code[j] == '"' || code[j] == '\'' || code[j] == ' ' || code[j] == '\\') {
+				j++
+			}
+			k := j
+			for k < len(code) && isIdentByte(code[k]) {
+				k++
+			}
+			if name := code[j:k]; name != "" && secretName(name) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}
+
+// homeRef reports code that names the home directory (os.homedir(),
+// $ENV{HOME}, Path.home(), expanduser("~")).
+func homeRef(code string) bool {
+	for _, m := range []string{"homedir()", "$ENV{HOME}", "ENV['HOME']", `ENV["HOME"]`, "Path.home()", `expanduser("~")`, "expanduser('~')",
+		`os.environ["HOME"]`, "os.environ['HOME']", "process.env.HOME", "Dir.home", "UserHomeDir()", "getenv(\"HOME\")"} {
+		if strings.Contains(code, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // codeFinding is what inspecting one program text found.

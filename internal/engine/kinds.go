@@ -112,9 +112,31 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 			if p := e.cat.Lookup(path.Base(a.Value)); p != nil && a.Opt == nil {
 				e.execArgs(d, c, env, depth, a.Index, call.Path)
 			}
+			// cmake -P /tmp/x.cmake, gradle --init-script /tmp/i.gradle: a
+			// file of code from outside the project, given to a tool.
+			if a.Opt != nil && a.Value != "" {
+				if p := env.resolve(a.Value, firstCwd(c, env)); outsideRepo(p, env) {
+					d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s %s runs code from %s, outside the repository, which Warden cannot see: %s", call.Path, optName(a), p, quoted))
+				}
+			}
+		case catalog.Remote:
+			if a.Opt != nil && isRemoteSpec(a.Value) && e.rs.Classes[policy.ClassEgress] != policy.None {
+				d.match(u, e.rs.Classes[policy.ClassEgress], "commands."+policy.ClassEgress, fmt.Sprintf("%s %s %s is another machine (%s): %s", call.Path, optName(a), a.Value, policy.ClassEgress, quoted))
+			}
 		}
 	}
 	flush()
+	switch rowName(call) {
+	case "mvn":
+		e.mavenExec(d, u, c, env, depth, call)
+	case "git":
+		for _, a := range call.Args {
+			// git clone 'ext::sh -c cmd': the ext transport runs a command.
+			if cmd, ok := strings.CutPrefix(a.Value, "ext::"); ok && a.Opt == nil {
+				e.nested(d, u, c, env, depth, call.Path+" ext::", strings.ReplaceAll(strings.ReplaceAll(cmd, "% ", " "), "%%", "%"))
+			}
+		}
+	}
 	if call.Exec >= 0 {
 		e.execArgs(d, c, env, depth, call.Exec, call.Path)
 	}
@@ -150,15 +172,32 @@ func (e *Engine) makeOutside(d *decision, u *unit, c *shell.Command, call *catal
 			continue
 		}
 		switch firstName(a.Opt.Names) {
-		case "-f", "-C":
+		case "-C": // -f is a Script option: judged with the others
 			p := env.resolve(a.Value, firstCwd(c, env))
 			if _, in := cutDir(p, env.root()); !in {
 				d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("make runs a makefile from %s, outside the repository, whose recipes Warden cannot see: %s", p, quoted))
 			}
 		case "--eval":
 			for _, line := range strings.Split(a.Value, "\n") {
-				if strings.HasPrefix(line, "\t") {
+				switch {
+				case strings.HasPrefix(line, "\t"):
 					e.nested(d, u, c, env, depth, "make --eval recipe", strings.TrimLeft(line, "\t@-+"))
+				case strings.Contains(line, ":") && strings.Contains(line, ";"):
+					// target: ; recipe on one line
+					_, recipe, _ := strings.Cut(line[strings.IndexByte(line, ':'):], ";")
+					e.nested(d, u, c, env, depth, "make --eval recipe", strings.TrimLeft(strings.TrimSpace(recipe), "@-+"))
+				}
+				for rest := line; ; {
+					i := strings.Index(rest, "$(shell ")
+					if i < 0 {
+						break
+					}
+					j := strings.LastIndexByte(rest, ')')
+					if j <= i {
+						break
+					}
+					e.nested(d, u, c, env, depth, "make --eval $(shell)", rest[i+len("$(shell "):j])
+					rest = rest[j+1:]
 				}
 			}
 		}
@@ -189,24 +228,40 @@ func (e *Engine) execArgs(d *decision, c *shell.Command, env *pathEnv, depth int
 		return
 	}
 	if strings.Contains(prog, "/") && !systemBin(prog) {
-		if p := env.resolve(prog, firstCwd(c, env)); outsideWorkspace(p, env) || strings.HasPrefix(p, "/tmp/") {
+		if p := env.resolve(prog, firstCwd(c, env)); outsideRepo(p, env) {
 			d.match(d.newUnit(), policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the program file %s, outside the project, whose code Warden cannot see: `%s`", label, prog, c.Text))
 		}
 	}
-	sub := shell.Command{
-		Program: path.Base(prog), Name: name, Args: words[1:],
-		Via:  append(append([]string(nil), c.Via...), label),
-		Cwds: c.Cwds, Written: c.Written, Line: c.Line, Col: c.Col,
-	}
+	// The words are analysed again as a command line, so that a wrapper
+	// among them is unwrapped (cmake -E env X=1 curl ...).
 	var b strings.Builder
 	for j, w := range words {
 		if j > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(firstValue(w))
+		if !w.Dynamic && len(w.Values) == 1 {
+			b.WriteString("'" + strings.ReplaceAll(w.Values[0], "'", `'\''`) + "'")
+		} else {
+			b.WriteString(w.Raw)
+		}
 	}
-	sub.Text = b.String()
-	e.decideCommand(d, &sub, []shell.Command{sub}, env, depth+1)
+	e.launched(d, c, env, depth, label, b.String())
+}
+
+// launched decides a command line that c starts (a launcher's command,
+// an unknown program's argument): like nested, but not an exec vector,
+// so a program of the project it names is ordinary.
+func (e *Engine) launched(d *decision, c *shell.Command, env *pathEnv, depth int, label, text string) {
+	an := shell.Analyze(text, shell.Options{Cwd: firstCwd(c, env), Home: env.home})
+	if an.ParseError != nil {
+		d.match(d.newUnit(), policy.Ask, policy.RuleParseError, fmt.Sprintf("%s runs a command that does not parse: %v", label, an.ParseError))
+	}
+	for i := range an.Commands {
+		sub := &an.Commands[i]
+		sub.Via = append(append(append([]string(nil), c.Via...), label), sub.Via...)
+		sub.Assigns = append(append([]shell.Assign(nil), c.Assigns...), sub.Assigns...)
+		e.decideCommand(d, sub, an.Commands, env, depth+1)
+	}
 }
 
 // viaShell reports a command reached through a shell's -c string or a
@@ -218,6 +273,13 @@ func viaShell(c *shell.Command) bool {
 		}
 	}
 	return false
+}
+
+// outsideRepo reports a path outside the repository (or cwd), temporary
+// directories included: code run from there is not the project's.
+func outsideRepo(p string, env *pathEnv) bool {
+	_, in := cutDir(p, env.root())
+	return !in
 }
 
 // systemBin reports a program path in the system's own directories.
@@ -326,6 +388,24 @@ func (e *Engine) mountHolds(d *decision, u *unit, fa fileAccess, dir string, env
 	}
 }
 
+// mavenExec: mvn exec:exec runs -Dexec.executable with -Dexec.args.
+func (e *Engine) mavenExec(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, call *catalog.Call) {
+	exe, args := "", ""
+	for _, a := range call.Args {
+		if k, v, ok := strings.Cut(a.Value, "="); ok && a.Kind == catalog.Config {
+			switch k {
+			case "exec.executable":
+				exe = v
+			case "exec.args":
+				args = v
+			}
+		}
+	}
+	if exe != "" {
+		e.nested(d, u, c, env, depth, "mvn exec:exec", exe+" "+args)
+	}
+}
+
 // toolCommand decides a command in a tool's own language (vim -c, gdb -ex,
 // sqlite3 dot-commands, screen -X): its shell escapes are Bash.
 func (e *Engine) toolCommand(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, label, text string) {
@@ -387,15 +467,22 @@ var gitExecKeys = []execKey{
 	{pattern: "init.templatedir", opaque: true}, {pattern: "core.worktree", opaque: true}, {pattern: "url.*.insteadof", opaque: true},
 	{pattern: "protocol.allow", opaque: true}, {pattern: "protocol.*.allow", opaque: true}, {pattern: "core.attributesfile", opaque: true},
 	// cargo --config and ssh -o keys that run programs.
-	{pattern: "build.rustc-wrapper", opaque: true}, {pattern: "build.rustc-workspace-wrapper", opaque: true}, {pattern: "build.rustc", opaque: true},
-	{pattern: "target.*.runner", opaque: true}, {pattern: "target.*.linker", opaque: true},
+	{pattern: "build.rustc-wrapper"}, {pattern: "build.rustc-workspace-wrapper"}, {pattern: "build.rustc"},
+	{pattern: "target.*.runner"}, {pattern: "target.*.linker"},
+	{pattern: "cmake_*_compiler_launcher"}, {pattern: "cmake_*_linker_launcher"}, {pattern: "cmake_*_compiler"},
 	{pattern: "proxycommand"}, {pattern: "localcommand"}, {pattern: "knownhostscommand"}, {pattern: "pkcs11provider", opaque: true},
 }
 
-// lookupExecKey returns the exec key that key (lower-cased) matches.
+// lookupExecKey returns the exec key that key (lower-cased) matches. A
+// "*" in the middle of a pattern matches anything, dots included
+// (url.https://git.example/.insteadof).
 func lookupExecKey(key string) (execKey, bool) {
 	parts := strings.Split(key, ".")
 	for _, k := range gitExecKeys {
+		if pre, suf, ok := strings.Cut(k.pattern, "*"); ok && pre != "" && suf != "" &&
+			strings.HasPrefix(key, pre) && strings.HasSuffix(key, suf) && len(key) > len(pre)+len(suf) {
+			return k, true
+		}
 		ps := strings.Split(k.pattern, ".")
 		if len(ps) == 2 && ps[1] == "*" && len(parts) >= 2 && parts[0] == ps[0] {
 			return k, true
@@ -434,6 +521,17 @@ func (e *Engine) configItem(d *decision, u *unit, c *shell.Command, env *pathEnv
 	}
 	quoted := "`" + c.Text + "`"
 	label := call.Path + " " + key
+	if fromEnv {
+		// git --config-env=core.pager=VAR: VAR set by this command is known.
+		for _, as := range c.Assigns {
+			if as.Name == val && !as.Unset && len(as.Value.Values) == 1 && !as.Value.Dynamic {
+				fromEnv, val = false, as.Value.Values[0]
+			}
+		}
+	}
+	if strings.HasPrefix(key, "cmake_") {
+		val = strings.ReplaceAll(val, ";", " ") // a CMake list is a command line
+	}
 	switch {
 	case fromEnv:
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s takes %s from an environment variable, so the program it runs cannot be known: %s", call.Path, key, quoted))
@@ -584,6 +682,15 @@ func (e *Engine) assignments(d *decision, u *unit, c *shell.Command, env *pathEn
 // assignment decides one NAME=value given to a command.
 func (e *Engine) assignment(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, as shell.Assign) {
 	quoted := "`" + c.Text + "`"
+	if as.Name == "*" && as.Unset {
+		// env -i claude: the nested agent starts without Warden's settings.
+		if p := e.cat.Lookup(c.Program); p != nil && p.Name() == "claude" {
+			if v := e.rs.Classes[policy.ClassWardenTamper]; v != policy.None {
+				d.match(u, v, "commands."+policy.ClassWardenTamper, fmt.Sprintf("env -i starts %s without Warden's and telemetry's settings (%s): %s", c.Program, policy.ClassWardenTamper, quoted))
+			}
+		}
+		return
+	}
 	if tamperVar(as.Name) {
 		verb := "overrides"
 		if as.Unset {
@@ -837,10 +944,7 @@ func (e *Engine) hiddenCode(d *decision, u *unit, c *shell.Command, call *catalo
 		// read from files: a program or script of the project is ordinary;
 		// one from outside it is code Warden cannot see.
 		env := &pathEnv{cwd: d.a.Cwd, home: d.a.Home, repo: d.a.Repo}
-		outside := func(p string) bool {
-			r := env.resolve(p, firstCwd(c, env))
-			return outsideWorkspace(r, env) || strings.HasPrefix(r, "/tmp/")
-		}
+		outside := func(p string) bool { return outsideRepo(env.resolve(p, firstCwd(c, env)), env) }
 		if name := firstValue(c.Name); strings.Contains(name, "/") && !systemBin(name) && outside(name) {
 			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the program file %s, outside the project, whose code Warden cannot see: `%s`", via, name, c.Text))
 			return

@@ -65,6 +65,9 @@ func (a *analyzer) lookup(name string) ([]string, bool) {
 			return []string{v}, vt.anyDyn
 		case name == "HOME" && a.opts.Home != "":
 			return []string{a.opts.Home}, vt.anyDyn
+		case name == "IFS":
+			// The default: cat$IFS.env splits into cat .env.
+			return []string{" \t\n"}, vt.anyDyn
 		}
 		return nil, true
 	}

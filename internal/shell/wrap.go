@@ -465,6 +465,8 @@ func envUnsets(opts []arg) []Assign {
 		v, _ := opts[i].lit()
 		name := ""
 		switch {
+		case v == "-i" || v == "--ignore-environment" || v == "-":
+			name = "*" // every variable: the command starts with an empty environment
 		case v == "-u" || v == "--unset":
 			if i+1 < len(opts) {
 				name, _ = opts[i+1].lit()
