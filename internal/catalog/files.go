@@ -3,7 +3,9 @@ package catalog
 // Programs that read, write, copy, delete or only name files, and the
 // text tools whose first operand is a pattern or program.
 var filePrograms = []Program{
-	{Names: "cat tac nl more most bat batcat rev fold fmt pr column expand unexpand look tsort " +
+	{Names: "nl", Opts: []Opt{{Names: "-b -n -s -v -i -w -d -h -f -l --body-numbering --number-format --number-separator --starting-line-number --line-increment --number-width --section-delimiter --header-numbering --footer-numbering --join-blank-lines", Arg: Value}},
+		Operands: Operands{Rest: Read}},
+	{Names: "cat tac more most bat batcat rev fold fmt pr column expand unexpand look tsort " +
 		"md5sum sha1sum sha224sum sha256sum sha384sum sha512sum cksum b2sum sum shasum md5 " +
 		"strings dos2unix unix2dos iconv zcat bzcat xzcat lzcat zstdcat lz4cat xclip xsel pbcopy wl-copy " +
 		"uuencode qrencode exiftool envsubst wc file",

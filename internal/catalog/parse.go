@@ -198,7 +198,9 @@ func (ps *parser) run() {
 	options := true
 	for i := 0; i < len(argv); i++ {
 		a := argv[i]
-		if options && a == "--" {
+		if a == "--" && (options || c.DashDash < 0 && ps.hasExec()) {
+			// kubectl exec POD -- cmd: the "--" after an operand of a
+			// launcher still separates its command.
 			options = false
 			c.DashDash = i
 			ps.execNext = ps.hasExec()
@@ -296,6 +298,14 @@ func (ps *parser) option(i int) int {
 		o := ps.findOpt(name)
 		if o == nil && style == Words && !eq {
 			o = ps.findOpt(a)
+		}
+		if o == nil && style == Words && !strings.HasPrefix(a, "--") && len(a) > 2 {
+			// cmake -DKEY=VALUE, java -Dx=y: a short option's value attached.
+			if so := ps.findOpt(a[:2]); so != nil && so.Arg != Flag {
+				ps.given(so)
+				ps.value(so, i, a[2:], true)
+				return i
+			}
 		}
 		if o == nil && strings.HasPrefix(name, "--") && len(name) > 3 {
 			// getopt_long and git take a unique prefix: rm --rec is --recursive.

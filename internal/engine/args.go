@@ -31,7 +31,8 @@ func commandFiles(c *shell.Command, call *catalog.Call) []fileAccess {
 		}
 		return out
 	}
-	switch name := rowName(call); name {
+	name := rowName(call)
+	switch name {
 	case "git":
 		return append(out, gitFiles(c, call)...)
 	case "tar":
@@ -58,7 +59,7 @@ func commandFiles(c *shell.Command, call *catalog.Call) []fileAccess {
 		}
 		return append(out, argAccesses(c, pathy, policy.AccessRead)...)
 	}
-	inPlace := call.Has(catalog.InPlace)
+	inPlace := call.Has(catalog.InPlace) || name == "awk" && optValue(call, "-i") == "inplace"
 	for _, a := range call.Args {
 		var accesses []policy.Access
 		switch a.Kind {
@@ -81,6 +82,16 @@ func commandFiles(c *shell.Command, call *catalog.Call) []fileAccess {
 		}
 	}
 	return out
+}
+
+// optValue returns the value given to the option named name, or "".
+func optValue(call *catalog.Call, name string) string {
+	for _, a := range call.Args {
+		if a.Opt != nil && firstName(a.Opt.Names) == name {
+			return a.Value
+		}
+	}
+	return ""
 }
 
 // rowName is the canonical name of the call's program row, "" when unknown.
@@ -248,7 +259,9 @@ func gitFiles(c *shell.Command, call *catalog.Call) []fileAccess {
 			continue
 		}
 		w := argWord(c, a)
-		out = append(out, fileAccess{raw: strings.TrimPrefix(v, "./"), access: access, cwds: c.Cwds, glob: w.Glob, via: "`" + c.Text + "`"})
+		// A pathspec is a glob to git (git log -p -- '**/.env*').
+		glob := w.Glob || a.Kind == catalog.RevPath && strings.ContainsAny(v, "*?[")
+		out = append(out, fileAccess{raw: strings.TrimPrefix(v, "./"), access: access, cwds: c.Cwds, glob: glob, via: "`" + c.Text + "`"})
 	}
 	return out
 }
@@ -278,7 +291,7 @@ func isNumber(s string) bool {
 func tarFiles(c *shell.Command) []fileAccess {
 	args := argv(c)
 	create := tarCreates(args)
-	var archive *shell.Word
+	var archive, dir *shell.Word
 	var members []shell.Word
 	for i := 0; i < len(c.Args); i++ {
 		a := args[i]
@@ -297,6 +310,9 @@ func tarFiles(c *shell.Command) []fileAccess {
 			w := shell.Word{Raw: a, Values: []string{strings.TrimPrefix(a, "--file=")}}
 			archive = &w
 		case a == "-C" || a == "--directory":
+			if i+1 < len(c.Args) {
+				dir = &c.Args[i+1]
+			}
 			i++
 		case strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.HasSuffix(a, "f") && i+1 < len(c.Args):
 			archive = &c.Args[i+1]
@@ -316,6 +332,9 @@ func tarFiles(c *shell.Command) []fileAccess {
 	}
 	if create {
 		out = append(out, argAccesses(c, members, policy.AccessRead)...)
+	} else if dir != nil {
+		// Extracting writes into -C DIR (tar xf x.tar -C .github/workflows).
+		out = append(out, argAccesses(c, []shell.Word{*dir}, policy.AccessWrite)...)
 	}
 	return out
 }

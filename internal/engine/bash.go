@@ -74,7 +74,7 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 	if call.Row != nil && call.Prog.Lang == "sh" && c.StdinFromPipe && c.Stdin == nil && !hasScriptArg(c) {
 		d.match(u, policy.Ask, policy.RulePipeToShell, fmt.Sprintf("%s runs a script read from a pipe whose content cannot be known", quoted))
 	}
-	if why := rmDynamicTarget(c, &call, argv(c)); why != "" {
+	if why := rmDynamicTarget(c, &call, argv(c), all, env); why != "" {
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, why)
 	}
 	e.assignments(d, u, c, env, depth)
@@ -432,6 +432,25 @@ func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, call *catalo
 		e.awkPipes(d, u, c, env, depth, code)
 	case "expect", "tcl":
 		e.spawns(d, u, c, env, depth, code)
+	case "ruby":
+		// Rake's sh "cmd" runs cmd; ruby -run -e httpd serves files.
+		for _, q := range []string{`sh "`, `sh '`, `sh("`, `sh('`} {
+			for part := code; ; {
+				i := strings.Index(part, q)
+				if i < 0 {
+					break
+				}
+				if lits := stringLiterals(part[i+len(q)-1:]); len(lits) > 0 {
+					e.nested(d, u, c, env, depth, c.Program+" sh", lits[0])
+				}
+				part = part[i+len(q):]
+			}
+		}
+		if strings.TrimSpace(code) == "httpd" {
+			if v := e.rs.Classes[policy.ClassEgress]; v != policy.None {
+				d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s serves files to other machines (egress): %s", c.Program, quoted))
+			}
+		}
 	case "groovy":
 		// "cmd".execute() runs cmd.
 		for _, part := range strings.Split(code, ".execute()")[:max(0, strings.Count(code, ".execute()"))] {

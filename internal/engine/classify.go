@@ -614,16 +614,44 @@ func criticalName(p string, env *pathEnv) string {
 
 // rmDynamicTarget reports an rm -r whose target cannot be known statically
 // (rm -rf "$DIR"/ removes / when DIR is empty).
-func rmDynamicTarget(c *shell.Command, call *catalog.Call, args []string) string {
+func rmDynamicTarget(c *shell.Command, call *catalog.Call, args []string, all []shell.Command, env *pathEnv) string {
 	if call.Prog == nil || call.Prog.Name() != "rm" || !call.Has(catalog.Recursive) {
 		return ""
 	}
 	for _, w := range c.Args {
+		if w.Raw == "{}" && findRootsInside(c, all, env) {
+			continue // files find found under the repository
+		}
 		if w.Dynamic && !strings.HasPrefix(w.Raw, "-") {
 			return "rm -r of a target that cannot be known before it runs: " + w.Raw
 		}
 	}
 	return ""
+}
+
+// findRootsInside reports a command run by find -exec (or -execdir, -ok)
+// whose find searches only inside the repository: its {} is one of them.
+func findRootsInside(c *shell.Command, all []shell.Command, env *pathEnv) bool {
+	byFind := false
+	for _, v := range c.Via {
+		byFind = byFind || strings.HasPrefix(v, "find -")
+	}
+	if !byFind {
+		return false
+	}
+	for i := range all {
+		f := &all[i]
+		if f.Program != "find" || f.Written != c.Written {
+			continue
+		}
+		for _, root := range positionalsBefore(argv(f)) {
+			if _, in := cutDir(env.resolve(root, firstCwd(f, env)), env.root()); !in {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // findArgs are find's primaries that take arguments, with how many.

@@ -63,7 +63,7 @@ var shellOutMarkers = []string{
 
 // Markers of recursive or file deletion in interpreter code.
 var deleteMarkers = []string{
-	"rmtree", "rm_rf", "rm_r", "FileUtils.rm", "remove_dir_all", "rmSync", "rmdirSync", "rimraf",
+	"rmtree", "remove_tree", "rm_rf", "rm_r", "FileUtils.rm", "remove_dir_all", "rmSync", "rmdirSync", "rimraf",
 	"os.remove", "os.unlink", "os.rmdir", "unlink(", "File.delete", "Files.delete", "Remove-Item",
 	"fs.rm(", "fs.rmdir(", ".unlink(",
 }

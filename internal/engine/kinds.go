@@ -133,7 +133,34 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 		for _, a := range call.Args {
 			// git clone 'ext::sh -c cmd': the ext transport runs a command.
 			if cmd, ok := strings.CutPrefix(a.Value, "ext::"); ok && a.Opt == nil {
-				e.nested(d, u, c, env, depth, call.Path+" ext::", strings.ReplaceAll(strings.ReplaceAll(cmd, "% ", " "), "%%", "%"))
+				e.nested(d, u, c, env, depth, call.Path+" ext::", extCommand(cmd))
+			}
+		}
+	case "make":
+		// make CC='...' all, make SHELL=/tmp/x: variables the recipes run.
+		for _, a := range call.Args {
+			if name, val, ok := strings.Cut(a.Value, "="); ok && a.Opt == nil && validVarName(name) {
+				e.assignment(d, u, c, env, depth, shell.Assign{Name: name, Value: shell.Word{Raw: val, Values: []string{val}}})
+			}
+		}
+	case "gpg":
+		for _, o := range call.Opts {
+			if strings.Contains(o.Names, "--export-secret") {
+				// Exporting secret keys reads the private key store.
+				e.checkFile(d, u, fileAccess{raw: "~/.gnupg/private-keys-v1.d", access: policy.AccessRead, cwds: c.Cwds, via: quoted})
+			}
+		}
+	case "fd":
+		if call.Exec >= 0 {
+			// fd PATTERN -x cmd hands the files whose names match to cmd.
+			for _, a := range call.Args {
+				if a.Opt == nil && a.Kind == catalog.Data {
+					name := strings.ReplaceAll(strings.Trim(a.Value, "^$"), `\.`, ".")
+					if !strings.ContainsAny(name, `\()[]{}+*?|`) {
+						e.checkFile(d, u, fileAccess{raw: name, access: policy.AccessRead, cwds: c.Cwds, via: "files found by " + quoted})
+					}
+					break
+				}
 			}
 		}
 	}
@@ -386,6 +413,43 @@ func (e *Engine) mountHolds(d *decision, u *unit, fa fileAccess, dir string, env
 			}
 		}
 	}
+}
+
+// validVarName reports a shell or make variable name.
+func validVarName(s string) bool {
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isIdentByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// extCommand turns git's ext:: transport command into a command line:
+// arguments split at unescaped spaces, "% " a space inside an argument.
+func extCommand(cmd string) string {
+	var words []string
+	var cur strings.Builder
+	for i := 0; i < len(cmd); i++ {
+		switch {
+		case cmd[i] == '%' && i+1 < len(cmd):
+			i++
+			cur.WriteByte(cmd[i])
+		case cmd[i] == ' ':
+			words = append(words, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(cmd[i])
+		}
+	}
+	words = append(words, cur.String())
+	for i, w := range words {
+		words[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+	}
+	return strings.Join(words, " ")
 }
 
 // mavenExec: mvn exec:exec runs -Dexec.executable with -Dexec.args.
@@ -703,6 +767,14 @@ func (e *Engine) assignment(d *decision, u *unit, c *shell.Command, env *pathEnv
 		return
 	}
 	if as.Unset {
+		return
+	}
+	if n := strings.ToUpper(as.Name); n == "SHELL" || n == "MAKESHELL" || n == "CONFIG_SHELL" {
+		unit0 := u
+		// The shell a tool runs its commands with.
+		if v := firstValue(as.Value); strings.Contains(v, "/") && !systemBin(v) {
+			d.match(unit0, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s=%s makes %s run its commands with a program Warden cannot see", as.Name, v, quoted))
+		}
 		return
 	}
 	kind, flags := envKindOf(as.Name)

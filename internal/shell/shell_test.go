@@ -244,7 +244,7 @@ func TestAnalyze_NestedShells(t *testing.T) {
 		{name: "EvalVariable", script: `C="rm -rf x"; eval $C`, want: []string{"eval: rm -rf x"}},
 		{name: "Su", script: `su -c 'systemctl restart x' root`, want: []string{"su -c: systemctl restart x"}},
 		{name: "SuLogin", script: `su - deploy -c "git pull"`, want: []string{"su -c: git pull"}},
-		{name: "Runuser", script: `runuser -u www -- id; runuser -l app -c 'curl x'`, want: []string{": runuser -u www -- id", "runuser -c: curl x"}},
+		{name: "Runuser", script: `runuser -u www -- id; runuser -l app -c 'curl x'`, want: []string{"runuser: id", "runuser -c: curl x"}},
 		{name: "ScriptC", script: `script -q -c 'curl x' /dev/null`, want: []string{"script -c: curl x"}},
 		{name: "Watch", script: `watch -n 5 'kubectl get pods | grep Err'`, want: []string{"watch: kubectl get pods", "watch: grep Err"}},
 		{name: "WatchArgs", script: `watch -d df -h`, want: []string{"watch: df -h"}},

@@ -191,6 +191,7 @@ var (
 	watchSpec   = optSpec{short: "nq", optArg: "d", long: " interval equexit ", alias: " exec=x "}
 	flockSpec   = optSpec{short: "wE", long: " timeout conflict-exit-code "}
 	scriptSpec  = optSpec{short: "cEBIOTmo", optArg: "t", long: " command echo log-io log-in log-out log-timing logging-format output-limit ", alias: " command=c ", record: "c"}
+	runuserSpec = optSpec{short: "ugGcCsw", long: " user group supp-group command session-command shell whitelist-environment ", alias: " user=u command=c ", record: "c"}
 	suSpec      = optSpec{short: "cCsgGw", long: " command session-command shell group supp-group whitelist-environment ", alias: " command=c session-command=C ", record: "cC"}
 	shellSpec   = optSpec{short: "oO", long: " rcfile init-file ", plus: true}
 	parallelSp  = optSpec{short: "abCdEIjJLnNPSsW", long: " jobs joblog results res timeout delay colsep halt sshlogin sshloginfile tmpdir workdir wd env basefile bf arg-file max-args max-replace-args max-lines max-chars delimiter eof load memfree nice retries return transferfile tf tagstring tag-string termseq template block block-size recstart recend header limit profile ", alias: " "}
@@ -515,6 +516,13 @@ func (a *analyzer) wrapSudo(cc *callCtx, words []arg, via []string) {
 }
 
 func (a *analyzer) wrapSu(cc *callCtx, words []arg, via []string, prog string) {
+	if prog == "runuser" {
+		// runuser -u USER [--] COMMAND ARGS runs the command directly.
+		if res := scanOpts(words, 1, &runuserSpec); res.has('u') && !res.val('c').set {
+			a.inner(cc, words, res.next, via, prog)
+			return
+		}
+	}
 	// su permutes its arguments: options may follow the user name.
 	i := 1
 	for i < len(words) {
