@@ -14,6 +14,9 @@ import (
 // it), and dirname, basename, realpath and readlink -f of static
 // arguments. It returns every candidate output, without the final newline.
 func (a *analyzer) pathOutput(stmts []*syntax.Stmt) ([]string, bool) {
+	if dir, ok := a.cdThenPwd(stmts); ok {
+		return []string{dir}, true
+	}
 	if len(stmts) != 1 {
 		return nil, false
 	}
@@ -106,6 +109,47 @@ func (a *analyzer) pathOutput(stmts []*syntax.Stmt) ([]string, bool) {
 		return out, true
 	}
 	return nil, false
+}
+
+// cdThenPwd evaluates $(cd DIR && pwd) and $(cd DIR; pwd): DIR resolved
+// against the one working directory, the way scripts find a directory.
+func (a *analyzer) cdThenPwd(stmts []*syntax.Stmt) (string, bool) {
+	var x, y *syntax.Stmt
+	switch {
+	case len(stmts) == 2:
+		x, y = stmts[0], stmts[1]
+	case len(stmts) == 1:
+		b, ok := stmts[0].Cmd.(*syntax.BinaryCmd)
+		if !ok || b.Op != syntax.AndStmt {
+			return "", false
+		}
+		x, y = b.X, b.Y
+	default:
+		return "", false
+	}
+	cd, ok1 := x.Cmd.(*syntax.CallExpr)
+	pwd, ok2 := y.Cmd.(*syntax.CallExpr)
+	if !ok1 || !ok2 || len(cd.Args) != 2 || len(pwd.Args) != 1 || len(x.Redirs)+len(y.Redirs) > 0 {
+		return "", false
+	}
+	if n, _, ok := plainWord(cd.Args[0]); !ok || n != "cd" {
+		return "", false
+	}
+	if n, _, ok := plainWord(pwd.Args[0]); !ok || n != "pwd" {
+		return "", false
+	}
+	r := a.resolve(cd.Args[1], modeArg)
+	if r.dyn || r.glob || len(r.vals) != 1 || r.vals[0] == "" {
+		return "", false
+	}
+	dir := r.vals[0]
+	if !path.IsAbs(dir) {
+		if len(a.cwds) != 1 {
+			return "", false
+		}
+		dir = path.Join(a.cwds[0], dir)
+	}
+	return path.Clean(dir), true
 }
 
 // toplevel is the output of git rev-parse --show-toplevel: the repository

@@ -332,6 +332,13 @@ func (a *analyzer) unwrap(cc *callCtx, words []arg, via []string) {
 		if len(words) > 1 {
 			a.nestedWords(cc, words[1:], via, prog, cc.in)
 		}
+	case "source", ".":
+		a.emit(cc, words, via, prog)
+		if len(words) > 1 {
+			if text, ok := a.procSubstText(words[1]); ok {
+				a.nested(cc, text, via, prog+" <(...)", nil)
+			}
+		}
 	case "trap":
 		a.emit(cc, words, via, prog)
 		a.wrapTrap(cc, words, via)
@@ -449,6 +456,20 @@ func (a *analyzer) wrapEnv(cc *callCtx, words []arg, via []string) {
 	a.inner(cc, words, i, via, "env")
 }
 
+// procSubstText returns what a process substitution written as the word
+// (<(echo 'cmd'), <(printf ...)) outputs, when that is static.
+func (a *analyzer) procSubstText(w arg) (string, bool) {
+	raw := w.w.Raw
+	if !strings.HasPrefix(raw, "<(") || !strings.HasSuffix(raw, ")") {
+		return "", false
+	}
+	stmts, err := a.parse(raw[2 : len(raw)-1])
+	if err != nil || len(stmts) != 1 {
+		return "", false
+	}
+	return a.staticOutput(stmts[0])
+}
+
 // doubleQuotedText returns the inside of a word written as one
 // double-quoted string, with \" \\ \$ and \` unescaped.
 func doubleQuotedText(raw string) (string, bool) {
@@ -560,6 +581,10 @@ func (a *analyzer) wrapShell(cc *callCtx, words []arg, via []string, prog string
 	}
 	if i < len(words) && !res.has('s') {
 		a.emit(cc, words, via, prog) // runs a script file
+		if text, ok := a.procSubstText(words[i]); ok {
+			// bash <(printf 'cmd'): the script is that output.
+			a.nested(cc, text, via, prog+" <(...)", nil)
+		}
 		return
 	}
 	in := cc.in
