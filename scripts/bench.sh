@@ -139,9 +139,23 @@ if awk -v l="$load1" -v n="$(nproc)" 'BEGIN { exit !(l + 0 > n / 2) }' 2>/dev/nu
 	say "warning: load average $load1 on $(nproc) CPUs: absolute times will be noisy; the paired ratio is the figure to read"
 fi
 
-build_cmd=(go build -tags grpcnotrace -o bin/warden ./cmd/warden)
+build_cmd=(make build)
 micro_cmd=(go test -run '^$' -bench . -benchmem -cpu 1 -benchtime "$BENCHTIME" "${PKGS[@]}")
-hook_cmd=(go run ./bench/hookbench -warden bin/warden -inputs "$INPUTS" -jq-hook bench/jq-hook.sh -n "$N" -markdown)
+# warden-hook is what Claude Code starts per call; warden hook beside it;
+# and a call warden-hook hands to warden because the policy has a CEL
+# condition for its tool.
+hookbin_cmd=(go run ./bench/hookbench -warden bin/warden-hook -args "--spool {spool}" -inputs "$INPUTS" -jq-hook bench/jq-hook.sh -n "$N" -markdown)
+hook_cmd=(go run ./bench/hookbench -warden bin/warden -inputs "$INPUTS" -n "$N" -inittrace 0 -markdown)
+cat >"$tmp/cond.yaml" <<'POLICY'
+version: 1
+name: bench-condition
+revision: "1"
+default_tier: t
+conditions:
+  - {id: no-prod-ssh, decision: deny, reason: no ssh to production, tools: [Bash], when: 'action.commands.exists(c, c.program == "ssh")'}
+tiers: [{name: t}]
+POLICY
+handoff_cmd=(go run ./bench/hookbench -warden bin/warden-hook -args "--policy $tmp/cond.yaml --spool {spool}" -inputs "$INPUTS" -n "$(( N / 2 ))" -inittrace 0 -markdown)
 # Start-up decomposition: programs that only read stdin but link the hook's
 # parsing libraries (lean), and those plus cel-go (cel), paired like warden.
 startup_n=$(( N / 2 ))
@@ -161,15 +175,18 @@ say "$(show "${micro_cmd[@]}")"
 "${micro_cmd[@]}" 2>&1 | tee "$tmp/micro.txt"
 [ "${PIPESTATUS[0]}" -eq 0 ] || failed+=("micro-benchmarks")
 
-if [ "$hook_ok" = 1 ] && ! bin/warden hook --help >/dev/null 2>&1; then
-	say "bin/warden hook is not available yet: skipping the whole-process benchmark"
-	failed+=("warden hook missing")
+if [ "$hook_ok" = 1 ] && ! bin/warden-hook --help >/dev/null 2>&1; then
+	say "bin/warden-hook is not available: skipping the whole-process benchmark"
+	failed+=("warden-hook missing")
 	hook_ok=0
 fi
 if [ "$hook_ok" = 1 ]; then
-	say "$(show "${hook_cmd[@]}")"
-	"${hook_cmd[@]}" | tee "$tmp/hook.md"
-	[ "${PIPESTATUS[0]}" -eq 0 ] || failed+=("hookbench")
+	for v in hookbin hook handoff; do
+		c="${v}_cmd[@]"
+		say "$(show "${!c}")"
+		"${!c}" | tee "$tmp/$v.md"
+		[ "${PIPESTATUS[0]}" -eq 0 ] || failed+=("hookbench $v")
+	done
 fi
 
 for v in lean cel; do
@@ -206,9 +223,13 @@ fi
 	printf -- '- Go: `%s`\n' "$go_version"
 	printf -- '- load average (1, 5, 15 min) before measuring: %s\n' "$load_start"
 	printf -- '- commands:\n\n  ```sh\n'
-	printf '  %s\n' "$(show "${build_cmd[@]}")" "$(show "${micro_cmd[@]}")" "$(show "${hook_cmd[@]}")"
-	printf '  ```\n\n### Whole hook process\n\n'
+	printf '  %s\n' "$(show "${build_cmd[@]}")" "$(show "${micro_cmd[@]}")" "$(show "${hookbin_cmd[@]}")" "$(show "${hook_cmd[@]}")" "$(show "${handoff_cmd[@]}")"
+	printf '  ```\n\n### Whole hook process: warden-hook (what Claude Code runs)\n\n'
+	cat "$tmp/hookbin.md"
+	printf '\n### warden hook (the same command in the full binary)\n\n'
 	cat "$tmp/hook.md"
+	printf '\n### A call warden-hook hands to warden (the policy has a CEL condition for Bash)\n\n'
+	cat "$tmp/handoff.md"
 	printf '\n### Start-up decomposition\n\n'
 	printf 'Programs that only read stdin, linking what the hook links for parsing\n'
 	printf '(`bench/startup/lean`: cobra, yaml, mvdan.cc/sh, doublestar), then those\n'

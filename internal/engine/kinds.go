@@ -139,7 +139,7 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 	case "make":
 		// make CC='...' all, make SHELL=/tmp/x: variables the recipes run.
 		for _, a := range call.Args {
-			if name, val, ok := strings.Cut(a.Value, "="); ok && a.Opt == nil && validVarName(name) {
+			if name, val, ok := strings.Cut(a.Value, "="); ok && a.Opt == nil && validShellName(name) {
 				e.assignment(d, u, c, env, depth, shell.Assign{Name: name, Value: shell.Word{Raw: val, Values: []string{val}}})
 			}
 		}
@@ -413,19 +413,6 @@ func (e *Engine) mountHolds(d *decision, u *unit, fa fileAccess, dir string, env
 			}
 		}
 	}
-}
-
-// validVarName reports a shell or make variable name.
-func validVarName(s string) bool {
-	if s == "" || s[0] >= '0' && s[0] <= '9' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isIdentByte(s[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // extCommand turns git's ext:: transport command into a command line:
