@@ -31,6 +31,7 @@ func (e *Engine) decideBash(d *decision) {
 	}
 	env := &pathEnv{cwd: a.Cwd, home: a.Home, repo: a.Repo}
 	d.links = plannedLinks(an.Commands, env)
+	d.secretFeeds = secretFeeds(an.Commands)
 	for i := range an.Commands {
 		e.decideCommand(d, &an.Commands[i], an.Commands, env, 0)
 	}
@@ -131,6 +132,32 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 	e.hiddenCode(d, u, c, &call)
 	e.nativeBash(d, u, c, files)
 	e.conditions(d, u, c)
+}
+
+// stdinSecretOptions are the options with which a program reads a secret
+// from standard input, so that it stays out of argv and the terminal.
+var stdinSecretOptions = []string{"--password-stdin", "--with-token", "--token-stdin", "--secret-stdin", "--password-from-stdin"}
+
+// secretFeeds marks each echo/printf whose output is piped into a command
+// reading a secret from standard input.
+func secretFeeds(cmds []shell.Command) map[*shell.Command]bool {
+	var out map[*shell.Command]bool
+	for i := 0; i+1 < len(cmds); i++ {
+		p := strings.ToLower(cmds[i].Program)
+		next := &cmds[i+1]
+		if p != "echo" && p != "printf" || !next.StdinFromPipe || next.Written != cmds[i].Written && next.Line != cmds[i].Line {
+			continue
+		}
+		for _, a := range argv(next) {
+			if slices.Contains(stdinSecretOptions, a) {
+				if out == nil {
+					out = map[*shell.Command]bool{}
+				}
+				out[&cmds[i]] = true
+			}
+		}
+	}
+	return out
 }
 
 // envDumpers print the whole environment.

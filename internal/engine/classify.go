@@ -165,7 +165,7 @@ func (e *Engine) classify(d *decision, u *unit, c *shell.Command, call *catalog.
 			add(policy.ClassWardenTamper, c.Program+" acts on Warden itself ("+w+")")
 		}
 	}
-	if why := printsSecretVar(c); why != "" {
+	if why := printsSecretVar(c); why != "" && !d.secretFeeds[c] {
 		add(policy.ClassSecretVariable, why)
 	}
 	switch call.Path {
