@@ -140,6 +140,7 @@ const (
 	Deref                         // grep -R: follows symlinks
 	Remove                        // git branch -d: removes something
 	Raw                           // kubectl config view --raw: secrets unredacted
+	Configured                    // git diff --ext-diff: runs a program named in configuration
 )
 
 // Style is an option grammar.

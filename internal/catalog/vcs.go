@@ -36,6 +36,7 @@ var vcsPrograms = []Program{
 				Opts: []Opt{
 					{Names: "-x --extcmd", Arg: Value, Kind: Shell},
 					{Names: "--output --output-directory -o", Arg: Value, Kind: Write},
+					{Names: "--ext-diff --textconv --show-signature", Mark: Configured},
 					{Names: "-L -S -G --format --pretty --author --committer --since --until --grep -n --max-count --skip --stat --diff-filter -U --unified --abbrev --date --encoding -M -C --tool -t", Arg: Value},
 				}},
 			{Names: "grep", Operands: Operands{Lead: []Kind{Data}, LeadUnless: GivesPattern, Rest: RevPath}, Opts: []Opt{

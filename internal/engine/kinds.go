@@ -126,6 +126,9 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 		}
 	}
 	flush()
+	if call.Has(catalog.Configured) {
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the diff, textconv or signature program named in git configuration, which Warden cannot see: %s", call.Path, quoted))
+	}
 	switch rowName(call) {
 	case "mvn":
 		e.mavenExec(d, u, c, env, depth, call)
