@@ -112,7 +112,7 @@ var buildPrograms = []Program{
 		{Names: "publish yank owner", Class: Publish, Why: "changes a published crate"},
 		{Names: "build b check c test t run r clippy fmt doc bench clean update tree metadata fix new init search"},
 	}},
-	{Names: "rustc rustup rustfmt clippy-driver rust-analyzer"},
+	{Names: "rustfmt clippy-driver rust-analyzer"},
 	{Names: "gem", Subs: []Program{
 		{Names: "install", Class: PackageInstall, Why: "gem install installs packages"},
 		{Names: "push yank", Class: Publish, Why: "changes a published gem"},
@@ -131,7 +131,7 @@ var buildPrograms = []Program{
 		{Names: "tool", Subs: []Program{{Names: "install", Class: PackageInstall, Why: "dotnet tool install installs a tool"}}},
 		{Names: "build test run restore format clean new pack publish watch"},
 	}},
-	{Names: "apt apt-get aptitude yum dnf zypper snap port choco winget brew flatpak nix-env scoop", Subs: []Program{
+	{Names: "apt apt-get aptitude yum dnf zypper snap port choco winget brew flatpak scoop", Subs: []Program{
 		{Names: "install reinstall upgrade add", Class: PackageInstall, Why: "installs system packages"},
 	}},
 	{Names: "apk", Subs: []Program{{Names: "add upgrade", Class: PackageInstall, Why: "apk installs system packages"}}},
@@ -167,8 +167,8 @@ var buildPrograms = []Program{
 			{Names: "-C --directory -I --include-dir -o --old-file -W --what-if --jobserver-auth -O --output-sync", Arg: Value},
 		}},
 	{Names: "ninja buck ant scons tsc eslint prettier biome black ruff isort mypy pyright pylint flake8 pytest tox nox " +
-		"jest vitest mocha ava karma cypress playwright gofmt goimports golangci-lint staticcheck gopls javac java kotlinc kotlin scalac " +
-		"swift swiftc xcodebuild clang gcc g++ cc c++ ld rustdoc webpack vite esbuild rollup parcel turbo nx lerna tsx-check " +
+		"jest vitest mocha ava karma cypress playwright gofmt goimports golangci-lint staticcheck gopls kotlinc kotlin scalac " +
+		"swiftc xcodebuild ld rustdoc webpack vite esbuild rollup parcel turbo nx tsx-check " +
 		"hugo jekyll mkdocs sphinx-build pre-commit lefthook husky shellcheck shfmt hadolint yamllint markdownlint actionlint",
 		Opts: []Opt{
 			{Names: "-o --output --out-file --outfile --outdir --out-dir", Arg: Value, Kind: Write},

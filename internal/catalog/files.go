@@ -180,5 +180,5 @@ var filePrograms = []Program{
 		{Names: "-r --recipient -u --local-user --default-key --keyserver --passphrase", Arg: Value},
 		{Names: "--export-secret-keys --export-secret-subkeys", Class: EnvSecrets, Why: "gpg prints private keys"},
 	}, Operands: Operands{Rest: Read}},
-	{Names: "dotenv dotenvx", Operands: Operands{Rest: Read}},
+	{Names: "dotenv", Operands: Operands{Rest: Read}},
 }
