@@ -20,7 +20,7 @@ func loadPolicy(env *Env, flag string) (*policy.Policy, error) {
 	if path == "" || path == "baseline" {
 		return policy.Baseline(), nil
 	}
-	p, err := policy.LoadFile(path)
+	p, err := policy.Load(path)
 	if err != nil {
 		var errs *policy.Errors
 		if errors.As(err, &errs) {

@@ -43,6 +43,9 @@ non-blocking error and let the tool run.
 Policy: --policy, else $WARDEN_POLICY, else, with $WARDEN_SERVER set, the
         server's policy as last cached in the state directory (the built-in
         baseline until a first copy arrives), else the built-in baseline.
+        A .json file is a policy compiled by 'warden compile' (validated
+        once, checksummed; refused if stale or damaged), read without
+        parsing YAML; a .yaml file is parsed and validated on every call.
 Tier:   --tier, else the tier the policy's repositories: section gives the
         session's repository (by path or origin remote), else default_tier.
 Spool:  --spool, else $WARDEN_SPOOL, else $XDG_STATE_HOME/warden/audit.jsonl,
@@ -318,8 +321,10 @@ func load(env Env, f Flags, cwd func() string) (hook.Decider, hook.Meta, *policy
 	case path == "" || path == "baseline":
 		p = policy.Baseline()
 	default:
+		// A .json file is the compiled form warden compile writes: a
+		// checked JSON decode, no YAML parse or validation.
 		var err error
-		if p, err = policy.LoadFile(path); err != nil {
+		if p, err = policy.Load(path); err != nil {
 			return nil, hook.Meta{}, nil, &hook.LoadError{Path: path, Err: err}
 		}
 	}

@@ -165,12 +165,12 @@ func (s *Server) authorize(ctx context.Context, header string, scopes []string) 
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
-			s.metrics.authFailures.Inc(e.Code)
+			s.metrics.authFailures.WithLabelValues(e.Code).Inc()
 		}
 		return nil, err
 	}
 	if !allows(t, scopes) {
-		s.metrics.authFailures.Inc(EForbidden)
+		s.metrics.authFailures.WithLabelValues(EForbidden).Inc()
 		return nil, Errorf(EForbidden, "token %s lacks scope %s", t.ID, strings.Join(scopes, " or "))
 	}
 	return t, nil

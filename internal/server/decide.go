@@ -134,9 +134,9 @@ func (s *Server) serveDecide(w http.ResponseWriter, r *http.Request) {
 	if answer == nil {
 		answer = []byte("{}\n")
 	}
-	s.metrics.decisions.Inc(verdict)
+	s.metrics.decisions.WithLabelValues(verdict).Inc()
 	if failure != "" {
-		s.metrics.decisionFails.Inc(failure)
+		s.metrics.decisionFails.WithLabelValues(failure).Inc()
 	}
 	s.metrics.decideDuration.Observe(time.Since(start).Seconds())
 	h := w.Header()
@@ -193,7 +193,7 @@ func (s *Server) decide(r *http.Request) (answer []byte, verdict, failure string
 	if in.SessionID != "" {
 		q, err := s.quarantine(ctx, in.SessionID)
 		if err != nil {
-			s.metrics.storeErrors.Inc("quarantine")
+			s.metrics.storeErrors.WithLabelValues("quarantine").Inc()
 			s.log.Error("quarantine lookup failed", LogKeyRequestID, requestID(ctx), LogKeyError, err)
 			return s.fail(ctx, in, meta, record.FailureDecide,
 				"Warden: could not check whether this session is quarantined, so the call was blocked", opts)
@@ -273,7 +273,7 @@ func (s *Server) record(ctx context.Context, evs []record.AuditEventV1) error {
 	for i, ev := range evs {
 		events[i] = auditToEvent(ev)
 		if err := store.ValidateEvent(&events[i]); err != nil {
-			s.metrics.rejected.Inc(sourceDecision, kindEvent)
+			s.metrics.rejected.WithLabelValues(sourceDecision, kindEvent).Inc()
 			return fmt.Errorf("decision event: %w", err)
 		}
 	}

@@ -47,18 +47,18 @@ func (k *ingestSink) AppendEvents(ctx context.Context, events []record.Event) (i
 			}
 			valid = append(valid, events[i])
 		}
-		m.rejected.Add(float64(len(events)-len(valid)), k.source, kindEvent)
+		m.rejected.WithLabelValues(k.source, kindEvent).Add(float64(len(events) - len(valid)))
 		n, err = 0, nil
 		if len(valid) > 0 {
 			n, err = k.s.store.AppendEvents(ctx, valid)
 		}
 	}
 	if err != nil {
-		m.storeErrors.Inc("append_events")
+		m.storeErrors.WithLabelValues("append_events").Inc()
 		return 0, err
 	}
-	m.accepted.Add(float64(n), k.source, kindEvent)
-	m.duplicates.Add(float64(len(valid)-n), k.source, kindEvent)
+	m.accepted.WithLabelValues(k.source, kindEvent).Add(float64(n))
+	m.duplicates.WithLabelValues(k.source, kindEvent).Add(float64(len(valid) - n))
 	return n, nil
 }
 
@@ -75,18 +75,18 @@ func (k *ingestSink) AppendMetrics(ctx context.Context, points []record.MetricPo
 			}
 			valid = append(valid, points[i])
 		}
-		m.rejected.Add(float64(len(points)-len(valid)), k.source, kindMetricPoint)
+		m.rejected.WithLabelValues(k.source, kindMetricPoint).Add(float64(len(points) - len(valid)))
 		n, err = 0, nil
 		if len(valid) > 0 {
 			n, err = k.s.store.AppendMetrics(ctx, valid)
 		}
 	}
 	if err != nil {
-		m.storeErrors.Inc("append_metrics")
+		m.storeErrors.WithLabelValues("append_metrics").Inc()
 		return 0, err
 	}
-	m.accepted.Add(float64(n), k.source, kindMetricPoint)
-	m.duplicates.Add(float64(len(valid)-n), k.source, kindMetricPoint)
+	m.accepted.WithLabelValues(k.source, kindMetricPoint).Add(float64(n))
+	m.duplicates.WithLabelValues(k.source, kindMetricPoint).Add(float64(len(valid) - n))
 	return n, nil
 }
 
@@ -94,18 +94,18 @@ func (k *ingestSink) AppendMetrics(ctx context.Context, points []record.MetricPo
 // many the caller dropped.
 func (s *Server) appendEvents(ctx context.Context, source string, valid []record.Event, rejected int) (int, error) {
 	if rejected > 0 {
-		s.metrics.rejected.Add(float64(rejected), source, kindEvent)
+		s.metrics.rejected.WithLabelValues(source, kindEvent).Add(float64(rejected))
 	}
 	if len(valid) == 0 {
 		return 0, nil
 	}
 	n, err := s.store.AppendEvents(ctx, valid)
 	if err != nil {
-		s.metrics.storeErrors.Inc("append_events")
+		s.metrics.storeErrors.WithLabelValues("append_events").Inc()
 		return 0, err
 	}
-	s.metrics.accepted.Add(float64(n), source, kindEvent)
-	s.metrics.duplicates.Add(float64(len(valid)-n), source, kindEvent)
+	s.metrics.accepted.WithLabelValues(source, kindEvent).Add(float64(n))
+	s.metrics.duplicates.WithLabelValues(source, kindEvent).Add(float64(len(valid) - n))
 	return n, nil
 }
 
