@@ -24,13 +24,16 @@ var execPrograms = []Program{
 	}},
 	{Names: "ts-node tsx", Lang: "js", Opts: []Opt{{Names: "-e --eval -p --print", Arg: Value, Kind: Code}}, Operands: Operands{Lead: []Kind{Script}}},
 	{Names: "ruby irb jruby", Lang: "ruby", Stdin: Code,
-		Opts:     []Opt{{Names: "-e", Arg: Value, Kind: Code}, {Names: "-r -I -C -E", Arg: Value}},
+		// -r FILE and -I DIR load code: a project file is ordinary, one from
+		// elsewhere is code Warden cannot see (-rjson names a library).
+		Opts:     []Opt{{Names: "-e", Arg: Value, Kind: Code}, {Names: "-r -I", Arg: Value, Kind: Script}, {Names: "-C -E", Arg: Value}},
 		Operands: Operands{Lead: []Kind{Script}}, Style: POSIX},
 	{Names: "perl", Lang: "perl", Stdin: Code,
 		Opts: []Opt{
 			{Names: "-e -E", Arg: Value, Kind: Code, Mark: GivesPattern},
 			{Names: "-i", Arg: Attached, Mark: InPlace},
-			{Names: "-M -m -I -F -0 -x -C -d -D", Arg: Attached},
+			{Names: "-I", Arg: Attached, Kind: Script},
+			{Names: "-M -m -F -0 -x -C -d -D", Arg: Attached},
 		}, Operands: Operands{Lead: []Kind{Script}, LeadUnless: GivesPattern, Rest: Read}},
 	{Names: "php", Lang: "php", Stdin: Code,
 		Opts:     []Opt{{Names: "-r", Arg: Value, Kind: Code}, {Names: "-f", Arg: Value, Kind: Script}, {Names: "-S", Arg: Value, Class: Egress, Why: "php -S serves files to the network"}, {Names: "-t -d -c", Arg: Value}},

@@ -71,7 +71,7 @@ var morePrograms = []Program{
 	{Names: "dotnet-fsi fsi", Lang: "fsharp", Stdin: Code, Operands: Operands{Lead: []Kind{Script}}},
 	// Database clients: commands are SQL and meta-commands with shell escapes.
 	{Names: "duckdb", Lang: "sql", Stdin: ToolCmd, Style: Words,
-		Opts: []Opt{{Names: "-c -cmd", Arg: Value, Kind: ToolCmd}, {Names: "-init", Arg: Value, Kind: Script}},
+		Opts:     []Opt{{Names: "-c -cmd", Arg: Value, Kind: ToolCmd}, {Names: "-init", Arg: Value, Kind: Script}},
 		Operands: Operands{Lead: []Kind{Read}, Rest: ToolCmd}},
 	// Compilers and linkers that load code or run helper programs.
 	{Names: "gcc g++ cc c++ clang clang++ gfortran", Style: Words,
@@ -85,7 +85,10 @@ var morePrograms = []Program{
 	{Names: "rustc", Style: POSIX, Opts: []Opt{{Names: "-C --codegen", Arg: Value, Kind: Config}, {Names: "-o --out-dir", Arg: Value, Kind: Write}, {Names: "--edition --crate-type --crate-name -L -l --cfg --target", Arg: Value}}},
 	{Names: "javac java jshell", Style: Words,
 		Opts: []Opt{
-			{Names: "-processorpath --processor-path -J -agentpath -agentlib", Arg: Value, Kind: Opaque},
+			{Names: "-processorpath --processor-path -J", Arg: Value, Kind: Opaque},
+			// -javaagent:JAR and -agentpath:LIB load code; -agentlib:jdwp is the debugger.
+			{Names: "-javaagent -agentpath -Xbootclasspath/a -Xbootclasspath/p", Arg: Value, Kind: Script},
+			{Names: "-agentlib", Arg: Value},
 			{Names: "-jar", Arg: Value, Kind: Script},
 			{Names: "--source", Arg: Value},
 			{Names: "-cp -classpath --class-path -d -processor -encoding -source -target --release -p --module-path -m --module", Arg: Value},

@@ -296,6 +296,14 @@ func (ps *parser) option(i int) int {
 	if strings.HasPrefix(a, "--") || style == Words {
 		name, val, eq := strings.Cut(a, "=")
 		o := ps.findOpt(name)
+		if o == nil && style == Words {
+			// java -javaagent:agent.jar: a value after a colon.
+			if n, v, colon := strings.Cut(a, ":"); colon {
+				if co := ps.findOpt(n); co != nil && co.Arg != Flag {
+					o, val, eq = co, v, true
+				}
+			}
+		}
 		if o == nil && style == Words && !eq {
 			o = ps.findOpt(a)
 		}
