@@ -15,14 +15,18 @@ import (
 // free of network and process code (shipping lives in internal/ship), the
 // record types are shared by every layer, the settings compiler knows
 // programs only through the catalogue the engine decides by (not the
-// engine itself), and the catalogue is a leaf of plain data.
+// engine itself), and the catalogue and the atomic file writer are leaves.
 var directImports = map[string]struct {
 	allowed   []string
 	forbidden []string
 }{
 	"internal/hook": {
-		allowed:   []string{module + "/internal/engine", module + "/internal/policy", module + "/internal/record"},
+		allowed:   []string{module + "/internal/engine", module + "/internal/policy", module + "/internal/record", module + "/internal/atomicfile"},
 		forbidden: []string{"net", "net/http", "os/exec", "database/sql", "plugin"},
+	},
+	"internal/atomicfile": {
+		allowed:   []string{},
+		forbidden: []string{"net", "net/http", "os/exec"},
 	},
 	"internal/record": {
 		forbidden: []string{"os", "net", "net/http", "os/exec", "database/sql"},
@@ -32,7 +36,7 @@ var directImports = map[string]struct {
 		forbidden: []string{"os", "net", "net/http", "os/exec", "database/sql"},
 	},
 	"internal/settings": {
-		allowed:   []string{module + "/internal/policy", module + "/internal/catalog", "github.com/google/jsonschema-go/jsonschema", "github.com/bmatcuk/doublestar/v4"},
+		allowed:   []string{module + "/internal/policy", module + "/internal/catalog", module + "/internal/atomicfile", "github.com/google/jsonschema-go/jsonschema", "github.com/bmatcuk/doublestar/v4"},
 		forbidden: []string{"net", "net/http", "os/exec"},
 	},
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wardenhq/warden/internal/atomicfile"
 	"github.com/wardenhq/warden/internal/policy"
 )
 
@@ -162,10 +163,10 @@ func (c PolicyCache) Store(server, etag, sha string, doc []byte, now time.Time) 
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store policy cache: %w", err)
 	}
-	if err := writeFileAtomic(c.YAMLPath(), doc, 0o600); err != nil {
+	if err := atomicfile.WriteFile(c.YAMLPath(), doc, 0o600); err != nil {
 		return nil, fmt.Errorf("store policy cache: %w", err)
 	}
-	if err := writeFileAtomic(c.JSONPath(), append(data, '\n'), 0o600); err != nil {
+	if err := atomicfile.WriteFile(c.JSONPath(), append(data, '\n'), 0o600); err != nil {
 		return nil, fmt.Errorf("store policy cache: %w", err)
 	}
 	p.File = c.YAMLPath()
@@ -187,42 +188,4 @@ func readBounded(path string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
 	}
 	return data, nil
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path, so readers see the old or the new content whole.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", f.Name(), err)
-	}
-	if err = f.Chmod(perm); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", f.Name(), err)
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	// The rename is durable once the directory is synced; failing to sync
-	// it leaves a valid file that may revert to the old one after a crash.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }

@@ -1,6 +1,7 @@
 package ship
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -136,7 +137,7 @@ func TestShipper_PolicyCorruptCache(t *testing.T) {
 	clock := newClock()
 	opts, cache := policyOptions(t, fs, clock)
 	mustRun(t, opts)
-	if err := writeFileAtomic(cache.JSONPath(), []byte("{broken"), 0o600); err != nil {
+	if err := os.WriteFile(cache.JSONPath(), []byte("{broken"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	clock.Add(2 * time.Minute)
