@@ -12,7 +12,8 @@ import (
 // directImports holds, for packages whose boundaries are narrow, the
 // non-standard packages they may import directly and the standard ones
 // they must not: the hook runs on every tool call and must stay small and
-// free of network and process code (shipping lives in internal/ship), the
+// free of network and process code (shipping lives in internal/ship), and
+// so must the client's files it shares with the shipper, the
 // record types are shared by every layer, the settings compiler knows
 // programs only through the catalogue the engine decides by (not the
 // engine itself), and the catalogue and the atomic file writer are leaves.
@@ -21,8 +22,12 @@ var directImports = map[string]struct {
 	forbidden []string
 }{
 	"internal/hook": {
-		allowed:   []string{module + "/internal/engine", module + "/internal/policy", module + "/internal/record", module + "/internal/atomicfile"},
+		allowed:   []string{module + "/internal/engine", module + "/internal/policy", module + "/internal/record"},
 		forbidden: []string{"net", "net/http", "os/exec", "database/sql", "plugin"},
+	},
+	"internal/clientstate": {
+		allowed:   []string{module + "/internal/policy", module + "/internal/record", module + "/internal/atomicfile"},
+		forbidden: []string{"net", "net/http", "os/exec", "database/sql"},
 	},
 	"internal/atomicfile": {
 		allowed:   []string{},

@@ -1,7 +1,8 @@
 // Package hook is Warden's side of Claude Code's command-hook protocol: it
 // decodes the JSON a hook receives on stdin, turns a tool call into an
 // engine.Action, asks a Decider, answers on stdout in the shape each event
-// expects, and appends one record.AuditEventV1 per call to a local spool.
+// expects, and appends one record.AuditEventV1 per call to a Sink (the
+// local spool, internal/clientstate).
 //
 // The real client lets a tool run whenever a hook crashes, exits 1, prints
 // something that is not JSON or times out, so Run fails closed on its own:

@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
@@ -87,7 +88,7 @@ func newHarness(t *testing.T, dec Decider, meta Meta) *harness {
 	env := map[string]string{"USER": "dev", "HOME": "/home/dev"}
 	h.cfg = Config{
 		Load:     func() (Decider, Meta, error) { return dec, meta, nil },
-		Spool:    &Spool{Path: h.spool},
+		Spool:    &clientstate.Spool{Path: h.spool},
 		Now:      func() time.Time { return testNow },
 		Home:     "/home/dev",
 		Getenv:   func(k string) string { return env[k] },

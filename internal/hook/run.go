@@ -23,12 +23,11 @@ import (
 // tool unchecked.
 const DefaultDeadline = 5 * time.Second
 
-// EnvFailOpen names the environment variable that makes Run fail open when
-// the policy itself could not be loaded (and so cannot say fail_open):
-// WARDEN_FAIL_OPEN=1 turns internal failures into "no opinion" (no output,
-// exit 0) with a note on stderr. Once a policy loads, only its Meta.FailOpen
-// counts.
-const EnvFailOpen = "WARDEN_FAIL_OPEN"
+// Sink receives the audit events of one hook call. *clientstate.Spool is
+// the one `warden hook` uses.
+type Sink interface {
+	Append(events ...record.AuditEventV1) error
+}
 
 // Decider decides one action. *engine.Engine satisfies it.
 type Decider interface {
@@ -65,6 +64,12 @@ type Config struct {
 	Load func() (Decider, Meta, error)
 	// Spool receives the audit events; nil disables auditing.
 	Spool Sink
+	// FailOpen makes Run fail open when the policy itself could not be
+	// loaded (and so cannot say fail_open): internal failures become "no
+	// opinion" (no output, exit 0) with a note on stderr. Once a policy
+	// loads, only its Meta.FailOpen counts. The hook command sets it from
+	// WARDEN_FAIL_OPEN=1.
+	FailOpen bool
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Home is the user's home directory, for ~ in paths (Getenv("HOME")
@@ -132,7 +137,7 @@ func (c Config) withDefaults() Config {
 // Every failure (unreadable or oversized input, missing fields, a policy
 // that does not load, a panic) answers deny for PreToolUse, PermissionRequest
 // and unparsable input, with a reason that says what to fix, unless fail-open
-// applies (Meta.FailOpen, or WARDEN_FAIL_OPEN=1 when loading failed). A
+// applies (Meta.FailOpen, or Config.FailOpen when loading failed). A
 // watchdog answers deny and exits 2 through Config.Exit when no answer is
 // ready within the deadline.
 func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -142,7 +147,7 @@ func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr io.Wri
 		stdout:   stdout,
 		stderr:   stderr,
 		start:    cfg.Now(),
-		failOpen: cfg.Getenv(EnvFailOpen) == "1",
+		failOpen: cfg.FailOpen,
 		done:     make(chan struct{}),
 	}
 	r.wg.Add(1)

@@ -1,4 +1,4 @@
-package hook
+package clientstate
 
 import (
 	"crypto/sha256"
@@ -16,15 +16,6 @@ import (
 	"github.com/wardenhq/warden/internal/atomicfile"
 	"github.com/wardenhq/warden/internal/policy"
 )
-
-// EnvServer names the environment variable holding the Warden server's
-// base URL. When it is set and no policy file is given, the hook decides
-// with the server's policy as cached by PolicyCache.
-const EnvServer = "WARDEN_SERVER"
-
-// EnvToken names the environment variable holding the token the shipper
-// sends to the server.
-const EnvToken = "WARDEN_TOKEN"
 
 // Files of a PolicyCache, in its directory.
 const (
@@ -48,25 +39,6 @@ var ErrNoPolicyCache = errors.New("no cached server policy")
 // policy's SHA-256 is not the digest the server announced.
 var ErrPolicyDigest = errors.New("policy digest mismatch")
 
-// StateDir returns Warden's per-user state directory:
-// $XDG_STATE_HOME/warden (when absolute, per the XDG base directory spec),
-// else ~/.local/state/warden; "" when neither applies.
-func StateDir(getenv func(string) string, home string) string {
-	if x := getenv("XDG_STATE_HOME"); filepath.IsAbs(x) {
-		return filepath.Join(x, "warden")
-	}
-	if home == "" {
-		return ""
-	}
-	return filepath.Join(home, ".local", "state", "warden")
-}
-
-// ServerURL normalises a server base URL for comparison and for joining
-// API paths: surrounding space and trailing slashes removed.
-func ServerURL(s string) string {
-	return strings.TrimRight(strings.TrimSpace(s), "/")
-}
-
 // CachedPolicy is a server's policy as kept in PolicyCacheJSON: the
 // decoded Policy, so that a hook call pays a JSON decode (about a tenth of
 // parsing the YAML) instead of the YAML parse and validation, which ran
@@ -85,7 +57,7 @@ type CachedPolicy struct {
 }
 
 // PolicyCache is the local copy of a Warden server's policy in Dir
-// (normally StateDir). The shipper stores it after validating it
+// (normally the state directory, Dir). The shipper stores it after validating it
 // (Store); the hook loads it on every call (Load). Both files are replaced
 // by rename, so a reader sees a whole old or a whole new policy.
 type PolicyCache struct {
