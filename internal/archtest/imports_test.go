@@ -13,7 +13,8 @@ import (
 // non-standard packages they may import directly and the standard ones
 // they must not: the hook runs on every tool call and must stay small and
 // free of network and process code (shipping lives in internal/ship), and
-// so must the client's files it shares with the shipper, the
+// so must the client's files it shares with the shipper; the decision core
+// reaches nothing outside the process; the
 // record types are shared by every layer, the settings compiler knows
 // programs only through the catalogue the engine decides by (not the
 // engine itself), and the catalogue and the atomic file writer are leaves.
@@ -22,8 +23,14 @@ var directImports = map[string]struct {
 	forbidden []string
 }{
 	"internal/hook": {
-		allowed:   []string{module + "/internal/engine", module + "/internal/policy", module + "/internal/record"},
+		allowed:   []string{module + "/internal/engine", module + "/internal/hookproto", module + "/internal/record"},
 		forbidden: []string{"net", "net/http", "os/exec", "database/sql", "plugin"},
+	},
+	// The decision core does no I/O of its own: the caller passes the
+	// clock, identity and repository in (see also TestPureCore).
+	"internal/hookproto": {
+		allowed:   []string{module + "/internal/engine", module + "/internal/policy", module + "/internal/record"},
+		forbidden: pureForbidden,
 	},
 	"internal/clientstate": {
 		allowed:   []string{module + "/internal/policy", module + "/internal/record", module + "/internal/atomicfile"},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/engine"
+	"github.com/wardenhq/warden/internal/hookproto"
 )
 
 // BenchmarkRun measures Warden's own work for one PreToolUse call (the
@@ -17,7 +18,7 @@ func BenchmarkRun(b *testing.B) {
 	spool := &clientstate.Spool{Path: filepath.Join(b.TempDir(), "audit.jsonl")}
 	dec := &fakeDecider{fn: func(a engine.Action) engine.Decision { return engine.Decision{} }}
 	cfg := Config{
-		Load:     func() (Decider, Meta, error) { return dec, testMeta, nil },
+		Load:     func() (hookproto.Decider, hookproto.Meta, error) { return dec, testMeta, nil },
 		Spool:    spool,
 		Getenv:   func(string) string { return "" },
 		Home:     "/home/dev",

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/engine"
+	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
 )
@@ -51,10 +52,12 @@ func panicking(a engine.Action) engine.Decision { panic("boom") }
 // rest or when failing open, and never exit 1.
 func TestRun_Failures(t *testing.T) {
 	huge := `{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"echo hi"},"pad":"` +
-		strings.Repeat("a", MaxInputBytes) + `"}`
-	loadErr := &LoadError{Path: "/etc/warden/policy.yaml", Err: errors.New(`policy.yaml:3:1: unknown key "deny"`)}
+		strings.Repeat("a", hookproto.MaxInputBytes) + `"}`
+	loadErr := &hookproto.LoadError{Path: "/etc/warden/policy.yaml", Err: errors.New(`policy.yaml:3:1: unknown key "deny"`)}
 	loadFails := func(err error) func(*harness) {
-		return func(h *harness) { h.cfg.Load = func() (Decider, Meta, error) { return nil, Meta{}, err } }
+		return func(h *harness) {
+			h.cfg.Load = func() (hookproto.Decider, hookproto.Meta, error) { return nil, hookproto.Meta{}, err }
+		}
 	}
 	failOpen := func(next func(*harness)) func(*harness) {
 		return func(h *harness) {
@@ -68,7 +71,7 @@ func TestRun_Failures(t *testing.T) {
 		name        string
 		stdin       string
 		decide      func(engine.Action) engine.Decision // default: allow
-		meta        *Meta                               // default: testMeta
+		meta        *hookproto.Meta                     // default: testMeta
 		setup       func(*harness)
 		wantStdout  string
 		wantCode    int
@@ -156,7 +159,7 @@ func TestRun_Failures(t *testing.T) {
 			wantStderr:  "recorded only; Stop does not decide",
 		},
 		{
-			name:  "LoadError",
+			name:  "hookproto.LoadError",
 			stdin: bashInput,
 			setup: loadFails(loadErr),
 			wantStdout: wantPreToolUse("deny", `Warden: policy /etc/warden/policy.yaml could not be loaded: `+
@@ -190,7 +193,7 @@ func TestRun_Failures(t *testing.T) {
 			name:  "LoadPanics",
 			stdin: bashInput,
 			setup: func(h *harness) {
-				h.cfg.Load = func() (Decider, Meta, error) { panic("boom") }
+				h.cfg.Load = func() (hookproto.Decider, hookproto.Meta, error) { panic("boom") }
 			},
 			wantStdout:  wantPreToolUse("deny", "Warden: the policy could not be loaded: panic: boom — run 'warden policy check' to see why"),
 			wantFailure: record.FailurePolicyLoad,
@@ -199,7 +202,7 @@ func TestRun_Failures(t *testing.T) {
 			name:  "LoadReturnsNoEngine",
 			stdin: bashInput,
 			setup: func(h *harness) {
-				h.cfg.Load = func() (Decider, Meta, error) { return nil, testMeta, nil }
+				h.cfg.Load = func() (hookproto.Decider, hookproto.Meta, error) { return nil, testMeta, nil }
 			},
 			wantStdout:  wantPreToolUse("deny", "Warden: the policy could not be loaded: the policy loader returned no engine — run 'warden policy check' to see why"),
 			wantFailure: record.FailurePolicyLoad,
@@ -223,7 +226,7 @@ func TestRun_Failures(t *testing.T) {
 			name:        "FailOpenPolicy",
 			stdin:       bashInput,
 			decide:      panicking,
-			meta:        &Meta{Policy: "dev", FailOpen: true},
+			meta:        &hookproto.Meta{Policy: "dev", FailOpen: true},
 			wantStdout:  "",
 			wantFailure: record.FailurePanic,
 			wantStderr:  "(failing open)",
@@ -231,7 +234,7 @@ func TestRun_Failures(t *testing.T) {
 		{
 			name:        "FailOpenPolicyMalformedInput",
 			stdin:       "{",
-			meta:        &Meta{Policy: "dev", FailOpen: true},
+			meta:        &hookproto.Meta{Policy: "dev", FailOpen: true},
 			wantStdout:  "",
 			wantFailure: record.FailureInputInvalid,
 			wantStderr:  "(failing open)",
@@ -349,7 +352,7 @@ func TestRun_Watchdog(t *testing.T) {
 	tests := []struct {
 		name       string
 		stdin      string
-		meta       Meta
+		meta       hookproto.Meta
 		wantStdout string
 		wantCode   int
 	}{
@@ -376,7 +379,7 @@ func TestRun_Watchdog(t *testing.T) {
 		{
 			name:     "FailOpen",
 			stdin:    bashInput,
-			meta:     Meta{Policy: "dev", FailOpen: true},
+			meta:     hookproto.Meta{Policy: "dev", FailOpen: true},
 			wantCode: ExitOK,
 		},
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/engine"
+	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
 )
@@ -35,7 +36,7 @@ func TestDecideRemote_SameAsRun(t *testing.T) {
 			h := newHarness(t, local, meta)
 			res := h.run(string(input))
 
-			in, err := Decode(bytes.NewReader(input))
+			in, err := hookproto.Decode(bytes.NewReader(input))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,7 +78,7 @@ func TestDecideRemote_SameAsRun(t *testing.T) {
 // TestDecideRemote_Panic: an engine panic is a deny with the failure
 // recorded, not a crash of the service.
 func TestDecideRemote_Panic(t *testing.T) {
-	in := &Input{HookEventName: EventPreToolUse, SessionID: "s1", ToolName: "Bash",
+	in := &hookproto.Input{HookEventName: hookproto.EventPreToolUse, SessionID: "s1", ToolName: "Bash",
 		ToolInput: map[string]any{"command": "ls"}}
 	dec := &fakeDecider{fn: func(engine.Action) engine.Decision { panic("boom") }}
 	answer, events := DecideRemote(in, dec, testMeta, RemoteOptions{Now: func() time.Time { return testNow }})
@@ -90,53 +91,10 @@ func TestDecideRemote_Panic(t *testing.T) {
 	}
 }
 
-// TestFailRemote answers deny in the shape of each event, also when the
-// input did not decode.
-func TestFailRemote(t *testing.T) {
-	opts := RemoteOptions{Now: func() time.Time { return testNow }, User: "u"}
-	for _, tc := range []struct {
-		name string
-		in   *Input
-		want string
-	}{
-		{"Undecoded", nil, `"permissionDecision":"deny"`},
-		{"PreToolUse", &Input{HookEventName: EventPreToolUse, ToolName: "Read", ToolInput: map[string]any{"file_path": "/x"}}, `"permissionDecision":"deny"`},
-		{"PermissionRequest", &Input{HookEventName: EventPermissionRequest, ToolName: "Bash"}, `"behavior":"deny"`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			answer, ev := FailRemote(tc.in, testMeta, record.FailureInputInvalid, "Warden: bad input", opts)
-			if !strings.Contains(string(answer), tc.want) || !strings.Contains(string(answer), "Warden: bad input") {
-				t.Errorf("answer %s, want %s", answer, tc.want)
-			}
-			if ev.Decision != record.DecisionDeny || ev.Failure != record.FailureInputInvalid || ev.User != "u" ||
-				ev.Schema != record.SchemaAuditV1 || len(ev.EventID) != 32 || !ev.Time.Equal(testNow) {
-				t.Errorf("event %+v", ev)
-			}
-			if ev.Policy != testMeta.Policy || ev.Tier != testMeta.Tier {
-				t.Errorf("event policy %q tier %q, want the meta's", ev.Policy, ev.Tier)
-			}
-		})
-	}
-}
-
-func TestHomeFromTranscript(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"/home/dev/.claude/projects/-home-dev-app/0b7f.jsonl", "/home/dev"},
-		{"/Users/a b/.claude/projects/x/y.jsonl", "/Users/a b"},
-		{"/srv/claude/projects/x.jsonl", ""},
-		{"/.claude/projects/x.jsonl", ""},
-		{"", ""},
-	} {
-		if got := HomeFromTranscript(tc.in); got != tc.want {
-			t.Errorf("HomeFromTranscript(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 // TestDecideRemote_Home: ~ in a path is the client's home, from the
 // transcript path, not the service's.
 func TestDecideRemote_Home(t *testing.T) {
-	in := &Input{HookEventName: EventPreToolUse, ToolName: "Read", Cwd: "/work",
+	in := &hookproto.Input{HookEventName: hookproto.EventPreToolUse, ToolName: "Read", Cwd: "/work",
 		TranscriptPath: "/home/alice/.claude/projects/-work/s.jsonl", ToolInput: map[string]any{"file_path": "~/.ssh/id_rsa"}}
 	dec := &fakeDecider{verdict: policy.None}
 	DecideRemote(in, dec, testMeta, RemoteOptions{})

@@ -24,6 +24,7 @@ import (
 	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/shiplaunch"
 )
@@ -119,7 +120,7 @@ func (panicking) Decide(engine.Action) engine.Decision { panic("injected by " + 
 
 // maxInput bounds the input read ahead (the hook refuses more than 1 MiB
 // itself): the tier may depend on its cwd, a hand-off on its tool.
-const maxInput = hook.MaxInputBytes + 1
+const maxInput = hookproto.MaxInputBytes + 1
 
 // Run is the hook command: it returns the exit code (0, or 2 when even
 // stdout failed; never 1).
@@ -131,7 +132,7 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 
 	var handOff bool
 	cfg := hook.Config{
-		Load: func() (hook.Decider, hook.Meta, error) {
+		Load: func() (hookproto.Decider, hookproto.Meta, error) {
 			d, meta, rs, err := load(env, f, func() string { return inputCwd(head) })
 			if err == nil && env.Getenv(EnvTestPanic) == "decide" {
 				return panicking{}, meta, nil
@@ -186,7 +187,7 @@ func delegate(ctx context.Context, env Env, opts Options, input []byte) int {
 		return code
 	}
 	reason := fmt.Sprintf("Warden: the policy has a condition for this call, and warden, which evaluates conditions, could not decide it (%s), so it was blocked; install warden next to warden-hook", delegateFailure(code, err, errOut.String()))
-	env.Stdout.Write(hook.DenyAnswer(inputEvent(input), reason))
+	env.Stdout.Write(hookproto.DenyAnswer(inputEvent(input), reason))
 	fmt.Fprintln(env.Stderr, reason)
 	return hook.ExitOK
 }
@@ -299,11 +300,11 @@ func inputTool(data []byte) string  { return peek(data).Tool }
 func inputEvent(data []byte) string { return peek(data).Event }
 
 // load loads the policy for one hook call; a policy file that cannot be
-// loaded is reported as a hook.LoadError so the deny names it. Without a
+// loaded is reported as a hookproto.LoadError so the deny names it. Without a
 // tier, a policy that maps repositories to tiers decides it from the
 // repository around cwd() (read only then: most policies map none). The
 // engine it returns evaluates no conditions; Run adds the evaluator.
-func load(env Env, f Flags, cwd func() string) (hook.Decider, hook.Meta, *policy.Ruleset, error) {
+func load(env Env, f Flags, cwd func() string) (hookproto.Decider, hookproto.Meta, *policy.Ruleset, error) {
 	path := f.Policy
 	if path == "" {
 		path = env.Getenv(clientstate.EnvPolicy)
@@ -313,7 +314,7 @@ func load(env Env, f Flags, cwd func() string) (hook.Decider, hook.Meta, *policy
 	case path == "" && env.Getenv(clientstate.EnvServer) != "":
 		var err error
 		if p, path, err = serverPolicy(env); err != nil {
-			return nil, hook.Meta{}, nil, &hook.LoadError{Path: path, Err: err}
+			return nil, hookproto.Meta{}, nil, &hookproto.LoadError{Path: path, Err: err}
 		}
 	case path == "" || path == "baseline":
 		p = policy.Baseline()
@@ -322,7 +323,7 @@ func load(env Env, f Flags, cwd func() string) (hook.Decider, hook.Meta, *policy
 		// checked JSON decode, no YAML parse or validation.
 		var err error
 		if p, err = policy.Load(path); err != nil {
-			return nil, hook.Meta{}, nil, &hook.LoadError{Path: path, Err: err}
+			return nil, hookproto.Meta{}, nil, &hookproto.LoadError{Path: path, Err: err}
 		}
 	}
 	tier := f.Tier
@@ -339,9 +340,9 @@ func load(env Env, f Flags, cwd func() string) (hook.Decider, hook.Meta, *policy
 	if err != nil {
 		// The policy loaded; the tier named by --tier (or by the policy's
 		// repositories) does not exist in it.
-		return nil, hook.Meta{}, nil, fmt.Errorf("%w; fix --tier in the hook command or the policy's repositories", err)
+		return nil, hookproto.Meta{}, nil, fmt.Errorf("%w; fix --tier in the hook command or the policy's repositories", err)
 	}
-	meta := hook.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier,
+	meta := hookproto.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier,
 		FailOpen: rs.FailOpen, BlockConfigChange: rs.BlockConfigChange}
 	if meta.Policy == "" {
 		return nil, meta, nil, errors.New("policy has no name")

@@ -12,6 +12,7 @@ import (
 	"github.com/wardenhq/warden/internal/condition"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/store"
@@ -36,8 +37,8 @@ type engines struct {
 // the client's machine, not here) and the policy's description for the
 // answer and the audit event.
 type tierEngine struct {
-	dec  hook.Decider
-	meta hook.Meta
+	dec  hookproto.Decider
+	meta hookproto.Meta
 }
 
 func newEngines(p *policy.Policy, tier string, now func() time.Time) (*engines, error) {
@@ -65,7 +66,7 @@ func (e *engines) get(tier string) (*tierEngine, error) {
 	}
 	te := &tierEngine{
 		dec: engine.New(rs, engine.Options{FS: engine.NoFS{}, Now: e.now, Conditions: condition.NewEvaluator(rs)}),
-		meta: hook.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier,
+		meta: hookproto.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier,
 			BlockConfigChange: rs.BlockConfigChange},
 	}
 	e.m[tier] = te
@@ -155,7 +156,7 @@ const failureUnauthorized = "unauthorized"
 // could not decide normally, the failure.
 func (s *Server) decide(r *http.Request) (answer []byte, verdict, failure string) {
 	ctx := r.Context()
-	in, derr := hook.Decode(io.LimitReader(r.Body, hook.MaxInputBytes+1))
+	in, derr := hookproto.Decode(io.LimitReader(r.Body, hookproto.MaxInputBytes+1))
 	event := ""
 	if in != nil {
 		event = in.HookEventName
@@ -170,7 +171,7 @@ func (s *Server) decide(r *http.Request) (answer []byte, verdict, failure string
 			reason = "Warden: the central policy service could not check this hook's token, so the call was blocked"
 			s.log.Error("token check failed", LogKeyRequestID, requestID(ctx), LogKeyRoute, "decide", LogKeyError, err)
 		}
-		return hook.DenyAnswer(event, reason), record.DecisionDeny, failureUnauthorized
+		return hookproto.DenyAnswer(event, reason), record.DecisionDeny, failureUnauthorized
 	}
 
 	te, terr := s.engines.get(r.URL.Query().Get("tier"))
@@ -181,7 +182,7 @@ func (s *Server) decide(r *http.Request) (answer []byte, verdict, failure string
 	}
 	meta := te.meta
 	if derr != nil {
-		if errors.Is(derr, hook.ErrInputTooLarge) {
+		if errors.Is(derr, hookproto.ErrInputTooLarge) {
 			return s.fail(ctx, in, meta, record.FailureInputTooLarge,
 				"Warden: the hook input is larger than 1 MiB, so the call was blocked without being checked", opts)
 		}
@@ -256,7 +257,7 @@ func (s *Server) quarantine(ctx context.Context, session string) (*record.Quaran
 
 // fail answers deny for a failure and records it (best effort: the store
 // may be what failed).
-func (s *Server) fail(ctx context.Context, in *hook.Input, meta hook.Meta, failure, reason string, opts hook.RemoteOptions) ([]byte, string, string) {
+func (s *Server) fail(ctx context.Context, in *hookproto.Input, meta hookproto.Meta, failure, reason string, opts hook.RemoteOptions) ([]byte, string, string) {
 	answer, ev := hook.FailRemote(in, meta, failure, reason, opts)
 	if err := s.record(ctx, []record.AuditEventV1{ev}); err != nil {
 		s.log.Warn("failed decision not recorded", LogKeyRequestID, requestID(ctx), LogKeyError, err)

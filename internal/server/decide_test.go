@@ -15,6 +15,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/store"
@@ -92,12 +93,12 @@ func TestDecide(t *testing.T) {
 		}
 		// The same engine and policy as `warden hook`: compare with
 		// hook.DecideRemote on the baseline directly.
-		in, err := hook.Decode(bytes.NewReader(body))
+		in, err := hookproto.Decode(bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
 		rs, _ := policy.Baseline().Ruleset("")
-		want, _ := hook.DecideRemote(in, engine.New(rs, engine.Options{Conditions: condition.NewEvaluator(rs), FS: engine.NoFS{}}), hook.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier}, hook.RemoteOptions{})
+		want, _ := hook.DecideRemote(in, engine.New(rs, engine.Options{Conditions: condition.NewEvaluator(rs), FS: engine.NoFS{}}), hookproto.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier}, hook.RemoteOptions{})
 		if !bytes.Equal(r.body, want) {
 			t.Errorf("answer\n%s\nwant the hook's\n%s", r.body, want)
 		}
@@ -190,7 +191,7 @@ func TestDecide_Failures(t *testing.T) {
 		}
 	})
 	t.Run("TooLarge", func(t *testing.T) {
-		big := pre("f3", "Bash", map[string]any{"command": strings.Repeat("x", hook.MaxInputBytes)})
+		big := pre("f3", "Bash", map[string]any{"command": strings.Repeat("x", hookproto.MaxInputBytes)})
 		r, d := ts.decide(ingest, big, "")
 		wantDeny(t, r, d, "larger than 1 MiB")
 	})
@@ -242,7 +243,7 @@ type deciderFunc func(engine.Action) engine.Decision
 
 // setDecider makes the default tier decide with dec, and returns the
 // function that restores the policy's engine.
-func (ts *testServer) setDecider(dec hook.Decider) func() {
+func (ts *testServer) setDecider(dec hookproto.Decider) func() {
 	e := ts.s.engines
 	e.mu.Lock()
 	defer e.mu.Unlock()
