@@ -33,6 +33,10 @@ var forbidden = map[string][]string{
 	// The shipper reads and writes the client's files through clientstate,
 	// never through the hook protocol or the engine.
 	"internal/ship": {module + "/internal/hook", module + "/internal/hookcmd", module + "/internal/engine", module + "/internal/store", module + "/internal/server"},
+	// The central service decides through hookproto alone: the local hook
+	// process (which reads this machine's .git files, environment and uid
+	// as the client's) is never linked into it.
+	"internal/server": {module + "/internal/hook", module + "/internal/hookcmd", module + "/internal/clientstate", module + "/internal/ship"},
 }
 
 func root(t *testing.T) string {

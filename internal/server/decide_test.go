@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/engine"
-	"github.com/wardenhq/warden/internal/hook"
 	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
@@ -91,14 +90,17 @@ func TestDecide(t *testing.T) {
 			r.header.Get("X-Warden-Decision") != "deny" {
 			t.Errorf("cat .env: %s", r.body)
 		}
-		// The same engine and policy as `warden hook`: compare with
-		// hook.DecideRemote on the baseline directly.
+		// The same engine, policy and decision core as `warden hook`:
+		// compare with hookproto.Respond on the baseline directly.
 		in, err := hookproto.Decode(bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
 		rs, _ := policy.Baseline().Ruleset("")
-		want, _ := hook.DecideRemote(in, engine.New(rs, engine.Options{Conditions: condition.NewEvaluator(rs), FS: engine.NoFS{}}), hookproto.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier}, hook.RemoteOptions{})
+		want := hookproto.Respond(in, hookproto.Policy{
+			Decider: engine.New(rs, engine.Options{Conditions: condition.NewEvaluator(rs), FS: engine.NoFS{}}),
+			Meta:    hookproto.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier},
+		}, hookproto.Env{Home: hookproto.HomeFromTranscript(in.TranscriptPath), Fail: hookproto.FailDeny}).Answer
 		if !bytes.Equal(r.body, want) {
 			t.Errorf("answer\n%s\nwant the hook's\n%s", r.body, want)
 		}
@@ -219,6 +221,29 @@ func TestDecide_Failures(t *testing.T) {
 		wantDeny(t, r, d, "engine bug")
 		if evs := ts.sessionEvents("f6"); len(evs) != 1 || evs[0].Audit.Failure != record.FailurePanic {
 			t.Errorf("stored %+v", evs)
+		}
+	})
+	t.Run("ClientHome", func(t *testing.T) {
+		// ~ is the client's home, read from the transcript path, never
+		// the service's; the repository is unknown here.
+		var seen []engine.Action
+		var mu sync.Mutex
+		defer ts.setDecider(deciderFunc(func(a engine.Action) engine.Decision {
+			mu.Lock()
+			defer mu.Unlock()
+			seen = append(seen, a)
+			return engine.Decision{}
+		}))()
+		in := pre("f8", "Read", map[string]any{"file_path": "~/.ssh/id_rsa"})
+		in = bytes.Replace(in, []byte("/home/dev/.claude/"), []byte("/home/alice/.claude/"), 1)
+		ts.decide(ingest, in, "")
+		mu.Lock()
+		defer mu.Unlock()
+		if len(seen) != 1 || seen[0].Home != "/home/alice" || seen[0].Repo != "" {
+			t.Errorf("actions %+v, want one with home /home/alice and no repository", seen)
+		}
+		if evs := ts.sessionEvents("f8"); len(evs) != 1 || evs[0].Audit.User != "" || evs[0].Audit.Host != "" {
+			t.Errorf("stored %+v, want no user or host: the service does not know them", evs)
 		}
 	})
 	t.Run("Timeout", func(t *testing.T) {
