@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/condition"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/fixture"
@@ -41,7 +42,7 @@ func (a answer) String() string {
 func runHook(tb testing.TB, f Flags, input []byte) answer {
 	tb.Helper()
 	f.Spool = filepath.Join(tb.TempDir(), "audit.jsonl")
-	env := map[string]string{"HOME": "/home/dev", EnvShip: "off"}
+	env := map[string]string{"HOME": "/home/dev", clientstate.EnvShip: "off"}
 	var stdout, stderr bytes.Buffer
 	opts := Options{Conditions: func(rs *policy.Ruleset) engine.Conditions { return condition.NewEvaluator(rs) }, NoShipper: true}
 	code := Run(context.Background(), Env{Stdin: bytes.NewReader(input), Stdout: &stdout, Stderr: &stderr,

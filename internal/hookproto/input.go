@@ -1,4 +1,4 @@
-package hook
+package hookproto
 
 import (
 	"bytes"
@@ -107,9 +107,9 @@ type ToolCall struct {
 	ToolResponse json.RawMessage `json:"tool_response,omitempty"`
 }
 
-// decides reports whether the event asks the hook for a permission decision
+// Decides reports whether the event asks the hook for a permission decision
 // (and must therefore fail closed).
-func decides(event string) bool {
+func Decides(event string) bool {
 	return event == EventPreToolUse || event == EventPermissionRequest
 }
 
@@ -175,7 +175,7 @@ func (in *Input) validate() error {
 		// recorded as far as it goes.
 		in.ToolCalls[i].ToolInput, _ = objectOrNil(in.ToolCalls[i].RawToolInput)
 	}
-	if !decides(in.HookEventName) {
+	if !Decides(in.HookEventName) {
 		return nil
 	}
 	switch {

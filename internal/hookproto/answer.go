@@ -1,4 +1,4 @@
-package hook
+package hookproto
 
 import (
 	"bytes"
@@ -7,14 +7,6 @@ import (
 
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/policy"
-)
-
-// Exit codes of `warden hook`. There is deliberately no 1: Claude Code reads
-// exit 1 as a non-blocking error and runs the tool.
-const (
-	ExitOK = 0
-	// ExitBlock blocks the call; Claude Code ignores stdout and shows stderr.
-	ExitBlock = 2
 )
 
 // preToolUseOutput is PreToolUse's answer. Verified on 2.1.330: deny blocks,
@@ -73,10 +65,11 @@ func configChangeBlock(reason string) []byte {
 	return encode(blockOutput{Decision: "block", Reason: reason})
 }
 
-// denyAnswer is the fail-closed answer for an event: PermissionRequest's own
-// shape, else PreToolUse's, which other events ignore (so it is also the
-// answer when the event is unknown because the input did not parse).
-func denyAnswer(event, reason string) []byte {
+// DenyAnswer is the fail-closed answer for an event: PermissionRequest's
+// own shape (decision.behavior "deny"), else PreToolUse's
+// (permissionDecision "deny"), which other events ignore, so it is also the
+// answer when the event is unknown because the input did not parse.
+func DenyAnswer(event, reason string) []byte {
 	if event == EventPermissionRequest {
 		return permissionRequestDeny(reason)
 	}
@@ -89,7 +82,7 @@ func encode(v any) []byte {
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		// Only strings and fixed structs are encoded here: unreachable.
-		panic("hook: encode answer: " + err.Error())
+		panic("hookproto: encode answer: " + err.Error())
 	}
 	return b.Bytes()
 }

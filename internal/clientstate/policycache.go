@@ -1,4 +1,4 @@
-package hook
+package clientstate
 
 import (
 	"crypto/sha256"
@@ -13,17 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wardenhq/warden/internal/atomicfile"
 	"github.com/wardenhq/warden/internal/policy"
 )
-
-// EnvServer names the environment variable holding the Warden server's
-// base URL. When it is set and no policy file is given, the hook decides
-// with the server's policy as cached by PolicyCache.
-const EnvServer = "WARDEN_SERVER"
-
-// EnvToken names the environment variable holding the token the shipper
-// sends to the server.
-const EnvToken = "WARDEN_TOKEN"
 
 // Files of a PolicyCache, in its directory.
 const (
@@ -47,25 +39,6 @@ var ErrNoPolicyCache = errors.New("no cached server policy")
 // policy's SHA-256 is not the digest the server announced.
 var ErrPolicyDigest = errors.New("policy digest mismatch")
 
-// StateDir returns Warden's per-user state directory:
-// $XDG_STATE_HOME/warden (when absolute, per the XDG base directory spec),
-// else ~/.local/state/warden; "" when neither applies.
-func StateDir(getenv func(string) string, home string) string {
-	if x := getenv("XDG_STATE_HOME"); filepath.IsAbs(x) {
-		return filepath.Join(x, "warden")
-	}
-	if home == "" {
-		return ""
-	}
-	return filepath.Join(home, ".local", "state", "warden")
-}
-
-// ServerURL normalises a server base URL for comparison and for joining
-// API paths: surrounding space and trailing slashes removed.
-func ServerURL(s string) string {
-	return strings.TrimRight(strings.TrimSpace(s), "/")
-}
-
 // CachedPolicy is a server's policy as kept in PolicyCacheJSON: the
 // decoded Policy, so that a hook call pays a JSON decode (about a tenth of
 // parsing the YAML) instead of the YAML parse and validation, which ran
@@ -84,7 +57,7 @@ type CachedPolicy struct {
 }
 
 // PolicyCache is the local copy of a Warden server's policy in Dir
-// (normally StateDir). The shipper stores it after validating it
+// (normally the state directory, Dir). The shipper stores it after validating it
 // (Store); the hook loads it on every call (Load). Both files are replaced
 // by rename, so a reader sees a whole old or a whole new policy.
 type PolicyCache struct {
@@ -162,10 +135,10 @@ func (c PolicyCache) Store(server, etag, sha string, doc []byte, now time.Time) 
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store policy cache: %w", err)
 	}
-	if err := writeFileAtomic(c.YAMLPath(), doc, 0o600); err != nil {
+	if err := atomicfile.WriteFile(c.YAMLPath(), doc, 0o600); err != nil {
 		return nil, fmt.Errorf("store policy cache: %w", err)
 	}
-	if err := writeFileAtomic(c.JSONPath(), append(data, '\n'), 0o600); err != nil {
+	if err := atomicfile.WriteFile(c.JSONPath(), append(data, '\n'), 0o600); err != nil {
 		return nil, fmt.Errorf("store policy cache: %w", err)
 	}
 	p.File = c.YAMLPath()
@@ -187,42 +160,4 @@ func readBounded(path string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
 	}
 	return data, nil
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path, so readers see the old or the new content whole.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", f.Name(), err)
-	}
-	if err = f.Chmod(perm); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", f.Name(), err)
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	// The rename is durable once the directory is synced; failing to sync
-	// it leaves a valid file that may revert to the old one after a crash.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package hook
+package clientstate
 
 import (
 	"encoding/json"
@@ -14,17 +14,8 @@ import (
 // DefaultSpoolMaxBytes is the size beyond which the spool is rotated.
 const DefaultSpoolMaxBytes = 64 << 20
 
-// EnvSpool names the environment variable that sets the spool file.
-const EnvSpool = "WARDEN_SPOOL"
-
-// Sink receives the audit events of one hook call. *Spool is the one
-// `warden hook` uses.
-type Sink interface {
-	Append(events ...record.AuditEventV1) error
-}
-
 // Spool appends audit events as JSON lines to a local file, from which a
-// shipper later delivers them to a server. Concurrent hook processes may
+// shipper (internal/ship) later delivers them to a server. Concurrent hook processes may
 // append to the same spool: each line is written with a single write to a
 // file opened O_APPEND, so lines never interleave.
 //
@@ -36,12 +27,9 @@ type Spool struct {
 	MaxBytes int64 // 0 means DefaultSpoolMaxBytes
 }
 
-var _ Sink = (*Spool)(nil)
-
 // SpoolPath resolves the spool file: flag (--spool) if set, else
-// $WARDEN_SPOOL, else $XDG_STATE_HOME/warden/audit.jsonl (when absolute, per
-// the XDG base directory spec), else ~/.local/state/warden/audit.jsonl. It
-// returns "" when none applies (no home directory).
+// $WARDEN_SPOOL, else audit.jsonl in the state directory (Dir). It returns
+// "" when none applies (no home directory).
 func SpoolPath(getenv func(string) string, home, flag string) string {
 	if flag != "" {
 		return flag
@@ -49,13 +37,10 @@ func SpoolPath(getenv func(string) string, home, flag string) string {
 	if p := getenv(EnvSpool); p != "" {
 		return p
 	}
-	if x := getenv("XDG_STATE_HOME"); filepath.IsAbs(x) {
-		return filepath.Join(x, "warden", "audit.jsonl")
+	if dir := Dir(getenv, home); dir != "" {
+		return filepath.Join(dir, "audit.jsonl")
 	}
-	if home == "" {
-		return ""
-	}
-	return filepath.Join(home, ".local", "state", "warden", "audit.jsonl")
+	return ""
 }
 
 // Append writes one line per event. Directories are created 0700 and the

@@ -1,9 +1,7 @@
-package hook
+package hookproto
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/wardenhq/warden/internal/engine"
@@ -17,29 +15,58 @@ const (
 	maxURLBytes  = 2048
 )
 
-// baseEvent is the audit event for in before any decision: identity,
-// place, the policy in force and the event's own metadata. It never copies
-// prompt text, tool responses or file contents.
-func (r *runner) baseEvent(in *Input, git gitInfo) record.AuditEventV1 {
+// Git is what the caller read of the repository around the input's cwd,
+// for the audit event and the engine's Action. A service deciding for a
+// client on another machine knows none of it (the zero Git).
+type Git struct {
+	Root     string // repository root ("" when cwd is not in one)
+	Remote   string // origin (else first) remote URL, credentials stripped
+	Branch   string // checked-out branch; "" when detached or unknown
+	Detached bool   // HEAD names a commit, not a branch
+}
+
+// branchLabel is the audit form of a branch: the name, or "HEAD" when
+// detached (as git rev-parse --abbrev-ref prints it).
+func (g Git) branchLabel() string {
+	if g.Detached {
+		return "HEAD"
+	}
+	return g.Branch
+}
+
+// repository is the audit form of a repository: its remote URL, else its
+// root directory.
+func (g Git) repository() string {
+	if g.Remote != "" {
+		return g.Remote
+	}
+	return g.Root
+}
+
+// Event is the audit event for in before any decision: identity, place,
+// the policy in force and the event's own metadata, stamped env.Start with
+// a new event ID. It never copies prompt text, tool responses or file
+// contents.
+func Event(in *Input, meta Meta, env Env) record.AuditEventV1 {
 	ev := record.AuditEventV1{
 		Schema:         record.SchemaAuditV1,
-		EventID:        record.NewEventID(r.cfg.Rand, r.start),
-		Time:           r.start.UTC(),
+		EventID:        record.NewEventID(env.Rand, env.Start),
+		Time:           env.Start.UTC(),
 		HookEvent:      in.HookEventName,
 		SessionID:      in.SessionID,
 		ToolUseID:      in.ToolUseID,
 		PromptID:       in.PromptID,
-		User:           r.user(),
-		Host:           r.host(),
-		Repository:     record.RedactBounded(git.repository(), maxURLBytes),
-		Branch:         git.branchLabel(),
+		User:           env.User,
+		Host:           env.Host,
+		Repository:     record.RedactBounded(env.Git.repository(), maxURLBytes),
+		Branch:         env.Git.branchLabel(),
 		Cwd:            in.Cwd,
 		PermissionMode: in.PermissionMode,
 		Decision:       record.DecisionNone,
-		Policy:         r.meta.Policy,
-		PolicyVersion:  r.meta.PolicyVersion,
-		Tier:           r.meta.Tier,
-		HandOff:        r.cfg.HandOff,
+		Policy:         meta.Policy,
+		PolicyVersion:  meta.PolicyVersion,
+		Tier:           meta.Tier,
+		HandOff:        env.HandOff,
 	}
 	switch in.HookEventName {
 	case EventUserPromptSubmit:
@@ -60,7 +87,7 @@ func (r *runner) baseEvent(in *Input, git gitInfo) record.AuditEventV1 {
 
 // setAction records what the call does: tool, redacted command, path, URL
 // and MCP names. Write content, Edit strings and the like stay out.
-func (r *runner) setAction(ev *record.AuditEventV1, a engine.Action) {
+func setAction(ev *record.AuditEventV1, a engine.Action) {
 	ev.Tool = a.Tool
 	ev.Command = record.NormalizeCommand(a.Command)
 	ev.Path = record.Truncate(a.Path, maxPathBytes)
@@ -70,15 +97,15 @@ func (r *runner) setAction(ev *record.AuditEventV1, a engine.Action) {
 }
 
 // setDecision records the engine's decision and how long it took.
-func (r *runner) setDecision(ev *record.AuditEventV1, d engine.Decision) {
+func setDecision(ev *record.AuditEventV1, d engine.Decision, meta Meta, env Env) {
 	ev.Decision = d.Verdict.String()
 	ev.Reason = record.RedactBounded(d.Reason, record.MaxReasonBytes)
 	ev.RuleID = d.RuleID
 	ev.Exception = d.Exception
-	ev.Policy = first(d.Policy, r.meta.Policy)
-	ev.PolicyVersion = first(d.PolicyVersion, r.meta.PolicyVersion)
-	ev.Tier = first(d.Tier, r.meta.Tier)
-	ev.DurationUS = r.elapsed()
+	ev.Policy = first(d.Policy, meta.Policy)
+	ev.PolicyVersion = first(d.PolicyVersion, meta.PolicyVersion)
+	ev.Tier = first(d.Tier, meta.Tier)
+	ev.DurationUS = env.elapsed()
 }
 
 // sanitize makes an out-of-range verdict a deny: an engine bug must not
@@ -89,23 +116,4 @@ func sanitize(d engine.Decision) engine.Decision {
 		d.Verdict = policy.Deny
 	}
 	return d
-}
-
-// user names the local account: $USER, else $LOGNAME, else the numeric uid.
-func (r *runner) user() string {
-	if u := r.cfg.Getenv("USER"); u != "" {
-		return u
-	}
-	if u := r.cfg.Getenv("LOGNAME"); u != "" {
-		return u
-	}
-	return strconv.Itoa(os.Getuid())
-}
-
-func (r *runner) host() string {
-	h, err := r.cfg.Hostname()
-	if err != nil {
-		return ""
-	}
-	return h
 }

@@ -1,4 +1,4 @@
-package hook
+package clientstate
 
 import (
 	"crypto/sha256"
@@ -56,28 +56,6 @@ func mustStore(tb testing.TB, c PolicyCache, doc []byte) *CachedPolicy {
 		tb.Fatal(err)
 	}
 	return cp
-}
-
-func TestStateDir(t *testing.T) {
-	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
-	tests := []struct {
-		name string
-		env  map[string]string
-		home string
-		want string
-	}{
-		{"XDG", map[string]string{"XDG_STATE_HOME": "/x/state"}, "/home/dev", "/x/state/warden"},
-		{"RelativeXDGIgnored", map[string]string{"XDG_STATE_HOME": "state"}, "/home/dev", "/home/dev/.local/state/warden"},
-		{"Home", nil, "/home/dev", "/home/dev/.local/state/warden"},
-		{"Nothing", nil, "", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := StateDir(env(tt.env), tt.home); got != tt.want {
-				t.Errorf("StateDir = %q, want %q", got, tt.want)
-			}
-		})
-	}
 }
 
 func TestPolicyCache_RoundTrip(t *testing.T) {

@@ -1,4 +1,4 @@
-package hook
+package clientstate
 
 import (
 	"encoding/json"
@@ -40,7 +40,7 @@ func TestSpoolPath(t *testing.T) {
 func testEvent(i int) record.AuditEventV1 {
 	return record.AuditEventV1{
 		Schema: record.SchemaAuditV1, EventID: fmt.Sprintf("%032x", i), Time: testNow,
-		HookEvent: EventPreToolUse, Tool: "Bash", Command: fmt.Sprintf("echo %d", i), Decision: record.DecisionNone,
+		HookEvent: "PreToolUse", Tool: "Bash", Command: fmt.Sprintf("echo %d", i), Decision: record.DecisionNone,
 	}
 }
 
