@@ -188,9 +188,32 @@ var buildPrograms = []Program{
 	{Names: "diesel", Subs: []Program{{Names: "migration database", Class: Database, Why: "diesel changes a database"}}},
 	{Names: "sqlx", Subs: []Program{{Names: "migrate database", Class: Database, Why: "sqlx changes a database"}}},
 	{Names: "atlas", Subs: []Program{{Names: "migrate schema", Class: Database, Why: "atlas changes a database"}}},
-	{Names: "psql pg_dump pg_dumpall pg_restore mysql mariadb mysqldump mysqladmin mysqlsh mongosh mongo mongodump mongorestore mongoimport mongoexport " +
-		"redis-cli cqlsh sqlcmd clickhouse-client clickhouse influx migrate flyway liquibase dbmate goose sqitch cockroach dropdb createdb dropuser createuser " +
+	// SQL clients: their commands are SQL and meta-commands (\! cmd,
+	// system cmd, \copy ... program 'cmd'), decided as tool commands.
+	{Names: "psql", Lang: "sql", Stdin: ToolCmd, Class: Database, Why: "reaches a database", Style: POSIX,
+		Opts: []Opt{
+			{Names: "-c --command", Arg: Value, Kind: ToolCmd},
+			{Names: "-f --file", Arg: Value, Kind: Script},
+			{Names: "-o --output -L --log-file", Arg: Value, Kind: Write},
+			{Names: "-h --host -p --port -U --username -d --dbname -v --set --variable -P --pset -F --field-separator -R --record-separator -T --table-attr", Arg: Value},
+		}},
+	{Names: "mysql mariadb", Lang: "sql", Stdin: ToolCmd, Class: Database, Why: "reaches a database", Style: POSIX,
+		Opts: []Opt{
+			{Names: "-e --execute --init-command", Arg: Value, Kind: ToolCmd},
+			{Names: "--defaults-file --defaults-extra-file", Arg: Value, Kind: Read},
+			{Names: "--tee", Arg: Value, Kind: Write},
+			{Names: "-h --host -P --port -u --user -D --database -S --socket", Arg: Value},
+		}},
+	{Names: "usql", Lang: "sql", Stdin: ToolCmd, Class: Database, Why: "reaches a database",
+		Opts: []Opt{{Names: "-c --command", Arg: Value, Kind: ToolCmd}, {Names: "-f --file", Arg: Value, Kind: Script}, {Names: "-o --out", Arg: Value, Kind: Write}}},
+	{Names: "mongosh mongo", Lang: "js", Class: Database, Why: "reaches a database",
+		Opts: []Opt{{Names: "--eval", Arg: Value, Kind: Code}, {Names: "-f --file", Arg: Value, Kind: Script}, {Names: "--host --port -u --username --authenticationDatabase", Arg: Value}},
+		Operands: Operands{Rest: Script}},
+	{Names: "clickhouse clickhouse-local clickhouse-client", Lang: "sql", Class: Database, Why: "reaches a database or runs queries on local files",
+		Opts: []Opt{{Names: "-q --query", Arg: Value, Kind: ToolCmd}, {Names: "--queries-file", Arg: Value, Kind: Script}}},
+	{Names: "pg_dump pg_dumpall pg_restore mysqldump mysqladmin mysqlsh mongodump mongorestore mongoimport mongoexport " +
+		"redis-cli cqlsh sqlcmd influx migrate flyway liquibase dbmate goose sqitch cockroach dropdb createdb dropuser createuser " +
 		"vacuumdb reindexdb etcdctl kafka-topics kafka-consumer-groups kafka-configs kafka-acls kafka-console-producer kafka-delete-records rabbitmqctl " +
-		"rabbitmqadmin nats pgcli mycli usql duckdb-remote",
+		"rabbitmqadmin nats pgcli mycli duckdb-remote",
 		Class: Database, Why: "reaches a database or changes its schema"},
 }

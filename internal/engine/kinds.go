@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/catalog"
@@ -84,7 +85,7 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 				d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs a command that cannot be known before it runs: %s", call.Path, quoted))
 				continue
 			}
-			e.toolCommand(d, u, c, env, depth, call.Path, a.Value)
+			e.toolCommand(d, u, c, env, depth, call, a.Value)
 		case catalog.Opaque:
 			if a.Value != "" || dynamic {
 				d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s %s makes it run code Warden cannot see (%s): %s",
@@ -203,7 +204,7 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 	}
 	if call.Row != nil && call.Row.Stdin == catalog.ToolCmd && c.Stdin != nil && !c.Stdin.Dynamic {
 		for _, line := range strings.Split(c.Stdin.Value, "\n") {
-			e.toolCommand(d, u, c, env, depth, call.Path, line)
+			e.toolCommand(d, u, c, env, depth, call, line)
 		}
 	}
 }
@@ -478,8 +479,15 @@ func (e *Engine) mavenExec(d *decision, u *unit, c *shell.Command, env *pathEnv,
 
 // toolCommand decides a command in a tool's own language (vim -c, gdb -ex,
 // sqlite3 dot-commands, screen -X): its shell escapes are Bash.
-func (e *Engine) toolCommand(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, label, text string) {
+func (e *Engine) toolCommand(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, call *catalog.Call, text string) {
+	label := call.Path
+	if call.Prog != nil && call.Prog.Lang == "sql" || rowName(call) == "sqlite3" {
+		e.sqlCommand(d, u, c, env, depth, call, text)
+	}
 	t := strings.TrimSpace(text)
+	if rest, ok := strings.CutPrefix(t, `\!`); ok {
+		t = "!" + rest // psql and mysql: \! cmd runs cmd
+	}
 	t = strings.TrimLeft(t, ":+")
 	t = strings.TrimSpace(strings.TrimPrefix(t, "silent"))
 	t = strings.TrimSpace(strings.TrimPrefix(t, "exe "))
@@ -510,6 +518,73 @@ func (e *Engine) toolCommand(d *decision, u *unit, c *shell.Command, env *pathEn
 	if strings.HasPrefix(low, ".output ") || strings.HasPrefix(low, ".once ") || strings.HasPrefix(low, ".save ") || strings.HasPrefix(low, ".backup ") {
 		f := strings.TrimSpace(t[strings.IndexByte(t, ' '):])
 		e.checkFile(d, u, fileAccess{raw: strings.Trim(f, `"'`), access: policy.AccessWrite, cwds: c.Cwds, via: label + " in `" + c.Text + "`"})
+	}
+}
+
+// sqlFileCommands are client meta-commands whose first argument is a file
+// the client reads (and runs as SQL): sqlite3 .read/.import, psql \i,
+// mysql source.
+var sqlFileCommands = []string{".read", ".import", ".open", `\i`, `\ir`, `\include`, `\include_relative`, "source", `\.`}
+
+// sqlWrites are the statements that change a database.
+var sqlWrites = []string{"delete", "drop", "update", "insert", "alter", "truncate", "replace", "create", "grant", "revoke", "merge", "upsert", "vacuum", "attach"}
+
+// sqlCommand decides SQL and client meta-commands: files the client or
+// the database engine reads (read_csv('~/.aws/credentials'), .import
+// .env t, \i .env), commands it runs (COPY ... TO PROGRAM 'cmd'), URLs it
+// writes to, and statements that change data.
+func (e *Engine) sqlCommand(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, call *catalog.Call, text string) {
+	quoted := "`" + c.Text + "`"
+	via := call.Path + " in " + quoted
+	for _, stmt := range strings.FieldsFunc(text, func(r rune) bool { return r == ';' || r == '\n' }) {
+		stmt = strings.TrimSpace(stmt)
+		low := strings.ToLower(stmt)
+		fields := strings.Fields(stmt)
+		if len(fields) == 0 {
+			continue
+		}
+		if slices.Contains(sqlFileCommands, strings.ToLower(fields[0])) && len(fields) > 1 {
+			e.checkFile(d, u, fileAccess{raw: strings.Trim(fields[1], `"'`), access: policy.AccessRead, cwds: c.Cwds, via: via})
+		}
+		if i := strings.Index(low, "program "); i >= 0 && (strings.Contains(low, "copy") || strings.Contains(low, "\\copy")) {
+			if lits := sqlLiterals(stmt[i:]); len(lits) > 0 {
+				e.nested(d, u, c, env, depth, call.Path+" COPY PROGRAM", lits[0])
+			}
+		}
+		if w := strings.ToLower(strings.TrimLeft(fields[0], "(")); slices.Contains(sqlWrites, w) {
+			if v := e.rs.Classes[policy.ClassDatabase]; v != policy.None {
+				d.match(u, v, "commands."+policy.ClassDatabase, fmt.Sprintf("%s runs %s, which changes a database (%s): %s", call.Path, strings.ToUpper(w), policy.ClassDatabase, quoted))
+			}
+		}
+		for _, lit := range sqlLiterals(stmt) {
+			switch {
+			case strings.Contains(lit, "://"):
+				if v := e.rs.Classes[policy.ClassEgress]; v != policy.None && !strings.HasPrefix(lit, "file://") {
+					d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s reaches %s from SQL (egress): %s", call.Path, lit, quoted))
+				}
+			case strings.ContainsAny(lit, "/~") || strings.HasPrefix(lit, "."):
+				// read_csv('~/.aws/credentials'), file('.env', ...): the
+				// engine reads local files named in SQL.
+				e.checkFile(d, u, fileAccess{raw: lit, access: policy.AccessRead, cwds: c.Cwds, via: via})
+			}
+		}
+	}
+}
+
+// sqlLiterals returns the single-quoted string literals of a SQL text.
+func sqlLiterals(s string) []string {
+	var out []string
+	for {
+		i := strings.IndexByte(s, '\'')
+		if i < 0 {
+			return out
+		}
+		j := strings.IndexByte(s[i+1:], '\'')
+		if j < 0 {
+			return out
+		}
+		out = append(out, s[i+1:i+1+j])
+		s = s[i+j+2:]
 	}
 }
 
