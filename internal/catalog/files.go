@@ -164,7 +164,9 @@ var filePrograms = []Program{
 		{Names: "-i -T -w -W -t -q -r", Arg: Value},
 	}, Operands: Operands{Rest: Read}, Note: "-c '!cmd' and +'!cmd' run shell commands"},
 	{Names: "ed red", Lang: "ed", Stdin: ToolCmd, Operands: Operands{Rest: ReadWrite}, Note: "its ! command runs shell commands"},
-	{Names: "nano pico micro emacs mg joe kak hx helix code subl", Opts: []Opt{{Names: "--eval -eval -l --load", Arg: Value, Kind: Opaque}},
+	{Names: "nano pico micro emacs mg joe kak hx helix code code-insiders codium cursor subl", Opts: []Opt{
+		{Names: "--eval -eval -l --load", Arg: Value, Kind: Opaque},
+		{Names: "--install-extension", Arg: Value, Class: PackageInstall, Why: "installs an editor extension, which runs code"}},
 		Operands: Operands{Rest: Read}},
 	{Names: "sqlite3 sqlite", Lang: "sqlite", Stdin: ToolCmd, Opts: []Opt{
 		{Names: "-cmd", Arg: Value, Kind: ToolCmd},

@@ -36,6 +36,40 @@ func (e *Engine) decideBash(d *decision) {
 		e.decideCommand(d, &an.Commands[i], an.Commands, env, 0)
 	}
 	e.filteredDump(d, an.Commands)
+	e.pipedKill(d, an.Commands)
+}
+
+// killers signal processes named or numbered on their command line.
+var killers = []string{"kill", "pkill", "killall", "skill", "slay"}
+
+// pipedKill decides a kill fed by an earlier command that names Warden:
+// pgrep -f warden-hook | xargs kill, ps | awk '/warden/{print $1}' | xargs
+// kill. The process ids are computed, but what they name is plain.
+func (e *Engine) pipedKill(d *decision, cmds []shell.Command) {
+	v := e.rs.Classes[policy.ClassWardenTamper]
+	if v == policy.None {
+		return
+	}
+	for i := range cmds {
+		k := &cmds[i]
+		if !slices.Contains(killers, strings.ToLower(k.Program)) {
+			continue
+		}
+		fed := k.StdinFromPipe
+		for _, via := range k.Via {
+			fed = fed || strings.HasPrefix(via, "xargs")
+		}
+		if !fed {
+			continue
+		}
+		for j := 0; j < i; j++ {
+			if strings.Contains(strings.ToLower(cmds[j].Text), "warden") {
+				d.match(d.newUnit(), v, "commands."+policy.ClassWardenTamper, fmt.Sprintf("%s signals the processes %s finds, which name Warden (%s): `%s`",
+					k.Program, "`"+cmds[j].Text+"`", policy.ClassWardenTamper, k.Text))
+				return
+			}
+		}
+	}
 }
 
 // maxCodeDepth bounds interpreter code that shells out to commands that run
@@ -441,6 +475,16 @@ func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, call *catalo
 			d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s code uses the network (%s) (egress): %s", c.Program, f.network, quoted))
 		}
 		d.locateCode(u, n, src, code, f.network)
+	}
+	for _, m := range packageInstallMarkers {
+		if strings.Contains(code, m) {
+			n := len(u.findings)
+			if v := e.rs.Classes[policy.ClassPackageInstall]; v != policy.None {
+				d.match(u, v, "commands."+policy.ClassPackageInstall, fmt.Sprintf("%s code installs packages (%s) (%s): %s", c.Program, m, policy.ClassPackageInstall, quoted))
+			}
+			d.locateCode(u, n, src, code, m)
+			break
+		}
 	}
 	if f.envDump != "" {
 		n := len(u.findings)

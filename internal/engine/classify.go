@@ -132,6 +132,17 @@ func (e *Engine) classify(d *decision, u *unit, c *shell.Command, call *catalog.
 			if isDevice(a.Value) {
 				add(policy.ClassDestructive, c.Program+" on device "+a.Value)
 			}
+		case catalog.Write:
+			// cp /dev/zero /dev/vda, tee /dev/sdb: a disk written as a file.
+			if isDevice(env.resolve(a.Value, firstCwd(c, env))) {
+				add(policy.ClassDestructive, c.Program+" writes to the device "+a.Value)
+			}
+		case catalog.ReadWrite:
+			// mv ~ /tmp/trash moves the home directory away.
+			if prog == "mv" && a.Value != "" && isCritical(env.resolve(a.Value, firstCwd(c, env)), env) {
+				p := env.resolve(a.Value, firstCwd(c, env))
+				add(policy.ClassDestructive, "mv moves "+p+criticalName(p, env)+" away")
+			}
 		case catalog.Package:
 			if isRemotePackage(a.Value) {
 				add(policy.ClassPackageInstall, call.Path+" "+a.Value+" downloads and runs code")
@@ -187,6 +198,16 @@ func (e *Engine) classify(d *decision, u *unit, c *shell.Command, call *catalog.
 		for _, a := range call.Args {
 			if a.Opt != nil && strings.Contains(a.Opt.Names, "--permission-mode") && strings.EqualFold(a.Value, "bypassPermissions") {
 				add(policy.ClassWardenTamper, "starts a nested agent with permissions bypassed (--permission-mode bypassPermissions)")
+			}
+			// --settings '{"disableAllHooks":true}': inline settings that
+			// turn hooks off or replace them remove Warden from the agent.
+			if a.Opt != nil && strings.Contains(a.Opt.Names, "--settings") {
+				for _, k := range []string{"disableAllHooks", `"hooks"`, "bypassPermissions", "allowManagedHooksOnly"} {
+					if strings.Contains(a.Value, k) {
+						add(policy.ClassWardenTamper, "starts a nested agent with settings that change its hooks or permissions ("+k+")")
+						break
+					}
+				}
 			}
 		}
 	case "git checkout":

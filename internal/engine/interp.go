@@ -96,6 +96,13 @@ var envDumpMarkers = []string{
 	"System.getenv()", "Sys.getenv()", "os.Environ()", "in ENVIRON)", "in ENVIRON )", "Bun.env)", "JSON.stringify(Bun.env",
 }
 
+// packageInstallMarkers are how code installs packages from inside an
+// interpreter (R's install.packages, Julia's Pkg.add, pip's main).
+var packageInstallMarkers = []string{
+	"install.packages(", "install_github(", "BiocManager::install(", "pak::pkg_install(", "Pkg.add(", "Pkg.develop(",
+	"pip.main(", "pip._internal", "Gem.install(", "Mix.install(",
+}
+
 // secretEnvAccessors are how code reads one environment variable, by
 // language: the name follows, quoted or as an identifier.
 var secretEnvAccessors = []string{
