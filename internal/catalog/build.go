@@ -207,7 +207,7 @@ var buildPrograms = []Program{
 	{Names: "usql", Lang: "sql", Stdin: ToolCmd, Class: Database, Why: "reaches a database",
 		Opts: []Opt{{Names: "-c --command", Arg: Value, Kind: ToolCmd}, {Names: "-f --file", Arg: Value, Kind: Script}, {Names: "-o --out", Arg: Value, Kind: Write}}},
 	{Names: "mongosh mongo", Lang: "js", Class: Database, Why: "reaches a database",
-		Opts: []Opt{{Names: "--eval", Arg: Value, Kind: Code}, {Names: "-f --file", Arg: Value, Kind: Script}, {Names: "--host --port -u --username --authenticationDatabase", Arg: Value}},
+		Opts:     []Opt{{Names: "--eval", Arg: Value, Kind: Code}, {Names: "-f --file", Arg: Value, Kind: Script}, {Names: "--host --port -u --username --authenticationDatabase", Arg: Value}},
 		Operands: Operands{Rest: Script}},
 	{Names: "clickhouse clickhouse-local clickhouse-client", Lang: "sql", Class: Database, Why: "reaches a database or runs queries on local files",
 		Opts: []Opt{{Names: "-q --query", Arg: Value, Kind: ToolCmd}, {Names: "--queries-file", Arg: Value, Kind: Script}}},

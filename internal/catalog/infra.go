@@ -82,7 +82,7 @@ var infraPrograms = []Program{
 	{Names: "cdk", Class: Infrastructure, Why: "controls infrastructure", Subs: []Program{{Names: "destroy", Class: InfraApply, Why: "cdk destroy removes real infrastructure"}}},
 	{Names: "aws", Class: Infrastructure, Why: "controls cloud infrastructure",
 		Tasks: []Task{{Names: "delete-* terminate-* deregister-* remove-* purge-*", Class: InfraApply, Why: "deletes cloud resources"}},
-		Opts: []Opt{{Names: "--profile --region --output --endpoint-url --query --cli-input-json", Arg: Value}},
+		Opts:  []Opt{{Names: "--profile --region --output --endpoint-url --query --cli-input-json", Arg: Value}},
 		Subs: []Program{
 			{Names: "s3", Subs: []Program{
 				{Names: "cp sync mv", Class: Egress, Why: "aws s3 copies data to or from a bucket"},
@@ -101,7 +101,7 @@ var infraPrograms = []Program{
 		Subs: []Program{{Names: "cp rsync mv", Class: Egress, Why: "gsutil copies data to or from a bucket"}}},
 	{Names: "gcloud", Class: Infrastructure, Why: "controls cloud infrastructure",
 		Tasks: []Task{{Names: "delete", Class: InfraApply, Why: "deletes cloud resources"}},
-		Opts: []Opt{{Names: "--project --account --configuration --format --region --zone", Arg: Value}},
+		Opts:  []Opt{{Names: "--project --account --configuration --format --region --zone", Arg: Value}},
 		Subs: []Program{
 			{Names: "storage", Subs: []Program{{Names: "cp rsync mv", Class: Egress, Why: "gcloud storage copies data to or from a bucket"}}},
 			{Names: "auth", Subs: []Program{
