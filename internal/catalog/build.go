@@ -141,7 +141,7 @@ var buildPrograms = []Program{
 		Note: "-Dexec.executable with -Dexec.args is the command exec:exec runs"},
 	{Names: "gradle gradlew", Tasks: []Task{{Names: "publish* uploadArchives", Class: Publish, Why: "gradle publishes artifacts"}},
 		Opts: []Opt{{Names: "--init-script -I", Arg: Value, Kind: Script}, {Names: "-p --project-dir -b --build-file -c --settings-file -x --exclude-task -D -P", Arg: Value}}},
-	{Names: "cmake", Style: Words, Opts: []Opt{
+	{Names: "cmake", Lang: "cmake", Style: Words, Opts: []Opt{
 		{Names: "-E", Arg: Value, Kind: Exec},
 		{Names: "-P", Arg: Value, Kind: Script},
 		{Names: "-D", Arg: Value, Kind: Config},

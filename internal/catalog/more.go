@@ -83,7 +83,7 @@ var morePrograms = []Program{
 			{Names: "-I -L -D -U -x -std -include", Arg: Value},
 		}, Operands: Operands{Rest: Read}},
 	{Names: "rustc", Style: POSIX, Opts: []Opt{{Names: "-C --codegen", Arg: Value, Kind: Config}, {Names: "-o --out-dir", Arg: Value, Kind: Write}, {Names: "--edition --crate-type --crate-name -L -l --cfg --target", Arg: Value}}},
-	{Names: "javac java jshell", Style: Words,
+	{Names: "javac java jshell", Lang: "java", Style: Words,
 		Opts: []Opt{
 			{Names: "-processorpath --processor-path -J", Arg: Value, Kind: Opaque},
 			// -javaagent:JAR and -agentpath:LIB load code; -agentlib:jdwp is the debugger.

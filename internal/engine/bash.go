@@ -72,6 +72,24 @@ func (e *Engine) pipedKill(d *decision, cmds []shell.Command) {
 	}
 }
 
+// bareWordLangs are languages whose commands take unquoted words as
+// arguments, as a shell does.
+var bareWordLangs = []string{"powershell", "tcl", "expect", "applescript", "cmake", "fish"}
+
+// pathWords returns the words of code that look like paths: ~/..., /...,
+// ./..., or a dotfile name (.env, .npmrc).
+func pathWords(code string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(code, func(r rune) bool {
+		return r == ' ' || r == '\t' || r == '\n' || r == '[' || r == ']' || r == '(' || r == ')' || r == ';' || r == '{' || r == '}' || r == '"' || r == '\''
+	}) {
+		if strings.HasPrefix(w, "~/") || strings.HasPrefix(w, "/") || strings.HasPrefix(w, "./") || len(w) > 1 && w[0] == '.' && w[1] != '.' {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // maxCodeDepth bounds interpreter code that shells out to commands that run
 // interpreters again.
 const maxCodeDepth = 4
@@ -465,6 +483,11 @@ func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, call *catal
 func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, depth int, code, src string) {
 	quoted := "`" + c.Text + "`"
 	f := inspectCode(code)
+	if call.Prog != nil && slices.Contains(bareWordLangs, call.Prog.Lang) {
+		// Get-Content .env, open .env: these languages take unquoted
+		// words as arguments, so a path-like word is a path.
+		f.literals = append(f.literals, pathWords(code)...)
+	}
 	f.literals, f.commands = uniq(f.literals), uniq(f.commands)
 	if src != "" && !e.spend(d, u, c, src, len(f.literals)+len(f.commands)) {
 		return

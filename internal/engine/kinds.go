@@ -124,6 +124,12 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 				d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s %s runs code given inline as a data: URL: %s", call.Path, optName(a), quoted))
 				continue
 			}
+			// cmake -P /dev/stdin <<< CODE, make -f /dev/stdin <<M: the
+			// script is the here-document, which is known.
+			if stdinPath(a.Value) && c.Stdin != nil && !c.Stdin.Dynamic && call.Prog != nil {
+				e.stdinScript(d, u, c, call, env, depth, c.Stdin.Value)
+				continue
+			}
 			// python manage.py migrate: a script the catalogue knows is
 			// decided as that program.
 			if p := e.cat.Lookup(path.Base(a.Value)); p != nil && a.Opt == nil {
@@ -934,6 +940,36 @@ func (e *Engine) assignment(d *decision, u *unit, c *shell.Command, env *pathEnv
 				break
 			}
 		}
+	}
+}
+
+// stdinPath reports the names of standard input as a file.
+func stdinPath(p string) bool {
+	return p == "/dev/stdin" || p == "/dev/fd/0" || p == "/proc/self/fd/0"
+}
+
+// stdinScript decides a script given on standard input as a file: shell
+// code and makefile recipes as shell, other languages as code.
+func (e *Engine) stdinScript(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, depth int, text string) {
+	switch {
+	case call.Prog.Lang == "sh":
+		e.nested(d, u, c, env, depth, call.Path+" /dev/stdin", text)
+	case rowName(call) == "make":
+		var recipes []string
+		for _, line := range strings.Split(text, "\n") {
+			if r, ok := strings.CutPrefix(line, "\t"); ok {
+				recipes = append(recipes, strings.TrimLeft(r, "@-+"))
+			}
+		}
+		e.nested(d, u, c, env, depth, call.Path+" recipe", strings.Join(recipes, "\n"))
+		if strings.Contains(text, "$(shell") || strings.Contains(text, "include") {
+			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s reads a makefile on standard input whose functions Warden does not follow: `%s`", call.Path, c.Text))
+		}
+	case call.Prog.Lang != "":
+		e.decideCode(d, u, c, call, env, depth, text, "")
+		d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s runs %s code given on standard input: `%s`", call.Path, call.Prog.Lang, c.Text))
+	default:
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs a script given on standard input: `%s`", call.Path, c.Text))
 	}
 }
 

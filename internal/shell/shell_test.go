@@ -535,6 +535,9 @@ func TestAnalyze_Words(t *testing.T) {
 					t.Errorf("word %+v: the repository of /tmp is not known", w)
 				}
 			}},
+		{name: "Mktemp", script: `d=$(mktemp -d); rm -r "$d"`, want: []string{"$(...): mktemp -d", ": rm -r /tmp/tmp.XXXXXXXXXX"}},
+		{name: "MktempTemplate", script: `f=$(mktemp /tmp/build.XXXX); cat "$f"`, want: []string{"$(...): mktemp /tmp/build.XXXX", ": cat /tmp/build.XXXX"}},
+		{name: "MktempDirOption", script: `d=$(mktemp -p /srv); rm -r "$d"`, want: []string{"$(...): mktemp -p /srv", `: rm -r "$d"`}},
 		{name: "Dirname", script: `cat $(dirname src/app/main.go)/../.env`, want: []string{": cat src/app/../.env", "$(...): dirname src/app/main.go"}},
 		{name: "DirnameOfPwd", script: `cat "$(dirname "$PWD")/.npmrc"`, want: []string{": cat /work/.npmrc", "$(...): dirname /work/repo"}},
 		{name: "Basename", script: `cat ~/.ssh/$(basename /tmp/id_rsa.pub .pub)`, want: []string{": cat /home/dev/.ssh/id_rsa", "$(...): basename /tmp/id_rsa.pub .pub"}},
