@@ -105,10 +105,6 @@ func subcommand(args []string, skip ...string) (string, []string) {
 func (e *Engine) classify(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, branch string) []classHit {
 	var hits []classHit
 	add := func(class, why string) { hits = append(hits, classHit{class, why}) }
-	if len(c.Args) == 1 && !c.Args[0].Dynamic && slices.Contains(infoArgs, firstValue(c.Args[0])) && len(c.Assigns) == 0 {
-		// curl --version, ssh -V: the program prints what it is and exits.
-		return nil
-	}
 	for _, v := range c.Via {
 		if p := e.cat.Lookup(strings.Fields(v)[0]); p != nil && p.Class == policy.ClassPrivileged {
 			add(policy.ClassPrivileged, "runs through "+v)
@@ -410,10 +406,6 @@ func printsSecretVar(c *shell.Command) string {
 	}
 	return ""
 }
-
-// infoArgs, alone on a command line, make a program print its version or
-// usage and exit without doing its work.
-var infoArgs = []string{"--version", "-V", "-version", "--help", "-help"}
 
 // argPrinters print their arguments; stdinPrinters copy standard input
 // to their output (a file or the terminal, which the agent reads).
