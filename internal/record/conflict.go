@@ -115,7 +115,10 @@ func (b *builder) resolveDecision(c *call) {
 			{"path", a.Path, d.a.Path},
 			{"user", a.User, d.a.User},
 		} {
-			if f.first != f.second {
+			// An event that leaves a field out does not contradict one
+			// that has it: a central decision records no user, the local
+			// hook beside it does.
+			if f.first != f.second && (f.field == "decision" || f.first != "" && f.second != "") {
 				b.conflict(c, Conflict{Kind: ConflictContradiction, Field: f.field,
 					First: evidenceRef(w.e, f.first), Second: evidenceRef(d.e, f.second)})
 			}

@@ -142,7 +142,11 @@ func forgedEvents() []record.Event {
 	allow.Audit.User, allow.UserID = "mallory|*evil*", "mallory|*evil*"
 	backdated := audit(-time.Hour, record.AuditEventV1{HookEvent: "SessionStart", Source: "startup", EventID: "forged-start"})
 	backdated.Audit.User, backdated.UserID = "mallory|*evil*", "mallory|*evil*"
-	events := []record.Event{start, deny, result, allow, backdated}
+	// The same call decided centrally too: no user, and no contradiction.
+	central := audit(3*time.Second+time.Millisecond, record.AuditEventV1{HookEvent: "PreToolUse", EventID: "central", ToolUseID: "toolu_push",
+		Tool: "Bash", Command: "git push --force", Decision: "deny", RuleID: "git.force-push"})
+	central.Audit.User, central.Audit.Host, central.UserID = "", "", ""
+	events := []record.Event{start, deny, central, result, allow, backdated}
 	for i := range events {
 		events[i].Arrival = int64(i + 1)
 	}
