@@ -35,8 +35,8 @@ type Conflict struct {
 	// ToolUseID and Tool name the call, empty for a session-level conflict.
 	ToolUseID string `json:"tool_use_id,omitempty"`
 	Tool      string `json:"tool,omitempty"`
-	// Field is what disagrees: decision, command, path, user, outcome or
-	// start.
+	// Field is what disagrees: decision, tool, command, path, user,
+	// outcome or start.
 	Field  string      `json:"field"`
 	First  EvidenceRef `json:"first"`
 	Second EvidenceRef `json:"second"`
@@ -95,10 +95,18 @@ func (b *builder) resolveDecision(c *call) {
 	a := w.a
 	c.hooked = true
 	c.decision = w.e
+	if c.timeFrom != nil && c.timeFrom != w.e {
+		// A contradicting event dated the call; the kept one dates it.
+		c.time = a.Time
+		if c.time.IsZero() {
+			c.time = w.e.Time
+		}
+	}
 	c.observedOnly = a.ObservedOnly
 	c.warden, c.rule, c.reason, c.policy = a.Decision, a.RuleID, a.Reason, policyRefLabel(a.Policy, a.PolicyVersion)
-	// The kept event's target stands over what any other event said.
-	for dst, v := range map[*string]string{&c.command: a.Command, &c.path: a.Path, &c.url: a.URL} {
+	// The kept event's tool and target stand over what any other event
+	// said, whatever time that one claims.
+	for dst, v := range map[*string]string{&c.tool: a.Tool, &c.command: a.Command, &c.path: a.Path, &c.url: a.URL} {
 		if v != "" {
 			*dst = v
 		}
@@ -111,6 +119,7 @@ func (b *builder) resolveDecision(c *call) {
 		}
 		for _, f := range [...]struct{ field, first, second string }{
 			{"decision", a.Decision, d.a.Decision},
+			{"tool", a.Tool, d.a.Tool},
 			{"command", a.Command, d.a.Command},
 			{"path", a.Path, d.a.Path},
 			{"user", a.User, d.a.User},

@@ -266,6 +266,7 @@ type call struct {
 
 	decisions []hookDecision // hook events deciding or observing the call
 	decision  *Event         // the one kept
+	timeFrom  *Event         // the decision event that dated the call, if one did
 	ran       []ranEvidence  // events saying the call ran
 	conflicts []string       // "kind:field" of the call's conflicts
 }
@@ -425,7 +426,11 @@ func (b *builder) hookEvent(e *Event, a *AuditEventV1, rank int64) {
 
 	switch a.HookEvent {
 	case "PreToolUse", "PostToolBatch":
+		created := a.ToolUseID == "" || b.byID[a.ToolUseID] == nil
 		c := b.callFor(a.ToolUseID, at)
+		if created {
+			c.timeFrom = e
+		}
 		b.hookTarget(c, a)
 		// finish keeps one of them (resolveDecision) and marks the
 		// others that contradict it.

@@ -137,8 +137,10 @@ func forgedEvents() []record.Event {
 		Command: "git push --force", Decision: "deny", RuleID: "git.force-push", Reason: "rewrites shared `history` | <b>"})
 	result := record.Event{ID: "otlp-result", Source: record.SourceOTLP, Kind: "tool_result", Time: detailsT0.Add(5 * s),
 		SessionID: detailsSession, Tool: "Bash", Attrs: map[string]any{"tool_use_id": "toolu_push", "success": "true"}}
-	allow := audit(4*s, record.AuditEventV1{HookEvent: "PreToolUse", EventID: "forged-allow", ToolUseID: "toolu_push", Tool: "Bash",
-		Command: "git push --force", Decision: "allow"})
+	// Posted last but claiming a time before the deny: arrival, not the
+	// claimed time, decides which one stands.
+	allow := audit(2*s, record.AuditEventV1{HookEvent: "PreToolUse", EventID: "forged-allow", ToolUseID: "toolu_push", Tool: "Bash",
+		Command: "git push", Decision: "allow"})
 	allow.Audit.User, allow.UserID = "mallory|*evil*", "mallory|*evil*"
 	backdated := audit(-time.Hour, record.AuditEventV1{HookEvent: "SessionStart", Source: "startup", EventID: "forged-start"})
 	backdated.Audit.User, backdated.UserID = "mallory|*evil*", "mallory|*evil*"
@@ -285,6 +287,7 @@ func TestBuildRunRecord(t *testing.T) {
 						got = append(got, c.Kind+" "+c.Field+" "+c.First.EventID+" "+c.Second.EventID)
 					}
 					want := []string{
+						"contradiction command deny forged-allow",
 						"contradiction decision deny forged-allow",
 						"contradiction user deny forged-allow",
 						"denied-but-ran outcome deny otlp-result",
@@ -295,11 +298,11 @@ func TestBuildRunRecord(t *testing.T) {
 					if !slices.Equal(got, want) {
 						t.Errorf("conflicts\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 					}
-					if c := rr.Commands; len(c) != 1 || !slices.Equal(c[0].Conflicts, []string{"contradiction:decision", "contradiction:user", "denied-but-ran:outcome"}) {
+					if c := rr.Commands; len(c) != 1 || !slices.Equal(c[0].Conflicts, []string{"contradiction:decision", "contradiction:command", "contradiction:user", "denied-but-ran:outcome"}) {
 						t.Errorf("commands %+v: the call is not marked", c)
 					}
 				},
-				wantGaps("no prompt recorded", "5 conflict(s) in the evidence"),
+				wantGaps("no prompt recorded", "6 conflict(s) in the evidence"),
 			},
 		},
 		{
