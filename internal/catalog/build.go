@@ -130,6 +130,7 @@ var buildPrograms = []Program{
 		{Names: "nuget", Subs: []Program{{Names: "push", Class: Publish, Why: "dotnet nuget push publishes a package"}}},
 		{Names: "tool", Subs: []Program{{Names: "install", Class: PackageInstall, Why: "dotnet tool install installs a tool"}}},
 		{Names: "build test run restore format clean new pack publish watch"},
+		{Names: "ef", Subs: []Program{{Names: "database", Subs: []Program{{Names: "update drop", Class: Database, Why: "dotnet ef changes a database"}}}}},
 	}},
 	{Names: "apt apt-get aptitude yum dnf zypper snap port choco winget brew flatpak scoop", Subs: []Program{
 		{Names: "install reinstall upgrade add", Class: PackageInstall, Why: "installs system packages"},

@@ -60,6 +60,19 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 		if a.Kind != catalog.Shell || a.Opt != nil {
 			flush()
 		}
+		if a.Opt == nil && call.Prog != nil && call.Prog.Lang == "vim" && strings.HasPrefix(a.Value, "+") {
+			// vim +'!cmd', ex +'r !cmd': a command run at start-up.
+			e.toolCommand(d, u, c, env, depth, call, a.Value[1:])
+			continue
+		}
+		if a.Kind == catalog.Read && a.Value == "-" && a.Opt != nil && strings.Contains(a.Opt.Names, "--files-from") && c.Stdin != nil && !c.Stdin.Dynamic {
+			// tar -cf x.tar -T - <<< ~/.ssh/id_ed25519: the names are on standard input.
+			for _, line := range strings.Split(c.Stdin.Value, "\n") {
+				if line = strings.TrimSpace(line); line != "" {
+					e.checkFile(d, u, fileAccess{raw: line, access: policy.AccessRead, cwds: c.Cwds, via: "standard input of " + quoted})
+				}
+			}
+		}
 		switch a.Kind {
 		case catalog.Shell:
 			if dynamic {
@@ -815,7 +828,7 @@ func envKindOf(name string) (envKind, string) {
 	for _, v := range envVars {
 		found := false
 		catalog.Each(v.names, func(n string) {
-			if pre, suf, ok := strings.Cut(n, "*"); ok && len(u) > len(pre)+len(suf) && strings.HasPrefix(u, pre) && strings.HasSuffix(u, suf) || n == u {
+			if pre, suf, ok := strings.Cut(n, "*"); ok && len(u) >= len(pre)+len(suf) && strings.HasPrefix(u, pre) && strings.HasSuffix(u, suf) || n == u {
 				found = true
 			}
 		})
