@@ -19,7 +19,7 @@ var nodeSubs = []Program{
 }
 
 var buildPrograms = []Program{
-	{Names: "npm cnpm", Also: nodeSubs, Subs: []Program{
+	{Names: "npm cnpm", Also: nodeSubs, Opts: []Opt{{Names: "--script-shell", Arg: Value, Kind: Opaque}}, Subs: []Program{
 		{Names: "exec x", Class: PackageInstall, Why: "npm exec downloads and runs a package", RunsPackage: true, Unless: NoInstall,
 			Opts: []Opt{
 				{Names: "--no --no-install --offline", Mark: NoInstall},

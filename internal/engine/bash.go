@@ -32,6 +32,7 @@ func (e *Engine) decideBash(d *decision) {
 	env := &pathEnv{cwd: a.Cwd, home: a.Home, repo: a.Repo}
 	d.links = plannedLinks(an.Commands, env)
 	d.secretFeeds = secretFeeds(an.Commands)
+	d.gitAliases = configuredAliases(an.Commands)
 	for i := range an.Commands {
 		e.decideCommand(d, &an.Commands[i], an.Commands, env, 0)
 	}
@@ -72,6 +73,15 @@ func (e *Engine) pipedKill(d *decision, cmds []shell.Command) {
 	}
 }
 
+// shellJoin quotes words into one command line.
+func shellJoin(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}
+
 // bareWordLangs are languages whose commands take unquoted words as
 // arguments, as a shell does.
 var bareWordLangs = []string{"powershell", "tcl", "expect", "applescript", "cmake", "fish"}
@@ -90,13 +100,57 @@ func pathWords(code string) []string {
 	return out
 }
 
+// configuredAliases returns the git aliases that git config commands in
+// cmds define: git config [--global] alias.NAME VALUE.
+func configuredAliases(cmds []shell.Command) map[string]string {
+	var out map[string]string
+	for i := range cmds {
+		if cmds[i].Program != "git" {
+			continue
+		}
+		args := argv(&cmds[i])
+		sub, rest := subcommand(args, "-C", "-c", "--git-dir", "--work-tree")
+		if sub != "config" {
+			continue
+		}
+		pos := positionals(rest)
+		if len(pos) == 3 && pos[0] == "set" {
+			pos = pos[1:]
+		}
+		if len(pos) == 2 && strings.HasPrefix(strings.ToLower(pos[0]), "alias.") {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[strings.ToLower(pos[0][len("alias."):])] = pos[1]
+		}
+	}
+	return out
+}
+
+// withAliases gives a git command the aliases defined earlier as -c
+// options, so that expandGitAlias decides git pf as git push -f.
+func withAliases(c *shell.Command, aliases map[string]string) *shell.Command {
+	if c.Program != "git" || len(aliases) == 0 {
+		return c
+	}
+	sub, _ := subcommand(argv(c), "-C", "-c", "--git-dir", "--work-tree")
+	def, ok := aliases[strings.ToLower(sub)]
+	if !ok {
+		return c
+	}
+	out := *c
+	kv := "alias." + sub + "=" + def
+	out.Args = append([]shell.Word{{Raw: "-c", Values: []string{"-c"}}, {Raw: kv, Values: []string{kv}}}, c.Args...)
+	return &out
+}
+
 // maxCodeDepth bounds interpreter code that shells out to commands that run
 // interpreters again.
 const maxCodeDepth = 4
 
 func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Command, env *pathEnv, depth int) {
 	u := d.newUnit()
-	c = expandGitAlias(c)
+	c = expandGitAlias(withAliases(c, d.gitAliases))
 	if e.trace {
 		via := ""
 		if len(c.Via) > 0 {
@@ -341,6 +395,16 @@ func tarCreates(args []string) bool {
 	return false
 }
 
+// excluded reports a name an exclude glob skips or no include glob covers.
+func excluded(name string, incl, excl []string) bool {
+	for _, x := range excl {
+		if ok, _ := path.Match(x, name); ok {
+			return true
+		}
+	}
+	return len(incl) > 0 && !slices.ContainsFunc(incl, func(g string) bool { ok, _ := path.Match(g, name); return ok })
+}
+
 func cwdsOf(c *shell.Command, env *pathEnv) []string {
 	if len(c.Cwds) > 0 {
 		return c.Cwds
@@ -364,6 +428,25 @@ func (e *Engine) checkTree(d *decision, u *unit, p string, env *pathEnv, via str
 	}
 	if e.checkPath(d, u, fa, p, env) {
 		return
+	}
+	// grep -r x ~/.config/gh: a protected file below p is read, whether
+	// or not it exists on this machine.
+	for i := range e.pm.rules {
+		r := &e.pm.rules[i]
+		if !r.applies(policy.AccessRead) {
+			continue
+		}
+		for j := range r.patterns {
+			inst := r.patterns[j].instantiate("/", env)
+			if _, below := cutDir(inst, p); !below || inst == p || excluded(path.Base(inst), incl, excl) {
+				continue
+			}
+			inc := fa
+			inc.raw, inc.incidental = inst, true
+			if e.checkResolved(d, u, inc, inst, env, "") {
+				return
+			}
+		}
 	}
 	entries, err := e.fs.ReadDir(p)
 	if err != nil {
@@ -543,6 +626,30 @@ func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, call *catalo
 		if strings.TrimSpace(code) == "httpd" {
 			if v := e.rs.Classes[policy.ClassEgress]; v != policy.None {
 				d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s serves files to other machines (egress): %s", c.Program, quoted))
+			}
+		}
+	case "elixir":
+		// System.cmd("curl", ["-d", "@.env", URL]) runs the program with
+		// those arguments; System.shell("cmd") runs a command line.
+		for _, m := range []string{"System.cmd(", ":os.cmd("} {
+			for part := code; ; {
+				i := strings.Index(part, m)
+				if i < 0 {
+					break
+				}
+				end := strings.Index(part[i:], ")")
+				if end < 0 {
+					end = len(part) - i
+				}
+				if lits := stringLiterals(part[i : i+end]); len(lits) > 0 {
+					e.nested(d, u, c, env, depth, c.Program+" "+strings.TrimSuffix(m, "("), shellJoin(lits))
+				}
+				part = part[i+len(m):]
+			}
+		}
+		if i := strings.Index(code, "System.shell("); i >= 0 {
+			if lits := stringLiterals(code[i:]); len(lits) > 0 {
+				e.nested(d, u, c, env, depth, c.Program+" System.shell", lits[0])
 			}
 		}
 	case "groovy":

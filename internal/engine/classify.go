@@ -26,6 +26,18 @@ func argv(c *shell.Command) []string {
 	return out
 }
 
+// rawArgv is argv with a word whose value cannot be known given as
+// written, quotes removed: "+$(git branch --show-current)" keeps its +.
+func rawArgv(c *shell.Command) []string {
+	out := argv(c)
+	for i, w := range c.Args {
+		if w.Dynamic && len(w.Values) == 0 {
+			out[i] = strings.Trim(w.Raw, `"'`)
+		}
+	}
+	return out
+}
+
 func firstValue(w shell.Word) string {
 	if len(w.Values) > 0 {
 		return w.Values[0]
@@ -250,7 +262,7 @@ func (e *Engine) classify(d *decision, u *unit, c *shell.Command, call *catalog.
 			}
 		}
 	case "git":
-		hits = append(hits, classifyGit(args, branch)...)
+		hits = append(hits, classifyGit(rawArgv(c), branch)...)
 		if why := gitConfigPersists(call); why != "" {
 			add(policy.ClassPersistence, why)
 		}
@@ -876,6 +888,15 @@ func classifyGit(args []string, branch string) []classHit {
 	hits := []classHit{{policy.ClassVCSWrite, "git push publishes commits to a remote"}}
 	force := hasFlag(rest, 'f', "--force", "--force-with-lease", "--force-if-includes", "--mirror", "--delete", "--prune") ||
 		hasFlag(rest, 'd')
+	for i, a := range args {
+		// git -c remote.origin.push=+refs/heads/*:refs/heads/* push: a
+		// configured force refspec.
+		if i > 0 && args[i-1] == "-c" {
+			if k, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(strings.ToLower(k), "remote.") && strings.HasSuffix(strings.ToLower(k), ".push") && strings.HasPrefix(strings.Trim(v, `"'`), "+") {
+				force = true
+			}
+		}
+	}
 	pos := positionals(rest)
 	refs := pos
 	if len(pos) > 0 {

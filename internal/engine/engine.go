@@ -187,6 +187,9 @@ type decision struct {
 	// reads as a secret on standard input (echo $T | gh auth login
 	// --with-token): they hand the secret over, they do not print it.
 	secretFeeds map[*shell.Command]bool
+	// gitAliases are the aliases `git config alias.NAME VALUE` defines
+	// earlier in the same call (git config alias.pf 'push -f' && git pf).
+	gitAliases map[string]string
 	// helpers are the vectors that name a pager, editor or helper program
 	// (PAGER, core.editor, GIT_SSH_COMMAND), which never needs a shell.
 	helpers map[string]bool
