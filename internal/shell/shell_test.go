@@ -101,7 +101,9 @@ func checkInvariants(t testing.TB, script string, opts Options, an Analysis) {
 		if !c.Dynamic && c.Program == "" && len(c.Redirects) == 0 && len(c.Assigns) == 0 {
 			t.Errorf("command %d: no program, not Dynamic, no redirects, no assignments: %+v", i, c)
 		}
-		if c.Program != "" && (len(c.Name.Values) == 0 || !slices.ContainsFunc(c.Name.Values, func(v string) bool { return baseName(v) == c.Program })) {
+		// Wrappers are recognised in any case (XArgs on a case-insensitive
+		// file system), and Program names them in lower case.
+		if c.Program != "" && (len(c.Name.Values) == 0 || !slices.ContainsFunc(c.Name.Values, func(v string) bool { return strings.EqualFold(baseName(v), c.Program) })) {
 			t.Errorf("command %d: program %q is not the base name of %q", i, c.Program, c.Name.Values)
 		}
 		if c.Line < 1 || c.Col < 1 {
@@ -535,6 +537,22 @@ func TestAnalyze_Words(t *testing.T) {
 					t.Errorf("word %+v: the repository of /tmp is not known", w)
 				}
 			}},
+		// Parameter expansion operators on known values.
+		{name: "Slice", script: `a=xcurlx; ${a:1:4} x`, want: []string{": curl x"}},
+		{name: "SliceNegative", script: `a=wgetcurl; ${a: -4} x`, want: []string{": curl x"}},
+		{name: "SliceNoLength", script: `a=xxcat; ${a:2} .env`, want: []string{": cat .env"}},
+		{name: "ReplaceFirst", script: `f=.exv; cat ${f/x/n}`, want: []string{": cat .env"}},
+		{name: "ReplaceAll", script: `f=.exx; cat ${f//x/n}`, want: []string{": cat .enn"}},
+		{name: "ReplaceAnchored", script: `w=xurl; ${w/#x/c} y`, want: []string{": curl y"}},
+		{name: "ReplaceSuffix", script: `w=curX; ${w/%X/l} y`, want: []string{": curl y"}},
+		{name: "Lower", script: `v=.ENV; cat "${v,,}" "${v@L}"`, want: []string{": cat .env .env"}},
+		{name: "UpperFirst", script: `v=makefile; cat ${v^}`, want: []string{": cat Makefile"}},
+		{name: "Escape", script: `v='\x2eenv'; cat "${v@E}"`, want: []string{": cat .env"}},
+		{name: "RemoveSuffix", script: `f=main.go; echo ${f%.go} ${f%%.*}`, want: []string{": echo main main"}},
+		{name: "RemovePrefix", script: `p=a/b/c; echo ${p#*/} ${p##*/}`, want: []string{": echo b/c c"}},
+		{name: "Indirect", script: `n=F; F=.env; cat "${!n}"`, want: []string{": cat .env"}},
+		{name: "IndirectUnknown", script: `v=GITHUB_TOKEN; echo "${!v}"`, want: []string{`: echo "${!v}"`}},
+		{name: "SliceOfUnknown", script: `echo ${X:1:2}`, want: []string{`: echo ${X:1:2}`}},
 		{name: "Mktemp", script: `d=$(mktemp -d); rm -r "$d"`, want: []string{"$(...): mktemp -d", ": rm -r /tmp/tmp.XXXXXXXXXX"}},
 		{name: "MktempTemplate", script: `f=$(mktemp /tmp/build.XXXX); cat "$f"`, want: []string{"$(...): mktemp /tmp/build.XXXX", ": cat /tmp/build.XXXX"}},
 		{name: "MktempDirOption", script: `d=$(mktemp -p /srv); rm -r "$d"`, want: []string{"$(...): mktemp -p /srv", `: rm -r "$d"`}},

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -574,15 +575,47 @@ func dropNUL(s string) string {
 	return strings.ReplaceAll(s, sep, "")
 }
 
-// param resolves a parameter expansion into its candidate values.
+// param resolves a parameter expansion into its candidate values: the
+// variable (or, for ${!name}, the variable name holds), then a slice,
+// replacement, case change, prefix or suffix removal or @ transform
+// applied to each known value. Anything else is not static.
 func (a *analyzer) param(pe *syntax.ParamExp) ([]string, bool) {
-	if pe.Param == nil || pe.Excl || pe.Length || pe.Width || pe.IsSet ||
-		pe.Index != nil || pe.Slice != nil || pe.Repl != nil || pe.Names != 0 ||
+	if pe.Param == nil || pe.Length || pe.Width || pe.IsSet ||
+		pe.Index != nil || pe.Names != 0 ||
 		pe.Flags != nil || pe.NestedParam != nil || len(pe.Modifiers) > 0 ||
 		pe.Split != syntax.OptUnset || pe.GlobSubst != syntax.OptUnset || pe.RcExpand != syntax.OptUnset {
 		return nil, true
 	}
 	vals, dyn := a.lookup(pe.Param.Value)
+	if pe.Excl {
+		// ${!v}: the variable whose name v holds.
+		if dyn || len(vals) == 0 {
+			return nil, true
+		}
+		var out []string
+		for _, n := range vals {
+			if !validName(n) {
+				return nil, true
+			}
+			v, d := a.lookup(n)
+			out, dyn = union(out, v), dyn || d
+		}
+		vals = out
+	}
+	if pe.Slice != nil || pe.Repl != nil {
+		if len(vals) == 0 {
+			return nil, true
+		}
+		out := make([]string, 0, len(vals))
+		for _, v := range vals {
+			r, ok := a.sliceReplace(pe, v)
+			if !ok {
+				return nil, true
+			}
+			out = append(out, r)
+		}
+		return out, dyn
+	}
 	if pe.Exp == nil {
 		return vals, dyn
 	}
@@ -596,7 +629,177 @@ func (a *analyzer) param(pe *syntax.ParamExp) ([]string, bool) {
 	case syntax.ErrorUnset, syntax.ErrorUnsetOrNull:
 		return vals, dyn
 	}
-	return nil, true
+	if len(vals) == 0 {
+		return nil, true
+	}
+	arg := ""
+	if pe.Exp.Word != nil {
+		lit, _, ok := plainWord(pe.Exp.Word)
+		if !ok {
+			return nil, true
+		}
+		arg = lit
+	}
+	out := make([]string, 0, len(vals))
+	for _, v := range vals {
+		r, ok := transform(pe.Exp.Op, arg, v)
+		if !ok {
+			return nil, true
+		}
+		out = append(out, r)
+	}
+	return out, dyn
+}
+
+// sliceReplace applies ${v:off:len} or ${v/pat/rep} to one value.
+func (a *analyzer) sliceReplace(pe *syntax.ParamExp, v string) (string, bool) {
+	if pe.Slice != nil {
+		off, ok := arithmEval(pe.Slice.Offset, 0)
+		if !ok {
+			return "", false
+		}
+		if off < 0 {
+			off += len(v)
+		}
+		if off < 0 || off > len(v) {
+			return "", off > len(v)
+		}
+		v = v[off:]
+		if pe.Slice.Length != nil {
+			n, ok := arithmEval(pe.Slice.Length, 0)
+			if !ok {
+				return "", false
+			}
+			if n < 0 {
+				n += len(v)
+			}
+			if n < 0 {
+				return "", false
+			}
+			v = v[:min(n, len(v))]
+		}
+		return v, true
+	}
+	pat, _, ok := plainWord(pe.Repl.Orig)
+	if !ok {
+		return "", false
+	}
+	with := ""
+	if pe.Repl.With != nil {
+		if with, _, ok = plainWord(pe.Repl.With); !ok {
+			return "", false
+		}
+	}
+	anchor := byte(0)
+	if pat != "" && (pat[0] == '#' || pat[0] == '%') {
+		anchor, pat = pat[0], pat[1:]
+	}
+	re, ok := globRegexp(pat)
+	if !ok || pat == "" {
+		return "", false
+	}
+	switch anchor {
+	case '#':
+		re = "^(?:" + re + ")"
+	case '%':
+		re = "(?:" + re + ")$"
+	}
+	rx, err := regexp.Compile(re)
+	if err != nil {
+		return "", false
+	}
+	lit := strings.ReplaceAll(with, "$", "$$")
+	if pe.Repl.All && anchor == 0 {
+		return rx.ReplaceAllString(v, lit), true
+	}
+	loc := rx.FindStringIndex(v)
+	if loc == nil {
+		return v, true
+	}
+	return v[:loc[0]] + with + v[loc[1]:], true
+}
+
+// transform applies a case change, prefix or suffix removal or @ operator
+// with a literal argument to one value.
+func transform(op syntax.ParExpOperator, arg, v string) (string, bool) {
+	switch op {
+	case syntax.UpperFirst, syntax.LowerFirst, syntax.UpperAll, syntax.LowerAll:
+		if arg != "" && arg != "?" {
+			return "", false
+		}
+		up := op == syntax.UpperFirst || op == syntax.UpperAll
+		conv := strings.ToLower
+		if up {
+			conv = strings.ToUpper
+		}
+		if op == syntax.UpperAll || op == syntax.LowerAll {
+			return conv(v), true
+		}
+		if v == "" {
+			return v, true
+		}
+		return conv(v[:1]) + v[1:], true
+	case syntax.RemSmallPrefix, syntax.RemLargePrefix, syntax.RemSmallSuffix, syntax.RemLargeSuffix:
+		re, ok := globRegexp(arg)
+		if !ok {
+			return "", false
+		}
+		rx, err := regexp.Compile("^(?:" + re + ")$")
+		if err != nil {
+			return "", false
+		}
+		prefix := op == syntax.RemSmallPrefix || op == syntax.RemLargePrefix
+		large := op == syntax.RemLargePrefix || op == syntax.RemLargeSuffix
+		for i := 0; i <= len(v); i++ {
+			n := i
+			if large {
+				n = len(v) - i
+			}
+			if prefix && rx.MatchString(v[:n]) {
+				return v[n:], true
+			}
+			if !prefix && rx.MatchString(v[len(v)-n:]) {
+				return v[:len(v)-n], true
+			}
+		}
+		return v, true
+	case syntax.OtherParamOps:
+		switch arg {
+		case "L":
+			return strings.ToLower(v), true
+		case "U":
+			return strings.ToUpper(v), true
+		case "u":
+			if v == "" {
+				return v, true
+			}
+			return strings.ToUpper(v[:1]) + v[1:], true
+		case "E":
+			return ansiC(v), true
+		case "Q", "P", "A", "a", "K", "k":
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// globRegexp turns a shell pattern of literals, * and ? into a regular
+// expression; bracket classes and extended globs are not modelled.
+func globRegexp(pat string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(pat); i++ {
+		switch c := pat[i]; c {
+		case '*':
+			b.WriteString("(?s:.*?)")
+		case '?':
+			b.WriteString("(?s:.)")
+		case '[', '\\':
+			return "", false
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	return b.String(), true
 }
 
 // union returns the distinct values of x and y, capped at maxValues.
