@@ -187,6 +187,8 @@ func (a *analyzer) collect(stmts []*syntax.Stmt) {
 
 func (a *analyzer) collectNode(n syntax.Node) bool {
 	switch n := n.(type) {
+	case *syntax.Stmt:
+		a.collectRead(n)
 	case *syntax.Assign:
 		if n.Name == nil {
 			if n.Value != nil {
@@ -254,6 +256,75 @@ func (a *analyzer) collectNode(n syntax.Node) bool {
 		a.collectCall(n)
 	}
 	return true
+}
+
+// collectRead records read [-r] NAME <<'X' (or <<< 'text'): NAME holds
+// the first line of a literal here-document, still marked as possibly
+// something else, as read sets variables when it runs.
+func (a *analyzer) collectRead(s *syntax.Stmt) {
+	c, ok := s.Cmd.(*syntax.CallExpr)
+	if !ok || len(c.Args) < 2 {
+		return
+	}
+	var words []string
+	for _, w := range c.Args {
+		v, _, ok := plainWord(w)
+		if !ok {
+			return
+		}
+		words = append(words, v)
+	}
+	if words[0] != "read" {
+		return
+	}
+	var names []string
+	for _, w := range words[1:] {
+		switch {
+		case w == "-r":
+		case strings.HasPrefix(w, "-"):
+			return // -a, -d, -n...: not modelled
+		default:
+			names = append(names, w)
+		}
+	}
+	if len(names) != 1 {
+		return
+	}
+	for _, r := range s.Redirs {
+		var text string
+		switch {
+		case (r.Op == syntax.Hdoc || r.Op == syntax.DashHdoc) && r.Hdoc != nil:
+			v, ok := hdocLiteral(r.Hdoc)
+			if !ok {
+				return
+			}
+			text = v
+		case r.Op == syntax.WordHdoc && r.Word != nil:
+			v, _, ok := plainWord(r.Word)
+			if !ok {
+				return
+			}
+			text = v
+		default:
+			continue
+		}
+		line, _, _ := strings.Cut(text, "\n")
+		line = strings.TrimSpace(line)
+		a.addSrc(names[0], &syntax.Word{Parts: []syntax.WordPart{&syntax.Lit{Value: line}}}, modeAssign)
+	}
+}
+
+// hdocLiteral returns a here-document's text when it has no expansions.
+func hdocLiteral(w *syntax.Word) (string, bool) {
+	var b strings.Builder
+	for _, p := range w.Parts {
+		l, ok := p.(*syntax.Lit)
+		if !ok {
+			return "", false
+		}
+		b.WriteString(l.Value)
+	}
+	return b.String(), true
 }
 
 // collectCall marks the variables set by builtins such as read, and

@@ -297,12 +297,17 @@ func (a *analyzer) splitMark(r *wres, alts []string, mode resolveMode, quoted bo
 	if quoted || mode != modeArg {
 		return alts
 	}
+	ifs := " \t\n"
+	if vals, dyn := a.lookup("IFS"); len(vals) == 1 && !dyn {
+		ifs = vals[0] // IFS=,; $c splits c at commas
+	}
+	isSep := func(r rune) bool { return strings.ContainsRune(ifs, r) }
 	var out []string
 	for i, v := range alts {
 		if strings.ContainsAny(v, "*?[") {
 			r.glob = true
 		}
-		if !strings.ContainsAny(v, " \t\n") {
+		if ifs == "" || !strings.ContainsAny(v, ifs) {
 			if out != nil {
 				out[i] = v
 			}
@@ -312,11 +317,11 @@ func (a *analyzer) splitMark(r *wres, alts []string, mode resolveMode, quoted bo
 			out = make([]string, len(alts))
 			copy(out, alts[:i])
 		}
-		out[i] = strings.Join(strings.Fields(v), sep)
-		if v[0] == ' ' || v[0] == '\t' || v[0] == '\n' {
+		out[i] = strings.Join(strings.FieldsFunc(v, isSep), sep)
+		if isSep(rune(v[0])) {
 			out[i] = sep + out[i]
 		}
-		if c := v[len(v)-1]; c == ' ' || c == '\t' || c == '\n' {
+		if isSep(rune(v[len(v)-1])) {
 			out[i] += sep
 		}
 	}
