@@ -117,7 +117,7 @@ var redactRules = [...]redactRule{
 		triggers: []string{"authorization"},
 		pattern:  `(?i)((?:proxy-)?authorization['"]?\s*[:=]\s*)((?:basic|bearer|token|digest|negotiate|aws4-hmac-sha256)\s+)?[^'"\r\n]+`,
 		replace: func(m []string) string {
-			if isReference(strings.TrimSpace(m[0][len(m[1])+len(m[2]):])) {
+			if v := strings.TrimSpace(m[0][len(m[1])+len(m[2]):]); isReference(v) || redactedOnly(v) {
 				return m[0]
 			}
 			return m[1] + m[2] + Redacted
@@ -278,6 +278,18 @@ func hasAuth(k string) bool {
 func isReference(v string) bool {
 	v = strings.Trim(v, `"'`)
 	return v == "" || strings.HasPrefix(v, "$")
+}
+
+// redactedOnly reports whether v is nothing but Redacted markers, masked
+// by an earlier rule: masking it again would only merge them.
+func redactedOnly(v string) bool {
+	fields := strings.Fields(v)
+	for _, f := range fields {
+		if f != Redacted {
+			return false
+		}
+	}
+	return len(fields) > 0
 }
 
 // authScheme reports whether v is an HTTP auth scheme word, as in

@@ -242,19 +242,45 @@ func TestTruncate(t *testing.T) {
 	}
 }
 
+// fuzzSecrets are one secret of each shape Redact must always remove,
+// whatever text surrounds it.
+var fuzzSecrets = [...]string{
+	"ghp_Fz0123456789abcdefghij0123456789ab",
+	"github_pat_11FZ0123456789_abcdefghijklmnop",
+	"sk-ant-api03-Fz0123456789abcdefghijkl",
+	"xoxb-123456789012-Fzabcdefghij",
+	"AKIAFZ0123456789ABCD",
+	"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJmejEyMzQifQ.Fz_sig-0123",
+	"glpat-Fz0123456789abcdefghij",
+	"npm_Fz0123456789abcdefghij0123456789abcd",
+	"AIzaFz0123456789abcdefghij0123456789abcde",
+	"sk_live_Fz0123456789abcdef",
+	"-----BEGIN RSA PRIVATE KEY-----\nMIIFzSecretKeyBody0123\n-----END RSA PRIVATE KEY-----",
+}
+
+// FuzzRedact checks two properties on any text: Redact is idempotent, and
+// a known secret shape placed anywhere in the text, between spaces, is
+// gone from the result (a Redact that does nothing fails at once).
 func FuzzRedact(f *testing.F) {
-	for _, s := range []string{
+	for i, s := range []string{
 		"curl -u a:b -H 'Authorization: Bearer xyz12345' 'https://u:p@h/?token=t'",
 		`curl -d '{"password":"x"}' https://x`,
 		"mysql -phunter2", "sshpass -p x ssh h", "GITHUB_TOKEN=abc gh",
-		"echo ghp_0123456789abcdefghij0123456789abcdef", "echo hi",
+		"echo ghp_0123456789abcdefghij0123456789abcdef", "echo hi", "",
+		"--password '", `{"token": "`, "-u ", "https://u:", "Authorization: ",
 	} {
-		f.Add(s)
+		f.Add(s, uint16(len(s)/2), uint8(i))
 	}
-	f.Fuzz(func(t *testing.T, s string) {
+	f.Fuzz(func(t *testing.T, s string, at uint16, which uint8) {
 		got := Redact(s)
 		if again := Redact(got); again != got {
 			t.Errorf("not idempotent:\n in %q\n 1st %q\n 2nd %q", s, got, again)
+		}
+		secret := fuzzSecrets[int(which)%len(fuzzSecrets)]
+		i := int(at) % (len(s) + 1)
+		in := s[:i] + " " + secret + " " + s[i:]
+		if out := Redact(in); strings.Contains(out, secret) {
+			t.Errorf("secret kept:\n in %q\n out %q", in, out)
 		}
 	})
 }
