@@ -112,12 +112,12 @@ func TestDecide(t *testing.T) {
 		}
 
 		t.Run("NoOpinion", func(t *testing.T) {
-			r, _ := ts.decide(ingest, pre("quiet", "Read", map[string]any{"file_path": "/home/dev/app/README.md"}), "")
-			if r.header.Get("X-Warden-Decision") == "deny" {
-				t.Errorf("reading a README: %s", r.body)
+			r, d := ts.decide(ingest, pre("quiet", "Read", map[string]any{"file_path": "/home/dev/app/README.md"}), "")
+			if got := r.header.Get("X-Warden-Decision"); got != record.DecisionNone || d.HookSpecificOutput.PermissionDecision != "" {
+				t.Errorf("reading a README: verdict %q, answer %s; want none and no permission decision", got, r.body)
 			}
-			if len(ts.sessionEvents("quiet")) != 1 {
-				t.Error("decision not stored")
+			if evs := ts.sessionEvents("quiet"); len(evs) != 1 || evs[0].Decision != record.DecisionNone {
+				t.Errorf("stored %+v, want one decision none", evs)
 			}
 		})
 		t.Run("PermissionRequest", func(t *testing.T) {
