@@ -2,7 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"testing"
+
+	sqlitelib "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/wardenhq/warden/internal/store"
 )
@@ -33,8 +37,16 @@ func TestOpen_Pragmas(t *testing.T) {
 			t.Errorf("writer %s = %s, want %s", tc.pragma, got, tc.want)
 		}
 	}
-	if _, err := db.r.ExecContext(ctx, `DELETE FROM tokens`); err == nil {
-		t.Error("a reader connection wrote")
+	// The reader sees the writer's database, and refuses to write to it
+	// because it is query-only, not for any other reason.
+	var tokens int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM tokens`).Scan(&tokens); err != nil {
+		t.Fatalf("reader cannot read the tokens table: %v", err)
+	}
+	_, err = db.r.ExecContext(ctx, `DELETE FROM tokens`)
+	var se *sqlitelib.Error
+	if !errors.As(err, &se) || se.Code() != sqlite3.SQLITE_READONLY {
+		t.Errorf("reader DELETE: %v, want SQLITE_READONLY (query_only)", err)
 	}
 	var n int
 	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
