@@ -41,7 +41,7 @@ func TestConfig_Good(t *testing.T) {
 		})
 	}
 	c, _ := parseFile(t, filepath.Join("testdata", "config", "good", "full.yaml"))
-	if c.RetentionDays != 180 || c.RetentionInterval != 30*time.Minute || c.DecideTimeout != 3*time.Second || c.Tier != "standard" {
+	if c.RetentionDays != 180 || c.RetentionInterval != 30*time.Minute || c.DecideTimeout != 3*time.Second || c.Tier != "production-adjacent" {
 		t.Errorf("full.yaml decoded as %+v", c)
 	}
 }
