@@ -123,15 +123,17 @@ func writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	case EUnavailable:
 		w.Header().Set("Retry-After", "1")
 	}
-	writeJSON(w, statusOf(e.Code), body)
+	writeJSON(w, statusOf(e.Code), body) // strings only: it always encodes
 }
 
-// writeJSON answers with status and v as JSON.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON answers with status and v as JSON. When v does not encode (a
+// NaN or infinity in it) it writes nothing and returns the error, for the
+// handler to return: the adapter then answers a JSON internal error and
+// logs the cause, so no answer is ever invalid JSON or a silent failure.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
-		// Only our own response types are encoded: a bug.
-		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+		return fmt.Errorf("encode %T answer: %w", v, err)
 	}
 	b = append(b, '\n')
 	h := w.Header()
@@ -140,6 +142,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	w.Write(b)
+	return nil
 }
 
 // handlerFunc is an API handler: it writes its success response and

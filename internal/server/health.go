@@ -70,8 +70,7 @@ func newMetrics(r *Registry) *metrics {
 
 // serveHealthz answers 200 while the process runs.
 func (s *Server) serveHealthz(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	return nil
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // serveReadyz answers 200 when the store answers within 2 s, else 503.
@@ -82,8 +81,7 @@ func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) error {
 		s.metrics.storeErrors.Inc("ping")
 		return &Error{Code: EUnavailable, Message: "store unavailable", Cause: err}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-	return nil
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 // serveMetrics writes the registry in the Prometheus text format.

@@ -212,8 +212,7 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) error {
 		s.log.Warn("hook spool dropped events before shipping", "drops", truncate(drops, 20),
 			LogKeyToken, tokenFrom(r.Context()).ID, LogKeyRequestID, requestID(r.Context()))
 	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return writeJSON(w, http.StatusOK, res)
 }
 
 // decodeAuditLine decodes one line: a single JSON object whose fields

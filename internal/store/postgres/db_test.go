@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/wardenhq/warden/internal/store"
 	"github.com/wardenhq/warden/internal/store/postgres"
 	"github.com/wardenhq/warden/internal/store/postgres/pgtest"
@@ -28,6 +30,24 @@ func TestStore(t *testing.T) {
 	pgtest.URL(t)
 	storetest.Run(t, func(t *testing.T, opts store.Options) store.Store {
 		return mustOpen(t, pgtest.Schema(t), opts)
+	})
+}
+
+// TestStore_LegacyValues: points of 1e308 stored before the value bound
+// leave sums finite (PostgreSQL fails a sum that overflows).
+func TestStore_LegacyValues(t *testing.T) {
+	url := pgtest.Schema(t)
+	storetest.LegacyValues(t, func(t *testing.T, opts store.Options) store.Store {
+		return mustOpen(t, url, opts)
+	}, func(t *testing.T, _ store.Store, id string, v float64) {
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), `UPDATE metric_points SET value = $1 WHERE id = $2`, v, id); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 

@@ -29,6 +29,18 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// TestStore_LegacyValues: points of 1e308 stored before the value bound
+// leave sums finite.
+func TestStore_LegacyValues(t *testing.T) {
+	storetest.LegacyValues(t, func(t *testing.T, opts store.Options) store.Store {
+		return mustOpen(t, t.TempDir(), opts)
+	}, func(t *testing.T, s store.Store, id string, v float64) {
+		if err := sqlite.SetMetricValue(s.(*sqlite.DB), id, v); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // TestCrash: an acknowledged append survives a SIGKILL of the process.
 func TestCrash(t *testing.T) {
 	dir := storetest.CrashTarget()

@@ -1,0 +1,79 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardenhq/warden/internal/record"
+)
+
+// otlpCostPoints is an OTLP/JSON metrics body of claude_code.cost.usage
+// points of session, one per value (OTLP/JSON writes NaN and infinities as
+// strings).
+func otlpCostPoints(session string, values ...string) []byte {
+	var pts []string
+	for i, v := range values {
+		ns := t0.Add(time.Duration(i+1) * time.Second).UnixNano()
+		pts = append(pts, fmt.Sprintf(`{"startTimeUnixNano":"%d","timeUnixNano":"%d","asDouble":%s,"attributes":[
+			{"key":"session.id","value":{"stringValue":%q}},{"key":"user.id","value":{"stringValue":"u1"}},
+			{"key":"model","value":{"stringValue":"m%d"}}]}`, ns-1, ns, v, session, i))
+	}
+	return []byte(`{"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"claude-code"}}]},
+		"scopeMetrics":[{"scope":{"name":"com.anthropic.claude_code"},"metrics":[{"name":"claude_code.cost.usage","unit":"USD",
+		"sum":{"aggregationTemporality":1,"isMonotonic":true,"dataPoints":[` + strings.Join(pts, ",") + `]}}]}]}]}`)
+}
+
+// apiRequests is an OTLP/JSON logs body of api_request events of session
+// with the given cost_usd attributes, as Claude Code sends them (strings).
+func apiRequests(session string, costs ...string) []byte {
+	var recs []string
+	for i, c := range costs {
+		ns := t0.Add(time.Duration(i+1) * time.Second).UnixNano()
+		recs = append(recs, fmt.Sprintf(`{"timeUnixNano":"%d","body":{"stringValue":"claude_code.api_request"},"attributes":[
+			{"key":"session.id","value":{"stringValue":%q}},{"key":"event.name","value":{"stringValue":"api_request"}},
+			{"key":"event.sequence","value":{"intValue":%d}},{"key":"model","value":{"stringValue":"m"}},
+			{"key":"cost_usd","value":{"stringValue":%q}},{"key":"input_tokens","value":{"stringValue":%q}}]}`, ns, session, i, c, c))
+	}
+	return []byte(`{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"claude-code"}}]},
+		"scopeLogs":[{"scope":{"name":"com.anthropic.claude_code.events"},"logRecords":[` + strings.Join(recs, ",") + `]}]}]}`)
+}
+
+// TestIngest_HostileNumbers stores the values that broke the session list
+// for good (two claude_code.cost.usage points of 1e308 make a cost of
+// +Inf, which JSON cannot encode), with a NaN and api_request events
+// claiming as much, and lists sessions: every answer is 200 and JSON.
+func TestIngest_HostileNumbers(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ts := startServer(t, withStore(b.open(t)))
+		ingest, read := ts.tokens[record.ScopeIngest], ts.tokens[record.ScopeRead]
+		ct := "application/json"
+		if r := ts.do("POST", "/v1/metrics", ingest, otlpCostPoints("hostile", "1e308", "1e308", `"NaN"`, "0.5"), "Content-Type", ct); r.status != http.StatusOK {
+			t.Fatalf("metrics: %d %s", r.status, r.body)
+		}
+		if r := ts.do("POST", "/v1/logs", ingest, apiRequests("hostile", "1e308", "1e308", "NaN"), "Content-Type", ct); r.status != http.StatusOK {
+			t.Fatalf("logs: %d %s", r.status, r.body)
+		}
+		for _, path := range []string{"/api/v1/sessions", "/api/v1/sessions/hostile", "/api/v1/sessions/hostile/record"} {
+			r := ts.do("GET", path, read, nil)
+			if r.status != http.StatusOK || !json.Valid(r.body) {
+				t.Errorf("%s: %d %s", path, r.status, r.body)
+			}
+		}
+		sum, err := ts.store.Session(t.Context(), "hostile")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The points beyond the bound are refused, the finite one kept.
+		if sum.Rollup.CostUSD != 0.5 {
+			t.Errorf("cost %v, want 0.5 (1e308 and NaN refused)", sum.Rollup.CostUSD)
+		}
+		if math.Abs(sum.Rollup.CostUSD) > 1e15 {
+			t.Errorf("cost %v beyond the bound", sum.Rollup.CostUSD)
+		}
+	})
+}
