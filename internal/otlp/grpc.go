@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
@@ -47,24 +48,29 @@ type GRPCOptions struct {
 	// MaxRecvMsgSize bounds a request after decompression
 	// (0: DefaultMaxRecvMsgSize); see ServerOptions.
 	MaxRecvMsgSize int
+	// Rejected and Now are as in HandlerOptions.
+	Rejected func(signal Signal, n int)
+	Now      func() time.Time
 }
 
 // GRPCService is the OTLP/gRPC receiver: the LogsService and MetricsService
 // Export methods over a Sink. Requests are unmarshalled into LogsData and
 // MetricsData, which have the wire form of the Export*ServiceRequest
-// messages, and answered with an empty message, the wire form of an
-// Export*ServiceResponse without partial success. This keeps the
-// grpc-gateway code that the generated collector packages pull in out of
-// the binary.
+// messages, and answered with an Export*ServiceResponse written as an
+// empty message whose unknown fields carry the partial success, if any.
+// This keeps the grpc-gateway code that the generated collector packages
+// pull in out of the binary.
 //
 // Serve it on a grpc.Server created with ServerOptions, which carry its
 // size limits.
 type GRPCService struct {
-	dec     *Decoder
-	sink    Sink
-	log     *slog.Logger
-	auth    func(context.Context) error
-	maxRecv int
+	dec      *Decoder
+	sink     Sink
+	log      *slog.Logger
+	auth     func(context.Context) error
+	maxRecv  int
+	rejected func(Signal, int)
+	throttle *logThrottle
 }
 
 // NewGRPCService returns a service storing into sink, which must not be nil.
@@ -72,7 +78,8 @@ func NewGRPCService(sink Sink, opts GRPCOptions) *GRPCService {
 	if sink == nil {
 		panic("otlp: NewGRPCService with a nil Sink")
 	}
-	s := &GRPCService{dec: opts.Decoder, sink: sink, log: opts.Logger, auth: opts.Auth, maxRecv: opts.MaxRecvMsgSize}
+	s := &GRPCService{dec: opts.Decoder, sink: sink, log: opts.Logger, auth: opts.Auth, maxRecv: opts.MaxRecvMsgSize,
+		rejected: opts.Rejected, throttle: newLogThrottle(opts.Now)}
 	if s.dec == nil {
 		s.dec = NewDecoder(Options{})
 	}
@@ -169,36 +176,69 @@ func (s *GRPCService) exportLogs(ctx context.Context, req *logspb.LogsData) (*em
 	if err := s.authorize(ctx); err != nil {
 		return nil, err
 	}
-	events, err := s.dec.Logs(req)
+	ps := partialSuccess{signal: SignalLogs}
+	events, err := s.dec.logs(req, &ps.rejected)
 	if err != nil {
-		return nil, grpcDecodeError(err)
+		return nil, s.decodeError(err)
 	}
-	if len(events) == 0 {
-		return &emptypb.Empty{}, nil
+	ps.total = len(events) + ps.rejected.Count
+	if len(events) > 0 {
+		rej, err := s.sink.AppendEvents(ctx, events)
+		if err != nil {
+			s.log.Warn("otlp export failed", LogKeyError, fmt.Errorf("append %d events: %w", len(events), err))
+			return nil, status.Error(codes.Unavailable, "storage unavailable, retry later")
+		}
+		ps.rejected.Merge(rej)
 	}
-	if _, err := s.sink.AppendEvents(ctx, events); err != nil {
-		s.log.Warn("otlp export failed", LogKeyError, fmt.Errorf("append %d events: %w", len(events), err))
-		return nil, status.Error(codes.Unavailable, "storage unavailable, retry later")
-	}
-	return &emptypb.Empty{}, nil
+	return s.answer(ps), nil
 }
 
 func (s *GRPCService) exportMetrics(ctx context.Context, req *metricspb.MetricsData) (*emptypb.Empty, error) {
 	if err := s.authorize(ctx); err != nil {
 		return nil, err
 	}
-	points, err := s.dec.Metrics(req)
+	ps := partialSuccess{signal: SignalMetrics}
+	points, err := s.dec.metrics(req, &ps.rejected)
 	if err != nil {
-		return nil, grpcDecodeError(err)
+		return nil, s.decodeError(err)
 	}
-	if len(points) == 0 {
-		return &emptypb.Empty{}, nil
+	ps.total = len(points) + ps.rejected.Count
+	if len(points) > 0 {
+		rej, err := s.sink.AppendMetrics(ctx, points)
+		if err != nil {
+			s.log.Warn("otlp export failed", LogKeyError, fmt.Errorf("append %d metric points: %w", len(points), err))
+			return nil, status.Error(codes.Unavailable, "storage unavailable, retry later")
+		}
+		ps.rejected.Merge(rej)
 	}
-	if _, err := s.sink.AppendMetrics(ctx, points); err != nil {
-		s.log.Warn("otlp export failed", LogKeyError, fmt.Errorf("append %d metric points: %w", len(points), err))
-		return nil, status.Error(codes.Unavailable, "storage unavailable, retry later")
+	return s.answer(ps), nil
+}
+
+// answer is the Export*ServiceResponse: an empty message whose unknown
+// fields are the partial success, which marshals to exactly its wire form.
+// Refusals are counted and logged as the HTTP handler does.
+func (s *GRPCService) answer(ps partialSuccess) *emptypb.Empty {
+	resp := &emptypb.Empty{}
+	if ps.rejected.Count == 0 {
+		return resp
 	}
-	return &emptypb.Empty{}, nil
+	if s.rejected != nil {
+		s.rejected(ps.signal, ps.rejected.Count)
+	}
+	if ok, suppressed := s.throttle.allow(); ok {
+		s.log.Warn("otlp records rejected", LogKeySignal, string(ps.signal), LogKeyRejected, ps.rejected.Count,
+			LogKeyError, ps.message(), LogKeySuppressed, suppressed)
+	}
+	resp.ProtoReflect().SetUnknown(ps.wire())
+	return resp
+}
+
+// decodeError logs a refused request, rate-limited, and maps the error.
+func (s *GRPCService) decodeError(err error) error {
+	if ok, suppressed := s.throttle.allow(); ok {
+		s.log.Warn("otlp request refused", LogKeyError, err, LogKeySuppressed, suppressed)
+	}
+	return grpcDecodeError(err)
 }
 
 // grpcDecodeError maps a decoder error to a status that OTLP exporters do

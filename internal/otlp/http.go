@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
@@ -20,12 +21,14 @@ import (
 )
 
 // Sink receives decoded records; the server's store implements it. Append
-// calls return how many records were new (replays are deduplicated by ID)
-// and an error only when the records could not be stored, which the
-// receivers answer with a retryable status.
+// calls store what they can and return the records they refused as
+// invalid (dropped, the rest stored; the receivers answer them as a
+// partial success, which exporters do not resend), and an error only when
+// the records could not be stored, which the receivers answer with a
+// retryable status.
 type Sink interface {
-	AppendEvents(ctx context.Context, events []record.Event) (int, error)
-	AppendMetrics(ctx context.Context, points []record.MetricPoint) (int, error)
+	AppendEvents(ctx context.Context, events []record.Event) (Rejected, error)
+	AppendMetrics(ctx context.Context, points []record.MetricPoint) (Rejected, error)
 }
 
 // Default limits of a Handler.
@@ -42,9 +45,12 @@ const (
 
 // Log attribute keys.
 const (
-	LogKeyComponent = "component"
-	LogKeyStatus    = "status"
-	LogKeyError     = "error"
+	LogKeyComponent  = "component"
+	LogKeyStatus     = "status"
+	LogKeyError      = "error"
+	LogKeySignal     = "signal"
+	LogKeyRejected   = "rejected"
+	LogKeySuppressed = "suppressed" // refusals not logged since the last line
 )
 
 // HandlerOptions configure a Handler.
@@ -57,13 +63,20 @@ type HandlerOptions struct {
 	MaxBodyBytes int64
 	// MaxDecodedBytes bounds a body after gzip (0: DefaultMaxDecodedBytes).
 	MaxDecodedBytes int64
+	// Rejected, when set, is told how many records of each request were
+	// refused (by the decoder or the sink), for metrics.
+	Rejected func(signal Signal, n int)
+	// Now is the clock of the refusal log's rate limit (time.Now when nil).
+	Now func() time.Time
 }
 
 // Handler is the OTLP/HTTP receiver: POST /v1/logs and POST /v1/metrics
 // with JSON or protobuf bodies, gzip or uncompressed. It decodes a whole
 // request before it stores anything, so a malformed request stores
 // nothing, and answers as the OTLP/HTTP specification says: 200 with an
-// empty Export*ServiceResponse in the request's encoding; 400 (malformed),
+// Export*ServiceResponse in the request's encoding, empty or, when
+// records were refused, with a partial_success saying how many and why
+// (refusals are logged at warn, rate-limited); 400 (malformed),
 // 413 (too large), 415 (content type or encoding) and 503 (the sink failed:
 // the exporter retries) with a google.rpc.Status, in the request's encoding
 // when it has one and JSON otherwise; 405 for other methods.
@@ -76,6 +89,8 @@ type Handler struct {
 	log        *slog.Logger
 	maxBody    int64
 	maxDecoded int64
+	rejected   func(Signal, int)
+	throttle   *logThrottle
 }
 
 // NewHandler returns a Handler storing into sink, which must not be nil.
@@ -83,7 +98,8 @@ func NewHandler(sink Sink, opts HandlerOptions) *Handler {
 	if sink == nil {
 		panic("otlp: NewHandler with a nil Sink")
 	}
-	h := &Handler{dec: opts.Decoder, sink: sink, log: opts.Logger, maxBody: opts.MaxBodyBytes, maxDecoded: opts.MaxDecodedBytes}
+	h := &Handler{dec: opts.Decoder, sink: sink, log: opts.Logger, maxBody: opts.MaxBodyBytes, maxDecoded: opts.MaxDecodedBytes,
+		rejected: opts.Rejected, throttle: newLogThrottle(opts.Now)}
 	if h.dec == nil {
 		h.dec = NewDecoder(Options{})
 	}
@@ -141,8 +157,9 @@ func (e *httpError) Error() string {
 func (e *httpError) Unwrap() error { return e.cause }
 
 // serve adapts a handler returning an error: it writes the success
-// response or maps the error to its status and a google.rpc.Status body.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn func(*http.Request) error) {
+// response, with the partial success fn reports, or maps the error to its
+// status and a google.rpc.Status body.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn func(*http.Request) (partialSuccess, error)) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeStatus(w, encJSON, http.StatusMethodNotAllowed, "method not allowed, use POST")
@@ -150,11 +167,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn func(*http.Re
 	}
 	enc, err := encodingOf(r.Header.Get("Content-Type"))
 	if err != nil {
+		h.refused(http.StatusUnsupportedMediaType, err)
 		writeStatus(w, encJSON, http.StatusUnsupportedMediaType,
 			"unsupported content type, use "+ContentTypeProtobuf+" or "+ContentTypeJSON)
 		return
 	}
-	if err := fn(r); err != nil {
+	ps, err := fn(r)
+	if err != nil {
 		var he *httpError
 		if !errors.As(err, &he) {
 			he = &httpError{status: http.StatusInternalServerError, message: "internal error", cause: err}
@@ -162,61 +181,85 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn func(*http.Re
 		if he.status >= 500 {
 			h.log.Warn("otlp request failed", LogKeyStatus, he.status, LogKeyError, err)
 		} else {
-			h.log.Debug("otlp request refused", LogKeyStatus, he.status, LogKeyError, err)
+			h.refused(he.status, err)
 		}
 		writeStatus(w, enc, he.status, he.message)
 		return
 	}
-	// An empty Export*ServiceResponse: no partial success to report,
-	// because records Warden does not know are kept as raw, never refused.
+	if ps.rejected.Count > 0 {
+		if h.rejected != nil {
+			h.rejected(ps.signal, ps.rejected.Count)
+		}
+		if ok, suppressed := h.throttle.allow(); ok {
+			h.log.Warn("otlp records rejected", LogKeySignal, string(ps.signal), LogKeyRejected, ps.rejected.Count,
+				LogKeyError, ps.message(), LogKeySuppressed, suppressed)
+		}
+	}
+	var body []byte
 	if enc == encJSON {
 		w.Header().Set("Content-Type", ContentTypeJSON)
-		w.Header().Set("Content-Length", "2")
-		w.WriteHeader(http.StatusOK)
-		io.WriteString(w, "{}")
-		return
+		body = ps.json()
+	} else {
+		w.Header().Set("Content-Type", ContentTypeProtobuf)
+		body = ps.wire()
 	}
-	w.Header().Set("Content-Type", ContentTypeProtobuf)
-	w.Header().Set("Content-Length", "0")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
+	w.Write(body)
 }
 
-func (h *Handler) serveLogs(r *http.Request) error {
+// refused logs a request refused with a 4xx status, at warn and
+// rate-limited: the exporter will not resend it, so its records are lost.
+func (h *Handler) refused(status int, err error) {
+	if ok, suppressed := h.throttle.allow(); ok {
+		h.log.Warn("otlp request refused", LogKeyStatus, status, LogKeyError, err, LogKeySuppressed, suppressed)
+	}
+}
+
+func (h *Handler) serveLogs(r *http.Request) (partialSuccess, error) {
+	ps := partialSuccess{signal: SignalLogs}
 	body, err := h.readBody(r)
 	if err != nil {
-		return err
+		return ps, err
 	}
-	events, err := h.dec.DecodeLogs(body, r.Header.Get("Content-Type"))
+	events, err := h.dec.decodeLogs(body, r.Header.Get("Content-Type"), &ps.rejected)
 	if err != nil {
-		return decodeError(err)
+		return ps, decodeError(err)
 	}
+	ps.total = len(events) + ps.rejected.Count
 	if len(events) == 0 {
-		return nil
+		return ps, nil
 	}
-	if _, err := h.sink.AppendEvents(r.Context(), events); err != nil {
-		return &httpError{status: http.StatusServiceUnavailable, message: "storage unavailable, retry later",
+	rej, err := h.sink.AppendEvents(r.Context(), events)
+	if err != nil {
+		return ps, &httpError{status: http.StatusServiceUnavailable, message: "storage unavailable, retry later",
 			cause: fmt.Errorf("append %d events: %w", len(events), err)}
 	}
-	return nil
+	ps.rejected.Merge(rej)
+	return ps, nil
 }
 
-func (h *Handler) serveMetrics(r *http.Request) error {
+func (h *Handler) serveMetrics(r *http.Request) (partialSuccess, error) {
+	ps := partialSuccess{signal: SignalMetrics}
 	body, err := h.readBody(r)
 	if err != nil {
-		return err
+		return ps, err
 	}
-	points, err := h.dec.DecodeMetrics(body, r.Header.Get("Content-Type"))
+	points, err := h.dec.decodeMetrics(body, r.Header.Get("Content-Type"), &ps.rejected)
 	if err != nil {
-		return decodeError(err)
+		return ps, decodeError(err)
 	}
+	ps.total = len(points) + ps.rejected.Count
 	if len(points) == 0 {
-		return nil
+		return ps, nil
 	}
-	if _, err := h.sink.AppendMetrics(r.Context(), points); err != nil {
-		return &httpError{status: http.StatusServiceUnavailable, message: "storage unavailable, retry later",
+	rej, err := h.sink.AppendMetrics(r.Context(), points)
+	if err != nil {
+		return ps, &httpError{status: http.StatusServiceUnavailable, message: "storage unavailable, retry later",
 			cause: fmt.Errorf("append %d metric points: %w", len(points), err)}
 	}
-	return nil
+	ps.rejected.Merge(rej)
+	return ps, nil
 }
 
 // decodeError maps a decoder error to its status. The message names the

@@ -71,6 +71,12 @@ func isContent(key string) bool {
 // as the gRPC service receives it) into events, one per log record, in
 // order. It fails only with ErrTooLarge, past Options.MaxItems records.
 func (d *Decoder) Logs(data *logspb.LogsData) ([]record.Event, error) {
+	return d.logs(data, nil)
+}
+
+// logs is Logs, counting the records it refuses in rej when not nil (none
+// yet: a log record Warden does not know is kept as raw).
+func (d *Decoder) logs(data *logspb.LogsData, rej *Rejected) ([]record.Event, error) {
 	n := 0
 	for _, rl := range data.GetResourceLogs() {
 		for _, sl := range rl.GetScopeLogs() {

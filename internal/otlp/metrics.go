@@ -36,10 +36,16 @@ const (
 // Metrics converts decoded OTLP metrics (an ExportMetricsServiceRequest's
 // content) into points, one per data point of every sum, gauge, histogram,
 // exponential histogram and summary, in order. A point without a value
-// (no value set, or flagged no-recorded-value), or whose value is NaN or
-// infinite, is left out. It fails only with ErrTooLarge, past
+// (no value set, or flagged no-recorded-value) is left out; one whose
+// value is NaN or infinite is refused (the receivers report it as a
+// rejected data point). It fails only with ErrTooLarge, past
 // Options.MaxItems data points.
 func (d *Decoder) Metrics(data *metricspb.MetricsData) ([]record.MetricPoint, error) {
+	return d.metrics(data, nil)
+}
+
+// metrics is Metrics, counting the points it refuses in rej when not nil.
+func (d *Decoder) metrics(data *metricspb.MetricsData, rej *Rejected) ([]record.MetricPoint, error) {
 	n := 0
 	for _, rm := range data.GetResourceMetrics() {
 		for _, sm := range rm.GetScopeMetrics() {
@@ -55,7 +61,7 @@ func (d *Decoder) Metrics(data *metricspb.MetricsData) ([]record.MetricPoint, er
 	for _, rm := range data.GetResourceMetrics() {
 		for _, sm := range rm.GetScopeMetrics() {
 			for _, m := range sm.GetMetrics() {
-				points = d.appendPoints(points, m)
+				points = d.appendPoints(points, m, rej)
 			}
 		}
 	}
@@ -81,12 +87,16 @@ func dataPoints(m *metricspb.Metric) int {
 // noRecordedValue is DataPointFlags.FLAG_NO_RECORDED_VALUE.
 const noRecordedValue = uint32(metricspb.DataPointFlags_DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK)
 
-func (d *Decoder) appendPoints(out []record.MetricPoint, m *metricspb.Metric) []record.MetricPoint {
+func (d *Decoder) appendPoints(out []record.MetricPoint, m *metricspb.Metric, rej *Rejected) []record.MetricPoint {
 	if m == nil {
 		return out
 	}
 	add := func(attrs []*commonpb.KeyValue, start, end uint64, flags uint32, value float64, extra ...string) {
-		if flags&noRecordedValue != 0 || !finite(value) {
+		if flags&noRecordedValue != 0 {
+			return
+		}
+		if !finite(value) {
+			rej.Add(1, fmt.Sprintf("metric %s: value %v is not finite", truncateName(m.Name), value))
 			return
 		}
 		out = append(out, d.point(m, attrs, start, end, value, extra...))

@@ -121,11 +121,16 @@ func DecodeMetrics(body []byte, contentType string) ([]record.MetricPoint, error
 // ErrTooLarge and then returns no events; otherwise every log record
 // becomes one event, in order.
 func (d *Decoder) DecodeLogs(body []byte, contentType string) ([]record.Event, error) {
+	return d.decodeLogs(body, contentType, nil)
+}
+
+// decodeLogs is DecodeLogs, counting refused records in rej when not nil.
+func (d *Decoder) decodeLogs(body []byte, contentType string, rej *Rejected) ([]record.Event, error) {
 	var data logspb.LogsData // wire- and JSON-identical to ExportLogsServiceRequest
 	if err := d.unmarshal(body, contentType, &data); err != nil {
 		return nil, fmt.Errorf("decode otlp logs: %w", err)
 	}
-	events, err := d.Logs(&data)
+	events, err := d.logs(&data, rej)
 	if err != nil {
 		return nil, fmt.Errorf("decode otlp logs: %w", err)
 	}
@@ -133,13 +138,19 @@ func (d *Decoder) DecodeLogs(body []byte, contentType string) ([]record.Event, e
 }
 
 // DecodeMetrics decodes an uncompressed OTLP/HTTP metrics body like
-// DecodeLogs; every data point becomes one MetricPoint.
+// DecodeLogs; every data point becomes one MetricPoint (see Metrics).
 func (d *Decoder) DecodeMetrics(body []byte, contentType string) ([]record.MetricPoint, error) {
+	return d.decodeMetrics(body, contentType, nil)
+}
+
+// decodeMetrics is DecodeMetrics, counting refused points in rej when not
+// nil.
+func (d *Decoder) decodeMetrics(body []byte, contentType string, rej *Rejected) ([]record.MetricPoint, error) {
 	var data metricspb.MetricsData // wire- and JSON-identical to ExportMetricsServiceRequest
 	if err := d.unmarshal(body, contentType, &data); err != nil {
 		return nil, fmt.Errorf("decode otlp metrics: %w", err)
 	}
-	points, err := d.Metrics(&data)
+	points, err := d.metrics(&data, rej)
 	if err != nil {
 		return nil, fmt.Errorf("decode otlp metrics: %w", err)
 	}
@@ -242,6 +253,38 @@ func scanJSON(b []byte, max int) error {
 		}
 	}
 	return nil
+}
+
+// Rejected counts the records of a request that were refused, by the
+// decoder (a NaN data point) or by a Sink (a record its store cannot keep),
+// with the reason of the first: what an export answer reports as its
+// partial success. The zero value is ready; a nil *Rejected ignores Add.
+type Rejected struct {
+	Count int
+	// Reason is a message safe to show the client, empty when Count is 0.
+	Reason string
+}
+
+// Add counts n more refused records; reason is kept if they are the first.
+func (r *Rejected) Add(n int, reason string) {
+	if r == nil || n <= 0 {
+		return
+	}
+	if r.Count == 0 {
+		r.Reason = reason
+	}
+	r.Count += n
+}
+
+// Merge adds o's records to r.
+func (r *Rejected) Merge(o Rejected) { r.Add(o.Count, o.Reason) }
+
+// truncateName bounds a name for a message.
+func truncateName(s string) string {
+	if len(s) > 128 {
+		return s[:128] + "…"
+	}
+	return s
 }
 
 // jsonMarshal encodes v as compact JSON without HTML escaping.

@@ -21,12 +21,14 @@ import (
 	"github.com/wardenhq/warden/internal/store"
 )
 
-// ingestSink is the otlp.Sink of both OTLP receivers: it drops and counts
-// the records a store would refuse (store.ValidateEvent), so one bad
-// record never fails its batch, and stores the rest. It asks the store
-// first and validates only when the store refused the batch as invalid
-// (which it does before writing anything): records are nearly always
-// valid, and validating encodes each one, as the store does again.
+// ingestSink is the otlp.Sink of both OTLP receivers: it drops the records
+// a store would refuse (store.ValidateEvent), so one bad record never
+// fails its batch, stores the rest, and returns the refused ones for the
+// receiver's partial success (which counts them, with the decoder's, in
+// rejected). It asks the store first and validates only when the store
+// refused the batch as invalid (which it does before writing anything):
+// records are nearly always valid, and validating encodes each one, as the
+// store does again.
 type ingestSink struct {
 	s      *Server
 	source string
@@ -34,8 +36,12 @@ type ingestSink struct {
 
 var _ otlp.Sink = (*ingestSink)(nil)
 
-func (k *ingestSink) AppendEvents(ctx context.Context, events []record.Event) (int, error) {
+// maxRejectReason bounds a store's refusal as a partial success message.
+const maxRejectReason = 256
+
+func (k *ingestSink) AppendEvents(ctx context.Context, events []record.Event) (otlp.Rejected, error) {
 	m := k.s.metrics
+	var rej otlp.Rejected
 	n, err := k.s.store.AppendEvents(ctx, events)
 	valid := events
 	if store.ErrorCode(err) == store.EInvalid {
@@ -43,11 +49,11 @@ func (k *ingestSink) AppendEvents(ctx context.Context, events []record.Event) (i
 		for i := range events {
 			if verr := store.ValidateEvent(&events[i]); verr != nil {
 				k.s.log.Debug("otlp event rejected", LogKeyError, verr)
+				rej.Add(1, truncate(verr.Error(), maxRejectReason))
 				continue
 			}
 			valid = append(valid, events[i])
 		}
-		m.rejected.Add(float64(len(events)-len(valid)), k.source, kindEvent)
 		n, err = 0, nil
 		if len(valid) > 0 {
 			n, err = k.s.store.AppendEvents(ctx, valid)
@@ -55,15 +61,16 @@ func (k *ingestSink) AppendEvents(ctx context.Context, events []record.Event) (i
 	}
 	if err != nil {
 		m.storeErrors.Inc("append_events")
-		return 0, err
+		return otlp.Rejected{}, err
 	}
 	m.accepted.Add(float64(n), k.source, kindEvent)
 	m.duplicates.Add(float64(len(valid)-n), k.source, kindEvent)
-	return n, nil
+	return rej, nil
 }
 
-func (k *ingestSink) AppendMetrics(ctx context.Context, points []record.MetricPoint) (int, error) {
+func (k *ingestSink) AppendMetrics(ctx context.Context, points []record.MetricPoint) (otlp.Rejected, error) {
 	m := k.s.metrics
+	var rej otlp.Rejected
 	n, err := k.s.store.AppendMetrics(ctx, points)
 	valid := points
 	if store.ErrorCode(err) == store.EInvalid {
@@ -71,11 +78,11 @@ func (k *ingestSink) AppendMetrics(ctx context.Context, points []record.MetricPo
 		for i := range points {
 			if verr := store.ValidateMetric(&points[i]); verr != nil {
 				k.s.log.Debug("otlp metric point rejected", LogKeyError, verr)
+				rej.Add(1, truncate(verr.Error(), maxRejectReason))
 				continue
 			}
 			valid = append(valid, points[i])
 		}
-		m.rejected.Add(float64(len(points)-len(valid)), k.source, kindMetricPoint)
 		n, err = 0, nil
 		if len(valid) > 0 {
 			n, err = k.s.store.AppendMetrics(ctx, valid)
@@ -83,11 +90,22 @@ func (k *ingestSink) AppendMetrics(ctx context.Context, points []record.MetricPo
 	}
 	if err != nil {
 		m.storeErrors.Inc("append_metrics")
-		return 0, err
+		return otlp.Rejected{}, err
 	}
 	m.accepted.Add(float64(n), k.source, kindMetricPoint)
 	m.duplicates.Add(float64(len(valid)-n), k.source, kindMetricPoint)
-	return n, nil
+	return rej, nil
+}
+
+// otlpRejected counts the records an OTLP receiver refused.
+func (s *Server) otlpRejected(source string) func(otlp.Signal, int) {
+	return func(sig otlp.Signal, n int) {
+		kind := kindEvent
+		if sig == otlp.SignalMetrics {
+			kind = kindMetricPoint
+		}
+		s.metrics.rejected.Add(float64(n), source, kind)
+	}
 }
 
 // appendEvents stores validated events and counts them; rejected is how

@@ -52,8 +52,14 @@ func TestIngest_HostileNumbers(t *testing.T) {
 		ts := startServer(t, withStore(b.open(t)))
 		ingest, read := ts.tokens[record.ScopeIngest], ts.tokens[record.ScopeRead]
 		ct := "application/json"
-		if r := ts.do("POST", "/v1/metrics", ingest, otlpCostPoints("hostile", "1e308", "1e308", `"NaN"`, "0.5"), "Content-Type", ct); r.status != http.StatusOK {
+		r := ts.do("POST", "/v1/metrics", ingest, otlpCostPoints("hostile", "1e308", "1e308", `"NaN"`, "0.5"), "Content-Type", ct)
+		if r.status != http.StatusOK {
 			t.Fatalf("metrics: %d %s", r.status, r.body)
+		}
+		// Refused per point, and said so: the NaN by the decoder, the
+		// two beyond the bound by the store.
+		if !strings.Contains(string(r.body), `"rejectedDataPoints":"3"`) || !strings.Contains(string(r.body), "3 of 4 data points rejected") {
+			t.Errorf("metrics answer %s, want a partial success of 3", r.body)
 		}
 		if r := ts.do("POST", "/v1/logs", ingest, apiRequests("hostile", "1e308", "1e308", "NaN"), "Content-Type", ct); r.status != http.StatusOK {
 			t.Fatalf("logs: %d %s", r.status, r.body)
@@ -76,4 +82,40 @@ func TestIngest_HostileNumbers(t *testing.T) {
 			t.Errorf("cost %v beyond the bound", sum.Rollup.CostUSD)
 		}
 	})
+}
+
+// TestIngest_PartialSuccess: OTLP records the store refuses (a NUL or an
+// oversized session.id) are answered as a partial success naming how many
+// and why, counted in warden_ingest_rejected_total, and the rest stored;
+// an exporter is told, where it used to get 200 {}.
+func TestIngest_PartialSuccess(t *testing.T) {
+	ts := startServer(t)
+	ingest := ts.tokens[record.ScopeIngest]
+	body := otlpLogs("ok", 1, 2)
+	for _, bad := range []string{"nul\x00session", strings.Repeat("s", 1100)} {
+		b := otlpLogs(bad, 3)
+		i := strings.LastIndex(string(body), "]}]}]}")
+		j := strings.Index(string(b), `"logRecords":[`) + len(`"logRecords":[`)
+		k := strings.LastIndex(string(b), "]}]}]}")
+		body = []byte(string(body[:i]) + "," + string(b[j:k]) + "]}]}]}")
+	}
+	r := ts.do("POST", "/v1/logs", ingest, body, "Content-Type", "application/json")
+	var resp struct {
+		PartialSuccess struct {
+			RejectedLogRecords string `json:"rejectedLogRecords"`
+			ErrorMessage       string `json:"errorMessage"`
+		} `json:"partialSuccess"`
+	}
+	r.json(t, &resp)
+	if r.status != http.StatusOK || resp.PartialSuccess.RejectedLogRecords != "2" ||
+		!strings.Contains(resp.PartialSuccess.ErrorMessage, "2 of 4 log records rejected") ||
+		!strings.Contains(resp.PartialSuccess.ErrorMessage, "NUL") {
+		t.Errorf("%d %s, want a partial success of 2 naming the NUL byte", r.status, r.body)
+	}
+	if n := len(ts.sessionEvents("ok")); n != 2 {
+		t.Errorf("%d events stored, want 2", n)
+	}
+	if got := metricValue(t, ts, `warden_ingest_rejected_total{source="otlp_http",kind="event"}`); got != 2 {
+		t.Errorf("rejected %v, want 2", got)
+	}
 }

@@ -252,9 +252,11 @@ func (s *Server) Start(ctx context.Context) error {
 			return fmt.Errorf("listen on %s: %w", s.cfg.GRPCAddr, err)
 		}
 		svc := otlp.NewGRPCService(&ingestSink{s: s, source: sourceOTLPGRPC}, otlp.GRPCOptions{
-			Decoder: s.decoder(),
-			Logger:  s.log,
-			Auth:    s.grpcAuth,
+			Decoder:  s.decoder(),
+			Logger:   s.log,
+			Auth:     s.grpcAuth,
+			Rejected: s.otlpRejected(sourceOTLPGRPC),
+			Now:      s.now,
 		})
 		gopts := svc.ServerOptions()
 		if s.tls != nil {
@@ -435,6 +437,7 @@ func (s *Server) routes() http.Handler {
 
 	h := otlp.NewHandler(&ingestSink{s: s, source: sourceOTLPHTTP}, otlp.HandlerOptions{
 		Decoder: s.decoder(), Logger: s.log, MaxBodyBytes: MaxOTLPBodyBytes,
+		Rejected: s.otlpRejected(sourceOTLPHTTP), Now: s.now,
 	})
 	// The OTLP handler answers other methods itself, with a google.rpc.Status.
 	add(otlp.PathLogs, "otlp_logs", nil, scopesIngest, h.Logs())
