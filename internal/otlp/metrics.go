@@ -185,6 +185,7 @@ func (d *Decoder) point(m *metricspb.Metric, attrs []*commonpb.KeyValue, start, 
 	if len(p.Attrs) == 0 {
 		p.Attrs = nil
 	}
+	record.RedactStrings(p.Attrs)
 	p.Start, _ = unixNano(start)
 	var ok bool
 	if p.Time, ok = unixNano(end); !ok && d.opts.Now != nil {

@@ -119,3 +119,43 @@ func TestIngest_PartialSuccess(t *testing.T) {
 		t.Errorf("rejected %v, want 2", got)
 	}
 }
+
+// TestAudit_Redaction: the free-text fields of a posted audit event have
+// their secrets masked, whatever client wrote them; one field each.
+func TestAudit_Redaction(t *testing.T) {
+	const secret = "ghp_R3dact0123456789abcdefghij0123456789"
+	ts := startServer(t)
+	fields := map[string]func(*record.AuditEventV1) *string{
+		"command": func(e *record.AuditEventV1) *string { return &e.Command },
+		"reason":  func(e *record.AuditEventV1) *string { return &e.Reason },
+		"error":   func(e *record.AuditEventV1) *string { return &e.Error },
+		"url":     func(e *record.AuditEventV1) *string { return &e.URL },
+		"path":    func(e *record.AuditEventV1) *string { return &e.Path },
+		"cwd":     func(e *record.AuditEventV1) *string { return &e.Cwd },
+		"repo":    func(e *record.AuditEventV1) *string { return &e.Repository },
+		"file":    func(e *record.AuditEventV1) *string { return &e.FilePath },
+		"end":     func(e *record.AuditEventV1) *string { return &e.EndReason },
+	}
+	var body []byte
+	i := 0
+	for name, field := range fields {
+		ev := newAudit("r"+name, "sr", t0.Add(time.Duration(i)*time.Second))
+		*field(&ev) = "x " + secret + " y"
+		body = append(body, auditLine(t, ev)...)
+		i++
+	}
+	r := ts.do("POST", "/v1/audit", ts.tokens[record.ScopeIngest], body, "Content-Type", ContentTypeNDJSON)
+	if r.status != http.StatusOK {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	events := ts.sessionEvents("sr")
+	if len(events) != len(fields) {
+		t.Fatalf("%d events stored, want %d", len(events), len(fields))
+	}
+	for _, e := range events {
+		name := strings.TrimPrefix(e.ID, "r")
+		if got := *fields[name](e.Audit); got != "x "+record.Redacted+" y" {
+			t.Errorf("%s stored as %q", name, got)
+		}
+	}
+}
