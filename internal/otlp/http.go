@@ -1,11 +1,9 @@
 package otlp
 
 import (
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -17,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/wardenhq/warden/internal/membudget"
 	"github.com/wardenhq/warden/internal/record"
 )
 
@@ -63,6 +62,12 @@ type HandlerOptions struct {
 	MaxBodyBytes int64
 	// MaxDecodedBytes bounds a body after gzip (0: DefaultMaxDecodedBytes).
 	MaxDecodedBytes int64
+	// Budget, when set, is the memory budget every request reserves from
+	// before it reads, inflates and decodes its body (see DecodeCost); a
+	// request that finds no room within the budget's wait is answered
+	// 503 with Retry-After. Nil bounds each request by the size limits
+	// only.
+	Budget *membudget.Budget
 	// Rejected, when set, is told how many records of each request were
 	// refused (by the decoder or the sink), for metrics.
 	Rejected func(signal Signal, n int)
@@ -91,6 +96,7 @@ type Handler struct {
 	maxDecoded int64
 	rejected   func(Signal, int)
 	throttle   *logThrottle
+	budget     *membudget.Budget
 }
 
 // NewHandler returns a Handler storing into sink, which must not be nil.
@@ -99,7 +105,7 @@ func NewHandler(sink Sink, opts HandlerOptions) *Handler {
 		panic("otlp: NewHandler with a nil Sink")
 	}
 	h := &Handler{dec: opts.Decoder, sink: sink, log: opts.Logger, maxBody: opts.MaxBodyBytes, maxDecoded: opts.MaxDecodedBytes,
-		rejected: opts.Rejected, throttle: newLogThrottle(opts.Now)}
+		rejected: opts.Rejected, throttle: newLogThrottle(opts.Now), budget: opts.Budget}
 	if h.dec == nil {
 		h.dec = NewDecoder(Options{})
 	}
@@ -178,10 +184,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn func(*http.Re
 		if !errors.As(err, &he) {
 			he = &httpError{status: http.StatusInternalServerError, message: "internal error", cause: err}
 		}
-		if he.status >= 500 {
+		switch {
+		case errors.Is(err, membudget.ErrBusy):
+			h.refused(he.status, err) // the exporter retries: not a failure
+		case he.status >= 500:
 			h.log.Warn("otlp request failed", LogKeyStatus, he.status, LogKeyError, err)
-		} else {
+		default:
 			h.refused(he.status, err)
+		}
+		if he.status == http.StatusServiceUnavailable || he.status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
 		}
 		writeStatus(w, enc, he.status, he.message)
 		return
@@ -218,11 +230,13 @@ func (h *Handler) refused(status int, err error) {
 
 func (h *Handler) serveLogs(r *http.Request) (partialSuccess, error) {
 	ps := partialSuccess{signal: SignalLogs}
-	body, err := h.readBody(r)
+	res := h.budget.Reserve()
+	defer res.Release()
+	body, err := h.readBody(r, res)
 	if err != nil {
 		return ps, err
 	}
-	events, err := h.dec.decodeLogs(body, r.Header.Get("Content-Type"), &ps.rejected)
+	events, err := h.dec.decodeLogs(body, r.Header.Get("Content-Type"), &ps.rejected, chargeMessages(res))
 	if err != nil {
 		return ps, decodeError(err)
 	}
@@ -241,11 +255,13 @@ func (h *Handler) serveLogs(r *http.Request) (partialSuccess, error) {
 
 func (h *Handler) serveMetrics(r *http.Request) (partialSuccess, error) {
 	ps := partialSuccess{signal: SignalMetrics}
-	body, err := h.readBody(r)
+	res := h.budget.Reserve()
+	defer res.Release()
+	body, err := h.readBody(r, res)
 	if err != nil {
 		return ps, err
 	}
-	points, err := h.dec.decodeMetrics(body, r.Header.Get("Content-Type"), &ps.rejected)
+	points, err := h.dec.decodeMetrics(body, r.Header.Get("Content-Type"), &ps.rejected, chargeMessages(res))
 	if err != nil {
 		return ps, decodeError(err)
 	}
@@ -266,6 +282,8 @@ func (h *Handler) serveMetrics(r *http.Request) (partialSuccess, error) {
 // problem, never the body's content.
 func decodeError(err error) error {
 	switch {
+	case errors.Is(err, membudget.ErrBusy):
+		return errBusy(err)
 	case errors.Is(err, ErrTooLarge):
 		return &httpError{status: http.StatusRequestEntityTooLarge, message: err.Error()}
 	case errors.Is(err, ErrUnsupportedMediaType):
@@ -276,46 +294,44 @@ func decodeError(err error) error {
 	return err
 }
 
-// readBody reads the body within the size limits, undoing gzip.
-func (h *Handler) readBody(r *http.Request) ([]byte, error) {
-	tooLarge := func(what string, limit int64) error {
-		return &httpError{status: http.StatusRequestEntityTooLarge,
-			message: fmt.Sprintf("%s larger than %d bytes", what, limit)}
+// errBusy is the answer when the memory budget has no room: 503, which
+// exporters retry after Retry-After.
+func errBusy(cause error) *httpError {
+	return &httpError{status: http.StatusServiceUnavailable, message: "server busy, retry later", cause: cause}
+}
+
+// RetryAfterSeconds is the Retry-After of a busy or unavailable answer.
+const RetryAfterSeconds = 1
+
+// chargeMessages reserves what decoding a body's messages costs, without
+// waiting: the request already holds its body.
+func chargeMessages(res *membudget.Reservation) func(int) error {
+	return func(n int) error { return res.TryGrow(int64(n) * DecodeBytesPerMessage) }
+}
+
+// readBody reads the body within the size limits and the memory budget,
+// undoing gzip.
+func (h *Handler) readBody(r *http.Request, res *membudget.Reservation) ([]byte, error) {
+	lim := membudget.Limits{MaxBody: h.maxBody, MaxDecoded: h.maxDecoded, Overhead: DecodeBytesPerByte}
+	body, err := membudget.ReadBody(r.Context(), r.Body, r.ContentLength, r.Header.Get("Content-Encoding"), lim, res)
+	if err == nil {
+		return body, nil
 	}
-	if r.ContentLength > h.maxBody {
-		return nil, tooLarge("body", h.maxBody)
+	var le *membudget.LimitError
+	var ee *membudget.EncodingError
+	switch {
+	case errors.As(err, &le):
+		return nil, &httpError{status: http.StatusRequestEntityTooLarge, message: le.Error()}
+	case errors.As(err, &ee):
+		return nil, &httpError{status: http.StatusUnsupportedMediaType, message: ee.Error()}
+	case errors.Is(err, membudget.ErrBusy):
+		return nil, errBusy(err)
+	case errors.Is(err, membudget.ErrOverBudget):
+		return nil, &httpError{status: http.StatusRequestEntityTooLarge, message: "body needs more memory than this server's budget allows", cause: err}
+	case errors.Is(err, membudget.ErrMalformedGzip):
+		return nil, &httpError{status: http.StatusBadRequest, message: "malformed gzip body", cause: err}
 	}
-	// body.N <= 0 once more than maxBody bytes have been read.
-	body := &io.LimitedReader{R: r.Body, N: h.maxBody + 1}
-	switch ce := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); ce {
-	case "", "identity":
-		data, err := io.ReadAll(body)
-		switch {
-		case body.N <= 0:
-			return nil, tooLarge("body", h.maxBody)
-		case err != nil:
-			return nil, &httpError{status: http.StatusBadRequest, message: "unreadable body", cause: err}
-		}
-		return data, nil
-	case "gzip":
-		var data []byte
-		zr, err := gzip.NewReader(body)
-		if err == nil {
-			data, err = io.ReadAll(io.LimitReader(zr, h.maxDecoded+1))
-		}
-		switch {
-		case body.N <= 0: // checked first: a cut-off stream is also a gzip error
-			return nil, tooLarge("body", h.maxBody)
-		case int64(len(data)) > h.maxDecoded:
-			return nil, tooLarge("decompressed body", h.maxDecoded)
-		case err != nil:
-			return nil, &httpError{status: http.StatusBadRequest, message: "malformed gzip body", cause: err}
-		}
-		return data, nil
-	default:
-		return nil, &httpError{status: http.StatusUnsupportedMediaType,
-			message: fmt.Sprintf("unsupported content encoding %q, use gzip or none", ce)}
-	}
+	return nil, &httpError{status: http.StatusBadRequest, message: "unreadable body", cause: err}
 }
 
 // writeStatus answers with a google.rpc.Status in the given encoding.

@@ -74,8 +74,9 @@ func (d *Decoder) Logs(data *logspb.LogsData) ([]record.Event, error) {
 	return d.logs(data, nil)
 }
 
-// logs is Logs, counting the records it refuses in rej when not nil (none
-// yet: a log record Warden does not know is kept as raw).
+// logs is Logs, counting the records it refuses in rej when not nil: only
+// those over Options.MaxRecordBytes (a log record Warden does not know is
+// kept as raw).
 func (d *Decoder) logs(data *logspb.LogsData, rej *Rejected) ([]record.Event, error) {
 	n := 0
 	for _, rl := range data.GetResourceLogs() {
@@ -95,6 +96,12 @@ func (d *Decoder) logs(data *logspb.LogsData, rej *Rejected) ([]record.Event, er
 			for _, lr := range sl.GetLogRecords() {
 				if lr == nil {
 					continue
+				}
+				if max := d.opts.MaxRecordBytes; max > 0 {
+					if n := proto.Size(lr); n > max {
+						rej.Add(1, fmt.Sprintf("log record of %d bytes, more than %d", n, max))
+						continue
+					}
 				}
 				events = append(events, d.event(rl.GetResource(), res, sl, lr, known))
 			}

@@ -10,6 +10,7 @@ import (
 
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/wardenhq/warden/internal/record"
 )
@@ -98,6 +99,16 @@ func (d *Decoder) appendPoints(out []record.MetricPoint, m *metricspb.Metric, re
 		if !finite(value) {
 			rej.Add(1, fmt.Sprintf("metric %s: value %v is not finite", truncateName(m.Name), value))
 			return
+		}
+		if max := d.opts.MaxRecordBytes; max > 0 {
+			n := len(m.Name) + len(m.Unit)
+			for _, kv := range attrs {
+				n += proto.Size(kv)
+			}
+			if n > max {
+				rej.Add(1, fmt.Sprintf("metric %s: data point of %d bytes, more than %d", truncateName(m.Name), n, max))
+				return
+			}
 		}
 		out = append(out, d.point(m, attrs, start, end, value, extra...))
 	}
