@@ -28,6 +28,12 @@ const (
 	DefaultDecideTimeout     = 2 * time.Second
 	DefaultShutdownTimeout   = 20 * time.Second
 	DefaultLogLevel          = "info"
+	// DefaultMemoryBudgetMiB fits a replica of 1 GiB with room for what
+	// the budget does not count (the runtime, SQLite's page cache).
+	DefaultMemoryBudgetMiB = 768
+	// MinMemoryBudgetMiB is the smallest budget: the server's own working
+	// set (about 60 MiB) and a few requests.
+	MinMemoryBudgetMiB = 128
 )
 
 // Config is the server's configuration: DefaultConfig, then a YAML file
@@ -48,6 +54,7 @@ const (
 //	decide_timeout      WARDEN_DECIDE_TIMEOUT      --decide-timeout
 //	shutdown_timeout    WARDEN_SHUTDOWN_TIMEOUT    --shutdown-timeout
 //	log_level           WARDEN_LOG_LEVEL           --log-level
+//	memory_budget_mib   WARDEN_MEMORY_BUDGET_MIB   --memory-budget-mib
 type Config struct {
 	// Addr is the HTTP listen address.
 	Addr string `yaml:"addr"`
@@ -82,7 +89,27 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
+	// MemoryBudgetMiB is the memory the server may use, in MiB: three
+	// eighths of it is the budget every request body reserves from before
+	// it is read, inflated and decoded (IngestBudget), and warden serve
+	// sets the Go runtime's memory limit to three quarters of it
+	// (MemoryLimit) unless GOMEMLIMIT is set.
+	MemoryBudgetMiB int `yaml:"memory_budget_mib"`
 }
+
+// IngestBudget is the byte budget shared by in-flight request bodies:
+// three eighths of MemoryBudgetMiB (288 MiB of the default 768, room for
+// the largest body: 64 MiB inflated, with what it decodes into). The rest
+// is the server's working set, garbage awaiting collection (MemoryLimit
+// leaves the collector room above what is live) and memory the runtime
+// does not count.
+func (c *Config) IngestBudget() int64 { return int64(c.MemoryBudgetMiB) << 20 * 3 / 8 }
+
+// MemoryLimit is the Go runtime's memory limit warden serve sets (unless
+// GOMEMLIMIT is set): three quarters of MemoryBudgetMiB, the last quarter
+// left for memory the runtime does not count (SQLite's page caches, the C
+// stacks of its threads) and for the runtime overshooting its soft limit.
+func (c *Config) MemoryLimit() int64 { return int64(c.MemoryBudgetMiB) << 20 * 3 / 4 }
 
 // DefaultConfig returns the defaults. The data directory is
 // $XDG_STATE_HOME/warden, else ~/.local/state/warden, from getenv and
@@ -103,6 +130,7 @@ func DefaultConfig(getenv func(string) string, home string) Config {
 		DecideTimeout:     DefaultDecideTimeout,
 		ShutdownTimeout:   DefaultShutdownTimeout,
 		LogLevel:          DefaultLogLevel,
+		MemoryBudgetMiB:   DefaultMemoryBudgetMiB,
 	}
 }
 
@@ -203,6 +231,14 @@ func envVars() []envVar {
 		{"WARDEN_DECIDE_TIMEOUT", "decide_timeout", dur(func(c *Config) *time.Duration { return &c.DecideTimeout })},
 		{"WARDEN_SHUTDOWN_TIMEOUT", "shutdown_timeout", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 		{"WARDEN_LOG_LEVEL", "log_level", str(func(c *Config) *string { return &c.LogLevel })},
+		{"WARDEN_MEMORY_BUDGET_MIB", "memory_budget_mib", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number of MiB", v)
+			}
+			c.MemoryBudgetMiB = n
+			return nil
+		}},
 	}
 }
 
@@ -296,6 +332,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout", "%s: want more than 0", c.ShutdownTimeout)
+	}
+	if c.MemoryBudgetMiB < MinMemoryBudgetMiB {
+		bad("memory_budget_mib", "%d: want at least %d (MiB)", c.MemoryBudgetMiB, MinMemoryBudgetMiB)
 	}
 	if !slices.Contains(logLevels, c.LogLevel) {
 		bad("log_level", "%q: want one of %s", c.LogLevel, strings.Join(logLevels, ", "))

@@ -5,7 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"sync"
 	"time"
+
+	"github.com/wardenhq/warden/internal/membudget"
 )
 
 // metrics are the server's instruments, named
@@ -24,6 +27,14 @@ type metrics struct {
 	authFailures    *CounterVec // code
 	retentionRuns   *CounterVec // result
 	retentionDelete *CounterVec
+	memInUse        *GaugeVec
+	memBudget       *GaugeVec
+	memPeak         *GaugeVec
+	memWaits        *CounterVec
+	memRefusals     *CounterVec
+
+	memMu   sync.Mutex
+	memLast membudget.Stats // the counters as last exported
 }
 
 // Record kinds and sources of the ingest metrics.
@@ -65,7 +76,30 @@ func newMetrics(r *Registry) *metrics {
 			"Retention runs, by result (ok, error).", "result"),
 		retentionDelete: r.Counter("warden_retention_deleted_total",
 			"Events and metric points deleted by retention."),
+		memInUse: r.Gauge("warden_ingest_memory_bytes",
+			"Bytes reserved now by request bodies from the ingest memory budget."),
+		memBudget: r.Gauge("warden_ingest_memory_budget_bytes",
+			"The ingest memory budget (3/8 of memory_budget_mib)."),
+		memPeak: r.Gauge("warden_ingest_memory_peak_bytes",
+			"The most bytes reserved at once from the ingest memory budget since start."),
+		memWaits: r.Counter("warden_ingest_memory_waits_total",
+			"Requests that waited for room in the ingest memory budget."),
+		memRefusals: r.Counter("warden_ingest_memory_refusals_total",
+			"Requests answered busy (503, Retry-After) or too large for want of room in the ingest memory budget."),
 	}
+}
+
+// observeBudget exports the memory budget's state, at scrape time.
+func (m *metrics) observeBudget(b *membudget.Budget) {
+	st := b.Stats()
+	m.memMu.Lock()
+	defer m.memMu.Unlock()
+	m.memInUse.Set(float64(st.InUse))
+	m.memPeak.Set(float64(st.Peak))
+	m.memBudget.Set(float64(b.Total()))
+	m.memWaits.Add(float64(st.Waits - m.memLast.Waits))
+	m.memRefusals.Add(float64(st.Refusals - m.memLast.Refusals))
+	m.memLast = st
 }
 
 // serveHealthz answers 200 while the process runs.
@@ -86,6 +120,7 @@ func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) error {
 
 // serveMetrics writes the registry in the Prometheus text format.
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
+	s.metrics.observeBudget(s.budget)
 	w.Header().Set("Content-Type", ContentType)
 	return s.reg.WriteText(w)
 }

@@ -3,19 +3,17 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
-	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/wardenhq/warden/internal/membudget"
 	"github.com/wardenhq/warden/internal/otlp"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/store"
@@ -185,7 +183,9 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || mt != ContentTypeNDJSON {
 		return Errorf(EUnsupportedMedia, "content type must be %s", ContentTypeNDJSON)
 	}
-	body, err := readBody(r, MaxAuditBodyBytes, MaxAuditDecodedBytes)
+	mem := s.budget.Reserve()
+	defer mem.Release()
+	body, err := readBody(r, MaxAuditBodyBytes, MaxAuditDecodedBytes, mem)
 	if err != nil {
 		return err
 	}
@@ -200,6 +200,16 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) error {
 		line++
 		text := bytes.TrimSpace(sc.Bytes())
 		if len(text) == 0 {
+			continue
+		}
+		if len(text) > store.MaxEventBytes {
+			// Too large to store whatever it holds: refused before it
+			// is decoded, which would cost several times its size.
+			res.Rejected++
+			if len(res.Rejections) < MaxRejections {
+				res.Rejections = append(res.Rejections, Rejection{Line: line,
+					Message: fmt.Sprintf("line of %d bytes, more than %d", len(text), store.MaxEventBytes)})
+			}
 			continue
 		}
 		var ev record.AuditEventV1
@@ -296,44 +306,35 @@ func auditToEvent(ev record.AuditEventV1) record.Event {
 	}
 }
 
-// readBody reads a request body within limits: max as received, maxDecoded
-// after gzip (Content-Encoding gzip; identity or none otherwise).
-func readBody(r *http.Request, max, maxDecoded int64) ([]byte, error) {
-	tooLarge := func(what string, limit int64) error {
-		return Errorf(ETooLarge, "%s larger than %d bytes", what, limit)
+// auditBytesPerByte is what decoding an audit body costs per byte, for the
+// memory budget: the events decoded and their JSON as stored.
+const auditBytesPerByte = 3
+
+// readBody reads a request body within limits and the memory budget
+// (reserving from res, which the caller releases): max as received,
+// maxDecoded after gzip (Content-Encoding gzip; identity or none
+// otherwise).
+func readBody(r *http.Request, max, maxDecoded int64, res *membudget.Reservation) ([]byte, error) {
+	lim := membudget.Limits{MaxBody: max, MaxDecoded: maxDecoded, Overhead: auditBytesPerByte}
+	body, err := membudget.ReadBody(r.Context(), r.Body, r.ContentLength, r.Header.Get("Content-Encoding"), lim, res)
+	if err == nil {
+		return body, nil
 	}
-	if r.ContentLength > max {
-		return nil, tooLarge("body", max)
+	var le *membudget.LimitError
+	var ee *membudget.EncodingError
+	switch {
+	case errors.As(err, &le):
+		return nil, Errorf(ETooLarge, "%s", le.Error())
+	case errors.As(err, &ee):
+		return nil, Errorf(EUnsupportedMedia, "%s", ee.Error())
+	case errors.Is(err, membudget.ErrBusy):
+		return nil, &Error{Code: EUnavailable, Message: "server busy, retry later", Cause: err}
+	case errors.Is(err, membudget.ErrOverBudget):
+		return nil, &Error{Code: ETooLarge, Message: "body needs more memory than this server's budget allows", Cause: err}
+	case errors.Is(err, membudget.ErrMalformedGzip):
+		return nil, &Error{Code: EInvalid, Message: "malformed gzip body", Cause: err}
 	}
-	body := &io.LimitedReader{R: r.Body, N: max + 1}
-	switch ce := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); ce {
-	case "", "identity":
-		data, err := io.ReadAll(body)
-		switch {
-		case body.N <= 0:
-			return nil, tooLarge("body", max)
-		case err != nil:
-			return nil, &Error{Code: EInvalid, Message: "unreadable body", Cause: err}
-		}
-		return data, nil
-	case "gzip":
-		var data []byte
-		zr, err := gzip.NewReader(body)
-		if err == nil {
-			data, err = io.ReadAll(io.LimitReader(zr, maxDecoded+1))
-		}
-		switch {
-		case body.N <= 0:
-			return nil, tooLarge("body", max)
-		case int64(len(data)) > maxDecoded:
-			return nil, tooLarge("decompressed body", maxDecoded)
-		case err != nil:
-			return nil, &Error{Code: EInvalid, Message: "malformed gzip body", Cause: err}
-		}
-		return data, nil
-	default:
-		return nil, Errorf(EUnsupportedMedia, "unsupported content encoding %q, use gzip or none", truncate(ce, 32))
-	}
+	return nil, &Error{Code: EInvalid, Message: "unreadable body", Cause: err}
 }
 
 func truncate(s string, n int) string {

@@ -35,6 +35,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/wardenhq/warden/internal/membudget"
 	"github.com/wardenhq/warden/internal/otlp"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
@@ -87,6 +88,7 @@ type Server struct {
 	reg    *Registry
 
 	metrics  *metrics
+	budget   *membudget.Budget
 	auth     *authenticator
 	qcache   *quarantineCache
 	engines  *engines
@@ -171,6 +173,7 @@ func New(opts Options) (*Server, error) {
 		s.tls = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}
 	s.metrics = newMetrics(s.reg)
+	s.budget = membudget.New(s.cfg.IngestBudget(), membudget.DefaultMaxWait)
 	s.auth = newAuthenticator(s.store, s.now)
 	s.qcache = newQuarantineCache(s.now)
 	onCommit := func(events, inserted int, err error) {
@@ -255,6 +258,7 @@ func (s *Server) Start(ctx context.Context) error {
 			Decoder:  s.decoder(),
 			Logger:   s.log,
 			Auth:     s.grpcAuth,
+			Budget:   s.budget,
 			Rejected: s.otlpRejected(sourceOTLPGRPC),
 			Now:      s.now,
 		})
@@ -407,7 +411,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 // decoder is the OTLP decoder of both receivers.
 func (s *Server) decoder() *otlp.Decoder {
-	return otlp.NewDecoder(otlp.Options{KeepContent: s.cfg.KeepContent, Now: s.now})
+	return otlp.NewDecoder(otlp.Options{KeepContent: s.cfg.KeepContent, Now: s.now, MaxRecordBytes: store.MaxEventBytes})
 }
 
 // Scopes accepted per route.
@@ -436,7 +440,7 @@ func (s *Server) routes() http.Handler {
 	add("/metrics", "metrics", get, scopesRead, s.adapt("metrics", s.serveMetrics))
 
 	h := otlp.NewHandler(&ingestSink{s: s, source: sourceOTLPHTTP}, otlp.HandlerOptions{
-		Decoder: s.decoder(), Logger: s.log, MaxBodyBytes: MaxOTLPBodyBytes,
+		Decoder: s.decoder(), Logger: s.log, MaxBodyBytes: MaxOTLPBodyBytes, Budget: s.budget,
 		Rejected: s.otlpRejected(sourceOTLPHTTP), Now: s.now,
 	})
 	// The OTLP handler answers other methods itself, with a google.rpc.Status.

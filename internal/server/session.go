@@ -158,7 +158,7 @@ func (s *Server) serveQuarantineSet(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	var req QuarantineRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := s.decodeJSON(r, &req); err != nil {
 		return err
 	}
 	req.Reason = strings.TrimSpace(req.Reason)
@@ -215,11 +215,13 @@ func (s *Server) serveQuarantineRelease(w http.ResponseWriter, r *http.Request) 
 
 // decodeJSON decodes a small JSON body strictly: application/json, at
 // most MaxJSONBodyBytes, one object, no unknown fields.
-func decodeJSON(r *http.Request, v any) error {
+func (s *Server) decodeJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
 		return Errorf(EUnsupportedMedia, "content type must be application/json")
 	}
-	body, err := readBody(r, MaxJSONBodyBytes, MaxJSONBodyBytes)
+	res := s.budget.Reserve()
+	defer res.Release()
+	body, err := readBody(r, MaxJSONBodyBytes, MaxJSONBodyBytes, res)
 	if err != nil {
 		return err
 	}
