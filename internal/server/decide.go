@@ -162,7 +162,7 @@ func (s *Server) decide(r *http.Request) (answer []byte, verdict, failure string
 	}
 	opts := hook.RemoteOptions{Now: s.now, Rand: s.rand}
 
-	if _, err := s.authorize(ctx, r.Header.Get("Authorization"), scopesIngest); err != nil {
+	if _, err := s.authorize(ctx, r.RemoteAddr, r.Header.Get("Authorization"), scopesIngest); err != nil {
 		e := apiError(err)
 		reason := "Warden: the central policy service refused this hook's token (" + e.Message +
 			"), so the call was blocked; check the Authorization header of the hook"

@@ -25,6 +25,7 @@ type metrics struct {
 	decideBatch     *HistogramVec
 	storeErrors     *CounterVec // operation
 	authFailures    *CounterVec // code
+	authThrottled   *CounterVec
 	retentionRuns   *CounterVec // result
 	retentionDelete *CounterVec
 	memInUse        *GaugeVec
@@ -72,6 +73,8 @@ func newMetrics(r *Registry) *metrics {
 			"Store operations that failed, by operation or route.", "operation"),
 		authFailures: r.Counter("warden_auth_failures_total",
 			"Requests refused for their token, by code (unauthorized, forbidden, unavailable).", "code"),
+		authThrottled: r.Counter("warden_auth_throttled_total",
+			"Requests refused without checking their token because their source address failed authentication too often (429)."),
 		retentionRuns: r.Counter("warden_retention_runs_total",
 			"Retention runs, by result (ok, error).", "result"),
 		retentionDelete: r.Counter("warden_retention_deleted_total",

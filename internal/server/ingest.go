@@ -9,9 +9,13 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/wardenhq/warden/internal/membudget"
 	"github.com/wardenhq/warden/internal/otlp"
@@ -128,7 +132,11 @@ func (s *Server) appendEvents(ctx context.Context, source string, valid []record
 // grpcAuth is the OTLP/gRPC service's authentication: the same tokens,
 // scope ingest, from the authorization metadata.
 func (s *Server) grpcAuth(ctx context.Context) error {
-	_, err := s.authorize(ctx, otlp.Authorization(ctx), scopesIngest)
+	addr := ""
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		addr = p.Addr.String()
+	}
+	_, err := s.authorize(ctx, addr, otlp.Authorization(ctx), scopesIngest)
 	if err == nil {
 		return nil
 	}
@@ -136,6 +144,13 @@ func (s *Server) grpcAuth(ctx context.Context) error {
 	switch e.Code {
 	case EForbidden:
 		return status.Error(codes.PermissionDenied, e.Message)
+	case ETooManyRequests:
+		// Retryable, later: RESOURCE_EXHAUSTED with RetryInfo.
+		st := status.New(codes.ResourceExhausted, e.Message)
+		if d, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(time.Duration(e.retryAfterSeconds()) * time.Second)}); derr == nil {
+			st = d
+		}
+		return st.Err()
 	case EUnavailable:
 		s.log.Error("token check failed", LogKeyRoute, "otlp_grpc", LogKeyError, err)
 		return status.Error(codes.Unavailable, e.Message)
