@@ -116,3 +116,22 @@ func TestAuth_FailureLimit(t *testing.T) {
 		}
 	})
 }
+
+// TestReadyz_Unwritable: /readyz fails when the store answers but cannot be
+// written, and passes again once it can.
+func TestReadyz_Unwritable(t *testing.T) {
+	fs := &faultStore{Store: sqliteBackend().open(t)}
+	ts := startServer(t, withStore(fs))
+	if r := ts.do("GET", "/readyz", "", nil); r.status != http.StatusOK {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	fs.failWrite.Store(true)
+	r := ts.do("GET", "/readyz", "", nil)
+	if r.status != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "cannot be written") {
+		t.Errorf("unwritable store: %d %s, want 503", r.status, r.body)
+	}
+	fs.failWrite.Store(false)
+	if r := ts.do("GET", "/readyz", "", nil); r.status != http.StatusOK {
+		t.Errorf("writable again: %d %s", r.status, r.body)
+	}
+}

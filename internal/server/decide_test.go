@@ -25,6 +25,14 @@ type faultStore struct {
 	store.Store
 	failQuarantine atomic.Bool
 	failAppend     atomic.Bool
+	failWrite      atomic.Bool // the database answers but cannot be written
+}
+
+func (f *faultStore) ProbeWrite(ctx context.Context) error {
+	if f.failWrite.Load() {
+		return errors.New("attempt to write a readonly database")
+	}
+	return f.Store.ProbeWrite(ctx)
 }
 
 var errDown = errors.New("connection refused")

@@ -51,6 +51,31 @@ func TestStore_LegacyValues(t *testing.T) {
 	})
 }
 
+// TestProbeWrite_Fails: a database that answers but whose writes fail (a
+// full disk; here a trigger that refuses them) passes Ping and fails
+// ProbeWrite.
+func TestProbeWrite_Fails(t *testing.T) {
+	url := pgtest.Schema(t)
+	db := mustOpen(t, url, store.Options{})
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), `
+		CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$;
+		CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON probe FOR EACH ROW EXECUTE FUNCTION refuse();`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(context.Background()); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	if err := db.ProbeWrite(context.Background()); err == nil {
+		t.Error("ProbeWrite passed on a database whose writes fail")
+	}
+}
+
 // TestCrash: an acknowledged append survives a SIGKILL of the process.
 func TestCrash(t *testing.T) {
 	target := storetest.CrashTarget()

@@ -186,6 +186,19 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// ProbeWrite implements store.Store.
+func (db *DB) ProbeWrite(ctx context.Context) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO probe (id, time_ns) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET time_ns = excluded.time_ns`, db.now().UnixNano())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("write probe to sqlite store %s: %w", db.path, err)
+	}
+	return nil
+}
+
 // Close closes both pools. It is safe on a partly opened DB.
 func (db *DB) Close() error {
 	for _, st := range []*sql.Stmt{db.insertEventStmt, db.upsertSessionStmt} {

@@ -41,6 +41,21 @@ func TestStore_LegacyValues(t *testing.T) {
 	})
 }
 
+// TestProbeWrite_ReadOnly: a database that answers but refuses writes
+// passes Ping and fails ProbeWrite.
+func TestProbeWrite_ReadOnly(t *testing.T) {
+	db := mustOpen(t, t.TempDir(), store.Options{})
+	if err := sqlite.SetReadOnly(db); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(context.Background()); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	if err := db.ProbeWrite(context.Background()); err == nil {
+		t.Error("ProbeWrite passed on a read-only database")
+	}
+}
+
 // TestCrash: an acknowledged append survives a SIGKILL of the process.
 func TestCrash(t *testing.T) {
 	dir := storetest.CrashTarget()
