@@ -26,7 +26,9 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -77,6 +79,9 @@ func Open(ctx context.Context, dir string, opts store.Options) (*DB, error) {
 	}
 	path := filepath.Join(dir, FileName)
 	db := &DB{now: opts.Now, log: opts.Logger.With("component", "store", "backend", "sqlite"), path: path}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
 
 	var err error
 	if db.w, err = sql.Open("sqlite", dsn(path, true)); err != nil {
@@ -105,6 +110,21 @@ func Open(ctx context.Context, dir string, opts store.Options) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite store %s: prepare: %w", path, err)
 	}
 	return db, nil
+}
+
+// createPrivate creates the database file, empty (which SQLite reads as
+// an empty database), readable by its owner only, unless it exists.
+// SQLite would create it 0644, and gives its -wal and -shm files the
+// database file's mode: they hold every record, tokens' hashes included.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // dsn returns the connection string: WAL, NORMAL sync, a busy timeout, and

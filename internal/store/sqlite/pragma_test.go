@@ -3,6 +3,9 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
 
 	sqlitelib "modernc.org/sqlite"
@@ -87,4 +90,29 @@ func migrationCount(t *testing.T) int {
 		t.Fatalf("migrations: %d, %v", len(m), err)
 	}
 	return len(m)
+}
+
+// TestOpen_Private: the database file and its -wal and -shm files are
+// created readable and writable by their owner only, whatever the umask.
+func TestOpen_Private(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	db, err := Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.ProbeWrite(context.Background()); err != nil { // the WAL exists once written
+		t.Fatal(err)
+	}
+	for _, name := range []string{FileName, FileName + "-wal", FileName + "-shm"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s created %#o, want 0600", name, mode)
+		}
+	}
 }
