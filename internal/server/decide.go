@@ -254,10 +254,17 @@ func (s *Server) quarantine(ctx context.Context, session string) (*record.Quaran
 	return q, nil
 }
 
+// HookEventUnknown is the hook event of a failure recorded for input that
+// names none (not JSON, say): a store keeps no event without a kind.
+const HookEventUnknown = "unknown"
+
 // fail answers deny for a failure and records it (best effort: the store
 // may be what failed).
 func (s *Server) fail(ctx context.Context, in *hook.Input, meta hook.Meta, failure, reason string, opts hook.RemoteOptions) ([]byte, string, string) {
 	answer, ev := hook.FailRemote(in, meta, failure, reason, opts)
+	if ev.HookEvent == "" {
+		ev.HookEvent = HookEventUnknown
+	}
 	if err := s.record(ctx, []record.AuditEventV1{ev}); err != nil {
 		s.log.Warn("failed decision not recorded", LogKeyRequestID, requestID(ctx), LogKeyError, err)
 	}

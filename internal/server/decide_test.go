@@ -26,6 +26,9 @@ type faultStore struct {
 	failQuarantine atomic.Bool
 	failAppend     atomic.Bool
 	failWrite      atomic.Bool // the database answers but cannot be written
+
+	mu       sync.Mutex
+	appended []record.Event // every event stored, with or without a session
 }
 
 func (f *faultStore) ProbeWrite(ctx context.Context) error {
@@ -48,7 +51,26 @@ func (f *faultStore) AppendEvents(ctx context.Context, events []record.Event) (i
 	if f.failAppend.Load() {
 		return 0, errDown
 	}
-	return f.Store.AppendEvents(ctx, events)
+	n, err := f.Store.AppendEvents(ctx, events)
+	if err == nil {
+		f.mu.Lock()
+		f.appended = append(f.appended, events...)
+		f.mu.Unlock()
+	}
+	return n, err
+}
+
+// failures returns the stored events that record a failure.
+func (f *faultStore) failures(failure string) []record.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []record.Event
+	for _, e := range f.appended {
+		if e.Audit != nil && e.Audit.Failure == failure {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // decision is the part of a hook answer the tests look at.
@@ -195,6 +217,17 @@ func TestDecide_Failures(t *testing.T) {
 		evs := ts.sessionEvents("f2")
 		if len(evs) != 1 || evs[0].Audit.Failure != record.FailureInputInvalid || evs[0].Decision != "deny" {
 			t.Errorf("stored %+v", evs)
+		}
+		// Garbage without a session or an event name is recorded too,
+		// as a failure of hook event "unknown".
+		var unknown int
+		for _, e := range fs.failures(record.FailureInputInvalid) {
+			if e.Kind == HookEventUnknown && e.Decision == "deny" && e.SessionID == "" {
+				unknown++
+			}
+		}
+		if unknown != 3 {
+			t.Errorf("%d garbage inputs recorded, want 3 (all but the one naming its event)", unknown)
 		}
 	})
 	t.Run("TooLarge", func(t *testing.T) {
