@@ -139,7 +139,7 @@ func TestServeCmd_Invalid(t *testing.T) {
 		code int
 		want string
 	}{
-		{"UnknownKey", nil, []string{"--config", bad}, ExitUsage, "field adr not found"},
+		{"UnknownKey", nil, []string{"--config", bad}, ExitUsage, `unknown key "adr" (did you mean "addr"?)`},
 		{"MissingConfig", nil, []string{"--config", filepath.Join(dir, "nope.yaml")}, ExitUsage, "no such file"},
 		{"Env", map[string]string{"WARDEN_RETENTION_DAYS": "many"}, nil, ExitUsage, "retention_days (WARDEN_RETENTION_DAYS)"},
 		{"Flag", nil, []string{"--addr", "nowhere"}, ExitUsage, `addr: "nowhere"`},
