@@ -295,6 +295,10 @@ func (s *Server) Start(ctx context.Context) error {
 			s.retentionLoop(bgCtx)
 		}()
 	}
+	s.warnPlain(s.httpLn.Addr())
+	if s.grpcLn != nil {
+		s.warnPlain(s.grpcLn.Addr())
+	}
 	attrs := []any{LogKeyAddr, s.httpLn.Addr().String(), "tls", s.tls != nil,
 		"policy", s.policy.Name, "policy_revision", s.policy.Revision, "policy_version", bundle.Version,
 		"retention_days", s.cfg.RetentionDays}
@@ -303,6 +307,23 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.log.Info("serving", attrs...)
 	return nil
+}
+
+// warnPlain warns when the server listens without TLS on an address
+// other machines can reach.
+func (s *Server) warnPlain(a net.Addr) {
+	if s.tls == nil && !loopback(a) {
+		s.log.Warn("serving plain HTTP on an address that is not loopback: bearer tokens and telemetry "+
+			"travel in clear text; set tls_cert and tls_key, or listen on 127.0.0.1 behind a proxy that terminates TLS",
+			LogKeyAddr, a.String())
+	}
+}
+
+// loopback reports whether a listener's address is a loopback one, which
+// no other machine can reach (0.0.0.0 and :: are not).
+func loopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
 }
 
 // Addr is the HTTP listener's address once started ("" before).
