@@ -110,6 +110,10 @@ func openStore(ctx context.Context, cfg server.Config, log *slog.Logger) (store.
 	}
 	s, err := sqlite.Open(ctx, cfg.DataDir, opts)
 	if err != nil {
+		var ae *sqlite.AccessError
+		if errors.As(err, &ae) {
+			return nil, err // names the path, its owner and the fix
+		}
 		return nil, fmt.Errorf("open SQLite store in %s: %w", cfg.DataDir, err)
 	}
 	return s, nil

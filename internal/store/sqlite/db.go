@@ -71,10 +71,15 @@ type DB struct {
 var _ store.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database in dir, creating dir too, and
-// applies pending migrations.
+// applies pending migrations. A directory or file it cannot write fails
+// with an *AccessError naming it, its owner and the fix.
 func Open(ctx context.Context, dir string, opts store.Options) (*DB, error) {
 	opts = opts.WithDefaults()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := checkAccess(dir); err != nil {
+		var ae *AccessError
+		if errors.As(err, &ae) {
+			return nil, err // it says all there is to say
+		}
 		return nil, fmt.Errorf("open sqlite store: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
