@@ -29,7 +29,7 @@ END='<!-- bench:end -->'
 N=${BENCH_N:-1000}
 INPUTS=${BENCH_INPUTS:-testdata/corpus}
 BENCHTIME=${BENCH_BENCHTIME:-1s}
-PKGS=(./internal/engine/ ./internal/shell/ ./internal/hook/)
+PKGS=(./internal/engine/ ./internal/shell/ ./internal/hook/ ./internal/clientstate/)
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/fixture"
 	"github.com/wardenhq/warden/internal/golden"
+	"github.com/wardenhq/warden/internal/policy"
 )
 
 // repoRoot is the module root.
@@ -127,7 +128,8 @@ func inputs(t *testing.T) map[string][]byte {
 
 // TestDifferential: warden hook and warden-hook answer every input alike,
 // byte for byte, with the same exit code and the same audit events, on the
-// default policy, a missing policy file and an injected panic.
+// default policy, a compiled policy file, a damaged one, a missing policy
+// file and an injected panic.
 func TestDifferential(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds both binaries and runs every corpus case twice")
@@ -139,12 +141,28 @@ func TestDifferential(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	// The baseline compiled as warden compile writes it, and the same
+	// with its checksum broken.
+	compiled, err := policy.EncodeCompiled(policy.Baseline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	good, damaged := filepath.Join(dir, policy.CompiledFileName), filepath.Join(dir, "damaged.json")
+	if err := os.WriteFile(good, compiled, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(damaged, bytes.Replace(compiled, []byte(`"egress":"deny"`), []byte(`"egress":"allow"`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	modes := []struct {
 		name string
 		args []string
 		env  []string
 	}{
 		{"baseline", nil, nil},
+		{"compiled-policy", []string{"--policy", good}, nil},
+		{"damaged-compiled-policy", []string{"--policy", damaged}, nil},
 		{"missing-policy", []string{"--policy", "/nonexistent/policy.yaml"}, nil},
 		{"panic", nil, []string{"WARDEN_TEST_PANIC=decide"}},
 	}
@@ -164,8 +182,8 @@ func TestDifferential(t *testing.T) {
 					t.Errorf("%s %s:\nwarden hook: %s\nwarden-hook: %s", m.name, n, a, b)
 				}
 			}
-			if m.name == "panic" && strings.HasPrefix(n, "corpus/") && !strings.Contains(a.stdout, `"deny"`) {
-				t.Errorf("panic %s: not denied: %s", n, a)
+			if (m.name == "panic" || m.name == "damaged-compiled-policy") && strings.HasPrefix(n, "corpus/") && !strings.Contains(a.stdout, `"deny"`) {
+				t.Errorf("%s %s: not denied: %s", m.name, n, a)
 			}
 		}
 	}

@@ -30,6 +30,13 @@ var forbidden = map[string][]string{
 	"internal/fixture": {"net/http", "database/sql", module + "/internal/cli"},
 	"internal/otlp":    {"database/sql", "github.com/jackc/pgx", "modernc.org/sqlite", module + "/internal/store", module + "/internal/engine", module + "/internal/server"},
 	"internal/store":   {"net/http", "google.golang.org/grpc", module + "/internal/otlp", module + "/internal/engine", module + "/internal/server"},
+	// The shipper reads and writes the client's files through clientstate,
+	// never through the hook protocol or the engine.
+	"internal/ship": {module + "/internal/hook", module + "/internal/hookcmd", module + "/internal/engine", module + "/internal/store", module + "/internal/server"},
+	// The central service decides through hookproto alone: the local hook
+	// process (which reads this machine's .git files, environment and uid
+	// as the client's) is never linked into it.
+	"internal/server": {module + "/internal/hook", module + "/internal/hookcmd", module + "/internal/clientstate", module + "/internal/ship"},
 }
 
 func root(t *testing.T) string {

@@ -12,17 +12,33 @@ import (
 // directImports holds, for packages whose boundaries are narrow, the
 // non-standard packages they may import directly and the standard ones
 // they must not: the hook runs on every tool call and must stay small and
-// free of network and process code (shipping lives in internal/ship), the
+// free of network and process code (shipping lives in internal/ship), and
+// so must the client's files it shares with the shipper; the decision core
+// reaches nothing outside the process; the
 // record types are shared by every layer, the settings compiler knows
 // programs only through the catalogue the engine decides by (not the
-// engine itself), and the catalogue is a leaf of plain data.
+// engine itself), and the catalogue and the atomic file writer are leaves.
 var directImports = map[string]struct {
 	allowed   []string
 	forbidden []string
 }{
 	"internal/hook": {
-		allowed:   []string{module + "/internal/engine", module + "/internal/policy", module + "/internal/record"},
+		allowed:   []string{module + "/internal/engine", module + "/internal/hookproto", module + "/internal/record"},
 		forbidden: []string{"net", "net/http", "os/exec", "database/sql", "plugin"},
+	},
+	// The decision core does no I/O of its own: the caller passes the
+	// clock, identity and repository in (see also TestPureCore).
+	"internal/hookproto": {
+		allowed:   []string{module + "/internal/engine", module + "/internal/policy", module + "/internal/record"},
+		forbidden: pureForbidden,
+	},
+	"internal/clientstate": {
+		allowed:   []string{module + "/internal/policy", module + "/internal/record", module + "/internal/atomicfile"},
+		forbidden: []string{"net", "net/http", "os/exec", "database/sql"},
+	},
+	"internal/atomicfile": {
+		allowed:   []string{},
+		forbidden: []string{"net", "net/http", "os/exec"},
 	},
 	"internal/record": {
 		forbidden: []string{"os", "net", "net/http", "os/exec", "database/sql"},
@@ -32,7 +48,7 @@ var directImports = map[string]struct {
 		forbidden: []string{"os", "net", "net/http", "os/exec", "database/sql"},
 	},
 	"internal/settings": {
-		allowed:   []string{module + "/internal/policy", module + "/internal/catalog", "github.com/google/jsonschema-go/jsonschema", "github.com/bmatcuk/doublestar/v4"},
+		allowed:   []string{module + "/internal/policy", module + "/internal/catalog", module + "/internal/atomicfile", "github.com/google/jsonschema-go/jsonschema", "github.com/bmatcuk/doublestar/v4"},
 		forbidden: []string{"net", "net/http", "os/exec"},
 	},
 }

@@ -112,7 +112,7 @@ var buildPrograms = []Program{
 		{Names: "publish yank owner", Class: Publish, Why: "changes a published crate"},
 		{Names: "build b check c test t run r clippy fmt doc bench clean update tree metadata fix new init search"},
 	}},
-	{Names: "rustc rustup rustfmt clippy-driver rust-analyzer"},
+	{Names: "rustfmt clippy-driver rust-analyzer"},
 	{Names: "gem", Subs: []Program{
 		{Names: "install", Class: PackageInstall, Why: "gem install installs packages"},
 		{Names: "push yank", Class: Publish, Why: "changes a published gem"},
@@ -130,8 +130,9 @@ var buildPrograms = []Program{
 		{Names: "nuget", Subs: []Program{{Names: "push", Class: Publish, Why: "dotnet nuget push publishes a package"}}},
 		{Names: "tool", Subs: []Program{{Names: "install", Class: PackageInstall, Why: "dotnet tool install installs a tool"}}},
 		{Names: "build test run restore format clean new pack publish watch"},
+		{Names: "ef", Subs: []Program{{Names: "database", Subs: []Program{{Names: "update drop", Class: Database, Why: "dotnet ef changes a database"}}}}},
 	}},
-	{Names: "apt apt-get aptitude yum dnf zypper snap port choco winget brew flatpak nix-env scoop", Subs: []Program{
+	{Names: "apt apt-get aptitude yum dnf zypper snap port choco winget brew flatpak scoop", Subs: []Program{
 		{Names: "install reinstall upgrade add", Class: PackageInstall, Why: "installs system packages"},
 	}},
 	{Names: "apk", Subs: []Program{{Names: "add upgrade", Class: PackageInstall, Why: "apk installs system packages"}}},
@@ -141,7 +142,7 @@ var buildPrograms = []Program{
 		Note: "-Dexec.executable with -Dexec.args is the command exec:exec runs"},
 	{Names: "gradle gradlew", Tasks: []Task{{Names: "publish* uploadArchives", Class: Publish, Why: "gradle publishes artifacts"}},
 		Opts: []Opt{{Names: "--init-script -I", Arg: Value, Kind: Script}, {Names: "-p --project-dir -b --build-file -c --settings-file -x --exclude-task -D -P", Arg: Value}}},
-	{Names: "cmake", Style: Words, Opts: []Opt{
+	{Names: "cmake", Lang: "cmake", Style: Words, Opts: []Opt{
 		{Names: "-E", Arg: Value, Kind: Exec},
 		{Names: "-P", Arg: Value, Kind: Script},
 		{Names: "-D", Arg: Value, Kind: Config},
@@ -167,8 +168,8 @@ var buildPrograms = []Program{
 			{Names: "-C --directory -I --include-dir -o --old-file -W --what-if --jobserver-auth -O --output-sync", Arg: Value},
 		}},
 	{Names: "ninja buck ant scons tsc eslint prettier biome black ruff isort mypy pyright pylint flake8 pytest tox nox " +
-		"jest vitest mocha ava karma cypress playwright gofmt goimports golangci-lint staticcheck gopls javac java kotlinc kotlin scalac " +
-		"swift swiftc xcodebuild clang gcc g++ cc c++ ld rustdoc webpack vite esbuild rollup parcel turbo nx lerna tsx-check " +
+		"jest vitest mocha ava karma cypress playwright gofmt goimports golangci-lint staticcheck gopls kotlinc kotlin scalac " +
+		"swiftc xcodebuild ld rustdoc webpack vite esbuild rollup parcel turbo nx tsx-check " +
 		"hugo jekyll mkdocs sphinx-build pre-commit lefthook husky shellcheck shfmt hadolint yamllint markdownlint actionlint",
 		Opts: []Opt{
 			{Names: "-o --output --out-file --outfile --outdir --out-dir", Arg: Value, Kind: Write},
@@ -188,9 +189,32 @@ var buildPrograms = []Program{
 	{Names: "diesel", Subs: []Program{{Names: "migration database", Class: Database, Why: "diesel changes a database"}}},
 	{Names: "sqlx", Subs: []Program{{Names: "migrate database", Class: Database, Why: "sqlx changes a database"}}},
 	{Names: "atlas", Subs: []Program{{Names: "migrate schema", Class: Database, Why: "atlas changes a database"}}},
-	{Names: "psql pg_dump pg_dumpall pg_restore mysql mariadb mysqldump mysqladmin mysqlsh mongosh mongo mongodump mongorestore mongoimport mongoexport " +
-		"redis-cli cqlsh sqlcmd clickhouse-client clickhouse influx migrate flyway liquibase dbmate goose sqitch cockroach dropdb createdb dropuser createuser " +
+	// SQL clients: their commands are SQL and meta-commands (\! cmd,
+	// system cmd, \copy ... program 'cmd'), decided as tool commands.
+	{Names: "psql", Lang: "sql", Stdin: ToolCmd, Class: Database, Why: "reaches a database", Style: POSIX,
+		Opts: []Opt{
+			{Names: "-c --command", Arg: Value, Kind: ToolCmd},
+			{Names: "-f --file", Arg: Value, Kind: Script},
+			{Names: "-o --output -L --log-file", Arg: Value, Kind: Write},
+			{Names: "-h --host -p --port -U --username -d --dbname -v --set --variable -P --pset -F --field-separator -R --record-separator -T --table-attr", Arg: Value},
+		}},
+	{Names: "mysql mariadb", Lang: "sql", Stdin: ToolCmd, Class: Database, Why: "reaches a database", Style: POSIX,
+		Opts: []Opt{
+			{Names: "-e --execute --init-command", Arg: Value, Kind: ToolCmd},
+			{Names: "--defaults-file --defaults-extra-file", Arg: Value, Kind: Read},
+			{Names: "--tee", Arg: Value, Kind: Write},
+			{Names: "-h --host -P --port -u --user -D --database -S --socket", Arg: Value},
+		}},
+	{Names: "usql", Lang: "sql", Stdin: ToolCmd, Class: Database, Why: "reaches a database",
+		Opts: []Opt{{Names: "-c --command", Arg: Value, Kind: ToolCmd}, {Names: "-f --file", Arg: Value, Kind: Script}, {Names: "-o --out", Arg: Value, Kind: Write}}},
+	{Names: "mongosh mongo", Lang: "js", Class: Database, Why: "reaches a database",
+		Opts:     []Opt{{Names: "--eval", Arg: Value, Kind: Code}, {Names: "-f --file", Arg: Value, Kind: Script}, {Names: "--host --port -u --username --authenticationDatabase", Arg: Value}},
+		Operands: Operands{Rest: Script}},
+	{Names: "clickhouse clickhouse-local clickhouse-client", Lang: "sql", Class: Database, Why: "reaches a database or runs queries on local files",
+		Opts: []Opt{{Names: "-q --query", Arg: Value, Kind: ToolCmd}, {Names: "--queries-file", Arg: Value, Kind: Script}}},
+	{Names: "pg_dump pg_dumpall pg_restore mysqldump mysqladmin mysqlsh mongodump mongorestore mongoimport mongoexport " +
+		"redis-cli cqlsh sqlcmd influx migrate flyway liquibase dbmate goose sqitch cockroach dropdb createdb dropuser createuser " +
 		"vacuumdb reindexdb etcdctl kafka-topics kafka-consumer-groups kafka-configs kafka-acls kafka-console-producer kafka-delete-records rabbitmqctl " +
-		"rabbitmqadmin nats pgcli mycli usql duckdb-remote",
+		"rabbitmqadmin nats pgcli mycli duckdb-remote",
 		Class: Database, Why: "reaches a database or changes its schema"},
 }

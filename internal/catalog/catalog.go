@@ -140,6 +140,7 @@ const (
 	Deref                         // grep -R: follows symlinks
 	Remove                        // git branch -d: removes something
 	Raw                           // kubectl config view --raw: secrets unredacted
+	Configured                    // git diff --ext-diff: runs a program named in configuration
 )
 
 // Style is an option grammar.
@@ -399,7 +400,7 @@ func (c *Catalog) Lookup(name string) *Program {
 
 // allRows is every built-in row, family by family.
 func allRows() []Program {
-	families := [][]Program{filePrograms, vcsPrograms, buildPrograms, infraPrograms, netPrograms, execPrograms, systemPrograms}
+	families := [][]Program{filePrograms, vcsPrograms, buildPrograms, infraPrograms, netPrograms, execPrograms, systemPrograms, morePrograms}
 	n := 0
 	for _, f := range families {
 		n += len(f)

@@ -5,7 +5,9 @@ package catalog
 var filePrograms = []Program{
 	{Names: "nl", Opts: []Opt{{Names: "-b -n -s -v -i -w -d -h -f -l --body-numbering --number-format --number-separator --starting-line-number --line-increment --number-width --section-delimiter --header-numbering --footer-numbering --join-blank-lines", Arg: Value}},
 		Operands: Operands{Rest: Read}},
-	{Names: "cat tac more most bat batcat rev fold fmt pr column expand unexpand look tsort " +
+	{Names: "pr", Style: POSIX, Opts: []Opt{{Names: "-h --header -w --width -W --page-width -l --length -o --indent -N --first-line-number -S --sep-string", Arg: Value}},
+		Operands: Operands{Rest: Read}},
+	{Names: "cat tac more most bat batcat rev fold fmt column expand unexpand look tsort " +
 		"md5sum sha1sum sha224sum sha256sum sha384sum sha512sum cksum b2sum sum shasum md5 " +
 		"strings dos2unix unix2dos iconv zcat bzcat xzcat lzcat zstdcat lz4cat xclip xsel pbcopy wl-copy " +
 		"uuencode qrencode exiftool envsubst wc file",
@@ -66,7 +68,7 @@ var filePrograms = []Program{
 	}, Operands: Operands{Lead: []Kind{Data}, Rest: Data}, Tamper: true,
 		Note: "changes metadata only: its operands are not read (chmod 600 .env is ordinary)"},
 	{Names: "ls ll la dir vdir stat du df tree realpath readlink basename dirname lsattr getfacl namei " +
-		"mktemp pathchk locate whereis which type hash lsof fuser",
+		"mktemp pathchk locate whereis which type lsof fuser",
 		Opts: []Opt{{Names: "-I --ignore -w --width -T --tabsize --time-style --format -L --level -P -c --format --printf " +
 			"-d --max-depth -B --block-size -e --exclude -t --tmpdir -p -E -x", Arg: Value}},
 		Note: "shows names and metadata, never contents"},
@@ -82,7 +84,8 @@ var filePrograms = []Program{
 	{Names: "tar gtar bsdtar", Note: "archives: the engine reads -f and the members by mode (create or extract)",
 		Opts: []Opt{
 			{Names: "--checkpoint-action --to-command --use-compress-program -I --rsh-command --info-script -F --new-volume-script", Arg: Value, Kind: Shell},
-			{Names: "-f --file -C --directory -T --files-from -X --exclude-from --exclude -b --blocking-factor -H --format -V --label -g --listed-incremental -N --newer --owner --group --mode --transform --xform", Arg: Value},
+			{Names: "-T --files-from", Arg: Value, Kind: Read}, // a file of names; - is standard input
+			{Names: "-f --file -C --directory -X --exclude-from --exclude -b --blocking-factor -H --format -V --label -g --listed-incremental -N --newer --owner --group --mode --transform --xform", Arg: Value},
 		}},
 	{Names: "zip", Opts: []Opt{
 		{Names: "-r --recurse-paths", Mark: Recursive},
@@ -96,7 +99,8 @@ var filePrograms = []Program{
 	{Names: "gzip gunzip bzip2 bunzip2 xz unxz zstd unzstd lz4 lzma brotli pigz", Opts: []Opt{{Names: "-S --suffix -T --threads -o", Arg: Value}},
 		Operands: Operands{Rest: Read}},
 	{Names: "7z 7za 7zr", Operands: Operands{Lead: []Kind{Data, Write}, Rest: Read}},
-	{Names: "cpio", Opts: []Opt{{Names: "-F --file -H --format -E --pattern-file -D --directory", Arg: Value}}},
+	// cpio -o archives the files named on standard input.
+	{Names: "cpio", Stdin: RevPath, Opts: []Opt{{Names: "-F --file -H --format -E --pattern-file -D --directory", Arg: Value}}},
 	{Names: "dd", Note: "the engine reads if= and of="},
 	{Names: "mkfs mke2fs mkswap wipefs fdisk sfdisk cfdisk parted sgdisk gdisk blkdiscard hdparm mkdosfs mkntfs",
 		Operands: Operands{Rest: Device}, Note: "formats or rewrites the devices it is given"},
@@ -157,6 +161,12 @@ var filePrograms = []Program{
 	}, Operands: Operands{Lead: []Kind{Write}}, Note: "runs -c's command; GNU script takes options after the file too"},
 	{Names: "sudo doas pkexec su runuser", Class: Privileged, Why: "runs commands as another user",
 		Note: "the shell analysis unwraps the command it runs, which is decided too"},
+	// Shell built-ins that load code or remap a name to another program.
+	{Names: "enable", Opts: []Opt{{Names: "-f", Arg: Value, Kind: Opaque}}, Note: "enable -f FILE loads a built-in from a shared object"},
+	{Names: "hash", Opts: []Opt{{Names: "-p", Arg: Value, Kind: Opaque}}, Note: "hash -p PATH NAME makes NAME run PATH"},
+	{Names: "docker-credential-desktop docker-credential-osxkeychain docker-credential-secretservice docker-credential-pass " +
+		"docker-credential-wincred docker-credential-ecr-login docker-credential-gcloud docker-credential-gcr docker-credential-acr-env",
+		Subs: []Program{{Names: "get list", Class: EnvSecrets, Why: "a Docker credential helper prints stored registry credentials"}}},
 	{Names: "vim vi nvim view ex gvim vimdiff rvim", Lang: "vim", Opts: []Opt{
 		{Names: "-c --cmd", Arg: Value, Kind: ToolCmd},
 		{Names: "-S", Arg: Value, Kind: Script},
@@ -164,7 +174,9 @@ var filePrograms = []Program{
 		{Names: "-i -T -w -W -t -q -r", Arg: Value},
 	}, Operands: Operands{Rest: Read}, Note: "-c '!cmd' and +'!cmd' run shell commands"},
 	{Names: "ed red", Lang: "ed", Stdin: ToolCmd, Operands: Operands{Rest: ReadWrite}, Note: "its ! command runs shell commands"},
-	{Names: "nano pico micro emacs mg joe kak hx helix code subl", Opts: []Opt{{Names: "--eval -eval -l --load", Arg: Value, Kind: Opaque}},
+	{Names: "nano pico micro emacs mg joe kak hx helix code code-insiders codium cursor subl", Opts: []Opt{
+		{Names: "--eval -eval -l --load", Arg: Value, Kind: Opaque},
+		{Names: "--install-extension", Arg: Value, Class: PackageInstall, Why: "installs an editor extension, which runs code"}},
 		Operands: Operands{Rest: Read}},
 	{Names: "sqlite3 sqlite", Lang: "sqlite", Stdin: ToolCmd, Opts: []Opt{
 		{Names: "-cmd", Arg: Value, Kind: ToolCmd},
@@ -180,5 +192,5 @@ var filePrograms = []Program{
 		{Names: "-r --recipient -u --local-user --default-key --keyserver --passphrase", Arg: Value},
 		{Names: "--export-secret-keys --export-secret-subkeys", Class: EnvSecrets, Why: "gpg prints private keys"},
 	}, Operands: Operands{Rest: Read}},
-	{Names: "dotenv dotenvx", Operands: Operands{Rest: Read}},
+	{Names: "dotenv", Operands: Operands{Rest: Read}},
 }

@@ -58,6 +58,9 @@ var infraPrograms = []Program{
 	{Names: "kubectx kubens k9s helmfile kustomize argocd minikube kind k3d kops eksctl skaffold tilt vagrant packer nomad consul crictl ctr " +
 		"ansible ansible-playbook serverless sls cdktf doctl flyctl fly vercel netlify heroku wrangler firebase railway hcloud linode-cli ibmcloud aliyun supabase",
 		Class: Infrastructure, Why: "controls containers, clusters or cloud infrastructure",
+		// doctl compute droplet delete, heroku apps:destroy: the verb comes
+		// after the resource, so it is matched among the operands.
+		Tasks: []Task{{Names: "delete destroy apps:destroy", Class: InfraApply, Why: "deletes real infrastructure"}},
 		Subs: []Program{
 			{Names: "remove destroy", Class: InfraApply, Why: "removes real infrastructure"},
 			{Names: "delete", Subs: []Program{{Names: "cluster nodegroup", Class: InfraApply, Why: "deletes real infrastructure"}}},
@@ -70,14 +73,16 @@ var infraPrograms = []Program{
 		Style: Words,
 		Subs: []Program{
 			{Names: "apply destroy", Class: InfraApply, Why: "changes real infrastructure"},
+			{Names: "state", Subs: []Program{{Names: "push", Style: Words, Opts: []Opt{{Names: "-force", Class: InfraApply, Why: "terraform state push -force overwrites the remote state"}}}}},
 			{Names: "run-all", Subs: []Program{{Names: "apply destroy", Class: InfraApply, Why: "changes real infrastructure"}}},
 		}},
 	{Names: "pulumi", Class: Infrastructure, Why: "controls infrastructure",
 		Opts: []Opt{{Names: "-s --stack -C --cwd", Arg: Value}},
-		Subs: []Program{{Names: "destroy", Class: InfraApply, Why: "pulumi destroy removes real infrastructure"}}},
+		Subs: []Program{{Names: "destroy down", Class: InfraApply, Why: "pulumi destroy removes real infrastructure"}}},
 	{Names: "cdk", Class: Infrastructure, Why: "controls infrastructure", Subs: []Program{{Names: "destroy", Class: InfraApply, Why: "cdk destroy removes real infrastructure"}}},
 	{Names: "aws", Class: Infrastructure, Why: "controls cloud infrastructure",
-		Opts: []Opt{{Names: "--profile --region --output --endpoint-url --query --cli-input-json", Arg: Value}},
+		Tasks: []Task{{Names: "delete-* terminate-* deregister-* remove-* purge-*", Class: InfraApply, Why: "deletes cloud resources"}},
+		Opts:  []Opt{{Names: "--profile --region --output --endpoint-url --query --cli-input-json", Arg: Value}},
 		Subs: []Program{
 			{Names: "s3", Subs: []Program{
 				{Names: "cp sync mv", Class: Egress, Why: "aws s3 copies data to or from a bucket"},
@@ -95,7 +100,8 @@ var infraPrograms = []Program{
 	{Names: "gsutil", Class: Infrastructure, Why: "controls cloud storage",
 		Subs: []Program{{Names: "cp rsync mv", Class: Egress, Why: "gsutil copies data to or from a bucket"}}},
 	{Names: "gcloud", Class: Infrastructure, Why: "controls cloud infrastructure",
-		Opts: []Opt{{Names: "--project --account --configuration --format --region --zone", Arg: Value}},
+		Tasks: []Task{{Names: "delete", Class: InfraApply, Why: "deletes cloud resources"}},
+		Opts:  []Opt{{Names: "--project --account --configuration --format --region --zone", Arg: Value}},
 		Subs: []Program{
 			{Names: "storage", Subs: []Program{{Names: "cp rsync mv", Class: Egress, Why: "gcloud storage copies data to or from a bucket"}}},
 			{Names: "auth", Subs: []Program{
@@ -106,6 +112,7 @@ var infraPrograms = []Program{
 			{Names: "compute", Subs: []Program{{Names: "ssh scp", Class: Egress, Why: "gcloud moves data to a remote machine"}}},
 		}},
 	{Names: "az", Class: Infrastructure, Why: "controls cloud infrastructure",
+		Tasks: []Task{{Names: "delete purge", Class: InfraApply, Why: "deletes cloud resources"}},
 		Subs: []Program{
 			{Names: "storage", Class: Egress, Why: "az storage moves data to or from cloud storage"},
 			{Names: "account", Subs: []Program{{Names: "get-access-token", Class: EnvSecrets, Why: "prints a cloud access token"}}},

@@ -206,7 +206,8 @@ func (ps *parser) run() {
 			ps.execNext = ps.hasExec()
 			continue
 		}
-		if options && len(a) > 1 && a[0] == '-' {
+		if options && len(a) > 1 && (a[0] == '-' || a[0] == '+' && ps.findOpt(a) != nil) {
+			// +x: declare and set turn attributes off with a plus.
 			if i = ps.option(i); ps.stop {
 				break
 			}
@@ -286,6 +287,15 @@ func (ps *parser) sub(a string) *Program {
 // word it consumed.
 func (ps *parser) option(i int) int {
 	a := ps.argv[i]
+	if a[0] == '+' {
+		o := ps.findOpt(a)
+		ps.given(o)
+		if o.Arg == Value && i+1 < len(ps.argv) {
+			ps.value(o, i+1, ps.argv[i+1], false)
+			return i + 1
+		}
+		return i
+	}
 	style := ps.row().Style
 	if style == GNU {
 		style = ps.rows[0].Style // go vet -vettool=x: subcommands take the program's option style
@@ -296,6 +306,14 @@ func (ps *parser) option(i int) int {
 	if strings.HasPrefix(a, "--") || style == Words {
 		name, val, eq := strings.Cut(a, "=")
 		o := ps.findOpt(name)
+		if o == nil && style == Words {
+			// java -javaagent:agent.jar: a value after a colon.
+			if n, v, colon := strings.Cut(a, ":"); colon {
+				if co := ps.findOpt(n); co != nil && co.Arg != Flag {
+					o, val, eq = co, v, true
+				}
+			}
+		}
 		if o == nil && style == Words && !eq {
 			o = ps.findOpt(a)
 		}

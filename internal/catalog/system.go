@@ -5,7 +5,7 @@ var systemPrograms = []Program{
 	{Names: "printenv", Bare: EnvSecrets, Why: "prints the whole environment, secrets included",
 		Opts: []Opt{{Names: "-0 --null", Mark: ListOnly}}, Operands: Operands{Rest: EnvName}},
 	{Names: "export declare typeset readonly local", Bare: EnvSecrets, Why: "prints the environment, secrets included",
-		Opts: []Opt{{Names: "-p -x", Mark: ListOnly}, {Names: "-n", Mark: Remove}}, Operands: Operands{Rest: Assign}},
+		Opts: []Opt{{Names: "-p -x", Mark: ListOnly}, {Names: "-n +x", Mark: Remove}}, Operands: Operands{Rest: Assign}},
 	{Names: "set", Bare: EnvSecrets, Why: "prints every shell variable, secrets included", Opts: []Opt{{Names: "-o +o", Arg: Value}}},
 	{Names: "unset", Opts: []Opt{{Names: "-v -f -n"}}, Operands: Operands{Rest: EnvName}},
 	{Names: "history fc", Class: EnvSecrets, Why: "prints the shell history, which holds typed secrets"},

@@ -36,6 +36,7 @@ var vcsPrograms = []Program{
 				Opts: []Opt{
 					{Names: "-x --extcmd", Arg: Value, Kind: Shell},
 					{Names: "--output --output-directory -o", Arg: Value, Kind: Write},
+					{Names: "--ext-diff --textconv --show-signature", Mark: Configured},
 					{Names: "-L -S -G --format --pretty --author --committer --since --until --grep -n --max-count --skip --stat --diff-filter -U --unified --abbrev --date --encoding -M -C --tool -t", Arg: Value},
 				}},
 			{Names: "grep", Operands: Operands{Lead: []Kind{Data}, LeadUnless: GivesPattern, Rest: RevPath}, Opts: []Opt{
@@ -110,17 +111,25 @@ var vcsPrograms = []Program{
 				{Names: "-f --force", Class: LocalDiscard, Why: "git worktree remove --force discards the worktree's changes"}}}}},
 			{Names: "reflog", Subs: []Program{{Names: "expire delete", Class: LocalDiscard, Why: "git reflog expire/delete drops the history that recovers lost commits"}}},
 			{Names: "update-ref", Opts: []Opt{{Names: "-d", Class: LocalDiscard, Why: "git update-ref -d deletes a ref"}, {Names: "-m", Arg: Value}}},
+			// -F FILE and --template FILE put a file's text into history.
 			{Names: "commit", Opts: []Opt{
-				{Names: "-m --message -F --file -C --reuse-message -c --reedit-message --author --date --fixup --squash -t --template --trailer --cleanup -S --gpg-sign", Arg: Value},
+				{Names: "-F --file -t --template", Arg: Value, Kind: Read},
+				{Names: "-m --message -C --reuse-message -c --reedit-message --author --date --fixup --squash --trailer --cleanup -S --gpg-sign", Arg: Value},
 			}},
-			{Names: "tag", Opts: []Opt{{Names: "-m --message -F --file -u --local-user --sort --format", Arg: Value}}},
-			{Names: "add status mv rm merge cherry-pick revert fetch-pack gc fsck prune remote stage notes apply am describe rev-list ls-files ls-tree shortlog bundle sparse-checkout lfs worktree-list maintenance range-diff citool gui",
+			{Names: "tag", Opts: []Opt{{Names: "-F --file", Arg: Value, Kind: Read}, {Names: "-m --message -u --local-user --sort --format", Arg: Value}}},
+			{Names: "notes", Opts: []Opt{{Names: "-F --file", Arg: Value, Kind: Read}, {Names: "-m --message -C --reuse-message -c --ref", Arg: Value}},
+				Operands: Operands{Rest: Data}},
+			{Names: "hash-object", Opts: []Opt{{Names: "-t --path", Arg: Value}}, Operands: Operands{Rest: Read}, Note: "-w stores the file's content as an object"},
+			{Names: "send-pack", Class: VCSWrite, Why: "git send-pack updates a remote's refs",
+				Opts: []Opt{{Names: "--force -f", Class: VCSForcePush, Why: "git send-pack --force overwrites the remote's history"}, {Names: "--receive-pack --exec", Arg: Value, Kind: Shell}}},
+			{Names: "add status mv rm merge cherry-pick revert fetch-pack gc fsck prune remote stage apply am describe rev-list ls-files ls-tree shortlog bundle sparse-checkout lfs worktree-list maintenance range-diff citool gui",
 				Opts: []Opt{{Names: "-m --message -F --file -s --strategy -X --strategy-option --chmod --pathspec-from-file", Arg: Value}}},
 		}},
 	{Names: "gh", Note: "the GitHub CLI: remote writes are vcs-write; gh api by method",
 		Opts: []Opt{{Names: "-R --repo --hostname", Arg: Value}},
 		Subs: []Program{
 			{Names: "secret variable", Subs: []Program{{Names: "set delete remove", Class: VCSWrite, Why: "gh changes the repository's secrets or variables"}}},
+			{Names: "extension extensions ext", Subs: []Program{{Names: "install upgrade", Class: PackageInstall, Why: "gh extension install downloads a program gh runs"}}},
 			{Names: "workflow", Subs: []Program{{Names: "disable enable run", Class: VCSWrite, Why: "gh changes CI on the remote"}}},
 			{Names: "cache", Subs: []Program{{Names: "delete", Class: VCSWrite, Why: "gh changes CI state on the remote"}}},
 			{Names: "run", Subs: []Program{{Names: "cancel rerun delete", Class: VCSWrite, Why: "gh changes CI state on the remote"}}},

@@ -21,6 +21,9 @@ type compileFlags struct {
 	server, tokenEnv   string
 	fragments          bool
 	hookCommandDefault string // the default the command documents
+	// policyPath is where the compiled policy will be on the machines the
+	// settings go to: the hooks' --policy unless --hook-policy says.
+	policyPath string
 }
 
 func (f *compileFlags) register(cmd *cobra.Command) {
@@ -29,7 +32,7 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.tier, "tier", "", "tier to compile (default: the policy's default tier)")
 	fl.BoolVar(&f.fragments, "fragments", false, "write managed-settings.d/ fragments (10-permissions.json, 20-hooks.json, ...) instead of one managed-settings.json")
 	fl.StringVar(&f.hookCommand, "hook-command", "", "the warden executable the managed hooks run (default "+f.hookCommandDefault+")")
-	fl.StringVar(&f.hookPolicy, "hook-policy", "", "where the hook reads the policy on the target machines (default: the --policy file's absolute path; none for the baseline)")
+	fl.StringVar(&f.hookPolicy, "hook-policy", "", "where the hook reads the policy on the target machines: a .json path gets the compiled policy ("+policy.CompiledFileName+"), any other the policy's YAML (default: "+policy.CompiledFileName+" in the managed-settings directory; none for the baseline)")
 	fl.StringVar(&f.server, "server", "", "send Claude Code's OpenTelemetry metrics and logs to this Warden server (OTLP/HTTP endpoint URL)")
 	fl.StringVar(&f.tokenEnv, "token-env", "", "name of the environment variable holding the server's bearer token (written into the settings: see docs/settings.md)")
 }
@@ -45,11 +48,9 @@ func (f *compileFlags) compile(env *Env) (*settings.Result, error) {
 	}
 	opts := settings.Options{Tier: f.tier, HookCommand: f.hookCommand, HookPolicy: f.hookPolicy, Server: f.server, TokenEnv: f.tokenEnv}
 	if opts.HookPolicy == "" && p.File != policy.BaselineFile {
-		abs, err := filepath.Abs(p.File)
-		if err != nil {
-			return nil, withCode(ExitFailure, err)
-		}
-		opts.HookPolicy = abs
+		// The hooks read the policy compiled beside the settings: no
+		// YAML parse on any hook call.
+		opts.HookPolicy = f.policyPath
 	}
 	if f.tokenEnv != "" {
 		opts.Token = env.Getenv(f.tokenEnv)
@@ -81,6 +82,14 @@ command, the Bash sandbox, telemetry to a Warden server, proxy and CA
 variables, the organisation's managed keys, and a managed CLAUDE.md from the
 policy's guidance.
 
+A policy other than the built-in baseline is also written compiled, as
+` + policy.CompiledFileName + `: validated once and checksummed, so that no hook call
+parses YAML. The hooks read it with --policy from the managed-settings
+directory (/etc/claude-code/` + policy.CompiledFileName + ` for linux), where it must be
+deployed with the settings; --hook-policy names another place. Compile
+again whenever the policy changes: a hook denies every call over a
+compiled policy that is stale or damaged.
+
 Rules native syntax cannot express exactly are not dropped: they stay with
 the hook, and the report (printed, and written to DIR/` + settings.ReportFile + `)
 lists every one and why. With --strict any such rule is an error.
@@ -103,6 +112,7 @@ atomically: nothing is half-written on error. See docs/settings.md.`,
 			if !slices.Contains(settings.Formats, fm) {
 				return withCode(ExitUsage, fmt.Errorf("--format %q: want linux, macos or windows", format))
 			}
+			f.policyPath = settings.ManagedPath(fm, policy.CompiledFileName)
 			r, err := f.compile(env)
 			if err != nil {
 				return err

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/settings"
 )
 
@@ -129,9 +130,86 @@ func TestCompileCmd_StrictExactPolicy(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	b, _ := os.ReadFile(filepath.Join(out, settings.SettingsFile))
-	want := `"command": "warden-hook --policy ` + policyFile + ` --tier std"`
-	if !strings.Contains(string(b), want) || !strings.Contains(stdout, "the hooks read the policy from "+policyFile) {
-		t.Errorf("hook command: want %s in\n%s", want, b)
+	want := `"command": "warden-hook --policy /etc/claude-code/warden-policy.json --tier std"`
+	if !strings.Contains(string(b), want) || !strings.Contains(stdout, "the hooks read the compiled policy /etc/claude-code/warden-policy.json") {
+		t.Errorf("hook command: want %s in\n%s\n%s", want, b, stdout)
+	}
+}
+
+// TestCompileCmd_CompiledPolicy: a policy file is written compiled beside
+// the settings, and the hooks read it from where the format's managed
+// settings go; it decides as its YAML does (internal/hookcmd tests that).
+// --hook-policy names another place, or keeps the YAML.
+func TestCompileCmd_CompiledPolicy(t *testing.T) {
+	policyFile := filepath.Join(t.TempDir(), "p.yaml")
+	if err := os.WriteFile(policyFile, []byte(validPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		args     []string
+		file     string // the settings file holding the hooks
+		command  string
+		compiled bool
+	}{
+		{"Linux", nil, settings.SettingsFile, `warden-hook --policy /etc/claude-code/warden-policy.json --tier std`, true},
+		{"MacOS", []string{"--format", "macos"}, settings.PlistFile, `warden-hook --policy '/Library/Application Support/ClaudeCode/warden-policy.json' --tier std`, true},
+		{"Windows", []string{"--format", "windows"}, settings.RegistryFile, `warden-hook --policy 'C:\\\\Program Files\\\\ClaudeCode\\\\warden-policy.json' --tier std`, true},
+		{"HookPolicyJSON", []string{"--hook-policy", "/opt/warden/acme.json"}, settings.SettingsFile, `warden-hook --policy /opt/warden/acme.json --tier std`, true},
+		{"HookPolicyYAML", []string{"--hook-policy", "/opt/warden/policy.yaml"}, settings.SettingsFile, `warden-hook --policy /opt/warden/policy.yaml --tier std`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := t.TempDir()
+			code, stdout, stderr := runCLI(t, nil, "", append([]string{"compile", "--policy", policyFile, "--out", out}, tt.args...)...)
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			b, _ := os.ReadFile(filepath.Join(out, tt.file))
+			if !strings.Contains(string(b), tt.command) {
+				t.Errorf("want the hooks to run %s in\n%s", tt.command, b)
+			}
+			compiled := filepath.Join(out, policy.CompiledFileName)
+			p, err := policy.LoadCompiled(compiled)
+			if !tt.compiled {
+				if err == nil || strings.Contains(stdout, policy.CompiledFileName) {
+					t.Errorf("a compiled policy was written for hooks that read the YAML:\n%s", stdout)
+				}
+				return
+			}
+			if err != nil || p.Name != "acme" || !strings.Contains(stdout, compiled) {
+				t.Errorf("compiled policy: %v, %v; stdout:\n%s", p, err, stdout)
+			}
+		})
+	}
+	// The baseline is built into the hook: nothing to compile.
+	out := t.TempDir()
+	if code, stdout, stderr := runCLI(t, nil, "", "compile", "--out", out); code != ExitOK || strings.Contains(stdout, policy.CompiledFileName) {
+		t.Errorf("baseline: exit %d, %s\n%s", code, stdout, stderr)
+	}
+}
+
+// TestCompileCmd_CompiledPolicyChecked: warden policy check reads a
+// compiled policy, and says a damaged one is to be recompiled.
+func TestCompileCmd_CompiledPolicyChecked(t *testing.T) {
+	policyFile := filepath.Join(t.TempDir(), "p.yaml")
+	if err := os.WriteFile(policyFile, []byte(validPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if code, _, stderr := runCLI(t, nil, "", "compile", "--policy", policyFile, "--out", out); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	compiled := filepath.Join(out, policy.CompiledFileName)
+	if code, stdout, stderr := runCLI(t, nil, "", "policy", "check", compiled); code != ExitOK || !strings.Contains(stdout, "ok (policy acme revision 3") {
+		t.Errorf("check: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	data, _ := os.ReadFile(compiled)
+	if err := os.WriteFile(compiled, []byte(strings.Replace(string(data), `"egress":"deny"`, `"egress":"allow"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, nil, "", "policy", "check", compiled)
+	if code != ExitFailure || !strings.Contains(stderr, compiled+": stale or damaged compiled policy (its checksum does not match its content): recompile with warden compile") {
+		t.Errorf("damaged: exit %d\n%s", code, stderr)
 	}
 }
 
@@ -182,6 +260,36 @@ func TestInstallCmd(t *testing.T) {
 	code, _, stderr = runCLI(t, nil, "", append([]string{"install", "--hook-command", "/usr/local/bin/warden-hook"}, base...)...)
 	if code != ExitFailure || !strings.Contains(stderr, "refusing to change") || !strings.Contains(stderr, "--force") {
 		t.Errorf("foreign file: exit %d: %s", code, stderr)
+	}
+}
+
+// TestInstallCmd_CompiledPolicy: install puts the compiled policy in the
+// directory it installs into and wires the hooks to it there (not under
+// --root, where the directory is only built); uninstall removes it.
+func TestInstallCmd_CompiledPolicy(t *testing.T) {
+	policyFile := filepath.Join(t.TempDir(), "p.yaml")
+	if err := os.WriteFile(policyFile, []byte(validPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	dir := filepath.Join(root, "etc/claude-code")
+	base := []string{"--root", root, "--dir", "/etc/claude-code"}
+	code, stdout, stderr := runCLI(t, nil, "", append([]string{"install", "--policy", policyFile, "--hook-command", "/usr/local/bin/warden-hook"}, base...)...)
+	if code != ExitOK || !strings.Contains(stdout, "created "+filepath.Join(dir, policy.CompiledFileName)) {
+		t.Fatalf("install: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if p, err := policy.LoadCompiled(filepath.Join(dir, policy.CompiledFileName)); err != nil || p.Name != "acme" {
+		t.Errorf("installed compiled policy: %v, %v", p, err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, settings.SettingsFile))
+	if want := `"command": "/usr/local/bin/warden-hook --policy /etc/claude-code/warden-policy.json --tier std"`; !strings.Contains(string(b), want) {
+		t.Errorf("want %s in\n%s", want, b)
+	}
+	if code, _, stderr := runCLI(t, nil, "", append([]string{"uninstall"}, base...)...); code != ExitOK {
+		t.Fatalf("uninstall: exit %d: %s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left behind: %v", entries)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/hookproto"
 )
 
 type explainFlags struct {
@@ -108,7 +109,7 @@ func explainAction(env *Env, f *explainFlags) (engine.Action, error) {
 	if home == "" {
 		home = homeDir(env)
 	}
-	in := &hook.Input{HookEventName: "PreToolUse", Cwd: cwd}
+	in := &hookproto.Input{HookEventName: "PreToolUse", Cwd: cwd}
 	n := 0
 	set := func(tool string, input map[string]any) {
 		n++
@@ -143,7 +144,7 @@ func explainAction(env *Env, f *explainFlags) (engine.Action, error) {
 		if err != nil {
 			return engine.Action{}, fmt.Errorf("read hook JSON from stdin: %w", err)
 		}
-		hin, err := hook.Decode(strings.NewReader(string(data)))
+		hin, err := hookproto.Decode(strings.NewReader(string(data)))
 		if err != nil {
 			return engine.Action{}, fmt.Errorf("no action flag given, and stdin is not a hook JSON: %w", err)
 		}

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/policy"
 )
 
@@ -72,7 +72,7 @@ func hookDecision(t testing.TB, stdout string) (decision, reason string) {
 func TestHookCmd_NoServer(t *testing.T) {
 	home := t.TempDir()
 	spool := filepath.Join(home, "audit.jsonl")
-	env := map[string]string{"HOME": home, "WARDEN_SPOOL": spool, hook.EnvToken: shipToken}
+	env := map[string]string{"HOME": home, "WARDEN_SPOOL": spool, clientstate.EnvToken: shipToken}
 	code, stdout, stderr := runCLI(t, env, bashInput("cat .env"), "hook")
 	if d, reason := hookDecision(t, stdout); code != 0 || d != "deny" || !strings.Contains(reason, "policy baseline@") || stderr != "" {
 		t.Errorf("exit %d, answer %q, stderr %q", code, stdout, stderr)
@@ -93,8 +93,8 @@ func TestHookCmd_NoServer(t *testing.T) {
 func TestHookCmd_ServerPolicy(t *testing.T) {
 	home := t.TempDir()
 	stateDir := filepath.Join(home, ".local", "state", "warden")
-	cache := hook.PolicyCache{Dir: stateDir}
-	env := map[string]string{"HOME": home, "WARDEN_SPOOL": filepath.Join(home, "audit.jsonl"), hook.EnvServer: shipServer, "WARDEN_SHIP": "off"}
+	cache := clientstate.PolicyCache{Dir: stateDir}
+	env := map[string]string{"HOME": home, "WARDEN_SPOOL": filepath.Join(home, "audit.jsonl"), clientstate.EnvServer: shipServer, "WARDEN_SHIP": "off"}
 	decide := func(t *testing.T, env map[string]string, cmd string) (string, string) {
 		t.Helper()
 		code, stdout, _ := runCLI(t, env, bashInput(cmd), "hook")
@@ -133,9 +133,9 @@ func TestHookCmd_ServerPolicy(t *testing.T) {
 		}
 	})
 	t.Run("OtherServer", func(t *testing.T) {
-		e := map[string]string{hook.EnvServer: "https://other.example.com"}
+		e := map[string]string{clientstate.EnvServer: "https://other.example.com"}
 		for k, v := range env {
-			if k != hook.EnvServer {
+			if k != clientstate.EnvServer {
 				e[k] = v
 			}
 		}
@@ -159,7 +159,7 @@ func TestHookCmd_ServerPolicy(t *testing.T) {
 func TestHookCmd_BadServerURL(t *testing.T) {
 	home := t.TempDir()
 	spool := filepath.Join(home, "audit.jsonl")
-	env := map[string]string{"HOME": home, "WARDEN_SPOOL": spool, hook.EnvServer: "warden.example.com", hook.EnvToken: shipToken}
+	env := map[string]string{"HOME": home, "WARDEN_SPOOL": spool, clientstate.EnvServer: "warden.example.com", clientstate.EnvToken: shipToken}
 	code, stdout, stderr := runCLI(t, env, bashInput("git status"), "hook")
 	if d, _ := hookDecision(t, stdout); code != 0 || d != "allow" || stderr != "" {
 		t.Errorf("exit %d, answer %q, stderr %q", code, stdout, stderr)
@@ -238,11 +238,11 @@ func TestHookCmd_ServerNeverAnswers(t *testing.T) {
 	bh := newBlackhole(t)
 	home := t.TempDir()
 	spool := filepath.Join(home, "audit.jsonl")
-	env := map[string]string{"HOME": home, "WARDEN_SPOOL": spool, hook.EnvServer: bh.URL(), hook.EnvToken: shipToken}
+	env := map[string]string{"HOME": home, "WARDEN_SPOOL": spool, clientstate.EnvServer: bh.URL(), clientstate.EnvToken: shipToken}
 	t.Cleanup(func() { stopShipper(t, spool) })
 	// The shipper must get the server the hook was given, not one it would
 	// otherwise inherit.
-	t.Setenv(hook.EnvServer, "http://127.0.0.1:9")
+	t.Setenv(clientstate.EnvServer, "http://127.0.0.1:9")
 
 	code, stdout, stderr := runCLI(t, env, bashInput("cat .env"), "hook")
 	if d, _ := hookDecision(t, stdout); code != 0 || d != "deny" || stderr != "" {
@@ -307,6 +307,6 @@ func BenchmarkHookCmd(b *testing.B) {
 		home := b.TempDir()
 		spool := filepath.Join(home, "audit.jsonl")
 		b.Cleanup(func() { stopShipper(b, spool) })
-		run(b, map[string]string{"HOME": home, "WARDEN_SPOOL": spool, hook.EnvServer: bh.URL(), hook.EnvToken: shipToken})
+		run(b, map[string]string{"HOME": home, "WARDEN_SPOOL": spool, clientstate.EnvServer: bh.URL(), clientstate.EnvToken: shipToken})
 	})
 }

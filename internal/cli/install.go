@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/settings"
 )
 
@@ -97,6 +98,15 @@ path, for tests and image builds. See docs/settings.md.`,
 			if f.user && cf.fragments {
 				return withCode(ExitUsage, fmt.Errorf("--fragments is for managed settings; --user merges one settings.json"))
 			}
+			// The compiled policy is installed with the settings, so the
+			// hooks read it from the directory installed into (--root is
+			// only where that directory is built).
+			opts := f.options(env)
+			dir := opts.Dir
+			if dir == "" {
+				dir = settings.DefaultDir()
+			}
+			cf.policyPath = filepath.Join(dir, policy.CompiledFileName)
 			r, err := cf.compile(env)
 			if err != nil {
 				return err
@@ -107,7 +117,7 @@ path, for tests and image builds. See docs/settings.md.`,
 					return withCode(ExitFailure, err)
 				}
 			}
-			plan, err := settings.Install(r, files, f.options(env))
+			plan, err := settings.Install(r, files, opts)
 			if plan != nil {
 				printPlan(env.Stdout, plan, f.dryRun)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/condition"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/policy"
@@ -15,12 +16,12 @@ import (
 func loadPolicy(env *Env, flag string) (*policy.Policy, error) {
 	path := flag
 	if path == "" {
-		path = env.Getenv("WARDEN_POLICY")
+		path = env.Getenv(clientstate.EnvPolicy)
 	}
 	if path == "" || path == "baseline" {
 		return policy.Baseline(), nil
 	}
-	p, err := policy.LoadFile(path)
+	p, err := policy.Load(path)
 	if err != nil {
 		var errs *policy.Errors
 		if errors.As(err, &errs) {

@@ -15,6 +15,7 @@ import (
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/fixture"
 	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/testenv"
 )
 
@@ -83,7 +84,7 @@ func loadPeer(t *testing.T, path string) []peerCase {
 func peerDecide(eng *engine.Engine, c peerCase) string {
 	if strings.HasPrefix(c.Note, "input_kind=hook_json") {
 		// Raw hook stdin: Warden fails closed on input it cannot decode.
-		in, err := hook.Decode(strings.NewReader(c.Command))
+		in, err := hookproto.Decode(strings.NewReader(c.Command))
 		if err != nil {
 			return "deny"
 		}

@@ -56,7 +56,11 @@ it loads. To show a file named "baseline" in the current directory, write
 			if err != nil {
 				return withCode(ExitFailure, fmt.Errorf("show policy: %w", err))
 			}
-			if _, err := policy.Parse(name, data); err != nil {
+			parse := policy.Parse
+			if policy.IsCompiledPath(name) {
+				parse = policy.DecodeCompiled
+			}
+			if _, err := parse(name, data); err != nil {
 				printPolicyErrors(env, err)
 				return withCode(ExitFailure, fmt.Errorf("%s is not a valid policy", name))
 			}
@@ -77,7 +81,8 @@ warnings such as exceptions that expire within 14 days or have expired.
 
 Exit status: 0 when every file is valid and has no warnings, 1 when a file
 is invalid, 3 when the files are valid but have warnings. "baseline" checks
-the built-in policy.`,
+the built-in policy. A .json file is a policy compiled by warden compile:
+check says whether this Warden reads it (its format and checksum).`,
 		Example: `  warden policy check policy.yaml
   warden policy check policies/*.yaml
   warden policy check --now 2026-12-01 policy.yaml   # warnings as of a day`,
@@ -106,7 +111,7 @@ func runPolicyCheck(env *Env, files []string, now time.Time) error {
 		if f == baselineName {
 			p, err = policy.Parse(policy.BaselineFile, policy.BaselineYAML())
 		} else {
-			p, err = policy.LoadFile(f)
+			p, err = policy.Load(f)
 		}
 		if err != nil {
 			invalid++

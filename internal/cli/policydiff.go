@@ -221,7 +221,7 @@ func loadPolicyArg(name string) (*policy.Policy, error) {
 	if name == baselineName {
 		return policy.Baseline(), nil
 	}
-	p, err := policy.LoadFile(name)
+	p, err := policy.Load(name)
 	if err != nil {
 		var errs *policy.Errors
 		if errors.As(err, &errs) {

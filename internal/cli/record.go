@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/shiplaunch"
 	"github.com/wardenhq/warden/internal/transcript"
@@ -57,16 +57,16 @@ the session file Claude Code writes under
 				return withCode(ExitUsage, errors.New("give a SESSION id (fetched from the server) or --transcript FILE"))
 			}
 			if server == "" {
-				server = env.Getenv(hook.EnvServer)
+				server = env.Getenv(clientstate.EnvServer)
 			}
 			if token == "" {
-				token = env.Getenv(hook.EnvToken)
+				token = env.Getenv(clientstate.EnvToken)
 			}
 			if err := shiplaunch.ValidateServer(server); err != nil {
 				return withCode(ExitUsage, err)
 			}
 			if token == "" {
-				return withCode(ExitUsage, fmt.Errorf("no token: set --token or $%s", hook.EnvToken))
+				return withCode(ExitUsage, fmt.Errorf("no token: set --token or $%s", clientstate.EnvToken))
 			}
 			return recordFromServer(cmd.Context(), env, server, token, args[0], format)
 		},
@@ -105,7 +105,7 @@ func printRecord(env *Env, rr record.RunRecord, format string) error {
 // recordFromServer fetches the run record the server built and prints it
 // as the server sent it.
 func recordFromServer(ctx context.Context, env *Env, server, token, session, format string) error {
-	u := hook.ServerURL(server) + "/api/v1/sessions/" + url.PathEscape(session) + "/record"
+	u := clientstate.ServerURL(server) + "/api/v1/sessions/" + url.PathEscape(session) + "/record"
 	if format == "md" {
 		u += "?format=md"
 	}

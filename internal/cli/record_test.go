@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/record"
 )
 
@@ -52,7 +52,7 @@ func TestRecordCmd_Server(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	env := map[string]string{hook.EnvServer: srv.URL + "/", hook.EnvToken: shipToken}
+	env := map[string]string{clientstate.EnvServer: srv.URL + "/", clientstate.EnvToken: shipToken}
 
 	code, stdout, _ := runCLI(t, env, "", "record", "s1")
 	if code != 0 || stdout != "{\n  \"schema\": \"warden.run_record.v1\",\n  \"session_id\": \"s1\"\n}\n" {
@@ -66,7 +66,7 @@ func TestRecordCmd_Server(t *testing.T) {
 	if code != ExitFailure || !strings.Contains(stderr, `404 Not Found: session "x" not found`) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
-	code, _, stderr = runCLI(t, map[string]string{hook.EnvServer: srv.URL}, "", "record", "s1", "--token", "wdn_wrong")
+	code, _, stderr = runCLI(t, map[string]string{clientstate.EnvServer: srv.URL}, "", "record", "s1", "--token", "wdn_wrong")
 	if code != ExitFailure || !strings.Contains(stderr, "401 Unauthorized: unknown token") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
@@ -77,7 +77,7 @@ func TestRecordCmd_Server(t *testing.T) {
 }
 
 func TestRecordCmd_Usage(t *testing.T) {
-	env := map[string]string{hook.EnvServer: "https://w.example.com", hook.EnvToken: shipToken}
+	env := map[string]string{clientstate.EnvServer: "https://w.example.com", clientstate.EnvToken: shipToken}
 	for _, tt := range []struct {
 		name string
 		env  map[string]string
@@ -87,8 +87,8 @@ func TestRecordCmd_Usage(t *testing.T) {
 		{"Nothing", env, []string{"record"}, "give a SESSION id"},
 		{"Both", env, []string{"record", "s1", "--transcript", "x.jsonl"}, "not both"},
 		{"Format", env, []string{"record", "s1", "--format", "html"}, "want json or md"},
-		{"NoServer", map[string]string{hook.EnvToken: shipToken}, []string{"record", "s1"}, "no server"},
-		{"NoToken", map[string]string{hook.EnvServer: "https://w.example.com"}, []string{"record", "s1"}, "no token"},
+		{"NoServer", map[string]string{clientstate.EnvToken: shipToken}, []string{"record", "s1"}, "no server"},
+		{"NoToken", map[string]string{clientstate.EnvServer: "https://w.example.com"}, []string{"record", "s1"}, "no token"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runCLI(t, tt.env, "", tt.args...)

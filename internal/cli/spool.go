@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/ship"
 	"github.com/wardenhq/warden/internal/shiplaunch"
 )
@@ -32,7 +32,7 @@ of the server's policy.`,
 
 // spoolFlag resolves --spool the way the hook does.
 func spoolFlag(env *Env, flag string) (string, error) {
-	p := hook.SpoolPath(env.Getenv, homeDir(env), flag)
+	p := clientstate.SpoolPath(env.Getenv, homeDir(env), flag)
 	if p == "" {
 		return "", errors.New("no spool file: set --spool, $WARDEN_SPOOL or $HOME")
 	}
@@ -55,8 +55,8 @@ backoff, whether a shipper is running, and the cached server policy.`,
 			if err != nil {
 				return withCode(ExitUsage, err)
 			}
-			server := env.Getenv(hook.EnvServer)
-			st, err := ship.ReadStatus(path, hook.StateDir(env.Getenv, homeDir(env)), server)
+			server := env.Getenv(clientstate.EnvServer)
+			st, err := ship.ReadStatus(path, clientstate.Dir(env.Getenv, homeDir(env)), server)
 			if err != nil {
 				return withCode(ExitFailure, err)
 			}
@@ -86,7 +86,7 @@ func printSpoolStatus(env *Env, st *ship.Status) {
 			row("server", "%s", st.Server)
 		}
 	} else {
-		row("server", "none ($%s is not set)", hook.EnvServer)
+		row("server", "none ($%s is not set)", clientstate.EnvServer)
 	}
 	if st.Running {
 		row("shipper", "running (pid %d)", st.PID)
@@ -151,8 +151,8 @@ it backs off exponentially and exits when no new event arrived for
 			}
 			opts := ship.Options{
 				Spool:     path,
-				Server:    env.Getenv(hook.EnvServer),
-				Token:     env.Getenv(hook.EnvToken),
+				Server:    env.Getenv(clientstate.EnvServer),
+				Token:     env.Getenv(clientstate.EnvToken),
 				StateDir:  stateDir,
 				Linger:    linger,
 				IdleExit:  idle,
@@ -160,7 +160,7 @@ it backs off exponentially and exits when no new event arrived for
 				Logger:    slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
 			}
 			if !cmd.Flags().Changed("state-dir") {
-				opts.StateDir = hook.StateDir(env.Getenv, homeDir(env))
+				opts.StateDir = clientstate.Dir(env.Getenv, homeDir(env))
 			}
 			if lockFD >= 0 {
 				if opts.Lock, err = shiplaunch.InheritedLock(uintptr(lockFD)); err != nil {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/ship"
 )
@@ -62,7 +62,7 @@ func newIngest(t *testing.T) (*ingest, *httptest.Server) {
 
 func appendSpool(t *testing.T, spool string, n int) {
 	t.Helper()
-	sp := &hook.Spool{Path: spool}
+	sp := &clientstate.Spool{Path: spool}
 	for range n {
 		if err := sp.Append(record.AuditEventV1{Schema: record.SchemaAuditV1, EventID: record.NewEventID(nil, time.Now()),
 			Time: time.Now().UTC(), HookEvent: "PreToolUse", Tool: "Bash", Command: "ls", Decision: record.DecisionNone}); err != nil {
@@ -76,7 +76,7 @@ func TestSpoolCmd_ShipAndStatus(t *testing.T) {
 	home := t.TempDir()
 	spool := filepath.Join(home, "audit.jsonl")
 	appendSpool(t, spool, 3)
-	env := map[string]string{"HOME": home, "WARDEN_SPOOL": spool, hook.EnvServer: srv.URL, hook.EnvToken: shipToken}
+	env := map[string]string{"HOME": home, "WARDEN_SPOOL": spool, clientstate.EnvServer: srv.URL, clientstate.EnvToken: shipToken}
 
 	code, _, stderr := runCLI(t, env, "", "spool", "ship", "--linger", "-1s", "--state-dir", "")
 	if code != 0 || stderr != "" {
@@ -130,7 +130,7 @@ func TestSpoolCmd_ShipLocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lock.Close()
-	env := map[string]string{"HOME": home, "WARDEN_SPOOL": spool, hook.EnvServer: srv.URL, hook.EnvToken: shipToken}
+	env := map[string]string{"HOME": home, "WARDEN_SPOOL": spool, clientstate.EnvServer: srv.URL, clientstate.EnvToken: shipToken}
 	code, _, stderr := runCLI(t, env, "", "spool", "ship", "--linger", "-1s")
 	if code != 0 || !strings.Contains(stderr, "another shipper is running") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
@@ -148,10 +148,10 @@ func TestSpoolCmd_Usage(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"NoServer", map[string]string{"HOME": home, hook.EnvToken: shipToken}, "no server"},
-		{"NoToken", map[string]string{"HOME": home, hook.EnvServer: "https://w.example.com"}, "no token"},
-		{"BadServer", map[string]string{"HOME": home, hook.EnvServer: "w.example.com", hook.EnvToken: shipToken}, "want http(s)"},
-		{"BadServerScheme", map[string]string{"HOME": home, hook.EnvServer: "ftp://w.example.com", hook.EnvToken: shipToken}, "want http(s)"},
+		{"NoServer", map[string]string{"HOME": home, clientstate.EnvToken: shipToken}, "no server"},
+		{"NoToken", map[string]string{"HOME": home, clientstate.EnvServer: "https://w.example.com"}, "no token"},
+		{"BadServer", map[string]string{"HOME": home, clientstate.EnvServer: "w.example.com", clientstate.EnvToken: shipToken}, "want http(s)"},
+		{"BadServerScheme", map[string]string{"HOME": home, clientstate.EnvServer: "ftp://w.example.com", clientstate.EnvToken: shipToken}, "want http(s)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runCLI(t, tt.env, "", "spool", "ship")

@@ -11,6 +11,7 @@ import (
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/fixture"
 	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/hookproto"
 )
 
 type testFlags struct {
@@ -79,7 +80,7 @@ func RunCases(eng *engine.Engine, cases []fixture.Case) []Result {
 // CaseAction is the engine action of a fixture: its cwd is the repository
 // root, and home is fixture.DefaultHome.
 func CaseAction(c fixture.Case) engine.Action {
-	in := &hook.Input{HookEventName: "PreToolUse", ToolName: c.Input.ToolName, ToolInput: c.Input.ToolInput,
+	in := &hookproto.Input{HookEventName: "PreToolUse", ToolName: c.Input.ToolName, ToolInput: c.Input.ToolInput,
 		Cwd: c.Input.Cwd, PermissionMode: c.Input.PermissionMode}
 	a := hook.ActionFromInput(in, fixture.DefaultHome)
 	if a.Repo == "" {

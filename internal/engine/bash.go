@@ -31,10 +31,63 @@ func (e *Engine) decideBash(d *decision) {
 	}
 	env := &pathEnv{cwd: a.Cwd, home: a.Home, repo: a.Repo}
 	d.links = plannedLinks(an.Commands, env)
+	d.secretFeeds = secretFeeds(an.Commands)
 	for i := range an.Commands {
 		e.decideCommand(d, &an.Commands[i], an.Commands, env, 0)
 	}
 	e.filteredDump(d, an.Commands)
+	e.pipedKill(d, an.Commands)
+}
+
+// killers signal processes named or numbered on their command line.
+var killers = []string{"kill", "pkill", "killall", "skill", "slay"}
+
+// pipedKill decides a kill fed by an earlier command that names Warden:
+// pgrep -f warden-hook | xargs kill, ps | awk '/warden/{print $1}' | xargs
+// kill. The process ids are computed, but what they name is plain.
+func (e *Engine) pipedKill(d *decision, cmds []shell.Command) {
+	v := e.rs.Classes[policy.ClassWardenTamper]
+	if v == policy.None {
+		return
+	}
+	for i := range cmds {
+		k := &cmds[i]
+		if !slices.Contains(killers, strings.ToLower(k.Program)) {
+			continue
+		}
+		fed := k.StdinFromPipe
+		for _, via := range k.Via {
+			fed = fed || strings.HasPrefix(via, "xargs")
+		}
+		if !fed {
+			continue
+		}
+		for j := 0; j < i; j++ {
+			if strings.Contains(strings.ToLower(cmds[j].Text), "warden") {
+				d.match(d.newUnit(), v, "commands."+policy.ClassWardenTamper, fmt.Sprintf("%s signals the processes %s finds, which name Warden (%s): `%s`",
+					k.Program, "`"+cmds[j].Text+"`", policy.ClassWardenTamper, k.Text))
+				return
+			}
+		}
+	}
+}
+
+// bareWordLangs are languages whose commands take unquoted words as
+// arguments, as a shell does.
+var bareWordLangs = []string{"powershell", "tcl", "expect", "applescript", "cmake", "fish"}
+
+// pathWords returns the words of code that look like paths: ~/..., /...,
+// ./..., or a dotfile name (.env, .npmrc).
+func pathWords(code string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(code, func(r rune) bool {
+		return r == ' ' || r == '\t' || r == '\n' || r == '[' || r == ']' || r == '(' || r == ')' || r == ';' || r == '{' || r == '}' || r == '"' || r == '\''
+	}) {
+		if strings.HasPrefix(w, "~/") || strings.HasPrefix(w, "/") || strings.HasPrefix(w, "./") || len(w) > 1 && w[0] == '.' && w[1] != '.' {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // maxCodeDepth bounds interpreter code that shells out to commands that run
@@ -131,6 +184,32 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 	e.hiddenCode(d, u, c, &call)
 	e.nativeBash(d, u, c, files)
 	e.conditions(d, u, c)
+}
+
+// stdinSecretOptions are the options with which a program reads a secret
+// from standard input, so that it stays out of argv and the terminal.
+var stdinSecretOptions = []string{"--password-stdin", "--with-token", "--token-stdin", "--secret-stdin", "--password-from-stdin"}
+
+// secretFeeds marks each echo/printf whose output is piped into a command
+// reading a secret from standard input.
+func secretFeeds(cmds []shell.Command) map[*shell.Command]bool {
+	var out map[*shell.Command]bool
+	for i := 0; i+1 < len(cmds); i++ {
+		p := strings.ToLower(cmds[i].Program)
+		next := &cmds[i+1]
+		if p != "echo" && p != "printf" || !next.StdinFromPipe || next.Written != cmds[i].Written && next.Line != cmds[i].Line {
+			continue
+		}
+		for _, a := range argv(next) {
+			if slices.Contains(stdinSecretOptions, a) {
+				if out == nil {
+					out = map[*shell.Command]bool{}
+				}
+				out[&cmds[i]] = true
+			}
+		}
+	}
+	return out
 }
 
 // envDumpers print the whole environment.
@@ -404,6 +483,11 @@ func (e *Engine) interpreter(d *decision, u *unit, c *shell.Command, call *catal
 func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, depth int, code, src string) {
 	quoted := "`" + c.Text + "`"
 	f := inspectCode(code)
+	if call.Prog != nil && slices.Contains(bareWordLangs, call.Prog.Lang) {
+		// Get-Content .env, open .env: these languages take unquoted
+		// words as arguments, so a path-like word is a path.
+		f.literals = append(f.literals, pathWords(code)...)
+	}
 	f.literals, f.commands = uniq(f.literals), uniq(f.commands)
 	if src != "" && !e.spend(d, u, c, src, len(f.literals)+len(f.commands)) {
 		return
@@ -414,6 +498,16 @@ func (e *Engine) decideCode(d *decision, u *unit, c *shell.Command, call *catalo
 			d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s code uses the network (%s) (egress): %s", c.Program, f.network, quoted))
 		}
 		d.locateCode(u, n, src, code, f.network)
+	}
+	for _, m := range packageInstallMarkers {
+		if strings.Contains(code, m) {
+			n := len(u.findings)
+			if v := e.rs.Classes[policy.ClassPackageInstall]; v != policy.None {
+				d.match(u, v, "commands."+policy.ClassPackageInstall, fmt.Sprintf("%s code installs packages (%s) (%s): %s", c.Program, m, policy.ClassPackageInstall, quoted))
+			}
+			d.locateCode(u, n, src, code, m)
+			break
+		}
 	}
 	if f.envDump != "" {
 		n := len(u.findings)

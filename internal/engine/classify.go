@@ -132,6 +132,17 @@ func (e *Engine) classify(d *decision, u *unit, c *shell.Command, call *catalog.
 			if isDevice(a.Value) {
 				add(policy.ClassDestructive, c.Program+" on device "+a.Value)
 			}
+		case catalog.Write:
+			// cp /dev/zero /dev/vda, tee /dev/sdb: a disk written as a file.
+			if isDevice(env.resolve(a.Value, firstCwd(c, env))) {
+				add(policy.ClassDestructive, c.Program+" writes to the device "+a.Value)
+			}
+		case catalog.ReadWrite:
+			// mv ~ /tmp/trash moves the home directory away.
+			if prog == "mv" && a.Value != "" && isCritical(env.resolve(a.Value, firstCwd(c, env)), env) {
+				p := env.resolve(a.Value, firstCwd(c, env))
+				add(policy.ClassDestructive, "mv moves "+p+criticalName(p, env)+" away")
+			}
 		case catalog.Package:
 			if isRemotePackage(a.Value) {
 				add(policy.ClassPackageInstall, call.Path+" "+a.Value+" downloads and runs code")
@@ -165,8 +176,22 @@ func (e *Engine) classify(d *decision, u *unit, c *shell.Command, call *catalog.
 			add(policy.ClassWardenTamper, c.Program+" acts on Warden itself ("+w+")")
 		}
 	}
-	if why := printsSecretVar(c); why != "" {
+	if why := printsSecretVar(c); why != "" && !d.secretFeeds[c] {
 		add(policy.ClassSecretVariable, why)
+	}
+	if rowName(call) == "jq" {
+		// jq's filter reads the environment: env, $ENV, env.NAME.
+		for _, a := range call.Args {
+			if a.Opt != nil || a.Kind != catalog.Data {
+				continue
+			}
+			if name, whole := jqEnv(a.Value); name != "" {
+				add(policy.ClassSecretVariable, "jq's filter reads the secret variable "+name)
+			} else if whole {
+				add(policy.ClassEnvSecrets, "jq's filter prints the whole environment ("+a.Value+")")
+			}
+			break
+		}
 	}
 	switch call.Path {
 	case "claude":
@@ -174,10 +199,32 @@ func (e *Engine) classify(d *decision, u *unit, c *shell.Command, call *catalog.
 			if a.Opt != nil && strings.Contains(a.Opt.Names, "--permission-mode") && strings.EqualFold(a.Value, "bypassPermissions") {
 				add(policy.ClassWardenTamper, "starts a nested agent with permissions bypassed (--permission-mode bypassPermissions)")
 			}
+			// --settings '{"disableAllHooks":true}': inline settings that
+			// turn hooks off or replace them remove Warden from the agent.
+			if a.Opt != nil && strings.Contains(a.Opt.Names, "--settings") {
+				for _, k := range []string{"disableAllHooks", `"hooks"`, "bypassPermissions", "allowManagedHooksOnly"} {
+					if strings.Contains(a.Value, k) {
+						add(policy.ClassWardenTamper, "starts a nested agent with settings that change its hooks or permissions ("+k+")")
+						break
+					}
+				}
+			}
 		}
 	case "git checkout":
 		if why := checkoutDiscards(call, args); why != "" {
 			add(policy.ClassLocalDiscard, why)
+		}
+	case "ps":
+		// ps e, ps auxeww: BSD options (no dash) with e print each
+		// process's environment; -e means every process.
+		for i, a := range args {
+			if i > 0 && slices.Contains([]string{"-o", "-O", "-p", "-q", "-u", "-U", "-g", "-G", "-t", "-C", "--sort", "--format", "--pid", "--user"}, args[i-1]) {
+				continue // the value of an option: ps -o user
+			}
+			if a != "" && a[0] != '-' && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" && strings.ContainsRune(a, 'e') {
+				add(policy.ClassEnvSecrets, "ps "+a+" prints every process's environment, secrets included")
+				break
+			}
 		}
 	}
 	switch prog {
@@ -328,17 +375,112 @@ func secretName(n string) bool {
 
 // printsSecretVar: echo/printf of $NAME where NAME holds a secret.
 func printsSecretVar(c *shell.Command) string {
-	if p := strings.ToLower(c.Program); p != "echo" && p != "printf" {
-		return ""
-	}
-	for _, w := range c.Args {
-		if !w.Dynamic {
-			continue
-		}
-		for _, ref := range varRefs(w.Raw) {
-			if secretName(ref) {
+	p := strings.ToLower(c.Program)
+	if slices.Contains(argPrinters, p) {
+		for _, w := range c.Args {
+			if ref := secretRef(w); ref != "" {
 				return c.Program + " prints the secret variable $" + ref
 			}
+		}
+	}
+	if slices.Contains(stdinPrinters, p) {
+		// cat <<< "$AWS_SESSION_TOKEN", tee /dev/stderr <<< $HF_TOKEN.
+		for _, r := range c.Redirects {
+			if r.Op == "<<<" || strings.HasPrefix(r.Op, "<<") {
+				if ref := secretRef(r.Target); ref != "" {
+					return c.Program + " prints the secret variable $" + ref + " given on standard input"
+				}
+			}
+		}
+	}
+	if p == "git" {
+		// git commit -m "$NPM_TOKEN": the secret enters history, which is pushed.
+		args := argv(c)
+		if len(args) > 0 && slices.Contains([]string{"commit", "tag", "notes", "stash"}, gitSubcommand(args)) {
+			for _, w := range c.Args {
+				if ref := secretRef(w); ref != "" {
+					return "git " + gitSubcommand(args) + " writes the secret variable $" + ref + " into the repository's history"
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// argPrinters print their arguments; stdinPrinters copy standard input
+// to their output (a file or the terminal, which the agent reads).
+var (
+	argPrinters   = []string{"echo", "printf", "print", "say"}
+	stdinPrinters = []string{"cat", "tac", "tee", "head", "tail", "base64", "basenc", "base32", "xxd", "od", "hexdump", "rev", "nl",
+		"fold", "less", "more", "strings", "sed", "awk", "gawk", "cut", "tr", "column", "paste", "sort", "uniq", "jq", "yq"}
+)
+
+// secretRef returns the first secret variable w expands ($NAME, ${NAME},
+// ${!NAME}'s target is unknown), or "".
+func secretRef(w shell.Word) string {
+	if !w.Dynamic {
+		return ""
+	}
+	for _, ref := range varRefs(w.Raw) {
+		if secretName(ref) {
+			return ref
+		}
+	}
+	return ""
+}
+
+// jqEnv inspects a jq filter: the secret variable it reads (env.NAME,
+// $ENV.NAME, env["NAME"]) or whether it yields the whole environment.
+func jqEnv(filter string) (secret string, whole bool) {
+	f := filter
+	for _, acc := range []string{"$ENV.", "env.", `$ENV["`, `env["`, `$ENV[`, `env[`} {
+		for off := 0; ; {
+			i := strings.Index(f[off:], acc)
+			if i < 0 {
+				break
+			}
+			j := off + i + len(acc)
+			k := j
+			for k < len(f) && isIdentByte(f[k]) {
+				k++
+			}
+			if secretName(f[j:k]) && (off+i == 0 || !isIdentByte(f[off+i-1])) {
+				return f[j:k], false
+			}
+			off = j
+		}
+	}
+	for _, tok := range []string{"$ENV", "env"} {
+		for off := 0; ; {
+			i := strings.Index(f[off:], tok)
+			if i < 0 {
+				break
+			}
+			i += off
+			end := i + len(tok)
+			off = end
+			if i > 0 && (isIdentByte(f[i-1]) || f[i-1] == '.' || f[i-1] == '$') {
+				continue // .env is a field; $env a variable
+			}
+			if end < len(f) && (isIdentByte(f[end]) || f[end] == '.' || f[end] == '[') {
+				continue // env.HOME reads one variable
+			}
+			return "", true
+		}
+	}
+	return "", false
+}
+
+// gitSubcommand returns git's first operand (after -C DIR, -c K=V), from
+// its arguments without the program name.
+func gitSubcommand(args []string) string {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-C" || a == "-c" || a == "--git-dir" || a == "--work-tree":
+			i++
+		case strings.HasPrefix(a, "-"):
+		default:
+			return a
 		}
 	}
 	return ""

@@ -8,6 +8,7 @@ import (
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/fixture"
 	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/policy"
 )
 
@@ -37,7 +38,7 @@ func baselineEngine(tb testing.TB) *engine.Engine {
 // own ActionFromInput: home is fixture.DefaultHome and the cwd is the
 // repository root (the corpus's world, testdata/corpus/README.md).
 func caseAction(c fixture.Case) engine.Action {
-	in := &hook.Input{HookEventName: "PreToolUse", ToolName: c.Input.ToolName, ToolInput: c.Input.ToolInput,
+	in := &hookproto.Input{HookEventName: "PreToolUse", ToolName: c.Input.ToolName, ToolInput: c.Input.ToolInput,
 		Cwd: c.Input.Cwd, PermissionMode: c.Input.PermissionMode}
 	a := hook.ActionFromInput(in, fixture.DefaultHome)
 	if a.Repo == "" {

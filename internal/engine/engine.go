@@ -183,6 +183,10 @@ type decision struct {
 	// pager, an editor, a config value, interpreter code): a script file
 	// run there is code Warden cannot see.
 	vectors map[string]bool
+	// secretFeeds are the echo/printf commands whose output a program
+	// reads as a secret on standard input (echo $T | gh auth login
+	// --with-token): they hand the secret over, they do not print it.
+	secretFeeds map[*shell.Command]bool
 	// helpers are the vectors that name a pager, editor or helper program
 	// (PAGER, core.editor, GIT_SSH_COMMAND), which never needs a shell.
 	helpers map[string]bool

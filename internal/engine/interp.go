@@ -93,14 +93,21 @@ var envDumpMarkers = []string{
 	"(os.environ)", "(dict(os.environ))", "os.environ.items()", "os.environ.copy()", "json.dumps(dict(os.environ", "**os.environ",
 	"process.env)", "JSON.stringify(process.env", "Object.keys(process.env", "Object.entries(process.env", "console.dir(process.env",
 	"ENV.to_h", "ENV.each", "ENV.inspect", "p ENV", "puts ENV", "%ENV", "Deno.env.toObject", "getenv()", "$_ENV", "$_SERVER",
-	"System.getenv()", "Sys.getenv()", "os.Environ()",
+	"System.getenv()", "Sys.getenv()", "os.Environ()", "in ENVIRON)", "in ENVIRON )", "Bun.env)", "JSON.stringify(Bun.env",
+}
+
+// packageInstallMarkers are how code installs packages from inside an
+// interpreter (R's install.packages, Julia's Pkg.add, pip's main).
+var packageInstallMarkers = []string{
+	"install.packages(", "install_github(", "BiocManager::install(", "pak::pkg_install(", "Pkg.add(", "Pkg.develop(",
+	"pip.main(", "pip._internal", "Gem.install(", "Mix.install(",
 }
 
 // secretEnvAccessors are how code reads one environment variable, by
 // language: the name follows, quoted or as an identifier.
 var secretEnvAccessors = []string{
 	"os.environ[", "os.environ.get(", "os.getenv(", "getenv(", "process.env.", "process.env[", "ENV[", "ENV.fetch(",
-	"$ENV{", "ENVIRON[", "Deno.env.get(", "System.getenv(", "Sys.getenv(", "os.Getenv(", "env::var(", "std::env::var(",
+	"$ENV{", "ENVIRON[", "Deno.env.get(", "Bun.env.", "Bun.env[", "import.meta.env.", "System.getenv(", "Sys.getenv(", "os.Getenv(", "env::var(", "std::env::var(",
 }
 
 // secretEnvReads returns the variables named as secrets that code reads

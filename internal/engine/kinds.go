@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"encoding/base64"
 	"fmt"
+	"net/url"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/catalog"
@@ -57,6 +60,19 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 		if a.Kind != catalog.Shell || a.Opt != nil {
 			flush()
 		}
+		if a.Opt == nil && call.Prog != nil && call.Prog.Lang == "vim" && strings.HasPrefix(a.Value, "+") {
+			// vim +'!cmd', ex +'r !cmd': a command run at start-up.
+			e.toolCommand(d, u, c, env, depth, call, a.Value[1:])
+			continue
+		}
+		if a.Kind == catalog.Read && a.Value == "-" && a.Opt != nil && strings.Contains(a.Opt.Names, "--files-from") && c.Stdin != nil && !c.Stdin.Dynamic {
+			// tar -cf x.tar -T - <<< ~/.ssh/id_ed25519: the names are on standard input.
+			for _, line := range strings.Split(c.Stdin.Value, "\n") {
+				if line = strings.TrimSpace(line); line != "" {
+					e.checkFile(d, u, fileAccess{raw: line, access: policy.AccessRead, cwds: c.Cwds, via: "standard input of " + quoted})
+				}
+			}
+		}
 		switch a.Kind {
 		case catalog.Shell:
 			if dynamic {
@@ -82,7 +98,7 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 				d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs a command that cannot be known before it runs: %s", call.Path, quoted))
 				continue
 			}
-			e.toolCommand(d, u, c, env, depth, call.Path, a.Value)
+			e.toolCommand(d, u, c, env, depth, call, a.Value)
 		case catalog.Opaque:
 			if a.Value != "" || dynamic {
 				d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s %s makes it run code Warden cannot see (%s): %s",
@@ -97,7 +113,11 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 				e.mountHolds(d, u, fa, env.resolve(src, firstCwd(c, env)), env)
 			}
 		case catalog.Assign:
-			name, val, ok := strings.Cut(a.Value, "=")
+			raw := a.Value
+			if dynamic {
+				raw = w.Raw // export LD_PRELOAD=/tmp/x:$X: the name is still known
+			}
+			name, val, ok := strings.Cut(raw, "=")
 			if !ok {
 				if secretName(name) && call.Prog != nil && call.Prog.Name() == "docker" {
 					d.match(u, policy.Deny, "commands."+policy.ClassSecretVariable, fmt.Sprintf("%s passes the secret variable %s into a container (%s): %s",
@@ -105,8 +125,24 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 				}
 				continue
 			}
-			e.assignment(d, u, c, env, depth, shell.Assign{Name: name, Value: shell.Word{Raw: val, Values: []string{val}, Dynamic: w.Dynamic}})
+			value := shell.Word{Raw: val, Values: []string{val}, Dynamic: w.Dynamic}
+			if dynamic {
+				value.Values = nil
+			}
+			e.assignment(d, u, c, env, depth, shell.Assign{Name: name, Value: value})
 		case catalog.Script:
+			// node --import 'data:text/javascript,CODE': the code is inline.
+			if code, ok := dataURLCode(a.Value); ok && call.Prog != nil && call.Prog.Lang != "" {
+				e.decideCode(d, u, c, call, env, depth, code, "")
+				d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s %s runs code given inline as a data: URL: %s", call.Path, optName(a), quoted))
+				continue
+			}
+			// cmake -P /dev/stdin <<< CODE, make -f /dev/stdin <<M: the
+			// script is the here-document, which is known.
+			if stdinPath(a.Value) && c.Stdin != nil && !c.Stdin.Dynamic && call.Prog != nil {
+				e.stdinScript(d, u, c, call, env, depth, c.Stdin.Value)
+				continue
+			}
 			// python manage.py migrate: a script the catalogue knows is
 			// decided as that program.
 			if p := e.cat.Lookup(path.Base(a.Value)); p != nil && a.Opt == nil {
@@ -126,6 +162,9 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 		}
 	}
 	flush()
+	if call.Has(catalog.Configured) {
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the diff, textconv or signature program named in git configuration, which Warden cannot see: %s", call.Path, quoted))
+	}
 	switch rowName(call) {
 	case "mvn":
 		e.mavenExec(d, u, c, env, depth, call)
@@ -184,7 +223,7 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 	}
 	if call.Row != nil && call.Row.Stdin == catalog.ToolCmd && c.Stdin != nil && !c.Stdin.Dynamic {
 		for _, line := range strings.Split(c.Stdin.Value, "\n") {
-			e.toolCommand(d, u, c, env, depth, call.Path, line)
+			e.toolCommand(d, u, c, env, depth, call, line)
 		}
 	}
 }
@@ -459,8 +498,15 @@ func (e *Engine) mavenExec(d *decision, u *unit, c *shell.Command, env *pathEnv,
 
 // toolCommand decides a command in a tool's own language (vim -c, gdb -ex,
 // sqlite3 dot-commands, screen -X): its shell escapes are Bash.
-func (e *Engine) toolCommand(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, label, text string) {
+func (e *Engine) toolCommand(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, call *catalog.Call, text string) {
+	label := call.Path
+	if call.Prog != nil && call.Prog.Lang == "sql" || rowName(call) == "sqlite3" {
+		e.sqlCommand(d, u, c, env, depth, call, text)
+	}
 	t := strings.TrimSpace(text)
+	if rest, ok := strings.CutPrefix(t, `\!`); ok {
+		t = "!" + rest // psql and mysql: \! cmd runs cmd
+	}
 	t = strings.TrimLeft(t, ":+")
 	t = strings.TrimSpace(strings.TrimPrefix(t, "silent"))
 	t = strings.TrimSpace(strings.TrimPrefix(t, "exe "))
@@ -494,6 +540,73 @@ func (e *Engine) toolCommand(d *decision, u *unit, c *shell.Command, env *pathEn
 	}
 }
 
+// sqlFileCommands are client meta-commands whose first argument is a file
+// the client reads (and runs as SQL): sqlite3 .read/.import, psql \i,
+// mysql source.
+var sqlFileCommands = []string{".read", ".import", ".open", `\i`, `\ir`, `\include`, `\include_relative`, "source", `\.`}
+
+// sqlWrites are the statements that change a database.
+var sqlWrites = []string{"delete", "drop", "update", "insert", "alter", "truncate", "replace", "create", "grant", "revoke", "merge", "upsert", "vacuum", "attach"}
+
+// sqlCommand decides SQL and client meta-commands: files the client or
+// the database engine reads (read_csv('~/.aws/credentials'), .import
+// .env t, \i .env), commands it runs (COPY ... TO PROGRAM 'cmd'), URLs it
+// writes to, and statements that change data.
+func (e *Engine) sqlCommand(d *decision, u *unit, c *shell.Command, env *pathEnv, depth int, call *catalog.Call, text string) {
+	quoted := "`" + c.Text + "`"
+	via := call.Path + " in " + quoted
+	for _, stmt := range strings.FieldsFunc(text, func(r rune) bool { return r == ';' || r == '\n' }) {
+		stmt = strings.TrimSpace(stmt)
+		low := strings.ToLower(stmt)
+		fields := strings.Fields(stmt)
+		if len(fields) == 0 {
+			continue
+		}
+		if slices.Contains(sqlFileCommands, strings.ToLower(fields[0])) && len(fields) > 1 {
+			e.checkFile(d, u, fileAccess{raw: strings.Trim(fields[1], `"'`), access: policy.AccessRead, cwds: c.Cwds, via: via})
+		}
+		if i := strings.Index(low, "program "); i >= 0 && (strings.Contains(low, "copy") || strings.Contains(low, "\\copy")) {
+			if lits := sqlLiterals(stmt[i:]); len(lits) > 0 {
+				e.nested(d, u, c, env, depth, call.Path+" COPY PROGRAM", lits[0])
+			}
+		}
+		if w := strings.ToLower(strings.TrimLeft(fields[0], "(")); slices.Contains(sqlWrites, w) {
+			if v := e.rs.Classes[policy.ClassDatabase]; v != policy.None {
+				d.match(u, v, "commands."+policy.ClassDatabase, fmt.Sprintf("%s runs %s, which changes a database (%s): %s", call.Path, strings.ToUpper(w), policy.ClassDatabase, quoted))
+			}
+		}
+		for _, lit := range sqlLiterals(stmt) {
+			switch {
+			case strings.Contains(lit, "://"):
+				if v := e.rs.Classes[policy.ClassEgress]; v != policy.None && !strings.HasPrefix(lit, "file://") {
+					d.match(u, v, "commands."+policy.ClassEgress, fmt.Sprintf("%s reaches %s from SQL (egress): %s", call.Path, lit, quoted))
+				}
+			case strings.ContainsAny(lit, "/~") || strings.HasPrefix(lit, "."):
+				// read_csv('~/.aws/credentials'), file('.env', ...): the
+				// engine reads local files named in SQL.
+				e.checkFile(d, u, fileAccess{raw: lit, access: policy.AccessRead, cwds: c.Cwds, via: via})
+			}
+		}
+	}
+}
+
+// sqlLiterals returns the single-quoted string literals of a SQL text.
+func sqlLiterals(s string) []string {
+	var out []string
+	for {
+		i := strings.IndexByte(s, '\'')
+		if i < 0 {
+			return out
+		}
+		j := strings.IndexByte(s[i+1:], '\'')
+		if j < 0 {
+			return out
+		}
+		out = append(out, s[i+1:i+1+j])
+		s = s[i+j+2:]
+	}
+}
+
 // execKey is a configuration key whose value makes a tool run a program.
 type execKey struct {
 	// pattern: a key, a "prefix.*" or "*.suffix" or "a.*.b" form.
@@ -519,7 +632,7 @@ var gitExecKeys = []execKey{
 	{pattern: "protocol.allow", opaque: true}, {pattern: "protocol.*.allow", opaque: true}, {pattern: "core.attributesfile", opaque: true},
 	// cargo --config and ssh -o keys that run programs.
 	{pattern: "build.rustc-wrapper"}, {pattern: "build.rustc-workspace-wrapper"}, {pattern: "build.rustc"},
-	{pattern: "target.*.runner"}, {pattern: "target.*.linker"},
+	{pattern: "target.*.runner"}, {pattern: "target.*.linker"}, {pattern: "linker"},
 	{pattern: "cmake_*_compiler_launcher"}, {pattern: "cmake_*_linker_launcher"}, {pattern: "cmake_*_compiler"},
 	{pattern: "proxycommand"}, {pattern: "localcommand"}, {pattern: "knownhostscommand"}, {pattern: "pkcs11provider", opaque: true},
 }
@@ -668,23 +781,38 @@ const (
 	envFlags                        // the value is options, some of which load code (NODE_OPTIONS)
 	envPath                         // a search path: code outside the project asks (PYTHONPATH)
 	envGitConfig                    // GIT_CONFIG_KEY_n / VALUE_n pairs
+	envCode                         // the value is code in a language (LUA_INIT, PERL5DB); @FILE names a file
+	envPrompt                       // a prompt string: its command substitutions run (PS4 under -x)
+	envSearch                       // PATH: where programs are found
 )
 
 // envVars are the variables that make the next program run other code.
 var envVars = []struct {
 	names string
 	kind  envKind
-	// flags are the options that load code, for envFlags.
+	// flags are the options that load code, for envFlags; for envCode,
+	// the program whose language the code is in.
 	flags string
 }{
 	{names: "PAGER GIT_PAGER MANPAGER SYSTEMD_PAGER EDITOR VISUAL GIT_EDITOR GIT_SEQUENCE_EDITOR SUDO_EDITOR SYSTEMD_EDITOR " +
 		"LESSOPEN LESSCLOSE GIT_SSH_COMMAND GIT_SSH GIT_PROXY_COMMAND GIT_EXTERNAL_DIFF GIT_ASKPASS SSH_ASKPASS PROMPT_COMMAND " +
-		"BROWSER RSYNC_RSH CVS_RSH CC CXX FC LD AR GIT_DIFF_OPTS FZF_DEFAULT_COMMAND", kind: envShell},
-	{names: "LD_PRELOAD LD_AUDIT DYLD_INSERT_LIBRARIES BASH_ENV ENV PERL5DB PYTHONSTARTUP " +
+		"BROWSER RSYNC_RSH CVS_RSH CC CXX FC LD AR GIT_DIFF_OPTS FZF_DEFAULT_COMMAND " +
+		// Cargo and rustc run these programs (a runner wraps every binary cargo runs).
+		"RUSTC RUSTDOC RUSTC_LINKER CARGO_BUILD_RUSTC CARGO_BUILD_RUSTDOC CARGO_TARGET_*_RUNNER CARGO_TARGET_*_LINKER", kind: envShell},
+	{names: "LD_PRELOAD LD_AUDIT DYLD_INSERT_LIBRARIES BASH_ENV ENV PYTHONSTARTUP " +
 		"PYTHONHOME RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER CARGO_BUILD_RUSTC_WRAPPER CARGO_TARGET_DIR_RUNNER GIT_CONFIG_GLOBAL GIT_CONFIG_SYSTEM " +
 		"GIT_CONFIG_PARAMETERS GIT_TEMPLATE_DIR GIT_EXEC_PATH NPM_CONFIG_SCRIPT_SHELL NPM_CONFIG_REGISTRY NPM_CONFIG_NODE_OPTIONS " +
-		"NPM_CONFIG_ONLOAD_SCRIPT YARN_RC_FILENAME PIP_INDEX_URL PIP_EXTRA_INDEX_URL ZDOTDIR INPUTRC", kind: envOpaque},
-	{names: "PS4 PS1 PS2 PS0", kind: envFlags, flags: "$( `"},
+		"NPM_CONFIG_ONLOAD_SCRIPT YARN_RC_FILENAME PIP_INDEX_URL PIP_EXTRA_INDEX_URL ZDOTDIR INPUTRC " +
+		// Runtimes that load a library, profile or init file named here:
+		// .NET startup hooks and profilers, glibc's iconv modules, R and
+		// PHP start-up files, Lua's module paths, exported bash functions.
+		"DOTNET_STARTUP_HOOKS CORECLR_PROFILER_PATH* COR_PROFILER_PATH* DOTNET_ADDITIONAL_DEPS GCONV_PATH " +
+		"R_PROFILE R_PROFILE_USER R_ENVIRON R_ENVIRON_USER PHPRC PHP_INI_SCAN_DIR LUA_PATH* LUA_CPATH* " +
+		"NODE_REPL_EXTERNAL_MODULE GIT_CONFIG HGRCPATH BASH_FUNC_* PYTHONUSERBASE", kind: envOpaque},
+	{names: "LUA_INIT LUA_INIT_5_*", kind: envCode, flags: "lua"},
+	{names: "PERL5DB", kind: envCode, flags: "perl"},
+	{names: "PS4 PS1 PS2 PS0", kind: envPrompt},
+	{names: "PATH", kind: envSearch},
 	{names: "NODE_OPTIONS", kind: envFlags, flags: "-r --require --import --loader --experimental-loader -e --eval -p --print"},
 	{names: "PERL5OPT", kind: envFlags, flags: "-M -m -d -I"},
 	{names: "RUBYOPT", kind: envFlags, flags: "-r -I"},
@@ -700,7 +828,7 @@ func envKindOf(name string) (envKind, string) {
 	for _, v := range envVars {
 		found := false
 		catalog.Each(v.names, func(n string) {
-			if p, ok := strings.CutSuffix(n, "*"); ok && strings.HasPrefix(u, p) || n == u {
+			if pre, suf, ok := strings.Cut(n, "*"); ok && len(u) >= len(pre)+len(suf) && strings.HasPrefix(u, pre) && strings.HasSuffix(u, suf) || n == u {
 				found = true
 			}
 		})
@@ -768,6 +896,10 @@ func (e *Engine) assignment(d *decision, u *unit, c *shell.Command, env *pathEnv
 	if kind == 0 {
 		return
 	}
+	if kind == envSearch {
+		e.searchPath(d, u, c, env, as)
+		return
+	}
 	val := firstValue(as.Value)
 	if as.Value.Dynamic && len(as.Value.Values) == 0 {
 		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s=%s makes %s run code that cannot be known before it runs", as.Name, as.Value.Raw, quoted))
@@ -785,7 +917,29 @@ func (e *Engine) assignment(d *decision, u *unit, c *shell.Command, env *pathEnv
 		if val != "" {
 			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s makes %s load code Warden cannot see", label, quoted))
 		}
+	case envCode:
+		if file, ok := strings.CutPrefix(val, "@"); ok {
+			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s makes %s run the file %s first, whose code Warden cannot see", label, quoted, file))
+		} else if p := e.cat.Lookup(flags); p != nil && strings.TrimSpace(val) != "" {
+			e.decideCode(d, u, c, &catalog.Call{Path: as.Name, Prog: p, Row: p}, env, depth, val, "")
+			d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s makes %s run %s code first", label, quoted, flags))
+		}
+	case envPrompt:
+		// Prompts are expanded like a double-quoted word: only command
+		// substitutions run, and the shell analysis decides them.
+		if strings.Contains(val, "$(") || strings.Contains(val, "`") {
+			e.nested(d, u, c, env, depth, as.Name, ": "+val)
+			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs a command each time the shell prints the prompt, for %s", as.Name, quoted))
+		}
 	case envFlags:
+		if p := e.cat.Lookup("node"); strings.EqualFold(as.Name, "NODE_OPTIONS") && p != nil {
+			for _, field := range strings.Fields(val) {
+				_, v, _ := strings.Cut(field, "=")
+				if code, ok := dataURLCode(v); ok {
+					e.decideCode(d, u, c, &catalog.Call{Path: as.Name, Prog: p, Row: p}, env, depth, code, "")
+				}
+			}
+		}
 		if f := loadsCode(as.Name, val, flags); f != "" {
 			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s makes %s load code Warden cannot see (%s)", label, quoted, f))
 		}
@@ -800,6 +954,103 @@ func (e *Engine) assignment(d *decision, u *unit, c *shell.Command, env *pathEnv
 			}
 		}
 	}
+}
+
+// stdinPath reports the names of standard input as a file.
+func stdinPath(p string) bool {
+	return p == "/dev/stdin" || p == "/dev/fd/0" || p == "/proc/self/fd/0"
+}
+
+// stdinScript decides a script given on standard input as a file: shell
+// code and makefile recipes as shell, other languages as code.
+func (e *Engine) stdinScript(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv, depth int, text string) {
+	switch {
+	case call.Prog.Lang == "sh":
+		e.nested(d, u, c, env, depth, call.Path+" /dev/stdin", text)
+	case rowName(call) == "make":
+		var recipes []string
+		for _, line := range strings.Split(text, "\n") {
+			if r, ok := strings.CutPrefix(line, "\t"); ok {
+				recipes = append(recipes, strings.TrimLeft(r, "@-+"))
+			}
+		}
+		e.nested(d, u, c, env, depth, call.Path+" recipe", strings.Join(recipes, "\n"))
+		if strings.Contains(text, "$(shell") || strings.Contains(text, "include") {
+			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s reads a makefile on standard input whose functions Warden does not follow: `%s`", call.Path, c.Text))
+		}
+	case call.Prog.Lang != "":
+		e.decideCode(d, u, c, call, env, depth, text, "")
+		d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s runs %s code given on standard input: `%s`", call.Path, call.Prog.Lang, c.Text))
+	default:
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs a script given on standard input: `%s`", call.Path, c.Text))
+	}
+}
+
+// dataURLCode returns the code a data: URL carries (data:text/javascript,
+// CODE or ;base64,...), as Node's --import and --loader accept it.
+func dataURLCode(v string) (string, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(v), "data:")
+	if !ok {
+		return "", false
+	}
+	meta, body, ok := strings.Cut(rest, ",")
+	if !ok {
+		return "", false
+	}
+	if strings.HasSuffix(meta, ";base64") {
+		b, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			return "", false
+		}
+		return string(b), true
+	}
+	if u, err := url.PathUnescape(body); err == nil {
+		return u, true
+	}
+	return body, true
+}
+
+// toolchainBins are directories installers put programs in, searched
+// ahead of the system's by ordinary set-ups (PATH=~/.cargo/bin:$PATH).
+var toolchainBins = []string{"~/.cargo/bin", "~/.local/bin", "~/go/bin", "~/.bun/bin", "~/.deno/bin", "~/.npm-global/bin",
+	"~/.yarn/bin", "~/.pyenv/shims", "~/.pyenv/bin", "~/.rbenv/shims", "~/.nvm", "~/.volta/bin", "~/.asdf/shims", "~/.local/share/mise/shims",
+	"~/.dotnet/tools", "~/.rustup", "/usr/local", "/opt", "/snap/bin", "/usr/lib", "/nix", "~/.nix-profile/bin"}
+
+// searchPath decides PATH=DIR:...: a directory outside the project and
+// the usual tool directories, searched by the command, can hold a program
+// of the same name as the one named (PATH=/tmp/evil:$PATH git status runs
+// /tmp/evil/git). A project directory is the project's own code.
+func (e *Engine) searchPath(d *decision, u *unit, c *shell.Command, env *pathEnv, as shell.Assign) {
+	val := as.Value.Raw
+	if len(as.Value.Values) == 1 && !as.Value.Dynamic {
+		val = as.Value.Values[0]
+	}
+	val = unquotePair(val)
+	for _, dir := range strings.Split(val, ":") {
+		for _, h := range []string{"$HOME", "${HOME}"} {
+			if rest, ok := strings.CutPrefix(dir, h); ok && (rest == "" || rest[0] == '/') {
+				dir = "~" + rest
+			}
+		}
+		if dir == "" || strings.HasPrefix(dir, "$") {
+			continue // $PATH itself, or a value the analysis cannot know
+		}
+		p := env.resolve(dir, firstCwd(c, env))
+		if systemBin(p) || !outsideRepo(p, env) || toolchainDir(p, env) {
+			continue
+		}
+		d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s=%s makes `%s` look for its programs in %s first, where any program of the same name runs instead", as.Name, val, c.Text, p))
+		return
+	}
+}
+
+func toolchainDir(p string, env *pathEnv) bool {
+	for _, t := range toolchainBins {
+		if _, in := cutDir(p, env.resolve(t, "/")); in {
+			return true
+		}
+	}
+	return false
 }
 
 // loadsCode returns the option in an options variable's value that loads

@@ -441,10 +441,11 @@ func (pt *pattern) instantiate(dir string, env *pathEnv) string {
 		c := g[i]
 		switch c {
 		case '*':
+			double := false
 			for i+1 < len(g) && g[i+1] == '*' {
-				i++
+				i, double = i+1, true
 			}
-			if i+1 < len(g) && g[i+1] == '/' && (b.Len() == 0 || strings.HasSuffix(b.String(), "/")) {
+			if double && i+1 < len(g) && g[i+1] == '/' && (b.Len() == 0 || strings.HasSuffix(b.String(), "/")) {
 				i++ // "**/" collapses to nothing
 				continue
 			}

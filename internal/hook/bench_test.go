@@ -6,17 +6,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/engine"
+	"github.com/wardenhq/warden/internal/hookproto"
 )
 
 // BenchmarkRun measures Warden's own work for one PreToolUse call (the
 // engine is a stub): decode, git lookup, redaction, answer and one spool
 // append. The budget is about 1 ms per hook process.
 func BenchmarkRun(b *testing.B) {
-	spool := &Spool{Path: filepath.Join(b.TempDir(), "audit.jsonl")}
+	spool := &clientstate.Spool{Path: filepath.Join(b.TempDir(), "audit.jsonl")}
 	dec := &fakeDecider{fn: func(a engine.Action) engine.Decision { return engine.Decision{} }}
 	cfg := Config{
-		Load:     func() (Decider, Meta, error) { return dec, testMeta, nil },
+		Load:     func() (hookproto.Decider, hookproto.Meta, error) { return dec, testMeta, nil },
 		Spool:    spool,
 		Getenv:   func(string) string { return "" },
 		Home:     "/home/dev",

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/engine"
+	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
 )
@@ -53,7 +54,7 @@ func FuzzRun(f *testing.F) {
 		}}
 		sink := &memSink{}
 		cfg := Config{
-			Load:     func() (Decider, Meta, error) { return dec, testMeta, nil },
+			Load:     func() (hookproto.Decider, hookproto.Meta, error) { return dec, testMeta, nil },
 			Spool:    sink,
 			Now:      func() time.Time { return testNow },
 			Getenv:   func(string) string { return "" },
@@ -73,8 +74,8 @@ func FuzzRun(f *testing.F) {
 			!strings.HasPrefix(out, `{"decision":"block"`) {
 			t.Fatalf("unexpected answer shape: %s", out)
 		}
-		in, err := Decode(bytes.NewReader(input))
-		if err != nil && (in == nil || decides(in.HookEventName)) && !strings.Contains(out, `"deny"`) {
+		in, err := hookproto.Decode(bytes.NewReader(input))
+		if err != nil && (in == nil || hookproto.Decides(in.HookEventName)) && !strings.Contains(out, `"deny"`) {
 			t.Fatalf("undecodable input (%v) not denied; stdout %q", err, out)
 		}
 		if out != "" && len(sink.events) == 0 {

@@ -6,17 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-)
 
-// gitInfo is what an audit event says about the repository around cwd. It
-// is read from the files under .git, never by running git: a hook runs on
-// every tool call and must stay cheap.
-type gitInfo struct {
-	Root     string // repository root ("" when cwd is not in one)
-	Remote   string // origin (else first) remote URL, credentials stripped
-	Branch   string // checked-out branch; "" when detached or unknown
-	Detached bool   // HEAD names a commit, not a branch
-}
+	"github.com/wardenhq/warden/internal/hookproto"
+)
 
 // Bounds on the git files read; real ones are far smaller.
 const (
@@ -24,12 +16,14 @@ const (
 	maxConfigBytes = 256 << 10
 )
 
-// readGit reads HEAD and config of the repository rooted at root. It
+// readGit reads what an audit event says about the repository rooted at
+// root from its HEAD and config, never by running git: a hook runs on every
+// tool call and must stay cheap. It
 // supports .git files ("gitdir: ...") as written for worktrees and
 // submodules, and a worktree's commondir. Missing or odd files leave fields
 // empty; nothing here is an error worth failing a hook for.
-func readGit(root string) gitInfo {
-	info := gitInfo{Root: root}
+func readGit(root string) hookproto.Git {
+	info := hookproto.Git{Root: root}
 	if root == "" {
 		return info
 	}
@@ -179,22 +173,4 @@ func stripCredentials(raw string) string {
 		return raw
 	}
 	return scheme + "://" + rest[at+1:]
-}
-
-// branchLabel is the audit form of a branch: the name, or "HEAD" when
-// detached (as git rev-parse --abbrev-ref prints it).
-func (g gitInfo) branchLabel() string {
-	if g.Detached {
-		return "HEAD"
-	}
-	return g.Branch
-}
-
-// repository is the audit form of a repository: its remote URL, else its
-// root directory.
-func (g gitInfo) repository() string {
-	if g.Remote != "" {
-		return g.Remote
-	}
-	return g.Root
 }

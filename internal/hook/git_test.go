@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/policy"
 )
 
@@ -57,18 +58,18 @@ func TestReadGit(t *testing.T) {
 	tests := []struct {
 		name                   string
 		root                   string
-		want                   gitInfo
+		want                   hookproto.Git
 		wantBranch, wantRepoID string
 	}{
-		{"Repository", repo, gitInfo{Root: repo, Remote: "https://github.com/org/app.git", Branch: "feature/audit"},
+		{"Repository", repo, hookproto.Git{Root: repo, Remote: "https://github.com/org/app.git", Branch: "feature/audit"},
 			"feature/audit", "https://github.com/org/app.git"},
-		{"Worktree", wt, gitInfo{Root: wt, Remote: "https://github.com/org/app.git", Branch: "hotfix"},
+		{"Worktree", wt, hookproto.Git{Root: wt, Remote: "https://github.com/org/app.git", Branch: "hotfix"},
 			"hotfix", "https://github.com/org/app.git"},
-		{"SubmoduleDetached", sub, gitInfo{Root: sub, Remote: "git@github.com:org/lib.git", Detached: true},
+		{"SubmoduleDetached", sub, hookproto.Git{Root: sub, Remote: "git@github.com:org/lib.git", Detached: true},
 			"HEAD", "git@github.com:org/lib.git"},
-		{"NoRemote", local, gitInfo{Root: local, Branch: "main"}, "main", local},
-		{"NotARepository", "", gitInfo{}, "", ""},
-		{"Broken", filepath.Join(root, "missing"), gitInfo{Root: filepath.Join(root, "missing")}, "", filepath.Join(root, "missing")},
+		{"NoRemote", local, hookproto.Git{Root: local, Branch: "main"}, "main", local},
+		{"NotARepository", "", hookproto.Git{}, "", ""},
+		{"Broken", filepath.Join(root, "missing"), hookproto.Git{Root: filepath.Join(root, "missing")}, "", filepath.Join(root, "missing")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,11 +77,13 @@ func TestReadGit(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("readGit = %+v\nwant %+v", got, tt.want)
 			}
-			if b := got.branchLabel(); b != tt.wantBranch {
-				t.Errorf("branch = %q, want %q", b, tt.wantBranch)
+			// The audit event's forms of them.
+			ev := hookproto.Event(&hookproto.Input{}, hookproto.Meta{}, hookproto.Env{Git: got})
+			if ev.Branch != tt.wantBranch {
+				t.Errorf("branch = %q, want %q", ev.Branch, tt.wantBranch)
 			}
-			if r := got.repository(); r != tt.wantRepoID {
-				t.Errorf("repository = %q, want %q", r, tt.wantRepoID)
+			if ev.Repository != tt.wantRepoID {
+				t.Errorf("repository = %q, want %q", ev.Repository, tt.wantRepoID)
 			}
 		})
 	}

@@ -16,7 +16,9 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/engine"
+	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
 )
@@ -40,7 +42,7 @@ type fakeDecider struct {
 	actions []engine.Action
 }
 
-var _ Decider = (*fakeDecider)(nil)
+var _ hookproto.Decider = (*fakeDecider)(nil)
 
 func (f *fakeDecider) Decide(a engine.Action) engine.Decision {
 	f.mu.Lock()
@@ -71,7 +73,7 @@ func verdictDecision(v policy.Verdict, a engine.Action) engine.Decision {
 	}
 }
 
-var testMeta = Meta{Policy: "baseline", PolicyVersion: "2026.11", Tier: "standard"}
+var testMeta = hookproto.Meta{Policy: "baseline", PolicyVersion: "2026.11", Tier: "standard"}
 
 // harness runs Run in-process with a temp spool and fixed identity.
 type harness struct {
@@ -81,13 +83,13 @@ type harness struct {
 	exitCode chan int // codes passed to Config.Exit
 }
 
-func newHarness(t *testing.T, dec Decider, meta Meta) *harness {
+func newHarness(t *testing.T, dec hookproto.Decider, meta hookproto.Meta) *harness {
 	t.Helper()
 	h := &harness{t: t, spool: filepath.Join(t.TempDir(), "state", "audit.jsonl"), exitCode: make(chan int, 4)}
 	env := map[string]string{"USER": "dev", "HOME": "/home/dev"}
 	h.cfg = Config{
-		Load:     func() (Decider, Meta, error) { return dec, meta, nil },
-		Spool:    &Spool{Path: h.spool},
+		Load:     func() (hookproto.Decider, hookproto.Meta, error) { return dec, meta, nil },
+		Spool:    &clientstate.Spool{Path: h.spool},
 		Now:      func() time.Time { return testNow },
 		Home:     "/home/dev",
 		Getenv:   func(k string) string { return env[k] },

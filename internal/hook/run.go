@@ -8,12 +8,12 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/wardenhq/warden/internal/engine"
-	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/record"
 )
 
@@ -23,48 +23,34 @@ import (
 // tool unchecked.
 const DefaultDeadline = 5 * time.Second
 
-// EnvFailOpen names the environment variable that makes Run fail open when
-// the policy itself could not be loaded (and so cannot say fail_open):
-// WARDEN_FAIL_OPEN=1 turns internal failures into "no opinion" (no output,
-// exit 0) with a note on stderr. Once a policy loads, only its Meta.FailOpen
-// counts.
-const EnvFailOpen = "WARDEN_FAIL_OPEN"
+// Exit codes of `warden hook`. There is deliberately no 1: Claude Code reads
+// exit 1 as a non-blocking error and runs the tool.
+const (
+	ExitOK = 0
+	// ExitBlock blocks the call; Claude Code ignores stdout and shows stderr.
+	ExitBlock = 2
+)
 
-// Decider decides one action. *engine.Engine satisfies it.
-type Decider interface {
-	Decide(engine.Action) engine.Decision
+// Sink receives the audit events of one hook call. *clientstate.Spool is
+// the one `warden hook` uses.
+type Sink interface {
+	Append(events ...record.AuditEventV1) error
 }
-
-// Meta describes the loaded policy and how the hook should behave.
-type Meta struct {
-	Policy        string
-	PolicyVersion string
-	Tier          string
-	// FailOpen turns internal failures (bad input, panics, timeouts) into
-	// no answer and exit 0 instead of deny.
-	FailOpen bool
-	// BlockConfigChange blocks settings changes made while a session runs
-	// (ConfigChange); policy_settings changes cannot be blocked.
-	BlockConfigChange bool
-}
-
-// LoadError is a policy that could not be loaded, with the file it came
-// from; Config.Load should return one so the deny reason can say which file
-// to fix.
-type LoadError struct {
-	Path string
-	Err  error
-}
-
-func (e *LoadError) Error() string { return fmt.Sprintf("load policy %s: %v", e.Path, e.Err) }
-func (e *LoadError) Unwrap() error { return e.Err }
 
 // Config wires Run to the rest of Warden. Only Load is required.
 type Config struct {
-	// Load loads the policy and its engine. It runs once per hook call.
-	Load func() (Decider, Meta, error)
+	// Load loads the policy and its engine. It runs once per hook call; a
+	// policy file that does not load should be a *hookproto.LoadError, so
+	// the deny names the file.
+	Load func() (hookproto.Decider, hookproto.Meta, error)
 	// Spool receives the audit events; nil disables auditing.
 	Spool Sink
+	// FailOpen makes Run fail open when the policy itself could not be
+	// loaded (and so cannot say fail_open): internal failures become "no
+	// opinion" (no output, exit 0) with a note on stderr. Once a policy
+	// loads, only its Meta.FailOpen counts. The hook command sets it from
+	// WARDEN_FAIL_OPEN=1.
+	FailOpen bool
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Home is the user's home directory, for ~ in paths (Getenv("HOME")
@@ -117,22 +103,14 @@ func (c Config) withDefaults() Config {
 
 // Run is `warden hook`: it reads one hook input from stdin, answers on
 // stdout and returns the exit code (0, or 2 when even stdout failed; never
-// 1).
-//
-//   - PreToolUse: deny, ask and allow are answered with permissionDecision;
-//     "none" gives no output, leaving Claude Code's own permission flow.
-//   - PermissionRequest: an engine deny is answered with behavior "deny";
-//     anything else gives no output.
-//   - ConfigChange: recorded, and blocked when Meta.BlockConfigChange.
-//   - PostToolBatch: each call is recorded with the verdict the engine would
-//     give (observed only): the only event that sees calls PreToolUse never
-//     did, such as calls to unknown tools.
-//   - Every other event is recorded only.
+// 1). The answer and the audit events are hookproto.Respond's, given the
+// git metadata read from the .git files around the input's cwd, the local
+// user ($USER, else $LOGNAME, else the uid) and host.
 //
 // Every failure (unreadable or oversized input, missing fields, a policy
 // that does not load, a panic) answers deny for PreToolUse, PermissionRequest
 // and unparsable input, with a reason that says what to fix, unless fail-open
-// applies (Meta.FailOpen, or WARDEN_FAIL_OPEN=1 when loading failed). A
+// applies (Meta.FailOpen, or Config.FailOpen when loading failed). A
 // watchdog answers deny and exits 2 through Config.Exit when no answer is
 // ready within the deadline.
 func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -142,7 +120,7 @@ func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr io.Wri
 		stdout:   stdout,
 		stderr:   stderr,
 		start:    cfg.Now(),
-		failOpen: cfg.Getenv(EnvFailOpen) == "1",
+		failOpen: cfg.FailOpen,
 		done:     make(chan struct{}),
 	}
 	r.wg.Add(1)
@@ -171,20 +149,20 @@ type runner struct {
 	event    string // hook_event_name once decoded
 	known    bool   // event is set
 	failOpen bool
-	meta     Meta
-	base     *record.AuditEventV1 // for the watchdog's record
-	answered bool                 // the answer (possibly silence) is committed
-	code     int                  // exit code of the committed answer
-	expired  bool                 // the watchdog answered or ended the process
-	finished bool                 // Run is returning
+	meta     hookproto.Meta
+	base     func() record.AuditEventV1 // the watchdog's record, once the input is known
+	answered bool                       // the answer (possibly silence) is committed
+	code     int                        // exit code of the committed answer
+	expired  bool                       // the watchdog answered or ended the process
+	finished bool                       // Run is returning
 }
 
 func (r *runner) run(stdin io.Reader) int {
 	var (
-		in   *Input
+		in   *hookproto.Input
 		derr error
 	)
-	if p := catch(func() { in, derr = Decode(stdin) }); p != nil {
+	if p := catch(func() { in, derr = hookproto.Decode(stdin) }); p != nil {
 		in, derr = nil, p
 	}
 	if in != nil {
@@ -194,8 +172,8 @@ func (r *runner) run(stdin io.Reader) int {
 	}
 
 	var (
-		dec  Decider
-		meta Meta
+		dec  hookproto.Decider
+		meta hookproto.Meta
 		lerr error
 	)
 	if r.cfg.Load == nil {
@@ -231,184 +209,76 @@ func (r *runner) run(stdin io.Reader) int {
 	code := ExitOK
 	if p := catch(func() { code = r.handle(in, derr, dec, lerr) }); p != nil {
 		fmt.Fprintf(r.stderr, "warden: %v\n%s", p, p.stack)
-		code = r.fail(in, nil, record.FailurePanic,
+		code = r.fail(in, record.FailurePanic,
 			"Warden: internal error while checking this call, so it was blocked ("+
 				oneLine(p.Error())+"); please report it with the output of 'warden version'")
 	}
 	return code
 }
 
-func (r *runner) handle(in *Input, derr error, dec Decider, lerr error) int {
+func (r *runner) handle(in *hookproto.Input, derr error, dec hookproto.Decider, lerr error) int {
 	if derr != nil {
-		if errors.Is(derr, ErrInputTooLarge) {
-			return r.fail(in, nil, record.FailureInputTooLarge,
+		if errors.Is(derr, hookproto.ErrInputTooLarge) {
+			return r.fail(in, record.FailureInputTooLarge,
 				"Warden: the hook input is larger than 1 MiB, so the call was blocked without being checked")
 		}
-		return r.fail(in, nil, record.FailureInputInvalid,
+		return r.fail(in, record.FailureInputInvalid,
 			"Warden: could not read this hook call ("+oneLine(derr.Error())+
 				"), so it was blocked; check that this Warden supports your Claude Code version")
 	}
-
-	git := readGit(FindRepo(in.Cwd))
-	base := r.baseEvent(in, git)
+	env := r.env(in)
+	meta := r.meta
 	r.mu.Lock()
-	r.base = &base
+	r.base = func() record.AuditEventV1 { return hookproto.Event(in, meta, env) }
 	r.mu.Unlock()
-
-	if lerr != nil && in.HookEventName != EventPostToolBatch {
-		return r.fail(in, &base, record.FailurePolicyLoad, loadReason(lerr))
-	}
-
-	switch in.HookEventName {
-	case EventPreToolUse, EventPermissionRequest:
-		out, ev, reason := r.decideTool(in, dec, base, actionWithGit(in, r.cfg.Home, git))
-		code := r.respond(out, reason)
-		r.audit(ev)
-		return code
-
-	case EventPostToolBatch:
-		if lerr != nil {
-			fmt.Fprintf(r.stderr, "%s (recorded only; PostToolBatch does not decide)\n", loadReason(lerr))
-		}
-		events := make([]record.AuditEventV1, 0, len(in.ToolCalls))
-		for _, c := range in.ToolCalls {
-			events = append(events, r.observe(in.forCall(c), base, dec, lerr, git))
-		}
-		code := r.respond(nil, "")
-		r.audit(events...)
-		return code
-
-	case EventConfigChange:
-		ev := base
-		var out []byte
-		var reason string
-		if r.meta.BlockConfigChange && in.Source != "policy_settings" {
-			reason = "Warden: settings changes during a session are blocked by policy " +
-				policyLabel(r.meta.Policy, r.meta.PolicyVersion) + "; restart Claude Code to apply " + first(in.FilePath, in.Source)
-			out = configChangeBlock(reason)
-			ev.Decision = record.DecisionDeny
-			ev.Reason = record.RedactBounded(reason, record.MaxReasonBytes)
-			ev.DurationUS = r.elapsed()
-		}
-		code := r.respond(out, reason)
-		r.audit(ev)
-		return code
-
-	default:
-		ev := base
-		if in.ToolName != "" {
-			r.setAction(&ev, actionWithGit(in, r.cfg.Home, git))
-		}
-		code := r.respond(nil, "")
-		r.audit(ev)
-		return code
-	}
+	return r.commit(hookproto.Respond(in, hookproto.Policy{Decider: dec, Meta: meta, Err: lerr}, env))
 }
 
-// observe records one PostToolBatch call with the verdict the engine would
-// give. A panic in the engine spoils only that call's record; with no
-// engine (lerr) the call is recorded with the load failure.
-// decideTool decides a PreToolUse or PermissionRequest event: the answer
-// Claude Code gets (nil for no opinion), the audit event and the reason.
-// The local hook and central decisions (remote.go) share it, so they cannot
-// answer differently.
-func (r *runner) decideTool(in *Input, dec Decider, base record.AuditEventV1, a engine.Action) ([]byte, record.AuditEventV1, string) {
-	d := bypassAsk(sanitize(dec.Decide(a)), in.PermissionMode)
-	ev := base
-	r.setAction(&ev, a)
-	r.setDecision(&ev, d)
-	reason := decisionReason(d, r.meta)
-	var out []byte
-	switch {
-	case in.HookEventName == EventPermissionRequest && d.Verdict == policy.Deny:
-		out = permissionRequestDeny(reason)
-	case in.HookEventName == EventPreToolUse && d.Verdict != policy.None:
-		out = preToolUseAnswer(d.Verdict, reason)
-	}
-	return out, ev, reason
-}
-
-// bypassAsk turns an ask into a deny in bypassPermissions mode. Observed on
-// Claude Code 2.1.330 (internal/e2e TestClient_BypassIgnoresHookAsk): in
-// that mode the client runs a call a hook answered "ask" for paths it guards
-// itself (.claude/, .mcp.json, ~/.bashrc), and elsewhere nobody is asked
-// anyway. A deny holds in every mode.
-func bypassAsk(d engine.Decision, mode string) engine.Decision {
-	if mode != "bypassPermissions" || d.Verdict != policy.Ask {
-		return d
-	}
-	d.Verdict = policy.Deny
-	d.Reason += " (this needs approval, and the session runs with bypassPermissions, where Claude Code does not ask: denied; run without bypass to approve it)"
-	return d
-}
-
-func (r *runner) observe(in *Input, base record.AuditEventV1, dec Decider, lerr error, git gitInfo) record.AuditEventV1 {
-	ev := base
-	ev.EventID = record.NewEventID(r.cfg.Rand, ev.Time)
-	ev.ToolUseID = in.ToolUseID
-	ev.ObservedOnly = true
-	a := actionWithGit(in, r.cfg.Home, git)
-	r.setAction(&ev, a)
-	if lerr != nil {
-		ev.Failure = record.FailurePolicyLoad
-		ev.Reason = record.RedactBounded(loadReason(lerr), record.MaxReasonBytes)
-		return ev
-	}
-	var d engine.Decision
-	if p := catch(func() { d = sanitize(dec.Decide(a)) }); p != nil {
-		ev.Failure = record.FailurePanic
-		ev.Reason = record.RedactBounded(p.Error(), record.MaxReasonBytes)
-		return ev
-	}
-	r.setDecision(&ev, d)
-	return ev
-}
-
-// fail answers for a failure of Warden itself: deny for decision events and
-// for input whose event is unknown, silence otherwise, and silence with a
-// note when failing open. It records the failure.
-func (r *runner) fail(in *Input, base *record.AuditEventV1, failure, reason string) int {
-	event := ""
+// env is what Respond and Fail know of this call besides the input: the
+// clock, the local identity, the repository around in's cwd (read from its
+// .git files) and how failures are answered now.
+func (r *runner) env(in *hookproto.Input) hookproto.Env {
+	var git hookproto.Git
 	if in != nil {
-		event = in.HookEventName
+		git = readGit(FindRepo(in.Cwd))
 	}
-	var ev record.AuditEventV1
-	switch {
-	case base != nil:
-		ev = *base
-	case in != nil:
-		ev = r.baseEvent(in, readGit(FindRepo(in.Cwd)))
-	default:
-		ev = r.baseEvent(&Input{}, gitInfo{})
-	}
-	if in != nil && in.ToolName != "" {
-		r.setAction(&ev, actionFrom(in, r.cfg.Home, FindRepo(in.Cwd)))
-	}
-	ev.Failure = failure
-	ev.Reason = record.RedactBounded(reason, record.MaxReasonBytes)
-	ev.DurationUS = r.elapsed()
-
 	r.mu.Lock()
-	failOpen := r.failOpen
-	r.mu.Unlock()
-	var out []byte
-	note := reason
-	switch {
-	case failOpen:
-		note += " (failing open)"
-	case event == "" || decides(event):
-		out = denyAnswer(event, reason)
-		ev.Decision = record.DecisionDeny
-	default:
-		note += " (recorded only; " + event + " does not decide)"
+	fail := hookproto.FailClosed
+	if r.failOpen {
+		fail = hookproto.FailOpen
 	}
-	code := r.respond(out, reason)
-	if code == ExitOK {
+	r.mu.Unlock()
+	return hookproto.Env{
+		Start:   r.start,
+		Now:     r.cfg.Now,
+		Rand:    r.cfg.Rand,
+		Home:    r.cfg.Home,
+		User:    r.user(),
+		Host:    r.host(),
+		Git:     git,
+		HandOff: r.cfg.HandOff,
+		Fail:    fail,
+	}
+}
+
+// fail answers for a failure of Warden itself, as hookproto.Fail says:
+// deny for decision events and for input whose event is unknown, silence
+// otherwise, and silence with a note when failing open. It records the
+// failure.
+func (r *runner) fail(in *hookproto.Input, failure, reason string) int {
+	return r.commit(hookproto.Fail(in, r.meta, failure, reason, r.env(in)))
+}
+
+// commit answers with resp, notes what it says on stderr and records its
+// events.
+func (r *runner) commit(resp hookproto.Response) int {
+	code := r.respond(resp.Answer, resp.Reason)
+	if code == ExitOK && resp.Note != "" {
 		// On exit 2 respond already put the reason first on stderr, where
 		// Claude Code shows it.
-		fmt.Fprintln(r.stderr, note)
+		fmt.Fprintln(r.stderr, resp.Note)
 	}
-	r.audit(ev)
+	r.audit(resp.Events...)
 	return code
 }
 
@@ -487,22 +357,22 @@ func (r *runner) watchdog(ctx context.Context) {
 		return
 	}
 	r.answered = true
-	event, known, failOpen := r.event, r.known, r.failOpen
+	event, known, failOpen, base := r.event, r.known, r.failOpen, r.base
 	reason := "Warden: " + why + ", so the call was blocked; run 'warden explain' on it to see what is slow"
 	ev := record.AuditEventV1{HookEvent: event}
-	if r.base != nil {
-		ev = *r.base
+	if base != nil {
+		ev = base()
 	}
 	code := ExitOK
 	switch {
 	case failOpen:
 		fmt.Fprintf(r.stderr, "warden: %s (failing open)\n", reason)
-	case !known || decides(event):
+	case !known || hookproto.Decides(event):
 		code = ExitBlock
 		ev.Decision = record.DecisionDeny
 		// Exit 2 makes Claude Code ignore stdout and show stderr; the JSON
 		// deny is written too so either reading blocks.
-		r.stdout.Write(denyAnswer(event, reason))
+		r.stdout.Write(hookproto.DenyAnswer(event, reason))
 		fmt.Fprintf(r.stderr, "%s\n", reason)
 	default:
 		fmt.Fprintf(r.stderr, "warden: %s (recorded only)\n", reason)
@@ -545,16 +415,6 @@ func (r *runner) auditBounded(ev record.AuditEventV1, d time.Duration) {
 
 func (r *runner) elapsed() int64 { return r.cfg.Now().Sub(r.start).Microseconds() }
 
-// loadReason tells the user which policy failed to load and how to check it.
-func loadReason(err error) string {
-	var le *LoadError
-	if errors.As(err, &le) {
-		return fmt.Sprintf("Warden: policy %s could not be loaded: %s — fix the file or run 'warden policy check %s'",
-			le.Path, oneLine(le.Err.Error()), le.Path)
-	}
-	return "Warden: the policy could not be loaded: " + oneLine(err.Error()) + " — run 'warden policy check' to see why"
-}
-
 // panicError is a recovered panic.
 type panicError struct {
 	value any
@@ -577,4 +437,33 @@ func catch(f func()) (perr *panicError) {
 // oneLine flattens a message for a one-line reason.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// user names the local account: $USER, else $LOGNAME, else the numeric uid.
+func (r *runner) user() string {
+	if u := r.cfg.Getenv("USER"); u != "" {
+		return u
+	}
+	if u := r.cfg.Getenv("LOGNAME"); u != "" {
+		return u
+	}
+	return strconv.Itoa(os.Getuid())
+}
+
+func (r *runner) host() string {
+	h, err := r.cfg.Hostname()
+	if err != nil {
+		return ""
+	}
+	return h
+}
+
+// first returns the first non-empty string.
+func first(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

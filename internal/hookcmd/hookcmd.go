@@ -21,8 +21,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/shiplaunch"
 )
@@ -43,6 +45,9 @@ non-blocking error and let the tool run.
 Policy: --policy, else $WARDEN_POLICY, else, with $WARDEN_SERVER set, the
         server's policy as last cached in the state directory (the built-in
         baseline until a first copy arrives), else the built-in baseline.
+        A .json file is a policy compiled by 'warden compile' (validated
+        once, checksummed; refused if stale or damaged), read without
+        parsing YAML; a .yaml file is parsed and validated on every call.
 Tier:   --tier, else the tier the policy's repositories: section gives the
         session's repository (by path or origin remote), else default_tier.
 Spool:  --spool, else $WARDEN_SPOOL, else $XDG_STATE_HOME/warden/audit.jsonl,
@@ -100,11 +105,6 @@ type Options struct {
 	NoShipper bool
 }
 
-// EnvShip names the environment variable that, set to 0 or off, keeps the
-// hook from starting a shipper (for setups that run `warden spool ship`
-// some other way, and for tests).
-const EnvShip = "WARDEN_SHIP"
-
 // EnvHandOff is set by warden-hook on the warden it hands a call to: the
 // audit event of that call records the hand-off.
 const EnvHandOff = "WARDEN_HOOK_HANDOFF"
@@ -120,7 +120,7 @@ func (panicking) Decide(engine.Action) engine.Decision { panic("injected by " + 
 
 // maxInput bounds the input read ahead (the hook refuses more than 1 MiB
 // itself): the tier may depend on its cwd, a hand-off on its tool.
-const maxInput = hook.MaxInputBytes + 1
+const maxInput = hookproto.MaxInputBytes + 1
 
 // Run is the hook command: it returns the exit code (0, or 2 when even
 // stdout failed; never 1).
@@ -128,11 +128,11 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 	home := Home(env.Getenv)
 	head, rerr := io.ReadAll(io.LimitReader(env.Stdin, maxInput))
 	stdin := io.MultiReader(bytes.NewReader(head), &errReader{rerr}, env.Stdin)
-	spoolPath := hook.SpoolPath(env.Getenv, home, f.Spool)
+	spoolPath := clientstate.SpoolPath(env.Getenv, home, f.Spool)
 
 	var handOff bool
 	cfg := hook.Config{
-		Load: func() (hook.Decider, hook.Meta, error) {
+		Load: func() (hookproto.Decider, hookproto.Meta, error) {
 			d, meta, rs, err := load(env, f, func() string { return inputCwd(head) })
 			if err == nil && env.Getenv(EnvTestPanic) == "decide" {
 				return panicking{}, meta, nil
@@ -146,12 +146,13 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 			handOff = needsConditions(rs, inputTool(head)) && rerr == nil
 			return d, meta, nil
 		},
-		Home:    home,
-		Getenv:  env.Getenv,
-		HandOff: env.Getenv(EnvHandOff),
+		Home:     home,
+		Getenv:   env.Getenv,
+		FailOpen: clientstate.FailOpen(env.Getenv),
+		HandOff:  env.Getenv(EnvHandOff),
 	}
 	if spoolPath != "" {
-		cfg.Spool = &hook.Spool{Path: spoolPath}
+		cfg.Spool = &clientstate.Spool{Path: spoolPath}
 	}
 	// Deciding runs the loader first; a call that needs a condition is
 	// handed over before the hook answers.
@@ -186,7 +187,7 @@ func delegate(ctx context.Context, env Env, opts Options, input []byte) int {
 		return code
 	}
 	reason := fmt.Sprintf("Warden: the policy has a condition for this call, and warden, which evaluates conditions, could not decide it (%s), so it was blocked; install warden next to warden-hook", delegateFailure(code, err, errOut.String()))
-	env.Stdout.Write(hook.DenyAnswer(inputEvent(input), reason))
+	env.Stdout.Write(hookproto.DenyAnswer(inputEvent(input), reason))
 	fmt.Fprintln(env.Stderr, reason)
 	return hook.ExitOK
 }
@@ -222,7 +223,7 @@ func ExecDelegate(exe string, f Flags, environ []string) func(context.Context, [
 		cmd.Stdin = bytes.NewReader(input)
 		cmd.Stdout, cmd.Stderr = stdout, stderr
 		// The hand-off is recorded; warden starts no second shipper.
-		cmd.Env = append(append([]string(nil), environ...), EnvHandOff+"=warden-hook", EnvShip+"=off")
+		cmd.Env = append(append([]string(nil), environ...), EnvHandOff+"=warden-hook", clientstate.EnvShip+"=off")
 		err := cmd.Run()
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
@@ -299,28 +300,30 @@ func inputTool(data []byte) string  { return peek(data).Tool }
 func inputEvent(data []byte) string { return peek(data).Event }
 
 // load loads the policy for one hook call; a policy file that cannot be
-// loaded is reported as a hook.LoadError so the deny names it. Without a
+// loaded is reported as a hookproto.LoadError so the deny names it. Without a
 // tier, a policy that maps repositories to tiers decides it from the
 // repository around cwd() (read only then: most policies map none). The
 // engine it returns evaluates no conditions; Run adds the evaluator.
-func load(env Env, f Flags, cwd func() string) (hook.Decider, hook.Meta, *policy.Ruleset, error) {
+func load(env Env, f Flags, cwd func() string) (hookproto.Decider, hookproto.Meta, *policy.Ruleset, error) {
 	path := f.Policy
 	if path == "" {
-		path = env.Getenv("WARDEN_POLICY")
+		path = env.Getenv(clientstate.EnvPolicy)
 	}
 	var p *policy.Policy
 	switch {
-	case path == "" && env.Getenv(hook.EnvServer) != "":
+	case path == "" && env.Getenv(clientstate.EnvServer) != "":
 		var err error
 		if p, path, err = serverPolicy(env); err != nil {
-			return nil, hook.Meta{}, nil, &hook.LoadError{Path: path, Err: err}
+			return nil, hookproto.Meta{}, nil, &hookproto.LoadError{Path: path, Err: err}
 		}
 	case path == "" || path == "baseline":
 		p = policy.Baseline()
 	default:
+		// A .json file is the compiled form warden compile writes: a
+		// checked JSON decode, no YAML parse or validation.
 		var err error
-		if p, err = policy.LoadFile(path); err != nil {
-			return nil, hook.Meta{}, nil, &hook.LoadError{Path: path, Err: err}
+		if p, err = policy.Load(path); err != nil {
+			return nil, hookproto.Meta{}, nil, &hookproto.LoadError{Path: path, Err: err}
 		}
 	}
 	tier := f.Tier
@@ -337,9 +340,9 @@ func load(env Env, f Flags, cwd func() string) (hook.Decider, hook.Meta, *policy
 	if err != nil {
 		// The policy loaded; the tier named by --tier (or by the policy's
 		// repositories) does not exist in it.
-		return nil, hook.Meta{}, nil, fmt.Errorf("%w; fix --tier in the hook command or the policy's repositories", err)
+		return nil, hookproto.Meta{}, nil, fmt.Errorf("%w; fix --tier in the hook command or the policy's repositories", err)
 	}
-	meta := hook.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier,
+	meta := hookproto.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier,
 		FailOpen: rs.FailOpen, BlockConfigChange: rs.BlockConfigChange}
 	if meta.Policy == "" {
 		return nil, meta, nil, errors.New("policy has no name")
@@ -354,12 +357,12 @@ func load(env Env, f Flags, cwd func() string) (hook.Decider, hook.Meta, *policy
 // file), like a broken policy file would; the shipper replaces it on its
 // next refresh.
 func serverPolicy(env Env) (p *policy.Policy, path string, err error) {
-	cache := hook.PolicyCache{Dir: hook.StateDir(env.Getenv, Home(env.Getenv))}
-	cp, err := cache.Load(env.Getenv(hook.EnvServer))
+	cache := clientstate.PolicyCache{Dir: clientstate.Dir(env.Getenv, Home(env.Getenv))}
+	cp, err := cache.Load(env.Getenv(clientstate.EnvServer))
 	switch {
 	case err == nil:
 		return cp.Policy, cp.Policy.File, nil
-	case errors.Is(err, hook.ErrNoPolicyCache):
+	case errors.Is(err, clientstate.ErrNoPolicyCache):
 		return policy.Baseline(), policy.BaselineFile, nil
 	default:
 		return nil, cache.JSONPath(), err
@@ -371,11 +374,11 @@ func serverPolicy(env Env) (p *policy.Policy, path string, err error) {
 // shipper is running (ship.Start). It never fails the hook: a shipper that
 // cannot start is noted on stderr, and the next hook call tries again.
 func startShipper(env Env, exe, spool, home string) {
-	server, token := env.Getenv(hook.EnvServer), env.Getenv(hook.EnvToken)
+	server, token := env.Getenv(clientstate.EnvServer), env.Getenv(clientstate.EnvToken)
 	if spool == "" || server == "" || token == "" {
 		return
 	}
-	if v := strings.ToLower(env.Getenv(EnvShip)); v == "0" || v == "off" || v == "false" {
+	if clientstate.ShipOff(env.Getenv) {
 		return
 	}
 	if shiplaunch.ValidateServer(server) != nil {
@@ -394,7 +397,7 @@ func startShipper(env Env, exe, spool, home string) {
 	}
 	if err == nil {
 		args := shiplaunch.ShipArgs(spool)
-		if dir := hook.StateDir(env.Getenv, home); dir != "" {
+		if dir := clientstate.Dir(env.Getenv, home); dir != "" {
 			args = append(args, "--state-dir", dir)
 		}
 		// The server and token travel in the environment, never in argv
@@ -402,11 +405,11 @@ func startShipper(env Env, exe, spool, home string) {
 		// replace any inherited ones (a child reads the first of a name).
 		var environ []string
 		for _, kv := range os.Environ() {
-			if !strings.HasPrefix(kv, hook.EnvServer+"=") && !strings.HasPrefix(kv, hook.EnvToken+"=") {
+			if !strings.HasPrefix(kv, clientstate.EnvServer+"=") && !strings.HasPrefix(kv, clientstate.EnvToken+"=") {
 				environ = append(environ, kv)
 			}
 		}
-		environ = append(environ, hook.EnvServer+"="+server, hook.EnvToken+"="+token)
+		environ = append(environ, clientstate.EnvServer+"="+server, clientstate.EnvToken+"="+token)
 		_, err = shiplaunch.Start(shiplaunch.StartOptions{Spool: spool, Exe: exe, Args: args, Env: environ})
 	}
 	if err != nil {

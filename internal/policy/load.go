@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -20,17 +19,9 @@ const MaxFileSize = 4 << 20
 // the document come back as *Errors (every one found, located as
 // path:line:col); I/O problems as a wrapped error.
 func LoadFile(path string) (*Policy, error) {
-	f, err := os.Open(path)
+	data, err := readPolicyFile(path, MaxFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("load policy %s: %w", path, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("load policy %s: %w", path, err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("load policy %s: file larger than %d bytes", path, MaxFileSize)
+		return nil, err
 	}
 	return Parse(path, data)
 }

@@ -49,6 +49,11 @@ type Event struct {
 	// decision journal) so that the store does not encode it again. It is
 	// never encoded itself, and must be dropped if the event changes.
 	Encoded []byte `json:"-"`
+	// Arrival is the event's arrival order at the store (larger arrived
+	// later), set by store.SessionEvents; 0 when unknown. It is never
+	// encoded: a sender cannot claim it. The run record keeps the first
+	// event to arrive where two disagree.
+	Arrival int64 `json:"-"`
 }
 
 // MetricPoint is one data point of a Claude Code metric (delta temporality:

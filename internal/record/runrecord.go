@@ -50,6 +50,12 @@ type RunRecord struct {
 	// Failures lists the calls Warden could not decide normally (bad
 	// input, a policy that did not load, a panic, a timeout).
 	Failures []Failure `json:"failures"`
+	// Conflicts are the disagreements in the evidence: a later event that
+	// contradicts an earlier one about the same call, a call Warden denied
+	// that telemetry says ran, a late SessionStart claiming another start
+	// or user. The record keeps the first event; the other is kept beside
+	// it and named here.
+	Conflicts []Conflict `json:"conflicts"`
 
 	Cost        Cost          `json:"cost"`
 	Counts      SessionCounts `json:"counts"`
@@ -139,6 +145,9 @@ type CommandRun struct {
 	Decision string `json:"decision,omitempty"`
 	RuleID   string `json:"rule_id,omitempty"`
 	Outcome  string `json:"outcome"`
+	// Conflicts marks the call's entries in RunRecord.Conflicts, as
+	// "kind:field" (contradiction:decision, denied-but-ran:outcome).
+	Conflicts []string `json:"conflicts,omitempty"`
 }
 
 // Denial is a sensitive action that was refused.
@@ -155,6 +164,8 @@ type Denial struct {
 	// ObservedOnly marks a call Warden saw only after the fact
 	// (PostToolBatch): what it would have decided.
 	ObservedOnly bool `json:"observed_only,omitempty"`
+	// Conflicts marks the call's entries in RunRecord.Conflicts.
+	Conflicts []string `json:"conflicts,omitempty"`
 }
 
 // Approval outcomes.
@@ -252,6 +263,12 @@ type call struct {
 	permissionReason    string
 
 	result string // OutcomeSucceeded / OutcomeFailed, "" unknown
+
+	decisions []hookDecision // hook events deciding or observing the call
+	decision  *Event         // the one kept
+	timeFrom  *Event         // the decision event that dated the call, if one did
+	ran       []ranEvidence  // events saying the call ran
+	conflicts []string       // "kind:field" of the call's conflicts
 }
 
 func (c *call) refused() bool {
@@ -303,6 +320,14 @@ type builder struct {
 	// hookPermissions: the hook audit has PermissionRequest events, so
 	// telemetry's PermissionRequest hook executions would count them twice.
 	hookPermissions bool
+
+	// rank is each event's arrival rank (by index into the events).
+	rank []int64
+	// late marks SessionStart events that arrived after the session's
+	// first event: they move neither its start nor its user.
+	late []bool
+	// accountEvent is the event that named the session's account.
+	accountEvent *Event
 }
 
 // pendingPermission is a permission request waiting for its call; audit is
@@ -331,6 +356,7 @@ func BuildRunRecord(summary SessionSummary, events []Event) RunRecord {
 		Quarantined: summary.Quarantined,
 		Workspace:   Workspace{Host: summary.Host, Repository: summary.Repository, Branch: summary.Branch},
 	}
+	b.arrival(events)
 	for i := range events {
 		if a := events[i].Audit; events[i].Source == SourceHook && a != nil && a.HookEvent == "PermissionRequest" {
 			b.hookPermissions = true
@@ -341,7 +367,7 @@ func BuildRunRecord(summary SessionSummary, events []Event) RunRecord {
 		if b.rr.SessionID == "" {
 			b.rr.SessionID = e.SessionID
 		}
-		if !e.Time.IsZero() {
+		if !e.Time.IsZero() && !b.late[i] {
 			if b.rr.Start.IsZero() || e.Time.Before(b.rr.Start) {
 				b.rr.Start = e.Time
 			}
@@ -352,12 +378,13 @@ func BuildRunRecord(summary SessionSummary, events []Event) RunRecord {
 		switch {
 		case e.Source == SourceHook && e.Audit != nil:
 			b.rr.Evidence.HookEvents++
-			b.hookEvent(e, e.Audit)
+			b.hookEvent(e, e.Audit, b.rank[i])
 		case e.Source == SourceOTLP:
 			b.rr.Evidence.OTLPEvents++
 			b.otlpEvent(e)
 		}
 	}
+	b.lateStarts(events)
 	if b.rr.User.ID == "" && summary.UserID != b.rr.User.Account {
 		b.rr.User.ID = summary.UserID
 	}
@@ -380,13 +407,7 @@ func (b *builder) callFor(id string, at time.Time) *call {
 	return c
 }
 
-func (b *builder) hookEvent(e *Event, a *AuditEventV1) {
-	w := &b.rr.Workspace
-	setFirst(&b.rr.User.Account, a.User)
-	setFirst(&w.Host, a.Host)
-	setFirst(&w.Repository, a.Repository)
-	setFirst(&w.Branch, a.Branch)
-	setFirst(&w.Cwd, a.Cwd)
+func (b *builder) hookEvent(e *Event, a *AuditEventV1, rank int64) {
 	b.mode(a.PermissionMode)
 	if a.Policy != "" {
 		ref := PolicyRef{Name: a.Policy, Version: a.PolicyVersion, Tier: a.Tier}
@@ -405,14 +426,15 @@ func (b *builder) hookEvent(e *Event, a *AuditEventV1) {
 
 	switch a.HookEvent {
 	case "PreToolUse", "PostToolBatch":
+		created := a.ToolUseID == "" || b.byID[a.ToolUseID] == nil
 		c := b.callFor(a.ToolUseID, at)
-		b.hookTarget(c, a)
-		// A decision PreToolUse made wins over what PostToolBatch observed.
-		if a.HookEvent == "PreToolUse" || !c.hooked {
-			c.hooked = true
-			c.observedOnly = a.ObservedOnly
-			c.warden, c.rule, c.reason, c.policy = a.Decision, a.RuleID, a.Reason, label
+		if created {
+			c.timeFrom = e
 		}
+		b.hookTarget(c, a)
+		// finish keeps one of them (resolveDecision) and marks the
+		// others that contradict it.
+		c.decisions = append(c.decisions, hookDecision{e: e, a: a, rank: rank})
 		b.attachPending(c)
 	case "PermissionRequest":
 		b.requestPermission(pendingPermission{tool: a.Tool, time: at, audit: a})
@@ -420,10 +442,12 @@ func (b *builder) hookEvent(e *Event, a *AuditEventV1) {
 		c := b.callFor(a.ToolUseID, at)
 		b.hookTarget(c, a)
 		c.result = OutcomeSucceeded
+		c.ran = append(c.ran, ranEvidence{e, OutcomeSucceeded})
 	case "PostToolUseFailure":
 		c := b.callFor(a.ToolUseID, at)
 		b.hookTarget(c, a)
 		c.result = OutcomeFailed
+		c.ran = append(c.ran, ranEvidence{e, OutcomeFailed})
 	case "UserPromptSubmit":
 		b.prompt(a.PromptID, at, "", a.PromptLength)
 	case "ConfigChange":
@@ -557,12 +581,20 @@ func (b *builder) otlpEvent(e *Event) {
 			b.mode(str(attrs, "permission_mode"))
 			c.claude = e.Decision
 			c.claudeSource = firstNonEmpty(str(attrs, "decision_source"), str(attrs, "source"))
-		} else if ok, known := boolean(attrs["success"]); known {
-			if ok {
-				c.result = OutcomeSucceeded
-			} else {
-				c.result = OutcomeFailed
+			if e.Decision == "accept" {
+				c.ran = append(c.ran, ranEvidence{e, "accept"})
 			}
+		} else {
+			ran := "ran"
+			if ok, known := boolean(attrs["success"]); known {
+				if ok {
+					c.result = OutcomeSucceeded
+				} else {
+					c.result = OutcomeFailed
+				}
+				ran = c.result
+			}
+			c.ran = append(c.ran, ranEvidence{e, ran})
 		}
 	case "hook_execution_start":
 		if !b.hookPermissions && str(attrs, "hook_event") == "PermissionRequest" {
@@ -653,6 +685,10 @@ func (b *builder) mcpServer(name string) *MCPUse {
 
 func (b *builder) finish(summary SessionSummary) {
 	rr := &b.rr
+	for _, c := range b.calls {
+		b.resolveDecision(c)
+		b.crossCheck(c)
+	}
 	for _, p := range b.pending {
 		b.applyPermission(b.callFor("", p.time), p)
 	}
@@ -724,7 +760,7 @@ func (b *builder) finish(summary SessionSummary) {
 		}
 		if c.tool == "Bash" && c.command != "" {
 			rr.Commands = append(rr.Commands, CommandRun{Time: c.time, Command: c.command, ToolUseID: c.id,
-				Decision: c.warden, RuleID: c.rule, Outcome: c.outcome()})
+				Decision: c.warden, RuleID: c.rule, Outcome: c.outcome(), Conflicts: c.conflicts})
 			if IsTestCommand(c.command) {
 				rr.Tests = append(rr.Tests, TestRun{Time: c.time, Command: c.command, Outcome: c.outcome()})
 			}
@@ -748,12 +784,14 @@ func (b *builder) finish(summary SessionSummary) {
 	rr.Approvals = orEmpty(rr.Approvals)
 	rr.Tests = orEmpty(rr.Tests)
 	rr.Failures = orEmpty(rr.Failures)
+	slices.SortStableFunc(rr.Conflicts, func(a, b Conflict) int { return a.Second.Time.Compare(b.Second.Time) })
+	rr.Conflicts = orEmpty(rr.Conflicts)
 	rr.Gaps = b.gaps(observed)
 }
 
 func (b *builder) denials(c *call) {
 	add := func(d Denial) {
-		d.Tool, d.Target = c.tool, c.target()
+		d.Tool, d.Target, d.Conflicts = c.tool, c.target(), c.conflicts
 		b.rr.Denials = append(b.rr.Denials, d)
 	}
 	switch {
@@ -826,6 +864,9 @@ func (b *builder) gaps(observed int) []string {
 		gaps = append(gaps, "files changed but no test run recorded")
 	case failed > 0:
 		gaps = append(gaps, strconv.Itoa(failed)+" test run(s) failed")
+	}
+	if len(rr.Conflicts) > 0 {
+		gaps = append(gaps, strconv.Itoa(len(rr.Conflicts))+" conflict(s) in the evidence: events that contradict earlier ones, or the two streams disagree; the first event is kept")
 	}
 	if len(rr.Failures) > 0 {
 		gaps = append(gaps, strconv.Itoa(len(rr.Failures))+" hook call(s) where Warden could not decide normally")

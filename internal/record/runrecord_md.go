@@ -90,7 +90,7 @@ func (rr RunRecord) Markdown() string {
 	p("\n## Commands run\n\n")
 	rows = rows[:0]
 	for _, c := range rr.Commands {
-		rows = append(rows, []string{mdClock(c.Time), code(c.Command), cell(withRule(c.Decision, c.RuleID)), c.Outcome})
+		rows = append(rows, []string{mdClock(c.Time), code(c.Command), cell(withRule(c.Decision, c.RuleID)), c.Outcome + conflictMark(c.Conflicts)})
 	}
 	table(&b, "| Time | Command | Warden | Outcome |\n| --- | --- | --- | --- |", rows, "None recorded.")
 
@@ -104,7 +104,7 @@ func (rr RunRecord) Markdown() string {
 		if d.Policy != "" {
 			by += ", " + d.Policy
 		}
-		rows = append(rows, []string{mdClock(d.Time), code(d.Tool), code(d.Target), cell(by), code(d.RuleID), cell(d.Reason)})
+		rows = append(rows, []string{mdClock(d.Time), code(d.Tool), code(d.Target), cell(by) + conflictMark(d.Conflicts), code(d.RuleID), cell(d.Reason)})
 	}
 	table(&b, "| Time | Tool | Target | By | Rule | Reason |\n| --- | --- | --- | --- | --- | --- |", rows, "None.")
 
@@ -129,6 +129,21 @@ func (rr RunRecord) Markdown() string {
 			rows = append(rows, []string{mdClock(f.Time), cell(f.Event), code(f.Tool), cell(f.Failure), cell(f.Reason)})
 		}
 		table(&b, "\n## Warden failures\n\n| Time | Event | Tool | Failure | Reason |\n| --- | --- | --- | --- | --- |", rows, "")
+	}
+
+	if len(rr.Conflicts) > 0 {
+		rows = rows[:0]
+		for _, k := range rr.Conflicts {
+			call := code(k.ToolUseID)
+			if k.Tool != "" {
+				call = strings.TrimSpace(code(k.Tool) + " " + call)
+			}
+			rows = append(rows, []string{mdClock(k.Second.Time), cell(k.Kind), call, cell(k.Field),
+				evidenceCell(k.First), evidenceCell(k.Second)})
+		}
+		table(&b, "\n## Conflicts in the evidence\n\nEvents that disagree with earlier ones, or telemetry that disagrees with Warden's audit. "+
+			"The record keeps the first; both stay stored.\n\n"+
+			"| Time | Kind | Call | Field | Kept | Disagreeing |\n| --- | --- | --- | --- | --- | --- |", rows, "")
 	}
 
 	p("\n## Time and cost\n\n")
@@ -159,6 +174,20 @@ func (rr RunRecord) Markdown() string {
 		p("- %s\n", cell(g))
 	}
 	return b.String()
+}
+
+// conflictMark flags a row whose call has conflicts.
+func conflictMark(conflicts []string) string {
+	if len(conflicts) == 0 {
+		return ""
+	}
+	return " **(conflict: " + cell(strings.Join(conflicts, ", ")) + ")**"
+}
+
+// evidenceCell shows what one event of a conflict says, and which event it
+// is.
+func evidenceCell(r EvidenceRef) string {
+	return code(r.Value) + " (" + cell(r.Source+" "+r.Kind) + " " + code(r.EventID) + " at " + mdTime(r.Time) + ")"
 }
 
 // list writes "- Key: value" lines for the non-empty values, or none.

@@ -29,6 +29,7 @@ func stored(tb testing.TB, events []record.Event) []record.Event {
 		if err := json.Unmarshal(b, &out[i]); err != nil {
 			tb.Fatal(err)
 		}
+		out[i].Arrival = e.Arrival // the store's, never encoded
 	}
 	slices.SortStableFunc(out, func(a, b record.Event) int { return a.Time.Compare(b.Time) })
 	return out
@@ -124,6 +125,34 @@ func hookEvents() []record.Event {
 			Reason: "Warden: could not read this hook call"}),
 		audit(31*s, record.AuditEventV1{HookEvent: "SessionEnd", EndReason: "other"}),
 	}
+}
+
+// forgedEvents are a session's events as they arrived (Arrival set):
+// Warden's deny, Claude Code's telemetry that the call ran anyway, then a
+// forged audit post with an ingest token.
+func forgedEvents() []record.Event {
+	s := time.Second
+	start := audit(s, record.AuditEventV1{HookEvent: "SessionStart", Source: "startup", EventID: "start"})
+	deny := audit(3*s, record.AuditEventV1{HookEvent: "PreToolUse", EventID: "deny", ToolUseID: "toolu_push", Tool: "Bash",
+		Command: "git push --force", Decision: "deny", RuleID: "git.force-push", Reason: "rewrites shared `history` | <b>"})
+	result := record.Event{ID: "otlp-result", Source: record.SourceOTLP, Kind: "tool_result", Time: detailsT0.Add(5 * s),
+		SessionID: detailsSession, Tool: "Bash", Attrs: map[string]any{"tool_use_id": "toolu_push", "success": "true"}}
+	// Posted last but claiming a time before the deny: arrival, not the
+	// claimed time, decides which one stands.
+	allow := audit(2*s, record.AuditEventV1{HookEvent: "PreToolUse", EventID: "forged-allow", ToolUseID: "toolu_push", Tool: "Bash",
+		Command: "git push", Decision: "allow"})
+	allow.Audit.User, allow.UserID = "mallory|*evil*", "mallory|*evil*"
+	backdated := audit(-time.Hour, record.AuditEventV1{HookEvent: "SessionStart", Source: "startup", EventID: "forged-start"})
+	backdated.Audit.User, backdated.UserID = "mallory|*evil*", "mallory|*evil*"
+	// The same call decided centrally too: no user, and no contradiction.
+	central := audit(3*time.Second+time.Millisecond, record.AuditEventV1{HookEvent: "PreToolUse", EventID: "central", ToolUseID: "toolu_push",
+		Tool: "Bash", Command: "git push --force", Decision: "deny", RuleID: "git.force-push"})
+	central.Audit.User, central.Audit.Host, central.UserID = "", "", ""
+	events := []record.Event{start, deny, central, result, allow, backdated}
+	for i := range events {
+		events[i].Arrival = int64(i + 1)
+	}
+	return events
 }
 
 // TestBuildRunRecord builds run records from the real captures, alone and
@@ -237,6 +266,43 @@ func TestBuildRunRecord(t *testing.T) {
 				wantTests("cd app && go test ./... failed"),
 				wantGaps("1 tool call(s) were seen only after the fact", "1 test run(s) failed",
 					"1 hook call(s) where Warden could not decide", "1 approval request(s) without a recorded answer"),
+			},
+		},
+		{
+			// Issue 12: a forged audit post contradicts the recorded
+			// deny, claims another user and a backdated start, and
+			// telemetry says the denied call ran.
+			name:    "forged",
+			summary: func(t *testing.T) record.SessionSummary { return record.SessionSummary{SessionID: detailsSession} },
+			events:  func(t *testing.T) []record.Event { return forgedEvents() },
+			checks: []check{
+				wantCommands("git push --force refused"),
+				wantDenials("warden Bash git.force-push"),
+				func(t *testing.T, rr record.RunRecord) {
+					if !rr.Start.Equal(detailsT0.Add(time.Second)) || rr.User.Account != "dev" {
+						t.Errorf("start %v account %q: the late SessionStart moved them", rr.Start, rr.User.Account)
+					}
+					var got []string
+					for _, c := range rr.Conflicts {
+						got = append(got, c.Kind+" "+c.Field+" "+c.First.EventID+" "+c.Second.EventID)
+					}
+					want := []string{
+						"contradiction command deny forged-allow",
+						"contradiction decision deny forged-allow",
+						"contradiction user deny forged-allow",
+						"denied-but-ran outcome deny otlp-result",
+						"late-session-start start start forged-start",
+						"late-session-start user start forged-start",
+					}
+					slices.Sort(got)
+					if !slices.Equal(got, want) {
+						t.Errorf("conflicts\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+					}
+					if c := rr.Commands; len(c) != 1 || !slices.Equal(c[0].Conflicts, []string{"contradiction:decision", "contradiction:command", "contradiction:user", "denied-but-ran:outcome"}) {
+						t.Errorf("commands %+v: the call is not marked", c)
+					}
+				},
+				wantGaps("no prompt recorded", "6 conflict(s) in the evidence"),
 			},
 		},
 		{

@@ -304,13 +304,13 @@ func (s *Server) authorize(ctx context.Context, addr, header string, scopes []st
 			if e.Code == ETooManyRequests {
 				s.metrics.authThrottled.Inc()
 			} else {
-				s.metrics.authFailures.Inc(e.Code)
+				s.metrics.authFailures.WithLabelValues(e.Code).Inc()
 			}
 		}
 		return nil, err
 	}
 	if !allows(t, scopes) {
-		s.metrics.authFailures.Inc(EForbidden)
+		s.metrics.authFailures.WithLabelValues(EForbidden).Inc()
 		return nil, Errorf(EForbidden, "token %s lacks scope %s", t.ID, strings.Join(scopes, " or "))
 	}
 	return t, nil

@@ -6,11 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 
+	dto "github.com/prometheus/client_model/go"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -65,19 +64,12 @@ func BenchmarkDecide(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
 	b.StopTimer()
-	var text bytes.Buffer
-	ts.s.reg.WriteText(&text)
-	var sum, count float64
-	for _, line := range strings.Split(text.String(), "\n") {
-		if v, ok := strings.CutPrefix(line, "warden_decision_batch_events_sum "); ok {
-			sum, _ = strconv.ParseFloat(v, 64)
-		}
-		if v, ok := strings.CutPrefix(line, "warden_decision_batch_events_count "); ok {
-			count, _ = strconv.ParseFloat(v, 64)
-		}
+	var m dto.Metric
+	if err := ts.s.metrics.decideBatch.Write(&m); err != nil {
+		b.Fatal(err)
 	}
-	if count > 0 {
-		b.ReportMetric(sum/count, "events/commit")
+	if h := m.GetHistogram(); h.GetSampleCount() > 0 {
+		b.ReportMetric(h.GetSampleSum()/float64(h.GetSampleCount()), "events/commit")
 	}
 }
 

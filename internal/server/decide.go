@@ -11,7 +11,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/condition"
 	"github.com/wardenhq/warden/internal/engine"
-	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/store"
@@ -36,8 +36,8 @@ type engines struct {
 // the client's machine, not here) and the policy's description for the
 // answer and the audit event.
 type tierEngine struct {
-	dec  hook.Decider
-	meta hook.Meta
+	dec  hookproto.Decider
+	meta hookproto.Meta
 }
 
 func newEngines(p *policy.Policy, tier string, now func() time.Time) (*engines, error) {
@@ -65,7 +65,7 @@ func (e *engines) get(tier string) (*tierEngine, error) {
 	}
 	te := &tierEngine{
 		dec: engine.New(rs, engine.Options{FS: engine.NoFS{}, Now: e.now, Conditions: condition.NewEvaluator(rs)}),
-		meta: hook.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier,
+		meta: hookproto.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier,
 			BlockConfigChange: rs.BlockConfigChange},
 	}
 	e.m[tier] = te
@@ -134,9 +134,9 @@ func (s *Server) serveDecide(w http.ResponseWriter, r *http.Request) {
 	if answer == nil {
 		answer = []byte("{}\n")
 	}
-	s.metrics.decisions.Inc(verdict)
+	s.metrics.decisions.WithLabelValues(verdict).Inc()
 	if failure != "" {
-		s.metrics.decisionFails.Inc(failure)
+		s.metrics.decisionFails.WithLabelValues(failure).Inc()
 	}
 	s.metrics.decideDuration.Observe(time.Since(start).Seconds())
 	h := w.Header()
@@ -155,12 +155,11 @@ const failureUnauthorized = "unauthorized"
 // could not decide normally, the failure.
 func (s *Server) decide(r *http.Request) (answer []byte, verdict, failure string) {
 	ctx := r.Context()
-	in, derr := hook.Decode(io.LimitReader(r.Body, hook.MaxInputBytes+1))
+	in, derr := hookproto.Decode(io.LimitReader(r.Body, hookproto.MaxInputBytes+1))
 	event := ""
 	if in != nil {
 		event = in.HookEventName
 	}
-	opts := hook.RemoteOptions{Now: s.now, Rand: s.rand}
 
 	if _, err := s.authorize(ctx, r.RemoteAddr, r.Header.Get("Authorization"), scopesIngest); err != nil {
 		e := apiError(err)
@@ -170,70 +169,90 @@ func (s *Server) decide(r *http.Request) (answer []byte, verdict, failure string
 			reason = "Warden: the central policy service could not check this hook's token, so the call was blocked"
 			s.log.Error("token check failed", LogKeyRequestID, requestID(ctx), LogKeyRoute, "decide", LogKeyError, err)
 		}
-		return hook.DenyAnswer(event, reason), record.DecisionDeny, failureUnauthorized
+		return hookproto.DenyAnswer(event, reason), record.DecisionDeny, failureUnauthorized
 	}
 
 	te, terr := s.engines.get(r.URL.Query().Get("tier"))
 	if terr != nil {
 		def, _ := s.engines.get("")
 		return s.fail(ctx, in, def.meta, record.FailurePolicyLoad,
-			"Warden: "+terr.Error()+"; fix the tier in the hook's URL", opts)
+			"Warden: "+terr.Error()+"; fix the tier in the hook's URL")
 	}
 	meta := te.meta
 	if derr != nil {
-		if errors.Is(derr, hook.ErrInputTooLarge) {
+		if errors.Is(derr, hookproto.ErrInputTooLarge) {
 			return s.fail(ctx, in, meta, record.FailureInputTooLarge,
-				"Warden: the hook input is larger than 1 MiB, so the call was blocked without being checked", opts)
+				"Warden: the hook input is larger than 1 MiB, so the call was blocked without being checked")
 		}
 		return s.fail(ctx, in, meta, record.FailureInputInvalid,
-			"Warden: could not read this hook call ("+oneLine(derr.Error())+"), so it was blocked", opts)
+			"Warden: could not read this hook call ("+oneLine(derr.Error())+"), so it was blocked")
 	}
 
 	dec := te.dec
 	if in.SessionID != "" {
 		q, err := s.quarantine(ctx, in.SessionID)
 		if err != nil {
-			s.metrics.storeErrors.Inc("quarantine")
+			s.metrics.storeErrors.WithLabelValues("quarantine").Inc()
 			s.log.Error("quarantine lookup failed", LogKeyRequestID, requestID(ctx), LogKeyError, err)
 			return s.fail(ctx, in, meta, record.FailureDecide,
-				"Warden: could not check whether this session is quarantined, so the call was blocked", opts)
+				"Warden: could not check whether this session is quarantined, so the call was blocked")
 		}
 		if q != nil {
 			dec = quarantined{q}
 		}
 	}
 
-	type result struct {
-		answer []byte
-		events []record.AuditEventV1
-	}
-	done := make(chan result, 1)
-	s.deciders.run(func() {
-		a, evs := hook.DecideRemote(in, dec, meta, opts)
-		done <- result{a, evs}
-	})
+	done := make(chan hookproto.Response, 1)
+	s.deciders.run(func() { done <- s.respond(in, hookproto.Policy{Decider: dec, Meta: meta}) })
 	timer := time.NewTimer(s.cfg.DecideTimeout)
 	defer timer.Stop()
-	var res result
+	var res hookproto.Response
 	select {
 	case res = <-done:
 	case <-timer.C:
 		return s.fail(ctx, in, meta, record.FailureTimeout,
-			"Warden: no decision within "+s.cfg.DecideTimeout.String()+", so the call was blocked", opts)
+			"Warden: no decision within "+s.cfg.DecideTimeout.String()+", so the call was blocked")
 	}
 
-	if err := s.record(ctx, res.events); err != nil {
+	if err := s.record(ctx, res.Events); err != nil {
 		s.log.Error("decision not recorded", LogKeyRequestID, requestID(ctx), LogKeyError, err)
-		ans, _ := hook.FailRemote(in, meta, record.FailureDecide,
-			"Warden: could not record this decision, so the call was blocked", opts)
+		ans := hookproto.Fail(in, meta, record.FailureDecide,
+			"Warden: could not record this decision, so the call was blocked", s.decideEnv(in)).Answer
 		return ans, record.DecisionDeny, record.FailureDecide
 	}
 	verdict = record.DecisionNone
-	if len(res.events) == 1 {
-		verdict = res.events[0].Decision
-		failure = res.events[0].Failure
+	if len(res.Events) == 1 {
+		verdict = res.Events[0].Decision
+		failure = res.Events[0].Failure
 	}
-	return res.answer, verdict, failure
+	return res.Answer, verdict, failure
+}
+
+// decideEnv is what a central decision knows besides the input and the
+// policy, starting now: the client's home from the input's transcript
+// path, no repository (the files are on the client's machine; the engine
+// runs on engine.NoFS), no user or host, and every failure a deny, since
+// Claude Code runs the tool on any answer of an HTTP hook that is not a
+// 200 with a deny.
+func (s *Server) decideEnv(in *hookproto.Input) hookproto.Env {
+	env := hookproto.Env{Start: s.now(), Now: s.now, Rand: s.rand, Fail: hookproto.FailDeny}
+	if in != nil {
+		env.Home = hookproto.HomeFromTranscript(in.TranscriptPath)
+	}
+	return env
+}
+
+// respond is hookproto.Respond for a central decision; a panic of the
+// engine is a deny naming it, recorded as such.
+func (s *Server) respond(in *hookproto.Input, pol hookproto.Policy) (resp hookproto.Response) {
+	defer func() {
+		if p := recover(); p != nil {
+			resp = hookproto.Fail(in, pol.Meta, record.FailurePanic,
+				"Warden: internal error while checking this call, so it was blocked ("+oneLine(fmt.Sprintf("panic: %v", p))+")",
+				s.decideEnv(in))
+		}
+	}()
+	return hookproto.Respond(in, pol, s.decideEnv(in))
 }
 
 // quarantine returns the session's quarantine, nil when there is none,
@@ -260,15 +279,17 @@ const HookEventUnknown = "unknown"
 
 // fail answers deny for a failure and records it (best effort: the store
 // may be what failed).
-func (s *Server) fail(ctx context.Context, in *hook.Input, meta hook.Meta, failure, reason string, opts hook.RemoteOptions) ([]byte, string, string) {
-	answer, ev := hook.FailRemote(in, meta, failure, reason, opts)
-	if ev.HookEvent == "" {
-		ev.HookEvent = HookEventUnknown
+func (s *Server) fail(ctx context.Context, in *hookproto.Input, meta hookproto.Meta, failure, reason string) ([]byte, string, string) {
+	resp := hookproto.Fail(in, meta, failure, reason, s.decideEnv(in))
+	for i := range resp.Events {
+		if resp.Events[i].HookEvent == "" {
+			resp.Events[i].HookEvent = HookEventUnknown
+		}
 	}
-	if err := s.record(ctx, []record.AuditEventV1{ev}); err != nil {
+	if err := s.record(ctx, resp.Events); err != nil {
 		s.log.Warn("failed decision not recorded", LogKeyRequestID, requestID(ctx), LogKeyError, err)
 	}
-	return answer, record.DecisionDeny, failure
+	return resp.Answer, record.DecisionDeny, failure
 }
 
 // record stores a decision's audit events through the group-commit writer.
@@ -280,7 +301,7 @@ func (s *Server) record(ctx context.Context, evs []record.AuditEventV1) error {
 	for i, ev := range evs {
 		events[i] = auditToEvent(ev)
 		if err := store.ValidateEvent(&events[i]); err != nil {
-			s.metrics.rejected.Inc(sourceDecision, kindEvent)
+			s.metrics.rejected.WithLabelValues(sourceDecision, kindEvent).Inc()
 			return fmt.Errorf("decision event: %w", err)
 		}
 	}

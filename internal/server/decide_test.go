@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/engine"
-	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/store"
@@ -120,14 +120,17 @@ func TestDecide(t *testing.T) {
 			r.header.Get("X-Warden-Decision") != "deny" {
 			t.Errorf("cat .env: %s", r.body)
 		}
-		// The same engine and policy as `warden hook`: compare with
-		// hook.DecideRemote on the baseline directly.
-		in, err := hook.Decode(bytes.NewReader(body))
+		// The same engine, policy and decision core as `warden hook`:
+		// compare with hookproto.Respond on the baseline directly.
+		in, err := hookproto.Decode(bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
 		rs, _ := policy.Baseline().Ruleset("")
-		want, _ := hook.DecideRemote(in, engine.New(rs, engine.Options{Conditions: condition.NewEvaluator(rs), FS: engine.NoFS{}}), hook.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier}, hook.RemoteOptions{})
+		want := hookproto.Respond(in, hookproto.Policy{
+			Decider: engine.New(rs, engine.Options{Conditions: condition.NewEvaluator(rs), FS: engine.NoFS{}}),
+			Meta:    hookproto.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier},
+		}, hookproto.Env{Home: hookproto.HomeFromTranscript(in.TranscriptPath), Fail: hookproto.FailDeny}).Answer
 		if !bytes.Equal(r.body, want) {
 			t.Errorf("answer\n%s\nwant the hook's\n%s", r.body, want)
 		}
@@ -231,7 +234,7 @@ func TestDecide_Failures(t *testing.T) {
 		}
 	})
 	t.Run("TooLarge", func(t *testing.T) {
-		big := pre("f3", "Bash", map[string]any{"command": strings.Repeat("x", hook.MaxInputBytes)})
+		big := pre("f3", "Bash", map[string]any{"command": strings.Repeat("x", hookproto.MaxInputBytes)})
 		r, d := ts.decide(ingest, big, "")
 		wantDeny(t, r, d, "larger than 1 MiB")
 	})
@@ -261,6 +264,29 @@ func TestDecide_Failures(t *testing.T) {
 			t.Errorf("stored %+v", evs)
 		}
 	})
+	t.Run("ClientHome", func(t *testing.T) {
+		// ~ is the client's home, read from the transcript path, never
+		// the service's; the repository is unknown here.
+		var seen []engine.Action
+		var mu sync.Mutex
+		defer ts.setDecider(deciderFunc(func(a engine.Action) engine.Decision {
+			mu.Lock()
+			defer mu.Unlock()
+			seen = append(seen, a)
+			return engine.Decision{}
+		}))()
+		in := pre("f8", "Read", map[string]any{"file_path": "~/.ssh/id_rsa"})
+		in = bytes.Replace(in, []byte("/home/dev/.claude/"), []byte("/home/alice/.claude/"), 1)
+		ts.decide(ingest, in, "")
+		mu.Lock()
+		defer mu.Unlock()
+		if len(seen) != 1 || seen[0].Home != "/home/alice" || seen[0].Repo != "" {
+			t.Errorf("actions %+v, want one with home /home/alice and no repository", seen)
+		}
+		if evs := ts.sessionEvents("f8"); len(evs) != 1 || evs[0].Audit.User != "" || evs[0].Audit.Host != "" {
+			t.Errorf("stored %+v, want no user or host: the service does not know them", evs)
+		}
+	})
 	t.Run("Timeout", func(t *testing.T) {
 		release := make(chan struct{})
 		defer close(release)
@@ -283,7 +309,7 @@ type deciderFunc func(engine.Action) engine.Decision
 
 // setDecider makes the default tier decide with dec, and returns the
 // function that restores the policy's engine.
-func (ts *testServer) setDecider(dec hook.Decider) func() {
+func (ts *testServer) setDecider(dec hookproto.Decider) func() {
 	e := ts.s.engines
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -186,7 +186,7 @@ func (s *Server) adapt(route string, fn handlerFunc) http.Handler {
 		log := s.log.With(LogKeyRequestID, requestID(r.Context()), LogKeyRoute, route)
 		if status >= 500 {
 			if e.Code == EUnavailable || e.Code == EInternal {
-				s.metrics.storeErrors.Inc(route)
+				s.metrics.storeErrors.WithLabelValues(route).Inc()
 			}
 			log.Error("request failed", LogKeyStatus, status, LogKeyError, err)
 		} else {
@@ -269,8 +269,8 @@ func (s *Server) instrument(route string, next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		d := time.Since(start)
-		s.metrics.requests.Inc(route, strconv.Itoa(sw.status))
-		s.metrics.requestDuration.Observe(d.Seconds(), route)
+		s.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+		s.metrics.requestDuration.WithLabelValues(route).Observe(d.Seconds())
 		if s.log.Enabled(ctx, slog.LevelDebug) {
 			s.log.LogAttrs(ctx, slog.LevelDebug, "request", slog.String(LogKeyRequestID, id),
 				slog.String(LogKeyMethod, r.Method), slog.String(LogKeyRoute, route),

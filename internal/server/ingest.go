@@ -62,11 +62,11 @@ func (k *ingestSink) AppendEvents(ctx context.Context, events []record.Event) (o
 		}
 	}
 	if err != nil {
-		m.storeErrors.Inc("append_events")
+		m.storeErrors.WithLabelValues("append_events").Inc()
 		return otlp.Rejected{}, err
 	}
-	m.accepted.Add(float64(n), k.source, kindEvent)
-	m.duplicates.Add(float64(len(valid)-n), k.source, kindEvent)
+	m.accepted.WithLabelValues(k.source, kindEvent).Add(float64(n))
+	m.duplicates.WithLabelValues(k.source, kindEvent).Add(float64(len(valid) - n))
 	return rej, nil
 }
 
@@ -91,11 +91,11 @@ func (k *ingestSink) AppendMetrics(ctx context.Context, points []record.MetricPo
 		}
 	}
 	if err != nil {
-		m.storeErrors.Inc("append_metrics")
+		m.storeErrors.WithLabelValues("append_metrics").Inc()
 		return otlp.Rejected{}, err
 	}
-	m.accepted.Add(float64(n), k.source, kindMetricPoint)
-	m.duplicates.Add(float64(len(valid)-n), k.source, kindMetricPoint)
+	m.accepted.WithLabelValues(k.source, kindMetricPoint).Add(float64(n))
+	m.duplicates.WithLabelValues(k.source, kindMetricPoint).Add(float64(len(valid) - n))
 	return rej, nil
 }
 
@@ -106,7 +106,7 @@ func (s *Server) otlpRejected(source string) func(otlp.Signal, int) {
 		if sig == otlp.SignalMetrics {
 			kind = kindMetricPoint
 		}
-		s.metrics.rejected.Add(float64(n), source, kind)
+		s.metrics.rejected.WithLabelValues(source, kind).Add(float64(n))
 	}
 }
 
@@ -114,18 +114,18 @@ func (s *Server) otlpRejected(source string) func(otlp.Signal, int) {
 // many the caller dropped.
 func (s *Server) appendEvents(ctx context.Context, source string, valid []record.Event, rejected int) (int, error) {
 	if rejected > 0 {
-		s.metrics.rejected.Add(float64(rejected), source, kindEvent)
+		s.metrics.rejected.WithLabelValues(source, kindEvent).Add(float64(rejected))
 	}
 	if len(valid) == 0 {
 		return 0, nil
 	}
 	n, err := s.store.AppendEvents(ctx, valid)
 	if err != nil {
-		s.metrics.storeErrors.Inc("append_events")
+		s.metrics.storeErrors.WithLabelValues("append_events").Inc()
 		return 0, err
 	}
-	s.metrics.accepted.Add(float64(n), source, kindEvent)
-	s.metrics.duplicates.Add(float64(len(valid)-n), source, kindEvent)
+	s.metrics.accepted.WithLabelValues(source, kindEvent).Add(float64(n))
+	s.metrics.duplicates.WithLabelValues(source, kindEvent).Add(float64(len(valid) - n))
 	return n, nil
 }
 

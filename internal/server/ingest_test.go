@@ -115,7 +115,7 @@ func TestIngest_PartialSuccess(t *testing.T) {
 	if n := len(ts.sessionEvents("ok")); n != 2 {
 		t.Errorf("%d events stored, want 2", n)
 	}
-	if got := metricValue(t, ts, `warden_ingest_rejected_total{source="otlp_http",kind="event"}`); got != 2 {
+	if got := metricValue(t, ts, `warden_ingest_rejected_total{kind="event",source="otlp_http"}`); got != 2 {
 		t.Errorf("rejected %v, want 2", got)
 	}
 }

@@ -209,7 +209,7 @@ func TestGRPC(t *testing.T) {
 			t.Errorf("%s: %d events stored, want %d", tc.name, n, want)
 		}
 	}
-	if got := metricValue(t, ts, `warden_ingest_accepted_total{source="otlp_grpc",kind="event"}`); got != 4 {
+	if got := metricValue(t, ts, `warden_ingest_accepted_total{kind="event",source="otlp_grpc"}`); got != 4 {
 		t.Errorf("accepted over gRPC %v, want 4", got)
 	}
 }

@@ -35,13 +35,13 @@ func (s *Server) EnforceRetention(ctx context.Context) int {
 	n, err := s.store.DeleteBefore(ctx, cutoff)
 	if err != nil {
 		if ctx.Err() == nil {
-			s.metrics.retentionRuns.Inc("error")
-			s.metrics.storeErrors.Inc("retention")
+			s.metrics.retentionRuns.WithLabelValues("error").Inc()
+			s.metrics.storeErrors.WithLabelValues("retention").Inc()
 			s.log.Error("retention failed", "cutoff", cutoff, LogKeyError, err)
 		}
 		return 0
 	}
-	s.metrics.retentionRuns.Inc("ok")
+	s.metrics.retentionRuns.WithLabelValues("ok").Inc()
 	s.metrics.retentionDelete.Add(float64(n))
 	s.log.Info("retention", "cutoff", cutoff, "deleted", n, LogKeyDuration, time.Since(start).Milliseconds())
 	return n

@@ -32,6 +32,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
@@ -59,9 +60,10 @@ type Options struct {
 	Now func() time.Time
 	// Rand is the randomness of event IDs (crypto/rand when nil).
 	Rand io.Reader
-	// Metrics receives the server's metrics, served at /metrics; nil
-	// means a registry of its own.
-	Metrics *Registry
+	// Metrics receives the server's metrics and is served at /metrics;
+	// nil means a registry of its own, which also holds the Go runtime's
+	// and the process's metrics.
+	Metrics *prometheus.Registry
 	// Writers is how many transactions may store decision records at
 	// once (default 1; a few for PostgreSQL, whose group commit gains
 	// from concurrent transactions). Unused with Journal.
@@ -85,17 +87,18 @@ type Server struct {
 	log    *slog.Logger
 	now    func() time.Time
 	rand   io.Reader
-	reg    *Registry
+	reg    *prometheus.Registry
 
-	metrics  *metrics
-	budget   *membudget.Budget
-	auth     *authenticator
-	qcache   *quarantineCache
-	engines  *engines
-	writer   decisionWriter
-	deciders *deciders
-	tls      *tls.Config
-	handler  http.Handler
+	metrics     *metrics
+	metricsHTTP http.Handler
+	budget      *membudget.Budget
+	auth        *authenticator
+	qcache      *quarantineCache
+	engines     *engines
+	writer      decisionWriter
+	deciders    *deciders
+	tls         *tls.Config
+	handler     http.Handler
 
 	mu       sync.Mutex
 	bundle   *record.PolicyBundle
@@ -156,7 +159,7 @@ func New(opts Options) (*Server, error) {
 		s.rand = rand.Reader
 	}
 	if s.reg == nil {
-		s.reg = NewRegistry()
+		s.reg = newRegistry()
 	}
 	if err := store.ValidatePolicy(s.policy.Name, s.yaml, sha256Hex(s.yaml)); err != nil {
 		return nil, fmt.Errorf("policy %s: %w", s.policy.Name, err)
@@ -172,18 +175,21 @@ func New(opts Options) (*Server, error) {
 		}
 		s.tls = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}
-	s.metrics = newMetrics(s.reg)
 	s.budget = membudget.New(s.cfg.IngestBudget(), membudget.DefaultMaxWait)
+	if s.metrics, err = newMetrics(s.reg, s.budget); err != nil {
+		return nil, err
+	}
+	s.metricsHTTP = metricsHandler(s.reg, s.log)
 	s.auth = newAuthenticator(s.store, s.now)
 	s.qcache = newQuarantineCache(s.now)
 	onCommit := func(events, inserted int, err error) {
 		s.metrics.decideBatch.Observe(float64(events))
 		if err != nil {
-			s.metrics.storeErrors.Inc("append_decisions")
+			s.metrics.storeErrors.WithLabelValues("append_decisions").Inc()
 			return
 		}
-		s.metrics.accepted.Add(float64(inserted), sourceDecision, kindEvent)
-		s.metrics.duplicates.Add(float64(events-inserted), sourceDecision, kindEvent)
+		s.metrics.accepted.WithLabelValues(sourceDecision, kindEvent).Add(float64(inserted))
+		s.metrics.duplicates.WithLabelValues(sourceDecision, kindEvent).Add(float64(events - inserted))
 	}
 	if opts.Journal != "" {
 		j := newJournal(s.store, opts.Journal, s.log)

@@ -199,7 +199,7 @@ func TestOTLPHTTP(t *testing.T) {
 			if n := len(ts.sessionEvents("good")); n != 2 {
 				t.Errorf("%d good events stored, want 2", n)
 			}
-			if got := metricValue(t, ts, `warden_ingest_rejected_total{source="otlp_http",kind="event"}`); got != 1 {
+			if got := metricValue(t, ts, `warden_ingest_rejected_total{kind="event",source="otlp_http"}`); got != 1 {
 				t.Errorf("rejected %v, want 1", got)
 			}
 		})

@@ -2,8 +2,9 @@
 // managed settings: the permission rules Claude Code's native syntax can
 // express exactly, the hook wiring that sends every event to `warden hook`,
 // MCP server bindings, the Bash sandbox, telemetry and proxy environment,
-// the organisation's managed keys and a managed CLAUDE.md; and a report of
-// every rule only the hook enforces. It renders the result for delivery (a
+// the organisation's managed keys, a managed CLAUDE.md and the compiled
+// policy the hooks read; and a report of every rule only the hook
+// enforces. It renders the result for delivery (a
 // Linux file tree with optional managed-settings.d fragments, a macOS
 // configuration profile, a Windows registry file), validates it against a
 // JSON Schema of what it emits, writes it atomically, installs it with
@@ -52,7 +53,9 @@ type Options struct {
 	// when empty). It is shell-quoted when needed.
 	HookCommand string
 	// HookPolicy is where the hook reads the policy on the machines the
-	// settings go to ("" leaves it to $WARDEN_POLICY or the baseline).
+	// settings go to ("" leaves it to $WARDEN_POLICY or the baseline). A
+	// .json path is the compiled policy, which Compile then produces
+	// (Result.CompiledPolicy); any other path is the policy's YAML.
 	HookPolicy string
 	// Server is the OTLP/HTTP endpoint of a Warden server; empty sends no
 	// telemetry.
@@ -79,7 +82,11 @@ type Result struct {
 	Settings map[string]any
 	// Guidance is the managed CLAUDE.md ("" when the policy has none).
 	Guidance string
-	Report   *Report
+	// CompiledPolicy is the policy in the compiled form the hooks read
+	// (policy.EncodeCompiled), delivered as policy.CompiledFileName; nil
+	// unless Options.HookPolicy names a compiled policy.
+	CompiledPolicy []byte
+	Report         *Report
 }
 
 // Compile compiles one tier of p. It fails on an unknown tier, options it
@@ -117,14 +124,20 @@ func Compile(p *policy.Policy, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("compile policy %s tier %s: the compiled settings are invalid (a Warden bug; please report it): %w", rs.Policy, rs.Tier, err)
 	}
 	c.report.sort()
-	return &Result{
+	r := &Result{
 		Policy:   rs.Policy,
 		Revision: rs.Revision,
 		Tier:     rs.Tier,
 		Settings: c.out,
 		Guidance: guidance(p, rs),
 		Report:   c.report,
-	}, nil
+	}
+	if policy.IsCompiledPath(opts.HookPolicy) {
+		if r.CompiledPolicy, err = policy.EncodeCompiled(p); err != nil {
+			return nil, fmt.Errorf("compile policy %s: %w", rs.Policy, err)
+		}
+	}
+	return r, nil
 }
 
 type compiler struct {
@@ -316,8 +329,12 @@ func (c *compiler) hookOnlySections() {
 	if c.rs.FailOpen {
 		c.report.add("tier.failure", KindNote, "failure: open: when Warden itself fails the hook has no opinion and Claude Code's own rules decide")
 	}
-	if c.opts.HookPolicy != "" {
-		c.report.add("hook", KindNote, "the hooks read the policy from "+c.opts.HookPolicy+": it must be there on every machine these settings reach")
+	switch hp := c.opts.HookPolicy; {
+	case policy.IsCompiledPath(hp):
+		c.report.add("hook", KindNote, "the hooks read the compiled policy "+hp+" ("+policy.CompiledFileName+
+			" in this output: validated once and checksummed, so no hook call parses YAML): it must be there on every machine these settings reach; compile again when the policy changes, and after an upgrade of Warden that changes the compiled format (a hook denies every call over a stale or damaged one)")
+	case hp != "":
+		c.report.add("hook", KindNote, "the hooks read the policy from "+hp+": it must be there on every machine these settings reach; every hook call parses and validates its YAML (a .json --hook-policy, the default, reads a compiled policy instead)")
 	}
 	if len(c.p.Repositories) > 0 {
 		c.report.add("repositories", KindNote, "the policy maps repositories to tiers: the hooks run without --tier so the hook picks the tier of each session's repository; the native rules are tier "+c.rs.Tier+"'s")

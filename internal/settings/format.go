@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/wardenhq/warden/internal/policy"
 )
 
 // Format is a delivery format for managed settings.
@@ -34,6 +36,28 @@ const (
 
 // Formats lists the delivery formats.
 var Formats = []Format{FormatLinux, FormatMacOS, FormatWindows}
+
+// ManagedDir is the managed-settings directory of the operating system a
+// format is delivered to, where Claude Code reads managed-settings.json
+// and CLAUDE.md and the hooks read the compiled policy.
+func ManagedDir(f Format) string {
+	switch f {
+	case FormatMacOS:
+		return "/Library/Application Support/ClaudeCode"
+	case FormatWindows:
+		return `C:\Program Files\ClaudeCode`
+	}
+	return "/etc/claude-code"
+}
+
+// ManagedPath is the path of the file name in ManagedDir(f), written with
+// that operating system's separator.
+func ManagedPath(f Format, name string) string {
+	if f == FormatWindows {
+		return ManagedDir(f) + `\` + name
+	}
+	return ManagedDir(f) + "/" + name
+}
 
 // File names of the delivered files.
 const (
@@ -140,6 +164,9 @@ func (r *Result) Files(f Format, withFragments bool) ([]File, error) {
 	}
 	if r.Guidance != "" {
 		out = append(out, File{Path: GuidanceFile, Data: []byte(r.Guidance), Mode: 0o644})
+	}
+	if r.CompiledPolicy != nil {
+		out = append(out, File{Path: policy.CompiledFileName, Data: r.CompiledPolicy, Mode: 0o644})
 	}
 	return out, nil
 }

@@ -16,20 +16,28 @@ import (
 
 // TestFormats_Golden pins each delivery format for the regulated tier of
 // the baseline (sandbox, lockdown keys, hooks, MCP) with telemetry.
+//
+// linux-compiled is a policy file compiled for hooks that read it compiled:
+// beside the settings, warden-policy.json, which is pinned too.
 func TestFormats_Golden(t *testing.T) {
-	r := mustCompile(t, policy.Baseline(), "regulated", goldenOptions)
+	baseline := mustCompile(t, policy.Baseline(), "regulated", goldenOptions)
+	withPolicy := goldenOptions
+	withPolicy.HookPolicy = ManagedPath(FormatLinux, policy.CompiledFileName)
+	compiled := mustCompile(t, mustFullPolicy(t), "standard", withPolicy)
 	for _, tt := range []struct {
 		dir       string
+		r         *Result
 		format    Format
 		fragments bool
 	}{
-		{"linux", FormatLinux, false},
-		{"linux-fragments", FormatLinux, true},
-		{"macos", FormatMacOS, false},
-		{"windows", FormatWindows, false},
+		{"linux", baseline, FormatLinux, false},
+		{"linux-fragments", baseline, FormatLinux, true},
+		{"macos", baseline, FormatMacOS, false},
+		{"windows", baseline, FormatWindows, false},
+		{"linux-compiled", compiled, FormatLinux, false},
 	} {
 		t.Run(tt.dir, func(t *testing.T) {
-			files, err := r.Files(tt.format, tt.fragments)
+			files, err := tt.r.Files(tt.format, tt.fragments)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -40,6 +48,44 @@ func TestFormats_Golden(t *testing.T) {
 			}
 			golden(t, "formats/"+tt.dir+"/FILES.golden", []byte(strings.Join(names, "\n")+"\n"))
 		})
+	}
+}
+
+// TestFiles_CompiledPolicy: the compiled policy delivered beside the
+// settings is the compiled policy, decoding to the policy compiled, and
+// the hooks read it where the settings say.
+func TestFiles_CompiledPolicy(t *testing.T) {
+	full := mustFullPolicy(t)
+	opts := goldenOptions
+	opts.HookPolicy = "/etc/claude-code/" + policy.CompiledFileName
+	r := mustCompile(t, full, "standard", opts)
+	files, err := r.Files(FormatLinux, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data []byte
+	for _, f := range files {
+		if f.Path == policy.CompiledFileName {
+			data = f.Data
+		}
+	}
+	p, err := policy.DecodeCompiled(opts.HookPolicy, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(p)
+	b, _ := json.Marshal(full)
+	if !bytes.Equal(a, b) {
+		t.Error("the delivered compiled policy is not the policy compiled")
+	}
+	hooks, _ := json.Marshal(r.Settings["hooks"])
+	if !strings.Contains(string(hooks), "--policy /etc/claude-code/"+policy.CompiledFileName+`"`) {
+		t.Errorf("hooks do not read it: %s", hooks)
+	}
+	// Hooks that read the YAML get no compiled policy.
+	opts.HookPolicy = "/etc/warden/policy.yaml"
+	if r := mustCompile(t, full, "standard", opts); r.CompiledPolicy != nil {
+		t.Error("compiled policy for hooks that read the YAML")
 	}
 }
 

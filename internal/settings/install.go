@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/wardenhq/warden/internal/policy"
 )
 
 // Files of an installation beside the installed ones.
@@ -34,11 +36,11 @@ const (
 func DefaultDir() string {
 	switch runtime.GOOS {
 	case "darwin":
-		return "/Library/Application Support/ClaudeCode"
+		return ManagedDir(FormatMacOS)
 	case "windows":
-		return `C:\Program Files\ClaudeCode`
+		return ManagedDir(FormatWindows)
 	}
-	return "/etc/claude-code"
+	return ManagedDir(FormatLinux)
 }
 
 // InstallOptions configure Install and Uninstall.
@@ -186,7 +188,8 @@ type step struct {
 }
 
 // Install puts files into the managed-settings directory (or, with
-// opts.User, merges the settings document into the user's settings.json),
+// opts.User, merges the settings document into the user's settings.json
+// and puts the compiled policy, if any, beside it),
 // recording them in a manifest with their hashes and keeping a backup of
 // what each replaced. It refuses, before writing anything, to overwrite a
 // file Warden did not write (or that changed since) unless opts.Force.
@@ -204,45 +207,11 @@ func Install(r *Result, files []File, opts InstallOptions) (*Plan, error) {
 	var steps []step
 	want := map[string]bool{}
 	for _, f := range files {
-		if err := checkPaths([]File{f}); err != nil {
+		st, err := planFile(dir, m, f, opts.Force)
+		if err != nil {
 			return nil, err
 		}
 		want[f.Path] = true
-		dst := filepath.Join(dir, filepath.FromSlash(f.Path))
-		cur, exists, err := readOptional(dst)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", dst, err)
-		}
-		e := m.entry(f.Path)
-		st := step{rel: f.Path, old: cur, new: f.Data, existed: exists, mode: f.Mode,
-			manifest: &ManifestFile{Path: f.Path, SHA256: sum(f.Data)}}
-		owned := e != nil && exists && sum(cur) == e.SHA256
-		switch {
-		case exists && owned && bytes.Equal(cur, f.Data):
-			st.op = "keep"
-		case exists && owned:
-			st.op = "replace"
-		case exists && !opts.Force:
-			reason := "Warden did not write it"
-			if e != nil {
-				reason = "it changed since Warden wrote it"
-			}
-			return nil, &InstallError{Path: dst, Reason: reason}
-		case exists:
-			st.op = "replace"
-			st.backup = path.Join(BackupDirName, f.Path)
-		default:
-			st.op = "create"
-		}
-		if e != nil {
-			st.manifest.Backup = e.Backup
-		}
-		if st.backup != "" && st.manifest.Backup == "" {
-			st.manifest.Backup = st.backup
-		} else if st.backup != "" {
-			// The first backup (what was there before Warden) is kept.
-			st.backup = ""
-		}
 		steps = append(steps, st)
 	}
 	if m != nil {
@@ -274,6 +243,52 @@ func Install(r *Result, files []File, opts InstallOptions) (*Plan, error) {
 		nm = m // idempotent: leave the manifest (and its time stamp) alone
 	}
 	return plan, apply(dir, plan, steps, nm, !unchanged, opts.DryRun)
+}
+
+// planFile plans installing f in dir: create it, replace a file Warden
+// wrote (m says which), keep it when unchanged; a file Warden did not
+// write, or that changed since, is refused unless force, which backs it
+// up first.
+func planFile(dir string, m *Manifest, f File, force bool) (step, error) {
+	if err := checkPaths([]File{f}); err != nil {
+		return step{}, err
+	}
+	dst := filepath.Join(dir, filepath.FromSlash(f.Path))
+	cur, exists, err := readOptional(dst)
+	if err != nil {
+		return step{}, fmt.Errorf("read %s: %w", dst, err)
+	}
+	e := m.entry(f.Path)
+	st := step{rel: f.Path, old: cur, new: f.Data, existed: exists, mode: f.Mode,
+		manifest: &ManifestFile{Path: f.Path, SHA256: sum(f.Data)}}
+	owned := e != nil && exists && sum(cur) == e.SHA256
+	switch {
+	case exists && owned && bytes.Equal(cur, f.Data):
+		st.op = "keep"
+	case exists && owned:
+		st.op = "replace"
+	case exists && !force:
+		reason := "Warden did not write it"
+		if e != nil {
+			reason = "it changed since Warden wrote it"
+		}
+		return step{}, &InstallError{Path: dst, Reason: reason}
+	case exists:
+		st.op = "replace"
+		st.backup = path.Join(BackupDirName, f.Path)
+	default:
+		st.op = "create"
+	}
+	if e != nil {
+		st.manifest.Backup = e.Backup
+	}
+	if st.backup != "" && st.manifest.Backup == "" {
+		st.manifest.Backup = st.backup
+	} else if st.backup != "" {
+		// The first backup (what was there before Warden) is kept.
+		st.backup = ""
+	}
+	return st, nil
 }
 
 func sameFiles(a, b []ManifestFile) bool {
@@ -525,14 +540,36 @@ func installUser(r *Result, opts InstallOptions) (*Plan, error) {
 	if fi, err := os.Stat(dst); err == nil {
 		st.mode = fi.Mode().Perm()
 	}
+	steps := []step{st}
+	// The compiled policy the hooks read goes beside settings.json; one
+	// installed before and no longer wanted is removed.
+	if r.CompiledPolicy != nil {
+		ps, err := planFile(dir, m, File{Path: policy.CompiledFileName, Data: r.CompiledPolicy, Mode: 0o644}, opts.Force)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, ps)
+	} else if e := m.entry(policy.CompiledFileName); e != nil {
+		rs, err := removeStep(dir, *e, opts.Force)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, rs)
+	}
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
 	}
 	nm := &Manifest{Version: 1, Tool: "warden", Policy: r.Policy, Revision: r.Revision, Tier: r.Tier, User: true,
-		InstalledAt: now().UTC().Format(time.RFC3339), Files: []ManifestFile{*st.manifest}}
+		InstalledAt: now().UTC().Format(time.RFC3339)}
+	for _, st := range steps {
+		if st.manifest != nil {
+			nm.Files = append(nm.Files, *st.manifest)
+		}
+	}
+	sort.Slice(nm.Files, func(i, j int) bool { return nm.Files[i].Path < nm.Files[j].Path })
 	unchanged := m != nil && sameFiles(m.Files, nm.Files)
-	return plan, apply(dir, plan, []step{st}, nm, !unchanged, opts.DryRun)
+	return plan, apply(dir, plan, steps, nm, !unchanged, opts.DryRun)
 }
 
 func contains(list []string, s string) bool {

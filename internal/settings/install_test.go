@@ -277,6 +277,51 @@ func TestInstall_User(t *testing.T) {
 	}
 }
 
+// TestInstall_UserCompiledPolicy: a user install puts the compiled policy
+// the hooks read beside settings.json, records it, removes it when a
+// later install no longer needs it, and uninstall removes it.
+func TestInstall_UserCompiledPolicy(t *testing.T) {
+	root := t.TempDir()
+	opts := InstallOptions{Root: root, Dir: "/home/dev/.claude", User: true}
+	dir := filepath.Join(root, "home/dev/.claude")
+	compiledPath := filepath.Join(dir, policy.CompiledFileName)
+	full := mustFullPolicy(t)
+	r := mustCompile(t, full, "standard", Options{HookPolicy: "/home/dev/.claude/" + policy.CompiledFileName})
+	plan, err := Install(r, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Changes) != 2 || plan.Changes[1].Op != "create" || plan.Changes[1].Path != compiledPath {
+		t.Errorf("plan = %+v", plan.Changes)
+	}
+	if p, err := policy.LoadCompiled(compiledPath); err != nil || p.Name != full.Name {
+		t.Fatalf("installed compiled policy: %v, %v", p, err)
+	}
+	m, err := readManifest(dir)
+	if err != nil || m == nil || len(m.Files) != 2 || m.Files[1].Path != policy.CompiledFileName {
+		t.Fatalf("manifest %+v, %v", m, err)
+	}
+	if plan, err := Install(r, nil, opts); err != nil || plan.Changed() {
+		t.Errorf("reinstall changed %+v, %v", plan, err)
+	}
+	// The baseline needs none: the file Warden installed goes.
+	if _, err := Install(mustCompile(t, policy.Baseline(), "ci", Options{}), nil, opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(compiledPath); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("compiled policy left behind: %v", err)
+	}
+	if _, err := Install(r, nil, opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Uninstall(opts); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left behind after uninstall: %v", entries)
+	}
+}
+
 func TestDiffSettings(t *testing.T) {
 	a := map[string]any{"permissions": map[string]any{"ask": []any{"Bash(npm install *)"}, "defaultMode": "default"},
 		"env": map[string]any{"X": "1"}}

@@ -18,8 +18,9 @@ func Schema() []byte { return append([]byte(nil), schemaJSON...) }
 
 // The validator is github.com/google/jsonschema-go: github.com/santhosh-
 // tekuri/jsonschema/v6 compiles every draft's metaschema in init (11 ms and
-// 21k allocations measured), which every hook call would pay because the
-// hook is this same binary. It stays in tests only.
+// 21k allocations measured), which every warden command would pay, a hook
+// call handed over by warden-hook for a CEL condition included. It stays
+// in tests only.
 var schema struct {
 	once sync.Once
 	r    *jsonschema.Resolved

@@ -1,12 +1,13 @@
 package settings
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/wardenhq/warden/internal/atomicfile"
 )
 
 // Write writes files under dir so that nothing is half-written: every
@@ -17,39 +18,29 @@ func Write(dir string, files []File) error {
 	if err := checkPaths(files); err != nil {
 		return err
 	}
-	type staged struct{ tmp, dst string }
-	var done []staged
-	cleanup := func() {
-		for _, s := range done {
-			os.Remove(s.tmp)
+	var staged []*atomicfile.File
+	abort := func(rest []*atomicfile.File) {
+		for _, f := range rest {
+			f.Abort()
 		}
 	}
 	for _, f := range files {
 		dst := filepath.Join(dir, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			cleanup()
+			abort(staged)
 			return fmt.Errorf("write %s: %w", dir, err)
 		}
-		tmp, err := writeTemp(dst, f.Data, f.Mode)
+		sf, err := atomicfile.Stage(dst, f.Data, f.Mode)
 		if err != nil {
-			cleanup()
-			return fmt.Errorf("write %s: %w", dst, err)
+			abort(staged)
+			return err
 		}
-		done = append(done, staged{tmp, dst})
+		staged = append(staged, sf)
 	}
-	dirs := map[string]bool{}
-	for i, s := range done {
-		if err := os.Rename(s.tmp, s.dst); err != nil {
-			for _, rest := range done[i:] {
-				os.Remove(rest.tmp)
-			}
-			return fmt.Errorf("write %s: %w (%d of %d files were already in place)", s.dst, err, i, len(done))
-		}
-		dirs[filepath.Dir(s.dst)] = true
-	}
-	for d := range dirs {
-		if err := syncDir(d); err != nil {
-			return fmt.Errorf("sync %s: %w", d, err)
+	for i, sf := range staged {
+		if err := sf.Commit(); err != nil {
+			abort(staged[i+1:])
+			return fmt.Errorf("%w (%d of %d files were already in place)", err, i, len(staged))
 		}
 	}
 	return nil
@@ -66,55 +57,10 @@ func checkPaths(files []File) error {
 	return nil
 }
 
-// writeTemp writes data to a new temporary file in dst's directory,
-// synced and with mode, and returns its name.
-func writeTemp(dst string, data []byte, mode os.FileMode) (string, error) {
-	f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
-	if err != nil {
-		return "", err
-	}
-	name := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(name)
-		return "", err
-	}
-	return name, nil
-}
-
-// writeFile writes one file atomically (temp file, sync, rename).
+// writeFile writes one file atomically, creating its directory.
 func writeFile(dst string, data []byte, mode os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	tmp, err := writeTemp(dst, data, mode)
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(filepath.Dir(dst))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
+	return atomicfile.WriteFile(dst, data, mode)
 }

@@ -67,6 +67,7 @@ func (a *analyzer) call(s *syntax.Stmt, ce *syntax.CallExpr, fr frame) {
 		if len(cc.redirs) > 0 {
 			a.emitRedirOnly(s.Pos(), fr, "", cc.redirs)
 		}
+		a.emitInherited(s, ce, fr)
 	} else {
 		mark := len(a.args)
 		for _, w := range ce.Args {
@@ -87,6 +88,29 @@ func (a *analyzer) call(s *syntax.Stmt, ce *syntax.CallExpr, fr frame) {
 		a.wordSubsts(w, fr)
 	}
 	a.redirSubsts(s.Redirs, fr)
+}
+
+// inheritedVars are variables every shell already exports: a bare
+// PATH=/tmp/x:$PATH changes what the following commands run, so it is
+// reported as a command (with no program) whose Assigns carry it.
+var inheritedVars = []string{"PATH"}
+
+func (a *analyzer) emitInherited(s *syntax.Stmt, ce *syntax.CallExpr, fr frame) {
+	var as []Assign
+	for _, x := range ce.Assigns {
+		if x.Name != nil && contains(inheritedVars, x.Name.Value) && !a.full() {
+			as = append(as, Assign{Name: x.Name.Value, Value: a.assignValue(x.Value, fr.src)})
+		}
+	}
+	if len(as) == 0 {
+		return
+	}
+	line, col := fr.position(s.Pos())
+	text := ""
+	if off, end := int(ce.Pos().Offset()), int(ce.End().Offset()); off >= 0 && off <= end && end <= len(fr.src) {
+		text = fr.src[off:end]
+	}
+	a.cmds = append(a.cmds, Command{Via: fr.via, Assigns: as, Cwds: a.cwds, Text: text, Written: text, Line: line, Col: col})
 }
 
 // assignValue resolves the value of NAME=value (tilde and known

@@ -7,9 +7,9 @@ import (
 )
 
 // This file evaluates the few formatting builtins the analyzer needs
-// statically ($'...', echo -e, printf). It is written here rather than
-// imported from mvdan.cc/sh/v3/expand, whose package initialisation would
-// run on every hook call.
+// statically ($'...', echo -e, printf). It is a stand-in for
+// mvdan.cc/sh/v3/expand, whose package initialisation would run on every
+// hook call: warden-hook links this package.
 
 // unescapeC expands the backslash escapes of $'...', echo -e and printf
 // formats. It stops at \c when stopC is set (echo -e), reporting it.

@@ -30,7 +30,7 @@ func (a *analyzer) pathOutput(stmts []*syntax.Stmt) ([]string, bool) {
 		return nil, false
 	}
 	switch name {
-	case "pwd", "git", "dirname", "basename", "realpath", "readlink":
+	case "pwd", "git", "dirname", "basename", "realpath", "readlink", "mktemp":
 	default:
 		return nil, false // the common case: not a path command
 	}
@@ -49,6 +49,8 @@ func (a *analyzer) pathOutput(stmts []*syntax.Stmt) ([]string, bool) {
 	}
 	opts, ops := splitOpts(args)
 	switch name {
+	case "mktemp":
+		return mktempOutput(opts, ops)
 	case "pwd":
 		for _, o := range opts {
 			if o != "-L" && o != "-P" {
@@ -235,4 +237,34 @@ func basename(s, suffix string) string {
 		t = strings.TrimSuffix(t, suffix)
 	}
 	return t
+}
+
+// mktempOutput is the name mktemp prints: a fresh name in /tmp (GNU's
+// tmp.XXXXXXXXXX, or the template given), with -p DIR in DIR. The X's
+// stand for the random part.
+func mktempOutput(opts []string, ops [][]string) ([]string, bool) {
+	dir, template := "/tmp", "tmp.XXXXXXXXXX"
+	for _, o := range opts {
+		switch o {
+		case "-d", "--directory", "-q", "--quiet", "-u", "--dry-run", "-t":
+		default:
+			return nil, false // -p DIR, --suffix: not modelled
+		}
+	}
+	if len(ops) > 1 {
+		return nil, false
+	}
+	if len(ops) == 1 {
+		if len(ops[0]) != 1 {
+			return nil, false
+		}
+		template = ops[0][0]
+		if strings.HasPrefix(template, "/") {
+			return []string{template}, true
+		}
+		if strings.Contains(template, "/") {
+			return nil, false // relative to the working directory: rare
+		}
+	}
+	return []string{dir + "/" + template}, true
 }

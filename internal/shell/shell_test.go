@@ -98,8 +98,8 @@ func checkInvariants(t testing.TB, script string, opts Options, an Analysis) {
 		if c.Dynamic && c.Program != "" {
 			t.Errorf("command %d: Dynamic with program %q", i, c.Program)
 		}
-		if !c.Dynamic && c.Program == "" && len(c.Redirects) == 0 {
-			t.Errorf("command %d: no program, not Dynamic, no redirects: %+v", i, c)
+		if !c.Dynamic && c.Program == "" && len(c.Redirects) == 0 && len(c.Assigns) == 0 {
+			t.Errorf("command %d: no program, not Dynamic, no redirects, no assignments: %+v", i, c)
 		}
 		if c.Program != "" && (len(c.Name.Values) == 0 || !slices.ContainsFunc(c.Name.Values, func(v string) bool { return baseName(v) == c.Program })) {
 			t.Errorf("command %d: program %q is not the base name of %q", i, c.Program, c.Name.Values)
@@ -535,6 +535,9 @@ func TestAnalyze_Words(t *testing.T) {
 					t.Errorf("word %+v: the repository of /tmp is not known", w)
 				}
 			}},
+		{name: "Mktemp", script: `d=$(mktemp -d); rm -r "$d"`, want: []string{"$(...): mktemp -d", ": rm -r /tmp/tmp.XXXXXXXXXX"}},
+		{name: "MktempTemplate", script: `f=$(mktemp /tmp/build.XXXX); cat "$f"`, want: []string{"$(...): mktemp /tmp/build.XXXX", ": cat /tmp/build.XXXX"}},
+		{name: "MktempDirOption", script: `d=$(mktemp -p /srv); rm -r "$d"`, want: []string{"$(...): mktemp -p /srv", `: rm -r "$d"`}},
 		{name: "Dirname", script: `cat $(dirname src/app/main.go)/../.env`, want: []string{": cat src/app/../.env", "$(...): dirname src/app/main.go"}},
 		{name: "DirnameOfPwd", script: `cat "$(dirname "$PWD")/.npmrc"`, want: []string{": cat /work/.npmrc", "$(...): dirname /work/repo"}},
 		{name: "Basename", script: `cat ~/.ssh/$(basename /tmp/id_rsa.pub .pub)`, want: []string{": cat /home/dev/.ssh/id_rsa", "$(...): basename /tmp/id_rsa.pub .pub"}},
@@ -595,7 +598,10 @@ func TestAnalyze_Words(t *testing.T) {
 		{name: "VarQuotedNoSplit", script: `F="a b"; touch "$F"`, want: []string{": touch 'a b'"}},
 		{name: "VarEmpty", script: `W=; $W curl x`, want: []string{": curl x"}},
 		{name: "ForValues", script: `for c in curl wget; do $c x; done`, want: []string{": curl x", ": wget x"}},
-		{name: "SelfRef", script: `PATH=$PATH:/x; ls`, want: []string{": ls"}},
+		// PATH is exported already: setting it is reported, as a command
+		// with no program that carries the assignment.
+		{name: "SelfRef", script: `PATH=$PATH:/x; ls`, want: []string{": PATH=$PATH:/x", ": ls"}},
+		{name: "BareAssignNotExported", script: `X=/tmp/x; ls`, want: []string{": ls"}},
 		{name: "Positional", script: `$1 x`, want: []string{"?: $1 x"}},
 		{name: "SubstEcho", script: `$(echo curl) x`, want: []string{": curl x", "$(...): echo curl"},
 			check: func(t *testing.T, an Analysis) {

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/policy"
 )
 
@@ -171,7 +171,7 @@ func (c *client) fetchPolicy(ctx context.Context, etag string) (*fetchedPolicy, 
 	case fp.sha256 == "":
 		fp.sha256 = tag
 	case tag != "" && !strings.EqualFold(tag, fp.sha256):
-		return nil, fmt.Errorf("%w: policy from %s has ETag %s but %s %s", hook.ErrPolicyDigest, req.URL, fp.etag, HeaderPolicySHA256, fp.sha256)
+		return nil, fmt.Errorf("%w: policy from %s has ETag %s but %s %s", clientstate.ErrPolicyDigest, req.URL, fp.etag, HeaderPolicySHA256, fp.sha256)
 	}
 	return fp, nil
 }

@@ -16,10 +16,10 @@
 // inode and a digest of the first line), ships the rotated file before the
 // current one, counts events rotation deleted before they were shipped as
 // drops, backs off exponentially on failure, refreshes the policy cache
-// (hook.PolicyCache) with a conditional GET of /v1/policy, and exits once it
-// has caught up and no new event arrived for a short while.
+// (clientstate.PolicyCache) with a conditional GET of /v1/policy, and exits
+// once it has caught up and no new event arrived for a short while.
 //
-// Boundaries: ship speaks HTTP and files; it imports hook for the spool and
-// policy-cache formats and policy (through hook) for validation, never the
-// engine, store or server packages.
+// Boundaries: ship speaks HTTP and files; it imports clientstate for the
+// spool and policy-cache formats and policy (through clientstate) for
+// validation, never the hook protocol, engine, store or server packages.
 package ship

@@ -1,11 +1,12 @@
 package ship
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/policy"
 )
 
@@ -19,16 +20,16 @@ func servedPolicy(tb testing.TB, revision string) []byte {
 }
 
 // policyOptions ship an empty spool: only the policy refresh runs.
-func policyOptions(tb testing.TB, fs *fakeServer, clock *testClock) (Options, hook.PolicyCache) {
+func policyOptions(tb testing.TB, fs *fakeServer, clock *testClock) (Options, clientstate.PolicyCache) {
 	tb.Helper()
 	sp := newSpool(tb, 0)
 	opts := testOptions(fs, sp, clock)
 	opts.StateDir = tb.TempDir()
 	opts.PolicyInterval = time.Minute
-	return opts, hook.PolicyCache{Dir: opts.StateDir}
+	return opts, clientstate.PolicyCache{Dir: opts.StateDir}
 }
 
-func cachedRevision(tb testing.TB, c hook.PolicyCache, server string) string {
+func cachedRevision(tb testing.TB, c clientstate.PolicyCache, server string) string {
 	tb.Helper()
 	cp, err := c.Load(server)
 	if err != nil {
@@ -136,7 +137,7 @@ func TestShipper_PolicyCorruptCache(t *testing.T) {
 	clock := newClock()
 	opts, cache := policyOptions(t, fs, clock)
 	mustRun(t, opts)
-	if err := writeFileAtomic(cache.JSONPath(), []byte("{broken"), 0o600); err != nil {
+	if err := os.WriteFile(cache.JSONPath(), []byte("{broken"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	clock.Add(2 * time.Minute)

@@ -17,7 +17,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/record"
 )
 
@@ -70,9 +70,9 @@ func testEvent(i int) record.AuditEventV1 {
 
 // newSpool returns a spool in a fresh directory that rotates beyond
 // maxEvents test events (0: never in these tests).
-func newSpool(tb testing.TB, maxEvents int) *hook.Spool {
+func newSpool(tb testing.TB, maxEvents int) *clientstate.Spool {
 	tb.Helper()
-	sp := &hook.Spool{Path: filepath.Join(tb.TempDir(), "audit.jsonl")}
+	sp := &clientstate.Spool{Path: filepath.Join(tb.TempDir(), "audit.jsonl")}
 	if maxEvents > 0 {
 		sp.MaxBytes = int64(maxEvents*lineBytes + lineBytes/2)
 	}
@@ -81,7 +81,7 @@ func newSpool(tb testing.TB, maxEvents int) *hook.Spool {
 
 // appendEvents appends n events one per call, as hook processes do, and
 // returns their IDs.
-func appendEvents(tb testing.TB, sp *hook.Spool, n int) []string {
+func appendEvents(tb testing.TB, sp *clientstate.Spool, n int) []string {
 	tb.Helper()
 	ids := make([]string, n)
 	for i := range n {
@@ -96,7 +96,7 @@ func appendEvents(tb testing.TB, sp *hook.Spool, n int) []string {
 
 // testOptions ship sp to fs and return as soon as there is nothing to do:
 // no linger, and while failing, no waiting beyond a few polls.
-func testOptions(fs *fakeServer, sp *hook.Spool, clock *testClock) Options {
+func testOptions(fs *fakeServer, sp *clientstate.Spool, clock *testClock) Options {
 	return Options{
 		Spool:      sp.Path,
 		Server:     fs.URL,

@@ -12,7 +12,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/clientstate"
 )
 
 // Defaults of Options.
@@ -32,12 +32,12 @@ const (
 
 // Options configure a Shipper. Spool, Server and Token are required.
 type Options struct {
-	// Spool is the spool file (hook.SpoolPath); its rotated file is
+	// Spool is the spool file (clientstate.SpoolPath); its rotated file is
 	// Spool+".1", its state and lock files are beside it.
 	Spool  string
 	Server string // base URL of the Warden server
 	Token  string
-	// StateDir holds the policy cache (hook.StateDir); "" disables the
+	// StateDir holds the policy cache (clientstate.Dir); "" disables the
 	// policy refresh.
 	StateDir string
 	// Lock is the spool's lock, already held (passed by the hook); when
@@ -148,7 +148,7 @@ func (o Options) Validate() error {
 		return errors.New("no spool file")
 	}
 	if o.Token == "" {
-		return fmt.Errorf("no token (set $%s)", hook.EnvToken)
+		return fmt.Errorf("no token (set $%s)", clientstate.EnvToken)
 	}
 	return shiplaunch.ValidateServer(o.Server)
 }
@@ -174,7 +174,7 @@ func New(opts Options) (*Shipper, error) {
 		opts: opts,
 		client: &client{
 			http:    opts.HTTPClient,
-			server:  hook.ServerURL(opts.Server),
+			server:  clientstate.ServerURL(opts.Server),
 			token:   opts.Token,
 			gzipMin: opts.GzipMin,
 			agent:   opts.UserAgent,
@@ -363,7 +363,7 @@ func (s *Shipper) refreshPolicy(ctx context.Context) {
 	}
 	now := s.opts.Now()
 	s.state.PolicyCheckedAt = now.UTC()
-	err := revalidate(ctx, s.client, hook.PolicyCache{Dir: s.opts.StateDir}, now)
+	err := revalidate(ctx, s.client, clientstate.PolicyCache{Dir: s.opts.StateDir}, now)
 	if err != nil {
 		s.state.PolicyFailures++
 		s.state.PolicyError = err.Error()
@@ -378,9 +378,9 @@ func (s *Shipper) refreshPolicy(ctx context.Context) {
 
 // revalidate checks cache against the server: a conditional GET with the
 // cached ETag; a new policy replaces the cache only when it parses and
-// matches its announced digest (hook.PolicyCache.Store). A cache that does
+// matches its announced digest (clientstate.PolicyCache.Store). A cache that does
 // not load is fetched anew.
-func revalidate(ctx context.Context, c *client, cache hook.PolicyCache, now time.Time) error {
+func revalidate(ctx context.Context, c *client, cache clientstate.PolicyCache, now time.Time) error {
 	etag := ""
 	if cp, err := cache.Load(c.server); err == nil {
 		etag = cp.ETag

@@ -5,7 +5,7 @@ import (
 	"github.com/wardenhq/warden/internal/shiplaunch"
 	"time"
 
-	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/clientstate"
 )
 
 // Status is what `warden spool status` reports about one spool.
@@ -60,7 +60,7 @@ func ReadStatus(spool, stateDir, server string) (*Status, error) {
 	}
 	s := &Status{
 		Spool:         spool,
-		Server:        hook.ServerURL(server),
+		Server:        clientstate.ServerURL(server),
 		Drops:         st.Drops,
 		Delivered:     st.Delivered,
 		Accepted:      st.Accepted,
@@ -87,13 +87,13 @@ func ReadStatus(spool, stateDir, server string) (*Status, error) {
 
 	if stateDir != "" && server != "" {
 		ps := &PolicyStatus{Dir: stateDir, CheckedAt: st.PolicyCheckedAt, Error: st.PolicyError}
-		cp, err := hook.PolicyCache{Dir: stateDir}.Load(server)
+		cp, err := clientstate.PolicyCache{Dir: stateDir}.Load(server)
 		switch {
 		case err == nil:
 			ps.Cached = true
 			ps.Name, ps.Revision = cp.Policy.Name, cp.Policy.Revision
 			ps.SHA256, ps.FetchedAt = cp.SHA256, cp.FetchedAt
-		case !errors.Is(err, hook.ErrNoPolicyCache):
+		case !errors.Is(err, clientstate.ErrNoPolicyCache):
 			ps.LastLoadError = err.Error()
 		}
 		s.Policy = ps

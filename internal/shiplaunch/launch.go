@@ -10,7 +10,7 @@ import (
 
 	"errors"
 	"fmt"
-	"github.com/wardenhq/warden/internal/hook"
+	"github.com/wardenhq/warden/internal/clientstate"
 	"os"
 	"strconv"
 	"syscall"
@@ -89,9 +89,9 @@ func ShipArgs(spool string) []string {
 // ValidateServer checks a server base URL: http or https, with a host.
 func ValidateServer(s string) error {
 	if s == "" {
-		return fmt.Errorf("no server (set $%s)", hook.EnvServer)
+		return fmt.Errorf("no server (set $%s)", clientstate.EnvServer)
 	}
-	u, err := url.Parse(hook.ServerURL(s))
+	u, err := url.Parse(clientstate.ServerURL(s))
 	if err != nil {
 		return fmt.Errorf("server URL %q: %w", s, err)
 	}

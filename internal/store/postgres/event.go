@@ -19,6 +19,9 @@ const insertEvents = `INSERT INTO events
 	RETURNING id`
 
 // upsertSessions adds a batch's per-session aggregates to the summary rows.
+// An existing row's start moves only by $17, rows.Session.LaterFirstNS
+// (looked up by the session's position in $1: session IDs are unique in a
+// batch's aggregates).
 const upsertSessions = `INSERT INTO sessions AS s
 	(session_id, user_id, host, repository, branch, first_ns, last_ns,
 	 events, hook_events, tool_decisions, rejections, denials, asks, failures, api_requests, api_errors)
@@ -30,7 +33,7 @@ const upsertSessions = `INSERT INTO sessions AS s
 	host           = CASE WHEN s.host = '' THEN excluded.host ELSE s.host END,
 	repository     = CASE WHEN s.repository = '' THEN excluded.repository ELSE s.repository END,
 	branch         = CASE WHEN s.branch = '' THEN excluded.branch ELSE s.branch END,
-	first_ns       = LEAST(s.first_ns, excluded.first_ns),
+	first_ns       = LEAST(s.first_ns, ($17::bigint[])[array_position($1::text[], excluded.session_id)]),
 	last_ns        = GREATEST(s.last_ns, excluded.last_ns),
 	events         = s.events + excluded.events,
 	hook_events    = s.hook_events + excluded.hook_events,
@@ -125,13 +128,18 @@ func addSessions(ctx context.Context, tx pgx.Tx, sessions []rows.Session) error 
 			nums[j][i] = v
 		}
 	}
-	args := make([]any, 0, 16)
+	later := make([]int64, n)
+	for i, s := range sessions {
+		later[i] = s.LaterFirstNS
+	}
+	args := make([]any, 0, 17)
 	for _, s := range strs {
 		args = append(args, s)
 	}
 	for _, v := range nums {
 		args = append(args, v)
 	}
+	args = append(args, later)
 	_, err := tx.Exec(ctx, upsertSessions, args...)
 	return err
 }
@@ -143,17 +151,22 @@ func (db *DB) SessionEvents(ctx context.Context, sessionID string) ([]record.Eve
 	}
 	var events []record.Event
 	err := db.read(ctx, func(tx pgx.Tx) error {
-		rs, err := tx.Query(ctx, `SELECT body FROM events WHERE session_id = $1
+		rs, err := tx.Query(ctx, `SELECT body, ord FROM events WHERE session_id = $1
 			ORDER BY time_ns, sequence, ord`, sessionID)
 		if err != nil {
 			return err
 		}
 		events, err = pgx.CollectRows(rs, func(row pgx.CollectableRow) (record.Event, error) {
-			var body []byte
-			if err := row.Scan(&body); err != nil {
+			var (
+				body []byte
+				ord  int64
+			)
+			if err := row.Scan(&body, &ord); err != nil {
 				return record.Event{}, err
 			}
-			return rows.DecodeEvent(body)
+			e, err := rows.DecodeEvent(body)
+			e.Arrival = ord
+			return e, err
 		})
 		if err != nil || len(events) > 0 {
 			return err

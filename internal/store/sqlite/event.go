@@ -15,7 +15,8 @@ const insertEvent = `INSERT INTO events
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO NOTHING`
 
-// upsertSession adds a batch's aggregate to a session's summary row.
+// upsertSession adds a batch's aggregate to a session's summary row. An
+// existing row's start moves only by ?17, rows.Session.LaterFirstNS.
 const upsertSession = `INSERT INTO sessions
 	(session_id, user_id, host, repository, branch, first_ns, last_ns,
 	 events, hook_events, tool_decisions, rejections, denials, asks, failures, api_requests, api_errors)
@@ -25,7 +26,7 @@ const upsertSession = `INSERT INTO sessions
 	host           = CASE WHEN host = '' THEN excluded.host ELSE host END,
 	repository     = CASE WHEN repository = '' THEN excluded.repository ELSE repository END,
 	branch         = CASE WHEN branch = '' THEN excluded.branch ELSE branch END,
-	first_ns       = min(first_ns, excluded.first_ns),
+	first_ns       = min(first_ns, ?17),
 	last_ns        = max(last_ns, excluded.last_ns),
 	events         = events + excluded.events,
 	hook_events    = hook_events + excluded.hook_events,
@@ -77,7 +78,7 @@ func upsertSessions(ctx context.Context, stmt *sql.Stmt, sessions []rows.Session
 		c := s.Counts
 		if _, err := stmt.ExecContext(ctx, s.SessionID, s.UserID, s.Host, s.Repository, s.Branch, s.FirstNS, s.LastNS,
 			c.Events, c.HookEvents, c.ToolDecisions, c.Rejections, c.Denials, c.Asks, c.Failures,
-			c.APIRequests, c.APIErrors); err != nil {
+			c.APIRequests, c.APIErrors, s.LaterFirstNS); err != nil {
 			return err
 		}
 	}
@@ -111,7 +112,7 @@ func (db *DB) SessionEvents(ctx context.Context, sessionID string) ([]record.Eve
 }
 
 func sessionEvents(ctx context.Context, tx *sql.Tx, sessionID string) ([]record.Event, error) {
-	rs, err := tx.QueryContext(ctx, `SELECT body FROM events WHERE session_id = ?
+	rs, err := tx.QueryContext(ctx, `SELECT body, ord FROM events WHERE session_id = ?
 		ORDER BY time_ns, sequence, ord`, sessionID)
 	if err != nil {
 		return nil, err
@@ -119,14 +120,18 @@ func sessionEvents(ctx context.Context, tx *sql.Tx, sessionID string) ([]record.
 	defer rs.Close()
 	events := []record.Event{}
 	for rs.Next() {
-		var body []byte
-		if err := rs.Scan(&body); err != nil {
+		var (
+			body []byte
+			ord  int64
+		)
+		if err := rs.Scan(&body, &ord); err != nil {
 			return nil, err
 		}
 		e, err := rows.DecodeEvent(body)
 		if err != nil {
 			return nil, err
 		}
+		e.Arrival = ord
 		events = append(events, e)
 	}
 	return events, rs.Err()

@@ -46,6 +46,42 @@ func testSession(t *testing.T, open opener) {
 			t.Errorf("got  %+v\nwant %+v", *got, want)
 		}
 	})
+	t.Run("LateSessionStart", func(t *testing.T) {
+		// Evidence is append-only: a SessionStart that arrives after the
+		// session's first event (a forged, backdated one) is stored, but
+		// moves neither the session's start nor its user.
+		s, _ := open(t)
+		sessionStart := func(id string, offset time.Duration, user string) record.Event {
+			e := HookEvent(id, "s1", offset, record.DecisionNone)
+			e.Kind, e.Audit.HookEvent, e.UserID, e.Audit.User = "SessionStart", "SessionStart", user, user
+			return e
+		}
+		// In one batch the first event (by ID, the arrival order) counts.
+		mustAppend(t, s, sessionStart("a-start", 10*time.Second, "alice"), HookEvent("b-call", "s1", 11*time.Second, record.DecisionDeny),
+			sessionStart("c-start", 5*time.Second, "mallory"))
+		mustAppend(t, s, sessionStart("d-start", time.Second, "mallory"))
+		mustAppend(t, s, sessionStart("e-start", 2*time.Second, "mallory"), Event("f-otlp", "s1", 9*time.Second, "api_request", 1))
+		got := mustSession(t, s, "s1")
+		if !got.FirstTime.Equal(T0.Add(9*time.Second)) || got.UserID != "alice" || got.Counts.Events != 6 {
+			t.Errorf("summary %+v: want first time T0+9s (the telemetry event), user alice, 6 events", *got)
+		}
+		events := mustSessionEvents(t, s, "s1")
+		if len(events) != 6 {
+			t.Fatalf("%d events, want 6: late SessionStarts are kept", len(events))
+		}
+		arrival := map[string]int64{}
+		for _, e := range events {
+			if e.Arrival <= 0 {
+				t.Errorf("event %s: arrival %d, want > 0", e.ID, e.Arrival)
+			}
+			arrival[e.ID] = e.Arrival
+		}
+		for _, pair := range [][2]string{{"a-start", "b-call"}, {"b-call", "c-start"}, {"c-start", "d-start"}, {"d-start", "e-start"}} {
+			if arrival[pair[0]] >= arrival[pair[1]] {
+				t.Errorf("arrival %v: %s should precede %s", arrival, pair[0], pair[1])
+			}
+		}
+	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		s, _ := open(t)
 		mustAppend(t, s, Event("e1", "", 0, "plugin_loaded", 0)) // no session: no summary

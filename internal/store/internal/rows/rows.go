@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -177,7 +178,15 @@ type Session struct {
 	SessionID                        string
 	UserID, Host, Repository, Branch string
 	FirstNS, LastNS                  int64
-	Counts                           record.SessionCounts
+	// LaterFirstNS is the first time that may move the start of a session
+	// already stored (the upsert's update): that of the batch's events but
+	// SessionStart hook events, math.MaxInt64 when there are none. A
+	// SessionStart that arrives after a session's first event does not
+	// move its start (evidence is append-only; the run record marks it as
+	// a conflict). FirstNS, for a new row, leaves out the SessionStarts
+	// after the batch's first event of the session, which arrive after it.
+	LaterFirstNS int64
+	Counts       record.SessionCounts
 }
 
 // SessionsOfEvents aggregates the inserted events of a batch per session,
@@ -189,7 +198,15 @@ func SessionsOfEvents(inserted []Event) []Session {
 		if e.SessionID == "" {
 			continue
 		}
-		s := sessionOf(agg, e.SessionID, e.TimeNS)
+		s, first := agg[e.SessionID], agg[e.SessionID] == nil
+		if start := e.Source == record.SourceHook && e.Kind == "SessionStart"; !start || first {
+			s = sessionOf(agg, e.SessionID, e.TimeNS)
+			if !start {
+				s.LaterFirstNS = min(s.LaterFirstNS, e.TimeNS)
+			}
+		} else {
+			s.LastNS = max(s.LastNS, e.TimeNS)
+		}
 		fill(&s.UserID, e.UserID)
 		fill(&s.Host, e.host)
 		fill(&s.Repository, e.repository)
@@ -235,6 +252,7 @@ func SessionsOfMetrics(inserted []Metric) []Session {
 			continue
 		}
 		s := sessionOf(agg, m.SessionID, m.TimeNS)
+		s.LaterFirstNS = min(s.LaterFirstNS, m.TimeNS)
 		fill(&s.UserID, m.UserID)
 	}
 	return sorted(agg)
@@ -243,7 +261,7 @@ func SessionsOfMetrics(inserted []Metric) []Session {
 func sessionOf(agg map[string]*Session, id string, ns int64) *Session {
 	s := agg[id]
 	if s == nil {
-		s = &Session{SessionID: id, FirstNS: ns, LastNS: ns}
+		s = &Session{SessionID: id, FirstNS: ns, LastNS: ns, LaterFirstNS: math.MaxInt64}
 		agg[id] = s
 	}
 	s.FirstNS = min(s.FirstNS, ns)
