@@ -54,8 +54,9 @@ type GRPCOptions struct {
 	MaxRecvMsgSize int
 	// Budget, Rejected and Now are as in HandlerOptions. A request
 	// reserves twice MaxRecvMsgSize before gRPC reads and inflates it,
-	// then what it decodes into (DecodeCost) without waiting; one that
-	// finds no room is answered Unavailable with RetryInfo.
+	// then what it decodes into (DecodeBytesPerByte, DecodeBytesPerMessage)
+	// without waiting; one that finds no room is answered Unavailable
+	// with RetryInfo.
 	Budget   *membudget.Budget
 	Rejected func(signal Signal, n int)
 	Now      func() time.Time

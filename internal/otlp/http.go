@@ -63,10 +63,10 @@ type HandlerOptions struct {
 	// MaxDecodedBytes bounds a body after gzip (0: DefaultMaxDecodedBytes).
 	MaxDecodedBytes int64
 	// Budget, when set, is the memory budget every request reserves from
-	// before it reads, inflates and decodes its body (see DecodeCost); a
-	// request that finds no room within the budget's wait is answered
-	// 503 with Retry-After. Nil bounds each request by the size limits
-	// only.
+	// before it reads, inflates and decodes its body (DecodeBytesPerByte
+	// and DecodeBytesPerMessage say what decoding costs); a request that
+	// finds no room within the budget's wait is answered 503 with
+	// Retry-After. Nil bounds each request by the size limits only.
 	Budget *membudget.Budget
 	// Rejected, when set, is told how many records of each request were
 	// refused (by the decoder or the sink), for metrics.
