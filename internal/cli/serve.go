@@ -47,6 +47,7 @@ func (f *serverFlags) addServeFlags(fl *pflag.FlagSet) {
 	fl.DurationVar(&f.cfg.DecideTimeout, "decide-timeout", server.DefaultDecideTimeout, "bound on a central decision; past it the answer is deny")
 	fl.DurationVar(&f.cfg.ShutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "bound on draining in-flight requests at shutdown")
 	fl.StringVar(&f.cfg.LogLevel, "log-level", server.DefaultLogLevel, "debug, info, warn or error")
+	fl.IntVar(&f.cfg.MemoryBudgetMiB, "memory-budget-mib", server.DefaultMemoryBudgetMiB, "memory the server may use, in MiB: request bodies reserve from 3/8 of it, and the Go runtime's limit is 3/4 of it (unless GOMEMLIMIT is set)")
 }
 
 // config resolves the configuration: defaults, then the file (--config,
@@ -92,6 +93,7 @@ func (f *serverFlags) config(env *Env, fl *pflag.FlagSet) (server.Config, error)
 	set("decide-timeout", func() { cfg.DecideTimeout = v.DecideTimeout })
 	set("shutdown-timeout", func() { cfg.ShutdownTimeout = v.ShutdownTimeout })
 	set("log-level", func() { cfg.LogLevel = v.LogLevel })
+	set("memory-budget-mib", func() { cfg.MemoryBudgetMiB = v.MemoryBudgetMiB })
 	return cfg, nil
 }
 
@@ -108,6 +110,10 @@ func openStore(ctx context.Context, cfg server.Config, log *slog.Logger) (store.
 	}
 	s, err := sqlite.Open(ctx, cfg.DataDir, opts)
 	if err != nil {
+		var ae *sqlite.AccessError
+		if errors.As(err, &ae) {
+			return nil, err // names the path, its owner and the fix
+		}
 		return nil, fmt.Errorf("open SQLite store in %s: %w", cfg.DataDir, err)
 	}
 	return s, nil
@@ -154,10 +160,16 @@ func newLogger(env *Env, level string) *slog.Logger {
 const serveGCPercent = 300
 
 // setServeGC applies serveGCPercent unless the operator chose: the runtime
-// reads GOGC from the process environment, so that is where to look.
-func setServeGC() {
+// reads GOGC from the process environment, so that is where to look. It
+// also sets the runtime's memory limit (server.Config.MemoryLimit) unless
+// GOMEMLIMIT is set: with GOGC at 300 the heap could otherwise grow to
+// four times what is live, past a replica's memory, before a collection.
+func setServeGC(memoryLimit int64) {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(serveGCPercent)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && memoryLimit > 0 {
+		debug.SetMemoryLimit(memoryLimit)
 	}
 }
 
@@ -197,7 +209,7 @@ keys refused), then WARDEN_* variables, then flags; see docs/deploy.md.`,
 				return err
 			}
 			log := newLogger(env, cfg.LogLevel)
-			setServeGC()
+			setServeGC(cfg.MemoryLimit())
 			ctx := cmd.Context()
 			p, yaml, err := loadServePolicy(cfg.Policy)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -138,7 +139,7 @@ func TestServeCmd_Invalid(t *testing.T) {
 		code int
 		want string
 	}{
-		{"UnknownKey", nil, []string{"--config", bad}, ExitUsage, "field adr not found"},
+		{"UnknownKey", nil, []string{"--config", bad}, ExitUsage, `unknown key "adr" (did you mean "addr"?)`},
 		{"MissingConfig", nil, []string{"--config", filepath.Join(dir, "nope.yaml")}, ExitUsage, "no such file"},
 		{"Env", map[string]string{"WARDEN_RETENTION_DAYS": "many"}, nil, ExitUsage, "retention_days (WARDEN_RETENTION_DAYS)"},
 		{"Flag", nil, []string{"--addr", "nowhere"}, ExitUsage, `addr: "nowhere"`},
@@ -184,11 +185,29 @@ func TestSetServeGC(t *testing.T) {
 				os.Setenv("GOGC", *tc.gogc)
 			}
 			debug.SetGCPercent(100)
-			setServeGC()
+			setServeGC(0)
 			if got := debug.SetGCPercent(100); got != tc.want {
 				t.Errorf("GC percent %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestSetServeGC_MemoryLimit: the runtime's memory limit is the memory
+// budget, unless the operator set GOMEMLIMIT.
+func TestSetServeGC_MemoryLimit(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	t.Setenv("GOMEMLIMIT", "")
+	os.Unsetenv("GOMEMLIMIT")
+	setServeGC(576 << 20)
+	if got := debug.SetMemoryLimit(-1); got != 576<<20 {
+		t.Errorf("memory limit %d, want 576 MiB", got)
+	}
+	debug.SetMemoryLimit(math.MaxInt64)
+	os.Setenv("GOMEMLIMIT", "2GiB")
+	setServeGC(576 << 20)
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("memory limit %d with GOMEMLIMIT set, want it left alone", got)
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wardenhq/warden/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -66,7 +68,7 @@ func LineDiff(want, got string) string {
 // Fixtures returns shared/fixtures/sub, the real Claude Code captures:
 // $WARDEN_FIXTURES/sub, else shared/fixtures/sub in the working directory or
 // any parent (from a package directory, ../../../shared/fixtures). Missing
-// captures skip the test locally and fail it under CI=true.
+// captures skip the test locally and fail it under CI (testenv.CI).
 func Fixtures(tb testing.TB, sub string) string {
 	tb.Helper()
 	if d := os.Getenv("WARDEN_FIXTURES"); d != "" {
@@ -85,9 +87,6 @@ func Fixtures(tb testing.TB, sub string) string {
 			break
 		}
 	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("shared/fixtures/%s not found above %s; set WARDEN_FIXTURES", sub, wd)
-	}
-	tb.Skipf("shared/fixtures/%s not found above %s; set WARDEN_FIXTURES to run", sub, wd)
+	testenv.Missing(tb, fmt.Sprintf("shared/fixtures/%s not found above %s; set WARDEN_FIXTURES to run", sub, wd))
 	return ""
 }

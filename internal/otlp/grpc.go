@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	grpcencoding "google.golang.org/grpc/encoding"
@@ -17,7 +19,10 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/wardenhq/warden/internal/membudget"
 )
 
 // The OTLP gRPC methods, as in opentelemetry-proto's
@@ -47,24 +52,35 @@ type GRPCOptions struct {
 	// MaxRecvMsgSize bounds a request after decompression
 	// (0: DefaultMaxRecvMsgSize); see ServerOptions.
 	MaxRecvMsgSize int
+	// Budget, Rejected and Now are as in HandlerOptions. A request
+	// reserves twice MaxRecvMsgSize before gRPC reads and inflates it,
+	// then what it decodes into (DecodeBytesPerByte, DecodeBytesPerMessage)
+	// without waiting; one that finds no room is answered Unavailable
+	// with RetryInfo.
+	Budget   *membudget.Budget
+	Rejected func(signal Signal, n int)
+	Now      func() time.Time
 }
 
 // GRPCService is the OTLP/gRPC receiver: the LogsService and MetricsService
 // Export methods over a Sink. Requests are unmarshalled into LogsData and
 // MetricsData, which have the wire form of the Export*ServiceRequest
-// messages, and answered with an empty message, the wire form of an
-// Export*ServiceResponse without partial success. This keeps the
-// grpc-gateway code that the generated collector packages pull in out of
-// the binary.
+// messages, and answered with an Export*ServiceResponse written as an
+// empty message whose unknown fields carry the partial success, if any.
+// This keeps the grpc-gateway code that the generated collector packages
+// pull in out of the binary.
 //
 // Serve it on a grpc.Server created with ServerOptions, which carry its
 // size limits.
 type GRPCService struct {
-	dec     *Decoder
-	sink    Sink
-	log     *slog.Logger
-	auth    func(context.Context) error
-	maxRecv int
+	dec      *Decoder
+	sink     Sink
+	log      *slog.Logger
+	auth     func(context.Context) error
+	maxRecv  int
+	rejected func(Signal, int)
+	throttle *logThrottle
+	budget   *membudget.Budget
 }
 
 // NewGRPCService returns a service storing into sink, which must not be nil.
@@ -72,7 +88,8 @@ func NewGRPCService(sink Sink, opts GRPCOptions) *GRPCService {
 	if sink == nil {
 		panic("otlp: NewGRPCService with a nil Sink")
 	}
-	s := &GRPCService{dec: opts.Decoder, sink: sink, log: opts.Logger, auth: opts.Auth, maxRecv: opts.MaxRecvMsgSize}
+	s := &GRPCService{dec: opts.Decoder, sink: sink, log: opts.Logger, auth: opts.Auth, maxRecv: opts.MaxRecvMsgSize,
+		rejected: opts.Rejected, throttle: newLogThrottle(opts.Now), budget: opts.Budget}
 	if s.dec == nil {
 		s.dec = NewDecoder(Options{})
 	}
@@ -86,22 +103,41 @@ func NewGRPCService(sink Sink, opts GRPCOptions) *GRPCService {
 	return s
 }
 
-// ServerOptions are the options the grpc.Server serving s should have: the
-// receive size limit, and gRPC's proto codec extended to check the
-// Decoder's message limit before an export request is unmarshalled (as the
-// HTTP handler does), so that a small request of many tiny messages cannot
-// cost hundreds of megabytes. Other services on the same server are
-// unaffected: the codec hands their messages to gRPC's proto codec.
+// grpcWindow is the HTTP/2 flow-control window of a stream and of a
+// connection: fixed (gRPC would otherwise grow it to 16 MiB from its
+// bandwidth estimate), so that what a connection may have sent before its
+// request is read, and reserved from the budget, stays small.
+const grpcWindow = 1 << 20
+
+// ServerOptions are the options the grpc.Server serving s must have: the
+// receive size limit, fixed flow-control windows, and gRPC's proto codec
+// extended to check the Decoder's message limit before an export request
+// is unmarshalled (as the HTTP handler does), so that a small request of
+// many tiny messages cannot cost hundreds of megabytes, and to reserve
+// from the budget what the request decodes into. Other services on the
+// same server are unaffected: the codec hands their messages to gRPC's
+// proto codec.
 func (s *GRPCService) ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(s.maxRecv),
+		grpc.InitialWindowSize(grpcWindow),
+		grpc.InitialConnWindowSize(grpcWindow),
 		grpc.ForceServerCodecV2(scanningCodec{base: grpcencoding.GetCodecV2(grpcproto.Name), maxMessages: s.dec.opts.MaxMessages}),
 	}
 }
 
+// exportRequest is what the export handlers give gRPC to decode into: the
+// request message and the reservation that pays for it.
+type exportRequest struct {
+	msg  proto.Message
+	res  *membudget.Reservation
+	busy error // set when the budget had no room for the decode
+}
+
 // scanningCodec is a proto codec that runs scanProto on export requests
-// before unmarshalling them. Its errors reach the client as Internal, which
-// OTLP exporters do not retry.
+// before unmarshalling them and reserves what they decode into. Its
+// errors reach the client as Internal, which OTLP exporters do not retry;
+// a budget with no room is passed back in exportRequest.busy instead.
 type scanningCodec struct {
 	base        grpcencoding.CodecV2
 	maxMessages int
@@ -112,22 +148,30 @@ func (c scanningCodec) Name() string { return c.base.Name() }
 func (c scanningCodec) Marshal(v any) (mem.BufferSlice, error) { return c.base.Marshal(v) }
 
 func (c scanningCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	var m proto.Message
-	switch v := v.(type) {
-	case *logspb.LogsData:
-		m = v
-	case *metricspb.MetricsData:
-		m = v
-	default:
+	req, ok := v.(*exportRequest)
+	if !ok {
 		return c.base.Unmarshal(data, v)
 	}
+	n := int64(data.Len())
 	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
 	defer buf.Free()
 	b := buf.ReadOnlyData()
-	if err := scanProto(b, m.ProtoReflect().Descriptor(), c.maxMessages); err != nil {
+	msgs, err := scanProto(b, req.msg.ProtoReflect().Descriptor(), c.maxMessages)
+	if err != nil {
 		return err
 	}
-	return proto.Unmarshal(b, m)
+	// The message as read and its copy, and what it decodes into: the
+	// reservation made before reading becomes exactly that.
+	cost := 2*n + DecodeBytesPerByte*n + DecodeBytesPerMessage*int64(msgs)
+	if extra := cost - req.res.Size(); extra > 0 {
+		if err := req.res.TryGrow(extra); err != nil {
+			req.busy = err
+			return err
+		}
+	} else {
+		req.res.Shrink(-extra)
+	}
+	return proto.Unmarshal(b, req.msg)
 }
 
 // Register registers the logs and metrics services on r.
@@ -166,39 +210,66 @@ func (s *GRPCService) authorize(ctx context.Context) error {
 }
 
 func (s *GRPCService) exportLogs(ctx context.Context, req *logspb.LogsData) (*emptypb.Empty, error) {
-	if err := s.authorize(ctx); err != nil {
-		return nil, err
-	}
-	events, err := s.dec.Logs(req)
+	ps := partialSuccess{signal: SignalLogs}
+	events, err := s.dec.logs(req, &ps.rejected)
 	if err != nil {
-		return nil, grpcDecodeError(err)
+		return nil, s.decodeError(err)
 	}
-	if len(events) == 0 {
-		return &emptypb.Empty{}, nil
+	ps.total = len(events) + ps.rejected.Count
+	if len(events) > 0 {
+		rej, err := s.sink.AppendEvents(ctx, events)
+		if err != nil {
+			s.log.Warn("otlp export failed", LogKeyError, fmt.Errorf("append %d events: %w", len(events), err))
+			return nil, status.Error(codes.Unavailable, "storage unavailable, retry later")
+		}
+		ps.rejected.Merge(rej)
 	}
-	if _, err := s.sink.AppendEvents(ctx, events); err != nil {
-		s.log.Warn("otlp export failed", LogKeyError, fmt.Errorf("append %d events: %w", len(events), err))
-		return nil, status.Error(codes.Unavailable, "storage unavailable, retry later")
-	}
-	return &emptypb.Empty{}, nil
+	return s.answer(ps), nil
 }
 
 func (s *GRPCService) exportMetrics(ctx context.Context, req *metricspb.MetricsData) (*emptypb.Empty, error) {
-	if err := s.authorize(ctx); err != nil {
-		return nil, err
-	}
-	points, err := s.dec.Metrics(req)
+	ps := partialSuccess{signal: SignalMetrics}
+	points, err := s.dec.metrics(req, &ps.rejected)
 	if err != nil {
-		return nil, grpcDecodeError(err)
+		return nil, s.decodeError(err)
 	}
-	if len(points) == 0 {
-		return &emptypb.Empty{}, nil
+	ps.total = len(points) + ps.rejected.Count
+	if len(points) > 0 {
+		rej, err := s.sink.AppendMetrics(ctx, points)
+		if err != nil {
+			s.log.Warn("otlp export failed", LogKeyError, fmt.Errorf("append %d metric points: %w", len(points), err))
+			return nil, status.Error(codes.Unavailable, "storage unavailable, retry later")
+		}
+		ps.rejected.Merge(rej)
 	}
-	if _, err := s.sink.AppendMetrics(ctx, points); err != nil {
-		s.log.Warn("otlp export failed", LogKeyError, fmt.Errorf("append %d metric points: %w", len(points), err))
-		return nil, status.Error(codes.Unavailable, "storage unavailable, retry later")
+	return s.answer(ps), nil
+}
+
+// answer is the Export*ServiceResponse: an empty message whose unknown
+// fields are the partial success, which marshals to exactly its wire form.
+// Refusals are counted and logged as the HTTP handler does.
+func (s *GRPCService) answer(ps partialSuccess) *emptypb.Empty {
+	resp := &emptypb.Empty{}
+	if ps.rejected.Count == 0 {
+		return resp
 	}
-	return &emptypb.Empty{}, nil
+	if s.rejected != nil {
+		s.rejected(ps.signal, ps.rejected.Count)
+	}
+	if ok, suppressed := s.throttle.allow(); ok {
+		s.log.Warn("otlp records rejected", LogKeySignal, string(ps.signal), LogKeyRejected, ps.rejected.Count,
+			LogKeyError, ps.message(), LogKeySuppressed, suppressed)
+	}
+	resp.ProtoReflect().SetUnknown(ps.wire())
+	return resp
+}
+
+// decodeError logs a refused request, rate-limited, and maps the error.
+func (s *GRPCService) decodeError(err error) error {
+	if ok, suppressed := s.throttle.allow(); ok {
+		s.log.Warn("otlp request refused", LogKeyError, err, LogKeySuppressed, suppressed)
+	}
+	return grpcDecodeError(err)
 }
 
 // grpcDecodeError maps a decoder error to a status that OTLP exporters do
@@ -228,29 +299,71 @@ var (
 )
 
 func logsExportHandler(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+	s := srv.(*GRPCService)
 	in := new(logspb.LogsData)
-	if err := dec(in); err != nil {
+	res, err := s.receive(ctx, dec, in)
+	if err != nil {
 		return nil, err
 	}
+	defer res.Release()
 	if interceptor == nil {
-		return srv.(exporter).exportLogs(ctx, in)
+		return s.exportLogs(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{Server: srv, FullMethod: LogsExportMethod}
 	return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
-		return srv.(exporter).exportLogs(ctx, req.(*logspb.LogsData))
+		return s.exportLogs(ctx, req.(*logspb.LogsData))
 	})
 }
 
 func metricsExportHandler(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+	s := srv.(*GRPCService)
 	in := new(metricspb.MetricsData)
-	if err := dec(in); err != nil {
+	res, err := s.receive(ctx, dec, in)
+	if err != nil {
 		return nil, err
 	}
+	defer res.Release()
 	if interceptor == nil {
-		return srv.(exporter).exportMetrics(ctx, in)
+		return s.exportMetrics(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{Server: srv, FullMethod: MetricsExportMethod}
 	return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
-		return srv.(exporter).exportMetrics(ctx, req.(*metricspb.MetricsData))
+		return s.exportMetrics(ctx, req.(*metricspb.MetricsData))
 	})
+}
+
+// receive checks the request's token, then reserves room and has gRPC read,
+// inflate and decode the request into msg: a request without a valid
+// token costs neither memory nor decoding. The caller releases the
+// reservation when the request is done.
+func (s *GRPCService) receive(ctx context.Context, dec func(any) error, msg proto.Message) (*membudget.Reservation, error) {
+	if err := s.authorize(ctx); err != nil {
+		return nil, err
+	}
+	res := s.budget.Reserve()
+	if err := res.Grow(ctx, 2*int64(s.maxRecv)); err != nil {
+		return nil, s.busy(err)
+	}
+	req := &exportRequest{msg: msg, res: res}
+	if err := dec(req); err != nil {
+		res.Release()
+		if req.busy != nil {
+			return nil, s.busy(req.busy)
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
+// busy answers a request the budget has no room for: Unavailable, which
+// exporters retry, with RetryInfo.
+func (s *GRPCService) busy(cause error) error {
+	if ok, suppressed := s.throttle.allow(); ok {
+		s.log.Warn("otlp request refused", LogKeyError, cause, LogKeySuppressed, suppressed)
+	}
+	st := status.New(codes.Unavailable, "server busy, retry later")
+	if d, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(RetryAfterSeconds * time.Second)}); err == nil {
+		st = d
+	}
+	return st.Err()
 }

@@ -1,31 +1,33 @@
 package otlp
 
 import (
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/wardenhq/warden/internal/membudget"
 	"github.com/wardenhq/warden/internal/record"
 )
 
 // Sink receives decoded records; the server's store implements it. Append
-// calls return how many records were new (replays are deduplicated by ID)
-// and an error only when the records could not be stored, which the
-// receivers answer with a retryable status.
+// calls store what they can and return the records they refused as
+// invalid (dropped, the rest stored; the receivers answer them as a
+// partial success, which exporters do not resend), and an error only when
+// the records could not be stored, which the receivers answer with a
+// retryable status.
 type Sink interface {
-	AppendEvents(ctx context.Context, events []record.Event) (int, error)
-	AppendMetrics(ctx context.Context, points []record.MetricPoint) (int, error)
+	AppendEvents(ctx context.Context, events []record.Event) (Rejected, error)
+	AppendMetrics(ctx context.Context, points []record.MetricPoint) (Rejected, error)
 }
 
 // Default limits of a Handler.
@@ -42,9 +44,12 @@ const (
 
 // Log attribute keys.
 const (
-	LogKeyComponent = "component"
-	LogKeyStatus    = "status"
-	LogKeyError     = "error"
+	LogKeyComponent  = "component"
+	LogKeyStatus     = "status"
+	LogKeyError      = "error"
+	LogKeySignal     = "signal"
+	LogKeyRejected   = "rejected"
+	LogKeySuppressed = "suppressed" // refusals not logged since the last line
 )
 
 // HandlerOptions configure a Handler.
@@ -57,13 +62,26 @@ type HandlerOptions struct {
 	MaxBodyBytes int64
 	// MaxDecodedBytes bounds a body after gzip (0: DefaultMaxDecodedBytes).
 	MaxDecodedBytes int64
+	// Budget, when set, is the memory budget every request reserves from
+	// before it reads, inflates and decodes its body (DecodeBytesPerByte
+	// and DecodeBytesPerMessage say what decoding costs); a request that
+	// finds no room within the budget's wait is answered 503 with
+	// Retry-After. Nil bounds each request by the size limits only.
+	Budget *membudget.Budget
+	// Rejected, when set, is told how many records of each request were
+	// refused (by the decoder or the sink), for metrics.
+	Rejected func(signal Signal, n int)
+	// Now is the clock of the refusal log's rate limit (time.Now when nil).
+	Now func() time.Time
 }
 
 // Handler is the OTLP/HTTP receiver: POST /v1/logs and POST /v1/metrics
 // with JSON or protobuf bodies, gzip or uncompressed. It decodes a whole
 // request before it stores anything, so a malformed request stores
 // nothing, and answers as the OTLP/HTTP specification says: 200 with an
-// empty Export*ServiceResponse in the request's encoding; 400 (malformed),
+// Export*ServiceResponse in the request's encoding, empty or, when
+// records were refused, with a partial_success saying how many and why
+// (refusals are logged at warn, rate-limited); 400 (malformed),
 // 413 (too large), 415 (content type or encoding) and 503 (the sink failed:
 // the exporter retries) with a google.rpc.Status, in the request's encoding
 // when it has one and JSON otherwise; 405 for other methods.
@@ -76,6 +94,9 @@ type Handler struct {
 	log        *slog.Logger
 	maxBody    int64
 	maxDecoded int64
+	rejected   func(Signal, int)
+	throttle   *logThrottle
+	budget     *membudget.Budget
 }
 
 // NewHandler returns a Handler storing into sink, which must not be nil.
@@ -83,7 +104,8 @@ func NewHandler(sink Sink, opts HandlerOptions) *Handler {
 	if sink == nil {
 		panic("otlp: NewHandler with a nil Sink")
 	}
-	h := &Handler{dec: opts.Decoder, sink: sink, log: opts.Logger, maxBody: opts.MaxBodyBytes, maxDecoded: opts.MaxDecodedBytes}
+	h := &Handler{dec: opts.Decoder, sink: sink, log: opts.Logger, maxBody: opts.MaxBodyBytes, maxDecoded: opts.MaxDecodedBytes,
+		rejected: opts.Rejected, throttle: newLogThrottle(opts.Now), budget: opts.Budget}
 	if h.dec == nil {
 		h.dec = NewDecoder(Options{})
 	}
@@ -141,8 +163,9 @@ func (e *httpError) Error() string {
 func (e *httpError) Unwrap() error { return e.cause }
 
 // serve adapts a handler returning an error: it writes the success
-// response or maps the error to its status and a google.rpc.Status body.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn func(*http.Request) error) {
+// response, with the partial success fn reports, or maps the error to its
+// status and a google.rpc.Status body.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn func(*http.Request) (partialSuccess, error)) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeStatus(w, encJSON, http.StatusMethodNotAllowed, "method not allowed, use POST")
@@ -150,79 +173,117 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn func(*http.Re
 	}
 	enc, err := encodingOf(r.Header.Get("Content-Type"))
 	if err != nil {
+		h.refused(http.StatusUnsupportedMediaType, err)
 		writeStatus(w, encJSON, http.StatusUnsupportedMediaType,
 			"unsupported content type, use "+ContentTypeProtobuf+" or "+ContentTypeJSON)
 		return
 	}
-	if err := fn(r); err != nil {
+	ps, err := fn(r)
+	if err != nil {
 		var he *httpError
 		if !errors.As(err, &he) {
 			he = &httpError{status: http.StatusInternalServerError, message: "internal error", cause: err}
 		}
-		if he.status >= 500 {
+		switch {
+		case errors.Is(err, membudget.ErrBusy):
+			h.refused(he.status, err) // the exporter retries: not a failure
+		case he.status >= 500:
 			h.log.Warn("otlp request failed", LogKeyStatus, he.status, LogKeyError, err)
-		} else {
-			h.log.Debug("otlp request refused", LogKeyStatus, he.status, LogKeyError, err)
+		default:
+			h.refused(he.status, err)
+		}
+		if he.status == http.StatusServiceUnavailable || he.status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
 		}
 		writeStatus(w, enc, he.status, he.message)
 		return
 	}
-	// An empty Export*ServiceResponse: no partial success to report,
-	// because records Warden does not know are kept as raw, never refused.
+	if ps.rejected.Count > 0 {
+		if h.rejected != nil {
+			h.rejected(ps.signal, ps.rejected.Count)
+		}
+		if ok, suppressed := h.throttle.allow(); ok {
+			h.log.Warn("otlp records rejected", LogKeySignal, string(ps.signal), LogKeyRejected, ps.rejected.Count,
+				LogKeyError, ps.message(), LogKeySuppressed, suppressed)
+		}
+	}
+	var body []byte
 	if enc == encJSON {
 		w.Header().Set("Content-Type", ContentTypeJSON)
-		w.Header().Set("Content-Length", "2")
-		w.WriteHeader(http.StatusOK)
-		io.WriteString(w, "{}")
-		return
+		body = ps.json()
+	} else {
+		w.Header().Set("Content-Type", ContentTypeProtobuf)
+		body = ps.wire()
 	}
-	w.Header().Set("Content-Type", ContentTypeProtobuf)
-	w.Header().Set("Content-Length", "0")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
+	w.Write(body)
 }
 
-func (h *Handler) serveLogs(r *http.Request) error {
-	body, err := h.readBody(r)
-	if err != nil {
-		return err
+// refused logs a request refused with a 4xx status, at warn and
+// rate-limited: the exporter will not resend it, so its records are lost.
+func (h *Handler) refused(status int, err error) {
+	if ok, suppressed := h.throttle.allow(); ok {
+		h.log.Warn("otlp request refused", LogKeyStatus, status, LogKeyError, err, LogKeySuppressed, suppressed)
 	}
-	events, err := h.dec.DecodeLogs(body, r.Header.Get("Content-Type"))
+}
+
+func (h *Handler) serveLogs(r *http.Request) (partialSuccess, error) {
+	ps := partialSuccess{signal: SignalLogs}
+	res := h.budget.Reserve()
+	defer res.Release()
+	body, err := h.readBody(r, res)
 	if err != nil {
-		return decodeError(err)
+		return ps, err
 	}
+	events, err := h.dec.decodeLogs(body, r.Header.Get("Content-Type"), &ps.rejected, chargeMessages(res))
+	if err != nil {
+		return ps, decodeError(err)
+	}
+	ps.total = len(events) + ps.rejected.Count
 	if len(events) == 0 {
-		return nil
+		return ps, nil
 	}
-	if _, err := h.sink.AppendEvents(r.Context(), events); err != nil {
-		return &httpError{status: http.StatusServiceUnavailable, message: "storage unavailable, retry later",
+	rej, err := h.sink.AppendEvents(r.Context(), events)
+	if err != nil {
+		return ps, &httpError{status: http.StatusServiceUnavailable, message: "storage unavailable, retry later",
 			cause: fmt.Errorf("append %d events: %w", len(events), err)}
 	}
-	return nil
+	ps.rejected.Merge(rej)
+	return ps, nil
 }
 
-func (h *Handler) serveMetrics(r *http.Request) error {
-	body, err := h.readBody(r)
+func (h *Handler) serveMetrics(r *http.Request) (partialSuccess, error) {
+	ps := partialSuccess{signal: SignalMetrics}
+	res := h.budget.Reserve()
+	defer res.Release()
+	body, err := h.readBody(r, res)
 	if err != nil {
-		return err
+		return ps, err
 	}
-	points, err := h.dec.DecodeMetrics(body, r.Header.Get("Content-Type"))
+	points, err := h.dec.decodeMetrics(body, r.Header.Get("Content-Type"), &ps.rejected, chargeMessages(res))
 	if err != nil {
-		return decodeError(err)
+		return ps, decodeError(err)
 	}
+	ps.total = len(points) + ps.rejected.Count
 	if len(points) == 0 {
-		return nil
+		return ps, nil
 	}
-	if _, err := h.sink.AppendMetrics(r.Context(), points); err != nil {
-		return &httpError{status: http.StatusServiceUnavailable, message: "storage unavailable, retry later",
+	rej, err := h.sink.AppendMetrics(r.Context(), points)
+	if err != nil {
+		return ps, &httpError{status: http.StatusServiceUnavailable, message: "storage unavailable, retry later",
 			cause: fmt.Errorf("append %d metric points: %w", len(points), err)}
 	}
-	return nil
+	ps.rejected.Merge(rej)
+	return ps, nil
 }
 
 // decodeError maps a decoder error to its status. The message names the
 // problem, never the body's content.
 func decodeError(err error) error {
 	switch {
+	case errors.Is(err, membudget.ErrBusy):
+		return errBusy(err)
 	case errors.Is(err, ErrTooLarge):
 		return &httpError{status: http.StatusRequestEntityTooLarge, message: err.Error()}
 	case errors.Is(err, ErrUnsupportedMediaType):
@@ -233,46 +294,44 @@ func decodeError(err error) error {
 	return err
 }
 
-// readBody reads the body within the size limits, undoing gzip.
-func (h *Handler) readBody(r *http.Request) ([]byte, error) {
-	tooLarge := func(what string, limit int64) error {
-		return &httpError{status: http.StatusRequestEntityTooLarge,
-			message: fmt.Sprintf("%s larger than %d bytes", what, limit)}
+// errBusy is the answer when the memory budget has no room: 503, which
+// exporters retry after Retry-After.
+func errBusy(cause error) *httpError {
+	return &httpError{status: http.StatusServiceUnavailable, message: "server busy, retry later", cause: cause}
+}
+
+// RetryAfterSeconds is the Retry-After of a busy or unavailable answer.
+const RetryAfterSeconds = 1
+
+// chargeMessages reserves what decoding a body's messages costs, without
+// waiting: the request already holds its body.
+func chargeMessages(res *membudget.Reservation) func(int) error {
+	return func(n int) error { return res.TryGrow(int64(n) * DecodeBytesPerMessage) }
+}
+
+// readBody reads the body within the size limits and the memory budget,
+// undoing gzip.
+func (h *Handler) readBody(r *http.Request, res *membudget.Reservation) ([]byte, error) {
+	lim := membudget.Limits{MaxBody: h.maxBody, MaxDecoded: h.maxDecoded, Overhead: DecodeBytesPerByte}
+	body, err := membudget.ReadBody(r.Context(), r.Body, r.ContentLength, r.Header.Get("Content-Encoding"), lim, res)
+	if err == nil {
+		return body, nil
 	}
-	if r.ContentLength > h.maxBody {
-		return nil, tooLarge("body", h.maxBody)
+	var le *membudget.LimitError
+	var ee *membudget.EncodingError
+	switch {
+	case errors.As(err, &le):
+		return nil, &httpError{status: http.StatusRequestEntityTooLarge, message: le.Error()}
+	case errors.As(err, &ee):
+		return nil, &httpError{status: http.StatusUnsupportedMediaType, message: ee.Error()}
+	case errors.Is(err, membudget.ErrBusy):
+		return nil, errBusy(err)
+	case errors.Is(err, membudget.ErrOverBudget):
+		return nil, &httpError{status: http.StatusRequestEntityTooLarge, message: "body needs more memory than this server's budget allows", cause: err}
+	case errors.Is(err, membudget.ErrMalformedGzip):
+		return nil, &httpError{status: http.StatusBadRequest, message: "malformed gzip body", cause: err}
 	}
-	// body.N <= 0 once more than maxBody bytes have been read.
-	body := &io.LimitedReader{R: r.Body, N: h.maxBody + 1}
-	switch ce := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); ce {
-	case "", "identity":
-		data, err := io.ReadAll(body)
-		switch {
-		case body.N <= 0:
-			return nil, tooLarge("body", h.maxBody)
-		case err != nil:
-			return nil, &httpError{status: http.StatusBadRequest, message: "unreadable body", cause: err}
-		}
-		return data, nil
-	case "gzip":
-		var data []byte
-		zr, err := gzip.NewReader(body)
-		if err == nil {
-			data, err = io.ReadAll(io.LimitReader(zr, h.maxDecoded+1))
-		}
-		switch {
-		case body.N <= 0: // checked first: a cut-off stream is also a gzip error
-			return nil, tooLarge("body", h.maxBody)
-		case int64(len(data)) > h.maxDecoded:
-			return nil, tooLarge("decompressed body", h.maxDecoded)
-		case err != nil:
-			return nil, &httpError{status: http.StatusBadRequest, message: "malformed gzip body", cause: err}
-		}
-		return data, nil
-	default:
-		return nil, &httpError{status: http.StatusUnsupportedMediaType,
-			message: fmt.Sprintf("unsupported content encoding %q, use gzip or none", ce)}
-	}
+	return nil, &httpError{status: http.StatusBadRequest, message: "unreadable body", cause: err}
 }
 
 // writeStatus answers with a google.rpc.Status in the given encoding.

@@ -21,37 +21,46 @@ import (
 	"github.com/wardenhq/warden/internal/record"
 )
 
-// memSink is a Sink in memory; err, when set, fails every append.
+// memSink is a Sink in memory; err, when set, fails every append, and
+// refuse, when set, refuses the records it reports.
 type memSink struct {
 	mu     sync.Mutex
 	events []record.Event
 	points []record.MetricPoint
 	calls  int
 	err    error
+	refuse func(e *record.Event) bool
 }
 
 var _ Sink = (*memSink)(nil)
 
-func (s *memSink) AppendEvents(_ context.Context, events []record.Event) (int, error) {
+func (s *memSink) AppendEvents(_ context.Context, events []record.Event) (Rejected, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
+	var rej Rejected
 	if s.err != nil {
-		return 0, s.err
+		return rej, s.err
 	}
-	s.events = append(s.events, events...)
-	return len(events), nil
+	for i := range events {
+		if s.refuse != nil && s.refuse(&events[i]) {
+			rej.Add(1, "event "+events[i].ID+" refused")
+			continue
+		}
+		s.events = append(s.events, events[i])
+	}
+	return rej, nil
 }
 
-func (s *memSink) AppendMetrics(_ context.Context, points []record.MetricPoint) (int, error) {
+func (s *memSink) AppendMetrics(_ context.Context, points []record.MetricPoint) (Rejected, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
 	if s.err != nil {
-		return 0, s.err
+		return Rejected{}, s.err
 	}
 	s.points = append(s.points, points...)
-	return len(points), nil
+	return Rejected{}, nil
 }
 
 func gzipped(tb testing.TB, b []byte) []byte {

@@ -71,6 +71,13 @@ func isContent(key string) bool {
 // as the gRPC service receives it) into events, one per log record, in
 // order. It fails only with ErrTooLarge, past Options.MaxItems records.
 func (d *Decoder) Logs(data *logspb.LogsData) ([]record.Event, error) {
+	return d.logs(data, nil)
+}
+
+// logs is Logs, counting the records it refuses in rej when not nil: only
+// those over Options.MaxRecordBytes (a log record Warden does not know is
+// kept as raw).
+func (d *Decoder) logs(data *logspb.LogsData, rej *Rejected) ([]record.Event, error) {
 	n := 0
 	for _, rl := range data.GetResourceLogs() {
 		for _, sl := range rl.GetScopeLogs() {
@@ -90,6 +97,12 @@ func (d *Decoder) Logs(data *logspb.LogsData) ([]record.Event, error) {
 				if lr == nil {
 					continue
 				}
+				if max := d.opts.MaxRecordBytes; max > 0 {
+					if n := proto.Size(lr); n > max {
+						rej.Add(1, fmt.Sprintf("log record of %d bytes, more than %d", n, max))
+						continue
+					}
+				}
 				events = append(events, d.event(rl.GetResource(), res, sl, lr, known))
 			}
 		}
@@ -97,7 +110,8 @@ func (d *Decoder) Logs(data *logspb.LogsData) ([]record.Event, error) {
 	return events, nil
 }
 
-// resourceAttrs converts resource attributes as sent.
+// resourceAttrs converts resource attributes, secrets masked
+// (OTEL_RESOURCE_ATTRIBUTES is free text).
 func resourceAttrs(r *resourcepb.Resource) map[string]any {
 	attrs := r.GetAttributes()
 	if len(attrs) == 0 {
@@ -109,6 +123,7 @@ func resourceAttrs(r *resourcepb.Resource) map[string]any {
 			m[kv.Key] = plainValue(kv.Value, 0)
 		}
 	}
+	record.RedactAttrs(m, nil)
 	return m
 }
 
@@ -182,10 +197,20 @@ func (d *Decoder) event(res *resourcepb.Resource, resAttrs map[string]any, sl *l
 		}
 		ev.Raw = d.rawRecord(lr)
 	}
+	// Every string kept has its secrets masked (an api_error's or a
+	// tool_result's error can quote a token), except the content that
+	// KeepContent keeps as sent.
+	record.RedactAttrs(attrs, d.keptAsSent)
 	if len(attrs) > 0 {
 		ev.Attrs = attrs
 	}
 	return ev
+}
+
+// keptAsSent reports whether an attribute is kept unredacted: content
+// (and full_command) with KeepContent.
+func (d *Decoder) keptAsSent(key string) bool {
+	return d.opts.KeepContent && (isContent(key) || key == "full_command")
 }
 
 // eventTime is the record's time, else its observed time, else its
@@ -357,21 +382,24 @@ func writeField(h interface{ Write([]byte) (int, error) }, s string) {
 
 // rawRecord renders a record Warden does not know as OTLP/JSON (enums as
 // numbers, trace and span ids as hex), content attributes removed unless
-// KeepContent.
+// KeepContent, secrets masked in its body and attributes.
 func (d *Decoder) rawRecord(lr *logspb.LogRecord) json.RawMessage {
 	traceID, spanID := lr.TraceId, lr.SpanId
-	strip := !d.opts.KeepContent && hasContent(lr.Attributes)
-	if strip || len(traceID) > 0 || len(spanID) > 0 {
-		lr = proto.Clone(lr).(*logspb.LogRecord)
-		lr.TraceId, lr.SpanId = nil, nil
-		if strip {
-			kept := lr.Attributes[:0]
-			for _, kv := range lr.Attributes {
-				if kv != nil && !isContent(kv.Key) {
-					kept = append(kept, kv)
-				}
+	lr = proto.Clone(lr).(*logspb.LogRecord)
+	lr.TraceId, lr.SpanId = nil, nil
+	if !d.opts.KeepContent && hasContent(lr.Attributes) {
+		kept := lr.Attributes[:0]
+		for _, kv := range lr.Attributes {
+			if kv != nil && !isContent(kv.Key) {
+				kept = append(kept, kv)
 			}
-			lr.Attributes = kept
+		}
+		lr.Attributes = kept
+	}
+	redactAnyValue(lr.Body)
+	for _, kv := range lr.Attributes {
+		if kv != nil && !d.keptAsSent(kv.Key) {
+			redactKeyValue(kv)
 		}
 	}
 	b, err := protojson.MarshalOptions{UseEnumNumbers: true}.Marshal(lr)
@@ -409,4 +437,34 @@ func hasContent(attrs []*commonpb.KeyValue) bool {
 		}
 	}
 	return false
+}
+
+// redactKeyValue masks secrets in an attribute of a raw record: its whole
+// string value when its key names a secret (record.SecretAttr), else the
+// secrets in its strings.
+func redactKeyValue(kv *commonpb.KeyValue) {
+	if sv, ok := kv.GetValue().GetValue().(*commonpb.AnyValue_StringValue); ok && record.SecretAttr(kv.Key) &&
+		sv.StringValue != "" && !strings.HasPrefix(sv.StringValue, "$") {
+		sv.StringValue = record.Redacted
+		return
+	}
+	redactAnyValue(kv.GetValue())
+}
+
+// redactAnyValue masks secrets in every string of v, in place.
+func redactAnyValue(v *commonpb.AnyValue) {
+	switch x := v.GetValue().(type) {
+	case *commonpb.AnyValue_StringValue:
+		x.StringValue = record.Redact(x.StringValue)
+	case *commonpb.AnyValue_ArrayValue:
+		for _, e := range x.ArrayValue.GetValues() {
+			redactAnyValue(e)
+		}
+	case *commonpb.AnyValue_KvlistValue:
+		for _, kv := range x.KvlistValue.GetValues() {
+			if kv != nil {
+				redactKeyValue(kv)
+			}
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/wardenhq/warden/internal/record"
 )
@@ -36,10 +37,16 @@ const (
 // Metrics converts decoded OTLP metrics (an ExportMetricsServiceRequest's
 // content) into points, one per data point of every sum, gauge, histogram,
 // exponential histogram and summary, in order. A point without a value
-// (no value set, or flagged no-recorded-value), or whose value is NaN or
-// infinite, is left out. It fails only with ErrTooLarge, past
+// (no value set, or flagged no-recorded-value) is left out; one whose
+// value is NaN or infinite is refused (the receivers report it as a
+// rejected data point). It fails only with ErrTooLarge, past
 // Options.MaxItems data points.
 func (d *Decoder) Metrics(data *metricspb.MetricsData) ([]record.MetricPoint, error) {
+	return d.metrics(data, nil)
+}
+
+// metrics is Metrics, counting the points it refuses in rej when not nil.
+func (d *Decoder) metrics(data *metricspb.MetricsData, rej *Rejected) ([]record.MetricPoint, error) {
 	n := 0
 	for _, rm := range data.GetResourceMetrics() {
 		for _, sm := range rm.GetScopeMetrics() {
@@ -55,7 +62,7 @@ func (d *Decoder) Metrics(data *metricspb.MetricsData) ([]record.MetricPoint, er
 	for _, rm := range data.GetResourceMetrics() {
 		for _, sm := range rm.GetScopeMetrics() {
 			for _, m := range sm.GetMetrics() {
-				points = d.appendPoints(points, m)
+				points = d.appendPoints(points, m, rej)
 			}
 		}
 	}
@@ -81,13 +88,27 @@ func dataPoints(m *metricspb.Metric) int {
 // noRecordedValue is DataPointFlags.FLAG_NO_RECORDED_VALUE.
 const noRecordedValue = uint32(metricspb.DataPointFlags_DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK)
 
-func (d *Decoder) appendPoints(out []record.MetricPoint, m *metricspb.Metric) []record.MetricPoint {
+func (d *Decoder) appendPoints(out []record.MetricPoint, m *metricspb.Metric, rej *Rejected) []record.MetricPoint {
 	if m == nil {
 		return out
 	}
 	add := func(attrs []*commonpb.KeyValue, start, end uint64, flags uint32, value float64, extra ...string) {
-		if flags&noRecordedValue != 0 || !finite(value) {
+		if flags&noRecordedValue != 0 {
 			return
+		}
+		if !finite(value) {
+			rej.Add(1, fmt.Sprintf("metric %s: value %v is not finite", truncateName(m.Name), value))
+			return
+		}
+		if max := d.opts.MaxRecordBytes; max > 0 {
+			n := len(m.Name) + len(m.Unit)
+			for _, kv := range attrs {
+				n += proto.Size(kv)
+			}
+			if n > max {
+				rej.Add(1, fmt.Sprintf("metric %s: data point of %d bytes, more than %d", truncateName(m.Name), n, max))
+				return
+			}
 		}
 		out = append(out, d.point(m, attrs, start, end, value, extra...))
 	}
@@ -175,6 +196,7 @@ func (d *Decoder) point(m *metricspb.Metric, attrs []*commonpb.KeyValue, start, 
 	if len(p.Attrs) == 0 {
 		p.Attrs = nil
 	}
+	record.RedactStrings(p.Attrs)
 	p.Start, _ = unixNano(start)
 	var ok bool
 	if p.Time, ok = unixNano(end); !ok && d.opts.Now != nil {

@@ -80,6 +80,11 @@ type Options struct {
 	// MaxItems bounds the log records or data points of one request
 	// (0: DefaultMaxItems).
 	MaxItems int
+	// MaxRecordBytes, when positive, refuses a log record or data point
+	// whose protobuf encoding is larger (the store's limit on a record),
+	// before it is converted: a record that cannot be stored costs no more
+	// than its decoded message.
+	MaxRecordBytes int
 }
 
 // Decoder turns OTLP requests into records. It is safe for concurrent use.
@@ -121,11 +126,18 @@ func DecodeMetrics(body []byte, contentType string) ([]record.MetricPoint, error
 // ErrTooLarge and then returns no events; otherwise every log record
 // becomes one event, in order.
 func (d *Decoder) DecodeLogs(body []byte, contentType string) ([]record.Event, error) {
+	return d.decodeLogs(body, contentType, nil, nil)
+}
+
+// decodeLogs is DecodeLogs, counting refused records in rej when not nil
+// and calling charge, when not nil, with the body's message count before
+// anything is allocated for them (its error fails the decode).
+func (d *Decoder) decodeLogs(body []byte, contentType string, rej *Rejected, charge func(messages int) error) ([]record.Event, error) {
 	var data logspb.LogsData // wire- and JSON-identical to ExportLogsServiceRequest
-	if err := d.unmarshal(body, contentType, &data); err != nil {
+	if err := d.unmarshal(body, contentType, &data, charge); err != nil {
 		return nil, fmt.Errorf("decode otlp logs: %w", err)
 	}
-	events, err := d.Logs(&data)
+	events, err := d.logs(&data, rej)
 	if err != nil {
 		return nil, fmt.Errorf("decode otlp logs: %w", err)
 	}
@@ -133,13 +145,18 @@ func (d *Decoder) DecodeLogs(body []byte, contentType string) ([]record.Event, e
 }
 
 // DecodeMetrics decodes an uncompressed OTLP/HTTP metrics body like
-// DecodeLogs; every data point becomes one MetricPoint.
+// DecodeLogs; every data point becomes one MetricPoint (see Metrics).
 func (d *Decoder) DecodeMetrics(body []byte, contentType string) ([]record.MetricPoint, error) {
+	return d.decodeMetrics(body, contentType, nil, nil)
+}
+
+// decodeMetrics is DecodeMetrics with decodeLogs' rej and charge.
+func (d *Decoder) decodeMetrics(body []byte, contentType string, rej *Rejected, charge func(messages int) error) ([]record.MetricPoint, error) {
 	var data metricspb.MetricsData // wire- and JSON-identical to ExportMetricsServiceRequest
-	if err := d.unmarshal(body, contentType, &data); err != nil {
+	if err := d.unmarshal(body, contentType, &data, charge); err != nil {
 		return nil, fmt.Errorf("decode otlp metrics: %w", err)
 	}
-	points, err := d.Metrics(&data)
+	points, err := d.metrics(&data, rej)
 	if err != nil {
 		return nil, fmt.Errorf("decode otlp metrics: %w", err)
 	}
@@ -166,22 +183,34 @@ func encodingOf(contentType string) (encoding, error) {
 	return 0, fmt.Errorf("%w %q", ErrUnsupportedMediaType, contentType)
 }
 
-func (d *Decoder) unmarshal(body []byte, contentType string, m proto.Message) error {
+func (d *Decoder) unmarshal(body []byte, contentType string, m proto.Message, charge func(int) error) error {
 	enc, err := encodingOf(contentType)
 	if err != nil {
 		return err
 	}
 	switch enc {
 	case encProtobuf:
-		if err := scanProto(body, m.ProtoReflect().Descriptor(), d.opts.MaxMessages); err != nil {
+		n, err := scanProto(body, m.ProtoReflect().Descriptor(), d.opts.MaxMessages)
+		if err != nil {
 			return err
+		}
+		if charge != nil {
+			if err := charge(n); err != nil {
+				return err
+			}
 		}
 		if err := proto.Unmarshal(body, m); err != nil {
 			return fmt.Errorf("%w: %w", ErrMalformed, err)
 		}
 	default:
-		if err := scanJSON(body, d.opts.MaxMessages); err != nil {
+		n, err := scanJSON(body, d.opts.MaxMessages)
+		if err != nil {
 			return err
+		}
+		if charge != nil {
+			if err := charge(n); err != nil {
+				return err
+			}
 		}
 		// OTLP/JSON: receivers must ignore unknown fields.
 		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, m); err != nil {
@@ -198,17 +227,17 @@ func (d *Decoder) unmarshal(body []byte, contentType string, m proto.Message) er
 // messages (m's descriptor tells which length-delimited fields are
 // messages), failing with ErrTooLarge past max messages and ErrMalformed
 // past maxNesting levels. Wire errors are left for proto.Unmarshal.
-func scanProto(b []byte, md protoreflect.MessageDescriptor, max int) error {
+func scanProto(b []byte, md protoreflect.MessageDescriptor, max int) (int, error) {
 	budget := max
 	if err := scanMessage(b, md, 0, &budget); err != nil {
-		return err
+		return 0, err
 	}
-	return nil
+	return max - budget, nil
 }
 
 // scanJSON counts the objects of a JSON body the same way, by scanning for
 // braces outside strings.
-func scanJSON(b []byte, max int) error {
+func scanJSON(b []byte, max int) (int, error) {
 	objects, depth := 0, 0
 	inString, escaped := false, false
 	for _, c := range b {
@@ -230,18 +259,50 @@ func scanJSON(b []byte, max int) error {
 			if c == '{' {
 				objects++
 				if objects > max {
-					return fmt.Errorf("%w: more than %d objects", ErrTooLarge, max)
+					return 0, fmt.Errorf("%w: more than %d objects", ErrTooLarge, max)
 				}
 			}
 			depth++
 			if depth > 2*maxNesting {
-				return fmt.Errorf("%w: nested more than %d levels", ErrMalformed, 2*maxNesting)
+				return 0, fmt.Errorf("%w: nested more than %d levels", ErrMalformed, 2*maxNesting)
 			}
 		case '}', ']':
 			depth--
 		}
 	}
-	return nil
+	return objects, nil
+}
+
+// Rejected counts the records of a request that were refused, by the
+// decoder (a NaN data point) or by a Sink (a record its store cannot keep),
+// with the reason of the first: what an export answer reports as its
+// partial success. The zero value is ready; a nil *Rejected ignores Add.
+type Rejected struct {
+	Count int
+	// Reason is a message safe to show the client, empty when Count is 0.
+	Reason string
+}
+
+// Add counts n more refused records; reason is kept if they are the first.
+func (r *Rejected) Add(n int, reason string) {
+	if r == nil || n <= 0 {
+		return
+	}
+	if r.Count == 0 {
+		r.Reason = reason
+	}
+	r.Count += n
+}
+
+// Merge adds o's records to r.
+func (r *Rejected) Merge(o Rejected) { r.Add(o.Count, o.Reason) }
+
+// truncateName bounds a name for a message.
+func truncateName(s string) string {
+	if len(s) > 128 {
+		return s[:128] + "…"
+	}
+	return s
 }
 
 // jsonMarshal encodes v as compact JSON without HTML escaping.
@@ -254,3 +315,14 @@ func jsonMarshal(v any) ([]byte, error) {
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
+
+// What decoding costs in memory, for a membudget.Budget: a body of n bytes
+// holding m messages decodes into at most about DecodeBytesPerByte*n +
+// DecodeBytesPerMessage*m bytes besides the body itself (the protobuf
+// messages, the records made of them and their JSON as a store encodes
+// it). TestDecodeCost measures it on Claude Code's captures and on bodies
+// built to cost the most.
+const (
+	DecodeBytesPerByte    = 2
+	DecodeBytesPerMessage = 640
+)

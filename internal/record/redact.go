@@ -24,9 +24,14 @@ const Redacted = "[REDACTED]"
 // literal trigger occurs in s, and its regular expression is compiled on
 // first use, never at init.
 func Redact(s string) string {
-	if s == "" {
+	if plainShort(s) {
 		return s
 	}
+	return redact(s)
+}
+
+// redact is Redact without the plainShort shortcut.
+func redact(s string) string {
 	lower := strings.ToLower(s)
 	for i := range redactRules {
 		r := &redactRules[i]
@@ -37,6 +42,103 @@ func Redact(s string) string {
 		lower = strings.ToLower(s)
 	}
 	return s
+}
+
+// plainShort reports whether s is too short and plain for any rule: under
+// 15 bytes (the shortest token shape, xoxb- and ten characters) of letters,
+// digits, '.', '_' and '-' only, which every other rule needs more than
+// (a space, '=', ':', a quote). Most attribute values are such words.
+func plainShort(s string) bool {
+	if len(s) >= 15 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// RedactValue returns v with secrets masked in every string it holds: v
+// itself, or the elements and values of nested []any and map[string]any
+// (attribute values as the OTLP decoder makes them), changed in place.
+// Values of a map key that names a secret (SecretAttr) are masked whole.
+// Other types are returned as they are.
+func RedactValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return Redact(x)
+	case []any:
+		for i := range x {
+			x[i] = RedactValue(x[i])
+		}
+	case map[string]any:
+		RedactAttrs(x, nil)
+	}
+	return v
+}
+
+// RedactAttrs masks secrets in attribute values in place (RedactValue),
+// and replaces a string value whose key names a secret (SecretAttr) with
+// Redacted; keys for which keep returns true are left as they are.
+func RedactAttrs(attrs map[string]any, keep func(key string) bool) {
+	for k, v := range attrs {
+		if keep != nil && keep(k) {
+			continue
+		}
+		if s, ok := v.(string); ok && s != "" && s != Redacted && SecretAttr(k) && !isReference(s) {
+			attrs[k] = Redacted
+			continue
+		}
+		attrs[k] = RedactValue(v)
+	}
+}
+
+// RedactStrings is RedactAttrs for string attributes (metric points').
+func RedactStrings(attrs map[string]string) {
+	for k, v := range attrs {
+		switch {
+		case v != "" && v != Redacted && SecretAttr(k) && !isReference(v):
+			attrs[k] = Redacted
+		default:
+			attrs[k] = Redact(v)
+		}
+	}
+}
+
+// SecretAttr reports whether an attribute named key holds a secret as a
+// whole: SecretKey(key) (api_key, auth.token, db.password), except when
+// its last word (after '.', '_' or '-') says it holds an identifier, a
+// count or a kind of one (session.id, input_tokens, api_key_source,
+// token_type), which Claude Code's own attributes do.
+func SecretAttr(key string) bool {
+	if !SecretKey(key) {
+		return false
+	}
+	last := key
+	if i := strings.LastIndexAny(key, "._-"); i >= 0 {
+		last = key[i+1:]
+	}
+	switch strings.ToLower(last) {
+	case "id", "ids", "uuid", "count", "tokens", "length", "type", "source", "name", "mode", "kind", "scope", "status":
+		return false
+	}
+	return true
+}
+
+// RedactAudit masks secrets in the free-text fields of an audit event as
+// a server receives it (the hook redacts what it writes; a server cannot
+// assume every client does): command, path, URL, reason, error and the
+// rest, but not its IDs, times and enumerations.
+func RedactAudit(ev *AuditEventV1) {
+	for _, f := range []*string{
+		&ev.User, &ev.Host, &ev.Repository, &ev.Branch, &ev.Cwd, &ev.Command, &ev.Path, &ev.URL,
+		&ev.MCPServer, &ev.MCPTool, &ev.Reason, &ev.Exception, &ev.Source, &ev.EndReason, &ev.FilePath, &ev.Error,
+	} {
+		*f = Redact(*f)
+	}
 }
 
 // redactRule is one pattern with its replacement. The expression is compiled
@@ -117,7 +219,7 @@ var redactRules = [...]redactRule{
 		triggers: []string{"authorization"},
 		pattern:  `(?i)((?:proxy-)?authorization['"]?\s*[:=]\s*)((?:basic|bearer|token|digest|negotiate|aws4-hmac-sha256)\s+)?[^'"\r\n]+`,
 		replace: func(m []string) string {
-			if isReference(strings.TrimSpace(m[0][len(m[1])+len(m[2]):])) {
+			if v := strings.TrimSpace(m[0][len(m[1])+len(m[2]):]); isReference(v) || redactedOnly(v) {
 				return m[0]
 			}
 			return m[1] + m[2] + Redacted
@@ -278,6 +380,18 @@ func hasAuth(k string) bool {
 func isReference(v string) bool {
 	v = strings.Trim(v, `"'`)
 	return v == "" || strings.HasPrefix(v, "$")
+}
+
+// redactedOnly reports whether v is nothing but Redacted markers, masked
+// by an earlier rule: masking it again would only merge them.
+func redactedOnly(v string) bool {
+	fields := strings.Fields(v)
+	for _, f := range fields {
+		if f != Redacted {
+			return false
+		}
+	}
+	return len(fields) > 0
 }
 
 // authScheme reports whether v is an HTTP auth scheme word, as in

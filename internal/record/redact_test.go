@@ -1,6 +1,7 @@
 package record
 
 import (
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -242,19 +243,49 @@ func TestTruncate(t *testing.T) {
 	}
 }
 
+// fuzzSecrets are one secret of each shape Redact must always remove,
+// whatever text surrounds it.
+var fuzzSecrets = [...]string{
+	"ghp_Fz0123456789abcdefghij0123456789ab",
+	"github_pat_11FZ0123456789_abcdefghijklmnop",
+	"sk-ant-api03-Fz0123456789abcdefghijkl",
+	"xoxb-123456789012-Fzabcdefghij",
+	"AKIAFZ0123456789ABCD",
+	"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJmejEyMzQifQ.Fz_sig-0123",
+	"glpat-Fz0123456789abcdefghij",
+	"npm_Fz0123456789abcdefghij0123456789abcd",
+	"AIzaFz0123456789abcdefghij0123456789abcde",
+	"sk_live_Fz0123456789abcdef",
+	"-----BEGIN RSA PRIVATE KEY-----\nMIIFzSecretKeyBody0123\n-----END RSA PRIVATE KEY-----",
+}
+
+// FuzzRedact checks three properties on any text: Redact is idempotent, a
+// known secret shape placed anywhere in the text, between spaces, is gone
+// from the result (a Redact that does nothing fails at once), and the
+// plainShort shortcut skips only text the rules leave alone.
 func FuzzRedact(f *testing.F) {
-	for _, s := range []string{
+	for i, s := range []string{
 		"curl -u a:b -H 'Authorization: Bearer xyz12345' 'https://u:p@h/?token=t'",
 		`curl -d '{"password":"x"}' https://x`,
 		"mysql -phunter2", "sshpass -p x ssh h", "GITHUB_TOKEN=abc gh",
-		"echo ghp_0123456789abcdefghij0123456789abcdef", "echo hi",
+		"echo ghp_0123456789abcdefghij0123456789abcdef", "echo hi", "",
+		"--password '", `{"token": "`, "-u ", "https://u:", "Authorization: ",
 	} {
-		f.Add(s)
+		f.Add(s, uint16(len(s)/2), uint8(i))
 	}
-	f.Fuzz(func(t *testing.T, s string) {
+	f.Fuzz(func(t *testing.T, s string, at uint16, which uint8) {
 		got := Redact(s)
 		if again := Redact(got); again != got {
 			t.Errorf("not idempotent:\n in %q\n 1st %q\n 2nd %q", s, got, again)
+		}
+		if plainShort(s) && redact(s) != s {
+			t.Errorf("plainShort skips %q, which the rules change to %q", s, redact(s))
+		}
+		secret := fuzzSecrets[int(which)%len(fuzzSecrets)]
+		i := int(at) % (len(s) + 1)
+		in := s[:i] + " " + secret + " " + s[i:]
+		if out := Redact(in); strings.Contains(out, secret) {
+			t.Errorf("secret kept:\n in %q\n out %q", in, out)
 		}
 	})
 }
@@ -270,5 +301,62 @@ func BenchmarkRedact(b *testing.B) {
 				RedactBounded(bc.in, MaxCommandBytes)
 			}
 		})
+	}
+}
+
+func TestRedactAttrs(t *testing.T) {
+	const tok = "ghp_0123456789abcdefghij0123456789abcdef"
+	attrs := map[string]any{
+		"error":          "push failed: " + tok,
+		"db.password":    "hunter2",
+		"api_key":        "$API_KEY",
+		"api_key_source": "user",
+		"input_tokens":   int64(12),
+		"session.id":     "s-1",
+		"nested":         map[string]any{"list": []any{"Bearer abcdefghijkl", 3.5}, "auth_token": "abc"},
+		"prompt":         "keep " + tok,
+	}
+	RedactAttrs(attrs, func(k string) bool { return k == "prompt" })
+	want := map[string]any{
+		"error":          "push failed: " + Redacted,
+		"db.password":    Redacted,
+		"api_key":        "$API_KEY",
+		"api_key_source": "user",
+		"input_tokens":   int64(12),
+		"session.id":     "s-1",
+		"nested":         map[string]any{"list": []any{"Bearer " + Redacted, 3.5}, "auth_token": Redacted},
+		"prompt":         "keep " + tok,
+	}
+	if !reflect.DeepEqual(attrs, want) {
+		t.Errorf("got  %v\nwant %v", attrs, want)
+	}
+}
+
+func TestSecretAttr(t *testing.T) {
+	for key, want := range map[string]bool{
+		"password": true, "db.password": true, "api_key": true, "ci.auth_token": true, "x-api-key": true,
+		"session.id": false, "input_tokens": false, "api_key_source": false, "auth.type": false, "token_type": false,
+		"error": false, "model": false, "author": false,
+	} {
+		if got := SecretAttr(key); got != want {
+			t.Errorf("SecretAttr(%q) = %v, want %v", key, got, want)
+		}
+	}
+}
+
+func TestRedactAudit(t *testing.T) {
+	const tok = "ghp_0123456789abcdefghij0123456789abcdef"
+	ev := AuditEventV1{EventID: "e-" + tok, SessionID: "s", Decision: DecisionDeny,
+		Command: "echo " + tok, Reason: "saw " + tok, Error: "fatal: " + tok, URL: "https://u:pw@h/x",
+		Repository: "https://x:" + tok + "@github.com/o/r", FilePath: "/tmp/" + tok}
+	RedactAudit(&ev)
+	if ev.EventID != "e-"+tok {
+		t.Errorf("event_id changed: %q", ev.EventID)
+	}
+	for name, v := range map[string]string{"command": ev.Command, "reason": ev.Reason, "error": ev.Error,
+		"url": ev.URL, "repository": ev.Repository, "file_path": ev.FilePath} {
+		if strings.Contains(v, tok) || strings.Contains(v, ":pw@") || !strings.Contains(v, Redacted) {
+			t.Errorf("%s: %q", name, v)
+		}
 	}
 }

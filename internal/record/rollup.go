@@ -1,5 +1,7 @@
 package record
 
+import "math"
+
 // Metric names Claude Code exports (delta temporality).
 const (
 	MetricSessionCount     = "claude_code.session.count"
@@ -104,34 +106,56 @@ func RollupKind(p MetricPoint) string {
 }
 
 // Add adds v to the component kind names (a RollupKind result); an unknown
-// kind adds nothing.
+// kind adds nothing. Sums saturate (see AddFinite), so a rollup always
+// encodes as JSON, whatever points were stored.
 func (r *Rollup) Add(kind string, v float64) {
+	var dst *float64
 	switch kind {
 	case RollupSessions:
-		r.Sessions += v
+		dst = &r.Sessions
 	case RollupCostUSD:
-		r.CostUSD += v
+		dst = &r.CostUSD
 	case RollupTokensInput:
-		r.Tokens.Input += v
+		dst = &r.Tokens.Input
 	case RollupTokensOutput:
-		r.Tokens.Output += v
+		dst = &r.Tokens.Output
 	case RollupTokensCacheRead:
-		r.Tokens.CacheRead += v
+		dst = &r.Tokens.CacheRead
 	case RollupTokensCacheCreate:
-		r.Tokens.CacheCreation += v
+		dst = &r.Tokens.CacheCreation
 	case RollupActiveSeconds:
-		r.ActiveSeconds += v
+		dst = &r.ActiveSeconds
 	case RollupLinesAdded:
-		r.LinesAdded += v
+		dst = &r.LinesAdded
 	case RollupLinesRemoved:
-		r.LinesRemoved += v
+		dst = &r.LinesRemoved
 	case RollupCommits:
-		r.Commits += v
+		dst = &r.Commits
 	case RollupPullRequests:
-		r.PullRequests += v
+		dst = &r.PullRequests
 	case RollupCodeEditsAccepted:
-		r.CodeEditsAccepted += v
+		dst = &r.CodeEditsAccepted
 	case RollupCodeEditsRejected:
-		r.CodeEditsRejected += v
+		dst = &r.CodeEditsRejected
+	default:
+		return
 	}
+	*dst = AddFinite(*dst, v)
+}
+
+// AddFinite returns sum + v kept finite: a NaN or infinite v adds nothing,
+// and a sum that would overflow stays at ±math.MaxFloat64. JSON has no
+// NaN or infinity, so every sum Warden answers with is made this way.
+func AddFinite(sum, v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return sum
+	}
+	s := sum + v
+	switch {
+	case math.IsInf(s, 1) || math.IsNaN(s):
+		return math.MaxFloat64
+	case math.IsInf(s, -1):
+		return -math.MaxFloat64
+	}
+	return s
 }

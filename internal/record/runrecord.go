@@ -550,14 +550,14 @@ func (b *builder) otlpEvent(e *Event) {
 			b.models = append(b.models, m)
 		}
 		if v, ok := num(attrs["cost_usd"]); ok {
-			b.rr.Cost.EventsUSD += v
+			b.rr.Cost.EventsUSD = AddFinite(b.rr.Cost.EventsUSD, v)
 		}
 		for key, dst := range map[string]*float64{
 			"input_tokens": &b.tokens.Input, "output_tokens": &b.tokens.Output,
 			"cache_read_tokens": &b.tokens.CacheRead, "cache_creation_tokens": &b.tokens.CacheCreation,
 		} {
 			if v, ok := num(attrs[key]); ok {
-				*dst += v
+				*dst = AddFinite(*dst, v)
 			}
 		}
 	case "api_error":

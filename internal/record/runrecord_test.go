@@ -441,6 +441,25 @@ func TestRunRecord_MarkdownEscapes(t *testing.T) {
 	}
 }
 
+// TestRunRecord_HostileNumbers: api_request events claiming 1e308 dollars
+// and tokens, twice, and a rollup of saturated sums leave a run record
+// that encodes as JSON.
+func TestRunRecord_HostileNumbers(t *testing.T) {
+	var events []record.Event
+	for i, cost := range []any{1e308, "1e308", "NaN", "-Inf"} {
+		events = append(events, record.Event{ID: "r" + string(rune('0'+i)), Source: record.SourceOTLP, Kind: "api_request",
+			Time: time.Unix(int64(i+1), 0), SessionID: "s1",
+			Attrs: map[string]any{"cost_usd": cost, "input_tokens": cost, "model": "m"}})
+	}
+	sum := record.SessionSummary{SessionID: "s1"}
+	sum.Rollup.Add(record.RollupCostUSD, 1e308)
+	sum.Rollup.Add(record.RollupCostUSD, 1e308)
+	rr := record.BuildRunRecord(sum, stored(t, events))
+	if _, err := json.Marshal(rr); err != nil {
+		t.Fatalf("run record does not encode: %v\ncost %+v", err, rr.Cost)
+	}
+}
+
 func TestIsTestCommand(t *testing.T) {
 	for _, tc := range []struct {
 		cmd  string

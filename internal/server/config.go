@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +30,12 @@ const (
 	DefaultDecideTimeout     = 2 * time.Second
 	DefaultShutdownTimeout   = 20 * time.Second
 	DefaultLogLevel          = "info"
+	// DefaultMemoryBudgetMiB fits a replica of 1 GiB with room for what
+	// the budget does not count (the runtime, SQLite's page cache).
+	DefaultMemoryBudgetMiB = 768
+	// MinMemoryBudgetMiB is the smallest budget: the server's own working
+	// set (about 60 MiB) and a few requests.
+	MinMemoryBudgetMiB = 128
 )
 
 // Config is the server's configuration: DefaultConfig, then a YAML file
@@ -48,6 +56,7 @@ const (
 //	decide_timeout      WARDEN_DECIDE_TIMEOUT      --decide-timeout
 //	shutdown_timeout    WARDEN_SHUTDOWN_TIMEOUT    --shutdown-timeout
 //	log_level           WARDEN_LOG_LEVEL           --log-level
+//	memory_budget_mib   WARDEN_MEMORY_BUDGET_MIB   --memory-budget-mib
 type Config struct {
 	// Addr is the HTTP listen address.
 	Addr string `yaml:"addr"`
@@ -82,7 +91,27 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
+	// MemoryBudgetMiB is the memory the server may use, in MiB: three
+	// eighths of it is the budget every request body reserves from before
+	// it is read, inflated and decoded (IngestBudget), and warden serve
+	// sets the Go runtime's memory limit to three quarters of it
+	// (MemoryLimit) unless GOMEMLIMIT is set.
+	MemoryBudgetMiB int `yaml:"memory_budget_mib"`
 }
+
+// IngestBudget is the byte budget shared by in-flight request bodies:
+// three eighths of MemoryBudgetMiB (288 MiB of the default 768, room for
+// the largest body: 64 MiB inflated, with what it decodes into). The rest
+// is the server's working set, garbage awaiting collection (MemoryLimit
+// leaves the collector room above what is live) and memory the runtime
+// does not count.
+func (c *Config) IngestBudget() int64 { return int64(c.MemoryBudgetMiB) << 20 * 3 / 8 }
+
+// MemoryLimit is the Go runtime's memory limit warden serve sets (unless
+// GOMEMLIMIT is set): three quarters of MemoryBudgetMiB, the last quarter
+// left for memory the runtime does not count (SQLite's page caches, the C
+// stacks of its threads) and for the runtime overshooting its soft limit.
+func (c *Config) MemoryLimit() int64 { return int64(c.MemoryBudgetMiB) << 20 * 3 / 4 }
 
 // DefaultConfig returns the defaults. The data directory is
 // $XDG_STATE_HOME/warden, else ~/.local/state/warden, from getenv and
@@ -103,6 +132,7 @@ func DefaultConfig(getenv func(string) string, home string) Config {
 		DecideTimeout:     DefaultDecideTimeout,
 		ShutdownTimeout:   DefaultShutdownTimeout,
 		LogLevel:          DefaultLogLevel,
+		MemoryBudgetMiB:   DefaultMemoryBudgetMiB,
 	}
 }
 
@@ -110,8 +140,9 @@ func DefaultConfig(getenv func(string) string, home string) Config {
 const MaxConfigBytes = 1 << 20
 
 // ParseConfig decodes a YAML configuration over c's values. Decoding is
-// strict: an unknown key (a typo) or a value of the wrong type is an
-// error naming the line.
+// strict and every problem is reported, each naming its line and key: an
+// unknown key (a typo) with the nearest valid one, a value of the wrong
+// type with the kind of value the key wants. No message names a Go type.
 func ParseConfig(r io.Reader, c *Config) error {
 	data, err := io.ReadAll(io.LimitReader(r, MaxConfigBytes+1))
 	if err != nil {
@@ -120,38 +151,129 @@ func ParseConfig(r io.Reader, c *Config) error {
 	if len(data) > MaxConfigBytes {
 		return fmt.Errorf("config larger than %d bytes", MaxConfigBytes)
 	}
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			return fmt.Errorf("config: %s", strings.Join(nameKeys(data, te.Errors), "; "))
-		}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
 		return fmt.Errorf("config: %w", err)
+	}
+	if len(root.Content) == 0 {
+		return nil // empty: the defaults
+	}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		return fmt.Errorf("config: line %d: want a mapping of keys to values (addr: 127.0.0.1:8844, ...), not %s", doc.Line, nodeKind(doc))
+	}
+	fields := configFields()
+	v := reflect.ValueOf(c).Elem()
+	var errs []string
+	seen := map[string]int{}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		k, val := doc.Content[i], doc.Content[i+1]
+		key := k.Value
+		f, ok := fields[key]
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Sprintf("line %d: unknown key %q%s", k.Line, truncate(key, 64), suggestKey(key, fields)))
+			continue
+		case seen[key] != 0:
+			errs = append(errs, fmt.Sprintf("line %d: %s given again (first on line %d)", k.Line, key, seen[key]))
+			continue
+		}
+		seen[key] = k.Line
+		ptr := reflect.New(f.Type)
+		if err := val.Decode(ptr.Interface()); err != nil {
+			errs = append(errs, fmt.Sprintf("line %d: %s: %s is not %s", val.Line, key, nodeValue(val), describeType(f.Type)))
+			continue
+		}
+		v.FieldByIndex(f.Index).Set(ptr.Elem())
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("config: %s", strings.Join(errs, "; "))
 	}
 	return nil
 }
 
-// nameKeys prefixes yaml's "line N: ..." messages with the key written on
-// that line, so every error names its field.
-func nameKeys(data []byte, errs []string) []string {
-	var root yaml.Node
-	keys := map[string]string{}
-	if yaml.Unmarshal(data, &root) == nil && len(root.Content) == 1 && root.Content[0].Kind == yaml.MappingNode {
-		m := root.Content[0].Content
-		for i := 0; i+1 < len(m); i += 2 {
-			keys["line "+strconv.Itoa(m[i].Line)] = m[i].Value
+// configFields maps the YAML keys of Config to their fields.
+func configFields() map[string]reflect.StructField {
+	t := reflect.TypeFor[Config]()
+	out := make(map[string]reflect.StructField, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if key, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); key != "" && key != "-" {
+			out[key] = f
 		}
-	}
-	out := make([]string, len(errs))
-	for i, e := range errs {
-		line, msg, ok := strings.Cut(e, ": ")
-		if key := keys[line]; ok && key != "" && !strings.Contains(msg, "field "+key) {
-			e = line + ": " + key + ": " + msg
-		}
-		out[i] = e
 	}
 	return out
+}
+
+// suggestKey names the valid key nearest to key when it looks like a typo
+// of it, else lists the valid keys.
+func suggestKey(key string, fields map[string]reflect.StructField) string {
+	keys := slices.Sorted(maps.Keys(fields))
+	best, dist := "", -1
+	for _, k := range keys {
+		if d := editDistance(strings.ToLower(key), k); dist < 0 || d < dist {
+			best, dist = k, d
+		}
+	}
+	if dist >= 0 && dist <= max(2, len(best)/3) {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return " (valid keys: " + strings.Join(keys, ", ") + ")"
+}
+
+// editDistance is the Levenshtein distance of a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// describeType says what kind of value a field of type t wants.
+func describeType(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeFor[time.Duration]():
+		return "a duration (e.g. 30s, 5m, 1h)"
+	case t.Kind() == reflect.Int:
+		return "a whole number"
+	case t.Kind() == reflect.Bool:
+		return "true or false"
+	}
+	return "a string"
+}
+
+// nodeValue shows a YAML value in a message: a scalar quoted and bounded,
+// else what it is.
+func nodeValue(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode {
+		return strconv.Quote(truncate(n.Value, 64))
+	}
+	return nodeKind(n)
+}
+
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "a single value"
 }
 
 // envVar maps a WARDEN_* variable to its field.
@@ -203,6 +325,14 @@ func envVars() []envVar {
 		{"WARDEN_DECIDE_TIMEOUT", "decide_timeout", dur(func(c *Config) *time.Duration { return &c.DecideTimeout })},
 		{"WARDEN_SHUTDOWN_TIMEOUT", "shutdown_timeout", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 		{"WARDEN_LOG_LEVEL", "log_level", str(func(c *Config) *string { return &c.LogLevel })},
+		{"WARDEN_MEMORY_BUDGET_MIB", "memory_budget_mib", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number of MiB", v)
+			}
+			c.MemoryBudgetMiB = n
+			return nil
+		}},
 	}
 }
 
@@ -296,6 +426,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout", "%s: want more than 0", c.ShutdownTimeout)
+	}
+	if c.MemoryBudgetMiB < MinMemoryBudgetMiB {
+		bad("memory_budget_mib", "%d: want at least %d (MiB)", c.MemoryBudgetMiB, MinMemoryBudgetMiB)
 	}
 	if !slices.Contains(logLevels, c.LogLevel) {
 		bad("log_level", "%q: want one of %s", c.LogLevel, strings.Join(logLevels, ", "))

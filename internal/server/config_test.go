@@ -3,10 +3,15 @@ package server
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 )
+
+// goType finds what a user of the configuration should never read: a Go
+// type name or a YAML tag.
+var goType = regexp.MustCompile(`server\.Config|time\.Duration|\binto (int|bool|string)\b|!!\w+|unmarshal`)
 
 func baseConfig() Config {
 	return DefaultConfig(func(string) string { return "" }, "/home/dev")
@@ -41,7 +46,7 @@ func TestConfig_Good(t *testing.T) {
 		})
 	}
 	c, _ := parseFile(t, filepath.Join("testdata", "config", "good", "full.yaml"))
-	if c.RetentionDays != 180 || c.RetentionInterval != 30*time.Minute || c.DecideTimeout != 3*time.Second || c.Tier != "standard" {
+	if c.RetentionDays != 180 || c.RetentionInterval != 30*time.Minute || c.DecideTimeout != 3*time.Second || c.Tier != "production-adjacent" {
 		t.Errorf("full.yaml decoded as %+v", c)
 	}
 }
@@ -50,9 +55,11 @@ func TestConfig_Good(t *testing.T) {
 // naming the field (Prometheus TestBadConfigs).
 func TestConfig_Bad(t *testing.T) {
 	want := map[string]string{
-		"unknown-key.yaml":        "line 2: field retention_dayz not found in type server.Config",
-		"wrong-type.yaml":         "line 1: retention_days: cannot unmarshal !!str `ninety` into int",
-		"bad-duration.yaml":       "line 1: decide_timeout: cannot unmarshal !!str `2 seconds` into time.Duration",
+		"unknown-key.yaml":        `line 2: unknown key "retention_dayz" (did you mean "retention_days"?)`,
+		"unknown-far.yaml":        `line 1: unknown key "bananas" (valid keys: addr, data_dir,`,
+		"several.yaml":            `line 1: unknown key "adr" (did you mean "addr"?); line 2: log_level: a list is not a string; line 3: keep_content: "sometimes" is not true or false; line 4: log_level given again (first on line 2)`,
+		"wrong-type.yaml":         `line 1: retention_days: "ninety" is not a whole number`,
+		"bad-duration.yaml":       `line 1: decide_timeout: "2 seconds" is not a duration (e.g. 30s, 5m, 1h)`,
 		"addr.yaml":               `addr: "localhost": want host:port`,
 		"port.yaml":               `addr: "127.0.0.1:99999": port "99999" is not a number from 0 to 65535`,
 		"same-port.yaml":          `grpc_addr: "127.0.0.1:8844" is also addr`,
@@ -63,7 +70,7 @@ func TestConfig_Bad(t *testing.T) {
 		"log-level.yaml":          `log_level: "verbose": want one of debug, info, warn, error`,
 		"database-url.yaml":       "database_url: not a postgres:// URL",
 		"data-dir.yaml":           `data_dir: "relative/dir" is not an absolute path`,
-		"not-a-mapping.yaml":      "cannot unmarshal !!seq into server.Config",
+		"not-a-mapping.yaml":      "line 1: want a mapping of keys to values (addr: 127.0.0.1:8844, ...), not a list",
 	}
 	files, _ := filepath.Glob(filepath.Join("testdata", "config", "bad", "*.yaml"))
 	for _, file := range files {
@@ -79,6 +86,9 @@ func TestConfig_Bad(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("error shows the database password: %v", err)
+			}
+			if err != nil && goType.MatchString(err.Error()) {
+				t.Errorf("error names a Go type or YAML tag: %v", err)
 			}
 		})
 	}

@@ -88,7 +88,13 @@ func crashChild(t *testing.T, dir string) {
 // startChild starts a crash child on dir and returns it with its base URL.
 func startChild(t *testing.T, dir string) (*exec.Cmd, string, *bytes.Buffer) {
 	t.Helper()
-	cmd := storetest.ReexecCommand(t, crashEnv+"="+dir)
+	return startChildCmd(t, storetest.ReexecCommand(t, crashEnv+"="+dir))
+}
+
+// startChildCmd starts a server child that announces its address on
+// stdout and returns it with its base URL and its stderr.
+func startChildCmd(t *testing.T, cmd *exec.Cmd) (*exec.Cmd, string, *bytes.Buffer) {
+	t.Helper()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

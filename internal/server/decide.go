@@ -161,7 +161,7 @@ func (s *Server) decide(r *http.Request) (answer []byte, verdict, failure string
 		event = in.HookEventName
 	}
 
-	if _, err := s.authorize(ctx, r.Header.Get("Authorization"), scopesIngest); err != nil {
+	if _, err := s.authorize(ctx, r.RemoteAddr, r.Header.Get("Authorization"), scopesIngest); err != nil {
 		e := apiError(err)
 		reason := "Warden: the central policy service refused this hook's token (" + e.Message +
 			"), so the call was blocked; check the Authorization header of the hook"
@@ -273,10 +273,19 @@ func (s *Server) quarantine(ctx context.Context, session string) (*record.Quaran
 	return q, nil
 }
 
+// HookEventUnknown is the hook event of a failure recorded for input that
+// names none (not JSON, say): a store keeps no event without a kind.
+const HookEventUnknown = "unknown"
+
 // fail answers deny for a failure and records it (best effort: the store
 // may be what failed).
 func (s *Server) fail(ctx context.Context, in *hookproto.Input, meta hookproto.Meta, failure, reason string) ([]byte, string, string) {
 	resp := hookproto.Fail(in, meta, failure, reason, s.decideEnv(in))
+	for i := range resp.Events {
+		if resp.Events[i].HookEvent == "" {
+			resp.Events[i].HookEvent = HookEventUnknown
+		}
+	}
 	if err := s.record(ctx, resp.Events); err != nil {
 		s.log.Warn("failed decision not recorded", LogKeyRequestID, requestID(ctx), LogKeyError, err)
 	}

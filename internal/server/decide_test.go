@@ -25,6 +25,17 @@ type faultStore struct {
 	store.Store
 	failQuarantine atomic.Bool
 	failAppend     atomic.Bool
+	failWrite      atomic.Bool // the database answers but cannot be written
+
+	mu       sync.Mutex
+	appended []record.Event // every event stored, with or without a session
+}
+
+func (f *faultStore) ProbeWrite(ctx context.Context) error {
+	if f.failWrite.Load() {
+		return errors.New("attempt to write a readonly database")
+	}
+	return f.Store.ProbeWrite(ctx)
 }
 
 var errDown = errors.New("connection refused")
@@ -40,7 +51,26 @@ func (f *faultStore) AppendEvents(ctx context.Context, events []record.Event) (i
 	if f.failAppend.Load() {
 		return 0, errDown
 	}
-	return f.Store.AppendEvents(ctx, events)
+	n, err := f.Store.AppendEvents(ctx, events)
+	if err == nil {
+		f.mu.Lock()
+		f.appended = append(f.appended, events...)
+		f.mu.Unlock()
+	}
+	return n, err
+}
+
+// failures returns the stored events that record a failure.
+func (f *faultStore) failures(failure string) []record.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []record.Event
+	for _, e := range f.appended {
+		if e.Audit != nil && e.Audit.Failure == failure {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // decision is the part of a hook answer the tests look at.
@@ -115,12 +145,12 @@ func TestDecide(t *testing.T) {
 		}
 
 		t.Run("NoOpinion", func(t *testing.T) {
-			r, _ := ts.decide(ingest, pre("quiet", "Read", map[string]any{"file_path": "/home/dev/app/README.md"}), "")
-			if r.header.Get("X-Warden-Decision") == "deny" {
-				t.Errorf("reading a README: %s", r.body)
+			r, d := ts.decide(ingest, pre("quiet", "Read", map[string]any{"file_path": "/home/dev/app/README.md"}), "")
+			if got := r.header.Get("X-Warden-Decision"); got != record.DecisionNone || d.HookSpecificOutput.PermissionDecision != "" {
+				t.Errorf("reading a README: verdict %q, answer %s; want none and no permission decision", got, r.body)
 			}
-			if len(ts.sessionEvents("quiet")) != 1 {
-				t.Error("decision not stored")
+			if evs := ts.sessionEvents("quiet"); len(evs) != 1 || evs[0].Decision != record.DecisionNone {
+				t.Errorf("stored %+v, want one decision none", evs)
 			}
 		})
 		t.Run("PermissionRequest", func(t *testing.T) {
@@ -190,6 +220,17 @@ func TestDecide_Failures(t *testing.T) {
 		evs := ts.sessionEvents("f2")
 		if len(evs) != 1 || evs[0].Audit.Failure != record.FailureInputInvalid || evs[0].Decision != "deny" {
 			t.Errorf("stored %+v", evs)
+		}
+		// Garbage without a session or an event name is recorded too,
+		// as a failure of hook event "unknown".
+		var unknown int
+		for _, e := range fs.failures(record.FailureInputInvalid) {
+			if e.Kind == HookEventUnknown && e.Decision == "deny" && e.SessionID == "" {
+				unknown++
+			}
+		}
+		if unknown != 3 {
+			t.Errorf("%d garbage inputs recorded, want 3 (all but the one naming its event)", unknown)
 		}
 	})
 	t.Run("TooLarge", func(t *testing.T) {

@@ -28,6 +28,7 @@ const (
 	ETooLarge         = "too_large"              // 413
 	EUnsupportedMedia = "unsupported_media_type" // 415
 	EUnavailable      = "unavailable"            // the store failed: 503, retry
+	ETooManyRequests  = "too_many_requests"      // 429, retry after Retry-After
 	EInternal         = store.EInternal          // 500, cause logged only
 )
 
@@ -37,6 +38,9 @@ type Error struct {
 	Code    string
 	Message string
 	Cause   error
+	// RetryAfter, when set, is the Retry-After of a too_many_requests or
+	// unavailable answer (1 s otherwise).
+	RetryAfter time.Duration
 }
 
 // Errorf returns an *Error with code and a formatted message.
@@ -52,6 +56,11 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Cause }
+
+// retryAfterSeconds is RetryAfter in whole seconds, at least 1.
+func (e *Error) retryAfterSeconds() int {
+	return max(1, int((e.RetryAfter+time.Second-1)/time.Second))
+}
 
 // statusOf maps an error code to its HTTP status.
 func statusOf(code string) int {
@@ -74,6 +83,8 @@ func statusOf(code string) int {
 		return http.StatusUnsupportedMediaType
 	case EUnavailable:
 		return http.StatusServiceUnavailable
+	case ETooManyRequests:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -120,18 +131,20 @@ func writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	switch e.Code {
 	case EUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="warden"`)
-	case EUnavailable:
-		w.Header().Set("Retry-After", "1")
+	case EUnavailable, ETooManyRequests:
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfterSeconds()))
 	}
-	writeJSON(w, statusOf(e.Code), body)
+	writeJSON(w, statusOf(e.Code), body) // strings only: it always encodes
 }
 
-// writeJSON answers with status and v as JSON.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON answers with status and v as JSON. When v does not encode (a
+// NaN or infinity in it) it writes nothing and returns the error, for the
+// handler to return: the adapter then answers a JSON internal error and
+// logs the cause, so no answer is ever invalid JSON or a silent failure.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
-		// Only our own response types are encoded: a bug.
-		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+		return fmt.Errorf("encode %T answer: %w", v, err)
 	}
 	b = append(b, '\n')
 	h := w.Header()
@@ -140,6 +153,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	w.Write(b)
+	return nil
 }
 
 // handlerFunc is an API handler: it writes its success response and

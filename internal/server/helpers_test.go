@@ -26,14 +26,16 @@ import (
 	"github.com/wardenhq/warden/internal/store/postgres"
 	"github.com/wardenhq/warden/internal/store/postgres/pgtest"
 	"github.com/wardenhq/warden/internal/store/sqlite"
+	"github.com/wardenhq/warden/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // TestMain checks that servers leave no goroutine behind after Shutdown.
 func TestMain(m *testing.M) {
-	if os.Getenv(crashEnv) != "" {
-		// A crash child serves until killed; goleak has nothing to check.
+	if os.Getenv(crashEnv) != "" || os.Getenv(loadEnv) != "" {
+		// A crash or load child serves until killed or stopped; goleak
+		// has nothing to check.
 		os.Exit(m.Run())
 	}
 	goleak.VerifyTestMain(m)
@@ -90,7 +92,7 @@ func postgresBackend() backend {
 }
 
 // forEachBackend runs f on SQLite and on PostgreSQL (which skips without
-// WARDEN_TEST_DATABASE_URL, and fails under CI=true).
+// WARDEN_TEST_DATABASE_URL, and fails under CI).
 func forEachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 	for _, b := range []backend{sqliteBackend(), postgresBackend()} {
 		t.Run(b.name, func(t *testing.T) { f(t, b) })
@@ -253,10 +255,7 @@ func fixture(tb testing.TB, rel string) []byte {
 		}
 	}
 	if dir == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("shared/fixtures not found; set WARDEN_FIXTURES")
-		}
-		tb.Skip("shared/fixtures not found; set WARDEN_FIXTURES to run")
+		testenv.Missing(tb, "shared/fixtures not found; set WARDEN_FIXTURES to run")
 	}
 	b, err := os.ReadFile(filepath.Join(dir, rel))
 	if err != nil {

@@ -3,30 +3,34 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
-	"strings"
+	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/wardenhq/warden/internal/membudget"
 	"github.com/wardenhq/warden/internal/otlp"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/store"
 )
 
-// ingestSink is the otlp.Sink of both OTLP receivers: it drops and counts
-// the records a store would refuse (store.ValidateEvent), so one bad
-// record never fails its batch, and stores the rest. It asks the store
-// first and validates only when the store refused the batch as invalid
-// (which it does before writing anything): records are nearly always
-// valid, and validating encodes each one, as the store does again.
+// ingestSink is the otlp.Sink of both OTLP receivers: it drops the records
+// a store would refuse (store.ValidateEvent), so one bad record never
+// fails its batch, stores the rest, and returns the refused ones for the
+// receiver's partial success (which counts them, with the decoder's, in
+// rejected). It asks the store first and validates only when the store
+// refused the batch as invalid (which it does before writing anything):
+// records are nearly always valid, and validating encodes each one, as the
+// store does again.
 type ingestSink struct {
 	s      *Server
 	source string
@@ -34,8 +38,12 @@ type ingestSink struct {
 
 var _ otlp.Sink = (*ingestSink)(nil)
 
-func (k *ingestSink) AppendEvents(ctx context.Context, events []record.Event) (int, error) {
+// maxRejectReason bounds a store's refusal as a partial success message.
+const maxRejectReason = 256
+
+func (k *ingestSink) AppendEvents(ctx context.Context, events []record.Event) (otlp.Rejected, error) {
 	m := k.s.metrics
+	var rej otlp.Rejected
 	n, err := k.s.store.AppendEvents(ctx, events)
 	valid := events
 	if store.ErrorCode(err) == store.EInvalid {
@@ -43,11 +51,11 @@ func (k *ingestSink) AppendEvents(ctx context.Context, events []record.Event) (i
 		for i := range events {
 			if verr := store.ValidateEvent(&events[i]); verr != nil {
 				k.s.log.Debug("otlp event rejected", LogKeyError, verr)
+				rej.Add(1, truncate(verr.Error(), maxRejectReason))
 				continue
 			}
 			valid = append(valid, events[i])
 		}
-		m.rejected.WithLabelValues(k.source, kindEvent).Add(float64(len(events) - len(valid)))
 		n, err = 0, nil
 		if len(valid) > 0 {
 			n, err = k.s.store.AppendEvents(ctx, valid)
@@ -55,15 +63,16 @@ func (k *ingestSink) AppendEvents(ctx context.Context, events []record.Event) (i
 	}
 	if err != nil {
 		m.storeErrors.WithLabelValues("append_events").Inc()
-		return 0, err
+		return otlp.Rejected{}, err
 	}
 	m.accepted.WithLabelValues(k.source, kindEvent).Add(float64(n))
 	m.duplicates.WithLabelValues(k.source, kindEvent).Add(float64(len(valid) - n))
-	return n, nil
+	return rej, nil
 }
 
-func (k *ingestSink) AppendMetrics(ctx context.Context, points []record.MetricPoint) (int, error) {
+func (k *ingestSink) AppendMetrics(ctx context.Context, points []record.MetricPoint) (otlp.Rejected, error) {
 	m := k.s.metrics
+	var rej otlp.Rejected
 	n, err := k.s.store.AppendMetrics(ctx, points)
 	valid := points
 	if store.ErrorCode(err) == store.EInvalid {
@@ -71,11 +80,11 @@ func (k *ingestSink) AppendMetrics(ctx context.Context, points []record.MetricPo
 		for i := range points {
 			if verr := store.ValidateMetric(&points[i]); verr != nil {
 				k.s.log.Debug("otlp metric point rejected", LogKeyError, verr)
+				rej.Add(1, truncate(verr.Error(), maxRejectReason))
 				continue
 			}
 			valid = append(valid, points[i])
 		}
-		m.rejected.WithLabelValues(k.source, kindMetricPoint).Add(float64(len(points) - len(valid)))
 		n, err = 0, nil
 		if len(valid) > 0 {
 			n, err = k.s.store.AppendMetrics(ctx, valid)
@@ -83,11 +92,22 @@ func (k *ingestSink) AppendMetrics(ctx context.Context, points []record.MetricPo
 	}
 	if err != nil {
 		m.storeErrors.WithLabelValues("append_metrics").Inc()
-		return 0, err
+		return otlp.Rejected{}, err
 	}
 	m.accepted.WithLabelValues(k.source, kindMetricPoint).Add(float64(n))
 	m.duplicates.WithLabelValues(k.source, kindMetricPoint).Add(float64(len(valid) - n))
-	return n, nil
+	return rej, nil
+}
+
+// otlpRejected counts the records an OTLP receiver refused.
+func (s *Server) otlpRejected(source string) func(otlp.Signal, int) {
+	return func(sig otlp.Signal, n int) {
+		kind := kindEvent
+		if sig == otlp.SignalMetrics {
+			kind = kindMetricPoint
+		}
+		s.metrics.rejected.WithLabelValues(source, kind).Add(float64(n))
+	}
 }
 
 // appendEvents stores validated events and counts them; rejected is how
@@ -112,7 +132,11 @@ func (s *Server) appendEvents(ctx context.Context, source string, valid []record
 // grpcAuth is the OTLP/gRPC service's authentication: the same tokens,
 // scope ingest, from the authorization metadata.
 func (s *Server) grpcAuth(ctx context.Context) error {
-	_, err := s.authorize(ctx, otlp.Authorization(ctx), scopesIngest)
+	addr := ""
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		addr = p.Addr.String()
+	}
+	_, err := s.authorize(ctx, addr, otlp.Authorization(ctx), scopesIngest)
 	if err == nil {
 		return nil
 	}
@@ -120,6 +144,13 @@ func (s *Server) grpcAuth(ctx context.Context) error {
 	switch e.Code {
 	case EForbidden:
 		return status.Error(codes.PermissionDenied, e.Message)
+	case ETooManyRequests:
+		// Retryable, later: RESOURCE_EXHAUSTED with RetryInfo.
+		st := status.New(codes.ResourceExhausted, e.Message)
+		if d, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(time.Duration(e.retryAfterSeconds()) * time.Second)}); derr == nil {
+			st = d
+		}
+		return st.Err()
 	case EUnavailable:
 		s.log.Error("token check failed", LogKeyRoute, "otlp_grpc", LogKeyError, err)
 		return status.Error(codes.Unavailable, e.Message)
@@ -167,7 +198,9 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || mt != ContentTypeNDJSON {
 		return Errorf(EUnsupportedMedia, "content type must be %s", ContentTypeNDJSON)
 	}
-	body, err := readBody(r, MaxAuditBodyBytes, MaxAuditDecodedBytes)
+	mem := s.budget.Reserve()
+	defer mem.Release()
+	body, err := readBody(r, MaxAuditBodyBytes, MaxAuditDecodedBytes, mem)
 	if err != nil {
 		return err
 	}
@@ -184,10 +217,23 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) error {
 		if len(text) == 0 {
 			continue
 		}
+		if len(text) > store.MaxEventBytes {
+			// Too large to store whatever it holds: refused before it
+			// is decoded, which would cost several times its size.
+			res.Rejected++
+			if len(res.Rejections) < MaxRejections {
+				res.Rejections = append(res.Rejections, Rejection{Line: line,
+					Message: fmt.Sprintf("line of %d bytes, more than %d", len(text), store.MaxEventBytes)})
+			}
+			continue
+		}
 		var ev record.AuditEventV1
 		if err := decodeAuditLine(text, &ev); err != nil {
 			return Errorf(EInvalid, "line %d: %v; nothing was stored", line, err)
 		}
+		// The hook redacts what it writes, but any holder of an ingest
+		// token can post here.
+		record.RedactAudit(&ev)
 		e := auditToEvent(ev)
 		if err := validateAudit(&ev, &e); err != nil {
 			res.Rejected++
@@ -212,8 +258,7 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) error {
 		s.log.Warn("hook spool dropped events before shipping", "drops", truncate(drops, 20),
 			LogKeyToken, tokenFrom(r.Context()).ID, LogKeyRequestID, requestID(r.Context()))
 	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return writeJSON(w, http.StatusOK, res)
 }
 
 // decodeAuditLine decodes one line: a single JSON object whose fields
@@ -276,44 +321,35 @@ func auditToEvent(ev record.AuditEventV1) record.Event {
 	}
 }
 
-// readBody reads a request body within limits: max as received, maxDecoded
-// after gzip (Content-Encoding gzip; identity or none otherwise).
-func readBody(r *http.Request, max, maxDecoded int64) ([]byte, error) {
-	tooLarge := func(what string, limit int64) error {
-		return Errorf(ETooLarge, "%s larger than %d bytes", what, limit)
+// auditBytesPerByte is what decoding an audit body costs per byte, for the
+// memory budget: the events decoded and their JSON as stored.
+const auditBytesPerByte = 3
+
+// readBody reads a request body within limits and the memory budget
+// (reserving from res, which the caller releases): max as received,
+// maxDecoded after gzip (Content-Encoding gzip; identity or none
+// otherwise).
+func readBody(r *http.Request, max, maxDecoded int64, res *membudget.Reservation) ([]byte, error) {
+	lim := membudget.Limits{MaxBody: max, MaxDecoded: maxDecoded, Overhead: auditBytesPerByte}
+	body, err := membudget.ReadBody(r.Context(), r.Body, r.ContentLength, r.Header.Get("Content-Encoding"), lim, res)
+	if err == nil {
+		return body, nil
 	}
-	if r.ContentLength > max {
-		return nil, tooLarge("body", max)
+	var le *membudget.LimitError
+	var ee *membudget.EncodingError
+	switch {
+	case errors.As(err, &le):
+		return nil, Errorf(ETooLarge, "%s", le.Error())
+	case errors.As(err, &ee):
+		return nil, Errorf(EUnsupportedMedia, "%s", ee.Error())
+	case errors.Is(err, membudget.ErrBusy):
+		return nil, &Error{Code: EUnavailable, Message: "server busy, retry later", Cause: err}
+	case errors.Is(err, membudget.ErrOverBudget):
+		return nil, &Error{Code: ETooLarge, Message: "body needs more memory than this server's budget allows", Cause: err}
+	case errors.Is(err, membudget.ErrMalformedGzip):
+		return nil, &Error{Code: EInvalid, Message: "malformed gzip body", Cause: err}
 	}
-	body := &io.LimitedReader{R: r.Body, N: max + 1}
-	switch ce := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); ce {
-	case "", "identity":
-		data, err := io.ReadAll(body)
-		switch {
-		case body.N <= 0:
-			return nil, tooLarge("body", max)
-		case err != nil:
-			return nil, &Error{Code: EInvalid, Message: "unreadable body", Cause: err}
-		}
-		return data, nil
-	case "gzip":
-		var data []byte
-		zr, err := gzip.NewReader(body)
-		if err == nil {
-			data, err = io.ReadAll(io.LimitReader(zr, maxDecoded+1))
-		}
-		switch {
-		case body.N <= 0:
-			return nil, tooLarge("body", max)
-		case int64(len(data)) > maxDecoded:
-			return nil, tooLarge("decompressed body", maxDecoded)
-		case err != nil:
-			return nil, &Error{Code: EInvalid, Message: "malformed gzip body", Cause: err}
-		}
-		return data, nil
-	default:
-		return nil, Errorf(EUnsupportedMedia, "unsupported content encoding %q, use gzip or none", truncate(ce, 32))
-	}
+	return nil, &Error{Code: EInvalid, Message: "unreadable body", Cause: err}
 }
 
 func truncate(s string, n int) string {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -10,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -246,5 +248,47 @@ func TestTLS(t *testing.T) {
 	var ve *ValidationError
 	if !errors.As(err, &ve) || ve.Fields[0].Field != "tls_cert" {
 		t.Errorf("New with a bad key pair: %v", err)
+	}
+}
+
+// TestStart_PlainHTTPWarning: serving without TLS on an address other
+// machines can reach warns that tokens travel in clear; on loopback, or
+// with TLS, it does not. (The addresses are given, not listened on.)
+func TestStart_PlainHTTPWarning(t *testing.T) {
+	certFile, keyFile, _ := selfSigned(t)
+	for _, tc := range []struct {
+		name      string
+		ip        net.IP
+		tls, warn bool
+	}{
+		{"AllInterfaces", net.IPv4zero, false, true},
+		{"AllInterfacesIPv6", net.IPv6unspecified, false, true},
+		{"LANAddress", net.IPv4(192, 0, 2, 7), false, true},
+		{"Loopback", net.IPv4(127, 0, 0, 1), false, false},
+		{"LoopbackIPv6", net.IPv6loopback, false, false},
+		{"TLS", net.IPv4zero, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			cfg := testConfig(t.TempDir())
+			if tc.tls {
+				cfg.TLSCert, cfg.TLSKey = certFile, keyFile
+			}
+			s, err := New(Options{Config: cfg, Store: sqliteBackend().open(t), Policy: policy.Baseline(), PolicyYAML: policy.BaselineYAML(),
+				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.warnPlain(&net.TCPAddr{IP: tc.ip, Port: 8844})
+			if got := strings.Contains(logs.String(), "travel in clear text"); got != tc.warn {
+				t.Errorf("warned %v, want %v:\n%s", got, tc.warn, logs.String())
+			}
+		})
+	}
+	// Start warns for its listeners: on loopback, nothing.
+	var logs bytes.Buffer
+	startServer(t, func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(&lockedWriter{w: &logs}, nil)) })
+	if strings.Contains(logs.String(), "clear text") {
+		t.Errorf("warned on loopback: %s", logs.String())
 	}
 }

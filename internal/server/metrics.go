@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/wardenhq/warden/internal/membudget"
 	"github.com/wardenhq/warden/internal/record"
 )
 
@@ -26,6 +27,7 @@ type metrics struct {
 	decideBatch     prometheus.Histogram
 	storeErrors     *prometheus.CounterVec // operation
 	authFailures    *prometheus.CounterVec // code
+	authThrottled   prometheus.Counter
 	retentionRuns   *prometheus.CounterVec // result
 	retentionDelete prometheus.Counter
 }
@@ -45,11 +47,11 @@ const (
 // from 0.5 ms (a central decision answered from memory) to 10 s.
 var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
-// newMetrics makes the server's instruments and registers them with reg
-// (none when reg is nil). The series of every label value known in
-// advance start at zero, so that a rate or an alert on them has a series
-// before the first event.
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+// newMetrics makes the server's instruments, and those reading the
+// ingest memory budget, and registers them with reg (none when reg is
+// nil). The series of every label value known in advance start at zero,
+// so that a rate or an alert on them has a series before the first event.
+func newMetrics(reg prometheus.Registerer, budget *membudget.Budget) (*metrics, error) {
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 	}
@@ -76,6 +78,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			"Store operations that failed, by operation or route.", "operation"),
 		authFailures: counter("warden_auth_failures_total",
 			"Requests refused for their token, by code (unauthorized, forbidden, unavailable).", "code"),
+		authThrottled: prometheus.NewCounter(prometheus.CounterOpts{Name: "warden_auth_throttled_total",
+			Help: "Requests refused (429) without checking their token because their source address failed authentication too often."}),
 		retentionRuns: counter("warden_retention_runs_total",
 			"Retention runs, by result (ok, error).", "result"),
 		retentionDelete: prometheus.NewCounter(prometheus.CounterOpts{Name: "warden_retention_deleted_total",
@@ -96,7 +100,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		record.FailurePanic, record.FailureTimeout, record.FailureDecide} {
 		m.decisionFails.WithLabelValues(f)
 	}
-	for _, op := range []string{"ping", "append_events", "append_metrics", "append_decisions", "quarantine", "retention"} {
+	for _, op := range []string{"ping", "probe_write", "append_events", "append_metrics", "append_decisions", "quarantine", "retention"} {
 		m.storeErrors.WithLabelValues(op)
 	}
 	for _, c := range []string{EUnauthorized, EForbidden, EUnavailable} {
@@ -108,9 +112,28 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
+	stat := func(f func(membudget.Stats) int64) func() float64 {
+		return func() float64 { return float64(f(budget.Stats())) }
+	}
 	for _, c := range []prometheus.Collector{m.requests, m.requestDuration, m.accepted, m.duplicates, m.rejected,
 		m.decisions, m.decisionFails, m.decideDuration, m.decideBatch, m.storeErrors, m.authFailures,
-		m.retentionRuns, m.retentionDelete} {
+		m.authThrottled, m.retentionRuns, m.retentionDelete,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "warden_ingest_memory_bytes",
+			Help: "Bytes reserved now by request bodies from the ingest memory budget."},
+			stat(func(s membudget.Stats) int64 { return s.InUse })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "warden_ingest_memory_peak_bytes",
+			Help: "The most bytes reserved at once from the ingest memory budget since start."},
+			stat(func(s membudget.Stats) int64 { return s.Peak })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "warden_ingest_memory_budget_bytes",
+			Help: "The ingest memory budget (3/8 of memory_budget_mib)."},
+			func() float64 { return float64(budget.Total()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "warden_ingest_memory_waits_total",
+			Help: "Requests that waited for room in the ingest memory budget."},
+			stat(func(s membudget.Stats) int64 { return int64(s.Waits) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "warden_ingest_memory_refusals_total",
+			Help: "Requests answered busy (503, Retry-After) or too large for want of room in the ingest memory budget."},
+			stat(func(s membudget.Stats) int64 { return int64(s.Refusals) })),
+	} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

@@ -36,6 +36,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/wardenhq/warden/internal/membudget"
 	"github.com/wardenhq/warden/internal/otlp"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
@@ -90,6 +91,7 @@ type Server struct {
 
 	metrics     *metrics
 	metricsHTTP http.Handler
+	budget      *membudget.Budget
 	auth        *authenticator
 	qcache      *quarantineCache
 	engines     *engines
@@ -173,7 +175,8 @@ func New(opts Options) (*Server, error) {
 		}
 		s.tls = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}
-	if s.metrics, err = newMetrics(s.reg); err != nil {
+	s.budget = membudget.New(s.cfg.IngestBudget(), membudget.DefaultMaxWait)
+	if s.metrics, err = newMetrics(s.reg, s.budget); err != nil {
 		return nil, err
 	}
 	s.metricsHTTP = metricsHandler(s.reg, s.log)
@@ -258,9 +261,12 @@ func (s *Server) Start(ctx context.Context) error {
 			return fmt.Errorf("listen on %s: %w", s.cfg.GRPCAddr, err)
 		}
 		svc := otlp.NewGRPCService(&ingestSink{s: s, source: sourceOTLPGRPC}, otlp.GRPCOptions{
-			Decoder: s.decoder(),
-			Logger:  s.log,
-			Auth:    s.grpcAuth,
+			Decoder:  s.decoder(),
+			Logger:   s.log,
+			Auth:     s.grpcAuth,
+			Budget:   s.budget,
+			Rejected: s.otlpRejected(sourceOTLPGRPC),
+			Now:      s.now,
 		})
 		gopts := svc.ServerOptions()
 		if s.tls != nil {
@@ -295,6 +301,10 @@ func (s *Server) Start(ctx context.Context) error {
 			s.retentionLoop(bgCtx)
 		}()
 	}
+	s.warnPlain(s.httpLn.Addr())
+	if s.grpcLn != nil {
+		s.warnPlain(s.grpcLn.Addr())
+	}
 	attrs := []any{LogKeyAddr, s.httpLn.Addr().String(), "tls", s.tls != nil,
 		"policy", s.policy.Name, "policy_revision", s.policy.Revision, "policy_version", bundle.Version,
 		"retention_days", s.cfg.RetentionDays}
@@ -303,6 +313,23 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.log.Info("serving", attrs...)
 	return nil
+}
+
+// warnPlain warns when the server listens without TLS on an address
+// other machines can reach.
+func (s *Server) warnPlain(a net.Addr) {
+	if s.tls == nil && !loopback(a) {
+		s.log.Warn("serving plain HTTP on an address that is not loopback: bearer tokens and telemetry "+
+			"travel in clear text; set tls_cert and tls_key, or listen on 127.0.0.1 behind a proxy that terminates TLS",
+			LogKeyAddr, a.String())
+	}
+}
+
+// loopback reports whether a listener's address is a loopback one, which
+// no other machine can reach (0.0.0.0 and :: are not).
+func loopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
 }
 
 // Addr is the HTTP listener's address once started ("" before).
@@ -411,7 +438,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 // decoder is the OTLP decoder of both receivers.
 func (s *Server) decoder() *otlp.Decoder {
-	return otlp.NewDecoder(otlp.Options{KeepContent: s.cfg.KeepContent, Now: s.now})
+	return otlp.NewDecoder(otlp.Options{KeepContent: s.cfg.KeepContent, Now: s.now, MaxRecordBytes: store.MaxEventBytes})
 }
 
 // Scopes accepted per route.
@@ -440,7 +467,8 @@ func (s *Server) routes() http.Handler {
 	add("/metrics", "metrics", get, scopesRead, s.adapt("metrics", s.serveMetrics))
 
 	h := otlp.NewHandler(&ingestSink{s: s, source: sourceOTLPHTTP}, otlp.HandlerOptions{
-		Decoder: s.decoder(), Logger: s.log, MaxBodyBytes: MaxOTLPBodyBytes,
+		Decoder: s.decoder(), Logger: s.log, MaxBodyBytes: MaxOTLPBodyBytes, Budget: s.budget,
+		Rejected: s.otlpRejected(sourceOTLPHTTP), Now: s.now,
 	})
 	// The OTLP handler answers other methods itself, with a google.rpc.Status.
 	add(otlp.PathLogs, "otlp_logs", nil, scopesIngest, h.Logs())

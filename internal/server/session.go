@@ -64,8 +64,7 @@ func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request) error {
 	if page.Sessions == nil {
 		page.Sessions = []record.SessionSummary{}
 	}
-	writeJSON(w, http.StatusOK, SessionList{Sessions: page.Sessions, NextCursor: page.Next})
-	return nil
+	return writeJSON(w, http.StatusOK, SessionList{Sessions: page.Sessions, NextCursor: page.Next})
 }
 
 func timeParam(v, name string) (time.Time, error) {
@@ -101,8 +100,7 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sum)
-	return nil
+	return writeJSON(w, http.StatusOK, sum)
 }
 
 // serveRecord is GET /api/v1/sessions/{id}/record: the session's run
@@ -141,8 +139,7 @@ func (s *Server) serveRecord(w http.ResponseWriter, r *http.Request) error {
 		io.WriteString(w, md)
 		return nil
 	}
-	writeJSON(w, http.StatusOK, rr)
-	return nil
+	return writeJSON(w, http.StatusOK, rr)
 }
 
 // QuarantineRequest is the body of POST /api/v1/sessions/{id}/quarantine.
@@ -161,7 +158,7 @@ func (s *Server) serveQuarantineSet(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	var req QuarantineRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := s.decodeJSON(r, &req); err != nil {
 		return err
 	}
 	req.Reason = strings.TrimSpace(req.Reason)
@@ -182,8 +179,7 @@ func (s *Server) serveQuarantineSet(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	s.log.Info("session quarantined", "session_id", id, "by", q.By, LogKeyRequestID, requestID(r.Context()))
-	writeJSON(w, http.StatusOK, q)
-	return nil
+	return writeJSON(w, http.StatusOK, q)
 }
 
 // serveQuarantineGet is GET /api/v1/sessions/{id}/quarantine: the
@@ -197,8 +193,7 @@ func (s *Server) serveQuarantineGet(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, q)
-	return nil
+	return writeJSON(w, http.StatusOK, q)
 }
 
 // serveQuarantineRelease is DELETE /api/v1/sessions/{id}/quarantine
@@ -220,11 +215,13 @@ func (s *Server) serveQuarantineRelease(w http.ResponseWriter, r *http.Request) 
 
 // decodeJSON decodes a small JSON body strictly: application/json, at
 // most MaxJSONBodyBytes, one object, no unknown fields.
-func decodeJSON(r *http.Request, v any) error {
+func (s *Server) decodeJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
 		return Errorf(EUnsupportedMedia, "content type must be application/json")
 	}
-	body, err := readBody(r, MaxJSONBodyBytes, MaxJSONBodyBytes)
+	res := s.budget.Reserve()
+	defer res.Release()
+	body, err := readBody(r, MaxJSONBodyBytes, MaxJSONBodyBytes, res)
 	if err != nil {
 		return err
 	}

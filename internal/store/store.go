@@ -103,6 +103,11 @@ type Store interface {
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
+	// ProbeWrite checks that the database accepts writes: it commits a
+	// write of one row kept for the purpose (a read-only file or
+	// filesystem, a full disk or a read-only standby fail it while Ping
+	// passes).
+	ProbeWrite(ctx context.Context) error
 	// Close releases the store's connections; the store must not be used
 	// after.
 	Close() error

@@ -28,6 +28,12 @@ const (
 	MaxPolicyBytes = 4 << 20
 )
 
+// MaxMetricValue bounds the magnitude of a metric point's value. No
+// session spends 10^15 dollars or tokens, and with every value within it
+// no sum of stored points (up to 2^63 of them) can overflow a float64
+// into an infinity, which JSON cannot carry.
+const MaxMetricValue = 1e15
+
 // ValidateEvent reports, with code invalid, why a store would refuse e: an
 // empty or oversized ID, Source or Kind, a time a store cannot keep (zero,
 // or outside the years 1678 to 2262), a key string that is not UTF-8, has a
@@ -64,7 +70,7 @@ func checkEvent(e *record.Event) error {
 }
 
 // ValidateMetric is ValidateEvent for a metric point: ID and Name required,
-// Value finite, Time (and Start unless zero) representable, attributes
+// Value finite and within ±MaxMetricValue, Time (and Start unless zero) representable, attributes
 // within MaxEventBytes.
 func ValidateMetric(p *record.MetricPoint) error {
 	_, err := MarshalMetricAttrs(p)
@@ -87,6 +93,9 @@ func checkMetric(p *record.MetricPoint) error {
 	}
 	if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
 		return Errorf(EInvalid, "metric point %q: value %v is not finite", p.ID, p.Value)
+	}
+	if math.Abs(p.Value) > MaxMetricValue {
+		return Errorf(EInvalid, "metric point %q: value %g is beyond ±%g", p.ID, p.Value, float64(MaxMetricValue))
 	}
 	if err := checkTime("time", p.Time); err != nil {
 		return fmt.Errorf("metric point %q: %w", p.ID, err)

@@ -179,6 +179,19 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// ProbeWrite implements store.Store.
+func (db *DB) ProbeWrite(ctx context.Context) error {
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO probe (id, time_ns) VALUES (1, $1)
+			ON CONFLICT (id) DO UPDATE SET time_ns = excluded.time_ns`, db.now().UnixNano())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("write probe to postgres store: %w", err)
+	}
+	return nil
+}
+
 // Close closes the pool's connections.
 func (db *DB) Close() error {
 	db.pool.Close()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/wardenhq/warden/internal/store"
 	"github.com/wardenhq/warden/internal/store/postgres"
 	"github.com/wardenhq/warden/internal/store/postgres/pgtest"
@@ -29,6 +31,49 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, opts store.Options) store.Store {
 		return mustOpen(t, pgtest.Schema(t), opts)
 	})
+}
+
+// TestStore_LegacyValues: points of 1e308 stored before the value bound
+// leave sums finite (PostgreSQL fails a sum that overflows).
+func TestStore_LegacyValues(t *testing.T) {
+	url := pgtest.Schema(t)
+	storetest.LegacyValues(t, func(t *testing.T, opts store.Options) store.Store {
+		return mustOpen(t, url, opts)
+	}, func(t *testing.T, _ store.Store, id string, v float64) {
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), `UPDATE metric_points SET value = $1 WHERE id = $2`, v, id); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestProbeWrite_Fails: a database that answers but whose writes fail (a
+// full disk; here a trigger that refuses them) passes Ping and fails
+// ProbeWrite.
+func TestProbeWrite_Fails(t *testing.T) {
+	url := pgtest.Schema(t)
+	db := mustOpen(t, url, store.Options{})
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), `
+		CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$;
+		CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON probe FOR EACH ROW EXECUTE FUNCTION refuse();`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(context.Background()); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	if err := db.ProbeWrite(context.Background()); err == nil {
+		t.Error("ProbeWrite passed on a database whose writes fail")
+	}
 }
 
 // TestCrash: an acknowledged append survives a SIGKILL of the process.

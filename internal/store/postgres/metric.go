@@ -11,6 +11,15 @@ import (
 	"github.com/wardenhq/warden/internal/store/internal/rows"
 )
 
+// maxValueSQL is store.MaxMetricValue as an SQL literal.
+const maxValueSQL = "1e15"
+
+// clampedValue is a point's value as sums count it: within
+// ±store.MaxMetricValue, which every point stored since that bound has
+// been; points stored before it (1e308, say) cannot make a sum overflow
+// into an infinity that no JSON answer could carry.
+const clampedValue = `greatest(least(value, ` + maxValueSQL + `), -` + maxValueSQL + `)`
+
 const insertMetrics = `INSERT INTO metric_points
 	(id, name, unit, session_id, user_id, kind, attrs, value, start_ns, time_ns)
 	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -60,7 +69,7 @@ func (db *DB) UserRollups(ctx context.Context, f store.RollupFilter) ([]record.U
 	lo, hi := rows.Bounds(f.Since, f.Until)
 	out := []record.UserRollup{}
 	err := db.conn(ctx, func(c *pgx.Conn) error {
-		rs, err := c.Query(ctx, `SELECT user_id, kind, sum(value) FROM metric_points
+		rs, err := c.Query(ctx, `SELECT user_id, kind, sum(`+clampedValue+`) FROM metric_points
 			WHERE kind <> '' AND time_ns >= $1 AND time_ns < $2 AND ($3 = '' OR user_id = $3)
 			GROUP BY user_id, kind ORDER BY user_id`, lo, hi, f.UserID)
 		if err != nil {
@@ -89,7 +98,7 @@ func sessionRollups(ctx context.Context, tx pgx.Tx, ids []string) (map[string]re
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rs, err := tx.Query(ctx, `SELECT session_id, kind, sum(value) FROM metric_points
+	rs, err := tx.Query(ctx, `SELECT session_id, kind, sum(`+clampedValue+`) FROM metric_points
 		WHERE kind <> '' AND session_id = ANY($1) GROUP BY session_id, kind`, ids)
 	if err != nil {
 		return nil, err

@@ -26,7 +26,9 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -69,14 +71,22 @@ type DB struct {
 var _ store.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database in dir, creating dir too, and
-// applies pending migrations.
+// applies pending migrations. A directory or file it cannot write fails
+// with an *AccessError naming it, its owner and the fix.
 func Open(ctx context.Context, dir string, opts store.Options) (*DB, error) {
 	opts = opts.WithDefaults()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := checkAccess(dir); err != nil {
+		var ae *AccessError
+		if errors.As(err, &ae) {
+			return nil, err // it says all there is to say
+		}
 		return nil, fmt.Errorf("open sqlite store: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
 	db := &DB{now: opts.Now, log: opts.Logger.With("component", "store", "backend", "sqlite"), path: path}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
 
 	var err error
 	if db.w, err = sql.Open("sqlite", dsn(path, true)); err != nil {
@@ -105,6 +115,21 @@ func Open(ctx context.Context, dir string, opts store.Options) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite store %s: prepare: %w", path, err)
 	}
 	return db, nil
+}
+
+// createPrivate creates the database file, empty (which SQLite reads as
+// an empty database), readable by its owner only, unless it exists.
+// SQLite would create it 0644, and gives its -wal and -shm files the
+// database file's mode: they hold every record, tokens' hashes included.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // dsn returns the connection string: WAL, NORMAL sync, a busy timeout, and
@@ -182,6 +207,19 @@ func (db *DB) Ping(ctx context.Context) error {
 	}
 	if err := db.r.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping sqlite store: %w", err)
+	}
+	return nil
+}
+
+// ProbeWrite implements store.Store.
+func (db *DB) ProbeWrite(ctx context.Context) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO probe (id, time_ns) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET time_ns = excluded.time_ns`, db.now().UnixNano())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("write probe to sqlite store %s: %w", db.path, err)
 	}
 	return nil
 }

@@ -29,6 +29,33 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// TestStore_LegacyValues: points of 1e308 stored before the value bound
+// leave sums finite.
+func TestStore_LegacyValues(t *testing.T) {
+	storetest.LegacyValues(t, func(t *testing.T, opts store.Options) store.Store {
+		return mustOpen(t, t.TempDir(), opts)
+	}, func(t *testing.T, s store.Store, id string, v float64) {
+		if err := sqlite.SetMetricValue(s.(*sqlite.DB), id, v); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestProbeWrite_ReadOnly: a database that answers but refuses writes
+// passes Ping and fails ProbeWrite.
+func TestProbeWrite_ReadOnly(t *testing.T) {
+	db := mustOpen(t, t.TempDir(), store.Options{})
+	if err := sqlite.SetReadOnly(db); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(context.Background()); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	if err := db.ProbeWrite(context.Background()); err == nil {
+		t.Error("ProbeWrite passed on a read-only database")
+	}
+}
+
 // TestCrash: an acknowledged append survives a SIGKILL of the process.
 func TestCrash(t *testing.T) {
 	dir := storetest.CrashTarget()

@@ -11,6 +11,15 @@ import (
 	"github.com/wardenhq/warden/internal/store/internal/rows"
 )
 
+// maxValueSQL is store.MaxMetricValue as an SQL literal.
+const maxValueSQL = "1e15"
+
+// clampedValue is a point's value as sums count it: within
+// ±store.MaxMetricValue, which every point stored since that bound has
+// been; points stored before it (1e308, say) cannot make a sum overflow
+// into an infinity that no JSON answer could carry.
+const clampedValue = `max(min(value, ` + maxValueSQL + `), -` + maxValueSQL + `)`
+
 const insertMetric = `INSERT INTO metric_points
 	(id, name, unit, session_id, user_id, kind, attrs, value, start_ns, time_ns)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -56,7 +65,7 @@ func (db *DB) AppendMetrics(ctx context.Context, points []record.MetricPoint) (i
 // UserRollups implements store.Store.
 func (db *DB) UserRollups(ctx context.Context, f store.RollupFilter) ([]record.UserRollup, error) {
 	lo, hi := rows.Bounds(f.Since, f.Until)
-	q := `SELECT user_id, kind, sum(value) FROM metric_points
+	q := `SELECT user_id, kind, sum(` + clampedValue + `) FROM metric_points
 		WHERE kind <> '' AND time_ns >= ? AND time_ns < ?`
 	args := []any{lo, hi}
 	if f.UserID != "" {
@@ -97,7 +106,7 @@ func sessionRollups(ctx context.Context, tx *sql.Tx, ids []string) (map[string]r
 	for i, id := range ids {
 		args[i] = id
 	}
-	rs, err := tx.QueryContext(ctx, `SELECT session_id, kind, sum(value) FROM metric_points
+	rs, err := tx.QueryContext(ctx, `SELECT session_id, kind, sum(`+clampedValue+`) FROM metric_points
 		WHERE kind <> '' AND session_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)
 		GROUP BY session_id, kind`, args...)
 	if err != nil {

@@ -2,9 +2,17 @@ package sqlite
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
 
+	sqlitelib "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/wardenhq/warden/internal/store"
+	"github.com/wardenhq/warden/internal/store/internal/rows"
 )
 
 // TestOpen_Pragmas pins the settings durability and concurrency rest on:
@@ -33,12 +41,20 @@ func TestOpen_Pragmas(t *testing.T) {
 			t.Errorf("writer %s = %s, want %s", tc.pragma, got, tc.want)
 		}
 	}
-	if _, err := db.r.ExecContext(ctx, `DELETE FROM tokens`); err == nil {
-		t.Error("a reader connection wrote")
+	// The reader sees the writer's database, and refuses to write to it
+	// because it is query-only, not for any other reason.
+	var tokens int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM tokens`).Scan(&tokens); err != nil {
+		t.Fatalf("reader cannot read the tokens table: %v", err)
+	}
+	_, err = db.r.ExecContext(ctx, `DELETE FROM tokens`)
+	var se *sqlitelib.Error
+	if !errors.As(err, &se) || se.Code() != sqlite3.SQLITE_READONLY {
+		t.Errorf("reader DELETE: %v, want SQLITE_READONLY (query_only)", err)
 	}
 	var n int
-	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
-		t.Errorf("schema_migrations: %d rows, %v; want 1", n, err)
+	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != migrationCount(t) {
+		t.Errorf("schema_migrations: %d rows, %v; want one per migration, %d", n, err, migrationCount(t))
 	}
 }
 
@@ -62,7 +78,41 @@ func TestOpen_Reopen(t *testing.T) {
 	}
 	defer db.Close()
 	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
-		t.Errorf("schema_migrations: %d rows, %v; want 1", n, err)
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != migrationCount(t) {
+		t.Errorf("schema_migrations: %d rows, %v; want one per migration, %d", n, err, migrationCount(t))
+	}
+}
+
+func migrationCount(t *testing.T) int {
+	t.Helper()
+	m, err := rows.Migrations(migrationFS, "migrations")
+	if err != nil || len(m) == 0 {
+		t.Fatalf("migrations: %d, %v", len(m), err)
+	}
+	return len(m)
+}
+
+// TestOpen_Private: the database file and its -wal and -shm files are
+// created readable and writable by their owner only, whatever the umask.
+func TestOpen_Private(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	db, err := Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.ProbeWrite(context.Background()); err != nil { // the WAL exists once written
+		t.Fatal(err)
+	}
+	for _, name := range []string{FileName, FileName + "-wal", FileName + "-shm"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s created %#o, want 0600", name, mode)
+		}
 	}
 }

@@ -35,6 +35,19 @@ func testAppendMetrics(t *testing.T, open opener) {
 			t.Errorf("got %+v", got)
 		}
 	})
+	t.Run("BoundValuesSumFinite", func(t *testing.T) {
+		s, _ := open(t)
+		var points []record.MetricPoint
+		for i := range 5 {
+			points = append(points, Metric(idN("m", i), "s1", record.MetricCostUsage, nil, store.MaxMetricValue, time.Duration(i)*time.Second))
+		}
+		points = append(points, Metric("neg", "s1", record.MetricActiveTime, nil, -store.MaxMetricValue, time.Second))
+		mustAppendMetrics(t, s, points...)
+		got := mustSession(t, s, "s1").Rollup
+		if got.CostUSD != 5*store.MaxMetricValue || got.ActiveSeconds != -store.MaxMetricValue {
+			t.Errorf("rollup %+v, want cost 5e15 and active seconds -1e15", got)
+		}
+	})
 	t.Run("ErrInvalid", func(t *testing.T) {
 		good := Metric("good", "s1", record.MetricCostUsage, nil, 1, time.Second)
 		mk := func(f func(*record.MetricPoint)) record.MetricPoint {
@@ -47,6 +60,8 @@ func testAppendMetrics(t *testing.T, open opener) {
 			"NoName":   mk(func(p *record.MetricPoint) { p.Name = "" }),
 			"NaN":      mk(func(p *record.MetricPoint) { p.Value = math.NaN() }),
 			"Inf":      mk(func(p *record.MetricPoint) { p.Value = math.Inf(1) }),
+			"Huge":     mk(func(p *record.MetricPoint) { p.Value = 1e308 }),
+			"HugeNeg":  mk(func(p *record.MetricPoint) { p.Value = -math.Nextafter(store.MaxMetricValue, math.Inf(1)) }),
 			"ZeroTime": mk(func(p *record.MetricPoint) { p.Time = time.Time{} }),
 			"NUL":      mk(func(p *record.MetricPoint) { p.UserID = "u\x00" }),
 			"HugeAttr": mk(func(p *record.MetricPoint) {
@@ -174,4 +189,42 @@ func testRollups(t *testing.T, open opener) {
 			})
 		}
 	})
+}
+
+// SetValue overwrites the value of the stored metric point id behind the
+// store's back, as a point stored before store.MaxMetricValue existed
+// would have it.
+type SetValue func(t *testing.T, s store.Store, id string, v float64)
+
+// LegacyValues checks that points stored before the value bound (two
+// claude_code.cost.usage points of 1e308, whose sum overflows a float64)
+// leave every sum finite, so that the sessions holding them can still be
+// listed and answered as JSON.
+func LegacyValues(t *testing.T, newStore NewStore, set SetValue) {
+	s := newStore(t, store.Options{})
+	mustAppendMetrics(t, s,
+		Metric("a", "s1", record.MetricCostUsage, nil, 1, time.Second),
+		Metric("b", "s1", record.MetricCostUsage, nil, 1, 2*time.Second),
+		Metric("c", "s1", record.MetricActiveTime, nil, 1, 3*time.Second))
+	set(t, s, "a", 1e308)
+	set(t, s, "b", 1e308)
+	set(t, s, "c", -1e308)
+	check := func(where string, r record.Rollup) {
+		t.Helper()
+		if math.IsInf(r.CostUSD, 0) || math.IsNaN(r.CostUSD) || r.CostUSD <= 0 ||
+			math.IsInf(r.ActiveSeconds, 0) || r.ActiveSeconds >= 0 {
+			t.Errorf("%s: rollup %+v, want a finite positive cost and finite negative active time", where, r)
+		}
+	}
+	check("Session", mustSession(t, s, "s1").Rollup)
+	page, err := s.ListSessions(ctx(), store.SessionFilter{})
+	if err != nil || len(page.Sessions) != 1 {
+		t.Fatalf("ListSessions: %+v, %v", page, err)
+	}
+	check("ListSessions", page.Sessions[0].Rollup)
+	users, err := s.UserRollups(ctx(), store.RollupFilter{})
+	if err != nil || len(users) != 1 {
+		t.Fatalf("UserRollups: %+v, %v", users, err)
+	}
+	check("UserRollups", users[0].Rollup)
 }

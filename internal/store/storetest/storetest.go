@@ -59,6 +59,14 @@ func Run(t *testing.T, newStore NewStore) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("ProbeWrite", func(t *testing.T) {
+		s, _ := open(t)
+		for range 2 { // the row is written, then overwritten
+			if err := s.ProbeWrite(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 	t.Run("AppendEvents", func(t *testing.T) { testAppendEvents(t, open) })
 	t.Run("SessionEvents", func(t *testing.T) { testSessionEvents(t, open) })
 	t.Run("Session", func(t *testing.T) { testSession(t, open) })
