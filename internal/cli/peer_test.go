@@ -106,7 +106,7 @@ func agrees(peerVerdict, actual string) bool {
 func TestPeerSuites(t *testing.T) {
 	dir := peerSuiteDir(t)
 	eng := baselineEngine(t)
-	floors := map[string]float64{"destructive_command_guard.jsonl": 86, "cc-safety-net.jsonl": 79}
+	floors := map[string]float64{"destructive_command_guard.jsonl": 86.5, "cc-safety-net.jsonl": 81.5}
 	var report strings.Builder
 	for file, floor := range floors {
 		cases := loadPeer(t, filepath.Join(dir, file))
