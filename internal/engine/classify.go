@@ -430,6 +430,11 @@ var (
 // secretRef returns the first secret variable w expands ($NAME, ${NAME},
 // ${!NAME}'s target is unknown), or "".
 func secretRef(w shell.Word) string {
+	for _, ref := range w.Refs {
+		if secretName(ref) {
+			return ref // ${!v} or a nameref naming a secret
+		}
+	}
 	if !w.Dynamic {
 		return ""
 	}

@@ -117,6 +117,7 @@ type analyzer struct {
 	opts     Options
 	sc       *scratch
 	maxDepth int
+	refDepth int // nameref lookups in progress (a chain is bounded)
 
 	cmds      []Command
 	truncated bool

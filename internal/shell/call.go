@@ -125,7 +125,7 @@ func (a *analyzer) assignValue(w *syntax.Word, src string) Word {
 		raw = src[off:end]
 	}
 	r := a.resolve(w, modeAssign)
-	return Word{Raw: raw, Values: a.values(r.vals), Dynamic: r.dyn, Subst: r.subst}
+	return Word{Raw: raw, Values: a.values(r.vals), Dynamic: r.dyn, Subst: r.subst, Refs: r.refs}
 }
 
 // appendArgs resolves w and appends its fields to a.args: usually one,
@@ -147,7 +147,7 @@ func (a *analyzer) appendArgs(w *syntax.Word, src string) {
 		return
 	}
 	r := a.resolve(w, modeArg)
-	word := Word{Raw: raw, Dynamic: r.dyn, Glob: r.glob, Subst: r.subst}
+	word := Word{Raw: raw, Dynamic: r.dyn, Glob: r.glob, Subst: r.subst, Refs: r.refs}
 	if len(r.vals) == 1 && strings.IndexByte(r.vals[0], sepByte) >= 0 {
 		// One value split into fields by an unquoted expansion: each
 		// field is an argument of its own, written as the whole word.
@@ -215,7 +215,7 @@ func (a *analyzer) redirects(rs []*syntax.Redirect, fr frame) ([]Redirect, *inpu
 				text = dropNUL(raw)
 			}
 			text += "\n"
-			rd.Target = Word{Raw: raw, Values: a.one(text), Dynamic: dyn, Subst: res.subst}
+			rd.Target = Word{Raw: raw, Values: a.one(text), Dynamic: dyn, Subst: res.subst, Refs: res.refs}
 			if stdin {
 				in = &input{kind: "here-string", text: &Text{Value: text, Dynamic: dyn}}
 			}

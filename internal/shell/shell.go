@@ -126,6 +126,9 @@ type Word struct {
 	Glob bool
 	// Subst is true when the word contains a command or process substitution.
 	Subst bool
+	// Refs are the variables the word reads by another name: the target
+	// of ${!name} or of a nameref (declare -n r=GITHUB_TOKEN; "$r").
+	Refs []string
 }
 
 // Redirect is one redirection of a command.

@@ -556,6 +556,8 @@ func TestAnalyze_Words(t *testing.T) {
 		{name: "IFSComma", script: `IFS=,; c="curl,-d,@.env"; $c`, want: []string{": curl -d @.env"}},
 		{name: "ReadHereString", script: `read -r f <<< '.env'; cat "$f"`, want: []string{": read -r f", `: cat "$f"`}, check: vals(1, 0, ".env")},
 		{name: "ReadHereDoc", script: "read -r p <<'X'\n/srv/key\nX\ncat \"$p\"", want: []string{": read -r p", `: cat "$p"`}, check: vals(1, 0, "/srv/key")},
+		{name: "Nameref", script: `declare -n r=F; F=.env; cat "$r"`, want: []string{": declare -n r=F", ": cat .env"}},
+		{name: "NamerefDynamic", script: `declare -n r="$1"; cat "$r"`, want: []string{`: declare -n r="$1"`, `: cat "$r"`}},
 		{name: "Mktemp", script: `d=$(mktemp -d); rm -r "$d"`, want: []string{"$(...): mktemp -d", ": rm -r /tmp/tmp.XXXXXXXXXX"}},
 		{name: "MktempTemplate", script: `f=$(mktemp /tmp/build.XXXX); cat "$f"`, want: []string{"$(...): mktemp /tmp/build.XXXX", ": cat /tmp/build.XXXX"}},
 		{name: "MktempDirOption", script: `d=$(mktemp -p /srv); rm -r "$d"`, want: []string{"$(...): mktemp -p /srv", `: rm -r "$d"`}},

@@ -15,6 +15,8 @@ type varTable struct {
 	// eval of a dynamic string, declare "$x=..."): every lookup is then
 	// Dynamic, keeping its known candidates.
 	anyDyn bool
+	// refs are the namerefs: declare -n NAME=TARGET.
+	refs map[string]string
 }
 
 // varEntry is one variable's assignments and, once resolved, its values.
@@ -48,6 +50,11 @@ func (a *analyzer) lookup(name string) ([]string, bool) {
 		return nil, true // $1, $@, $?, $$ ...
 	}
 	vt := a.varTable()
+	if t, ok := vt.refs[name]; ok && t != name && a.refDepth < 8 {
+		a.refDepth++
+		defer func() { a.refDepth-- }()
+		return a.lookup(t)
+	}
 	e := vt.m[name]
 	if name == "PWD" && e == nil {
 		if len(a.cwds) == 0 {
@@ -247,7 +254,7 @@ func (a *analyzer) collectNode(n syntax.Node) bool {
 			for _, as := range n.Args {
 				if as.Naked && as.Name == nil && as.Value != nil {
 					if v, _, ok := plainWord(as.Value); ok && strings.HasPrefix(v, "-") && strings.ContainsAny(v, "n") {
-						a.vars.anyDyn = true // declare -n: a reference to any variable
+						a.namerefs(n)
 					}
 				}
 			}
@@ -256,6 +263,47 @@ func (a *analyzer) collectNode(n syntax.Node) bool {
 		a.collectCall(n)
 	}
 	return true
+}
+
+// namerefs records declare -n NAME=TARGET; a reference whose target is
+// not a plain name may refer to any variable.
+func (a *analyzer) namerefs(n *syntax.DeclClause) {
+	for _, as := range n.Args {
+		if as.Name == nil {
+			continue
+		}
+		target, _, ok := plainWord(as.Value)
+		if as.Value == nil || !ok || !validName(target) {
+			a.vars.anyDyn = true
+			continue
+		}
+		if a.vars.refs == nil {
+			a.vars.refs = map[string]string{}
+		}
+		a.vars.refs[as.Name.Value] = target
+	}
+}
+
+// indirect returns the variables an expansion reads by another name: the
+// candidates of ${!name}, or a nameref's target.
+func (a *analyzer) indirect(pe *syntax.ParamExp) []string {
+	if pe.Param == nil {
+		return nil
+	}
+	if pe.Excl {
+		vals, _ := a.lookup(pe.Param.Value)
+		var out []string
+		for _, v := range vals {
+			if validName(v) {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	if t, ok := a.varTable().refs[pe.Param.Value]; ok {
+		return []string{t}
+	}
+	return nil
 }
 
 // collectRead records read [-r] NAME <<'X' (or <<< 'text'): NAME holds

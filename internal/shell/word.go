@@ -40,6 +40,8 @@ type wres struct {
 	// separate fields ({cat,.env} is the two words cat .env), not
 	// alternatives.
 	brace bool
+	// refs: variables read by another name (Word.Refs).
+	refs []string
 }
 
 // plainWord returns the value of a word that needs no expansion: one
@@ -162,6 +164,7 @@ func (a *analyzer) parts(r *wres, cur *[][]byte, parts []syntax.WordPart, mode r
 			a.parts(r, cur, p.Parts, mode, true, false)
 		case *syntax.ParamExp:
 			alts, dyn := a.param(p)
+			r.refs = append(r.refs, a.indirect(p)...)
 			if dyn {
 				r.dyn = true
 			}
