@@ -17,6 +17,10 @@ type varTable struct {
 	anyDyn bool
 	// refs are the namerefs: declare -n NAME=TARGET.
 	refs map[string]string
+	// arrays are the elements of arrays assigned once with NAME=(...) and
+	// never otherwise ("${a[@]}" is then known); nil elements mark an
+	// array whose contents are not modelled.
+	arrays map[string][]*syntax.Word
 }
 
 // varEntry is one variable's assignments and, once resolved, its values.
@@ -209,6 +213,7 @@ func (a *analyzer) collectNode(n syntax.Node) bool {
 		if n.Append {
 			a.setDyn(name)
 		}
+		a.noteArray(name, n)
 		switch {
 		case n.Array != nil:
 			for _, el := range n.Array.Elems {
@@ -263,6 +268,58 @@ func (a *analyzer) collectNode(n syntax.Node) bool {
 		a.collectCall(n)
 	}
 	return true
+}
+
+// noteArray records the elements of NAME=(...); a second assignment of
+// any kind, an append or an indexed element makes them unknown.
+func (a *analyzer) noteArray(name string, n *syntax.Assign) {
+	if a.vars.arrays == nil {
+		a.vars.arrays = map[string][]*syntax.Word{}
+	}
+	if _, seen := a.vars.arrays[name]; seen || n.Array == nil || n.Append || n.Index != nil {
+		a.vars.arrays[name] = []*syntax.Word{nil}
+		return
+	}
+	els := make([]*syntax.Word, 0, len(n.Array.Elems))
+	for _, el := range n.Array.Elems {
+		if el.Index != nil || el.Value == nil {
+			a.vars.arrays[name] = []*syntax.Word{nil}
+			return
+		}
+		els = append(els, el.Value)
+	}
+	a.vars.arrays[name] = els
+}
+
+// arrayValue returns "${name[@]}" (fields joined by sep) or "${name[*]}"
+// (joined by IFS's first character) when the array is known.
+func (a *analyzer) arrayValue(name, index string) (string, bool) {
+	els, ok := a.varTable().arrays[name]
+	if !ok || a.vars.anyDyn {
+		return "", false
+	}
+	if e := a.vars.m[name]; e != nil && e.dyn {
+		return "", false
+	}
+	vals := make([]string, 0, len(els))
+	for _, w := range els {
+		if w == nil {
+			return "", false
+		}
+		r := a.resolve(w, modeAssign)
+		if r.dyn || len(r.vals) != 1 {
+			return "", false
+		}
+		vals = append(vals, r.vals[0])
+	}
+	if index == "@" {
+		return strings.Join(vals, sep), true
+	}
+	join := " "
+	if ifs, dyn := a.lookup("IFS"); len(ifs) == 1 && !dyn {
+		join = ifs[0][:min(1, len(ifs[0]))]
+	}
+	return strings.Join(vals, join), true
 }
 
 // namerefs records declare -n NAME=TARGET; a reference whose target is

@@ -588,6 +588,15 @@ func dropNUL(s string) string {
 // replacement, case change, prefix or suffix removal or @ transform
 // applied to each known value. Anything else is not static.
 func (a *analyzer) param(pe *syntax.ParamExp) ([]string, bool) {
+	if pe.Param != nil && pe.Index != nil && !pe.Excl && !pe.Length && pe.Slice == nil && pe.Repl == nil && pe.Exp == nil {
+		// "${cmd[@]}", "${p[*]}" of an array assigned once.
+		if w, ok := pe.Index.(*syntax.Word); ok && (w.Lit() == "@" || w.Lit() == "*") {
+			if v, ok := a.arrayValue(pe.Param.Value, w.Lit()); ok {
+				return []string{v}, false
+			}
+		}
+		return nil, true
+	}
 	if pe.Param == nil || pe.Length || pe.Width || pe.IsSet ||
 		pe.Index != nil || pe.Names != 0 ||
 		pe.Flags != nil || pe.NestedParam != nil || len(pe.Modifiers) > 0 ||
