@@ -53,6 +53,10 @@ const (
 	SkipDynamic      = "runs a program that cannot be known before it runs"
 	SkipParse        = "does not parse as Bash"
 	SkipEditConflict = "its file cannot be prepared: "
+	// SkipEditOrder: the text a later edit needs would give an earlier
+	// edit of the same file a second match; the later case is left out of
+	// this run (it still runs in the engine's corpus tests).
+	SkipEditOrder = "its old_string would give an earlier edit of the same file a second match: "
 )
 
 // AttackSample is the attack part of the corpus run end to end.
@@ -350,3 +354,20 @@ func SkipSummary(skips []Skip) string {
 
 // byID orders cases by id.
 func byID(a, b fixture.Case) int { return cmp.Compare(a.ID, b.ID) }
+
+// benignOrder runs the file tools first, then MCP tools, then Bash: the
+// commands move and delete files, which would spoil an Edit after them.
+func benignOrder(cases []fixture.Case) []fixture.Case {
+	rank := func(c fixture.Case) int {
+		switch t := c.Input.ToolName; {
+		case t == "Bash":
+			return 2
+		case strings.HasPrefix(t, MCPPrefix):
+			return 1
+		}
+		return 0
+	}
+	out := slices.Clone(cases)
+	slices.SortStableFunc(out, func(a, b fixture.Case) int { return rank(a) - rank(b) })
+	return out
+}

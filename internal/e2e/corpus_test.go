@@ -105,8 +105,11 @@ func TestPrepareProject_Corpus(t *testing.T) {
 	if _, skips := PrepareProject(base, attacks, false); len(skips) > 0 {
 		t.Errorf("attack cases that cannot be prepared: %v", skips)
 	}
-	if _, skips := PrepareProject(base, SampleBenign(cases, BenignSampleSize).Cases, true); len(skips) > 0 {
-		t.Errorf("benign cases that cannot be prepared: %v", skips)
+	_, skips := PrepareProject(base, benignOrder(SampleBenign(cases, BenignSampleSize).Cases), true)
+	for _, s := range skips {
+		if !strings.HasPrefix(s.Reason, SkipEditOrder) {
+			t.Errorf("benign case that cannot be prepared: %v", s)
+		}
 	}
 }
 
@@ -152,6 +155,12 @@ func TestPrepareProject(t *testing.T) {
 	}
 	if _, ok := base["docs/x.md"]; ok {
 		t.Error("PrepareProject changed its argument")
+	}
+	// A later edit whose missing text would match an earlier edit's
+	// old_string a second time is left out, not prepared wrongly.
+	order := []fixture.Case{edit("first", "o.txt", "a", "b"), edit("second", "o.txt", "cat", "dog")}
+	if _, skips := PrepareProject(Tree{"o.txt": "a\n"}, order, true); len(skips) != 1 || skips[0].ID != "second" || !strings.HasPrefix(skips[0].Reason, SkipEditOrder) {
+		t.Errorf("order skips = %v, want second left out", skips)
 	}
 	// Without apply, the second edit of the same text is not affected.
 	if _, skips := PrepareProject(base, cases[:3], false); len(skips) != 0 {

@@ -30,6 +30,7 @@ import (
 func PrepareProject(base Tree, cases []fixture.Case, apply bool) (Tree, []Skip) {
 	initial, cur := base.Clone(), base.Clone()
 	var skips []Skip
+	earlier := map[string][]string{} // file: old_strings of the edits before
 	set := func(rel, content string) {
 		initial[rel] = content
 		cur[rel] = content
@@ -55,6 +56,12 @@ func PrepareProject(base Tree, cases []fixture.Case, apply bool) (Tree, []Skip) 
 					skips = append(skips, Skip{c.ID, SkipEditConflict + fmt.Sprintf("old_string %q is not in %s (add it to testdata/project)", old, rel)})
 					continue
 				}
+				if i := slices.IndexFunc(earlier[rel], func(prev string) bool {
+					return strings.Count(appendLine(initial[rel], old), prev) > strings.Count(initial[rel], prev)
+				}); i >= 0 {
+					skips = append(skips, Skip{c.ID, SkipEditOrder + fmt.Sprintf("%q in %s", earlier[rel][i], rel)})
+					continue
+				}
 				initial[rel] = appendLine(initial[rel], old)
 				cur[rel] = appendLine(cur[rel], old)
 				n = 1
@@ -62,6 +69,9 @@ func PrepareProject(base Tree, cases []fixture.Case, apply bool) (Tree, []Skip) 
 			if n > 1 && !all {
 				skips = append(skips, Skip{c.ID, SkipEditConflict + fmt.Sprintf("old_string %q occurs %d times in %s", old, n, rel)})
 				continue
+			}
+			if !all {
+				earlier[rel] = append(earlier[rel], old)
 			}
 			if apply {
 				if all {

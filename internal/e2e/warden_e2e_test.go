@@ -123,7 +123,19 @@ var loadSuite = sync.OnceValues(func() (*suite, error) {
 	su.benign = SampleBenign(su.cases, BenignSampleSize)
 	su.benignDo = benignOrder(su.benign.Cases)
 	if su.benignTree, skips = PrepareProject(su.base, su.benignDo, true); len(skips) > 0 {
-		return nil, fmt.Errorf("benign cases the project cannot hold: %v", skips)
+		// Edits that conflict with an earlier one on the same file leave
+		// this run; anything else the project cannot hold is a failure.
+		var order []string
+		for _, s := range skips {
+			if !strings.HasPrefix(s.Reason, SkipEditOrder) {
+				return nil, fmt.Errorf("benign cases the project cannot hold: %v", skips)
+			}
+			order = append(order, s.ID)
+		}
+		su.benignDo = slices.DeleteFunc(su.benignDo, func(c fixture.Case) bool { return slices.Contains(order, c.ID) })
+		if su.benignTree, skips = PrepareProject(su.base, su.benignDo, true); len(skips) > 0 {
+			return nil, fmt.Errorf("benign cases the project cannot hold: %v", skips)
+		}
 	}
 	return su, nil
 })
@@ -168,23 +180,6 @@ func mustSuite(tb testing.TB) *suite {
 		tb.Fatalf("set up the Warden suites: %v", err)
 	}
 	return su
-}
-
-// benignOrder runs the file tools first, then MCP tools, then Bash: the
-// commands move and delete files, which would spoil an Edit after them.
-func benignOrder(cases []fixture.Case) []fixture.Case {
-	rank := func(c fixture.Case) int {
-		switch t := c.Input.ToolName; {
-		case t == "Bash":
-			return 2
-		case strings.HasPrefix(t, MCPPrefix):
-			return 1
-		}
-		return 0
-	}
-	out := slices.Clone(cases)
-	slices.SortStableFunc(out, func(a, b fixture.Case) int { return rank(a) - rank(b) })
-	return out
 }
 
 // caseRun is one corpus case as the scripted model sends it.
