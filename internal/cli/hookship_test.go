@@ -310,3 +310,55 @@ func BenchmarkHookCmd(b *testing.B) {
 		run(b, map[string]string{"HOME": home, "WARDEN_SPOOL": spool, clientstate.EnvServer: bh.URL(), clientstate.EnvToken: shipToken})
 	})
 }
+
+// writeClientConfig writes the user's client configuration file under
+// home, as warden install --user (or an administrator copying the
+// compiled warden-client.json) leaves it.
+func writeClientConfig(t *testing.T, home string, data []byte) string {
+	t.Helper()
+	dir := filepath.Join(home, ".local", "state", "warden")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, clientstate.ClientConfigName)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestHookCmd_ShipsFromClientConfig: with the server and token in the
+// client configuration file and no WARDEN_* variable anywhere, the hook
+// starts a shipper and the audit reaches the server.
+func TestHookCmd_ShipsFromClientConfig(t *testing.T) {
+	in, srv := newIngest(t)
+	home := t.TempDir()
+	spool := filepath.Join(home, "audit.jsonl")
+	writeClientConfig(t, home, []byte(`{"server":"`+srv.URL+`","token":"`+shipToken+`"}`))
+	env := map[string]string{"HOME": home, "WARDEN_SPOOL": spool}
+	t.Cleanup(func() { stopShipper(t, spool) })
+	waitDelivered(t, in, env, 1)
+}
+
+// waitDelivered runs the hook once with env and waits for the shipper it
+// starts to deliver want events.
+func waitDelivered(t *testing.T, in *ingest, env map[string]string, want int) {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, env, bashInput("cat .env"), "hook")
+	if d, _ := hookDecision(t, stdout); code != 0 || d != "deny" || stderr != "" {
+		t.Fatalf("exit %d, answer %q, stderr %q", code, stdout, stderr)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		in.mu.Lock()
+		n := len(in.ids)
+		in.mu.Unlock()
+		if n >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server got %d audit events, want %d", n, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
