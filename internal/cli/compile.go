@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/settings"
 )
@@ -33,8 +34,8 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.fragments, "fragments", false, "write managed-settings.d/ fragments (10-permissions.json, 20-hooks.json, ...) instead of one managed-settings.json")
 	fl.StringVar(&f.hookCommand, "hook-command", "", "the warden executable the managed hooks run (default "+f.hookCommandDefault+")")
 	fl.StringVar(&f.hookPolicy, "hook-policy", "", "where the hook reads the policy on the target machines: a .json path gets the compiled policy ("+policy.CompiledFileName+"), any other the policy's YAML (default: "+policy.CompiledFileName+" in the managed-settings directory; none for the baseline)")
-	fl.StringVar(&f.server, "server", "", "send Claude Code's OpenTelemetry metrics and logs to this Warden server (OTLP/HTTP endpoint URL)")
-	fl.StringVar(&f.tokenEnv, "token-env", "", "name of the environment variable holding the server's bearer token (written into the settings: see docs/settings.md)")
+	fl.StringVar(&f.server, "server", "", "the Warden server's base URL: Claude Code's OpenTelemetry and the hook's audit go there (written into "+clientstate.ClientConfigName+")")
+	fl.StringVar(&f.tokenEnv, "token-env", "", "name of the environment variable holding the server's ingest token (written into "+clientstate.ClientConfigName+", never into the settings: see docs/deploy.md)")
 }
 
 // compile loads the policy and compiles the tier.
@@ -138,7 +139,7 @@ atomically: nothing is half-written on error. See docs/settings.md.`,
 			}
 			fmt.Fprintf(env.Stdout, "Wrote %s\n\n%s", strings.Join(names, "\n      "), report)
 			if f.tokenEnv != "" {
-				fmt.Fprintf(env.Stderr, "warning: the token from $%s is in the compiled settings; they are readable by every user of the machines they reach\n", f.tokenEnv)
+				fmt.Fprintf(env.Stderr, "note: the token from $%s is in %s only (not in the settings' env): deploy it beside the managed settings; it is readable by the users of the machines it reaches\n", f.tokenEnv, filepath.Join(out, clientstate.ClientConfigName))
 			}
 			return nil
 		},

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/settings"
 )
 
@@ -59,16 +60,22 @@ func TestCompileCmd(t *testing.T) {
 		if !strings.Contains(stdout, "Enforced by the hook only") || !strings.Contains(stdout, "paths.secrets: .env.*") {
 			t.Errorf("stdout lacks the report:\n%s", stdout)
 		}
-		if !strings.Contains(stderr, "warning: the token from $WARDEN_TOKEN") {
-			t.Errorf("no token warning: %s", stderr)
+		if !strings.Contains(stderr, "note: the token from $WARDEN_TOKEN is in "+filepath.Join(out, clientstate.ClientConfigName)+" only") {
+			t.Errorf("no token note: %s", stderr)
 		}
 		hooks, _ := os.ReadFile(filepath.Join(out, "managed-settings.d/20-hooks.json"))
 		if !strings.Contains(string(hooks), `"/usr/local/bin/warden hook --tier ci"`) {
 			t.Errorf("hooks: %s", hooks)
 		}
+		// The token is in the client configuration, not in the settings'
+		// env (which every command the agent runs inherits).
 		envFile, _ := os.ReadFile(filepath.Join(out, "managed-settings.d/40-env.json"))
-		if !strings.Contains(string(envFile), "Bearer s3cret") {
+		if strings.Contains(string(envFile), "s3cret") || !strings.Contains(string(envFile), `"otelHeadersHelper": "/usr/local/bin/warden otel-headers"`) {
 			t.Errorf("env: %s", envFile)
+		}
+		cc, err := clientstate.LoadClientConfig(filepath.Join(out, clientstate.ClientConfigName))
+		if err != nil || cc.Server != "https://warden.example.com" || cc.Token != "s3cret" {
+			t.Errorf("client configuration %+v (%v)", cc, err)
 		}
 	})
 	t.Run("Formats", func(t *testing.T) {
