@@ -159,6 +159,15 @@ func (c *compiler) hookCommand() (string, error) {
 	return strings.Join(parts, " "), nil
 }
 
+// tokenName names the token in messages: "the token from $VAR" when
+// Options.TokenEnv says where it came from.
+func (c *compiler) tokenName() string {
+	if c.opts.TokenEnv == "" {
+		return "the token"
+	}
+	return "the token from $" + c.opts.TokenEnv
+}
+
 // otelHeadersCommand is the otelHeadersHelper command: the hook's
 // executable with the otel-headers subcommand (warden and warden-hook both
 // have it).
@@ -282,9 +291,9 @@ func (c *compiler) env() error {
 		cc := clientstate.ClientConfig{Server: clientstate.ServerURL(c.opts.Server), Token: c.opts.Token}
 		if c.opts.Token != "" {
 			if strings.ContainsAny(c.opts.Token, "\r\n\x00") {
-				return fmt.Errorf("token from $%s holds a line break or NUL", c.opts.TokenEnv)
+				return fmt.Errorf("%s holds a line break or NUL", c.tokenName())
 			}
-			c.report.add("telemetry", KindNote, fmt.Sprintf("the token from $%s is written into %s (not into the settings' env); deploy it beside the managed settings, or as %s in each user's Warden state directory (mode 0600): the hook's shipper and otelHeadersHelper read it, and the baseline policy denies the agent reading it", c.opts.TokenEnv, clientstate.ClientConfigName, clientstate.ClientConfigName))
+			c.report.add("telemetry", KindNote, fmt.Sprintf("%s is written into %s (not into the settings' env); deploy it beside the managed settings, or as %s in each user's Warden state directory (mode 0600): the hook's shipper and otelHeadersHelper read it, and the baseline policy denies the agent reading it", c.tokenName(), clientstate.ClientConfigName, clientstate.ClientConfigName))
 		} else {
 			c.report.add("telemetry", KindNote, fmt.Sprintf("no token: %s names the server only; the hook ships no audit without a token, and the server must accept unauthenticated telemetry", clientstate.ClientConfigName))
 		}
