@@ -362,7 +362,12 @@ func TestInstallCmd_Server(t *testing.T) {
 			}
 			args := append([]string{"install", "--root", root, "--tier", "ci", "--hook-command", "/usr/local/bin/warden-hook",
 				"--server", "https://warden.acme.example"}, tc.args...)
-			code, stdout, stderr := runCLI(t, env, "", args...)
+			// A dry run's diff goes to terminals and logs: never the token.
+			code, stdout, stderr := runCLI(t, env, "", append(args, "--dry-run")...)
+			if code != ExitOK || strings.Contains(stdout, tc.wantToken) || !strings.Contains(stdout, clientstate.ClientConfigName) {
+				t.Fatalf("dry run: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			code, stdout, stderr = runCLI(t, env, "", args...)
 			if code != ExitOK {
 				t.Fatalf("install: exit %d\n%s\n%s", code, stdout, stderr)
 			}
