@@ -26,6 +26,10 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == hookcmd.OTelHeadersArg {
+		// Claude Code's otelHeadersHelper (see warden compile --server).
+		os.Exit(hookcmd.OTelHeaders(hookcmd.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}))
+	}
 	f, help, err := hookcmd.ParseArgs(os.Args[1:])
 	if help {
 		fmt.Print(hookcmd.Help("warden-hook"))

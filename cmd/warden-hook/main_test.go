@@ -262,3 +262,34 @@ func TestHelp(t *testing.T) {
 		t.Errorf("help differs:\nwarden hook --help:\n%s\nwarden-hook --help:\n%s", a, b)
 	}
 }
+
+// TestOTelHeaders: warden-hook otel-headers prints what warden
+// otel-headers prints (the otelHeadersHelper warden compile --server
+// writes runs the hook's executable), from the client configuration.
+func TestOTelHeaders(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds both binaries")
+	}
+	warden, hook := buildBoth(t)
+	state := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(state, "warden"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(state, "warden", "warden-client.json"), []byte(`{"server":"https://w.example","token":"wdn_x"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HOME=/nonexistent", "XDG_STATE_HOME=" + state}
+	var outs []string
+	for _, exe := range []string{warden, hook} {
+		cmd := exec.Command(exe, "otel-headers")
+		cmd.Env = env
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s otel-headers: %v", exe, err)
+		}
+		outs = append(outs, string(out))
+	}
+	if want := `{"Authorization":"Bearer wdn_x"}` + "\n"; outs[0] != want || outs[1] != want {
+		t.Errorf("warden otel-headers %q, warden-hook otel-headers %q, want %q", outs[0], outs[1], want)
+	}
+}

@@ -48,7 +48,7 @@ var directImports = map[string]struct {
 		forbidden: []string{"os", "net", "net/http", "os/exec", "database/sql"},
 	},
 	"internal/settings": {
-		allowed:   []string{module + "/internal/policy", module + "/internal/catalog", module + "/internal/atomicfile", "github.com/google/jsonschema-go/jsonschema", "github.com/bmatcuk/doublestar/v4"},
+		allowed:   []string{module + "/internal/policy", module + "/internal/catalog", module + "/internal/atomicfile", module + "/internal/clientstate", "github.com/google/jsonschema-go/jsonschema", "github.com/bmatcuk/doublestar/v4"},
 		forbidden: []string{"net", "net/http", "os/exec"},
 	},
 }

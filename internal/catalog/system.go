@@ -47,6 +47,7 @@ var systemPrograms = []Program{
 	{Names: "warden warden-hook", Note: "Warden's own commands",
 		Subs: []Program{
 			{Names: "uninstall", Class: WardenTamper, Why: "removes Warden's hooks"},
+			{Names: "otel-headers", Class: WardenTamper, Why: "prints the token the agent's own record is shipped with"},
 			{Names: "policy", Subs: []Program{{Names: "pause", Class: WardenTamper, Why: "pauses Warden's decisions"}}},
 			{Names: "explain test compile scan doctor version record sessions alerts rules hook"},
 		}},

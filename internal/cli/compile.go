@@ -3,12 +3,15 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/settings"
 )
@@ -19,6 +22,7 @@ type compileFlags struct {
 	hookCommand        string
 	hookPolicy         string
 	server, tokenEnv   string
+	tokenFile          string
 	fragments          bool
 	hookCommandDefault string // the default the command documents
 	// policyPath is where the compiled policy will be on the machines the
@@ -33,14 +37,18 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.fragments, "fragments", false, "write managed-settings.d/ fragments (10-permissions.json, 20-hooks.json, ...) instead of one managed-settings.json")
 	fl.StringVar(&f.hookCommand, "hook-command", "", "the warden executable the managed hooks run (default "+f.hookCommandDefault+")")
 	fl.StringVar(&f.hookPolicy, "hook-policy", "", "where the hook reads the policy on the target machines: a .json path gets the compiled policy ("+policy.CompiledFileName+"), any other the policy's YAML (default: "+policy.CompiledFileName+" in the managed-settings directory; none for the baseline)")
-	fl.StringVar(&f.server, "server", "", "send Claude Code's OpenTelemetry metrics and logs to this Warden server (OTLP/HTTP endpoint URL)")
-	fl.StringVar(&f.tokenEnv, "token-env", "", "name of the environment variable holding the server's bearer token (written into the settings: see docs/settings.md)")
+	fl.StringVar(&f.server, "server", "", "the Warden server's base URL: Claude Code's OpenTelemetry and the hook's audit go there (written into "+clientstate.ClientConfigName+")")
+	fl.StringVar(&f.tokenFile, "token-file", "", "file holding the server's ingest token (as --token-env; - reads standard input)")
+	fl.StringVar(&f.tokenEnv, "token-env", "", "name of the environment variable holding the server's ingest token (written into "+clientstate.ClientConfigName+", never into the settings: see docs/deploy.md)")
 }
 
 // compile loads the policy and compiles the tier.
 func (f *compileFlags) compile(env *Env) (*settings.Result, error) {
-	if f.tokenEnv != "" && f.server == "" {
-		return nil, withCode(ExitUsage, errors.New("--token-env needs --server"))
+	if f.tokenEnv != "" && f.tokenFile != "" {
+		return nil, withCode(ExitUsage, errors.New("give --token-env or --token-file, not both"))
+	}
+	if (f.tokenEnv != "" || f.tokenFile != "") && f.server == "" {
+		return nil, withCode(ExitUsage, errors.New("--token-env and --token-file need --server"))
 	}
 	p, err := loadPolicy(env, f.policy)
 	if err != nil {
@@ -58,11 +66,34 @@ func (f *compileFlags) compile(env *Env) (*settings.Result, error) {
 			return nil, withCode(ExitUsage, fmt.Errorf("--token-env %s: the variable is empty or not set", f.tokenEnv))
 		}
 	}
+	if f.tokenFile != "" {
+		var b []byte
+		if f.tokenFile == "-" {
+			b, err = io.ReadAll(io.LimitReader(env.Stdin, 64<<10))
+		} else {
+			b, err = os.ReadFile(f.tokenFile)
+		}
+		if err != nil {
+			return nil, withCode(ExitUsage, fmt.Errorf("--token-file: %w", err))
+		}
+		opts.Token = strings.TrimSpace(string(b))
+		if opts.Token == "" {
+			return nil, withCode(ExitUsage, fmt.Errorf("--token-file %s is empty", f.tokenFile))
+		}
+	}
 	r, err := settings.Compile(p, opts)
 	if err != nil {
 		return nil, withCode(ExitFailure, err)
 	}
 	return r, nil
+}
+
+// tokenSource names where the token came from, for messages.
+func (f *compileFlags) tokenSource() string {
+	if f.tokenFile != "" {
+		return f.tokenFile
+	}
+	return "$" + f.tokenEnv
 }
 
 func newCompileCmd(env *Env) *cobra.Command {
@@ -137,8 +168,8 @@ atomically: nothing is half-written on error. See docs/settings.md.`,
 				names = append(names, filepath.Join(out, filepath.FromSlash(file.Path)))
 			}
 			fmt.Fprintf(env.Stdout, "Wrote %s\n\n%s", strings.Join(names, "\n      "), report)
-			if f.tokenEnv != "" {
-				fmt.Fprintf(env.Stderr, "warning: the token from $%s is in the compiled settings; they are readable by every user of the machines they reach\n", f.tokenEnv)
+			if f.tokenEnv != "" || f.tokenFile != "" {
+				fmt.Fprintf(env.Stderr, "note: the token from %s is in %s only (not in the settings' env): deploy it beside the managed settings; it is readable by the users of the machines it reaches\n", f.tokenSource(), filepath.Join(out, clientstate.ClientConfigName))
 			}
 			return nil
 		},

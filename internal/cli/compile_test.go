@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/settings"
 )
@@ -59,16 +60,22 @@ func TestCompileCmd(t *testing.T) {
 		if !strings.Contains(stdout, "Enforced by the hook only") || !strings.Contains(stdout, "paths.secrets: .env.*") {
 			t.Errorf("stdout lacks the report:\n%s", stdout)
 		}
-		if !strings.Contains(stderr, "warning: the token from $WARDEN_TOKEN") {
-			t.Errorf("no token warning: %s", stderr)
+		if !strings.Contains(stderr, "note: the token from $WARDEN_TOKEN is in "+filepath.Join(out, clientstate.ClientConfigName)+" only") {
+			t.Errorf("no token note: %s", stderr)
 		}
 		hooks, _ := os.ReadFile(filepath.Join(out, "managed-settings.d/20-hooks.json"))
 		if !strings.Contains(string(hooks), `"/usr/local/bin/warden hook --tier ci"`) {
 			t.Errorf("hooks: %s", hooks)
 		}
+		// The token is in the client configuration, not in the settings'
+		// env (which every command the agent runs inherits).
 		envFile, _ := os.ReadFile(filepath.Join(out, "managed-settings.d/40-env.json"))
-		if !strings.Contains(string(envFile), "Bearer s3cret") {
+		if strings.Contains(string(envFile), "s3cret") || !strings.Contains(string(envFile), `"otelHeadersHelper": "/usr/local/bin/warden otel-headers"`) {
 			t.Errorf("env: %s", envFile)
+		}
+		cc, err := clientstate.LoadClientConfig(filepath.Join(out, clientstate.ClientConfigName))
+		if err != nil || cc.Server != "https://warden.example.com" || cc.Token != "s3cret" {
+			t.Errorf("client configuration %+v (%v)", cc, err)
 		}
 	})
 	t.Run("Formats", func(t *testing.T) {
@@ -97,7 +104,7 @@ func TestCompileCmd(t *testing.T) {
 		{"UnknownTier", []string{"compile", "--tier", "prod", "--out", "OUT"}, nil, ExitFailure, `unknown tier "prod"`},
 		{"BadFormat", []string{"compile", "--format", "bsd", "--out", "OUT"}, nil, ExitUsage, "want linux, macos or windows"},
 		{"FragmentsNotForMacOS", []string{"compile", "--format", "macos", "--fragments", "--out", "OUT"}, nil, ExitUsage, "fragments"},
-		{"TokenWithoutServer", []string{"compile", "--token-env", "T", "--out", "OUT"}, nil, ExitUsage, "--token-env needs --server"},
+		{"TokenWithoutServer", []string{"compile", "--token-env", "T", "--out", "OUT"}, nil, ExitUsage, "--token-env and --token-file need --server"},
 		{"EmptyToken", []string{"compile", "--server", "https://w.example", "--token-env", "T", "--out", "OUT"}, nil, ExitUsage, "empty or not set"},
 		{"Strict", []string{"compile", "--strict", "--out", "OUT"}, nil, ExitFailure, "can be enforced by the hook only; nothing written"},
 		{"Unwritable", []string{"compile", "--out", "/proc/warden-test/out"}, nil, ExitFailure, "write /proc/warden-test/out"},
@@ -317,6 +324,70 @@ func TestInstallCmd_HookPath(t *testing.T) {
 			code, _, stderr := runCLI(t, nil, "", append(append([]string{"install"}, tc.args...), base...)...)
 			if code != tc.code || !strings.Contains(stderr, tc.want) {
 				t.Errorf("exit %d, want %d with %q: %s", code, tc.code, tc.want, stderr)
+			}
+		})
+	}
+}
+
+// TestInstallCmd_Server: install --server puts the server URL and token in
+// warden-client.json (beside the managed settings; with --user, in the
+// user's state directory, mode 0600) and nowhere in the settings.
+func TestInstallCmd_Server(t *testing.T) {
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("wdn_file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		args      []string
+		env       map[string]string
+		settings  string // relative to the root
+		client    string // relative to the root; "" is the state directory
+		wantToken string
+		wantMode  os.FileMode
+	}{
+		{"Managed", []string{"--dir", "/etc/claude-code", "--token-env", "T"}, map[string]string{"T": "wdn_env"},
+			"etc/claude-code/" + settings.SettingsFile, "etc/claude-code/" + clientstate.ClientConfigName, "wdn_env", 0o644},
+		{"ManagedTokenFile", []string{"--dir", "/etc/claude-code", "--token-file", tokenFile}, nil,
+			"etc/claude-code/" + settings.SettingsFile, "etc/claude-code/" + clientstate.ClientConfigName, "wdn_file", 0o644},
+		{"User", []string{"--user", "--dir", "/home/u/.claude", "--token-env", "T"}, map[string]string{"T": "wdn_env"},
+			"home/u/.claude/settings.json", "", "wdn_env", 0o600},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			state := t.TempDir()
+			env := map[string]string{"XDG_STATE_HOME": state}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			args := append([]string{"install", "--root", root, "--tier", "ci", "--hook-command", "/usr/local/bin/warden-hook",
+				"--server", "https://warden.acme.example"}, tc.args...)
+			// A dry run's diff goes to terminals and logs: never the token.
+			code, stdout, stderr := runCLI(t, env, "", append(args, "--dry-run")...)
+			if code != ExitOK || strings.Contains(stdout, tc.wantToken) || !strings.Contains(stdout, clientstate.ClientConfigName) {
+				t.Fatalf("dry run: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			code, stdout, stderr = runCLI(t, env, "", args...)
+			if code != ExitOK {
+				t.Fatalf("install: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			b, err := os.ReadFile(filepath.Join(root, tc.settings))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(b), tc.wantToken) || !strings.Contains(string(b), `"otelHeadersHelper": "/usr/local/bin/warden-hook otel-headers"`) {
+				t.Errorf("settings:\n%s", b)
+			}
+			client := filepath.Join(root, tc.client)
+			if tc.client == "" {
+				client = filepath.Join(root, state, "warden", clientstate.ClientConfigName)
+			}
+			cc, err := clientstate.LoadClientConfig(client)
+			if err != nil || cc.Server != "https://warden.acme.example" || cc.Token != tc.wantToken {
+				t.Fatalf("client configuration %+v: %v", cc, err)
+			}
+			if fi, err := os.Stat(client); err != nil || fi.Mode().Perm() != tc.wantMode {
+				t.Errorf("client configuration mode %v, want %v (%v)", fi.Mode().Perm(), tc.wantMode, err)
 			}
 		})
 	}

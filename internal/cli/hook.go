@@ -34,3 +34,21 @@ func newHookCmd(env *Env) *cobra.Command {
 	fl.StringVar(&f.Spool, "spool", "", hookcmd.FlagHelp.Spool)
 	return cmd
 }
+
+// newOTelHeadersCmd is `warden otel-headers`, what Claude Code's
+// otelHeadersHelper runs (warden-hook otel-headers is the same).
+func newOTelHeadersCmd(env *Env) *cobra.Command {
+	return &cobra.Command{
+		Use:   hookcmd.OTelHeadersArg,
+		Short: "Print the OpenTelemetry headers for Claude Code's otelHeadersHelper",
+		Long:  hookcmd.OTelHeadersHelp,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			henv := hookcmd.Env{Stdin: env.Stdin, Stdout: env.Stdout, Stderr: env.Stderr, Getenv: env.Getenv}
+			if code := hookcmd.OTelHeaders(henv); code != 0 {
+				return withCode(code, nil)
+			}
+			return nil
+		},
+	}
+}

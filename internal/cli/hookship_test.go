@@ -310,3 +310,108 @@ func BenchmarkHookCmd(b *testing.B) {
 		run(b, map[string]string{"HOME": home, "WARDEN_SPOOL": spool, clientstate.EnvServer: bh.URL(), clientstate.EnvToken: shipToken})
 	})
 }
+
+// writeClientConfig writes the user's client configuration file under
+// home, as warden install --user (or an administrator copying the
+// compiled warden-client.json) leaves it.
+func writeClientConfig(t *testing.T, home string, data []byte) string {
+	t.Helper()
+	dir := filepath.Join(home, ".local", "state", "warden")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, clientstate.ClientConfigName)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestHookCmd_ShipsFromClientConfig: with the server and token in the
+// client configuration file and no WARDEN_* variable anywhere, the hook
+// starts a shipper and the audit reaches the server.
+func TestHookCmd_ShipsFromClientConfig(t *testing.T) {
+	in, srv := newIngest(t)
+	home := t.TempDir()
+	spool := filepath.Join(home, "audit.jsonl")
+	writeClientConfig(t, home, []byte(`{"server":"`+srv.URL+`","token":"`+shipToken+`"}`))
+	env := map[string]string{"HOME": home, "WARDEN_SPOOL": spool}
+	t.Cleanup(func() { stopShipper(t, spool) })
+	waitDelivered(t, in, env, 1)
+}
+
+// TestCompileServer_Rollout: the whole client side of a rollout. warden
+// compile --server --token-env writes managed settings with no token in
+// them and a warden-client.json; with that file in place (here the user's
+// state directory, as it would be beside the managed settings) and no
+// WARDEN_* variable anywhere, the otelHeadersHelper command the settings
+// name prints the bearer header Claude Code's exporter sends, and a hook
+// call's audit reaches the server.
+func TestCompileServer_Rollout(t *testing.T) {
+	in, srv := newIngest(t)
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, map[string]string{"WARDEN_INGEST_TOKEN": shipToken}, "",
+		"compile", "--tier", "ci", "--out", out, "--hook-command", "/usr/local/bin/warden",
+		"--server", srv.URL, "--token-env", "WARDEN_INGEST_TOKEN")
+	if code != ExitOK {
+		t.Fatalf("compile: exit %d: %s", code, stderr)
+	}
+	managed, err := os.ReadFile(filepath.Join(out, "managed-settings.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Env    map[string]string `json:"env"`
+		Helper string            `json:"otelHeadersHelper"`
+	}
+	if err := json.Unmarshal(managed, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(managed), shipToken) {
+		t.Error("the token is in the managed settings")
+	}
+	if doc.Env["OTEL_EXPORTER_OTLP_ENDPOINT"] != srv.URL || doc.Helper != "/usr/local/bin/warden otel-headers" {
+		t.Errorf("env %v, otelHeadersHelper %q", doc.Env, doc.Helper)
+	}
+	client, err := os.ReadFile(filepath.Join(out, clientstate.ClientConfigName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	spool := filepath.Join(home, "audit.jsonl")
+	writeClientConfig(t, home, client)
+	env := map[string]string{"HOME": home, "WARDEN_SPOOL": spool}
+
+	args := strings.Fields(doc.Helper)[1:] // the helper, run by this warden
+	code, stdout, stderr := runCLI(t, env, "", args...)
+	var headers map[string]string
+	if err := json.Unmarshal([]byte(stdout), &headers); code != 0 || err != nil || len(headers) != 1 || headers["Authorization"] != "Bearer "+shipToken {
+		t.Errorf("otel-headers: exit %d, %q, stderr %q (%v)", code, stdout, stderr, err)
+	}
+
+	t.Cleanup(func() { stopShipper(t, spool) })
+	waitDelivered(t, in, env, 1)
+}
+
+// waitDelivered runs the hook once with env and waits for the shipper it
+// starts to deliver want events.
+func waitDelivered(t *testing.T, in *ingest, env map[string]string, want int) {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, env, bashInput("cat .env"), "hook")
+	if d, _ := hookDecision(t, stdout); code != 0 || d != "deny" || stderr != "" {
+		t.Fatalf("exit %d, answer %q, stderr %q", code, stdout, stderr)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		in.mu.Lock()
+		n := len(in.ids)
+		in.mu.Unlock()
+		if n >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server got %d audit events, want %d", n, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wardenhq/warden/internal/atomicfile"
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/settings"
 )
@@ -82,7 +84,8 @@ path, for tests and image builds. See docs/settings.md.`,
 		Example: `  sudo warden install --policy /etc/warden/policy.yaml --tier production-adjacent
   sudo warden install --tier ci --dry-run
   warden install --root build/rootfs --tier ci --fragments --hook-command /usr/local/bin/warden-hook
-  warden install --user --tier low-risk`,
+  warden install --user --tier low-risk
+  sudo warden install --tier ci --server https://warden.acme.example --token-file /root/warden-ingest.token`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cf.hookCommand == "" {
@@ -124,6 +127,14 @@ path, for tests and image builds. See docs/settings.md.`,
 			if err != nil {
 				return withCode(ExitFailure, err)
 			}
+			if f.user && r.ClientConfig != nil {
+				// User settings have no directory of their own for the
+				// client configuration: it goes to the user's Warden state
+				// directory, readable by the user alone.
+				if err := installUserClientConfig(env, f, r.ClientConfig); err != nil {
+					return withCode(ExitFailure, err)
+				}
+			}
 			if n := r.Report.Count(settings.KindHookOnly); n > 0 && !f.dryRun {
 				fmt.Fprintf(env.Stdout, "%d rules are enforced by the hook only; see warden compile for the report\n", n)
 			}
@@ -133,6 +144,33 @@ path, for tests and image builds. See docs/settings.md.`,
 	cf.register(cmd)
 	f.register(cmd)
 	return cmd
+}
+
+// installUserClientConfig writes the client configuration (server URL and
+// token) to the user's Warden state directory, mode 0600, where the hook,
+// its shipper and warden otel-headers find it.
+func installUserClientConfig(env *Env, f installFlags, data []byte) error {
+	dir := clientstate.Dir(env.Getenv, homeDir(env))
+	if dir == "" {
+		return fmt.Errorf("no Warden state directory for %s (set $HOME or $XDG_STATE_HOME)", clientstate.ClientConfigName)
+	}
+	path := filepath.Join(f.root, dir, clientstate.ClientConfigName)
+	if old, err := os.ReadFile(path); err == nil && string(old) == string(data) {
+		fmt.Fprintf(env.Stdout, "unchanged %s\n", path)
+		return nil
+	}
+	if f.dryRun {
+		fmt.Fprintf(env.Stdout, "would write %s (mode 0600; the server URL and token)\n", path)
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s (mode 0600)\n", path)
+	return nil
 }
 
 func newUninstallCmd(env *Env) *cobra.Command {

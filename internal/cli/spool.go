@@ -55,7 +55,11 @@ backoff, whether a shipper is running, and the cached server policy.`,
 			if err != nil {
 				return withCode(ExitUsage, err)
 			}
-			server := env.Getenv(clientstate.EnvServer)
+			conn := clientstate.Connect(env.Getenv, homeDir(env))
+			if conn.Err != nil {
+				fmt.Fprintf(env.Stderr, "warden: %v\n", conn.Err)
+			}
+			server := conn.Server
 			st, err := ship.ReadStatus(path, clientstate.Dir(env.Getenv, homeDir(env)), server)
 			if err != nil {
 				return withCode(ExitFailure, err)
@@ -86,7 +90,7 @@ func printSpoolStatus(env *Env, st *ship.Status) {
 			row("server", "%s", st.Server)
 		}
 	} else {
-		row("server", "none ($%s is not set)", clientstate.EnvServer)
+		row("server", "none (no %s in the state directory or the managed-settings directory, and $%s is not set)", clientstate.ClientConfigName, clientstate.EnvServer)
 	}
 	if st.Running {
 		row("shipper", "running (pid %d)", st.PID)
@@ -126,15 +130,18 @@ func printSpoolStatus(env *Env, st *ship.Status) {
 func newSpoolShipCmd(env *Env) *cobra.Command {
 	var (
 		spool, stateDir string
+		clientConfig    string
 		lockFD          int
 		linger, idle    time.Duration
 		verbose         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "ship",
-		Short: "Deliver the spool to $WARDEN_SERVER now (what the hook starts in the background)",
-		Long: `Ship delivers the spool's undelivered events to $WARDEN_SERVER with
-$WARDEN_TOKEN, refreshes the cached server policy, and exits once everything
+		Short: "Deliver the spool to the server now (what the hook starts in the background)",
+		Long: `Ship delivers the spool's undelivered events to the server of the client
+configuration (--client-config, else warden-client.json in the state
+directory or the managed-settings directory; $WARDEN_SERVER and
+$WARDEN_TOKEN override it), refreshes the cached server policy, and exits once everything
 is delivered and no new event arrived for --linger. While the server fails
 it backs off exponentially and exits when no new event arrived for
 --idle-exit. Only one shipper runs per spool: a second one exits at once.`,
@@ -149,10 +156,24 @@ it backs off exponentially and exits when no new event arrived for
 			if verbose {
 				level = slog.LevelInfo
 			}
+			conn := clientstate.Connect(env.Getenv, homeDir(env))
+			if clientConfig != "" && !conn.FromEnv() {
+				c, err := clientstate.LoadClientConfig(clientConfig)
+				if err != nil {
+					return withCode(ExitUsage, err)
+				}
+				conn = clientstate.Connection{Server: c.Server, Token: c.Token, Source: clientConfig}
+			}
+			if conn.Err != nil {
+				return withCode(ExitUsage, conn.Err)
+			}
+			if conn.Server == "" {
+				return withCode(ExitUsage, fmt.Errorf("no server: no %s in the state directory or the managed-settings directory (warden install --server), and $%s is not set", clientstate.ClientConfigName, clientstate.EnvServer))
+			}
 			opts := ship.Options{
 				Spool:     path,
-				Server:    env.Getenv(clientstate.EnvServer),
-				Token:     env.Getenv(clientstate.EnvToken),
+				Server:    conn.Server,
+				Token:     conn.Token,
 				StateDir:  stateDir,
 				Linger:    linger,
 				IdleExit:  idle,
@@ -188,6 +209,7 @@ it backs off exponentially and exits when no new event arrived for
 	fl := cmd.Flags()
 	fl.StringVar(&spool, "spool", "", "audit spool file (default $WARDEN_SPOOL, else ~/.local/state/warden/audit.jsonl)")
 	fl.StringVar(&stateDir, "state-dir", "", "where the policy cache lives (default $XDG_STATE_HOME/warden, else ~/.local/state/warden; empty: no policy refresh)")
+	fl.StringVar(&clientConfig, "client-config", "", "client configuration file with the server and token (set by the hook; $WARDEN_SERVER overrides it)")
 	fl.IntVar(&lockFD, "lock-fd", -1, "descriptor of the spool's lock, already held (set by the hook)")
 	fl.DurationVar(&linger, "linger", ship.DefaultLinger, "how long to wait for new events once everything is delivered (negative: exit at once)")
 	fl.DurationVar(&idle, "idle-exit", ship.DefaultIdleExit, "while the server fails, exit after this long without a new event")

@@ -63,10 +63,21 @@ func TestRunRecord_EndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings, err := h.WriteSettings("runrecord.json", HookSettings(Command(hookExe), 30))
+	// The documented rollout: the server URL and ingest token only in the
+	// user's warden-client.json, which the hook's shipper and the
+	// otelHeadersHelper (warden-hook otel-headers) read; no token in any
+	// environment the agent's commands inherit.
+	hs := HookSettings(Command(hookExe), 30)
+	hs.OtelHeadersHelper = Command(hookExe) + " otel-headers"
+	settings, err := h.WriteSettings("runrecord.json", hs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	clientConfig := filepath.Join(h.Scratch.Home, ".local", "state", "warden", "warden-client.json")
+	if err := h.Scratch.WriteUserFile(clientConfig, []byte(`{"server":"`+srv.URL+`","token":"`+ingest+`"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(clientConfig) })
 
 	notes := filepath.Join(h.Scratch.Project, "runrecord", "notes.md")
 	if err := h.Scratch.WriteUserFile(notes, []byte("# Notes\n\nThe run record test edits this line.\n"), 0o644); err != nil {
@@ -77,14 +88,11 @@ func TestRunRecord_EndToEnd(t *testing.T) {
 		Settings: settings,
 		Prompt:   "Check the project and tidy the notes.",
 		Env: append([]string{
-			"WARDEN_SERVER=" + srv.URL,
-			"WARDEN_TOKEN=" + ingest,
 			"CLAUDE_CODE_ENABLE_TELEMETRY=1",
 			"OTEL_LOGS_EXPORTER=otlp",
 			"OTEL_METRICS_EXPORTER=otlp",
 			"OTEL_EXPORTER_OTLP_PROTOCOL=http/json",
 			"OTEL_EXPORTER_OTLP_ENDPOINT=" + srv.URL,
-			"OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer " + ingest,
 			"OTEL_LOGS_EXPORT_INTERVAL=500",
 			"OTEL_METRIC_EXPORT_INTERVAL=1000",
 		}, sessionEnv...),

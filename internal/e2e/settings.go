@@ -32,6 +32,9 @@ type Settings struct {
 	// SkipWebFetchPreflight stops WebFetch from asking Anthropic whether a
 	// domain may be fetched (a request the egress guard would refuse).
 	SkipWebFetchPreflight bool `json:"skipWebFetchPreflight,omitempty"`
+	// OtelHeadersHelper is the command whose stdout (a JSON object) gives
+	// the OTLP exporter's headers.
+	OtelHeadersHelper string `json:"otelHeadersHelper,omitempty"`
 }
 
 // Permissions is the settings' permissions block.

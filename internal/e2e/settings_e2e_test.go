@@ -94,6 +94,19 @@ func (s *otlpSink) logs() ([]byte, bool) {
 	return all, authed
 }
 
+// audited reports whether a hook audit batch reached the sink with the
+// token, as the hook's shipper sends it.
+func (s *otlpSink) audited() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.req {
+		if r.path == "/v1/audit" && r.auth == "Bearer "+sinkToken && len(r.body) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *otlpSink) reset() {
 	s.mu.Lock()
 	s.req = nil
@@ -365,5 +378,18 @@ func runManagedSession(ctx context.Context, t *testing.T, r *settings.Result, ti
 	}
 	if bytes.Contains(body, []byte("Run the scripted tool calls")) || bytes.Contains(body, []byte("full_command")) {
 		t.Error("the prompt or tool details were logged although the policy leaves them off")
+	}
+
+	// Audit: the hook found the server and token in the installed
+	// warden-client.json (no WARDEN_* variable is set) and its shipper
+	// delivered the audit; the token reached the client through
+	// otelHeadersHelper, not the settings' env.
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && !sink.audited(); time.Sleep(250 * time.Millisecond) {
+	}
+	if !sink.audited() {
+		t.Error("no hook audit reached the server from the installed client configuration")
+	}
+	if env, _ := r.Settings["env"].(map[string]any); env[settings.EnvOTLPHeaders] != nil {
+		t.Errorf("the managed settings' env carries %s", settings.EnvOTLPHeaders)
 	}
 }

@@ -42,7 +42,7 @@ loaded, or a failure of Warden itself answers deny with the reason, unless the
 tier says failure: open. It never exits 1, which Claude Code would read as a
 non-blocking error and let the tool run.
 
-Policy: --policy, else $WARDEN_POLICY, else, with $WARDEN_SERVER set, the
+Policy: --policy, else $WARDEN_POLICY, else, with a server configured, the
         server's policy as last cached in the state directory (the built-in
         baseline until a first copy arrives), else the built-in baseline.
         A .json file is a policy compiled by 'warden compile' (validated
@@ -54,7 +54,11 @@ Spool:  --spool, else $WARDEN_SPOOL, else $XDG_STATE_HOME/warden/audit.jsonl,
         else ~/.local/state/warden/audit.jsonl.
 WARDEN_FAIL_OPEN=1 makes a policy that cannot be loaded fail open.
 
-Server: with $WARDEN_SERVER and $WARDEN_TOKEN set, after answering the hook
+Server: the server URL and token are read from warden-client.json in the
+        state directory, else from /etc/claude-code/warden-client.json
+        (written by 'warden install --server'); $WARDEN_SERVER and
+        $WARDEN_TOKEN override them, but every command the agent runs can
+        read those. With a server and token, after answering the hook
         starts 'warden spool ship' in the background unless one is running
         (never waiting on the network), which delivers the spool and refreshes
         the cached policy; $WARDEN_SHIP=off keeps it from doing so. See
@@ -310,10 +314,14 @@ func load(env Env, f Flags, cwd func() string) (hookproto.Decider, hookproto.Met
 		path = env.Getenv(clientstate.EnvPolicy)
 	}
 	var p *policy.Policy
+	var server string
+	if path == "" {
+		server = connect(env).Server
+	}
 	switch {
-	case path == "" && env.Getenv(clientstate.EnvServer) != "":
+	case path == "" && server != "":
 		var err error
-		if p, path, err = serverPolicy(env); err != nil {
+		if p, path, err = serverPolicy(env, server); err != nil {
 			return nil, hookproto.Meta{}, nil, &hookproto.LoadError{Path: path, Err: err}
 		}
 	case path == "" || path == "baseline":
@@ -356,9 +364,9 @@ func load(env Env, f Flags, cwd func() string) (hookproto.Decider, hookproto.Met
 // cache that is there but does not load fails the call closed (naming the
 // file), like a broken policy file would; the shipper replaces it on its
 // next refresh.
-func serverPolicy(env Env) (p *policy.Policy, path string, err error) {
+func serverPolicy(env Env, server string) (p *policy.Policy, path string, err error) {
 	cache := clientstate.PolicyCache{Dir: clientstate.Dir(env.Getenv, Home(env.Getenv))}
-	cp, err := cache.Load(env.Getenv(clientstate.EnvServer))
+	cp, err := cache.Load(server)
 	switch {
 	case err == nil:
 		return cp.Policy, cp.Policy.File, nil
@@ -369,12 +377,21 @@ func serverPolicy(env Env) (p *policy.Policy, path string, err error) {
 	}
 }
 
+// connect is the server and token the hook works with: $WARDEN_SERVER
+// and $WARDEN_TOKEN, else the client configuration file
+// (clientstate.Connect).
+func connect(env Env) clientstate.Connection {
+	return clientstate.Connect(env.Getenv, Home(env.Getenv))
+}
+
 // startShipper starts a detached `warden spool ship` for spool after the
-// hook has answered, when WARDEN_SERVER and WARDEN_TOKEN are set and no
-// shipper is running (ship.Start). It never fails the hook: a shipper that
-// cannot start is noted on stderr, and the next hook call tries again.
+// hook has answered, when a server and token are known ($WARDEN_SERVER and
+// $WARDEN_TOKEN, or the client configuration file) and no shipper is
+// running (ship.Start). It never fails the hook: a shipper that cannot
+// start is noted on stderr, and the next hook call tries again.
 func startShipper(env Env, exe, spool, home string) {
-	server, token := env.Getenv(clientstate.EnvServer), env.Getenv(clientstate.EnvToken)
+	conn := connect(env)
+	server, token := conn.Server, conn.Token
 	if spool == "" || server == "" || token == "" {
 		return
 	}
@@ -403,13 +420,20 @@ func startShipper(env Env, exe, spool, home string) {
 		// The server and token travel in the environment, never in argv
 		// where other users could read the token; the values the hook saw
 		// replace any inherited ones (a child reads the first of a name).
+		// From a client configuration file they do not travel at all: the
+		// shipper reads the same file, and no process environment holds
+		// the token.
 		var environ []string
 		for _, kv := range os.Environ() {
 			if !strings.HasPrefix(kv, clientstate.EnvServer+"=") && !strings.HasPrefix(kv, clientstate.EnvToken+"=") {
 				environ = append(environ, kv)
 			}
 		}
-		environ = append(environ, clientstate.EnvServer+"="+server, clientstate.EnvToken+"="+token)
+		if conn.FromEnv() {
+			environ = append(environ, clientstate.EnvServer+"="+server, clientstate.EnvToken+"="+token)
+		} else {
+			args = append(args, "--client-config", conn.Source)
+		}
 		_, err = shiplaunch.Start(shiplaunch.StartOptions{Spool: spool, Exe: exe, Args: args, Env: environ})
 	}
 	if err != nil {

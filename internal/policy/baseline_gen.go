@@ -63,6 +63,7 @@ func baselinePolicy() *Policy {
 						"secrets.yaml",
 						"secrets.yml",
 						"secrets.toml",
+						"warden-client.json",
 						".secrets",
 						"*.tfstate",
 						"*.tfstate.backup",

@@ -60,9 +60,10 @@ type Options struct {
 	// Server is the OTLP/HTTP endpoint of a Warden server; empty sends no
 	// telemetry.
 	Server string
-	// Token is the bearer token for Server, written into the settings'
-	// env (OTEL_EXPORTER_OTLP_HEADERS). Take it from the environment, never
-	// from a command-line argument.
+	// Token is the bearer token for Server, written into the client
+	// configuration (Result.ClientConfig), never into the settings: their
+	// env reaches every command the agent runs. Take it from the
+	// environment or a file, never from a command-line argument.
 	Token string
 	// TokenEnv names the environment variable Token came from, for the
 	// report.
@@ -86,7 +87,12 @@ type Result struct {
 	// (policy.EncodeCompiled), delivered as policy.CompiledFileName; nil
 	// unless Options.HookPolicy names a compiled policy.
 	CompiledPolicy []byte
-	Report         *Report
+	// ClientConfig is the client configuration (clientstate.ClientConfig,
+	// as JSON: the server URL and the token) that the hook's shipper and
+	// otelHeadersHelper read, delivered as clientstate.ClientConfigName;
+	// nil without Options.Server.
+	ClientConfig []byte
+	Report       *Report
 }
 
 // Compile compiles one tier of p. It fails on an unknown tier, options it
@@ -131,6 +137,8 @@ func Compile(p *policy.Policy, opts Options) (*Result, error) {
 		Settings: c.out,
 		Guidance: guidance(p, rs),
 		Report:   c.report,
+
+		ClientConfig: c.clientConfig,
 	}
 	if policy.IsCompiledPath(opts.HookPolicy) {
 		if r.CompiledPolicy, err = policy.EncodeCompiled(p); err != nil {
@@ -153,6 +161,8 @@ type compiler struct {
 
 	report *Report
 	out    map[string]any
+	// clientConfig is the client configuration file (with a server).
+	clientConfig []byte
 }
 
 // setting returns the tier's value for a settings key, or nil.

@@ -239,17 +239,38 @@ func TestCompile_Rules(t *testing.T) {
 	t.Run("Env", func(t *testing.T) {
 		env := std.Settings["env"].(map[string]any)
 		want := map[string]string{
-			"OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Bearer test-token",
-			"OTEL_LOG_TOOL_DETAILS":      "1",
-			"OTEL_LOG_USER_PROMPTS":      "0",
-			"NO_PROXY":                   "localhost,127.0.0.1,.acme.internal",
-			"CLAUDE_CODE_CERT_STORE":     "bundled,system",
-			"HTTPS_PROXY":                "https://proxy.acme.example:8080",
+			"OTEL_LOG_TOOL_DETAILS":  "1",
+			"OTEL_LOG_USER_PROMPTS":  "0",
+			"NO_PROXY":               "localhost,127.0.0.1,.acme.internal",
+			"CLAUDE_CODE_CERT_STORE": "bundled,system",
+			"HTTPS_PROXY":            "https://proxy.acme.example:8080",
 		}
 		for k, v := range want {
 			if env[k] != v {
 				t.Errorf("env %s = %v, want %s", k, env[k], v)
 			}
+		}
+	})
+	// The token is nowhere in the settings (their env reaches every
+	// command the agent runs): Claude Code gets its OTLP headers from
+	// otelHeadersHelper, the hook's shipper from the client configuration.
+	t.Run("TokenOnlyInClientConfig", func(t *testing.T) {
+		b, err := json.Marshal(std.Settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("test-token")) {
+			t.Error("the token is in the managed settings")
+		}
+		if _, ok := std.Settings["env"].(map[string]any)[EnvOTLPHeaders]; ok {
+			t.Errorf("env sets %s", EnvOTLPHeaders)
+		}
+		if h := std.Settings["otelHeadersHelper"]; h != "/usr/local/bin/warden otel-headers" {
+			t.Errorf("otelHeadersHelper = %v", h)
+		}
+		var cc struct{ Server, Token string }
+		if err := json.Unmarshal(std.ClientConfig, &cc); err != nil || cc.Server != "https://warden.example.com/otlp" || cc.Token != "test-token" {
+			t.Errorf("client configuration %s (%v)", std.ClientConfig, err)
 		}
 	})
 	t.Run("Guidance", func(t *testing.T) {
@@ -267,7 +288,7 @@ func TestCompile_Errors(t *testing.T) {
 	}{
 		{"UnknownTier", Options{Tier: "nope"}, `unknown tier "nope"`},
 		{"ServerNotURL", Options{Server: "warden.example.com:4318"}, "want an http or https URL"},
-		{"TokenWithComma", Options{Server: "https://w.example", Token: "a,b", TokenEnv: "T"}, "token from $T"},
+		{"TokenWithLineBreak", Options{Server: "https://w.example", Token: "a\nb", TokenEnv: "T"}, "token from $T"},
 		{"HookCommandNewline", Options{HookCommand: "warden\nrm -rf /"}, "line break"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,10 +1,12 @@
 package settings
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
 
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/policy"
 )
 
@@ -157,6 +159,29 @@ func (c *compiler) hookCommand() (string, error) {
 	return strings.Join(parts, " "), nil
 }
 
+// tokenName names the token in messages: "the token from $VAR" when
+// Options.TokenEnv says where it came from.
+func (c *compiler) tokenName() string {
+	if c.opts.TokenEnv == "" {
+		return "the token"
+	}
+	return "the token from $" + c.opts.TokenEnv
+}
+
+// otelHeadersCommand is the otelHeadersHelper command: the hook's
+// executable with the otel-headers subcommand (warden and warden-hook both
+// have it).
+func (c *compiler) otelHeadersCommand() (string, error) {
+	exe := c.opts.HookCommand
+	if exe == "" {
+		exe = DefaultHookCommand
+	}
+	if strings.ContainsAny(exe, "\n\r\x00") {
+		return "", fmt.Errorf("hook command %q contains a line break or NUL", exe)
+	}
+	return shellQuote(exe) + " " + OTelHeadersArg, nil
+}
+
 // IsHookBinary reports an executable that is the hook-only binary
 // (warden-hook), which takes the hook's flags without a subcommand.
 func IsHookBinary(exe string) bool {
@@ -229,9 +254,12 @@ func anyStrings(l []string) []any {
 const (
 	EnvEnableTelemetry = "CLAUDE_CODE_ENABLE_TELEMETRY"
 	EnvOTLPHeaders     = "OTEL_EXPORTER_OTLP_HEADERS"
-	EnvOTLPEndpoint    = "OTEL_EXPORTER_OTLP_ENDPOINT"
-	EnvLogUserPrompts  = "OTEL_LOG_USER_PROMPTS"
-	EnvLogToolDetails  = "OTEL_LOG_TOOL_DETAILS"
+	// OTelHeadersArg is the subcommand of warden and warden-hook that
+	// otelHeadersHelper runs.
+	OTelHeadersArg    = "otel-headers"
+	EnvOTLPEndpoint   = "OTEL_EXPORTER_OTLP_ENDPOINT"
+	EnvLogUserPrompts = "OTEL_LOG_USER_PROMPTS"
+	EnvLogToolDetails = "OTEL_LOG_TOOL_DETAILS"
 )
 
 // env compiles telemetry, proxy and certificate variables.
@@ -249,15 +277,31 @@ func (c *compiler) env() error {
 		env[EnvOTLPEndpoint] = strings.TrimSuffix(c.opts.Server, "/")
 		env[EnvLogUserPrompts] = onOff(c.boolSetting("telemetry_log_user_prompts", false))
 		env[EnvLogToolDetails] = onOff(c.boolSetting("telemetry_log_tool_details", false))
-		if c.opts.Token != "" {
-			if strings.ContainsAny(c.opts.Token, ",= \t\r\n") {
-				return fmt.Errorf("token from $%s holds a space, comma, '=' or line break, which OTEL_EXPORTER_OTLP_HEADERS cannot carry", c.opts.TokenEnv)
-			}
-			env[EnvOTLPHeaders] = "Authorization=Bearer " + c.opts.Token
-			c.report.add("telemetry", KindNote, fmt.Sprintf("the token from $%s is written into the settings' env (OTEL_EXPORTER_OTLP_HEADERS); managed settings are readable by every local user: use a token that can only send telemetry", c.opts.TokenEnv))
-		} else {
-			c.report.add("telemetry", KindNote, "no token: the server must accept unauthenticated telemetry from these machines")
+		// No token in env: Claude Code passes env to every command the
+		// agent runs. Claude Code 2.1.330 runs otelHeadersHelper (a
+		// command; its stdout is a JSON object of headers) for the OTLP
+		// exporter's headers: warden otel-headers prints the
+		// Authorization header from the client configuration, which the
+		// hook's shipper reads too.
+		helper, err := c.otelHeadersCommand()
+		if err != nil {
+			return err
 		}
+		c.out["otelHeadersHelper"] = helper
+		cc := clientstate.ClientConfig{Server: clientstate.ServerURL(c.opts.Server), Token: c.opts.Token}
+		if c.opts.Token != "" {
+			if strings.ContainsAny(c.opts.Token, "\r\n\x00") {
+				return fmt.Errorf("%s holds a line break or NUL", c.tokenName())
+			}
+			c.report.add("telemetry", KindNote, fmt.Sprintf("%s is written into %s (not into the settings' env); deploy it beside the managed settings, or as %s in each user's Warden state directory (mode 0600): the hook's shipper and otelHeadersHelper read it, and the baseline policy denies the agent reading it", c.tokenName(), clientstate.ClientConfigName, clientstate.ClientConfigName))
+		} else {
+			c.report.add("telemetry", KindNote, fmt.Sprintf("no token: %s names the server only; the hook ships no audit without a token, and the server must accept unauthenticated telemetry", clientstate.ClientConfigName))
+		}
+		b, err := json.MarshalIndent(cc, "", "  ")
+		if err != nil {
+			return err
+		}
+		c.clientConfig = append(b, '\n')
 	} else if c.setting("telemetry_log_user_prompts") != nil || c.setting("telemetry_log_tool_details") != nil {
 		c.report.add("telemetry", KindNote, "telemetry_log_* settings apply only with a server (--server)")
 	}

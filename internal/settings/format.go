@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/policy"
 )
 
@@ -90,7 +91,7 @@ var fragments = []struct {
 	{"10-permissions.json", []string{"permissions", "allowManagedPermissionRulesOnly"}},
 	{"20-hooks.json", []string{"hooks", "allowManagedHooksOnly", "allowedHttpHookUrls", "httpHookAllowedEnvVars"}},
 	{"30-mcp.json", []string{"allowManagedMcpServersOnly", "allowedMcpServers", "deniedMcpServers"}},
-	{"40-env.json", []string{"env"}},
+	{"40-env.json", []string{"env", "otelHeadersHelper"}},
 	{"50-network.json", []string{"sandbox"}},
 	{"60-organisation.json", []string{"forceRemoteSettingsRefresh", "cleanupPeriodDays", "companyAnnouncements",
 		"availableModels", "forceLoginMethod", "forceLoginOrgUUID", "blockedMarketplaces", "strictKnownMarketplaces",
@@ -167,6 +168,11 @@ func (r *Result) Files(f Format, withFragments bool) ([]File, error) {
 	}
 	if r.CompiledPolicy != nil {
 		out = append(out, File{Path: policy.CompiledFileName, Data: r.CompiledPolicy, Mode: 0o644})
+	}
+	if r.ClientConfig != nil {
+		// Readable by the users whose hooks read it, as the managed
+		// settings are; the baseline policy denies the agent reading it.
+		out = append(out, File{Path: clientstate.ClientConfigName, Data: r.ClientConfig, Mode: 0o644})
 	}
 	return out, nil
 }

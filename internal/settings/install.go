@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/policy"
 )
 
@@ -338,6 +339,11 @@ func apply(dir string, plan *Plan, steps []step, nm *Manifest, writeManifest, dr
 			c.Diff = unifiedDiff(dst, "/dev/null", string(st.old), "")
 		case "restore":
 			c.Diff = unifiedDiff(dst, dst+" (restored)", string(st.old), string(st.restore))
+		}
+		if path.Base(st.rel) == clientstate.ClientConfigName && c.Diff != "" {
+			// It holds the ingest token: a dry run's output goes to
+			// terminals and logs.
+			c.Diff = "(" + clientstate.ClientConfigName + " holds the server's token: its diff is not shown)\n"
 		}
 		plan.Changes = append(plan.Changes, c)
 	}

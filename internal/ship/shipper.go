@@ -148,7 +148,7 @@ func (o Options) Validate() error {
 		return errors.New("no spool file")
 	}
 	if o.Token == "" {
-		return fmt.Errorf("no token (set $%s)", clientstate.EnvToken)
+		return fmt.Errorf("no token (in %s: warden install --server --token-file; or $%s)", clientstate.ClientConfigName, clientstate.EnvToken)
 	}
 	return shiplaunch.ValidateServer(o.Server)
 }
