@@ -9,15 +9,15 @@ import (
 	"time"
 )
 
-// The issue's targets for `warden hook`. They are reported against the
-// measurement, never enforced: a loaded machine misses them without any
-// change in the code.
+// The targets for the hook process Claude Code starts (issue 11, for
+// warden-hook). They are reported against the measurement, never
+// enforced: a loaded machine misses them without any change in the code.
 const (
-	targetRatio    = 2.0                   // warden p50 / baseline p50, paired
-	targetAbsP50   = 3 * time.Millisecond  // "about 3 ms or less", informational
-	targetP99      = 10 * time.Millisecond // warden p99
-	targetRSSBytes = 20 * 1000 * 1000      // warden peak RSS, 20 MB
-	topInitPkgs    = 10                    // packages listed by init clock
+	targetRatio    = 1.6                  // warden p50 / baseline p50, paired
+	targetAbsP50   = 3 * time.Millisecond // "about 3 ms or less", informational
+	targetP99      = 6 * time.Millisecond // warden p99 on the 2-core machine
+	targetRSSBytes = 15 * 1000 * 1000     // warden peak RSS, 15 MB
+	topInitPkgs    = 10                   // packages listed by init clock
 )
 
 // decisionOrder lists the usual answers first; others follow sorted.
@@ -173,7 +173,7 @@ func (b *bench) report(markdown bool, showFailures int) string {
 		d.heading("Targets (reported, not enforced)")
 		t := table{header: []string{"target", "measured", "status"}}
 		t.rows = append(t.rows,
-			[]string{fmt.Sprintf("warden p50 ≤ %.0f× baseline p50 (paired)", targetRatio), fmt.Sprintf("%.2f×", ratio), met(ratio <= targetRatio)},
+			[]string{fmt.Sprintf("warden p50 ≤ %.1f× baseline p50 (paired)", targetRatio), fmt.Sprintf("%.2f×", ratio), met(ratio <= targetRatio)},
 			[]string{"warden p50 about " + ms(targetAbsP50) + " or less (absolute)", ms(wd.p50), met(wd.p50 <= targetAbsP50)},
 			[]string{"warden p99 ≤ " + ms(targetP99), ms(wd.p99), met(wd.p99 <= targetP99)},
 		)

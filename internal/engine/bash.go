@@ -395,6 +395,38 @@ func tarCreates(args []string) bool {
 	return false
 }
 
+// fixedInstances returns an instance of every read-rule pattern anchored
+// at the root or the home directory: the protected files whose place does
+// not depend on the repository. They depend only on the home directory, so
+// they are built once per home and kept.
+func (e *Engine) fixedInstances(env *pathEnv) []string {
+	if v, ok := e.fixed.Load(env.home); ok {
+		return v.([]string)
+	}
+	var out []string
+	for i := range e.pm.rules {
+		r := &e.pm.rules[i]
+		if !r.applies(policy.AccessRead) {
+			continue
+		}
+		for j := range r.patterns {
+			if a := r.patterns[j].anchor; a == atHome || a == atRoot {
+				out = append(out, r.patterns[j].instantiate("/", env))
+			}
+		}
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	if e.fixedN.Add(1) <= maxFixedHomes {
+		e.fixed.Store(env.home, out)
+	}
+	return out
+}
+
+// maxFixedHomes bounds the homes fixedInstances keeps (a server decides
+// for many machines).
+const maxFixedHomes = 64
+
 // excluded reports a name an exclude glob skips or no include glob covers.
 func excluded(name string, incl, excl []string) bool {
 	for _, x := range excl {
@@ -431,21 +463,14 @@ func (e *Engine) checkTree(d *decision, u *unit, p string, env *pathEnv, via str
 	}
 	// grep -r x ~/.config/gh: a protected file below p is read, whether
 	// or not it exists on this machine.
-	for i := range e.pm.rules {
-		r := &e.pm.rules[i]
-		if !r.applies(policy.AccessRead) {
+	for _, inst := range e.fixedInstances(env) {
+		if _, below := cutDir(inst, p); !below || inst == p || excluded(path.Base(inst), incl, excl) {
 			continue
 		}
-		for j := range r.patterns {
-			inst := r.patterns[j].instantiate("/", env)
-			if _, below := cutDir(inst, p); !below || inst == p || excluded(path.Base(inst), incl, excl) {
-				continue
-			}
-			inc := fa
-			inc.raw, inc.incidental = inst, true
-			if e.checkResolved(d, u, inc, inst, env, "") {
-				return
-			}
+		inc := fa
+		inc.raw, inc.incidental = inst, true
+		if e.checkResolved(d, u, inc, inst, env, "") {
+			return
 		}
 	}
 	entries, err := e.fs.ReadDir(p)

@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -115,6 +117,9 @@ type Engine struct {
 	cat   *catalog.Catalog
 	conds Conditions
 	trace bool
+	// fixed and fixedN cache fixedInstances per home directory.
+	fixed  sync.Map
+	fixedN atomic.Int32
 }
 
 // New returns an Engine for rs.

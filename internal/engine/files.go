@@ -162,12 +162,16 @@ func (e *Engine) checkGlob(d *decision, u *unit, fa fileAccess, glob string, env
 	if dir == "" {
 		dir = "/"
 	}
+	globBase := foldCase(glob[slash+1:])
 	for i := range e.pm.rules {
 		r := &e.pm.rules[i]
 		if !r.applies(fa.access) {
 			continue
 		}
 		for j := range r.patterns {
+			if b := r.patterns[j].base; b != "" && !segmentMatch(globBase, b) {
+				continue // *.go cannot expand to id_rsa
+			}
 			// Compared case-folded, as the patterns are: a file named
 			// .ENV.local is a secret, and .ENV* expands to it.
 			inst := r.patterns[j].instantiate(dir, env)
@@ -179,6 +183,15 @@ func (e *Engine) checkGlob(d *decision, u *unit, fa fileAccess, glob string, env
 			}
 		}
 	}
+}
+
+// segmentMatch is shellGlobMatch for one segment.
+func segmentMatch(glob, seg string) bool {
+	if strings.HasPrefix(seg, ".") && !strings.HasPrefix(glob, ".") {
+		return false
+	}
+	ok, err := path.Match(glob, seg)
+	return err == nil && ok
 }
 
 // namesSomething reports a glob segment that targets particular names: it

@@ -36,6 +36,10 @@ type pattern struct {
 	// segs is the glob's segments when one is a word match (<auth>),
 	// which doublestar cannot express; "**" leads them for anywhere.
 	segs []string
+	// base is the last segment of the pattern's instance (instantiate),
+	// case-folded: a glob whose last segment cannot match it cannot match
+	// the instance, which spares building it.
+	base string
 }
 
 // compilePattern compiles a pattern matched with its exact case: a native
@@ -75,6 +79,10 @@ func (pt *pattern) setGlob(g string) {
 	pt.glob = g
 	pt.lit = longestLiteral(g)
 	pt.segs = nil
+	pt.base = ""
+	if rel := pt.instantiate("/", &pathEnv{home: "/", cwd: "/", repo: "/"}); rel != "/" {
+		pt.base = foldCase(path.Base(rel))
+	}
 	if !pt.fold || !strings.Contains(g, "<") {
 		return
 	}
