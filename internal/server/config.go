@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wardenhq/warden/internal/policy"
 )
 
 // Defaults of a Config.
@@ -211,7 +213,7 @@ func suggestKey(key string, fields map[string]reflect.StructField) string {
 	keys := slices.Sorted(maps.Keys(fields))
 	best, dist := "", -1
 	for _, k := range keys {
-		if d := editDistance(strings.ToLower(key), k); dist < 0 || d < dist {
+		if d := policy.EditDistance(strings.ToLower(key), k); dist < 0 || d < dist {
 			best, dist = k, d
 		}
 	}
@@ -219,27 +221,6 @@ func suggestKey(key string, fields map[string]reflect.StructField) string {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return " (valid keys: " + strings.Join(keys, ", ") + ")"
-}
-
-// editDistance is the Levenshtein distance of a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // describeType says what kind of value a field of type t wants.
