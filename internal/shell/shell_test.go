@@ -562,6 +562,8 @@ func TestAnalyze_Words(t *testing.T) {
 		{name: "ArrayStarIFS", script: `p=(/srv .aws credentials); IFS=/; cat "${p[*]}"`, want: []string{": cat /srv/.aws/credentials"}},
 		{name: "ArrayAppended", script: `a=(ls); a+=(cat .env); "${a[@]}"`, want: []string{`?: "${a[@]}"`}},
 		{name: "ArrayElementComputed", script: `a=("$1" x); "${a[@]}"`, want: []string{`?: "${a[@]}"`}},
+		{name: "ExtGlob", script: `shopt -s extglob; cat .@(env|envrc)`, want: []string{": shopt -s extglob", ": cat .env"}, check: vals(1, 0, ".env", ".envrc")},
+		{name: "ExtGlobNegated", script: `shopt -s extglob; ls !(*.go)`, want: []string{": shopt -s extglob", ": ls *"}},
 		{name: "Mktemp", script: `d=$(mktemp -d); rm -r "$d"`, want: []string{"$(...): mktemp -d", ": rm -r /tmp/tmp.XXXXXXXXXX"}},
 		{name: "MktempTemplate", script: `f=$(mktemp /tmp/build.XXXX); cat "$f"`, want: []string{"$(...): mktemp /tmp/build.XXXX", ": cat /tmp/build.XXXX"}},
 		{name: "MktempDirOption", script: `d=$(mktemp -p /srv); rm -r "$d"`, want: []string{"$(...): mktemp -p /srv", `: rm -r "$d"`}},

@@ -205,6 +205,11 @@ func (a *analyzer) parts(r *wres, cur *[][]byte, parts []syntax.WordPart, mode r
 		case *syntax.ExtGlob:
 			if mode == modeArg && !quoted {
 				r.glob = true
+				r.bare = false
+				// .@(env|envrc) matches .env or .envrc: each alternative
+				// is a candidate glob, decided like a literal one.
+				a.product(r, cur, extglobAlts(p.Op.String(), p.Pattern.Value))
+				continue
 			}
 			r.bare = false
 			a.appendAll(r, cur, p.Op.String()+p.Pattern.Value+")")
@@ -817,6 +822,23 @@ func globRegexp(pat string) (string, bool) {
 		}
 	}
 	return b.String(), true
+}
+
+// extglobAlts returns the globs an extended glob stands for: @(a|b) and
+// +(a|b) each alternative, ?(a|b) and *(a|b) also nothing, !(...) any
+// name. Nested groups are any name.
+func extglobAlts(op, pat string) []string {
+	if op == "!(" || strings.ContainsAny(pat, "()") {
+		return []string{"*"}
+	}
+	alts := strings.Split(pat, "|")
+	if op == "?(" || op == "*(" {
+		alts = append(alts, "")
+	}
+	if len(alts) > maxValues {
+		return []string{"*"}
+	}
+	return alts
 }
 
 // union returns the distinct values of x and y, capped at maxValues.
