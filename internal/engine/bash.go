@@ -222,6 +222,7 @@ func (e *Engine) decideCommand(d *decision, c *shell.Command, all []shell.Comman
 	}
 	e.recursiveReads(d, u, c, &call, env)
 	e.findSecrets(d, u, c, all, env)
+	e.xargsReads(d, u, c, &call, env)
 	e.kinds(d, u, c, &call, env, depth)
 	if strings.HasPrefix(call.Path, "git config") {
 		e.gitConfigWrite(d, u, c, env, depth, &call)
@@ -426,6 +427,40 @@ func (e *Engine) fixedInstances(env *pathEnv) []string {
 // maxFixedHomes bounds the homes fixedInstances keeps (a server decides
 // for many machines).
 const maxFixedHomes = 64
+
+// xargsReads decides a reader whose file names xargs supplies from a
+// listing it cannot see (cd ~/.ssh && ls | xargs cat): any file of the
+// working directory may be read, so a protected file directly in it is
+// an incidental read.
+func (e *Engine) xargsReads(d *decision, u *unit, c *shell.Command, call *catalog.Call, env *pathEnv) {
+	row := call.Row
+	if row == nil {
+		row = call.Prog // a call with no arguments stays at the program's row
+	}
+	if !slices.ContainsFunc(c.Via, func(v string) bool { return strings.HasPrefix(v, "xargs") }) ||
+		row == nil || row.Operands.Rest != catalog.Read {
+		return
+	}
+	for _, a := range call.Of(catalog.Read) {
+		if w := c.Args[a.Index]; !w.Dynamic || len(w.Values) > 0 {
+			return // the files are named: they are checked as themselves
+		}
+	}
+	fa := fileAccess{access: policy.AccessRead, incidental: true, via: "`" + c.Text + "` with file names from xargs",
+		hint: "the names xargs passes cannot be known, and this directory holds it (name the files to read)"}
+	for _, cwd := range cwdsOf(c, env) {
+		for _, inst := range e.fixedInstances(env) {
+			if path.Dir(inst) != cwd {
+				continue
+			}
+			inc := fa
+			inc.raw = inst
+			if e.checkResolved(d, u, inc, inst, env, "") {
+				return
+			}
+		}
+	}
+}
 
 // excluded reports a name an exclude glob skips or no include glob covers.
 func excluded(name string, incl, excl []string) bool {

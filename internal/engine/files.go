@@ -20,6 +20,9 @@ type fileAccess struct {
 	// (grep -r needle .), not named: a deny is capped at ask, because the
 	// command is usually ordinary and the person can say no.
 	incidental bool
+	// hint replaces the recursive read's advice in an incidental
+	// finding's reason.
+	hint string
 	// redirect: the access is a shell redirection, which Claude Code
 	// treats as an edit for Edit(...) allow rules.
 	redirect bool
@@ -129,6 +132,9 @@ func (e *Engine) checkResolved(d *decision, u *unit, fa fileAccess, p string, en
 		v, why := r.rule.Decision, ""
 		if fa.incidental && v > policy.Ask {
 			v, why = policy.Ask, "; the recursive read would include it (exclude it, e.g. --exclude='.env*', or name the files to read)"
+			if fa.hint != "" {
+				why = "; " + fa.hint
+			}
 		}
 		d.match(u, v, "paths."+r.rule.ID, fmt.Sprintf("%s: %s (%s by %s)%s",
 			ruleReason(r.rule), shown, accessPast(fa.access), fa.via, why))
