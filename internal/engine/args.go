@@ -15,6 +15,19 @@ func commandFiles(c *shell.Command, call *catalog.Call) []fileAccess {
 	var out []fileAccess
 	via := "`" + c.Text + "`"
 	for _, r := range c.Redirects {
+		if r.Target.Dynamic && len(r.Target.Values) == 0 && !strings.HasPrefix(r.Op, "<<") {
+			// < "$DIR/.env", xargs -a /proc/$PPID/environ: whatever the
+			// expansion is, the literal part is what is read or written.
+			if cand, ok := dynamicCandidate(r.Target.Raw); ok {
+				if r.Read {
+					out = append(out, fileAccess{raw: cand, access: policy.AccessRead, cwds: c.Cwds, glob: strings.Contains(cand, "*"), via: r.Op + " redirection in " + via})
+				}
+				if r.Write {
+					out = append(out, fileAccess{raw: cand, access: policy.AccessWrite, cwds: c.Cwds, glob: strings.Contains(cand, "*"), via: r.Op + " redirection in " + via, redirect: true})
+				}
+			}
+			continue
+		}
 		for _, v := range wordValues(r.Target) {
 			if r.Read {
 				out = append(out, fileAccess{raw: v, access: policy.AccessRead, cwds: c.Cwds, glob: r.Target.Glob, via: r.Op + " redirection in " + via})

@@ -564,6 +564,12 @@ func TestAnalyze_Words(t *testing.T) {
 		{name: "ArrayElementComputed", script: `a=("$1" x); "${a[@]}"`, want: []string{`?: "${a[@]}"`}},
 		{name: "ExtGlob", script: `shopt -s extglob; cat .@(env|envrc)`, want: []string{": shopt -s extglob", ": cat .env"}, check: vals(1, 0, ".env", ".envrc")},
 		{name: "ExtGlobNegated", script: `shopt -s extglob; ls !(*.go)`, want: []string{": shopt -s extglob", ": ls *"}},
+		{name: "XargsArgFileAlone", script: `xargs -0 -a /proc/self/environ`, want: []string{": xargs -0 -a /proc/self/environ"},
+			check: func(t *testing.T, an Analysis) {
+				if rs := an.Commands[0].Redirects; len(rs) != 1 || rs[0].Op != "xargs -a" || !rs[0].Read {
+					t.Errorf("redirects = %+v, want the -a file read", rs)
+				}
+			}},
 		{name: "Mktemp", script: `d=$(mktemp -d); rm -r "$d"`, want: []string{"$(...): mktemp -d", ": rm -r /tmp/tmp.XXXXXXXXXX"}},
 		{name: "MktempTemplate", script: `f=$(mktemp /tmp/build.XXXX); cat "$f"`, want: []string{"$(...): mktemp /tmp/build.XXXX", ": cat /tmp/build.XXXX"}},
 		{name: "MktempDirOption", script: `d=$(mktemp -p /srv); rm -r "$d"`, want: []string{"$(...): mktemp -p /srv", `: rm -r "$d"`}},

@@ -29,7 +29,7 @@ type optSpec struct {
 // optVal is the argument of a recorded option.
 type optVal struct {
 	c      byte
-	val    string
+	val    string // the value; as written when it is not static
 	static bool
 	set    bool
 }
@@ -99,6 +99,9 @@ func scanOpts(words []arg, i int, sp *optSpec) scanRes {
 			case inList(sp.long, name):
 				if i < len(words) {
 					val, static := words[i].lit()
+					if !static {
+						val = words[i].w.Raw // as written, for what is not static
+					}
 					if c != 0 {
 						res.record(sp, c, val, static)
 					}
@@ -119,6 +122,9 @@ func scanOpts(words []arg, i int, sp *optSpec) scanRes {
 					res.record(sp, c, v[j+1:], true)
 				} else if i < len(words) {
 					val, static := words[i].lit()
+					if !static {
+						val = words[i].w.Raw
+					}
 					res.record(sp, c, val, static)
 					i++
 				} else {
@@ -644,11 +650,25 @@ func stdinItems(in *input, lines bool) []string {
 	return items
 }
 
+// argFileWord is the word of xargs -a FILE: its value when static, else
+// only as written, for the engine to read the literal parts of.
+func argFileWord(v string, static bool) Word {
+	if static {
+		return Word{Raw: v, Values: []string{v}}
+	}
+	return Word{Raw: v, Dynamic: true}
+}
+
 func (a *analyzer) wrapXargs(cc *callCtx, words []arg, via []string) {
 	res := scanOpts(words, 1, &xargsSpec)
 	i := res.next
 	if i >= len(words) {
-		a.emit(cc, words, via, "xargs")
+		// xargs alone echoes its items: with -a FILE, FILE's content.
+		c := *cc
+		if f := res.val('a'); f.set {
+			c.redirs = append(append([]Redirect(nil), cc.redirs...), Redirect{Op: "xargs -a", Read: true, Target: argFileWord(f.val, f.static)})
+		}
+		a.emit(&c, words, via, "xargs")
 		return
 	}
 	repl := ""
@@ -693,8 +713,7 @@ func (a *analyzer) wrapXargs(cc *callCtx, words []arg, via []string) {
 	c.in = nil
 	if f := res.val('a'); f.set {
 		// xargs -a FILE reads its items from FILE.
-		t := Word{Raw: f.val, Values: []string{f.val}, Dynamic: !f.static}
-		c.redirs = append(append([]Redirect(nil), cc.redirs...), Redirect{Op: "xargs -a", Read: true, Target: t})
+		c.redirs = append(append([]Redirect(nil), cc.redirs...), Redirect{Op: "xargs -a", Read: true, Target: argFileWord(f.val, f.static)})
 	}
 	a.unwrap(&c, inner, appendVia(via, "xargs"))
 }
