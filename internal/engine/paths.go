@@ -78,24 +78,34 @@ func compileRulePattern(raw string) pattern {
 func (pt *pattern) setGlob(g string) {
 	pt.glob = g
 	pt.lit = longestLiteral(g)
-	pt.segs = nil
+	pt.segs = wordSegments(g, pt.fold, pt.anchor)
 	pt.base = ""
-	if rel := pt.instantiate("/", &pathEnv{home: "/", cwd: "/", repo: "/"}); rel != "/" {
-		pt.base = foldCase(path.Base(rel))
+	// Only the last segment is instantiated: this runs for every pattern
+	// in engine.New, which every hook process pays.
+	if g = strings.TrimSuffix(g, "/"); g != "" {
+		last := pattern{glob: g[strings.LastIndexByte(g, '/')+1:], anchor: atRoot, segs: pt.segs}
+		if inst := last.instantiate("/", nil); inst != "/" {
+			pt.base = foldCase(inst[1:])
+		}
 	}
-	if !pt.fold || !strings.Contains(g, "<") {
-		return
+}
+
+// wordSegments returns a folded glob's segments when one is a word match
+// (<auth>), led by "**" for a pattern that matches anywhere; else nil.
+func wordSegments(g string, fold bool, a anchor) []string {
+	if !fold || !strings.Contains(g, "<") {
+		return nil
 	}
 	segs := strings.Split(g, "/")
 	for _, seg := range segs {
 		if _, ok := policy.WordSegment(seg); ok {
-			if pt.anchor == anywhere {
+			if a == anywhere {
 				segs = append([]string{"**"}, segs...)
 			}
-			pt.segs = segs
-			return
+			return segs
 		}
 	}
+	return nil
 }
 
 // foldCase is the case folding of patterns and paths.

@@ -3,6 +3,7 @@ package engine
 import (
 	"github.com/wardenhq/warden/internal/condition"
 	"os"
+	"path"
 	"path/filepath"
 	"testing"
 
@@ -218,4 +219,34 @@ func TestEngine_PathsAuthWord(t *testing.T) {
 		pathCase{"ReadAuth", Action{Tool: "Read", Path: "src/auth/session.go"}, policy.None},
 	)
 	runPathCases(t, mustBaseline(t, NoFS{}), tests)
+}
+
+// TestPatternBase: the last-segment prefilter of checkGlob must never
+// reject a glob that the whole instance would match.
+func TestPatternBase(t *testing.T) {
+	tests := []struct {
+		pattern, glob string
+		want          bool
+	}{
+		{"**/.env", ".en?", true},
+		{"**/.env", "*.go", false},
+		{"~/.ssh/id_*", "id_*", true},
+		{"~/.ssh/id_*", "*.pub", false},
+		{"secrets/**", "*", true},
+		{"**/<auth>/**", "*", true},
+		{"src/<auth>", "auth*", true},
+		{"src/<auth>", "*.go", false},
+		{"~/.aws/", "cred*", false},
+		{"~/.aws/", ".aws", true},
+	}
+	for _, tt := range tests {
+		pt := compileRulePattern(tt.pattern)
+		if got := pt.base == "" || segmentMatch(foldCase(tt.glob), pt.base); got != tt.want {
+			t.Errorf("%s: base %q, glob %q matches = %v, want %v", tt.pattern, pt.base, tt.glob, got, tt.want)
+		}
+		// The base is the last segment of the whole instance.
+		if inst := pt.instantiate("/", &pathEnv{home: "/h", cwd: "/c", repo: "/r"}); pt.base != "" && foldCase(path.Base(inst)) != pt.base {
+			t.Errorf("%s: base %q, instance %q", tt.pattern, pt.base, inst)
+		}
+	}
 }
