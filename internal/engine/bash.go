@@ -77,7 +77,7 @@ func (e *Engine) pipedKill(d *decision, cmds []shell.Command) {
 func shellJoin(words []string) string {
 	q := make([]string, len(words))
 	for i, w := range words {
-		q[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+		q[i] = shellQuote(w)
 	}
 	return strings.Join(q, " ")
 }
@@ -105,11 +105,13 @@ func pathWords(code string) []string {
 func configuredAliases(cmds []shell.Command) map[string]string {
 	var out map[string]string
 	for i := range cmds {
-		if cmds[i].Program != "git" {
+		// Most calls define no alias: the text test spares argv on the
+		// hot path.
+		if cmds[i].Program != "git" || !strings.Contains(strings.ToLower(cmds[i].Text), "alias.") {
 			continue
 		}
 		args := argv(&cmds[i])
-		sub, rest := subcommand(args, "-C", "-c", "--git-dir", "--work-tree")
+		sub, rest := subcommand(args, gitGlobalValueOpts...)
 		if sub != "config" {
 			continue
 		}
@@ -133,7 +135,7 @@ func withAliases(c *shell.Command, aliases map[string]string) *shell.Command {
 	if c.Program != "git" || len(aliases) == 0 {
 		return c
 	}
-	sub, _ := subcommand(argv(c), "-C", "-c", "--git-dir", "--work-tree")
+	sub, _ := subcommand(argv(c), gitGlobalValueOpts...)
 	def, ok := aliases[strings.ToLower(sub)]
 	if !ok {
 		return c
@@ -513,14 +515,8 @@ func (e *Engine) checkTree(d *decision, u *unit, p string, env *pathEnv, via str
 		return
 	}
 	fa.incidental = true
-entries:
 	for _, en := range entries {
-		for _, x := range excl {
-			if ok, _ := path.Match(x, en.Name()); ok {
-				continue entries
-			}
-		}
-		if len(incl) > 0 && !slices.ContainsFunc(incl, func(g string) bool { ok, _ := path.Match(g, en.Name()); return ok }) {
+		if excluded(en.Name(), incl, excl) {
 			continue
 		}
 		child := strings.TrimSuffix(p, "/") + "/" + en.Name()

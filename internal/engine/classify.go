@@ -407,11 +407,11 @@ func printsSecretVar(c *shell.Command) string {
 	}
 	if p == "git" {
 		// git commit -m "$NPM_TOKEN": the secret enters history, which is pushed.
-		args := argv(c)
-		if len(args) > 0 && slices.Contains([]string{"commit", "tag", "notes", "stash"}, gitSubcommand(args)) {
+		sub, _ := subcommand(argv(c), gitGlobalValueOpts...)
+		if slices.Contains([]string{"commit", "tag", "notes", "stash"}, sub) {
 			for _, w := range c.Args {
 				if ref := secretRef(w); ref != "" {
-					return "git " + gitSubcommand(args) + " writes the secret variable $" + ref + " into the repository's history"
+					return "git " + sub + " writes the secret variable $" + ref + " into the repository's history"
 				}
 			}
 		}
@@ -488,20 +488,6 @@ func jqEnv(filter string) (secret string, whole bool) {
 	return "", false
 }
 
-// gitSubcommand returns git's first operand (after -C DIR, -c K=V), from
-// its arguments without the program name.
-func gitSubcommand(args []string) string {
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "-C" || a == "-c" || a == "--git-dir" || a == "--work-tree":
-			i++
-		case strings.HasPrefix(a, "-"):
-		default:
-			return a
-		}
-	}
-	return ""
-}
 
 // varRefs returns the names of the $NAME and ${NAME...} references in raw.
 func varRefs(raw string) []string {
@@ -876,10 +862,14 @@ func findDelete(args []string, c *shell.Command, env *pathEnv) (string, string) 
 	return "", ""
 }
 
+// gitGlobalValueOpts are git's options before the subcommand that take
+// the next word as their value.
+var gitGlobalValueOpts = []string{"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"}
+
 // classifyGit handles git push; other git subcommands change only the local
 // repository.
 func classifyGit(args []string, branch string) []classHit {
-	sub, rest := subcommand(args, "-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path")
+	sub, rest := subcommand(args, gitGlobalValueOpts...)
 	if def, ok := gitAliases(args)[sub]; ok && !strings.HasPrefix(def, "!") {
 		// git -c alias.force=push force origin +main is a push.
 		words := strings.Fields(def)

@@ -240,10 +240,10 @@ func basename(s, suffix string) string {
 }
 
 // mktempOutput is the name mktemp prints: a fresh name in /tmp (GNU's
-// tmp.XXXXXXXXXX, or the template given), with -p DIR in DIR. The X's
-// stand for the random part.
+// tmp.XXXXXXXXXX, or the template given). The X's stand for the random
+// part; -p DIR and --suffix are not modelled.
 func mktempOutput(opts []string, ops [][]string) ([]string, bool) {
-	dir, template := "/tmp", "tmp.XXXXXXXXXX"
+	template := "tmp.XXXXXXXXXX"
 	for _, o := range opts {
 		switch o {
 		case "-d", "--directory", "-q", "--quiet", "-u", "--dry-run", "-t":
@@ -266,5 +266,5 @@ func mktempOutput(opts []string, ops [][]string) ([]string, bool) {
 			return nil, false // relative to the working directory: rare
 		}
 	}
-	return []string{dir + "/" + template}, true
+	return []string{"/tmp/" + template}, true
 }
