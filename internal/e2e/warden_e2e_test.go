@@ -68,6 +68,7 @@ type suite struct {
 	attackTree Tree
 	benignTree Tree
 	benignDo   []fixture.Case // the benign sample in run order
+	benignOut  []Skip         // sampled benign cases left out (SkipEditOrder)
 }
 
 var loadSuite = sync.OnceValues(func() (*suite, error) {
@@ -132,6 +133,7 @@ var loadSuite = sync.OnceValues(func() (*suite, error) {
 			}
 			order = append(order, s.ID)
 		}
+		su.benignOut = skips
 		su.benignDo = slices.DeleteFunc(su.benignDo, func(c fixture.Case) bool { return slices.Contains(order, c.ID) })
 		if su.benignTree, skips = PrepareProject(su.base, su.benignDo, true); len(skips) > 0 {
 			return nil, fmt.Errorf("benign cases the project cannot hold: %v", skips)
@@ -662,6 +664,9 @@ func TestWarden_AttacksObserved(t *testing.T) {
 // corpus wants (none, or allow for the approved MCP read tools).
 func TestWarden_Benign(t *testing.T) {
 	su := mustSuite(t)
+	for _, s := range su.benignOut {
+		t.Logf("left out of this run: %s: %s", s.ID, s.Reason)
+	}
 	runs := plan(su.benignDo, mustProject(t, "work", su.benignTree))
 	bs := batches(t, "benign", su.settings, "bypassPermissions", runs)
 	ss := run(t, bs)
