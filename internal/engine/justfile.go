@@ -295,23 +295,10 @@ func (j *justfile) evalList(v string) ([]string, error) {
 // header reads a recipe's first line.
 func (j *justfile) header(at makeLine, text string, attrs []string) (*justRecipe, error) {
 	colon := -1
-	var q byte
-	depth := 0
-	for i := 0; i < len(text) && colon < 0; i++ {
-		c := text[i]
-		switch {
-		case q != 0:
-			if c == q {
-				q = 0
-			}
-		case c == '\'' || c == '"' || c == '`':
-			q = c
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-		case c == ':' && depth == 0 && !strings.HasPrefix(text[i:], ":="):
+	for i, top := range justTopLevel(text) {
+		if top && text[i] == ':' && !strings.HasPrefix(text[i:], ":=") {
 			colon = i
+			break
 		}
 	}
 	if colon < 0 {
@@ -375,17 +362,31 @@ func (j *justfile) header(at makeLine, text string, attrs []string) (*justRecipe
 func splitJustWords(s string) []string {
 	var out []string
 	var b strings.Builder
-	var q byte
-	depth := 0
 	flush := func() {
 		if b.Len() > 0 {
 			out = append(out, b.String())
 			b.Reset()
 		}
 	}
+	for i, top := range justTopLevel(s) {
+		if top && (s[i] == ' ' || s[i] == '\t') {
+			flush()
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	flush()
+	return out
+}
+
+// justTopLevel reports, for each byte of s, whether it stands outside
+// quotes and parentheses (a quote or parenthesis itself counts as inside).
+func justTopLevel(s string) []bool {
+	top := make([]bool, len(s))
+	var q byte
+	depth := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
+		switch c := s[i]; {
 		case q != 0:
 			if c == q {
 				q = 0
@@ -396,14 +397,11 @@ func splitJustWords(s string) []string {
 			depth++
 		case c == ')':
 			depth--
-		case (c == ' ' || c == '\t') && depth == 0:
-			flush()
-			continue
+		default:
+			top[i] = depth == 0
 		}
-		b.WriteByte(c)
 	}
-	flush()
-	return out
+	return top
 }
 
 // parseJustDeps reads `a (b 'x') c`.
