@@ -488,7 +488,6 @@ func jqEnv(filter string) (secret string, whole bool) {
 	return "", false
 }
 
-
 // varRefs returns the names of the $NAME and ${NAME...} references in raw.
 func varRefs(raw string) []string {
 	var out []string
