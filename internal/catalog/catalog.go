@@ -340,7 +340,18 @@ type Catalog struct {
 
 // Builtin returns Warden's own catalogue. The index is built on first
 // use: every hook call is a new process, and most calls need no Bash.
-var Builtin = sync.OnceValue(func() *Catalog { return New(allRows()) })
+var Builtin = sync.OnceValue(func() *Catalog {
+	// The rows are indexed where they stand, not copied: every hook process
+	// builds this index, and copying 250 rows of 288 bytes into fresh heap
+	// cost more than indexing them.
+	c := &Catalog{index: make(map[string]*Program, 1024)}
+	for _, f := range families() {
+		for i := range f {
+			c.add(&f[i])
+		}
+	}
+	return c
+})
 
 // New indexes rows: a later row's name replaces an earlier one's.
 func New(rows []Program) *Catalog {
@@ -400,14 +411,14 @@ func (c *Catalog) Lookup(name string) *Program {
 
 // allRows is every built-in row, family by family.
 func allRows() []Program {
-	families := [][]Program{filePrograms, vcsPrograms, buildPrograms, infraPrograms, netPrograms, execPrograms, systemPrograms, morePrograms}
-	n := 0
-	for _, f := range families {
-		n += len(f)
-	}
-	out := make([]Program, 0, n)
-	for _, f := range families {
+	var out []Program
+	for _, f := range families() {
 		out = append(out, f...)
 	}
 	return out
+}
+
+// families are the built-in rows, one table per family, in index order.
+func families() [][]Program {
+	return [][]Program{filePrograms, vcsPrograms, buildPrograms, infraPrograms, netPrograms, execPrograms, systemPrograms, morePrograms}
 }

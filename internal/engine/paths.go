@@ -45,6 +45,13 @@ type pattern struct {
 // compilePattern compiles a pattern matched with its exact case: a native
 // rule's specifier, or a shell glob being instantiated.
 func compilePattern(raw string) pattern {
+	p := anchorPattern(raw)
+	p.setGlob(p.glob)
+	return p
+}
+
+// anchorPattern splits raw into its anchor and the glob relative to it.
+func anchorPattern(raw string) pattern {
 	p := pattern{raw: raw}
 	s := raw
 	switch {
@@ -59,7 +66,7 @@ func compilePattern(raw string) pattern {
 		s = strings.TrimPrefix(s, "**/")
 		p.anchor = anywhere
 	}
-	p.setGlob(s)
+	p.glob = s
 	return p
 }
 
@@ -69,7 +76,7 @@ func compilePattern(raw string) pattern {
 // protected one by case alone. Case is folded here, once, and once per
 // resolved path (target), never per comparison.
 func compileRulePattern(raw string) pattern {
-	p := compilePattern(raw)
+	p := anchorPattern(raw)
 	p.fold = true
 	p.setGlob(foldCase(p.glob))
 	return p
@@ -83,9 +90,9 @@ func (pt *pattern) setGlob(g string) {
 	// Only the last segment is instantiated: this runs for every pattern
 	// in engine.New, which every hook process pays.
 	if g = strings.TrimSuffix(g, "/"); g != "" {
-		last := pattern{glob: g[strings.LastIndexByte(g, '/')+1:], anchor: atRoot, segs: pt.segs}
-		if inst := last.instantiate("/", nil); inst != "/" {
-			pt.base = foldCase(inst[1:])
+		last := pattern{glob: g[strings.LastIndexByte(g, '/')+1:], segs: pt.segs}
+		if inst := last.relInstance(); inst != "" {
+			pt.base = foldCase(inst)
 		}
 	}
 }
@@ -127,7 +134,7 @@ func longestLiteral(s string) string {
 			start = i + 1
 			continue
 		}
-		if i == len(s) || strings.ContainsRune("*?[]{}/\\<>", rune(s[i])) {
+		if i == len(s) || notLiteral[s[i]] {
 			if i-start > len(best) {
 				best = s[start:i]
 			}
@@ -136,6 +143,9 @@ func longestLiteral(s string) string {
 	}
 	return best
 }
+
+// notLiteral are the bytes that end a literal run in longestLiteral.
+var notLiteral = [256]bool{'*': true, '?': true, '[': true, ']': true, '{': true, '}': true, '/': true, '\\': true, '<': true, '>': true}
 
 // target is one resolved path as the patterns see it: absolute and clean,
 // in its own case and, computed once on first use, case-folded.
@@ -313,31 +323,40 @@ type pathMatcher struct {
 }
 
 func newPathMatcher(rs *policy.Ruleset) *pathMatcher {
-	pm := &pathMatcher{}
+	// One backing array for every rule's patterns: this runs in every hook
+	// process, where allocations are page faults.
+	n := 0
+	for i := range rs.Paths {
+		n += 2*len(rs.Paths[i].Patterns) + len(rs.Paths[i].Except)
+	}
+	all := make([]pattern, 0, n)
+	pm := &pathMatcher{rules: make([]pathRule, len(rs.Paths))}
 	for i := range rs.Paths {
 		r := &rs.Paths[i]
-		pr := pathRule{rule: r}
+		start := len(all)
 		for _, s := range r.Patterns {
-			pr.patterns = append(pr.patterns, expandDirPattern(s)...)
+			all = appendDirPattern(all, s)
 		}
+		mid := len(all)
 		for _, s := range r.Except {
-			pr.except = append(pr.except, compileRulePattern(s))
+			all = append(all, compileRulePattern(s))
 		}
-		pm.rules = append(pm.rules, pr)
+		pm.rules[i] = pathRule{rule: r, patterns: all[start:mid:mid], except: all[mid:len(all):len(all)]}
 	}
 	return pm
 }
 
-// expandDirPattern compiles "dir/**" so that it also matches the directory
-// itself: reading a directory recursively reads what is under it.
-func expandDirPattern(s string) []pattern {
+// appendDirPattern appends the compiled s, and for "dir/**" also the
+// directory itself: reading a directory recursively reads what is under it.
+func appendDirPattern(to []pattern, s string) []pattern {
 	p := compileRulePattern(s)
+	to = append(to, p)
 	if strings.HasSuffix(p.glob, "/**") {
 		d := p
 		d.setGlob(strings.TrimSuffix(p.glob, "/**"))
-		return []pattern{p, d}
+		to = append(to, d)
 	}
-	return []pattern{p}
+	return to
 }
 
 func (r *pathRule) applies(access policy.Access) bool {
@@ -453,6 +472,22 @@ func realPath(fsys FS, p string) string {
 // shell glob argument (cat .en?) can be tested against it: ** and * become a
 // plain name, ? one character, a [class] its first member.
 func (pt *pattern) instantiate(dir string, env *pathEnv) string {
+	rel := pt.relInstance()
+	switch pt.anchor {
+	case atHome:
+		return path.Join(env.home, rel)
+	case atRoot:
+		return "/" + rel
+	case atRepo:
+		return path.Join(env.root(), rel)
+	case atCwd:
+		return path.Join(env.cwd, rel)
+	}
+	return path.Join(dir, rel)
+}
+
+// relInstance is the instance of the glob alone, relative to its anchor.
+func (pt *pattern) relInstance() string {
 	var b strings.Builder
 	g := pt.glob
 	for i := 0; i < len(g); i++ {
@@ -506,18 +541,7 @@ func (pt *pattern) instantiate(dir string, env *pathEnv) string {
 			b.WriteByte(c)
 		}
 	}
-	rel := strings.TrimSuffix(b.String(), "/")
-	switch pt.anchor {
-	case atHome:
-		return path.Join(env.home, rel)
-	case atRoot:
-		return "/" + rel
-	case atRepo:
-		return path.Join(env.root(), rel)
-	case atCwd:
-		return path.Join(env.cwd, rel)
-	}
-	return path.Join(dir, rel)
+	return strings.TrimSuffix(b.String(), "/")
 }
 
 // shellGlobMatch matches an absolute path against a shell glob (no **),
