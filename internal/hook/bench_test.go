@@ -18,7 +18,7 @@ func BenchmarkRun(b *testing.B) {
 	spool := &clientstate.Spool{Path: filepath.Join(b.TempDir(), "audit.jsonl")}
 	dec := &fakeDecider{fn: func(a engine.Action) engine.Decision { return engine.Decision{} }}
 	cfg := Config{
-		Load:     func() (hookproto.Decider, hookproto.Meta, error) { return dec, testMeta, nil },
+		Load:     func(*hookproto.Input) (hookproto.Decider, hookproto.Meta, error) { return dec, testMeta, nil },
 		Spool:    spool,
 		Getenv:   func(string) string { return "" },
 		Home:     "/home/dev",

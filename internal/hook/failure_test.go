@@ -56,7 +56,7 @@ func TestRun_Failures(t *testing.T) {
 	loadErr := &hookproto.LoadError{Path: "/etc/warden/policy.yaml", Err: errors.New(`policy.yaml:3:1: unknown key "deny"`)}
 	loadFails := func(err error) func(*harness) {
 		return func(h *harness) {
-			h.cfg.Load = func() (hookproto.Decider, hookproto.Meta, error) { return nil, hookproto.Meta{}, err }
+			h.cfg.Load = func(*hookproto.Input) (hookproto.Decider, hookproto.Meta, error) { return nil, hookproto.Meta{}, err }
 		}
 	}
 	failOpen := func(next func(*harness)) func(*harness) {
@@ -193,7 +193,7 @@ func TestRun_Failures(t *testing.T) {
 			name:  "LoadPanics",
 			stdin: bashInput,
 			setup: func(h *harness) {
-				h.cfg.Load = func() (hookproto.Decider, hookproto.Meta, error) { panic("boom") }
+				h.cfg.Load = func(*hookproto.Input) (hookproto.Decider, hookproto.Meta, error) { panic("boom") }
 			},
 			wantStdout:  wantPreToolUse("deny", "Warden: the policy could not be loaded: panic: boom — run 'warden policy check' to see why"),
 			wantFailure: record.FailurePolicyLoad,
@@ -202,7 +202,7 @@ func TestRun_Failures(t *testing.T) {
 			name:  "LoadReturnsNoEngine",
 			stdin: bashInput,
 			setup: func(h *harness) {
-				h.cfg.Load = func() (hookproto.Decider, hookproto.Meta, error) { return nil, testMeta, nil }
+				h.cfg.Load = func(*hookproto.Input) (hookproto.Decider, hookproto.Meta, error) { return nil, testMeta, nil }
 			},
 			wantStdout:  wantPreToolUse("deny", "Warden: the policy could not be loaded: the policy loader returned no engine — run 'warden policy check' to see why"),
 			wantFailure: record.FailurePolicyLoad,

@@ -54,7 +54,7 @@ func FuzzRun(f *testing.F) {
 		}}
 		sink := &memSink{}
 		cfg := Config{
-			Load:     func() (hookproto.Decider, hookproto.Meta, error) { return dec, testMeta, nil },
+			Load:     func(*hookproto.Input) (hookproto.Decider, hookproto.Meta, error) { return dec, testMeta, nil },
 			Spool:    sink,
 			Now:      func() time.Time { return testNow },
 			Getenv:   func(string) string { return "" },

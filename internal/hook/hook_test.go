@@ -88,7 +88,7 @@ func newHarness(t *testing.T, dec hookproto.Decider, meta hookproto.Meta) *harne
 	h := &harness{t: t, spool: filepath.Join(t.TempDir(), "state", "audit.jsonl"), exitCode: make(chan int, 4)}
 	env := map[string]string{"USER": "dev", "HOME": "/home/dev"}
 	h.cfg = Config{
-		Load:     func() (hookproto.Decider, hookproto.Meta, error) { return dec, meta, nil },
+		Load:     func(*hookproto.Input) (hookproto.Decider, hookproto.Meta, error) { return dec, meta, nil },
 		Spool:    &clientstate.Spool{Path: h.spool},
 		Now:      func() time.Time { return testNow },
 		Home:     "/home/dev",

@@ -39,10 +39,11 @@ type Sink interface {
 
 // Config wires Run to the rest of Warden. Only Load is required.
 type Config struct {
-	// Load loads the policy and its engine. It runs once per hook call; a
+	// Load loads the policy and its engine. It runs once per hook call,
+	// after the input is decoded (in is nil when it could not be); a
 	// policy file that does not load should be a *hookproto.LoadError, so
 	// the deny names the file.
-	Load func() (hookproto.Decider, hookproto.Meta, error)
+	Load func(in *hookproto.Input) (hookproto.Decider, hookproto.Meta, error)
 	// Spool receives the audit events; nil disables auditing.
 	Spool Sink
 	// FailOpen makes Run fail open when the policy itself could not be
@@ -121,19 +122,28 @@ func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr io.Wri
 		stderr:   stderr,
 		start:    cfg.Now(),
 		failOpen: cfg.FailOpen,
-		done:     make(chan struct{}),
+		expiry:   make(chan struct{}),
 	}
-	r.wg.Add(1)
-	go r.watchdog(ctx)
+	// The watchdog is a timer and a context callback, not a goroutine
+	// waiting on them: nothing runs unless it fires, and every hook process
+	// is spared starting (and waking a thread for) a goroutine.
+	deadline := time.AfterFunc(cfg.Deadline, func() { r.watchdog("no decision within " + cfg.Deadline.String()) })
+	stopInterrupt := context.AfterFunc(ctx, func() { r.watchdog("interrupted (" + ctx.Err().Error() + ")") })
 	code := r.run(stdin)
+	deadline.Stop()
+	stopInterrupt()
 	r.mu.Lock()
 	r.finished = true
-	if r.expired {
-		code = r.code
-	}
+	expired := r.expired
 	r.mu.Unlock()
-	close(r.done)
-	r.wg.Wait()
+	if expired {
+		// The watchdog answered (or is answering): its answer stands, and
+		// it ends the process once the call is recorded.
+		<-r.expiry
+		r.mu.Lock()
+		code = r.code
+		r.mu.Unlock()
+	}
 	return code
 }
 
@@ -142,8 +152,9 @@ type runner struct {
 	cfg            Config
 	stdout, stderr io.Writer
 	start          time.Time
-	done           chan struct{}
-	wg             sync.WaitGroup
+	// expiry is closed when a watchdog that took over the call is done.
+	expiry    chan struct{}
+	watchOnce sync.Once
 
 	mu       sync.Mutex
 	event    string // hook_event_name once decoded
@@ -178,7 +189,7 @@ func (r *runner) run(stdin io.Reader) int {
 	)
 	if r.cfg.Load == nil {
 		lerr = errors.New("no policy loader configured")
-	} else if p := catch(func() { dec, meta, lerr = r.cfg.Load() }); p != nil {
+	} else if p := catch(func() { dec, meta, lerr = r.cfg.Load(in) }); p != nil {
 		dec, lerr = nil, p
 	}
 	if lerr == nil && dec == nil {
@@ -329,26 +340,19 @@ func (r *runner) audit(events ...record.AuditEventV1) {
 // committed but Run is still busy (a stuck spool), it exits with that
 // answer's code, so a slow disk never turns a deny into a timeout, which
 // Claude Code would treat as no verdict.
-func (r *runner) watchdog(ctx context.Context) {
-	defer r.wg.Done()
-	t := time.NewTimer(r.cfg.Deadline)
-	defer t.Stop()
-	var why string
-	select {
-	case <-r.done:
-		return
-	case <-t.C:
-		why = "no decision within " + r.cfg.Deadline.String()
-	case <-ctx.Done():
-		why = "interrupted (" + ctx.Err().Error() + ")"
-	}
+func (r *runner) watchdog(why string) {
+	r.watchOnce.Do(func() { r.expire(why) })
+}
 
+// expire is the watchdog's work, done at most once per Run.
+func (r *runner) expire(why string) {
 	r.mu.Lock()
 	if r.finished {
 		r.mu.Unlock()
 		return
 	}
 	r.expired = true
+	defer close(r.expiry)
 	if r.answered {
 		code := r.code
 		r.mu.Unlock()

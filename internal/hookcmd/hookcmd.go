@@ -136,8 +136,17 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 
 	var handOff bool
 	cfg := hook.Config{
-		Load: func() (hookproto.Decider, hookproto.Meta, error) {
-			d, meta, rs, err := load(env, f, func() string { return inputCwd(head) })
+		Load: func(in *hookproto.Input) (hookproto.Decider, hookproto.Meta, error) {
+			// The decoded input spares decoding its head again; input that
+			// did not decode (or only its event name) is peeked at for the
+			// fields that route it.
+			var fields inputFields
+			if in != nil && (in.Cwd != "" || in.ToolName != "") {
+				fields = inputFields{Cwd: in.Cwd, Tool: in.ToolName, Event: in.HookEventName}
+			} else {
+				fields = peek(head)
+			}
+			d, meta, rs, err := load(env, f, func() string { return fields.Cwd })
 			if err == nil && env.Getenv(EnvTestPanic) == "decide" {
 				return panicking{}, meta, nil
 			}
@@ -147,7 +156,7 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 				}
 				return d, meta, err
 			}
-			handOff = needsConditions(rs, inputTool(head)) && rerr == nil
+			handOff = needsConditions(rs, fields.Tool) && rerr == nil
 			return d, meta, nil
 		},
 		Home:     home,
@@ -299,8 +308,6 @@ func peek(data []byte) inputFields {
 	return in
 }
 
-func inputCwd(data []byte) string   { return peek(data).Cwd }
-func inputTool(data []byte) string  { return peek(data).Tool }
 func inputEvent(data []byte) string { return peek(data).Event }
 
 // load loads the policy for one hook call; a policy file that cannot be
