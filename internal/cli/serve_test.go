@@ -97,6 +97,9 @@ func TestServeCmd(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || answer.HookSpecificOutput.PermissionDecision != "deny" {
 		t.Errorf("central decision on cat .env: %d %+v", resp.StatusCode, answer)
 	}
+	if code, out, errOut := run(t, "health", "--addr", addr); code != ExitOK || !strings.Contains(out, `"ready"`) {
+		t.Errorf("health on a running server: exit %d, %q %q", code, out, errOut)
+	}
 	cancel()
 	select {
 	case code := <-done:
@@ -105,6 +108,9 @@ func TestServeCmd(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+	if code, _, errOut := run(t, "health", "--addr", addr, "--live", "--timeout", "2s"); code != ExitFailure || !strings.Contains(errOut, "is 'warden serve' running") {
+		t.Errorf("health on a stopped server: exit %d, %q", code, errOut)
 	}
 	logs := stderr.String()
 	for _, want := range []string{`"msg":"serving"`, `"retention_days":7`, `"msg":"stopped"`, `"request_id":`} {
@@ -212,3 +218,25 @@ func TestSetServeGC_MemoryLimit(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+func TestHealthURL(t *testing.T) {
+	for _, tc := range []struct{ addr, want string }{
+		{"127.0.0.1:8844", "http://127.0.0.1:8844/readyz"},
+		{"0.0.0.0:9000", "http://127.0.0.1:9000/readyz"},
+		{":9000", "http://127.0.0.1:9000/readyz"},
+		{"[::]:9000", "http://127.0.0.1:9000/readyz"},
+		{"[::1]:9000", "http://[::1]:9000/readyz"},
+		{"warden.internal:8844", "http://warden.internal:8844/readyz"},
+	} {
+		got, err := healthURL(tc.addr, "/readyz")
+		if err != nil || got != tc.want {
+			t.Errorf("healthURL(%q) = %q, %v; want %q", tc.addr, got, err, tc.want)
+		}
+	}
+	if _, err := healthURL("no-port", "/readyz"); err == nil || !strings.Contains(err.Error(), "HOST:PORT") {
+		t.Errorf("healthURL without a port: %v", err)
+	}
+	if code, _, errOut := run(t, "health", "--addr", "no-port"); code != ExitUsage || !strings.Contains(errOut, "give HOST:PORT") {
+		t.Errorf("health --addr no-port: exit %d %q", code, errOut)
+	}
+}
