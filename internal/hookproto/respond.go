@@ -153,6 +153,7 @@ func Respond(in *Input, pol Policy, env Env) Response {
 		d := bypassAsk(sanitize(pol.Decider.Decide(a)), in.PermissionMode)
 		ev := base
 		setAction(&ev, a)
+		setTouched(&ev, a, pol.Decider)
 		setDecision(&ev, d, pol.Meta, env)
 		reason := decisionReason(d, pol.Meta)
 		var out []byte
@@ -206,6 +207,7 @@ func observe(in *Input, base record.AuditEventV1, pol Policy, env Env) (ev recor
 	ev.ObservedOnly = true
 	a := actionWithGit(in, env.Home, env.Git)
 	setAction(&ev, a)
+	setTouched(&ev, a, pol.Decider)
 	if pol.Err != nil {
 		ev.Failure = record.FailurePolicyLoad
 		ev.Reason = record.RedactBounded(loadReason(pol.Err), record.MaxReasonBytes)
