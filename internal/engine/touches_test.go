@@ -107,3 +107,16 @@ func FuzzTouches(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkTouches is what the hook adds to each Bash call's audit: a
+// second shell analysis and catalogue parse of the command.
+func BenchmarkTouches(b *testing.B) {
+	for _, cmd := range []string{"cat README.md", "cd api && grep -rn TODO . | head -20 > /tmp/todo.txt && sed -i s/a/b/ main.go && go test ./..."} {
+		b.Run(fmt.Sprint(len(cmd)), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				engine.Touches(cmd, "/repo", "/home/dev")
+			}
+		})
+	}
+}

@@ -55,7 +55,11 @@ func (b *builder) bashCall(c *call, mayHaveRun bool, inspected, changed *ordered
 		if cwd == "" && (slices.ContainsFunc(t.Reads, relative) || slices.ContainsFunc(t.Writes, relative)) {
 			ev.noCwd++
 		}
-		c.reads, c.writes, c.unmodelled = t.Reads, t.Writes, t.Unknown
+		// Bounded and redacted as the hook's are: the command is
+		// agent-written, and kept raw when the server keeps content.
+		c.reads, _ = BoundPaths(t.Reads)
+		c.writes, _ = BoundPaths(t.Writes)
+		c.unmodelled, _ = BoundPaths(t.Unknown)
 		c.tests = c.tests || len(t.Tests) > 0
 		c.touchedBy = "server"
 	}

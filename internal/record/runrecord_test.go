@@ -572,3 +572,24 @@ func TestBuildRunRecord_Unanalysed(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildRunRecord_AnalysedPathsRedacted: paths the server analyses out
+// of a telemetry command are redacted and bounded like the hook's.
+func TestBuildRunRecord_AnalysedPathsRedacted(t *testing.T) {
+	const tok = "ghp_0123456789abcdefghij0123456789abcdef"
+	cmd := "cat /tmp/" + tok + strings.Repeat(" f.txt x", 100)
+	for i := range 100 {
+		cmd += " g" + strings.Repeat("y", i) + ".txt"
+	}
+	rr := record.BuildRunRecordWith(record.SessionSummary{SessionID: "s1"}, []record.Event{{ID: "r", Source: record.SourceOTLP,
+		Kind: "tool_result", Time: time.Unix(1, 0), SessionID: "s1", Tool: "Bash",
+		Attrs: map[string]any{"tool_use_id": "t1", "success": "true", "full_command": cmd}}}, analysed)
+	if len(rr.Commands) != 1 || len(rr.Commands[0].Reads) != record.MaxTouchedPaths {
+		t.Fatalf("commands %+v: want %d reads", rr.Commands, record.MaxTouchedPaths)
+	}
+	for _, p := range rr.FilesInspected {
+		if strings.Contains(p, tok) {
+			t.Errorf("secret kept in %q", p)
+		}
+	}
+}
