@@ -593,3 +593,51 @@ func TestBuildRunRecord_AnalysedPathsRedacted(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildRunRecord_DeniedButRan: a call Warden denied that telemetry
+// says ran is shown as ran (with its result when there is one), its
+// denial marked ran, its command and denial marked with the conflict,
+// and its Bash paths counted as touched; a deny that held stays refused.
+func TestBuildRunRecord_DeniedButRan(t *testing.T) {
+	s := time.Second
+	deny := func(id string, at time.Duration) record.Event {
+		return audit(at, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: id, Tool: "Bash", Command: "cat secrets.txt",
+			Reads: []string{"/home/dev/app/secrets.txt"}, Decision: "deny", RuleID: "paths.secrets"})
+	}
+	telemetry := func(id, kind string, at time.Duration, attrs map[string]any) record.Event {
+		attrs["tool_use_id"] = id
+		d, _ := attrs["decision"].(string)
+		return record.Event{ID: id + kind, Source: record.SourceOTLP, Kind: kind, Time: detailsT0.Add(at), SessionID: detailsSession,
+			Tool: "Bash", Decision: d, Attrs: attrs}
+	}
+	for _, tc := range []struct {
+		name    string
+		events  []record.Event
+		outcome string
+		ran     bool
+	}{
+		{"Held", []record.Event{deny("a", s), telemetry("a", "tool_decision", 2*s, map[string]any{"decision": "reject", "source": "hook"})},
+			record.OutcomeRefused, false},
+		{"AcceptedOnly", []record.Event{deny("a", s), telemetry("a", "tool_decision", 2*s, map[string]any{"decision": "accept", "source": "config"})},
+			record.OutcomeRan, true},
+		{"Failed", []record.Event{deny("a", s), telemetry("a", "tool_result", 2*s, map[string]any{"success": "false"})},
+			record.OutcomeFailed, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rr := record.BuildRunRecordWith(record.SessionSummary{SessionID: detailsSession}, stored(t, tc.events), analysed)
+			if len(rr.Commands) != 1 || rr.Commands[0].Outcome != tc.outcome {
+				t.Fatalf("commands %+v, want outcome %s", rr.Commands, tc.outcome)
+			}
+			if len(rr.Denials) != 1 || rr.Denials[0].Ran != tc.ran {
+				t.Errorf("denials %+v, want ran %v", rr.Denials, tc.ran)
+			}
+			marked := slices.Contains(rr.Commands[0].Conflicts, "denied-but-ran:outcome")
+			if marked != tc.ran {
+				t.Errorf("command conflicts %q, want denied-but-ran %v", rr.Commands[0].Conflicts, tc.ran)
+			}
+			if touched := slices.Contains(rr.FilesInspected, "/home/dev/app/secrets.txt"); touched != tc.ran {
+				t.Errorf("files inspected %q: want the read counted only when the call ran", rr.FilesInspected)
+			}
+		})
+	}
+}
