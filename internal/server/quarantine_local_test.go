@@ -101,6 +101,9 @@ func TestQuarantine_LocalHook(t *testing.T) {
 	if !allowed("s-good") {
 		t.Error("another session: ls not allowed")
 	}
+	if st, err := ship.ReadStatus(spool, stateDir, ts.url); err != nil || st.Quarantines == nil || !st.Quarantines.Cached || st.Quarantines.Sessions != 1 {
+		t.Errorf("spool status: %+v, %v; want one quarantined session cached", st, err)
+	}
 
 	if r := ts.do(http.MethodDelete, "/api/v1/sessions/s-bad/quarantine", ts.tokens[record.ScopeAdmin], nil); r.status != http.StatusNoContent {
 		t.Fatalf("release: %d %s", r.status, r.body)
