@@ -87,7 +87,11 @@ func touches(cat *catalog.Catalog, command, cwd, home string) Touched {
 		for _, root := range searchRoots(c, &call) {
 			files = append(files, fileAccess{raw: root, access: policy.AccessRead})
 		}
+		revs := gitRevisions(&call)
 		for _, fa := range files {
+			if revs[fa.raw] && !fa.redirect {
+				continue
+			}
 			p := touchedPath(env, fa, c)
 			if p == "" || ignoredPath(p) {
 				continue
@@ -101,6 +105,32 @@ func touches(cat *catalog.Catalog, command, cwd, home string) Touched {
 		}
 	}
 	return t
+}
+
+// gitRevisions are the operands of a git call that name revisions, not
+// files: before a "--" that ends them, or, without one, words with no
+// path in them (git show HEAD, git log main). The engine reads every
+// such operand as a possible path, which is right for deciding (git show
+// .env is a read of .env) but would list HEAD as a file inspected.
+func gitRevisions(call *catalog.Call) map[string]bool {
+	if rowName(call) != "git" {
+		return nil
+	}
+	var out map[string]bool
+	for _, a := range call.Args {
+		if a.Kind != catalog.RevPath || a.Opt != nil || strings.Contains(a.Value, ":") {
+			continue
+		}
+		rev := call.DashDash >= 0 && a.Index < call.DashDash ||
+			call.DashDash < 0 && !strings.ContainsAny(a.Value, "./")
+		if rev {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[strings.TrimPrefix(a.Value, "./")] = true
+		}
+	}
+	return out
 }
 
 // searchRoots are the directories a search reads whole: find's starting
