@@ -329,7 +329,6 @@ type call struct {
 
 	result       string // OutcomeSucceeded / OutcomeFailed, "" unknown
 	resultFrom   string // the kind of the event that gave result
-	errText      string // the error a failure reported
 	exitCode     *int
 	cwd          string // the call's working directory (hook audit)
 	reads        []string
@@ -642,16 +641,15 @@ func (c *call) setTouched(a *AuditEventV1) {
 	c.touchedBy, c.touchedKnown = "hook", true
 }
 
-// setResult records what a call's result event says; a later result
-// event does not replace an earlier one's outcome, but may add the exit
-// status it lacked.
+// setResult records what a call's result event says, with the exit status
+// given or stated in errText; a later result event does not replace an
+// earlier one's outcome, but may add the exit status it lacked.
 func (c *call) setResult(outcome, from, errText string, exit *int) {
 	if exit == nil {
 		exit = exitCodeIn(errText)
 	}
 	if c.result == "" {
 		c.result, c.resultFrom = outcome, from
-		setFirst(&c.errText, errText)
 	}
 	if c.exitCode == nil && exit != nil && (c.resultFrom == from || outcome == c.result) {
 		c.exitCode = exit
