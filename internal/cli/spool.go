@@ -125,6 +125,20 @@ func printSpoolStatus(env *Env, st *ship.Status) {
 			row("policy error", "%s: %s", p.CheckedAt.Format(time.RFC3339), p.Error)
 		}
 	}
+	if q := st.Quarantines; q != nil {
+		switch {
+		case q.Cached:
+			more := ""
+			if q.Truncated {
+				more = " (the server's list was cut at its bound)"
+			}
+			row("quarantines", "%d session(s) denied locally, list fetched %s%s", q.Sessions, q.FetchedAt.Format(time.RFC3339), more)
+		case q.LoadError != "":
+			row("quarantines", "list unreadable, no session is denied locally until it is replaced: %s", q.LoadError)
+		default:
+			row("quarantines", "no list cached yet: no session is denied locally")
+		}
+	}
 }
 
 func newSpoolShipCmd(env *Env) *cobra.Command {

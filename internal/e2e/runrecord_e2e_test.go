@@ -256,6 +256,11 @@ func checkRunRecord(t *testing.T, name string, rr record.RunRecord, notes string
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("%s: commands\n got %+v\nwant %+v", name, got, want)
 	}
+	// Paths under the repository root the hook found are shown relative
+	// to it.
+	if root := rr.Workspace.Root; root != "" && strings.HasPrefix(notes, root+"/") {
+		notes = strings.TrimPrefix(notes, root+"/")
+	}
 	if !reflect.DeepEqual(rr.FilesInspected, []string{notes}) {
 		t.Errorf("%s: files inspected %q, want %s", name, rr.FilesInspected, notes)
 	}

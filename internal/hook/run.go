@@ -75,6 +75,11 @@ type Config struct {
 	// HandOff names the binary that handed this call over, recorded in
 	// the audit event ("" when the call was not handed over).
 	HandOff string
+	// Quarantine returns the server's quarantine of a session as last
+	// cached, nil when it is not quarantined (or nothing is cached); nil
+	// Quarantine checks none. A quarantined session's decision events are
+	// denied (hookproto.Env.Quarantine).
+	Quarantine func(sessionID string) *record.Quarantine
 }
 
 func (c Config) withDefaults() Config {
@@ -250,8 +255,12 @@ func (r *runner) handle(in *hookproto.Input, derr error, dec hookproto.Decider, 
 // .git files) and how failures are answered now.
 func (r *runner) env(in *hookproto.Input) hookproto.Env {
 	var git hookproto.Git
+	var q *record.Quarantine
 	if in != nil {
 		git = readGit(FindRepo(in.Cwd))
+		if r.cfg.Quarantine != nil && in.SessionID != "" {
+			q = r.cfg.Quarantine(in.SessionID)
+		}
 	}
 	r.mu.Lock()
 	fail := hookproto.FailClosed
@@ -260,15 +269,16 @@ func (r *runner) env(in *hookproto.Input) hookproto.Env {
 	}
 	r.mu.Unlock()
 	return hookproto.Env{
-		Start:   r.start,
-		Now:     r.cfg.Now,
-		Rand:    r.cfg.Rand,
-		Home:    r.cfg.Home,
-		User:    r.user(),
-		Host:    r.host(),
-		Git:     git,
-		HandOff: r.cfg.HandOff,
-		Fail:    fail,
+		Start:      r.start,
+		Now:        r.cfg.Now,
+		Rand:       r.cfg.Rand,
+		Home:       r.cfg.Home,
+		User:       r.user(),
+		Host:       r.host(),
+		Git:        git,
+		HandOff:    r.cfg.HandOff,
+		Fail:       fail,
+		Quarantine: q,
 	}
 }
 

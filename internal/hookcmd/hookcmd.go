@@ -26,6 +26,7 @@ import (
 	"github.com/wardenhq/warden/internal/hook"
 	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/shiplaunch"
 )
 
@@ -63,6 +64,10 @@ Server: the server URL and token are read from warden-client.json in the
         (never waiting on the network), which delivers the spool and refreshes
         the cached policy; $WARDEN_SHIP=off keeps it from doing so. See
         'warden spool status'.
+Quarantine: with a server, the shipper also caches the server's list of
+        quarantined sessions (quarantine-cache.json in the state directory)
+        at each policy refresh; every tool call of a listed session is
+        denied, naming the quarantine, until a refresh after its release.
 
 warden-hook is the same command as a binary of its own, which starts
 faster: it links no CEL, so a call for which the policy has a condition
@@ -159,10 +164,11 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 			handOff = needsConditions(rs, fields.Tool) && rerr == nil
 			return d, meta, nil
 		},
-		Home:     home,
-		Getenv:   env.Getenv,
-		FailOpen: clientstate.FailOpen(env.Getenv),
-		HandOff:  env.Getenv(EnvHandOff),
+		Home:       home,
+		Getenv:     env.Getenv,
+		FailOpen:   clientstate.FailOpen(env.Getenv),
+		HandOff:    env.Getenv(EnvHandOff),
+		Quarantine: quarantineLookup(env, home),
 	}
 	if spoolPath != "" {
 		cfg.Spool = &clientstate.Spool{Path: spoolPath}
@@ -381,6 +387,29 @@ func serverPolicy(env Env, server string) (p *policy.Policy, path string, err er
 		return policy.Baseline(), policy.BaselineFile, nil
 	default:
 		return nil, cache.JSONPath(), err
+	}
+}
+
+// quarantineLookup finds a session in the server's quarantine list as
+// the shipper last cached it, when the hook points at a server; nil
+// otherwise. A missing or unreadable cache quarantines nothing (the
+// shipper's next refresh replaces it), and an unreadable one is noted on
+// stderr.
+func quarantineLookup(env Env, home string) func(string) *record.Quarantine {
+	server := connect(env).Server
+	if server == "" {
+		return nil
+	}
+	cache := clientstate.QuarantineCache{Dir: clientstate.Dir(env.Getenv, home)}
+	return func(session string) *record.Quarantine {
+		cq, err := cache.Load(server)
+		if err != nil {
+			if !errors.Is(err, clientstate.ErrNoQuarantineCache) {
+				fmt.Fprintf(env.Stderr, "warden: quarantine list not checked: %v\n", err)
+			}
+			return nil
+		}
+		return cq.Lookup(session)
 	}
 }
 

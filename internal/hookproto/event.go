@@ -61,6 +61,7 @@ func Event(in *Input, meta Meta, env Env) record.AuditEventV1 {
 		Repository:     record.RedactBounded(env.Git.repository(), maxURLBytes),
 		Branch:         env.Git.branchLabel(),
 		Cwd:            in.Cwd,
+		Root:           record.Truncate(env.Git.Root, maxPathBytes),
 		PermissionMode: in.PermissionMode,
 		Decision:       record.DecisionNone,
 		Policy:         meta.Policy,
@@ -94,6 +95,31 @@ func setAction(ev *record.AuditEventV1, a engine.Action) {
 	ev.URL = record.RedactBounded(a.URL, maxURLBytes)
 	ev.MCPServer = a.MCPServer
 	ev.MCPTool = a.MCPTool
+}
+
+// toucher is a Decider that analyses commands with its own catalogue
+// (*engine.Engine: the built-in rows plus the policy's members).
+type toucher interface {
+	Touches(command, cwd, home string) engine.Touched
+}
+
+// setTouched records what a Bash call reads, writes and runs by the
+// engine's analysis of its command (the same per-command analysis that
+// decides it, with the Decider's catalogue when it has one), redacted and
+// bounded. Other tools are left alone: their path is the tool's own.
+func setTouched(ev *record.AuditEventV1, a engine.Action, d Decider) {
+	if a.Tool != "Bash" || a.Command == "" {
+		return
+	}
+	var t engine.Touched
+	if tt, ok := d.(toucher); ok {
+		t = tt.Touches(a.Command, a.Cwd, a.Home)
+	} else {
+		t = engine.Touches(a.Command, a.Cwd, a.Home)
+	}
+	ev.Reads, ev.Writes, ev.Unmodelled = t.Reads, t.Writes, t.Unknown
+	ev.Tests = len(t.Tests) > 0
+	record.BoundTouched(ev)
 }
 
 // setDecision records the engine's decision and how long it took.

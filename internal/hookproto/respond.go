@@ -97,6 +97,12 @@ type Env struct {
 	HandOff string
 	// Fail says how failures are answered.
 	Fail FailMode
+	// Quarantine is the server's quarantine of the input's session, as
+	// the caller last learnt it (the local hook: the shipper's cached
+	// list), nil when it is not quarantined: every decision event of the
+	// session is then denied, naming the quarantine, whatever the policy
+	// or its failure would answer.
+	Quarantine *record.Quarantine
 }
 
 func (e Env) elapsed() int64 {
@@ -143,6 +149,9 @@ type Response struct {
 // panic of the Decider on a decision event is the caller's to recover
 // (Fail with record.FailurePanic).
 func Respond(in *Input, pol Policy, env Env) Response {
+	if env.Quarantine != nil && Decides(in.HookEventName) {
+		return quarantined(in, pol, env)
+	}
 	if pol.Err != nil && in.HookEventName != EventPostToolBatch {
 		return Fail(in, pol.Meta, record.FailurePolicyLoad, loadReason(pol.Err), env)
 	}
@@ -153,6 +162,7 @@ func Respond(in *Input, pol Policy, env Env) Response {
 		d := bypassAsk(sanitize(pol.Decider.Decide(a)), in.PermissionMode)
 		ev := base
 		setAction(&ev, a)
+		setTouched(&ev, a, pol.Decider)
 		setDecision(&ev, d, pol.Meta, env)
 		reason := decisionReason(d, pol.Meta)
 		var out []byte
@@ -196,6 +206,42 @@ func Respond(in *Input, pol Policy, env Env) Response {
 	}
 }
 
+// QuarantineRuleID is the rule ID of the denials a session quarantine
+// causes, locally and on the server.
+const QuarantineRuleID = "server.quarantine"
+
+// QuarantineDecision is the decision for every call of a session under
+// quarantine q: deny, naming the quarantine and what lifts it.
+func QuarantineDecision(q *record.Quarantine) engine.Decision {
+	reason := "this session is quarantined"
+	if q.By != "" {
+		reason += " by " + q.By
+	}
+	if !q.Time.IsZero() {
+		reason += " since " + q.Time.UTC().Format(time.RFC3339)
+	}
+	if q.Reason != "" {
+		reason += ": " + oneLine(q.Reason)
+	}
+	reason += "; every tool call is denied until an administrator releases it on the Warden server"
+	return engine.Decision{Verdict: policy.Deny, RuleID: QuarantineRuleID, Reason: reason}
+}
+
+// quarantined answers a decision event of a quarantined session: deny,
+// recorded with the call's action like any decision.
+func quarantined(in *Input, pol Policy, env Env) Response {
+	ev := Event(in, pol.Meta, env)
+	a := actionWithGit(in, env.Home, env.Git)
+	setAction(&ev, a)
+	if pol.Decider != nil {
+		setTouched(&ev, a, pol.Decider)
+	}
+	d := QuarantineDecision(env.Quarantine)
+	setDecision(&ev, d, pol.Meta, env)
+	reason := decisionReason(d, pol.Meta)
+	return Response{Answer: DenyAnswer(in.HookEventName, reason), Reason: reason, Events: []record.AuditEventV1{ev}}
+}
+
 // observe records one PostToolBatch call with the verdict the engine would
 // give. A panic in the engine spoils only that call's record; with no
 // engine (pol.Err) the call is recorded with the load failure.
@@ -206,6 +252,7 @@ func observe(in *Input, base record.AuditEventV1, pol Policy, env Env) (ev recor
 	ev.ObservedOnly = true
 	a := actionWithGit(in, env.Home, env.Git)
 	setAction(&ev, a)
+	setTouched(&ev, a, pol.Decider)
 	if pol.Err != nil {
 		ev.Failure = record.FailurePolicyLoad
 		ev.Reason = record.RedactBounded(loadReason(pol.Err), record.MaxReasonBytes)

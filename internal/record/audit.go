@@ -38,7 +38,42 @@ const (
 	MaxCommandBytes = 4096
 	MaxErrorBytes   = 512
 	MaxReasonBytes  = 1024
+	// MaxTouchedPathBytes bounds each of Reads, Writes and Unmodelled.
+	MaxTouchedPathBytes = 512
 )
+
+// MaxTouchedPaths bounds the number of entries of each of an audit
+// event's Reads, Writes and Unmodelled.
+const MaxTouchedPaths = 64
+
+// BoundPaths returns paths as an audit event keeps them: empty entries
+// dropped, each redacted and cut to MaxTouchedPathBytes, at most
+// MaxTouchedPaths of them, in order, and how many were left out. Paths
+// come from commands an agent wrote: hostile data like the command.
+func BoundPaths(paths []string) (kept []string, omitted int) {
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if len(kept) == MaxTouchedPaths {
+			omitted++
+			continue
+		}
+		kept = append(kept, RedactBounded(p, MaxTouchedPathBytes))
+	}
+	return kept, omitted
+}
+
+// BoundTouched applies BoundPaths to ev's Reads, Writes and Unmodelled,
+// adding what it leaves out to PathsOmitted.
+func BoundTouched(ev *AuditEventV1) {
+	for _, f := range []*[]string{&ev.Reads, &ev.Writes, &ev.Unmodelled} {
+		var n int
+		*f, n = BoundPaths(*f)
+		ev.PathsOmitted += n
+	}
+	ev.PathsOmitted = max(ev.PathsOmitted, 0)
+}
 
 // AuditEventV1 is one audited hook call, as written to the spool (one JSON
 // object per line) and later shipped to a server. Field names are stable
@@ -63,9 +98,12 @@ type AuditEventV1 struct {
 	Host string `json:"host,omitempty"`
 	// Repository is the git remote URL (credentials stripped) of the
 	// repository containing Cwd, or its root directory when it has no remote.
-	Repository     string `json:"repository,omitempty"`
-	Branch         string `json:"branch,omitempty"` // "HEAD" when detached
-	Cwd            string `json:"cwd,omitempty"`
+	Repository string `json:"repository,omitempty"`
+	Branch     string `json:"branch,omitempty"` // "HEAD" when detached
+	Cwd        string `json:"cwd,omitempty"`
+	// Root is the root directory of the repository containing Cwd ("" when
+	// it is in none), for showing paths relative to it.
+	Root           string `json:"root,omitempty"`
 	PermissionMode string `json:"permission_mode,omitempty"`
 
 	Tool      string `json:"tool,omitempty"`
@@ -74,6 +112,24 @@ type AuditEventV1 struct {
 	URL       string `json:"url,omitempty"` // redacted
 	MCPServer string `json:"mcp_server,omitempty"`
 	MCPTool   string `json:"mcp_tool,omitempty"`
+
+	// Reads and Writes are the paths a Bash call reads and writes by
+	// Warden's analysis of its command (engine.Touches, the analysis that
+	// decides it): absolute, resolved against the call's cwd after its own
+	// cds; globs unexpanded. Redacted and bounded by BoundPaths.
+	Reads  []string `json:"reads,omitempty"`
+	Writes []string `json:"writes,omitempty"`
+	// Unmodelled lists the programs of a Bash call that Warden's catalogue
+	// does not model, whose paths are guessed: any argument that looks
+	// like one counts as read. "(dynamic)" stands for a program computed
+	// when the command runs.
+	Unmodelled []string `json:"unmodelled,omitempty"`
+	// PathsOmitted counts the paths and programs BoundPaths left out of
+	// Reads, Writes and Unmodelled.
+	PathsOmitted int `json:"paths_omitted,omitempty"`
+	// Tests marks a Bash call that runs a test suite (go test, pytest, npm
+	// test, ... by the catalogue's test-runner table), wrapped or not.
+	Tests bool `json:"tests,omitempty"`
 
 	Decision      string `json:"decision"` // deny, ask, allow or none
 	Reason        string `json:"reason,omitempty"`

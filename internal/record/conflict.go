@@ -103,6 +103,9 @@ func (b *builder) resolveDecision(c *call) {
 		}
 	}
 	c.observedOnly = a.ObservedOnly
+	if touchedIn(a) {
+		c.setTouched(a)
+	}
 	c.warden, c.rule, c.reason, c.policy = a.Decision, a.RuleID, a.Reason, policyRefLabel(a.Policy, a.PolicyVersion)
 	// The kept event's tool and target stand over what any other event
 	// said, whatever time that one claims.
@@ -205,6 +208,7 @@ func (b *builder) arrival(events []Event) {
 		setFirst(&w.Repository, a.Repository)
 		setFirst(&w.Branch, a.Branch)
 		setFirst(&w.Cwd, a.Cwd)
+		setFirst(&w.Root, a.Root)
 	}
 }
 

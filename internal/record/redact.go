@@ -134,11 +134,14 @@ func SecretAttr(key string) bool {
 // rest, but not its IDs, times and enumerations.
 func RedactAudit(ev *AuditEventV1) {
 	for _, f := range []*string{
-		&ev.User, &ev.Host, &ev.Repository, &ev.Branch, &ev.Cwd, &ev.Command, &ev.Path, &ev.URL,
+		&ev.User, &ev.Host, &ev.Repository, &ev.Branch, &ev.Cwd, &ev.Root, &ev.Command, &ev.Path, &ev.URL,
 		&ev.MCPServer, &ev.MCPTool, &ev.Reason, &ev.Exception, &ev.Source, &ev.EndReason, &ev.FilePath, &ev.Error,
 	} {
 		*f = Redact(*f)
 	}
+	// The paths a Bash call touches: redacted and bounded in count and
+	// length (BoundTouched), as the hook writes them.
+	BoundTouched(ev)
 }
 
 // redactRule is one pattern with its replacement. The expression is compiled

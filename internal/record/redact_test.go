@@ -348,13 +348,26 @@ func TestRedactAudit(t *testing.T) {
 	const tok = "ghp_0123456789abcdefghij0123456789abcdef"
 	ev := AuditEventV1{EventID: "e-" + tok, SessionID: "s", Decision: DecisionDeny,
 		Command: "echo " + tok, Reason: "saw " + tok, Error: "fatal: " + tok, URL: "https://u:pw@h/x",
-		Repository: "https://x:" + tok + "@github.com/o/r", FilePath: "/tmp/" + tok}
+		Repository: "https://x:" + tok + "@github.com/o/r", FilePath: "/tmp/" + tok,
+		Root: "/tmp/" + tok, Reads: []string{"/tmp/" + tok}, Writes: []string{"/w/" + tok}, Unmodelled: []string{tok}}
+	for range MaxTouchedPaths + 5 {
+		ev.Writes = append(ev.Writes, "/w/"+strings.Repeat("y", 4*MaxTouchedPathBytes))
+	}
 	RedactAudit(&ev)
+	if len(ev.Writes) != MaxTouchedPaths || ev.PathsOmitted != 6 {
+		t.Errorf("writes not bounded: %d kept, %d omitted", len(ev.Writes), ev.PathsOmitted)
+	}
+	for _, w := range ev.Writes {
+		if len(w) > MaxTouchedPathBytes {
+			t.Errorf("write path of %d bytes kept", len(w))
+		}
+	}
 	if ev.EventID != "e-"+tok {
 		t.Errorf("event_id changed: %q", ev.EventID)
 	}
 	for name, v := range map[string]string{"command": ev.Command, "reason": ev.Reason, "error": ev.Error,
-		"url": ev.URL, "repository": ev.Repository, "file_path": ev.FilePath} {
+		"url": ev.URL, "repository": ev.Repository, "file_path": ev.FilePath, "root": ev.Root,
+		"reads": ev.Reads[0], "writes": ev.Writes[0], "unmodelled": ev.Unmodelled[0]} {
 		if strings.Contains(v, tok) || strings.Contains(v, ":pw@") || !strings.Contains(v, Redacted) {
 			t.Errorf("%s: %q", name, v)
 		}

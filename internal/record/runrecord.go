@@ -56,6 +56,10 @@ type RunRecord struct {
 	// or user. The record keeps the first event; the other is kept beside
 	// it and named here.
 	Conflicts []Conflict `json:"conflicts"`
+	// FieldNotes say which of the record's fields are unverified, partial
+	// or missing, and why: where a field rests on telemetry alone, or on
+	// nothing. A field not named is backed by Warden's own audit.
+	FieldNotes []FieldNote `json:"field_notes"`
 
 	Cost        Cost          `json:"cost"`
 	Counts      SessionCounts `json:"counts"`
@@ -63,6 +67,29 @@ type RunRecord struct {
 	Evidence    Evidence      `json:"evidence"`
 	// Gaps are what this record cannot show, in words.
 	Gaps []string `json:"gaps"`
+}
+
+// Field note statuses.
+const (
+	// NoteMissing: the evidence has nothing for the field, or for part
+	// of it (calls whose command was never recorded).
+	NoteMissing = "missing"
+	// NoteUnverified: the field, or part of it, rests on Claude Code's
+	// telemetry alone, which Warden's audit does not corroborate.
+	NoteUnverified = "unverified"
+	// NotePartial: the field is backed by the evidence but incomplete or
+	// guessed in part (programs Warden does not model, outcomes unknown).
+	NotePartial = "partial"
+)
+
+// FieldNote says why one field of a RunRecord is not fully backed by
+// Warden's audit.
+type FieldNote struct {
+	// Field is the record's JSON field: files_inspected, files_changed,
+	// commands, tests, denials, task...
+	Field  string `json:"field"`
+	Status string `json:"status"` // a Note* status
+	Why    string `json:"why"`
 }
 
 // Task is the session's original request.
@@ -104,6 +131,9 @@ type Workspace struct {
 	Repository string `json:"repository,omitempty"`
 	Branch     string `json:"branch,omitempty"`
 	Cwd        string `json:"cwd,omitempty"`
+	// Root is the repository's root directory as the hook found it: the
+	// record's paths under it are shown relative to it.
+	Root string `json:"root,omitempty"`
 }
 
 // PolicyRef is a policy, version and tier Warden decided under.
@@ -133,7 +163,18 @@ const (
 	OutcomeSucceeded = "succeeded" // the tool ran and reported success
 	OutcomeFailed    = "failed"    // the tool ran and failed
 	OutcomeRefused   = "refused"   // denied by Warden, a rule, a hook or the user
-	OutcomeUnknown   = "unknown"   // no result recorded
+	// OutcomeRan: evidence says the call ran (Claude Code accepted it),
+	// but no result was recorded. A call Warden denied that ran anyway is
+	// shown so, or with its result, and marked denied-but-ran.
+	OutcomeRan     = "ran"
+	OutcomeUnknown = "unknown" // no result recorded
+)
+
+// Outcomes of a test run.
+const (
+	TestPassed  = "passed"
+	TestFailed  = "failed"
+	TestUnknown = "unknown" // it ran, or may have, and no result says how
 )
 
 // CommandRun is one Bash command the agent asked to run.
@@ -145,6 +186,17 @@ type CommandRun struct {
 	Decision string `json:"decision,omitempty"`
 	RuleID   string `json:"rule_id,omitempty"`
 	Outcome  string `json:"outcome"`
+	// Reads and Writes are the paths the command reads and writes by
+	// Warden's analysis of it (engine.Touches): the hook's, else the
+	// server's of the command as recorded.
+	Reads  []string `json:"reads,omitempty"`
+	Writes []string `json:"writes,omitempty"`
+	// Unmodelled are its programs Warden does not model: their paths are
+	// guessed.
+	Unmodelled []string `json:"unmodelled,omitempty"`
+	// Source says where the command is known from: "hook" (Warden's
+	// audit) or "telemetry" (Claude Code's alone: unverified).
+	Source string `json:"source"`
 	// Conflicts marks the call's entries in RunRecord.Conflicts, as
 	// "kind:field" (contradiction:decision, denied-but-ran:outcome).
 	Conflicts []string `json:"conflicts,omitempty"`
@@ -164,6 +216,9 @@ type Denial struct {
 	// ObservedOnly marks a call Warden saw only after the fact
 	// (PostToolBatch): what it would have decided.
 	ObservedOnly bool `json:"observed_only,omitempty"`
+	// Ran marks a denied call that ran anyway (a denied-but-ran
+	// conflict): the denial did not hold.
+	Ran bool `json:"ran,omitempty"`
 	// Conflicts marks the call's entries in RunRecord.Conflicts.
 	Conflicts []string `json:"conflicts,omitempty"`
 }
@@ -193,11 +248,20 @@ type Approval struct {
 	Answer string `json:"answer,omitempty"`
 }
 
-// TestRun is a command that looks like a test run.
+// TestRun is a Bash command that ran, or may have, and runs a test suite
+// by Warden's analysis of it (the catalogue's test runners, also when
+// wrapped: cd x && go test ./...). A refused one is no test run.
 type TestRun struct {
 	Time    time.Time `json:"time"`
 	Command string    `json:"command"`
-	Outcome string    `json:"outcome"`
+	Outcome string    `json:"outcome"` // TestPassed, TestFailed or TestUnknown
+	// ExitCode is the command's exit status when the evidence states one
+	// (an "Exit code N" error).
+	ExitCode *int `json:"exit_code,omitempty"`
+	// Evidence names what the outcome rests on: "PostToolUse",
+	// "PostToolUseFailure" (Warden's audit), "tool_result" (Claude Code's
+	// telemetry), or "" when nothing says.
+	Evidence string `json:"evidence,omitempty"`
 }
 
 // Failure is a call Warden could not decide normally.
@@ -248,6 +312,7 @@ type call struct {
 	mcpTool   string
 
 	hooked       bool // a hook audit event decided or observed it
+	audited      bool // some hook audit event names it
 	observedOnly bool
 	warden       string
 	rule, reason string
@@ -262,7 +327,16 @@ type call struct {
 	permissionRule      string
 	permissionReason    string
 
-	result string // OutcomeSucceeded / OutcomeFailed, "" unknown
+	result       string // OutcomeSucceeded / OutcomeFailed, "" unknown
+	resultFrom   string // the kind of the event that gave result
+	exitCode     *int
+	cwd          string // the call's working directory (hook audit)
+	reads        []string
+	writes       []string
+	unmodelled   []string
+	tests        bool
+	touchedBy    string // "hook", "server" or "" (not analysed)
+	touchedKnown bool   // the kept audit event carried the analysis
 
 	decisions []hookDecision // hook events deciding or observing the call
 	decision  *Event         // the one kept
@@ -271,7 +345,13 @@ type call struct {
 	conflicts []string       // "kind:field" of the call's conflicts
 }
 
+// refused reports a call that was refused and did not run: a call some
+// event says ran is not refused, whatever was decided (a deny that did
+// not hold is a denied-but-ran conflict).
 func (c *call) refused() bool {
+	if len(c.ran) > 0 {
+		return false
+	}
 	return c.warden == DecisionDeny && !c.observedOnly || c.claude == "reject" || c.permissionDenied
 }
 
@@ -281,6 +361,8 @@ func (c *call) outcome() string {
 		return OutcomeRefused
 	case c.result != "":
 		return c.result
+	case len(c.ran) > 0:
+		return OutcomeRan
 	}
 	return OutcomeUnknown
 }
@@ -328,6 +410,30 @@ type builder struct {
 	late []bool
 	// accountEvent is the event that named the session's account.
 	accountEvent *Event
+
+	opts BuildOptions
+}
+
+// CommandAnalysis is what a Bash command reads, writes and runs:
+// engine.Touched, which converts to it, so that this package needs no
+// engine.
+type CommandAnalysis struct {
+	Reads, Writes []string
+	// Unknown are the programs not modelled ("(dynamic)" for a computed
+	// one).
+	Unknown []string
+	// Tests are the simple commands that run a test suite.
+	Tests []string
+}
+
+// BuildOptions are BuildRunRecordWith's dependencies.
+type BuildOptions struct {
+	// Analyze analyses a Bash command run in cwd ("" when unknown) with
+	// Warden's engine (engine.Touches); a server passes it so that calls
+	// known from telemetry alone, or audited by a hook that did not
+	// analyse them, get the same analysis. Nil leaves them unanalysed,
+	// and the record says so.
+	Analyze func(command, cwd string) CommandAnalysis
 }
 
 // pendingPermission is a permission request waiting for its call; audit is
@@ -342,10 +448,17 @@ type pendingPermission struct {
 // store.SessionEvents returns them: ordered by time) into its run record.
 // It is pure: the same input gives the same record.
 func BuildRunRecord(summary SessionSummary, events []Event) RunRecord {
+	return BuildRunRecordWith(summary, events, BuildOptions{})
+}
+
+// BuildRunRecordWith is BuildRunRecord with Bash commands the hook's audit
+// did not analyse analysed by opts.Analyze.
+func BuildRunRecordWith(summary SessionSummary, events []Event, opts BuildOptions) RunRecord {
 	b := &builder{
 		byID:     map[string]*call{},
 		promptBy: map[string]*promptInfo{},
 		mcp:      map[string]*MCPUse{},
+		opts:     opts,
 	}
 	b.rr = RunRecord{
 		Schema:      SchemaRunRecordV1,
@@ -441,12 +554,12 @@ func (b *builder) hookEvent(e *Event, a *AuditEventV1, rank int64) {
 	case "PostToolUse":
 		c := b.callFor(a.ToolUseID, at)
 		b.hookTarget(c, a)
-		c.result = OutcomeSucceeded
+		c.setResult(OutcomeSucceeded, a.HookEvent, "", nil)
 		c.ran = append(c.ran, ranEvidence{e, OutcomeSucceeded})
 	case "PostToolUseFailure":
 		c := b.callFor(a.ToolUseID, at)
 		b.hookTarget(c, a)
-		c.result = OutcomeFailed
+		c.setResult(OutcomeFailed, a.HookEvent, a.Error, nil)
 		c.ran = append(c.ran, ranEvidence{e, OutcomeFailed})
 	case "UserPromptSubmit":
 		b.prompt(a.PromptID, at, "", a.PromptLength)
@@ -510,6 +623,62 @@ func (b *builder) hookTarget(c *call, a *AuditEventV1) {
 	setFirst(&c.url, a.URL)
 	setFirst(&c.mcpServer, a.MCPServer)
 	setFirst(&c.mcpTool, a.MCPTool)
+	c.audited = true
+	setFirst(&c.cwd, a.Cwd)
+	if !c.touchedKnown && touchedIn(a) {
+		c.setTouched(a)
+	}
+}
+
+// touchedIn reports an audit event that carries the hook's analysis of
+// its command.
+func touchedIn(a *AuditEventV1) bool {
+	return len(a.Reads) > 0 || len(a.Writes) > 0 || len(a.Unmodelled) > 0 || a.Tests
+}
+
+func (c *call) setTouched(a *AuditEventV1) {
+	c.reads, c.writes, c.unmodelled, c.tests = a.Reads, a.Writes, a.Unmodelled, a.Tests
+	c.touchedBy, c.touchedKnown = "hook", true
+}
+
+// setResult records what a call's result event says, with the exit status
+// given or stated in errText; a later result event does not replace an
+// earlier one's outcome, but may add the exit status it lacked.
+func (c *call) setResult(outcome, from, errText string, exit *int) {
+	if exit == nil {
+		exit = exitCodeIn(errText)
+	}
+	if c.result == "" {
+		c.result, c.resultFrom = outcome, from
+	}
+	if c.exitCode == nil && exit != nil && (c.resultFrom == from || outcome == c.result) {
+		c.exitCode = exit
+	}
+}
+
+// exitCodeIn reads the exit status of an error that states one, as
+// Claude Code's Bash tool words a failed command ("Exit code 2", and
+// "exit status 2" as Go and others print it).
+func exitCodeIn(s string) *int {
+	for _, prefix := range []string{"exit code ", "exit status "} {
+		i := strings.Index(strings.ToLower(s), prefix)
+		if i < 0 {
+			continue
+		}
+		rest := s[i+len(prefix):]
+		j := 0
+		for j < len(rest) && j < 4 && rest[j] >= '0' && rest[j] <= '9' {
+			j++
+		}
+		if j == 0 {
+			continue
+		}
+		n, err := strconv.Atoi(rest[:j])
+		if err == nil {
+			return &n
+		}
+	}
+	return nil
 }
 
 func (b *builder) otlpEvent(e *Event) {
@@ -586,13 +755,23 @@ func (b *builder) otlpEvent(e *Event) {
 			}
 		} else {
 			ran := "ran"
-			if ok, known := boolean(attrs["success"]); known {
-				if ok {
-					c.result = OutcomeSucceeded
-				} else {
-					c.result = OutcomeFailed
+			var exit *int
+			for _, k := range []string{"exit_code", "exit_status"} {
+				if n, ok := num(attrs[k]); ok && n == float64(int(n)) {
+					v := int(n)
+					exit = &v
+					break
 				}
-				ran = c.result
+			}
+			errText := str(attrs, "error")
+			ok, known := boolean(attrs["success"])
+			switch {
+			case known && ok && (exit == nil || *exit == 0):
+				c.setResult(OutcomeSucceeded, e.Kind, "", exit)
+				ran = OutcomeSucceeded
+			case known || errText != "" || exit != nil && *exit != 0:
+				c.setResult(OutcomeFailed, e.Kind, errText, exit)
+				ran = OutcomeFailed
 			}
 			c.ran = append(c.ran, ranEvidence{e, ran})
 		}
@@ -722,9 +901,14 @@ func (b *builder) finish(summary SessionSummary) {
 	var toolOrder []string
 	inspected, changed := newOrderedSet(), newOrderedSet()
 	observed := 0
+	var ev evidenceTally
 	for _, c := range b.calls {
 		if c.tool == "" {
 			continue
+		}
+		ev.calls++
+		if !c.hooked {
+			ev.unaudited++
 		}
 		if c.observedOnly && c.claude == "" && c.result == "" {
 			observed++
@@ -748,22 +932,21 @@ func (b *builder) finish(summary SessionSummary) {
 		}
 		// A file counts when the call ran, or may have: not refused, and
 		// decided before it ran (a call seen only after the fact with no
-		// result never reached its tool).
-		ran := !c.refused() && (c.result == OutcomeSucceeded || c.result == "" && !c.observedOnly)
-		if c.path != "" && ran {
+		// result never reached its tool). A file tool that failed changed
+		// nothing; a Bash command that failed may have written before it
+		// did.
+		mayHaveRun := !c.refused() && (len(c.ran) > 0 || !c.observedOnly)
+		ran := mayHaveRun && (c.result == OutcomeSucceeded || c.result == "")
+		if ran {
 			switch c.tool {
 			case "Read", "NotebookRead", "Grep", "Glob", "LS":
-				inspected.add(c.path)
+				b.fileTool(c, inspected, &ev.inspectedTelemetry, &ev.inspectedNoPath)
 			case "Write", "Edit", "MultiEdit", "NotebookEdit":
-				changed.add(c.path)
+				b.fileTool(c, changed, &ev.changedTelemetry, &ev.changedNoPath)
 			}
 		}
-		if c.tool == "Bash" && c.command != "" {
-			rr.Commands = append(rr.Commands, CommandRun{Time: c.time, Command: c.command, ToolUseID: c.id,
-				Decision: c.warden, RuleID: c.rule, Outcome: c.outcome(), Conflicts: c.conflicts})
-			if IsTestCommand(c.command) {
-				rr.Tests = append(rr.Tests, TestRun{Time: c.time, Command: c.command, Outcome: c.outcome()})
-			}
+		if c.tool == "Bash" {
+			b.bashCall(c, mayHaveRun, inspected, changed, &ev)
 		}
 		b.denials(c)
 		b.approvals(c)
@@ -787,6 +970,21 @@ func (b *builder) finish(summary SessionSummary) {
 	slices.SortStableFunc(rr.Conflicts, func(a, b Conflict) int { return a.Second.Time.Compare(b.Second.Time) })
 	rr.Conflicts = orEmpty(rr.Conflicts)
 	rr.Gaps = b.gaps(observed)
+	rr.FieldNotes = b.fieldNotes(ev)
+}
+
+// fileTool adds the path of a file tool's call to set, counting in
+// telemetry a path known from telemetry alone and in noPath a call whose
+// path is not known.
+func (b *builder) fileTool(c *call, set *orderedSet, telemetry, noPath *int) {
+	if c.path == "" {
+		*noPath++
+		return
+	}
+	set.add(b.shown(c.path))
+	if !c.audited {
+		*telemetry++
+	}
 }
 
 func (b *builder) denials(c *call) {
@@ -794,11 +992,13 @@ func (b *builder) denials(c *call) {
 		d.Tool, d.Target, d.Conflicts = c.tool, c.target(), c.conflicts
 		b.rr.Denials = append(b.rr.Denials, d)
 	}
+	ran := len(c.ran) > 0
 	switch {
 	case c.warden == DecisionDeny:
-		add(Denial{Time: c.time, By: "warden", RuleID: c.rule, Reason: c.reason, Policy: c.policy, ObservedOnly: c.observedOnly})
+		add(Denial{Time: c.time, By: "warden", RuleID: c.rule, Reason: c.reason, Policy: c.policy, ObservedOnly: c.observedOnly,
+			Ran: ran && !c.observedOnly})
 	case c.permissionDenied:
-		add(Denial{Time: c.permissionTime, By: "warden", RuleID: c.permissionRule, Reason: c.permissionReason, Policy: c.policy})
+		add(Denial{Time: c.permissionTime, By: "warden", RuleID: c.permissionRule, Reason: c.permissionReason, Policy: c.policy, Ran: ran})
 	case c.claude == "reject" && c.claudeSource == "config":
 		add(Denial{Time: c.time, By: "claude-code", Reason: "refused by Claude Code's permission settings"})
 	case c.claude == "reject" && c.claudeSource == "hook":
@@ -881,51 +1081,6 @@ func (b *builder) gaps(observed int) []string {
 		gaps = append(gaps, strconv.Itoa(unknown)+" approval request(s) without a recorded answer")
 	}
 	return orEmpty(gaps)
-}
-
-// testCommands are the leading words of commands that run tests.
-var testCommands = [][]string{
-	{"go", "test"}, {"pytest"}, {"py.test"}, {"python", "-m", "pytest"}, {"python3", "-m", "pytest"},
-	{"python", "-m", "unittest"}, {"python3", "-m", "unittest"}, {"tox"}, {"nox"},
-	{"npm", "test"}, {"npm", "t"}, {"npm", "run", "test"}, {"yarn", "test"}, {"yarn", "run", "test"},
-	{"pnpm", "test"}, {"pnpm", "run", "test"}, {"bun", "test"}, {"deno", "test"}, {"npx", "jest"},
-	{"npx", "vitest"}, {"jest"}, {"vitest"}, {"mocha"},
-	{"cargo", "test"}, {"cargo", "nextest"}, {"mvn", "test"}, {"mvn", "verify"}, {"./mvnw", "test"},
-	{"gradle", "test"}, {"./gradlew", "test"}, {"make", "test"}, {"make", "check"}, {"ctest"},
-	{"bazel", "test"}, {"dotnet", "test"}, {"rspec"}, {"bundle", "exec", "rspec"}, {"rake", "test"},
-	{"phpunit"}, {"vendor/bin/phpunit"}, {"mix", "test"}, {"swift", "test"}, {"sbt", "test"},
-}
-
-// IsTestCommand reports whether a shell command runs a test suite: one of
-// its simple commands (split on ;, &&, || and |), after variable
-// assignments and a leading time, env or sudo, starts with go test,
-// pytest, npm test, cargo test, mvn test and the like.
-func IsTestCommand(cmd string) bool {
-	for _, part := range splitCommands(cmd) {
-		words := strings.Fields(part)
-		for len(words) > 0 {
-			w := words[0]
-			if strings.Contains(w, "=") && !strings.HasPrefix(w, "=") || w == "time" || w == "env" || w == "sudo" || w == "(" {
-				words = words[1:]
-				continue
-			}
-			break
-		}
-		if len(words) > 0 {
-			words[0] = strings.TrimPrefix(words[0], "(")
-		}
-		for _, prefix := range testCommands {
-			if len(words) >= len(prefix) && slices.Equal(words[:len(prefix)], prefix) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func splitCommands(cmd string) []string {
-	return strings.FieldsFunc(strings.NewReplacer("&&", ";", "||", ";", "|", ";", "\n", ";").Replace(cmd),
-		func(r rune) bool { return r == ';' })
 }
 
 type orderedSet struct {

@@ -66,8 +66,10 @@ func (rr RunRecord) Markdown() string {
 
 	p("\n## Files inspected\n\n")
 	paths(&b, rr.FilesInspected)
+	fieldNotesFor(&b, rr.FieldNotes, "files_inspected")
 	p("\n## Files changed\n\n")
 	paths(&b, rr.FilesChanged)
+	fieldNotesFor(&b, rr.FieldNotes, "files_changed")
 
 	p("\n## Tools and MCP servers used\n\n")
 	var rows [][]string
@@ -90,9 +92,11 @@ func (rr RunRecord) Markdown() string {
 	p("\n## Commands run\n\n")
 	rows = rows[:0]
 	for _, c := range rr.Commands {
-		rows = append(rows, []string{mdClock(c.Time), code(c.Command), cell(withRule(c.Decision, c.RuleID)), c.Outcome + conflictMark(c.Conflicts)})
+		rows = append(rows, []string{mdClock(c.Time), code(c.Command), cell(withRule(c.Decision, c.RuleID)),
+			c.Outcome + conflictMark(c.Conflicts), codes(c.Reads), codes(c.Writes), cell(c.Source)})
 	}
-	table(&b, "| Time | Command | Warden | Outcome |\n| --- | --- | --- | --- |", rows, "None recorded.")
+	table(&b, "| Time | Command | Warden | Outcome | Reads | Writes | Source |\n| --- | --- | --- | --- | --- | --- | --- |", rows, "None recorded.")
+	fieldNotesFor(&b, rr.FieldNotes, "commands")
 
 	p("\n## Sensitive actions denied\n\n")
 	rows = rows[:0]
@@ -104,9 +108,13 @@ func (rr RunRecord) Markdown() string {
 		if d.Policy != "" {
 			by += ", " + d.Policy
 		}
+		if d.Ran {
+			by += "; ran anyway"
+		}
 		rows = append(rows, []string{mdClock(d.Time), code(d.Tool), code(d.Target), cell(by) + conflictMark(d.Conflicts), code(d.RuleID), cell(d.Reason)})
 	}
 	table(&b, "| Time | Tool | Target | By | Rule | Reason |\n| --- | --- | --- | --- | --- | --- |", rows, "None.")
+	fieldNotesFor(&b, rr.FieldNotes, "denials")
 
 	p("\n## Approvals requested and granted\n\n")
 	rows = rows[:0]
@@ -119,9 +127,14 @@ func (rr RunRecord) Markdown() string {
 	p("\n## Tests run\n\n")
 	rows = rows[:0]
 	for _, t := range rr.Tests {
-		rows = append(rows, []string{mdClock(t.Time), code(t.Command), t.Outcome})
+		exit := ""
+		if t.ExitCode != nil {
+			exit = strconv.Itoa(*t.ExitCode)
+		}
+		rows = append(rows, []string{mdClock(t.Time), code(t.Command), t.Outcome, exit, cell(t.Evidence)})
 	}
-	table(&b, "| Time | Command | Outcome |\n| --- | --- | --- |", rows, "None recorded.")
+	table(&b, "| Time | Command | Outcome | Exit | From |\n| --- | --- | --- | --- | --- |", rows, "None recorded.")
+	fieldNotesFor(&b, rr.FieldNotes, "tests")
 
 	if len(rr.Failures) > 0 {
 		rows = rows[:0]
@@ -173,7 +186,38 @@ func (rr RunRecord) Markdown() string {
 	for _, g := range rr.Gaps {
 		p("- %s\n", cell(g))
 	}
+	if len(rr.FieldNotes) > 0 {
+		rows = rows[:0]
+		for _, n := range rr.FieldNotes {
+			rows = append(rows, []string{code(n.Field), cell(n.Status), cell(n.Why)})
+		}
+		table(&b, "\n### Unverified or missing fields\n\n| Field | Status | Why |\n| --- | --- | --- |", rows, "")
+	}
 	return b.String()
+}
+
+// fieldNotesFor writes the notes about field under its section.
+func fieldNotesFor(b *strings.Builder, notes []FieldNote, field string) {
+	first := true
+	for _, n := range notes {
+		if n.Field != field {
+			continue
+		}
+		if first {
+			b.WriteString("\n")
+			first = false
+		}
+		fmt.Fprintf(b, "- *%s*: %s\n", n.Status, cell(n.Why))
+	}
+}
+
+// codes renders paths as code spans, comma-separated.
+func codes(ps []string) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = code(p)
+	}
+	return strings.Join(out, ", ")
 }
 
 // conflictMark flags a row whose call has conflicts.

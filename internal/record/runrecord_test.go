@@ -10,11 +10,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/golden"
 
 	"github.com/wardenhq/warden/internal/otlp"
 	"github.com/wardenhq/warden/internal/record"
 )
+
+// analysed is how a server builds records: Bash commands analysed by the
+// engine.
+var analysed = record.BuildOptions{Analyze: func(command, cwd string) record.CommandAnalysis {
+	return record.CommandAnalysis(engine.Touches(command, cwd, ""))
+}}
 
 // stored returns events as a store gives them back: through JSON, numbers
 // as float64, ordered by time (stably, like arrival).
@@ -155,6 +162,47 @@ func forgedEvents() []record.Event {
 	return events
 }
 
+// bashEvents are a session that reads, searches, writes and tests
+// through Bash, some calls audited by the hook (with its analysis, or by
+// an older hook without it), some known from telemetry alone.
+func bashEvents() []record.Event {
+	s := time.Second
+	root := func(e record.Event) record.Event { e.Audit.Root = "/home/dev/app"; return e }
+	otlpEvent := func(id string, at time.Duration, kind, tool string, attrs map[string]any) record.Event {
+		d, _ := attrs["decision"].(string)
+		return record.Event{ID: id, Source: record.SourceOTLP, Kind: kind, Time: detailsT0.Add(at), SessionID: detailsSession,
+			Tool: tool, Decision: d, Attrs: attrs}
+	}
+	return []record.Event{
+		root(audit(1*s, record.AuditEventV1{HookEvent: "SessionStart", Source: "startup"})),
+		// Audited, with the hook's analysis.
+		root(audit(2*s, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "b1", Tool: "Bash", Command: "cat README.md && grep -rn TODO internal",
+			Reads: []string{"/home/dev/app/README.md", "/home/dev/app/internal"}, Decision: "allow"})),
+		root(audit(3*s, record.AuditEventV1{HookEvent: "PostToolUse", ToolUseID: "b1", Tool: "Bash"})),
+		root(audit(4*s, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "b2", Tool: "Bash", Command: "sed -i s/a/b/ main.go && echo ok > notes.txt",
+			Reads: []string{"/home/dev/app/main.go"}, Writes: []string{"/home/dev/app/main.go", "/home/dev/app/notes.txt"}, Decision: "allow"})),
+		root(audit(5*s, record.AuditEventV1{HookEvent: "PostToolUse", ToolUseID: "b2", Tool: "Bash"})),
+		// Denied and refused: its paths are not files touched.
+		root(audit(6*s, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "b3", Tool: "Bash", Command: "cat .env",
+			Reads: []string{"/home/dev/app/.env"}, Decision: "deny", RuleID: "paths.secrets"})),
+		// An older hook that recorded no analysis: the server analyses
+		// the audited command.
+		root(audit(7*s, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "b4", Tool: "Bash", Command: "head -5 docs/guide.md", Decision: "allow"})),
+		// A test run the hook saw pass.
+		root(audit(8*s, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "b5", Tool: "Bash", Command: "go test ./...", Tests: true, Decision: "allow"})),
+		root(audit(9*s, record.AuditEventV1{HookEvent: "PostToolUse", ToolUseID: "b5", Tool: "Bash"})),
+		// Known from telemetry alone (no hook ran for these calls).
+		otlpEvent("t1", 10*s, "tool_decision", "Bash", map[string]any{"tool_use_id": "t1", "decision": "accept", "source": "config", "full_command": "cat go.mod a.go | frob > /tmp/x.log"}),
+		otlpEvent("t1r", 11*s, "tool_result", "Bash", map[string]any{"tool_use_id": "t1", "success": "true", "full_command": "cat go.mod a.go | frob > /tmp/x.log"}),
+		otlpEvent("t2", 12*s, "tool_result", "Bash", map[string]any{"tool_use_id": "t2", "success": "false",
+			"error": "Exit code 2\nFAIL src/a.test.js", "full_command": "cd app && npx jest"}),
+		otlpEvent("t3", 13*s, "tool_decision", "Bash", map[string]any{"tool_use_id": "t3", "decision": "accept", "source": "config", "full_command": "pytest -q"}),
+		otlpEvent("t4", 14*s, "tool_result", "Bash", map[string]any{"tool_use_id": "t4", "success": "true", "full_command": "cp main.go b.go"}),
+		// A test Claude Code refused: no test run.
+		otlpEvent("t5", 15*s, "tool_decision", "Bash", map[string]any{"tool_use_id": "t5", "decision": "reject", "source": "config", "full_command": "cargo test"}),
+	}
+}
+
 // TestBuildRunRecord builds run records from the real captures, alone and
 // joined with hook audit events of the same session, and checks what each
 // must show; the whole record is pinned by a JSON golden and its Markdown
@@ -276,8 +324,19 @@ func TestBuildRunRecord(t *testing.T) {
 			summary: func(t *testing.T) record.SessionSummary { return record.SessionSummary{SessionID: detailsSession} },
 			events:  func(t *testing.T) []record.Event { return forgedEvents() },
 			checks: []check{
-				wantCommands("git push --force refused"),
+				// The deny did not hold: telemetry says the call ran
+				// and succeeded, so it is shown as ran, with the
+				// conflict, and still listed as Warden's denial.
+				wantCommands("git push --force succeeded"),
 				wantDenials("warden Bash git.force-push"),
+				func(t *testing.T, rr record.RunRecord) {
+					if !rr.Denials[0].Ran {
+						t.Errorf("denial %+v: not marked as ran", rr.Denials[0])
+					}
+					if rr.Tools[0].Refused != 0 {
+						t.Errorf("tools %+v: a call that ran counted as refused", rr.Tools)
+					}
+				},
 				func(t *testing.T, rr record.RunRecord) {
 					if !rr.Start.Equal(detailsT0.Add(time.Second)) || rr.User.Account != "dev" {
 						t.Errorf("start %v account %q: the late SessionStart moved them", rr.Start, rr.User.Account)
@@ -306,6 +365,41 @@ func TestBuildRunRecord(t *testing.T) {
 			},
 		},
 		{
+			// Issue 12 §5: Bash reads, searches and writes are files
+			// inspected and changed, by the engine's analysis (the
+			// hook's, else the server's of a telemetry-only command);
+			// tests have outcomes; the notes say what rests on what.
+			name:    "bash-evidence",
+			summary: func(t *testing.T) record.SessionSummary { return record.SessionSummary{SessionID: detailsSession} },
+			events:  func(t *testing.T) []record.Event { return bashEvents() },
+			checks: []check{
+				func(t *testing.T, rr record.RunRecord) {
+					if want := []string{"README.md", "internal", "main.go", "docs/guide.md", "go.mod", "a.go"}; !slices.Equal(rr.FilesInspected, want) {
+						t.Errorf("files inspected %q, want %q", rr.FilesInspected, want)
+					}
+					if want := []string{"main.go", "notes.txt", "/tmp/x.log", "b.go"}; !slices.Equal(rr.FilesChanged, want) {
+						t.Errorf("files changed %q, want %q", rr.FilesChanged, want)
+					}
+				},
+				wantTests("go test ./... passed", "cd app && npx jest failed", "pytest -q unknown"),
+				func(t *testing.T, rr record.RunRecord) {
+					if e := rr.Tests[1].ExitCode; e == nil || *e != 2 || rr.Tests[1].Evidence != "tool_result" {
+						t.Errorf("test %+v: want exit code 2 from tool_result", rr.Tests[1])
+					}
+					var got []string
+					for _, n := range rr.FieldNotes {
+						got = append(got, n.Field+" "+n.Status)
+					}
+					for _, want := range []string{"files_inspected unverified", "files_changed unverified", "files_inspected partial",
+						"commands unverified", "tests partial", "tests unverified", "denials partial"} {
+						if !slices.Contains(got, want) {
+							t.Errorf("field notes %q lack %q", got, want)
+						}
+					}
+				},
+			},
+		},
+		{
 			name:    "empty",
 			summary: func(t *testing.T) record.SessionSummary { return record.SessionSummary{SessionID: "s-empty"} },
 			events:  func(t *testing.T) []record.Event { return nil },
@@ -316,14 +410,14 @@ func TestBuildRunRecord(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			events := stored(t, tc.events(t))
-			rr := record.BuildRunRecord(tc.summary(t), events)
+			rr := record.BuildRunRecordWith(tc.summary(t), events, analysed)
 			if rr.Schema != record.SchemaRunRecordV1 {
 				t.Errorf("schema %q", rr.Schema)
 			}
 			for _, c := range tc.checks {
 				c(t, rr)
 			}
-			again := record.BuildRunRecord(tc.summary(t), events)
+			again := record.BuildRunRecordWith(tc.summary(t), events, analysed)
 			got, err := json.MarshalIndent(rr, "", "  ")
 			if err != nil {
 				t.Fatal(err)
@@ -460,32 +554,90 @@ func TestRunRecord_HostileNumbers(t *testing.T) {
 	}
 }
 
-func TestIsTestCommand(t *testing.T) {
-	for _, tc := range []struct {
-		cmd  string
-		want bool
-	}{
-		{"go test ./...", true},
-		{"cd app && go test -run TestX ./internal/...", true},
-		{"CGO_ENABLED=0 go test ./...", true},
-		{"pytest -q tests/", true},
-		{"python -m pytest", true},
-		{"npm test", true},
-		{"npm run test -- --watch=false", true},
-		{"cargo test --all", true},
-		{"mvn test", true},
-		{"./gradlew test", true},
-		{"make test", true},
-		{"time go test ./...", true},
-		{"go build ./... | tee log && (go test ./x)", true},
-		{"go vet ./...", false},
-		{"echo go test", false},
-		{"grep -r pytest .", false},
-		{"npm install", false},
-		{"git commit -m 'make test pass'", false},
-	} {
-		if got := record.IsTestCommand(tc.cmd); got != tc.want {
-			t.Errorf("IsTestCommand(%q) = %v, want %v", tc.cmd, got, tc.want)
+// TestBuildRunRecord_Unanalysed: without an analyser, Bash commands the
+// hook did not analyse count no files and no tests, and the record says
+// so instead of showing an empty list as complete.
+func TestBuildRunRecord_Unanalysed(t *testing.T) {
+	rr := record.BuildRunRecord(record.SessionSummary{SessionID: detailsSession}, stored(t, bashEvents()))
+	if slices.Contains(rr.FilesInspected, "go.mod") {
+		t.Errorf("files inspected %q: a telemetry command was analysed without an analyser", rr.FilesInspected)
+	}
+	var got []string
+	for _, n := range rr.FieldNotes {
+		got = append(got, n.Field+" "+n.Status+" "+n.Why)
+	}
+	for _, want := range []string{"files_inspected missing 6 Bash command(s) not analysed", "tests missing 6 Bash command(s) not analysed"} {
+		if !slices.ContainsFunc(got, func(g string) bool { return strings.HasPrefix(g, want) }) {
+			t.Errorf("field notes %q lack %q", got, want)
 		}
+	}
+}
+
+// TestBuildRunRecord_AnalysedPathsRedacted: paths the server analyses out
+// of a telemetry command are redacted and bounded like the hook's.
+func TestBuildRunRecord_AnalysedPathsRedacted(t *testing.T) {
+	const tok = "ghp_0123456789abcdefghij0123456789abcdef"
+	cmd := "cat /tmp/" + tok + strings.Repeat(" f.txt x", 100)
+	for i := range 100 {
+		cmd += " g" + strings.Repeat("y", i) + ".txt"
+	}
+	rr := record.BuildRunRecordWith(record.SessionSummary{SessionID: "s1"}, []record.Event{{ID: "r", Source: record.SourceOTLP,
+		Kind: "tool_result", Time: time.Unix(1, 0), SessionID: "s1", Tool: "Bash",
+		Attrs: map[string]any{"tool_use_id": "t1", "success": "true", "full_command": cmd}}}, analysed)
+	if len(rr.Commands) != 1 || len(rr.Commands[0].Reads) != record.MaxTouchedPaths {
+		t.Fatalf("commands %+v: want %d reads", rr.Commands, record.MaxTouchedPaths)
+	}
+	for _, p := range rr.FilesInspected {
+		if strings.Contains(p, tok) {
+			t.Errorf("secret kept in %q", p)
+		}
+	}
+}
+
+// TestBuildRunRecord_DeniedButRan: a call Warden denied that telemetry
+// says ran is shown as ran (with its result when there is one), its
+// denial marked ran, its command and denial marked with the conflict,
+// and its Bash paths counted as touched; a deny that held stays refused.
+func TestBuildRunRecord_DeniedButRan(t *testing.T) {
+	s := time.Second
+	deny := func(id string, at time.Duration) record.Event {
+		return audit(at, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: id, Tool: "Bash", Command: "cat secrets.txt",
+			Reads: []string{"/home/dev/app/secrets.txt"}, Decision: "deny", RuleID: "paths.secrets"})
+	}
+	telemetry := func(id, kind string, at time.Duration, attrs map[string]any) record.Event {
+		attrs["tool_use_id"] = id
+		d, _ := attrs["decision"].(string)
+		return record.Event{ID: id + kind, Source: record.SourceOTLP, Kind: kind, Time: detailsT0.Add(at), SessionID: detailsSession,
+			Tool: "Bash", Decision: d, Attrs: attrs}
+	}
+	for _, tc := range []struct {
+		name    string
+		events  []record.Event
+		outcome string
+		ran     bool
+	}{
+		{"Held", []record.Event{deny("a", s), telemetry("a", "tool_decision", 2*s, map[string]any{"decision": "reject", "source": "hook"})},
+			record.OutcomeRefused, false},
+		{"AcceptedOnly", []record.Event{deny("a", s), telemetry("a", "tool_decision", 2*s, map[string]any{"decision": "accept", "source": "config"})},
+			record.OutcomeRan, true},
+		{"Failed", []record.Event{deny("a", s), telemetry("a", "tool_result", 2*s, map[string]any{"success": "false"})},
+			record.OutcomeFailed, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rr := record.BuildRunRecordWith(record.SessionSummary{SessionID: detailsSession}, stored(t, tc.events), analysed)
+			if len(rr.Commands) != 1 || rr.Commands[0].Outcome != tc.outcome {
+				t.Fatalf("commands %+v, want outcome %s", rr.Commands, tc.outcome)
+			}
+			if len(rr.Denials) != 1 || rr.Denials[0].Ran != tc.ran {
+				t.Errorf("denials %+v, want ran %v", rr.Denials, tc.ran)
+			}
+			marked := slices.Contains(rr.Commands[0].Conflicts, "denied-but-ran:outcome")
+			if marked != tc.ran {
+				t.Errorf("command conflicts %q, want denied-but-ran %v", rr.Commands[0].Conflicts, tc.ran)
+			}
+			if touched := slices.Contains(rr.FilesInspected, "/home/dev/app/secrets.txt"); touched != tc.ran {
+				t.Errorf("files inspected %q: want the read counted only when the call ran", rr.FilesInspected)
+			}
+		})
 	}
 }

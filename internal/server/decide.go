@@ -18,8 +18,8 @@ import (
 )
 
 // QuarantineRuleID is the rule ID of the denials a session quarantine
-// causes.
-const QuarantineRuleID = "server.quarantine"
+// causes; the local hook denies with the same one (hookproto).
+const QuarantineRuleID = hookproto.QuarantineRuleID
 
 // engines resolves the policy's tiers on first use and keeps their
 // engines (a policy has few tiers, all named in it).
@@ -111,11 +111,7 @@ func (d *deciders) run(f func()) {
 type quarantined struct{ q *record.Quarantine }
 
 func (d quarantined) Decide(engine.Action) engine.Decision {
-	reason := "this session is quarantined"
-	if d.q.Reason != "" {
-		reason += ": " + d.q.Reason
-	}
-	return engine.Decision{Verdict: policy.Deny, RuleID: QuarantineRuleID, Reason: reason}
+	return hookproto.QuarantineDecision(d.q)
 }
 
 // serveDecide is POST /v1/hooks/claude-code: the hook JSON of a Claude

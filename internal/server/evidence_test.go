@@ -64,11 +64,14 @@ func TestForgedAuditCannotRewriteRecord(t *testing.T) {
 		}
 		var rr record.RunRecord
 		r.json(t, &rr)
-		if len(rr.Commands) != 1 || rr.Commands[0].Decision != record.DecisionDeny || rr.Commands[0].Outcome != record.OutcomeRefused {
-			t.Errorf("commands %+v: the recorded deny must stand", rr.Commands)
+		// The recorded deny stands as Warden's decision; a later event
+		// saying the call ran shows it as ran (issue 12 §5), marked with
+		// the denied-but-ran conflict below, never as allowed.
+		if len(rr.Commands) != 1 || rr.Commands[0].Decision != record.DecisionDeny || rr.Commands[0].Outcome != record.OutcomeSucceeded {
+			t.Errorf("commands %+v: the recorded deny must stand, and the call show as ran", rr.Commands)
 		}
-		if len(rr.Denials) != 1 || rr.Denials[0].RuleID != "git.force-push" {
-			t.Errorf("denials %+v", rr.Denials)
+		if len(rr.Denials) != 1 || rr.Denials[0].RuleID != "git.force-push" || !rr.Denials[0].Ran {
+			t.Errorf("denials %+v: want Warden's denial, marked ran", rr.Denials)
 		}
 		if !rr.Start.Equal(t0) || rr.User.Account != "alice" {
 			t.Errorf("start %v user %q: a late SessionStart moved them (want %v, alice)", rr.Start, rr.User.Account, t0)

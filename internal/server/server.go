@@ -477,6 +477,7 @@ func (s *Server) routes() http.Handler {
 	// Central decisions authenticate inside: every answer is a 2xx decision.
 	add("/v1/hooks/claude-code", "decide", post, nil, http.HandlerFunc(s.serveDecide))
 	add("/v1/policy", "policy", get, scopesPolicy, s.adapt("policy", s.servePolicy))
+	add(QuarantinesPath, "quarantines", get, scopesPolicy, s.adapt("quarantines", s.serveQuarantines))
 
 	add("/api/v1/sessions", "sessions", get, scopesRead, s.adapt("sessions", s.serveSessions))
 	add("/api/v1/sessions/{id}", "session", get, scopesRead, s.adapt("session", s.serveSession))

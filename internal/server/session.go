@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/store"
 )
@@ -128,7 +129,7 @@ func (s *Server) serveRecord(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rr := record.BuildRunRecord(*sum, events)
+	rr := record.BuildRunRecordWith(*sum, events, RunRecordOptions)
 	if format == "md" || format == "markdown" {
 		md := rr.Markdown()
 		h := w.Header()
@@ -252,3 +253,12 @@ func jsonProblem(err error) string {
 	}
 	return "invalid JSON"
 }
+
+// RunRecordOptions is how the server builds run records: Bash commands
+// that no hook audit analysed (known from telemetry alone, or audited by
+// an older hook) are analysed by the engine's per-command analysis, the
+// one the hook records (engine.Touches), against the call's working
+// directory when an audit event gave one.
+var RunRecordOptions = record.BuildOptions{Analyze: func(command, cwd string) record.CommandAnalysis {
+	return record.CommandAnalysis(engine.Touches(command, cwd, ""))
+}}

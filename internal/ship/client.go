@@ -15,6 +15,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/record"
 )
 
 // The server's API, as the shipper uses it.
@@ -122,6 +123,48 @@ func (c *client) postAudit(ctx context.Context, body []byte, drops int64) (*Audi
 		return nil, fmt.Errorf("POST %s: decode audit result: %w", req.URL, err)
 	}
 	return &res, nil
+}
+
+// QuarantinesPath is the server's list of active quarantines (GET).
+const QuarantinesPath = "/v1/quarantines"
+
+// maxQuarantineList bounds the list read from the server.
+const maxQuarantineList = clientstate.MaxQuarantineCacheBytes
+
+// errNoQuarantines is fetchQuarantines' answer to a 404: a server that
+// lists no quarantines (older than the list).
+var errNoQuarantines = errors.New("server lists no quarantines")
+
+// fetchQuarantines GETs the server's list of active quarantines.
+func (c *client) fetchQuarantines(ctx context.Context) (*record.QuarantineListV1, error) {
+	req, err := c.newRequest(ctx, http.MethodGet, QuarantinesPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, errNoQuarantines
+	default:
+		return nil, statusError(req, resp)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxQuarantineList+1))
+	if err != nil {
+		return nil, fmt.Errorf("read quarantines from %s: %w", req.URL, err)
+	}
+	if len(data) > maxQuarantineList {
+		return nil, fmt.Errorf("quarantine list from %s is larger than %d bytes", req.URL, maxQuarantineList)
+	}
+	var list record.QuarantineListV1
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("GET %s: decode quarantine list: %w (%q)", req.URL, err, snippet(data))
+	}
+	return &list, nil
 }
 
 // errNotModified is fetchPolicy's answer to a 304.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/wardenhq/warden/internal/shiplaunch"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -363,7 +364,9 @@ func (s *Shipper) refreshPolicy(ctx context.Context) {
 	}
 	now := s.opts.Now()
 	s.state.PolicyCheckedAt = now.UTC()
-	err := revalidate(ctx, s.client, clientstate.PolicyCache{Dir: s.opts.StateDir}, now)
+	err := errors.Join(
+		revalidate(ctx, s.client, clientstate.PolicyCache{Dir: s.opts.StateDir}, now),
+		refreshQuarantines(ctx, s.client, clientstate.QuarantineCache{Dir: s.opts.StateDir}, now))
 	if err != nil {
 		s.state.PolicyFailures++
 		s.state.PolicyError = err.Error()
@@ -374,6 +377,26 @@ func (s *Shipper) refreshPolicy(ctx context.Context) {
 	s.state.PolicyFailures = 0
 	s.state.PolicyError = ""
 	s.state.PolicyNextCheck = now.Add(s.opts.PolicyInterval).UTC()
+}
+
+// refreshQuarantines replaces the cached quarantine list with the
+// server's, for the hook to deny the calls of a quarantined session (and
+// allow them again once released) within a refresh interval. A server
+// that lists no quarantines (404) leaves no cache behind; a failed fetch
+// keeps the cached list, so a quarantine holds while the server cannot
+// be reached.
+func refreshQuarantines(ctx context.Context, c *client, cache clientstate.QuarantineCache, now time.Time) error {
+	list, err := c.fetchQuarantines(ctx)
+	if errors.Is(err, errNoQuarantines) {
+		if err := os.Remove(cache.Path()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove quarantine cache: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("fetch quarantines: %w", err)
+	}
+	return cache.Store(c.server, *list, now)
 }
 
 // revalidate checks cache against the server: a conditional GET with the

@@ -34,7 +34,20 @@ type Status struct {
 	Failures      int       `json:"failures,omitempty"`
 	NextAttempt   time.Time `json:"next_attempt,omitzero"`
 
-	Policy *PolicyStatus `json:"policy,omitempty"`
+	Policy      *PolicyStatus      `json:"policy,omitempty"`
+	Quarantines *QuarantinesStatus `json:"quarantines,omitempty"`
+}
+
+// QuarantinesStatus describes the cached list of quarantined sessions
+// the hook denies.
+type QuarantinesStatus struct {
+	Cached    bool      `json:"cached"`
+	Sessions  int       `json:"sessions"`
+	Truncated bool      `json:"truncated,omitempty"`
+	FetchedAt time.Time `json:"fetched_at,omitzero"`
+	// LoadError is why the cached list cannot be read: the hook then
+	// denies no session locally until the next refresh replaces it.
+	LoadError string `json:"load_error,omitempty"`
 }
 
 // PolicyStatus describes the policy cache.
@@ -97,6 +110,15 @@ func ReadStatus(spool, stateDir, server string) (*Status, error) {
 			ps.LastLoadError = err.Error()
 		}
 		s.Policy = ps
+		qs := &QuarantinesStatus{}
+		cq, err := clientstate.QuarantineCache{Dir: stateDir}.Load(server)
+		switch {
+		case err == nil:
+			qs.Cached, qs.Sessions, qs.Truncated, qs.FetchedAt = true, len(cq.List.Sessions), cq.List.Truncated, cq.FetchedAt
+		case !errors.Is(err, clientstate.ErrNoQuarantineCache):
+			qs.LoadError = err.Error()
+		}
+		s.Quarantines = qs
 	}
 	return s, nil
 }

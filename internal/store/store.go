@@ -84,6 +84,13 @@ type Store interface {
 	Quarantine(ctx context.Context, sessionID string) (*record.Quarantine, error)
 	// ReleaseSession lifts a quarantine; ErrNotFound when there is none.
 	ReleaseSession(ctx context.Context, sessionID string) error
+	// ActiveQuarantines returns the quarantines of the sessions active
+	// since since: quarantined at or after it, or with an event at or
+	// after it. The most recently active come first (then by session ID),
+	// at most limit of them (MaxActiveQuarantines when limit is not in
+	// 1..MaxActiveQuarantines). Hooks cache this list to deny the calls of
+	// quarantined sessions locally.
+	ActiveQuarantines(ctx context.Context, since time.Time, limit int) ([]record.Quarantine, error)
 
 	// PutPolicy stores a policy bundle as the current one and returns it
 	// with its version. sha256 must be the hex SHA-256 of yaml (else

@@ -171,6 +171,17 @@ func checkTime(field string, t time.Time) error {
 	return nil
 }
 
+// MaxActiveQuarantines bounds Store.ActiveQuarantines.
+const MaxActiveQuarantines = 1000
+
+// ActiveQuarantinesLimit is the limit ActiveQuarantines applies for limit.
+func ActiveQuarantinesLimit(limit int) int {
+	if limit <= 0 || limit > MaxActiveQuarantines {
+		return MaxActiveQuarantines
+	}
+	return limit
+}
+
 // MaxReasonBytes bounds a quarantine's reason.
 const MaxReasonBytes = 4096
 

@@ -3,6 +3,7 @@ package transcript
 import (
 	"strings"
 
+	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/record"
 )
 
@@ -47,7 +48,10 @@ func (t *Transcript) RunRecord() record.RunRecord {
 			c.APIRequests++
 		}
 	}
-	rr := record.BuildRunRecord(sum, t.Events)
+	// Bash commands are analysed as the server analyses them.
+	rr := record.BuildRunRecordWith(sum, t.Events, record.BuildOptions{Analyze: func(command, cwd string) record.CommandAnalysis {
+		return record.CommandAnalysis(engine.Touches(command, firstNonEmpty(cwd, t.Cwd), ""))
+	}})
 	if rr.Workspace.Cwd == "" {
 		rr.Workspace.Cwd = t.Cwd
 	}
@@ -61,4 +65,13 @@ func (t *Transcript) RunRecord() record.RunRecord {
 	}
 	rr.Gaps = gaps
 	return rr
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

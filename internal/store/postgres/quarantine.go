@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -75,6 +76,39 @@ func (db *DB) ReleaseSession(ctx context.Context, sessionID string) error {
 		return fmt.Errorf("release session %s: %w", sessionID, err)
 	}
 	return err
+}
+
+// ActiveQuarantines implements store.Store. The quarantines table holds
+// one row per quarantined session: a scan of it, joined to the sessions
+// by primary key, needs no index of its own.
+func (db *DB) ActiveQuarantines(ctx context.Context, since time.Time, limit int) ([]record.Quarantine, error) {
+	ns := since.UnixNano()
+	out := []record.Quarantine{}
+	err := db.conn(ctx, func(c *pgx.Conn) error {
+		rs, err := c.Query(ctx, `SELECT q.session_id, q.reason, q.by_actor, q.time_ns
+			FROM quarantines q LEFT JOIN sessions s ON s.session_id = q.session_id
+			WHERE q.time_ns >= $1 OR s.last_ns >= $1
+			ORDER BY GREATEST(q.time_ns, COALESCE(s.last_ns, 0)) DESC, q.session_id
+			LIMIT $2`, ns, store.ActiveQuarantinesLimit(limit))
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var q record.Quarantine
+			var t int64
+			if err := rs.Scan(&q.SessionID, &q.Reason, &q.By, &t); err != nil {
+				return err
+			}
+			q.Time = rows.Time(t)
+			out = append(out, q)
+		}
+		return rs.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("active quarantines: %w", err)
+	}
+	return out, nil
 }
 
 func scanQuarantine(row pgx.Row) (*record.Quarantine, error) {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/store"
@@ -71,6 +72,36 @@ func (db *DB) ReleaseSession(ctx context.Context, sessionID string) error {
 		return fmt.Errorf("release session %s: %w", sessionID, err)
 	}
 	return nil
+}
+
+// ActiveQuarantines implements store.Store. The quarantines table holds
+// one row per quarantined session: a scan of it, joined to the sessions
+// by primary key, needs no index of its own.
+func (db *DB) ActiveQuarantines(ctx context.Context, since time.Time, limit int) ([]record.Quarantine, error) {
+	ns := since.UnixNano()
+	rs, err := db.r.QueryContext(ctx, `SELECT q.session_id, q.reason, q.by_actor, q.time_ns
+		FROM quarantines q LEFT JOIN sessions s ON s.session_id = q.session_id
+		WHERE q.time_ns >= ? OR s.last_ns >= ?
+		ORDER BY max(q.time_ns, coalesce(s.last_ns, 0)) DESC, q.session_id
+		LIMIT ?`, ns, ns, store.ActiveQuarantinesLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("active quarantines: %w", err)
+	}
+	defer rs.Close()
+	out := []record.Quarantine{}
+	for rs.Next() {
+		var q record.Quarantine
+		var t int64
+		if err := rs.Scan(&q.SessionID, &q.Reason, &q.By, &t); err != nil {
+			return nil, fmt.Errorf("active quarantines: %w", err)
+		}
+		q.Time = rows.Time(t)
+		out = append(out, q)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("active quarantines: %w", err)
+	}
+	return out, nil
 }
 
 func scanQuarantine(row *sql.Row) (*record.Quarantine, error) {

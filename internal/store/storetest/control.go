@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +136,61 @@ func testQuarantine(t *testing.T, open opener) {
 		wantCode(t, s.ReleaseSession(ctx(), "s1"), store.ENotFound)
 		if mustSession(t, s, "s1").Quarantined {
 			t.Error("summary still quarantined")
+		}
+	})
+	// Active: what hooks cache to deny a quarantined session locally:
+	// the quarantines of sessions quarantined or active since a time,
+	// most recently active first, bounded; a released one is gone.
+	t.Run("Active", func(t *testing.T) {
+		s, clock := open(t)
+		list := func(since time.Time, limit int) []string {
+			t.Helper()
+			qs, err := s.ActiveQuarantines(ctx(), since, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := []string{}
+			for _, q := range qs {
+				ids = append(ids, q.SessionID)
+			}
+			return ids
+		}
+		if got := list(T0, 0); len(got) != 0 {
+			t.Errorf("no quarantines: got %q", got)
+		}
+		// old: quarantined long ago, session idle since; busy:
+		// quarantined long ago, active recently; fresh: quarantined
+		// recently, before any event; free: active, not quarantined.
+		mustAppend(t, s, Event("o1", "old", 0, "user_prompt", 1), Event("b1", "busy", 0, "user_prompt", 1),
+			Event("b2", "busy", 3*time.Hour, "user_prompt", 2), Event("f1", "free", 3*time.Hour, "user_prompt", 1))
+		clock.Set(T0.Add(time.Minute))
+		for _, id := range []string{"old", "busy"} {
+			if _, err := s.QuarantineSession(ctx(), id, "r "+id, "admin"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clock.Set(T0.Add(2 * time.Hour))
+		if _, err := s.QuarantineSession(ctx(), "fresh", "r fresh", "rule:x"); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := list(T0.Add(time.Hour), 0), []string{"busy", "fresh"}; !slices.Equal(got, want) {
+			t.Errorf("active since T0+1h: %q, want %q", got, want)
+		}
+		if got, want := list(T0, 0), []string{"busy", "fresh", "old"}; !slices.Equal(got, want) {
+			t.Errorf("active since T0: %q, want %q", got, want)
+		}
+		if got, want := list(T0, 1), []string{"busy"}; !slices.Equal(got, want) {
+			t.Errorf("limit 1: %q, want %q", got, want)
+		}
+		qs, err := s.ActiveQuarantines(ctx(), T0.Add(time.Hour), 0)
+		if err != nil || len(qs) < 2 || qs[1] != (record.Quarantine{SessionID: "fresh", Reason: "r fresh", By: "rule:x", Time: T0.Add(2 * time.Hour)}) {
+			t.Errorf("ActiveQuarantines: %+v, %v", qs, err)
+		}
+		if err := s.ReleaseSession(ctx(), "busy"); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := list(T0, 0), []string{"fresh", "old"}; !slices.Equal(got, want) {
+			t.Errorf("after release: %q, want %q", got, want)
 		}
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
