@@ -8,7 +8,7 @@ HOOK_BIN := bin/warden-hook
 # A plain `go build ./cmd/warden` works too; this is the release build.
 TAGS ?= grpcnotrace
 
-.PHONY: build test unit e2e-deps e2e bench fuzz vet pg
+.PHONY: build test unit e2e-deps e2e bench fuzz vet pg release-check
 
 # warden-hook needs no tags: it links no gRPC.
 build:
@@ -17,6 +17,7 @@ build:
 
 vet:
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy and commit the result"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 # unit: every package's tests, the corpus against the baseline, golden files.
@@ -40,3 +41,8 @@ fuzz:
 # A local PostgreSQL for the store's PostgreSQL leg: eval "$(make -s pg)"
 pg:
 	@bash scripts/postgres.sh start
+
+# The release configuration is valid (GoReleaser from the Go module proxy,
+# installed into .cache/bin on first use).
+release-check:
+	bash scripts/goreleaser.sh check
