@@ -21,7 +21,7 @@ installed_version() {
 	"$exe" --version 2>/dev/null | awk '/^GitVersion:/ {print $2}'
 }
 
-if [[ ! -x "$exe" || "$(installed_version)" != "${version#v}" ]]; then
+if [[ ! -x "$exe" || "$(installed_version)" != "$version" ]]; then
 	echo "goreleaser.sh: installing github.com/goreleaser/goreleaser/v2@$version into $bin" >&2
 	mkdir -p "$bin"
 	if ! GOBIN="$bin" go install "github.com/goreleaser/goreleaser/v2@$version"; then
