@@ -135,6 +135,9 @@ const maxInput = hookproto.MaxInputBytes + 1
 // stdout failed; never 1).
 func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 	home := Home(env.Getenv)
+	// The server and token, read once: the policy, the quarantine list and
+	// the shipper all depend on them.
+	conn := connect(env)
 	head, rerr := io.ReadAll(io.LimitReader(env.Stdin, maxInput))
 	stdin := io.MultiReader(bytes.NewReader(head), &errReader{rerr}, env.Stdin)
 	spoolPath := clientstate.SpoolPath(env.Getenv, home, f.Spool)
@@ -151,7 +154,7 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 			} else {
 				fields = peek(head)
 			}
-			d, meta, rs, err := load(env, f, func() string { return fields.Cwd })
+			d, meta, rs, err := load(env, f, conn, func() string { return fields.Cwd })
 			if err == nil && env.Getenv(EnvTestPanic) == "decide" {
 				return panicking{}, meta, nil
 			}
@@ -168,7 +171,7 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 		Getenv:     env.Getenv,
 		FailOpen:   clientstate.FailOpen(env.Getenv),
 		HandOff:    env.Getenv(EnvHandOff),
-		Quarantine: quarantineLookup(env, home),
+		Quarantine: quarantineLookup(env, conn, home),
 	}
 	if spoolPath != "" {
 		cfg.Spool = &clientstate.Spool{Path: spoolPath}
@@ -186,7 +189,7 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 	}
 	code := hook.Run(ctx, cfg, stdin, env.Stdout, env.Stderr)
 	if !opts.NoShipper {
-		startShipper(env, opts.Shipper, spoolPath, home)
+		startShipper(env, conn, opts.Shipper, spoolPath, home)
 	}
 	return code
 }
@@ -321,7 +324,7 @@ func inputEvent(data []byte) string { return peek(data).Event }
 // tier, a policy that maps repositories to tiers decides it from the
 // repository around cwd() (read only then: most policies map none). The
 // engine it returns evaluates no conditions; Run adds the evaluator.
-func load(env Env, f Flags, cwd func() string) (hookproto.Decider, hookproto.Meta, *policy.Ruleset, error) {
+func load(env Env, f Flags, conn clientstate.Connection, cwd func() string) (hookproto.Decider, hookproto.Meta, *policy.Ruleset, error) {
 	path := f.Policy
 	if path == "" {
 		path = env.Getenv(clientstate.EnvPolicy)
@@ -329,7 +332,7 @@ func load(env Env, f Flags, cwd func() string) (hookproto.Decider, hookproto.Met
 	var p *policy.Policy
 	var server string
 	if path == "" {
-		server = connect(env).Server
+		server = conn.Server
 	}
 	switch {
 	case path == "" && server != "":
@@ -395,8 +398,8 @@ func serverPolicy(env Env, server string) (p *policy.Policy, path string, err er
 // otherwise. A missing or unreadable cache quarantines nothing (the
 // shipper's next refresh replaces it), and an unreadable one is noted on
 // stderr.
-func quarantineLookup(env Env, home string) func(string) *record.Quarantine {
-	server := connect(env).Server
+func quarantineLookup(env Env, conn clientstate.Connection, home string) func(string) *record.Quarantine {
+	server := conn.Server
 	if server == "" {
 		return nil
 	}
@@ -425,8 +428,7 @@ func connect(env Env) clientstate.Connection {
 // $WARDEN_TOKEN, or the client configuration file) and no shipper is
 // running (ship.Start). It never fails the hook: a shipper that cannot
 // start is noted on stderr, and the next hook call tries again.
-func startShipper(env Env, exe, spool, home string) {
-	conn := connect(env)
+func startShipper(env Env, conn clientstate.Connection, exe, spool, home string) {
 	server, token := conn.Server, conn.Token
 	if spool == "" || server == "" || token == "" {
 		return
