@@ -243,7 +243,7 @@ func Install(r *Result, files []File, opts InstallOptions) (*Plan, error) {
 	if unchanged {
 		nm = m // idempotent: leave the manifest (and its time stamp) alone
 	}
-	return plan, apply(dir, plan, steps, nm, !unchanged, opts.DryRun)
+	return plan, apply(dir, plan, hooksLast(steps), nm, !unchanged, opts.DryRun)
 }
 
 // planFile plans installing f in dir: create it, replace a file Warden
@@ -412,6 +412,30 @@ func apply(dir string, plan *Plan, steps []step, nm *Manifest, writeManifest, dr
 	return nil
 }
 
+// wiresHooks reports whether a delivered file can register hooks with
+// Claude Code: the settings files. The files those hooks read (the compiled
+// policy, the client configuration) must be in place before a settings
+// file is written and stay until it is gone: a hook that runs without them
+// fails closed, and every tool call would be blocked in between (or, after
+// an uninstall interrupted at the wrong moment, for good).
+func wiresHooks(rel string) bool {
+	return rel == SettingsFile || rel == UserSettingsFile || strings.HasPrefix(rel, FragmentsDir+"/")
+}
+
+// hooksLast orders an install: what the hooks read first, then the
+// settings that wire them.
+func hooksLast(steps []step) []step {
+	sort.SliceStable(steps, func(i, j int) bool { return !wiresHooks(steps[i].rel) && wiresHooks(steps[j].rel) })
+	return steps
+}
+
+// hooksFirst orders an uninstall: the settings that wire the hooks first,
+// then what the hooks read.
+func hooksFirst(steps []step) []step {
+	sort.SliceStable(steps, func(i, j int) bool { return wiresHooks(steps[i].rel) && !wiresHooks(steps[j].rel) })
+	return steps
+}
+
 // Uninstall removes what Install put in the directory and restores the
 // backups of what it replaced. Files changed since Warden wrote them are
 // refused unless opts.Force. With nothing installed it changes nothing.
@@ -434,7 +458,7 @@ func Uninstall(opts InstallOptions) (*Plan, error) {
 		}
 		steps = append(steps, st)
 	}
-	if err := apply(dir, plan, steps, nil, true, opts.DryRun); err != nil {
+	if err := apply(dir, plan, hooksFirst(steps), nil, true, opts.DryRun); err != nil {
 		return plan, err
 	}
 	if !opts.DryRun {
@@ -575,7 +599,7 @@ func installUser(r *Result, opts InstallOptions) (*Plan, error) {
 	}
 	sort.Slice(nm.Files, func(i, j int) bool { return nm.Files[i].Path < nm.Files[j].Path })
 	unchanged := m != nil && sameFiles(m.Files, nm.Files)
-	return plan, apply(dir, plan, steps, nm, !unchanged, opts.DryRun)
+	return plan, apply(dir, plan, hooksLast(steps), nm, !unchanged, opts.DryRun)
 }
 
 func contains(list []string, s string) bool {

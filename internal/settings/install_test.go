@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,7 +89,13 @@ func TestInstall_RoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !plan.Changed() || plan.Changes[0].Diff == "" || !strings.Contains(plan.Changes[0].Diff, "-{\"permissions\": {\"deny\": [\"Bash(rm:*)\"]}}") {
+		var diff string
+		for _, c := range plan.Changes {
+			if c.Path == filepath.Join(dir, SettingsFile) {
+				diff = c.Diff
+			}
+		}
+		if !plan.Changed() || !strings.Contains(diff, "-{\"permissions\": {\"deny\": [\"Bash(rm:*)\"]}}") {
 			t.Errorf("plan = %+v", plan.Changes)
 		}
 		if got := tree(t, dir); len(got) != len(before) {
@@ -291,7 +298,9 @@ func TestInstall_UserCompiledPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plan.Changes) != 2 || plan.Changes[1].Op != "create" || plan.Changes[1].Path != compiledPath {
+	// The compiled policy the hook reads is written before the settings
+	// that wire the hook (TestInstall_HookOrder).
+	if len(plan.Changes) != 2 || plan.Changes[0].Op != "create" || plan.Changes[0].Path != compiledPath {
 		t.Errorf("plan = %+v", plan.Changes)
 	}
 	if p, err := policy.LoadCompiled(compiledPath); err != nil || p.Name != full.Name {
@@ -364,5 +373,57 @@ func TestUnifiedDiff(t *testing.T) {
 	}
 	if unifiedDiff("x", "y", a, a) != "" {
 		t.Error("equal texts differ")
+	}
+}
+
+// TestInstall_HookOrder: an install writes what the hooks read (the
+// compiled policy, the client configuration) before the settings that wire
+// the hooks, and an uninstall removes those settings first, so that no
+// moment leaves a hook wired without its files (it would fail closed and
+// block every tool call).
+func TestInstall_HookOrder(t *testing.T) {
+	for _, fragments := range []bool{false, true} {
+		root := t.TempDir()
+		opts := InstallOptions{Root: root, Dir: "/etc/claude-code"}
+		full := mustFullPolicy(t)
+		r := mustCompile(t, full, "standard", Options{HookPolicy: "/etc/claude-code/" + policy.CompiledFileName,
+			Server: "https://warden.example", Token: "wdn_test"})
+		files := mustFiles(t, r, fragments)
+		plan, err := Install(r, files, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkHookOrder(t, "install", plan, root, false)
+		if plan, err = Uninstall(opts); err != nil {
+			t.Fatal(err)
+		}
+		checkHookOrder(t, "uninstall", plan, root, true)
+	}
+}
+
+// checkHookOrder fails unless every change to a file that wires hooks comes
+// after (install) or before (uninstall) every other change, and both kinds
+// occur, including a file the hooks read.
+func checkHookOrder(t *testing.T, what string, plan *Plan, root string, wiringFirst bool) {
+	t.Helper()
+	var kinds []bool
+	reads := false
+	for _, c := range plan.Changes {
+		rel, err := filepath.Rel(filepath.Join(root, "etc/claude-code"), c.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel = filepath.ToSlash(rel)
+		kinds = append(kinds, wiresHooks(rel))
+		reads = reads || rel == policy.CompiledFileName
+	}
+	if !reads || !slices.Contains(kinds, true) {
+		t.Fatalf("%s: no compiled policy or no settings among %+v", what, plan.Changes)
+	}
+	for i := 1; i < len(kinds); i++ {
+		if kinds[i] != kinds[i-1] && kinds[i] == wiringFirst {
+			t.Errorf("%s: order %v (true: wires hooks) in %+v", what, kinds, plan.Changes)
+			return
+		}
 	}
 }
