@@ -157,12 +157,18 @@ tiers: [{name: t}]
 POLICY
 handoff_cmd=(go run ./bench/hookbench -warden bin/warden-hook -args "--policy $tmp/cond.yaml --spool {spool}" -inputs "$INPUTS" -n "$(( N / 2 ))" -inittrace 0 -markdown)
 # Start-up decomposition: programs that only read stdin but link the hook's
-# parsing libraries (lean), and those plus cel-go (cel), paired like warden.
+# parsing libraries with cobra (lean) and without (hooklibs), those plus
+# cel-go (cel), and every package warden-hook links (hookfloor: their init,
+# not all their code), paired like warden.
 startup_n=$(( N / 2 ))
 lean_build=(go build -o "$tmp/lean" ./bench/startup/lean)
 cel_build=(go build -o "$tmp/cel" ./bench/startup/cel)
+hooklibs_build=(go build -o "$tmp/hooklibs" ./bench/startup/hooklibs)
+hookfloor_build=(go build -o "$tmp/hookfloor" ./bench/startup/hookfloor)
 lean_cmd=(go run ./bench/hookbench -warden "$tmp/lean" -args "" -inputs "$INPUTS" -n "$startup_n" -inittrace 0 -markdown)
 cel_cmd=(go run ./bench/hookbench -warden "$tmp/cel" -args "" -inputs "$INPUTS" -n "$startup_n" -inittrace 0 -markdown)
+hooklibs_cmd=(go run ./bench/hookbench -warden "$tmp/hooklibs" -args "" -inputs "$INPUTS" -n "$startup_n" -inittrace 0 -markdown)
+hookfloor_cmd=(go run ./bench/hookbench -warden "$tmp/hookfloor" -args "" -inputs "$INPUTS" -n "$startup_n" -inittrace 0 -markdown)
 
 hook_ok=1
 say "$(show "${build_cmd[@]}")"
@@ -189,7 +195,7 @@ if [ "$hook_ok" = 1 ]; then
 	done
 fi
 
-for v in lean cel; do
+for v in hooklibs hookfloor lean cel; do
 	b="${v}_build[@]"
 	c="${v}_cmd[@]"
 	say "$(show "${!b}")"
@@ -231,11 +237,18 @@ fi
 	printf '\n### A call warden-hook hands to warden (the policy has a CEL condition for Bash)\n\n'
 	cat "$tmp/handoff.md"
 	printf '\n### Start-up decomposition\n\n'
-	printf 'Programs that only read stdin, linking what the hook links for parsing\n'
-	printf '(`bench/startup/lean`: cobra, yaml, mvdan.cc/sh, doublestar), then those\n'
-	printf 'plus cel-go (`bench/startup/cel`), each paired with the baseline. Labelled\n'
-	printf '"warden" by hookbench; the program is the one named here. %s and %s.\n\n' "$(show "${lean_cmd[@]}")" "$(show "${cel_cmd[@]}")"
-	printf '**lean**\n\n'
+	printf 'Programs that only read stdin, each paired with the baseline: the\n'
+	printf 'third-party libraries warden-hook links (`bench/startup/hooklibs`: yaml,\n'
+	printf 'mvdan.cc/sh, doublestar), every package warden-hook links\n'
+	printf '(`bench/startup/hookfloor`: their initialisation, not all their code),\n'
+	printf 'the libraries plus cobra (`bench/startup/lean`), and those plus cel-go\n'
+	printf '(`bench/startup/cel`). Labelled "warden" by hookbench; the program is\n'
+	printf 'the one named here. %s, %s, %s and %s.\n\n' "$(show "${hooklibs_cmd[@]}")" "$(show "${hookfloor_cmd[@]}")" "$(show "${lean_cmd[@]}")" "$(show "${cel_cmd[@]}")"
+	printf '**hooklibs**\n\n'
+	sed -n '/Per process, start to exit/,/Targets (reported/p' "$tmp/hooklibs.md" | sed '1d;$d'
+	printf '\n**hookfloor**\n\n'
+	sed -n '/Per process, start to exit/,/Targets (reported/p' "$tmp/hookfloor.md" | sed '1d;$d'
+	printf '\n**lean**\n\n'
 	sed -n '/Per process, start to exit/,/Targets (reported/p' "$tmp/lean.md" | sed '1d;$d'
 	printf '\n**cel**\n\n'
 	sed -n '/Per process, start to exit/,/Targets (reported/p' "$tmp/cel.md" | sed '1d;$d'
