@@ -137,7 +137,7 @@ func TestServeQuarantines(t *testing.T) {
 			t.Errorf("reason of %d bytes listed", len(q.Reason))
 		}
 	}
-	// The window is the last day (the store's contract test covers which
+	// The window is the last 30 days (the store's contract test covers which
 	// sessions fall in it).
 	if !list.ActiveSince.Equal(t0.Add(-quarantineWindow)) {
 		t.Errorf("active since %v, want %v", list.ActiveSince, t0.Add(-quarantineWindow))

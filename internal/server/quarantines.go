@@ -12,10 +12,12 @@ import (
 const QuarantinesPath = "/v1/quarantines"
 
 // quarantineWindow is how far back a session counts as active for the
-// quarantine list: quarantined, or with an event, within it. A session
-// idle longer is not listed; its next events make it active again, and
+// quarantine list: quarantined, or with an event, within it. It is the
+// 30 days Claude Code keeps a session's transcript by default
+// (cleanupPeriodDays), so a session that can still be resumed stays
+// listed; one idle longer is not, its next events make it active again, and
 // central decisions check the store whatever the list says.
-const quarantineWindow = 24 * time.Hour
+const quarantineWindow = 30 * 24 * time.Hour
 
 // serveQuarantines is GET /v1/quarantines (scope read or ingest, like
 // /v1/policy): the quarantines of the sessions active within
