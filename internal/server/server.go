@@ -481,6 +481,7 @@ func (s *Server) routes() http.Handler {
 	add("/api/v1/sessions", "sessions", get, scopesRead, s.adapt("sessions", s.serveSessions))
 	add("/api/v1/sessions/{id}", "session", get, scopesRead, s.adapt("session", s.serveSession))
 	add("/api/v1/sessions/{id}/record", "record", get, scopesRead, s.adapt("record", s.serveRecord))
+	add("/api/v1/sessions/{id}/events", "events", get, scopesRead, s.adapt("events", s.serveEvents))
 	add("GET /api/v1/sessions/{id}/quarantine", "quarantine_get", nil, scopesRead, s.adapt("quarantine_get", s.serveQuarantineGet))
 	add("POST /api/v1/sessions/{id}/quarantine", "quarantine_set", nil, scopesAdmin, s.adapt("quarantine_set", s.serveQuarantineSet))
 	add("DELETE /api/v1/sessions/{id}/quarantine", "quarantine_release", nil, scopesAdmin, s.adapt("quarantine_release", s.serveQuarantineRelease))
