@@ -19,6 +19,10 @@ type Options struct {
 	Watermark time.Time
 	// Rule, when set, evaluates that rule alone.
 	Rule string
+	// GroupBy, when set, evaluates only the rules grouped by it (the
+	// server evaluates session rules per session and the others per
+	// group).
+	GroupBy string
 }
 
 // Evaluate runs the set's rules over events (from one or more sessions, in
@@ -36,7 +40,7 @@ func (s *Set) Evaluate(events []record.Event, o Options) []Alert {
 	}
 	var out []Alert
 	for _, r := range s.Rules {
-		if o.Rule != "" && r.ID != o.Rule {
+		if o.Rule != "" && r.ID != o.Rule || o.GroupBy != "" && r.GroupBy != o.GroupBy {
 			continue
 		}
 		var raw [][]*Event
@@ -352,4 +356,34 @@ func (s *Set) MaxWindow() time.Duration {
 		}
 	}
 	return w
+}
+
+// MaxAbsence is the longest window of the set's absence rules, 0 without
+// any.
+func (s *Set) MaxAbsence() time.Duration {
+	var w time.Duration
+	for _, r := range s.Rules {
+		if r.Absence != nil {
+			w = max(w, r.Absence.Within)
+		}
+	}
+	return w
+}
+
+// HasGroupRules reports whether any rule groups by something other than
+// the session.
+func (s *Set) HasGroupRules() bool {
+	for _, r := range s.Rules {
+		if r.GroupBy != "session" {
+			return true
+		}
+	}
+	return false
+}
+
+// SessionContext returns the user, device and repository of a session's
+// events, by group-by key, as rules see them.
+func SessionContext(events []record.Event) map[string]string {
+	c := contextOf(events)
+	return map[string]string{"user": c.user, "device": c.device, "repository": c.repository}
 }

@@ -305,7 +305,11 @@ func (s *Server) record(ctx context.Context, evs []record.AuditEventV1) error {
 			return fmt.Errorf("decision event: %w", err)
 		}
 	}
-	return s.writer.append(ctx, events)
+	if err := s.writer.append(ctx, events); err != nil {
+		return err
+	}
+	s.detector.mark(events)
+	return nil
 }
 
 // oneLine flattens a message for a one-line reason.

@@ -76,6 +76,12 @@ type Options struct {
 	// JournalInterval is the longest an event waits in the journal when
 	// nothing flushes it sooner (0: 20 ms).
 	JournalInterval time.Duration
+	// Rules loads the detection rules, at New and on every reload (SIGHUP,
+	// POST /api/v1/rules/reload); nil turns detection off.
+	Rules RulesLoader
+	// WebhookSecret keys the HMAC signature of alert notifications to
+	// Config.AlertWebhookURL.
+	WebhookSecret []byte
 }
 
 // Server is a running or runnable Warden control plane.
@@ -99,6 +105,7 @@ type Server struct {
 	deciders    *deciders
 	tls         *tls.Config
 	handler     http.Handler
+	detector    *detector
 
 	mu       sync.Mutex
 	bundle   *record.PolicyBundle
@@ -204,6 +211,11 @@ func New(opts Options) (*Server, error) {
 		s.writer = b
 	}
 	s.deciders = newDeciders()
+	if opts.Rules != nil {
+		if err := s.newDetector(opts); err != nil {
+			return nil, err
+		}
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -293,6 +305,20 @@ func (s *Server) Start(ctx context.Context) error {
 				s.serveErr <- fmt.Errorf("serve grpc: %w", err)
 			}
 		}()
+	}
+	if d := s.detector; d != nil {
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			d.run(bgCtx)
+		}()
+		if d.notify != nil {
+			s.bg.Add(1)
+			go func() {
+				defer s.bg.Done()
+				d.notify.run(bgCtx)
+			}()
+		}
 	}
 	if s.cfg.RetentionDays > 0 {
 		s.bg.Add(1)
@@ -414,6 +440,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.stop()
 	}
 	s.bg.Wait()
+	if s.detector != nil {
+		if err := s.detector.export.close(); err != nil {
+			errs = append(errs, fmt.Errorf("close alert export: %w", err))
+		}
+	}
 	if len(errs) == 0 {
 		s.log.Info("stopped")
 	}
@@ -487,6 +518,11 @@ func (s *Server) routes() http.Handler {
 	add("DELETE /api/v1/sessions/{id}/quarantine", "quarantine_release", nil, scopesAdmin, s.adapt("quarantine_release", s.serveQuarantineRelease))
 	// The quarantine path with another method: 405, not the catch-all 404.
 	add("/api/v1/sessions/{id}/quarantine", "quarantine", []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete}, nil, http.NotFoundHandler())
+	add("GET /api/v1/alerts", "alerts", nil, scopesRead, s.adapt("alerts", s.serveAlerts))
+	add("GET /api/v1/alerts/{id}", "alert", nil, scopesRead, s.adapt("alert", s.serveAlert))
+	add("POST /api/v1/alerts/{id}/status", "alert_status", nil, scopesAdmin, s.adapt("alert_status", s.serveAlertStatus))
+	add("GET /api/v1/rules", "rules", nil, scopesRead, s.adapt("rules", s.serveRules))
+	add("POST /api/v1/rules/reload", "rules_reload", nil, scopesAdmin, s.adapt("rules_reload", s.serveRulesReload))
 	add("/", "not_found", nil, nil, s.adapt("not_found", func(w http.ResponseWriter, r *http.Request) error {
 		return Errorf(ENotFound, "no such endpoint %s", sanitizePath(r.URL.Path))
 	}))

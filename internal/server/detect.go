@@ -1,0 +1,474 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wardenhq/warden/internal/detect"
+	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/store"
+)
+
+// Detection in the server. Ingest only marks the sessions whose events it
+// stored (a map insert, never a wait); a background loop evaluates each
+// marked session's stored events against the rules every DetectInterval
+// and records what fires.
+//
+// State lives in the store, not in this process: the window and sequence
+// state of a session is its stored events, which the evaluator reads
+// again (a pure function of events and a watermark), and each firing is
+// recorded once by its fingerprint (store.RecordAlert). So a restart loses
+// nothing (the sessions active within the rules' longest window are
+// evaluated again at start) and replicas on one PostgreSQL need no leader:
+// two replicas evaluating the same session compute the same fingerprints,
+// the store records the firing once, and only the replica whose record
+// created it runs the rule's responses. The cost is re-reading a session's
+// events per evaluation, bounded by coalescing marks per interval.
+
+// Defaults of detection.
+const (
+	// DefaultDetectInterval is how often marked sessions are evaluated.
+	DefaultDetectInterval = time.Second
+	// DefaultDetectLateness is how long the server waits for a session's
+	// late events (telemetry batches, shipped spools) before an absence
+	// rule counts an event as missing.
+	DefaultDetectLateness = 30 * time.Second
+	// groupEvalEvery is how many intervals pass between evaluations of the
+	// rules grouped by user, device or repository, which read several
+	// sessions.
+	groupEvalEvery = 30
+	// maxGroupSessions bounds the sessions one group evaluation reads.
+	maxGroupSessions = 20
+	// maxDirty bounds the sessions waiting for evaluation; beyond it new
+	// marks are dropped (and counted) until the loop catches up.
+	maxDirty = 100_000
+)
+
+// RulesLoader loads and validates a rule set, for start and reload.
+type RulesLoader func() (*detect.Set, error)
+
+type detectMetrics struct {
+	hits      *prometheus.CounterVec // rule, severity: new firings recorded
+	opened    *prometheus.CounterVec // rule, severity: new alerts opened
+	responses *prometheus.CounterVec // action, result
+	evals     prometheus.Counter
+	evalTime  prometheus.Histogram
+	errors    *prometheus.CounterVec // stage
+	dropped   prometheus.Counter
+	rules     prometheus.Gauge
+	reloads   *prometheus.CounterVec // result
+}
+
+func newDetectMetrics(reg prometheus.Registerer) (*detectMetrics, error) {
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	}
+	m := &detectMetrics{
+		hits: counter("warden_detect_firings_total",
+			"Rule firings recorded for the first time (repeats grouped into an alert count), by rule and severity.", "rule", "severity"),
+		opened: counter("warden_detect_alerts_opened_total",
+			"Alerts opened, by rule and severity.", "rule", "severity"),
+		responses: counter("warden_detect_responses_total",
+			"Automatic responses, by action (quarantine, notify, export) and result (ok, error, dropped).", "action", "result"),
+		evals: prometheus.NewCounter(prometheus.CounterOpts{Name: "warden_detect_evaluations_total",
+			Help: "Session and group evaluations run."}),
+		evalTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "warden_detect_evaluation_duration_seconds",
+			Help: "Time to evaluate one session or group, reading its events included.", Buckets: latencyBuckets}),
+		errors: counter("warden_detect_errors_total",
+			"Detection steps that failed, by stage (read, record).", "stage"),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "warden_detect_marks_dropped_total",
+			Help: "Sessions not marked for evaluation because too many were waiting."}),
+		rules: prometheus.NewGauge(prometheus.GaugeOpts{Name: "warden_detect_rules",
+			Help: "Detection rules loaded."}),
+		reloads: counter("warden_detect_reloads_total",
+			"Rule reloads, by result (ok, error: the old rules stay).", "result"),
+	}
+	for _, r := range []string{"ok", "error"} {
+		m.reloads.WithLabelValues(r)
+	}
+	for _, st := range []string{"read", "record"} {
+		m.errors.WithLabelValues(st)
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.hits, m.opened, m.responses, m.evals, m.evalTime, m.errors, m.dropped, m.rules, m.reloads} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register detection metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// detector evaluates marked sessions against the rules.
+type detector struct {
+	s        *Server
+	log      *slog.Logger
+	m        *detectMetrics
+	load     RulesLoader
+	rules    atomic.Pointer[detect.Set]
+	reloadMu sync.Mutex
+	interval time.Duration
+	lateness time.Duration
+	notify   *notifier
+	export   *jsonlExport
+
+	mu    sync.Mutex
+	dirty map[string]bool
+	// due holds sessions to evaluate again once their time comes: an
+	// absence rule's window still open.
+	due map[string]time.Time
+	// groups are the user, device and repository values of sessions
+	// evaluated since the last group evaluation.
+	groups map[groupKey]bool
+}
+
+type groupKey struct{ by, value string }
+
+// mark queues the sessions of events for evaluation. It never blocks on
+// anything but a map insert.
+func (d *detector) mark(events []record.Event) {
+	if d == nil || len(events) == 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	last := ""
+	for i := range events {
+		sid := events[i].SessionID
+		if sid == "" || sid == last {
+			continue
+		}
+		last = sid
+		if d.dirty[sid] {
+			continue
+		}
+		if len(d.dirty) >= maxDirty {
+			d.m.dropped.Inc()
+			continue
+		}
+		d.dirty[sid] = true
+	}
+}
+
+// take returns the sessions to evaluate now, sorted.
+func (d *detector) take(now time.Time) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]string, 0, len(d.dirty))
+	for sid := range d.dirty {
+		out = append(out, sid)
+	}
+	clear(d.dirty)
+	for sid, at := range d.due {
+		if !now.Before(at) {
+			out = append(out, sid)
+			delete(d.due, sid)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// run evaluates marked sessions every interval until ctx ends, after
+// marking the sessions active within the rules' longest window (what a
+// restart would otherwise miss).
+func (d *detector) run(ctx context.Context) {
+	d.resume(ctx)
+	t := time.NewTicker(d.interval)
+	defer t.Stop()
+	for tick := 1; ; tick++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		d.evaluate(ctx)
+		if tick%groupEvalEvery == 0 {
+			d.evaluateGroups(ctx)
+		}
+	}
+}
+
+// resume marks the sessions active within the longest rule window.
+func (d *detector) resume(ctx context.Context) {
+	set := d.rules.Load()
+	if set == nil {
+		return
+	}
+	since := d.s.now().Add(-set.MaxWindow() - d.lateness)
+	f := store.SessionFilter{Since: since, Limit: store.MaxLimit}
+	for {
+		page, err := d.s.store.ListSessions(ctx, f)
+		if err != nil {
+			d.m.errors.WithLabelValues("read").Inc()
+			d.log.Warn("detection: cannot list recent sessions to resume", LogKeyError, err)
+			return
+		}
+		d.mu.Lock()
+		for _, sum := range page.Sessions {
+			d.dirty[sum.SessionID] = true
+		}
+		d.mu.Unlock()
+		if page.Next == "" {
+			return
+		}
+		f.Cursor = page.Next
+	}
+}
+
+// evaluate runs the rules over every session marked since the last run.
+func (d *detector) evaluate(ctx context.Context) {
+	set := d.rules.Load()
+	if set == nil {
+		return
+	}
+	now := d.s.now()
+	sessions := d.take(now)
+	if len(sessions) == 0 {
+		return
+	}
+	if err := d.s.writer.sync(ctx); err != nil {
+		d.log.Warn("detection: decision records not flushed", LogKeyError, err)
+	}
+	for _, sid := range sessions {
+		if ctx.Err() != nil {
+			return
+		}
+		d.evaluateSession(ctx, set, sid, now)
+	}
+}
+
+func (d *detector) evaluateSession(ctx context.Context, set *detect.Set, sid string, now time.Time) {
+	start := time.Now()
+	defer func() { d.m.evals.Inc(); d.m.evalTime.Observe(time.Since(start).Seconds()) }()
+	events, err := d.s.store.SessionEvents(ctx, sid)
+	if err != nil {
+		if store.ErrorCode(err) != store.ENotFound {
+			d.m.errors.WithLabelValues("read").Inc()
+			d.log.Warn("detection: cannot read session", "session", sid, LogKeyError, err)
+		}
+		return
+	}
+	if len(events) == 0 {
+		return
+	}
+	wm := now.Add(-d.lateness)
+	alerts := set.Evaluate(events, detect.Options{Watermark: wm, GroupBy: "session"})
+	d.record(ctx, alerts)
+	// An absence window still open: evaluate again when it closes.
+	var last time.Time
+	for i := range events {
+		if events[i].Time.After(last) {
+			last = events[i].Time
+		}
+	}
+	if w := set.MaxAbsence(); w > 0 {
+		if due := last.Add(w + d.lateness); due.After(now) {
+			d.mu.Lock()
+			if len(d.due) < maxDirty {
+				d.due[sid] = due.Add(time.Second)
+			}
+			d.mu.Unlock()
+		}
+	}
+	if set.HasGroupRules() {
+		ctxs := detect.SessionContext(events)
+		d.mu.Lock()
+		for by, v := range ctxs {
+			if v != "" && len(d.groups) < maxDirty {
+				d.groups[groupKey{by, v}] = true
+			}
+		}
+		d.mu.Unlock()
+	}
+}
+
+// evaluateGroups runs the rules grouped by user, device or repository
+// over the recent sessions of each group seen since the last run.
+func (d *detector) evaluateGroups(ctx context.Context) {
+	set := d.rules.Load()
+	if set == nil || !set.HasGroupRules() {
+		return
+	}
+	d.mu.Lock()
+	groups := make([]groupKey, 0, len(d.groups))
+	for g := range d.groups {
+		groups = append(groups, g)
+	}
+	clear(d.groups)
+	d.mu.Unlock()
+	slices.SortFunc(groups, func(a, b groupKey) int {
+		if a.by != b.by {
+			return compareStrings(a.by, b.by)
+		}
+		return compareStrings(a.value, b.value)
+	})
+	now := d.s.now()
+	since := now.Add(-set.MaxWindow() - d.lateness)
+	for _, g := range groups {
+		if ctx.Err() != nil {
+			return
+		}
+		start := time.Now()
+		f := store.SessionFilter{Since: since, Limit: store.MaxLimit}
+		if g.by == "user" {
+			f.UserID = g.value
+		}
+		page, err := d.s.store.ListSessions(ctx, f)
+		if err != nil {
+			d.m.errors.WithLabelValues("read").Inc()
+			continue
+		}
+		var events []record.Event
+		n := 0
+		for _, sum := range page.Sessions {
+			if n >= maxGroupSessions {
+				break
+			}
+			switch {
+			case g.by == "device" && sum.Host != g.value, g.by == "repository" && sum.Repository != g.value:
+				continue
+			}
+			evs, err := d.s.store.SessionEvents(ctx, sum.SessionID)
+			if err != nil {
+				d.m.errors.WithLabelValues("read").Inc()
+				continue
+			}
+			events = append(events, evs...)
+			n++
+		}
+		alerts := set.Evaluate(events, detect.Options{Watermark: now.Add(-d.lateness), GroupBy: g.by})
+		d.record(ctx, alerts)
+		d.m.evals.Inc()
+		d.m.evalTime.Observe(time.Since(start).Seconds())
+	}
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// record stores each alert's firing and runs the rule's responses for the
+// firings this call recorded first.
+func (d *detector) record(ctx context.Context, alerts []detect.Alert) {
+	for _, a := range alerts {
+		res, err := d.s.store.RecordAlert(ctx, record.AlertHit{Rule: a.Rule, Title: a.Title, Severity: a.Severity,
+			GroupBy: a.GroupBy, Group: a.Group, SessionID: a.SessionID, UserID: a.UserID, Device: a.Device,
+			Repository: a.Repository, EventIDs: a.EventIDs, First: a.First, Last: a.Last, Fingerprint: a.Fingerprint})
+		if err != nil {
+			d.m.errors.WithLabelValues("record").Inc()
+			d.log.Error("detection: cannot record alert", "rule", a.Rule, LogKeyError, err)
+			continue
+		}
+		if !res.NewHit {
+			continue
+		}
+		d.m.hits.WithLabelValues(a.Rule, a.Severity).Inc()
+		if res.NewAlert {
+			d.m.opened.WithLabelValues(a.Rule, a.Severity).Inc()
+			d.log.Warn("alert opened", "alert", res.Alert.ID, "rule", a.Rule, "severity", a.Severity, "session", a.SessionID)
+		}
+		if a.Response.Quarantine && a.SessionID != "" {
+			d.quarantine(ctx, a, res.Alert)
+		}
+		if a.Response.Notify && res.NewAlert {
+			d.notify.enqueue(*res.Alert)
+		}
+		if res.NewAlert {
+			d.export.write(*res.Alert)
+		}
+	}
+}
+
+// quarantine is a rule's quarantine response: later central decisions of
+// the session are denied.
+func (d *detector) quarantine(ctx context.Context, a detect.Alert, al *record.Alert) {
+	reason := fmt.Sprintf("alert %s: %s", al.ID, a.Title)
+	if _, err := d.s.store.QuarantineSession(ctx, a.SessionID, record.Truncate(reason, store.MaxReasonBytes), "rule:"+a.Rule); err != nil {
+		d.m.responses.WithLabelValues("quarantine", "error").Inc()
+		d.log.Error("detection: quarantine failed", "rule", a.Rule, "session", a.SessionID, LogKeyError, err)
+		return
+	}
+	d.s.qcache.forget(a.SessionID)
+	d.m.responses.WithLabelValues("quarantine", "ok").Inc()
+	d.log.Warn("session quarantined by rule", "rule", a.Rule, "session", a.SessionID, "alert", al.ID)
+}
+
+// newDetector loads the rules and builds the detector and its responses.
+func (s *Server) newDetector(opts Options) error {
+	m, err := newDetectMetrics(s.reg)
+	if err != nil {
+		return err
+	}
+	set, err := opts.Rules()
+	if err != nil {
+		return fmt.Errorf("load detection rules: %w", err)
+	}
+	d := &detector{s: s, log: s.log.With(LogKeyComponent, "detect"), m: m, load: opts.Rules,
+		interval: s.cfg.DetectInterval, lateness: s.cfg.DetectLateness,
+		dirty: map[string]bool{}, due: map[string]time.Time{}, groups: map[groupKey]bool{}}
+	if d.interval <= 0 {
+		d.interval = DefaultDetectInterval
+	}
+	if d.lateness < 0 {
+		d.lateness = DefaultDetectLateness
+	}
+	d.rules.Store(set)
+	m.rules.Set(float64(len(set.Rules)))
+	if s.cfg.AlertWebhookURL != "" {
+		d.notify = newNotifier(s.cfg.AlertWebhookURL, opts.WebhookSecret, d.log, m, s.now)
+	}
+	if s.cfg.AlertsJSONL != "" {
+		if d.export, err = openJSONLExport(s.cfg.AlertsJSONL, d.log, m); err != nil {
+			return err
+		}
+	}
+	s.detector = d
+	return nil
+}
+
+// ReloadRules loads the rules again (SIGHUP, POST /api/v1/rules/reload)
+// and swaps them in once they load and validate; on error the rules in
+// force stay and the error is returned.
+func (s *Server) ReloadRules() (int, error) {
+	d := s.detector
+	if d == nil || d.load == nil {
+		return 0, errors.New("detection is off: no rules to reload")
+	}
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	set, err := d.load()
+	if err != nil {
+		d.m.reloads.WithLabelValues("error").Inc()
+		s.log.Error("rules reload failed; the rules in force stay", LogKeyError, err)
+		return 0, err
+	}
+	d.rules.Store(set)
+	d.m.rules.Set(float64(len(set.Rules)))
+	d.m.reloads.WithLabelValues("ok").Inc()
+	s.log.Info("rules reloaded", "rules", len(set.Rules))
+	return len(set.Rules), nil
+}
+
+// Rules returns the rules in force (nil when detection is off).
+func (s *Server) Rules() *detect.Set {
+	if s.detector == nil {
+		return nil
+	}
+	return s.detector.rules.Load()
+}

