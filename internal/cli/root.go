@@ -121,4 +121,5 @@ var commands = []func(*Env) *cobra.Command{
 	newSpoolCmd,
 	newRecordCmd,
 	newRulesCmd,
+	newAlertsCmd,
 }
