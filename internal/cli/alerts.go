@@ -244,4 +244,3 @@ func apiPost(ctx context.Context, server, token, path string, body []byte) ([]by
 	}
 	return out, nil
 }
-
