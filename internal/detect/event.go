@@ -127,7 +127,9 @@ func flatten(events []record.Event) []*Event {
 			}
 			out = append(out, e)
 		}
-		if sid == "" {
+		// Every conflict involves a hook audit event: a session without
+		// one has none, and building its run record is most of the cost.
+		if sid == "" || !slices.ContainsFunc(evs, func(e record.Event) bool { return e.Source == record.SourceHook }) {
 			continue
 		}
 		rr := record.BuildRunRecord(record.SessionSummary{SessionID: sid}, evs)
@@ -238,14 +240,17 @@ func fromRecord(r *record.Event, ctx sessionContext) *Event {
 		}
 	}
 	if e.Attrs == nil {
-		e.Attrs = map[string]any{}
+		e.Attrs = noAttrs
 	}
 	if e.Resource == nil {
-		e.Resource = map[string]any{}
+		e.Resource = noAttrs
 	}
 	ctx.apply(e)
 	return e
 }
+
+// noAttrs stands for absent attributes; CEL only reads it.
+var noAttrs = map[string]any{}
 
 func attr(m map[string]any, k string) string {
 	s, _ := m[k].(string)

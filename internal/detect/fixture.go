@@ -71,14 +71,30 @@ var stringFields = func() []string {
 	return out
 }()
 
-// field returns the value of the string field named by its CEL name.
-func (e *Event) field(name string) string {
-	v := reflect.ValueOf(e).Elem()
-	t := v.Type()
+// fieldIndex maps the CEL names of Event's string fields to their index.
+var fieldIndex = func() map[string]int {
+	m := map[string]int{}
+	t := reflect.TypeFor[Event]()
 	for i := range t.NumField() {
-		if t.Field(i).Tag.Get("cel") == name {
-			return v.Field(i).String()
+		f := t.Field(i)
+		if tag := f.Tag.Get("cel"); tag != "" && f.Type.Kind() == reflect.String {
+			m[tag] = i
 		}
 	}
-	return ""
+	return m
+}()
+
+// field returns the value of the string field named by its CEL name.
+func (e *Event) field(name string) string {
+	switch name {
+	case "tool_use_id":
+		return e.ToolUseID
+	case "session":
+		return e.Session
+	}
+	i, ok := fieldIndex[name]
+	if !ok {
+		return ""
+	}
+	return reflect.ValueOf(e).Elem().Field(i).String()
 }

@@ -71,7 +71,7 @@ func LoadFS(fsys fs.FS, root, display string) (*Set, error) {
 		return nil, fmt.Errorf("load rules %s: no rule files (*.yaml) found", display)
 	}
 	sort.Strings(files)
-	l := &loader{fsys: fsys, display: display}
+	l := &loader{fsys: fsys, display: display, root: root}
 	for _, f := range files {
 		data, err := readLimited(fsys, f)
 		if err != nil {
@@ -110,6 +110,7 @@ func readLimited(fsys fs.FS, name string) ([]byte, error) {
 type loader struct {
 	fsys     fs.FS
 	display  string
+	root     string
 	errs     []policy.Error
 	warnings []policy.Warning
 	rules    []*Rule
@@ -149,7 +150,11 @@ type fileDecoder struct {
 func (l *loader) file(rel string, data []byte) {
 	name := rel
 	if l.display != "" {
-		name = filepath.Join(l.display, rel)
+		under := rel
+		if l.root != "" && l.root != "." {
+			under = strings.TrimPrefix(rel, l.root+"/")
+		}
+		name = filepath.Join(l.display, under)
 	}
 	d := &fileDecoder{l: l, name: name, rel: rel, lines: strings.Split(string(data), "\n")}
 	root, err := parseYAML(data)
