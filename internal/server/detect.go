@@ -63,6 +63,7 @@ type detectMetrics struct {
 	evalTime  prometheus.Histogram
 	errors    *prometheus.CounterVec // stage
 	dropped   prometheus.Counter
+	deferred  prometheus.Counter
 	rules     prometheus.Gauge
 	reloads   *prometheus.CounterVec // result
 }
@@ -86,6 +87,8 @@ func newDetectMetrics(reg prometheus.Registerer) (*detectMetrics, error) {
 			"Detection steps that failed, by stage (read, record).", "stage"),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "warden_detect_marks_dropped_total",
 			Help: "Sessions not marked for evaluation because too many were waiting."}),
+		deferred: prometheus.NewCounter(prometheus.CounterOpts{Name: "warden_detect_deferred_total",
+			Help: "Session evaluations put off to the next run because a run spent its time budget (a quarter of detect_interval)."}),
 		rules: prometheus.NewGauge(prometheus.GaugeOpts{Name: "warden_detect_rules",
 			Help: "Detection rules loaded."}),
 		reloads: counter("warden_detect_reloads_total",
@@ -100,7 +103,7 @@ func newDetectMetrics(reg prometheus.Registerer) (*detectMetrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.hits, m.opened, m.responses, m.evals, m.evalTime, m.errors, m.dropped, m.rules, m.reloads} {
+	for _, c := range []prometheus.Collector{m.hits, m.opened, m.responses, m.evals, m.evalTime, m.errors, m.dropped, m.deferred, m.rules, m.reloads} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register detection metrics: %w", err)
 		}
@@ -118,8 +121,11 @@ type detector struct {
 	reloadMu sync.Mutex
 	interval time.Duration
 	lateness time.Duration
-	notify   *notifier
-	export   *jsonlExport
+	// budget is the time one run may spend evaluating (a quarter of the
+	// interval); 0 is unbounded (tests).
+	budget time.Duration
+	notify *notifier
+	export *jsonlExport
 
 	mu    sync.Mutex
 	dirty map[string]bool
@@ -239,8 +245,21 @@ func (d *detector) evaluate(ctx context.Context) {
 	if err := d.s.writer.sync(ctx); err != nil {
 		d.log.Warn("detection: decision records not flushed", LogKeyError, err)
 	}
-	for _, sid := range sessions {
+	start := time.Now()
+	for i, sid := range sessions {
 		if ctx.Err() != nil {
+			return
+		}
+		if d.budget > 0 && time.Since(start) > d.budget {
+			// Out of this interval's CPU budget: the rest wait for the
+			// next run, so detection never takes more than its share
+			// from ingest however much arrives.
+			d.mu.Lock()
+			for _, rest := range sessions[i:] {
+				d.dirty[rest] = true
+			}
+			d.mu.Unlock()
+			d.m.deferred.Add(float64(len(sessions) - i))
 			return
 		}
 		d.evaluateSession(ctx, set, sid, now)
@@ -425,6 +444,7 @@ func (s *Server) newDetector(opts Options) error {
 	if d.interval <= 0 {
 		d.interval = DefaultDetectInterval
 	}
+	d.budget = d.interval / 4
 	if d.lateness < 0 {
 		d.lateness = DefaultDetectLateness
 	}
