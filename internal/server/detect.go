@@ -40,7 +40,7 @@ const (
 	// DefaultDetectLateness is how long the server waits for a session's
 	// late events (telemetry batches, shipped spools) before an absence
 	// rule counts an event as missing.
-	DefaultDetectLateness = 30 * time.Second
+	DefaultDetectLateness = 2 * time.Minute
 	// groupEvalEvery is how many intervals pass between evaluations of the
 	// rules grouped by user, device or repository, which read several
 	// sessions.
