@@ -55,6 +55,7 @@ func (f *serverFlags) addServeFlags(fl *pflag.FlagSet) {
 	fl.DurationVar(&f.cfg.DetectLateness, "detect-lateness", server.DefaultDetectLateness, "how long absence rules wait for late events past their window")
 	fl.StringVar(&f.cfg.AlertWebhookURL, "alert-webhook-url", "", "POST new alerts here as JSON, signed with $WARDEN_ALERT_WEBHOOK_SECRET (prefer $WARDEN_ALERT_WEBHOOK_URL)")
 	fl.StringVar(&f.cfg.AlertsJSONL, "alerts-jsonl", "", "append new alerts to this file, one JSON object per line")
+	fl.StringVar(&f.cfg.AlertsOTLPEndpoint, "alerts-otlp-endpoint", "", "send new alerts as OTLP log records to this collector (OTLP/HTTP; bearer $WARDEN_ALERTS_OTLP_TOKEN)")
 	fl.IntVar(&f.cfg.MemoryBudgetMiB, "memory-budget-mib", server.DefaultMemoryBudgetMiB, "memory the server may use, in MiB: request bodies reserve from 3/8 of it, and the Go runtime's limit is 3/4 of it (unless GOMEMLIMIT is set)")
 }
 
@@ -107,6 +108,7 @@ func (f *serverFlags) config(env *Env, fl *pflag.FlagSet) (server.Config, error)
 	set("detect-lateness", func() { cfg.DetectLateness = v.DetectLateness })
 	set("alert-webhook-url", func() { cfg.AlertWebhookURL = v.AlertWebhookURL })
 	set("alerts-jsonl", func() { cfg.AlertsJSONL = v.AlertsJSONL })
+	set("alerts-otlp-endpoint", func() { cfg.AlertsOTLPEndpoint = v.AlertsOTLPEndpoint })
 	return cfg, nil
 }
 
@@ -243,7 +245,8 @@ ones do not load; see docs/detect.md.`,
 			}
 			defer st.Close()
 			opts := server.Options{Config: cfg, Store: st, Policy: p, PolicyYAML: yaml, Logger: log,
-				Rules: serveRules(cfg.Rules), WebhookSecret: []byte(env.Getenv("WARDEN_ALERT_WEBHOOK_SECRET"))}
+				Rules: serveRules(cfg.Rules), WebhookSecret: []byte(env.Getenv("WARDEN_ALERT_WEBHOOK_SECRET")),
+				AlertsOTLPToken: env.Getenv("WARDEN_ALERTS_OTLP_TOKEN")}
 			if cfg.DatabaseURL != "" {
 				opts.Writers = 4
 			} else {

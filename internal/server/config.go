@@ -65,6 +65,7 @@ const (
 //	detect_lateness     WARDEN_DETECT_LATENESS     --detect-lateness
 //	alert_webhook_url   WARDEN_ALERT_WEBHOOK_URL   --alert-webhook-url (secret: WARDEN_ALERT_WEBHOOK_SECRET only)
 //	alerts_jsonl        WARDEN_ALERTS_JSONL        --alerts-jsonl
+//	alerts_otlp_endpoint WARDEN_ALERTS_OTLP_ENDPOINT --alerts-otlp-endpoint (token: WARDEN_ALERTS_OTLP_TOKEN only)
 type Config struct {
 	// Addr is the HTTP listen address.
 	Addr string `yaml:"addr"`
@@ -119,6 +120,9 @@ type Config struct {
 	// AlertsJSONL is a file new alerts are appended to, one JSON object
 	// per line; empty writes none.
 	AlertsJSONL string `yaml:"alerts_jsonl"`
+	// AlertsOTLPEndpoint is an OTLP/HTTP collector's base URL new alerts
+	// are sent to as log records (protobuf, to /v1/logs); empty sends none.
+	AlertsOTLPEndpoint string `yaml:"alerts_otlp_endpoint"`
 }
 
 // IngestBudget is the byte budget shared by in-flight request bodies:
@@ -334,6 +338,7 @@ func envVars() []envVar {
 		{"WARDEN_DETECT_LATENESS", "detect_lateness", dur(func(c *Config) *time.Duration { return &c.DetectLateness })},
 		{"WARDEN_ALERT_WEBHOOK_URL", "alert_webhook_url", str(func(c *Config) *string { return &c.AlertWebhookURL })},
 		{"WARDEN_ALERTS_JSONL", "alerts_jsonl", str(func(c *Config) *string { return &c.AlertsJSONL })},
+		{"WARDEN_ALERTS_OTLP_ENDPOINT", "alerts_otlp_endpoint", str(func(c *Config) *string { return &c.AlertsOTLPEndpoint })},
 		{"WARDEN_MEMORY_BUDGET_MIB", "memory_budget_mib", func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -449,6 +454,11 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(c.AlertWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			// Never echo the URL: webhook URLs embed their secret.
 			bad("alert_webhook_url", "not an http(s) URL")
+		}
+	}
+	if c.AlertsOTLPEndpoint != "" {
+		if u, err := url.Parse(c.AlertsOTLPEndpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("alerts_otlp_endpoint", "not an http(s) URL")
 		}
 	}
 	if c.AlertsJSONL != "" && !filepath.IsAbs(c.AlertsJSONL) {

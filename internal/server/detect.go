@@ -125,6 +125,7 @@ type detector struct {
 	// interval); 0 is unbounded (tests).
 	budget time.Duration
 	notify *notifier
+	otlp   *notifier
 	export *jsonlExport
 
 	mu    sync.Mutex
@@ -408,6 +409,9 @@ func (d *detector) record(ctx context.Context, alerts []detect.Alert) {
 		if a.Response.Notify && res.NewAlert {
 			d.notify.enqueue(*res.Alert)
 		}
+		if a.Response.Notify && res.NewAlert {
+			d.otlp.enqueue(*res.Alert)
+		}
 		if res.NewAlert {
 			d.export.write(*res.Alert)
 		}
@@ -451,7 +455,10 @@ func (s *Server) newDetector(opts Options) error {
 	d.rules.Store(set)
 	m.rules.Set(float64(len(set.Rules)))
 	if s.cfg.AlertWebhookURL != "" {
-		d.notify = newNotifier(s.cfg.AlertWebhookURL, opts.WebhookSecret, d.log, m, s.now)
+		d.notify = newNotifier("notify", webhookSender(s.cfg.AlertWebhookURL, opts.WebhookSecret, s.now), d.log, m)
+	}
+	if s.cfg.AlertsOTLPEndpoint != "" {
+		d.otlp = newNotifier("otlp", otlpSender(s.cfg.AlertsOTLPEndpoint, opts.AlertsOTLPToken), d.log, m)
 	}
 	if s.cfg.AlertsJSONL != "" {
 		if d.export, err = openJSONLExport(s.cfg.AlertsJSONL, d.log, m); err != nil {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/wardenhq/warden/internal/detect"
 	"github.com/wardenhq/warden/internal/record"
@@ -350,5 +352,44 @@ func TestDetect_Replicas(t *testing.T) {
 	q, err := a.store.Quarantine(context.Background(), s)
 	if err != nil || !strings.HasPrefix(q.By, "rule:chain.") {
 		t.Errorf("quarantine: %+v, %v", q, err)
+	}
+}
+
+// TestDetect_OTLPExport: a new alert reaches an OTLP collector as one log
+// record, protobuf, with the alert's fields as attributes.
+func TestDetect_OTLPExport(t *testing.T) {
+	got := make(chan *logspb.LogsData, 4)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var data logspb.LogsData
+		if r.URL.Path != "/v1/logs" || r.Header.Get("Content-Type") != "application/x-protobuf" ||
+			r.Header.Get("Authorization") != "Bearer otlp-token" || proto.Unmarshal(b, &data) != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		got <- &data
+	}))
+	defer collector.Close()
+	ts := startServer(t, withRules(detect.Builtin), withManualDetect(),
+		withConfig(func(c *Config) { c.AlertsOTLPEndpoint = collector.URL + "/" }),
+		func(o *Options) { o.AlertsOTLPToken = "otlp-token" })
+	ts.decide(ts.tokens[record.ScopeIngest], preCall("ot", "toolu_1", "Bash", map[string]any{"command": "pkill -f warden"}), "")
+	ts.s.detector.evaluate(context.Background())
+	var data *logspb.LogsData
+	select {
+	case data = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no OTLP export")
+	}
+	lrs := data.GetResourceLogs()[0].GetScopeLogs()[0].GetLogRecords()
+	if len(lrs) != 1 || lrs[0].GetSeverityNumber() != logspb.SeverityNumber_SEVERITY_NUMBER_ERROR {
+		t.Fatalf("records: %v", lrs)
+	}
+	attrs := map[string]string{}
+	for _, kv := range lrs[0].GetAttributes() {
+		attrs[kv.GetKey()] = kv.GetValue().GetStringValue()
+	}
+	if attrs["event.name"] != AlertEventName || attrs["alert.rule"] != "warden.tamper" || attrs["session.id"] != "ot" || attrs["alert.status"] != "open" {
+		t.Errorf("attributes: %v", attrs)
 	}
 }

@@ -43,27 +43,59 @@ type WebhookPayload struct {
 	Alert record.Alert `json:"alert"`
 }
 
-// notifier delivers alerts to a webhook in the background: an enqueue
-// never blocks, a failed delivery is retried with exponential backoff.
+// notifier delivers alerts to one destination (a webhook, an OTLP
+// collector) in the background: an enqueue never blocks, a failed delivery
+// is retried with exponential backoff.
 type notifier struct {
-	url     string
-	secret  []byte
-	client  *http.Client
+	action  string // the responses metric's action label: notify, otlp
+	send    func(ctx context.Context, a record.Alert) error
 	log     *slog.Logger
 	m       *detectMetrics
-	now     func() time.Time
 	backoff time.Duration // first retry delay; doubles each attempt
 	queue   chan record.Alert
-	wg      sync.WaitGroup
 }
 
-func newNotifier(url string, secret []byte, log *slog.Logger, m *detectMetrics, now func() time.Time) *notifier {
-	return &notifier{url: url, secret: secret, log: log, m: m, now: now, backoff: time.Second,
-		client: &http.Client{Timeout: notifyTimeout}, queue: make(chan record.Alert, notifyQueue)}
+func newNotifier(action string, send func(context.Context, record.Alert) error, log *slog.Logger, m *detectMetrics) *notifier {
+	return &notifier{action: action, send: send, log: log, m: m, backoff: time.Second, queue: make(chan record.Alert, notifyQueue)}
+}
+
+// webhookSender posts alerts to url as WebhookPayload, signed with secret.
+func webhookSender(url string, secret []byte, now func() time.Time) func(context.Context, record.Alert) error {
+	client := &http.Client{Timeout: notifyTimeout}
+	return func(ctx context.Context, a record.Alert) error {
+		body, err := json.Marshal(WebhookPayload{Text: alertText(a), Alert: a})
+		if err != nil {
+			return err
+		}
+		ts := strconv.FormatInt(now().Unix(), 10)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(HeaderTimestamp, ts)
+		if len(secret) > 0 {
+			req.Header.Set(HeaderSignature, Sign(secret, ts, body))
+		}
+		return do(client, req)
+	}
+}
+
+func do(client *http.Client, req *http.Request) error {
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("answered %s", resp.Status)
+	}
+	return nil
 }
 
 // enqueue queues an alert for delivery, or drops it when the queue is
-// full. A nil notifier (no webhook configured) does nothing.
+// full. A nil notifier (none configured) does nothing.
 func (n *notifier) enqueue(a record.Alert) {
 	if n == nil {
 		return
@@ -71,8 +103,8 @@ func (n *notifier) enqueue(a record.Alert) {
 	select {
 	case n.queue <- a:
 	default:
-		n.m.responses.WithLabelValues("notify", "dropped").Inc()
-		n.log.Warn("alert notification dropped: delivery queue full", "alert", a.ID)
+		n.m.responses.WithLabelValues(n.action, "dropped").Inc()
+		n.log.Warn("alert delivery dropped: queue full", "action", n.action, "alert", a.ID)
 	}
 }
 
@@ -86,6 +118,28 @@ func (n *notifier) run(ctx context.Context) {
 			n.deliver(ctx, a)
 		}
 	}
+}
+
+func (n *notifier) deliver(ctx context.Context, a record.Alert) {
+	delay := n.backoff
+	for attempt := 1; attempt <= notifyAttempts; attempt++ {
+		err := n.send(ctx, a)
+		if err == nil {
+			n.m.responses.WithLabelValues(n.action, "ok").Inc()
+			return
+		}
+		n.log.Warn("alert delivery failed", "action", n.action, "alert", a.ID, "attempt", attempt, LogKeyError, err)
+		if attempt == notifyAttempts {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+	n.m.responses.WithLabelValues(n.action, "error").Inc()
 }
 
 // alertText is the alert as one line of text for chat. Group, rule and
@@ -118,56 +172,6 @@ func Sign(secret []byte, ts string, body []byte) string {
 	mac.Write([]byte("."))
 	mac.Write(body)
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
-
-func (n *notifier) deliver(ctx context.Context, a record.Alert) {
-	body, err := json.Marshal(WebhookPayload{Text: alertText(a), Alert: a})
-	if err != nil {
-		n.m.responses.WithLabelValues("notify", "error").Inc()
-		return
-	}
-	delay := n.backoff
-	for attempt := 1; attempt <= notifyAttempts; attempt++ {
-		err = n.post(ctx, body)
-		if err == nil {
-			n.m.responses.WithLabelValues("notify", "ok").Inc()
-			return
-		}
-		n.log.Warn("alert notification failed", "alert", a.ID, "attempt", attempt, LogKeyError, err)
-		if attempt == notifyAttempts {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(delay):
-		}
-		delay *= 2
-	}
-	n.m.responses.WithLabelValues("notify", "error").Inc()
-}
-
-func (n *notifier) post(ctx context.Context, body []byte) error {
-	ts := strconv.FormatInt(n.now().Unix(), 10)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderTimestamp, ts)
-	if len(n.secret) > 0 {
-		req.Header.Set(HeaderSignature, Sign(n.secret, ts, body))
-	}
-	resp, err := n.client.Do(req)
-	if err != nil {
-		return err
-	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook answered %s", resp.Status)
-	}
-	return nil
 }
 
 // jsonlExport appends each new alert as one JSON line to a file, for a

@@ -82,6 +82,8 @@ type Options struct {
 	// WebhookSecret keys the HMAC signature of alert notifications to
 	// Config.AlertWebhookURL.
 	WebhookSecret []byte
+	// AlertsOTLPToken is the bearer token of Config.AlertsOTLPEndpoint.
+	AlertsOTLPToken string
 }
 
 // Server is a running or runnable Warden control plane.
@@ -312,12 +314,14 @@ func (s *Server) Start(ctx context.Context) error {
 			defer s.bg.Done()
 			d.run(bgCtx)
 		}()
-		if d.notify != nil {
-			s.bg.Add(1)
-			go func() {
-				defer s.bg.Done()
-				d.notify.run(bgCtx)
-			}()
+		for _, n := range []*notifier{d.notify, d.otlp} {
+			if n != nil {
+				s.bg.Add(1)
+				go func() {
+					defer s.bg.Done()
+					n.run(bgCtx)
+				}()
+			}
 		}
 	}
 	if s.cfg.RetentionDays > 0 {
