@@ -93,7 +93,7 @@ func TestEvaluate_GroupByUser(t *testing.T) {
 	if got := set.Evaluate(evs, Options{}); len(got) != 0 {
 		t.Fatalf("got %+v, want none (two users)", got)
 	}
-	evs = append(evs, hookEvent("d", "s3", 3*time.Minute, record.AuditEventV1{User: "ann", Decision: "deny"}))
+	evs = append(evs, hookEvent("d", "s4", 3*time.Minute, record.AuditEventV1{User: "ann", Decision: "deny"}))
 	got := set.Evaluate(evs, Options{})
 	if len(got) != 1 || got[0].Group != "ann" || !slices.Equal(got[0].EventIDs, []string{"a", "b", "d"}) {
 		t.Fatalf("got %+v, want one alert for ann on a, b, d", got)
@@ -148,5 +148,25 @@ func TestEvaluate_AbsenceWatermark(t *testing.T) {
 	evs = append(evs, hookEvent("d", "s", -time.Second, record.AuditEventV1{ToolUseID: "t1", Decision: "allow"}))
 	if got := set.Evaluate(evs, o); len(got) != 0 {
 		t.Fatalf("with the decision: %+v", got)
+	}
+}
+
+// TestEvaluate_SessionUser: telemetry names the user by a hash, the audit
+// by account; within a session both are the session's user.
+func TestEvaluate_SessionUser(t *testing.T) {
+	set := mustParse(t, `rules:
+  - id: t.thr
+    title: T
+    severity: low
+    group_by: user
+    threshold: {if: 'event.kind == "PostToolUse" || event.kind == "tool_result"', window: 1h, count: 2}
+`)
+	evs := []record.Event{
+		hookEvent("a", "s1", 0, record.AuditEventV1{HookEvent: "PostToolUse", User: "ann"}),
+		{ID: "b", Source: record.SourceOTLP, Kind: "tool_result", SessionID: "s1", UserID: "5f2c-hash", Time: testBase.Add(time.Second)},
+	}
+	got := set.Evaluate(evs, Options{})
+	if len(got) != 1 || got[0].Group != "ann" {
+		t.Fatalf("got %+v, want one alert for ann", got)
 	}
 }

@@ -194,7 +194,12 @@ func first(dst *string, v string) {
 }
 
 func (c sessionContext) apply(e *Event) {
-	first(&e.User, c.user)
+	// One user per session: Claude Code's telemetry names the user by a
+	// hash, Warden's audit by account; a rule grouped by user must not see
+	// one session as two users.
+	if c.user != "" {
+		e.User = c.user
+	}
 	first(&e.Device, c.device)
 	first(&e.Repository, c.repository)
 	first(&e.Branch, c.branch)
