@@ -33,6 +33,36 @@ type Alerts interface {
 	SetAlertStatus(ctx context.Context, id, status, by, comment string) (*record.Alert, error)
 }
 
+// Overlays is the part of a store that keeps policy overlays.
+type Overlays interface {
+	// AddOverlay stores an overlay, stamped with Options.Now, and returns
+	// it with its ID.
+	AddOverlay(ctx context.Context, o record.PolicyOverlay) (*record.PolicyOverlay, error)
+	// ListOverlays returns every overlay in the order added.
+	ListOverlays(ctx context.Context) ([]record.PolicyOverlay, error)
+	// RemoveOverlay deletes one; ErrNotFound when there is none.
+	RemoveOverlay(ctx context.Context, id string) error
+}
+
+// ValidateOverlay reports why a store would refuse an overlay.
+func ValidateOverlay(o *record.PolicyOverlay) error {
+	if o.Kind == "" || o.Target == "" || o.By == "" {
+		return Errorf(EInvalid, "overlay needs kind, target and by")
+	}
+	for name, v := range map[string]string{"kind": o.Kind, "target": o.Target, "tier": o.Tier, "by": o.By} {
+		if len(v) > maxAlertFieldBytes {
+			return Errorf(EInvalid, "overlay %s of %d bytes, more than %d", name, len(v), maxAlertFieldBytes)
+		}
+		if err := checkText(name, v); err != nil {
+			return err
+		}
+	}
+	if len(o.Reason) > MaxReasonBytes {
+		return Errorf(EInvalid, "overlay reason of %d bytes, more than %d", len(o.Reason), MaxReasonBytes)
+	}
+	return checkText("reason", o.Reason)
+}
+
 // AlertResult is what RecordAlert did.
 type AlertResult struct {
 	Alert *record.Alert

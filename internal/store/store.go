@@ -95,6 +95,8 @@ type Store interface {
 
 	// Alerts keeps detection alerts (see Alerts).
 	Alerts
+	// Overlays keeps the overlays on the served policy (see Overlays).
+	Overlays
 
 	// DeleteBefore enforces retention: it deletes every session whose last
 	// event or point is before t, with all its events and metric points,

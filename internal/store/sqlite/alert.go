@@ -254,3 +254,64 @@ func (db *DB) SetAlertStatus(ctx context.Context, id, status, by, comment string
 	}
 	return a, nil
 }
+
+// AddOverlay implements store.Store.
+func (db *DB) AddOverlay(ctx context.Context, o record.PolicyOverlay) (*record.PolicyOverlay, error) {
+	if err := store.ValidateOverlay(&o); err != nil {
+		return nil, err
+	}
+	o.Time = db.now().UTC()
+	var id int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO policy_overlays (kind, target, tier, reason, by_actor, time_ns) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			o.Kind, o.Target, o.Tier, o.Reason, o.By, o.Time.UnixNano()).Scan(&id)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("add overlay: %w", err)
+	}
+	o.ID = strconv.FormatInt(id, 10)
+	o.Time = rows.Time(o.Time.UnixNano())
+	return &o, nil
+}
+
+// ListOverlays implements store.Store.
+func (db *DB) ListOverlays(ctx context.Context) ([]record.PolicyOverlay, error) {
+	rs, err := db.r.QueryContext(ctx, `SELECT id, kind, target, tier, reason, by_actor, time_ns FROM policy_overlays ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list overlays: %w", err)
+	}
+	defer rs.Close()
+	out := []record.PolicyOverlay{}
+	for rs.Next() {
+		var o record.PolicyOverlay
+		var id, ns int64
+		if err := rs.Scan(&id, &o.Kind, &o.Target, &o.Tier, &o.Reason, &o.By, &ns); err != nil {
+			return nil, fmt.Errorf("list overlays: %w", err)
+		}
+		o.ID, o.Time = strconv.FormatInt(id, 10), rows.Time(ns)
+		out = append(out, o)
+	}
+	return out, rs.Err()
+}
+
+// RemoveOverlay implements store.Store.
+func (db *DB) RemoveOverlay(ctx context.Context, id string) error {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return store.Errorf(store.ENotFound, "no overlay %q", id)
+	}
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM policy_overlays WHERE id = ?`, n)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return store.Errorf(store.ENotFound, "no overlay %s", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("remove overlay %s: %w", id, err)
+	}
+	return nil
+}

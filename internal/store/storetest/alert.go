@@ -228,3 +228,33 @@ func alertEqual(a, b record.Alert) bool {
 	a.FirstSeen, a.LastSeen, a.History, b.History = b.FirstSeen, b.LastSeen, nil, nil
 	return slices.Equal(a.EventIDs, b.EventIDs) && fmt.Sprint(a) == fmt.Sprint(b)
 }
+
+func testOverlays(t *testing.T, open opener) {
+	s, clock := open(t)
+	clock.Set(T0.Add(time.Hour))
+	if got, err := s.ListOverlays(ctx()); err != nil || len(got) != 0 {
+		t.Fatalf("empty: %+v, %v", got, err)
+	}
+	a, err := s.AddOverlay(ctx(), record.PolicyOverlay{Kind: "revoke_mcp_server", Target: "notes", Reason: "alert 7 ✋", By: "token:secops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.AddOverlay(ctx(), record.PolicyOverlay{Kind: "repository_tier", Target: "git@github.com:acme/pay*", Tier: "regulated", By: "token:secops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListOverlays(ctx())
+	if err != nil || len(got) != 2 || got[0].ID != a.ID || got[1].Tier != "regulated" || got[0].Reason != "alert 7 ✋" || !got[0].Time.Equal(T0.Add(time.Hour)) {
+		t.Fatalf("list: %+v, %v", got, err)
+	}
+	if err := s.RemoveOverlay(ctx(), a.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, s.RemoveOverlay(ctx(), a.ID), store.ENotFound)
+	wantCode(t, s.RemoveOverlay(ctx(), "nope"), store.ENotFound)
+	if got, _ := s.ListOverlays(ctx()); len(got) != 1 || got[0].ID != b.ID {
+		t.Errorf("after remove: %+v", got)
+	}
+	_, err = s.AddOverlay(ctx(), record.PolicyOverlay{Kind: "revoke_mcp_server", By: "x"})
+	wantCode(t, err, store.EInvalid)
+}

@@ -50,3 +50,15 @@ CREATE TABLE alert_history (
 	time_ns  bigint  NOT NULL,
 	PRIMARY KEY (alert_id, seq)
 );
+
+-- Overlays on the served policy (revoke an MCP server, move repositories
+-- to a stricter tier): a response to an alert, listed and removable.
+CREATE TABLE policy_overlays (
+	id       bigserial PRIMARY KEY,
+	kind     text   NOT NULL,
+	target   text   NOT NULL,
+	tier     text   NOT NULL,
+	reason   text   NOT NULL,
+	by_actor text   NOT NULL,
+	time_ns  bigint NOT NULL
+);

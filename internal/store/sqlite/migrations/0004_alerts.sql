@@ -50,3 +50,15 @@ CREATE TABLE alert_history (
 	time_ns  INTEGER NOT NULL,
 	PRIMARY KEY (alert_id, seq)
 );
+
+-- Overlays on the served policy (revoke an MCP server, move repositories
+-- to a stricter tier): a response to an alert, listed and removable.
+CREATE TABLE policy_overlays (
+	id       INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind     TEXT    NOT NULL,
+	target   TEXT    NOT NULL,
+	tier     TEXT    NOT NULL,
+	reason   TEXT    NOT NULL,
+	by_actor TEXT    NOT NULL,
+	time_ns  INTEGER NOT NULL
+);
