@@ -172,9 +172,10 @@ func (s *Server) decide(r *http.Request) (answer []byte, verdict, failure string
 		return hookproto.DenyAnswer(event, reason), record.DecisionDeny, failureUnauthorized
 	}
 
-	te, terr := s.engines.get(r.URL.Query().Get("tier"))
+	eng := s.engines.Load()
+	te, terr := eng.get(r.URL.Query().Get("tier"))
 	if terr != nil {
-		def, _ := s.engines.get("")
+		def, _ := eng.get("")
 		return s.fail(ctx, in, def.meta, record.FailurePolicyLoad,
 			"Warden: "+terr.Error()+"; fix the tier in the hook's URL")
 	}

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/wardenhq/warden/internal/detect"
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/store"
 	"github.com/wardenhq/warden/internal/store/postgres"
@@ -393,3 +394,64 @@ func TestDetect_OTLPExport(t *testing.T) {
 		t.Errorf("attributes: %v", attrs)
 	}
 }
+
+// TestOverlays: revoking an MCP server serves a new policy (new ETag) in
+// which every listing of the server is deny, and central decisions deny
+// its tools at once; removing the overlay restores the policy. An overlay
+// that would make the policy invalid is refused and nothing is stored.
+func TestOverlays(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ts := startServer(t, withStore(b.open(t)))
+		read, admin, ingest := ts.tokens[record.ScopeRead], ts.tokens[record.ScopeAdmin], ts.tokens[record.ScopeIngest]
+		before := ts.do("GET", "/v1/policy", read, nil)
+		etag := before.header.Get("ETag")
+		call := preCall("ov", "toolu_1", "mcp__github__get_issue", map[string]any{"number": 1})
+		if _, d := ts.decide(ingest, call, ""); d.HookSpecificOutput.PermissionDecision == "deny" {
+			t.Fatalf("github read before the overlay: %+v", d.HookSpecificOutput)
+		}
+		r := ts.do("POST", "/api/v1/overlays", admin, []byte(`{"kind":"revoke_mcp_server","target":"github","reason":"alert 12: token leaked"}`))
+		var list OverlayList
+		r.json(t, &list)
+		if r.status != http.StatusOK || len(list.Overlays) != 1 || list.Overlays[0].By != "token:test-admin" {
+			t.Fatalf("add: %d %s", r.status, r.body)
+		}
+		after := ts.do("GET", "/v1/policy", read, nil)
+		if after.header.Get("ETag") == etag {
+			t.Errorf("policy after the overlay: same ETag %s", etag)
+		}
+		served, err := policyFrom(after.body)
+		if err != nil {
+			t.Fatalf("served policy does not parse: %v", err)
+		}
+		for _, tier := range served.TierNames() {
+			rs, err := served.Ruleset(tier)
+			if err != nil || rs.Rules()["mcp.github.read"] != policy.Deny {
+				t.Errorf("served policy, tier %s: mcp.github.read %v, %v", tier, rs.Rules()["mcp.github.read"], err)
+			}
+		}
+		if _, d := ts.decide(ingest, preCall("ov", "toolu_2", "mcp__github__get_issue", map[string]any{"number": 1}), ""); d.HookSpecificOutput.PermissionDecision != "deny" {
+			t.Errorf("github read after the overlay: %+v", d.HookSpecificOutput)
+		}
+		if r := ts.do("POST", "/api/v1/overlays", admin, []byte(`{"kind":"repository_tier","target":"git@github.com:acme/*","tier":"platinum"}`)); r.errorCode() != EInvalid {
+			t.Errorf("unknown tier: %d %s", r.status, r.body)
+		}
+		if r := ts.do("POST", "/api/v1/overlays", read, []byte(`{"kind":"revoke_mcp_server","target":"x"}`)); r.status != http.StatusForbidden {
+			t.Errorf("add with a read token: %d", r.status)
+		}
+		ts.do("GET", "/api/v1/overlays", read, nil).json(t, &list)
+		if len(list.Overlays) != 1 {
+			t.Fatalf("overlays after a refused one: %+v", list)
+		}
+		if r := ts.do("DELETE", "/api/v1/overlays/"+list.Overlays[0].ID, admin, nil); r.status != http.StatusOK {
+			t.Fatalf("remove: %d %s", r.status, r.body)
+		}
+		if got := ts.do("GET", "/v1/policy", read, nil); got.header.Get("ETag") != etag {
+			t.Errorf("ETag after removing the overlay %s, want the original %s", got.header.Get("ETag"), etag)
+		}
+		if _, d := ts.decide(ingest, preCall("ov", "toolu_3", "mcp__github__get_issue", map[string]any{"number": 1}), ""); d.HookSpecificOutput.PermissionDecision == "deny" {
+			t.Errorf("github read after removal: %+v", d.HookSpecificOutput)
+		}
+	})
+}
+
+func policyFrom(b []byte) (*policy.Policy, error) { return policy.Parse("served.yaml", b) }

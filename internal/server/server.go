@@ -30,6 +30,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -102,7 +103,8 @@ type Server struct {
 	budget      *membudget.Budget
 	auth        *authenticator
 	qcache      *quarantineCache
-	engines     *engines
+	engines     atomic.Pointer[engines]
+	overlays    overlayState
 	writer      decisionWriter
 	deciders    *deciders
 	tls         *tls.Config
@@ -110,7 +112,6 @@ type Server struct {
 	detector    *detector
 
 	mu       sync.Mutex
-	bundle   *record.PolicyBundle
 	httpSrv  *http.Server
 	grpcSrv  *grpc.Server
 	httpLn   net.Listener
@@ -173,10 +174,11 @@ func New(opts Options) (*Server, error) {
 	if err := store.ValidatePolicy(s.policy.Name, s.yaml, sha256Hex(s.yaml)); err != nil {
 		return nil, fmt.Errorf("policy %s: %w", s.policy.Name, err)
 	}
-	var err error
-	if s.engines, err = newEngines(s.policy, s.cfg.Tier, s.now); err != nil {
+	eng, err := newEngines(s.policy, s.cfg.Tier, s.now)
+	if err != nil {
 		return nil, &ValidationError{Fields: []*FieldError{{Field: "tier", Message: err.Error()}}}
 	}
+	s.engines.Store(eng)
 	if s.cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
 		if err != nil {
@@ -237,11 +239,10 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.started = true
 
-	bundle, err := s.store.PutPolicy(ctx, s.policy.Name, s.yaml, sha256Hex(s.yaml))
+	bundle, err := s.servePolicyWithOverlays(ctx)
 	if err != nil {
-		return fmt.Errorf("store policy %s: %w", s.policy.Name, err)
+		return err
 	}
-	s.bundle = bundle
 	if err := s.writer.open(ctx); err != nil {
 		return err
 	}
@@ -324,6 +325,11 @@ func (s *Server) Start(ctx context.Context) error {
 			}
 		}
 	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.overlayLoop(bgCtx)
+	}()
 	if s.cfg.RetentionDays > 0 {
 		s.bg.Add(1)
 		go func() {
@@ -525,6 +531,9 @@ func (s *Server) routes() http.Handler {
 	add("GET /api/v1/alerts", "alerts", nil, scopesRead, s.adapt("alerts", s.serveAlerts))
 	add("GET /api/v1/alerts/{id}", "alert", nil, scopesRead, s.adapt("alert", s.serveAlert))
 	add("POST /api/v1/alerts/{id}/status", "alert_status", nil, scopesAdmin, s.adapt("alert_status", s.serveAlertStatus))
+	add("GET /api/v1/overlays", "overlays", nil, scopesRead, s.adapt("overlays", s.serveOverlays))
+	add("POST /api/v1/overlays", "overlay_add", nil, scopesAdmin, s.adapt("overlay_add", s.serveOverlayAdd))
+	add("DELETE /api/v1/overlays/{id}", "overlay_remove", nil, scopesAdmin, s.adapt("overlay_remove", s.serveOverlayRemove))
 	add("GET /api/v1/rules", "rules", nil, scopesRead, s.adapt("rules", s.serveRules))
 	add("POST /api/v1/rules/reload", "rules_reload", nil, scopesAdmin, s.adapt("rules_reload", s.serveRulesReload))
 	add("/", "not_found", nil, nil, s.adapt("not_found", func(w http.ResponseWriter, r *http.Request) error {
