@@ -321,6 +321,11 @@ func (r *Rule) alert(m []*Event) Alert {
 	a := Alert{Rule: r.ID, Title: r.Title, Severity: r.Severity, GroupBy: r.GroupBy, Group: r.group(last),
 		SessionID: last.Session, UserID: last.User, Device: last.Device, Repository: last.Repository,
 		First: m[0].time, Last: last.time, Response: r.Response}
+	for _, e := range m {
+		if e.MCPServer != "" {
+			a.MCPServer = e.MCPServer
+		}
+	}
 	seen := map[string]bool{}
 	for _, e := range m {
 		for _, id := range e.linked {

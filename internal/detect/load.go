@@ -584,6 +584,9 @@ func (d *fileDecoder) response(n *yaml.Node, path string, r *Response) {
 	d.mapping(n, path, map[string]func(k, v *yaml.Node){
 		"quarantine": func(_, v *yaml.Node) { d.boolean(v, join(path, "quarantine"), &r.Quarantine) },
 		"notify":     func(_, v *yaml.Node) { d.boolean(v, join(path, "notify"), &r.Notify) },
+		"revoke_mcp_server": func(_, v *yaml.Node) {
+			d.boolean(v, join(path, "revoke_mcp_server"), &r.RevokeMCPServer)
+		},
 	})
 }
 

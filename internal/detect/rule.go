@@ -103,6 +103,9 @@ type Response struct {
 	Quarantine bool `json:"quarantine,omitempty"`
 	// Notify sends the alert to the configured webhook and exports.
 	Notify bool `json:"notify,omitempty"`
+	// RevokeMCPServer revokes, fleet-wide (a policy overlay), the MCP
+	// server of the alert's last matched event that names one.
+	RevokeMCPServer bool `json:"revoke_mcp_server,omitempty"`
 }
 
 // Suppression silences a rule's alerts whose events match When, until
@@ -150,4 +153,7 @@ type Alert struct {
 	// matched. Evaluating the same events again gives the same one.
 	Fingerprint string   `json:"fingerprint"`
 	Response    Response `json:"response"`
+	// MCPServer is the MCP server of the last matched event that names
+	// one, for the revoke_mcp_server response.
+	MCPServer string `json:"mcp_server,omitempty"`
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wardenhq/warden/internal/detect"
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/store"
 )
@@ -406,6 +407,9 @@ func (d *detector) record(ctx context.Context, alerts []detect.Alert) {
 		if a.Response.Quarantine && a.SessionID != "" {
 			d.quarantine(ctx, a, res.Alert)
 		}
+		if a.Response.RevokeMCPServer && a.MCPServer != "" {
+			d.revoke(ctx, a, res.Alert)
+		}
 		if a.Response.Notify && res.NewAlert {
 			d.notify.enqueue(*res.Alert)
 		}
@@ -467,6 +471,38 @@ func (s *Server) newDetector(opts Options) error {
 	}
 	s.detector = d
 	return nil
+}
+
+// revoke is a rule's revoke_mcp_server response: a policy overlay denying
+// the server's tools everywhere, served at once (and by other replicas
+// within overlayRefresh). A server already revoked is left as it is.
+func (d *detector) revoke(ctx context.Context, a detect.Alert, al *record.Alert) {
+	s := d.s
+	s.overlays.mu.Lock()
+	defer s.overlays.mu.Unlock()
+	list, err := s.store.ListOverlays(ctx)
+	if err == nil {
+		for _, o := range list {
+			if o.Kind == policy.OverlayRevokeMCPServer && o.Target == a.MCPServer {
+				return
+			}
+		}
+		o := record.PolicyOverlay{Kind: policy.OverlayRevokeMCPServer, Target: a.MCPServer,
+			Reason: record.Truncate(fmt.Sprintf("alert %s: %s", al.ID, a.Title), store.MaxReasonBytes), By: "rule:" + a.Rule}
+		if _, _, err = policy.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(append(list, o))); err == nil {
+			var added *record.PolicyOverlay
+			if added, err = s.store.AddOverlay(ctx, o); err == nil {
+				_, err = s.applyOverlays(ctx, append(list, *added))
+			}
+		}
+	}
+	if err != nil {
+		d.m.responses.WithLabelValues("revoke_mcp_server", "error").Inc()
+		d.log.Error("detection: revoking the MCP server failed", "rule", a.Rule, "mcp_server", a.MCPServer, LogKeyError, err)
+		return
+	}
+	d.m.responses.WithLabelValues("revoke_mcp_server", "ok").Inc()
+	d.log.Warn("MCP server revoked by rule", "rule", a.Rule, "mcp_server", a.MCPServer, "alert", al.ID)
 }
 
 // ReloadRules loads the rules again (SIGHUP, POST /api/v1/rules/reload)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -455,3 +456,34 @@ func TestOverlays(t *testing.T) {
 }
 
 func policyFrom(b []byte) (*policy.Policy, error) { return policy.Parse("served.yaml", b) }
+
+// TestDetect_RevokeResponse: a rule with revoke_mcp_server revokes the
+// server its alert names, fleet-wide: central decisions deny its tools.
+func TestDetect_RevokeResponse(t *testing.T) {
+	dir := t.TempDir()
+	rule := `rules:
+  - id: mcp.denied-write-burst
+    title: MCP writes denied twice
+    severity: high
+    threshold: {if: 'event.kind == "PreToolUse" && event.mcp_server != "" && event.decision == "ask"', window: 10m, count: 2}
+    response: {revoke_mcp_server: true}
+`
+	if err := os.WriteFile(filepath.Join(dir, "r.yaml"), []byte(rule), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, withRules(func() (*detect.Set, error) { return detect.LoadDir(dir) }), withManualDetect())
+	ingest := ts.tokens[record.ScopeIngest]
+	for i, tool := range []string{"mcp__github__create_issue", "mcp__github__merge_pull_request"} {
+		ts.decide(ingest, preCall("rv", fmt.Sprintf("toolu_%d", i), tool, map[string]any{"title": "x"}), "")
+		ts.clock.Add(time.Second)
+	}
+	ts.s.detector.evaluate(context.Background())
+	var list OverlayList
+	ts.do("GET", "/api/v1/overlays", ts.tokens[record.ScopeRead], nil).json(t, &list)
+	if len(list.Overlays) != 1 || list.Overlays[0].Target != "github" || list.Overlays[0].By != "rule:mcp.denied-write-burst" {
+		t.Fatalf("overlays: %+v", list)
+	}
+	if _, d := ts.decide(ingest, preCall("other", "toolu_9", "mcp__github__get_issue", map[string]any{"number": 1}), ""); d.HookSpecificOutput.PermissionDecision != "deny" {
+		t.Errorf("github read in another session after the revocation: %+v", d.HookSpecificOutput)
+	}
+}
