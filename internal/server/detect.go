@@ -48,6 +48,8 @@ const (
 	groupEvalEvery = 30
 	// maxGroupSessions bounds the sessions one group evaluation reads.
 	maxGroupSessions = 20
+	// maxGroupMembers bounds the recent sessions remembered per group.
+	maxGroupMembers = 1000
 	// maxDirty bounds the sessions waiting for evaluation; beyond it new
 	// marks are dropped (and counted) until the loop catches up.
 	maxDirty = 100_000
@@ -137,6 +139,10 @@ type detector struct {
 	// groups are the user, device and repository values of sessions
 	// evaluated since the last group evaluation.
 	groups map[groupKey]bool
+	// members are, per group, the sessions evaluated recently with their
+	// last event time: what a group evaluation reads (pruned to the rules'
+	// longest window).
+	members map[groupKey]map[string]time.Time
 }
 
 type groupKey struct{ by, value string }
@@ -305,8 +311,18 @@ func (d *detector) evaluateSession(ctx context.Context, set *detect.Set, sid str
 		ctxs := detect.SessionContext(events)
 		d.mu.Lock()
 		for by, v := range ctxs {
-			if v != "" && len(d.groups) < maxDirty {
-				d.groups[groupKey{by, v}] = true
+			if v == "" || len(d.groups) >= maxDirty {
+				continue
+			}
+			g := groupKey{by, v}
+			d.groups[g] = true
+			m := d.members[g]
+			if m == nil {
+				m = map[string]time.Time{}
+				d.members[g] = m
+			}
+			if _, ok := m[sid]; ok || len(m) < maxGroupMembers {
+				m[sid] = last
 			}
 		}
 		d.mu.Unlock()
@@ -314,60 +330,75 @@ func (d *detector) evaluateSession(ctx context.Context, set *detect.Set, sid str
 }
 
 // evaluateGroups runs the rules grouped by user, device or repository
-// over the recent sessions of each group seen since the last run.
+// over the recent sessions of each group that had new events since the
+// last run. A group's sessions are those whose own events named it (the
+// session's user, device, repository as the rules see them), active within
+// the rules' longest window, the most recent maxGroupSessions of them.
 func (d *detector) evaluateGroups(ctx context.Context) {
 	set := d.rules.Load()
 	if set == nil || !set.HasGroupRules() {
 		return
 	}
-	d.mu.Lock()
-	groups := make([]groupKey, 0, len(d.groups))
-	for g := range d.groups {
-		groups = append(groups, g)
-	}
-	clear(d.groups)
-	d.mu.Unlock()
-	slices.SortFunc(groups, func(a, b groupKey) int {
-		if a.by != b.by {
-			return compareStrings(a.by, b.by)
-		}
-		return compareStrings(a.value, b.value)
-	})
 	now := d.s.now()
 	since := now.Add(-set.MaxWindow() - d.lateness)
-	for _, g := range groups {
+	type work struct {
+		g        groupKey
+		sessions []string
+	}
+	d.mu.Lock()
+	var todo []work
+	for g := range d.groups {
+		var ss []string
+		for sid, last := range d.members[g] {
+			if last.Before(since) {
+				delete(d.members[g], sid)
+				continue
+			}
+			ss = append(ss, sid)
+		}
+		m := d.members[g]
+		slices.SortFunc(ss, func(a, b string) int {
+			if c := m[b].Compare(m[a]); c != 0 {
+				return c
+			}
+			return compareStrings(a, b)
+		})
+		if len(ss) > maxGroupSessions {
+			ss = ss[:maxGroupSessions]
+		}
+		todo = append(todo, work{g, ss})
+	}
+	clear(d.groups)
+	for g, m := range d.members {
+		if len(m) == 0 {
+			delete(d.members, g)
+		}
+	}
+	d.mu.Unlock()
+	slices.SortFunc(todo, func(a, b work) int {
+		if a.g.by != b.g.by {
+			return compareStrings(a.g.by, b.g.by)
+		}
+		return compareStrings(a.g.value, b.g.value)
+	})
+	for _, w := range todo {
 		if ctx.Err() != nil {
 			return
 		}
 		start := time.Now()
-		f := store.SessionFilter{Since: since, Limit: store.MaxLimit}
-		if g.by == "user" {
-			f.UserID = g.value
-		}
-		page, err := d.s.store.ListSessions(ctx, f)
-		if err != nil {
-			d.m.errors.WithLabelValues("read").Inc()
-			continue
-		}
 		var events []record.Event
-		n := 0
-		for _, sum := range page.Sessions {
-			if n >= maxGroupSessions {
-				break
-			}
-			switch {
-			case g.by == "device" && sum.Host != g.value, g.by == "repository" && sum.Repository != g.value:
-				continue
-			}
-			evs, err := d.s.store.SessionEvents(ctx, sum.SessionID)
+		for _, sid := range w.sessions {
+			evs, err := d.s.store.SessionEvents(ctx, sid)
 			if err != nil {
 				d.m.errors.WithLabelValues("read").Inc()
 				continue
 			}
 			events = append(events, evs...)
-			n++
 		}
-		alerts := set.Evaluate(events, detect.Options{Watermark: now.Add(-d.lateness), GroupBy: g.by})
+		alerts := set.Evaluate(events, detect.Options{Watermark: now.Add(-d.lateness), GroupBy: w.g.by})
+		// Sessions of the group also carry other groups' events: keep the
+		// alerts of this group.
+		alerts = slices.DeleteFunc(alerts, func(a detect.Alert) bool { return a.Group != w.g.value })
 		d.record(ctx, alerts)
 		d.m.evals.Inc()
 		d.m.evalTime.Observe(time.Since(start).Seconds())
@@ -448,7 +479,8 @@ func (s *Server) newDetector(opts Options) error {
 	}
 	d := &detector{s: s, log: s.log.With(LogKeyComponent, "detect"), m: m, load: opts.Rules,
 		interval: s.cfg.DetectInterval, lateness: s.cfg.DetectLateness,
-		dirty: map[string]bool{}, due: map[string]time.Time{}, groups: map[groupKey]bool{}}
+		dirty: map[string]bool{}, due: map[string]time.Time{}, groups: map[groupKey]bool{},
+		members: map[groupKey]map[string]time.Time{}}
 	if d.interval <= 0 {
 		d.interval = DefaultDetectInterval
 	}

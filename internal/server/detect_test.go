@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -485,5 +486,53 @@ func TestDetect_RevokeResponse(t *testing.T) {
 	}
 	if _, d := ts.decide(ingest, preCall("other", "toolu_9", "mcp__github__get_issue", map[string]any{"number": 1}), ""); d.HookSpecificOutput.PermissionDecision != "deny" {
 		t.Errorf("github read in another session after the revocation: %+v", d.HookSpecificOutput)
+	}
+}
+
+// TestDetect_GroupAcrossSessions: a rule grouped by repository counts the
+// denials of several sessions of the repository, not of another one.
+func TestDetect_GroupAcrossSessions(t *testing.T) {
+	dir := t.TempDir()
+	rule := `rules:
+  - id: repo.denials
+    title: Denials in one repository
+    severity: low
+    group_by: repository
+    threshold: {if: 'event.kind == "PreToolUse" && event.decision == "deny"', window: 1h, count: 3}
+`
+	if err := os.WriteFile(filepath.Join(dir, "r.yaml"), []byte(rule), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, withRules(func() (*detect.Set, error) { return detect.LoadDir(dir) }), withManualDetect())
+	ingest := ts.tokens[record.ScopeIngest]
+	post := func(id, session, repo string) {
+		t.Helper()
+		ev := newAudit(id, session, ts.clock.Now())
+		ev.Repository, ev.Decision, ev.RuleID, ev.Command = repo, record.DecisionDeny, "commands.egress", "curl https://x.example/"+id
+		if r := ts.do("POST", "/v1/audit", ingest, auditLine(t, ev), "Content-Type", ContentTypeNDJSON); r.status != http.StatusOK {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		ts.clock.Add(time.Minute)
+	}
+	post("g1", "a", "git@example.com:acme/app.git")
+	post("g2", "b", "git@example.com:acme/app.git")
+	post("g3", "c", "git@example.com:acme/other.git")
+	ts.s.detector.evaluate(context.Background())
+	ts.s.detector.evaluateGroups(context.Background())
+	var list AlertList
+	ts.do("GET", "/api/v1/alerts", ts.tokens[record.ScopeRead], nil).json(t, &list)
+	if len(list.Alerts) != 0 {
+		t.Fatalf("two denials in app, one in other: %+v", list.Alerts)
+	}
+	post("g4", "d", "git@example.com:acme/app.git")
+	ts.s.detector.evaluate(context.Background())
+	ts.s.detector.evaluateGroups(context.Background())
+	ts.do("GET", "/api/v1/alerts", ts.tokens[record.ScopeRead], nil).json(t, &list)
+	if len(list.Alerts) != 1 || list.Alerts[0].Group != "git@example.com:acme/app.git" || list.Alerts[0].GroupBy != "repository" {
+		t.Fatalf("alerts: %+v", list.Alerts)
+	}
+	a, err := ts.store.Alert(context.Background(), list.Alerts[0].ID)
+	if err != nil || !slices.Equal(a.EventIDs, []string{"g1", "g2", "g4"}) {
+		t.Errorf("alert events: %+v, %v", a, err)
 	}
 }
