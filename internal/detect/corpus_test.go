@@ -2,10 +2,14 @@ package detect_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/wardenhq/warden/internal/condition"
 	"github.com/wardenhq/warden/internal/detect"
@@ -13,8 +17,10 @@ import (
 	"github.com/wardenhq/warden/internal/fixture"
 	"github.com/wardenhq/warden/internal/hook"
 	"github.com/wardenhq/warden/internal/hookproto"
+	"github.com/wardenhq/warden/internal/otlp"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/testenv"
 )
 
 // TestBuiltin_BenignCorpusQuiet replays each file of the benign corpus
@@ -140,4 +146,73 @@ func TestBuiltin_AttackCorpusFires(t *testing.T) {
 		}
 	}
 	t.Logf("alerts on the attack corpus replay: %v", fired)
+}
+
+// TestBuiltin_RealTelemetry runs the pack over the real client's captured
+// telemetry (shared/fixtures/otlp, Claude Code 2.1.330, no Warden hook in
+// that session): the tool results carry the tool_use_id the absence rule
+// joins on, so protection.no-decision fires for each of them, and nothing
+// else fires on an ordinary session.
+func TestBuiltin_RealTelemetry(t *testing.T) {
+	set, err := detect.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := sharedFixture(t, "otlp/logs-http-json.json")
+	var data logspb.LogsData
+	if err := protojson.Unmarshal(b, &data); err != nil {
+		t.Fatal(err)
+	}
+	events, err := otlp.NewDecoder(otlp.Options{}).Logs(&data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := 0
+	var last time.Time
+	for _, e := range events {
+		if e.Kind == "tool_result" {
+			results++
+		}
+		if e.Time.After(last) {
+			last = e.Time
+		}
+	}
+	if results == 0 {
+		t.Fatal("the capture has no tool_result")
+	}
+	fired := map[string]int{}
+	for _, a := range set.Evaluate(events, detect.Options{Watermark: last.Add(2 * time.Minute)}) {
+		fired[a.Rule]++
+	}
+	if fired["protection.no-decision"] != results || len(fired) != 1 {
+		t.Errorf("fired %v; want protection.no-decision once per tool_result (%d) and nothing else", fired, results)
+	}
+}
+
+// sharedFixture reads a file of shared/fixtures (the real client's
+// captures: $WARDEN_FIXTURES, else the first shared/fixtures above the
+// working directory), skipping locally and failing under CI when missing.
+func sharedFixture(tb testing.TB, rel string) []byte {
+	tb.Helper()
+	dir := os.Getenv("WARDEN_FIXTURES")
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for d := wd; filepath.Dir(d) != d; d = filepath.Dir(d) {
+			if fi, err := os.Stat(filepath.Join(d, "shared", "fixtures")); err == nil && fi.IsDir() {
+				dir = filepath.Join(d, "shared", "fixtures")
+				break
+			}
+		}
+	}
+	if dir == "" {
+		testenv.Missing(tb, "shared/fixtures not found; set WARDEN_FIXTURES to run")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, rel))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }
