@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -96,5 +97,68 @@ func TestRecordCmd_Usage(t *testing.T) {
 				t.Errorf("exit %d, stderr %q, want %q", code, stderr, tt.want)
 			}
 		})
+	}
+}
+
+// TestRecordCmd_Fixture exports a session's events as a fixture that a
+// rule test then replays: the incident becomes a regression test.
+func TestRecordCmd_Fixture(t *testing.T) {
+	const events = `{"id":"f1","source":"hook","kind":"PreToolUse","time":"2026-01-01T00:00:00Z","session_id":"s1","decision":"ask","audit":{"schema":"warden.audit.v1","event_id":"f1","time":"2026-01-01T00:00:00Z","hook_event":"PreToolUse","session_id":"s1","tool":"WebFetch","url":"https://paste.example/x","decision":"ask","rule_id":"web.default","duration_us":0}}
+{"id":"f2","source":"hook","kind":"PreToolUse","time":"2026-01-01T00:00:40Z","session_id":"s1","decision":"deny","audit":{"schema":"warden.audit.v1","event_id":"f2","time":"2026-01-01T00:00:40Z","hook_event":"PreToolUse","session_id":"s1","tool":"Read","path":"/home/dev/app/.env","decision":"deny","rule_id":"paths.secrets","duration_us":0}}
+`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Header.Get("Authorization") != "Bearer "+shipToken:
+			w.WriteHeader(http.StatusUnauthorized)
+		case r.URL.Path == "/api/v1/sessions/s1/events":
+			w.Write([]byte(events))
+		case r.URL.Path == "/api/v1/sessions/junk/events":
+			w.Write([]byte("<html>proxy error</html>\n"))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"error":{"code":"not_found","message":"session not found"}}`))
+		}
+	}))
+	defer srv.Close()
+	env := map[string]string{clientstate.EnvServer: srv.URL, clientstate.EnvToken: shipToken}
+	code, stdout, stderr := runCLI(t, env, "", "record", "s1", "--fixture")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "incident.jsonl"), []byte(stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rules := `rules:
+  - id: t.chain
+    title: fetch then secret
+    severity: high
+    sequence:
+      within: 5m
+      steps:
+        - if: event.tool == "WebFetch" && event.decision != "deny"
+        - if: event.rule_id == "paths.secrets"
+    tests:
+      - {name: the incident, fixture: incident.jsonl, want: {alerts: 1, events: [f1, f2]}}
+      - {name: quiet, events: [{kind: PreToolUse, tool: Read, rule_id: paths.secrets}], want: 0}
+`
+	if err := os.WriteFile(filepath.Join(dir, "r.yaml"), []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCLI(t, nil, "", "rules", "test", dir)
+	if code != 0 || !strings.Contains(stdout, "rule tests: 2 passed, 0 failed") {
+		t.Errorf("rules test on the exported fixture: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, _, stderr = runCLI(t, env, "", "record", "junk", "--fixture")
+	if code != ExitFailure || !strings.Contains(stderr, "not a session fixture") {
+		t.Errorf("junk answer: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = runCLI(t, env, "", "record", "nope", "--fixture")
+	if code != ExitFailure || !strings.Contains(stderr, "session not found") {
+		t.Errorf("unknown session: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = runCLI(t, env, "", "record", "--transcript", "x.jsonl", "--fixture")
+	if code != ExitUsage || !strings.Contains(stderr, "does not apply to --transcript") {
+		t.Errorf("fixture with transcript: exit %d, %q", code, stderr)
 	}
 }

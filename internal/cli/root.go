@@ -121,4 +121,6 @@ var commands = []func(*Env) *cobra.Command{
 	newSpoolCmd,
 	newRecordCmd,
 	newHealthCmd,
+	newRulesCmd,
+	newAlertsCmd,
 }

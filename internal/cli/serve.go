@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/wardenhq/warden/internal/detect"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/server"
 	"github.com/wardenhq/warden/internal/store"
@@ -47,6 +50,12 @@ func (f *serverFlags) addServeFlags(fl *pflag.FlagSet) {
 	fl.DurationVar(&f.cfg.DecideTimeout, "decide-timeout", server.DefaultDecideTimeout, "bound on a central decision; past it the answer is deny")
 	fl.DurationVar(&f.cfg.ShutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "bound on draining in-flight requests at shutdown")
 	fl.StringVar(&f.cfg.LogLevel, "log-level", server.DefaultLogLevel, "debug, info, warn or error")
+	fl.StringVar(&f.cfg.Rules, "rules", "builtin", `detection rules: a directory of rule files, "builtin" or "none" (reloaded on SIGHUP)`)
+	fl.DurationVar(&f.cfg.DetectInterval, "detect-interval", server.DefaultDetectInterval, "how often sessions with new events are evaluated against the rules")
+	fl.DurationVar(&f.cfg.DetectLateness, "detect-lateness", server.DefaultDetectLateness, "how long absence rules wait for late events past their window")
+	fl.StringVar(&f.cfg.AlertWebhookURL, "alert-webhook-url", "", "POST new alerts here as JSON, signed with $WARDEN_ALERT_WEBHOOK_SECRET (prefer $WARDEN_ALERT_WEBHOOK_URL)")
+	fl.StringVar(&f.cfg.AlertsJSONL, "alerts-jsonl", "", "append new alerts to this file, one JSON object per line")
+	fl.StringVar(&f.cfg.AlertsOTLPEndpoint, "alerts-otlp-endpoint", "", "send new alerts as OTLP log records to this collector (OTLP/HTTP; bearer $WARDEN_ALERTS_OTLP_TOKEN)")
 	fl.IntVar(&f.cfg.MemoryBudgetMiB, "memory-budget-mib", server.DefaultMemoryBudgetMiB, "memory the server may use, in MiB: request bodies reserve from 3/8 of it, and the Go runtime's limit is 3/4 of it (unless GOMEMLIMIT is set)")
 }
 
@@ -94,6 +103,12 @@ func (f *serverFlags) config(env *Env, fl *pflag.FlagSet) (server.Config, error)
 	set("shutdown-timeout", func() { cfg.ShutdownTimeout = v.ShutdownTimeout })
 	set("log-level", func() { cfg.LogLevel = v.LogLevel })
 	set("memory-budget-mib", func() { cfg.MemoryBudgetMiB = v.MemoryBudgetMiB })
+	set("rules", func() { cfg.Rules = v.Rules })
+	set("detect-interval", func() { cfg.DetectInterval = v.DetectInterval })
+	set("detect-lateness", func() { cfg.DetectLateness = v.DetectLateness })
+	set("alert-webhook-url", func() { cfg.AlertWebhookURL = v.AlertWebhookURL })
+	set("alerts-jsonl", func() { cfg.AlertsJSONL = v.AlertsJSONL })
+	set("alerts-otlp-endpoint", func() { cfg.AlertsOTLPEndpoint = v.AlertsOTLPEndpoint })
 	return cfg, nil
 }
 
@@ -188,6 +203,9 @@ HTTP (--addr, default ` + server.DefaultAddr + `):
   GET  /v1/policy                 the policy bundle, with ETag (scope read or ingest)
   GET  /api/v1/sessions[/{id}[/record]]  sessions and run records (scope read)
   POST|DELETE /api/v1/sessions/{id}/quarantine  (scope admin)
+  GET  /api/v1/sessions/{id}/events  stored events as a rule-test fixture (scope read)
+  GET  /api/v1/alerts, /api/v1/alerts/{id}, /api/v1/rules  (scope read)
+  POST /api/v1/alerts/{id}/status, /api/v1/rules/reload     (scope admin)
   GET  /healthz, /readyz          no token; /metrics (scope read)
 gRPC (--grpc-addr, default ` + server.DefaultGRPCAddr + `): OTLP logs and metrics (scope ingest).
 
@@ -195,7 +213,13 @@ Every endpoint but /healthz and /readyz needs "Authorization: Bearer wdn_..."
 from 'warden token create'. Data goes to SQLite in --data-dir (warden.db,
 and decisions.journal: central decisions not yet in the database, replayed
 at start), or to PostgreSQL with --database-url. Configuration: --config FILE (YAML, unknown
-keys refused), then WARDEN_* variables, then flags; see docs/deploy.md.`,
+keys refused), then WARDEN_* variables, then flags; see docs/deploy.md.
+
+Detection (--rules, default the built-in pack): sessions with new events are
+evaluated against the rules every --detect-interval; alerts are stored with
+a lifecycle, and rules respond (quarantine, --alert-webhook-url,
+--alerts-jsonl). SIGHUP reloads the rules, keeping the old ones if the new
+ones do not load; see docs/detect.md.`,
 		Example: `  warden token create --scope ingest --name laptops
   warden serve
   warden serve --config /etc/warden/server.yaml --database-url postgres://warden@db/warden`,
@@ -220,7 +244,9 @@ keys refused), then WARDEN_* variables, then flags; see docs/deploy.md.`,
 				return withCode(ExitFailure, err)
 			}
 			defer st.Close()
-			opts := server.Options{Config: cfg, Store: st, Policy: p, PolicyYAML: yaml, Logger: log}
+			opts := server.Options{Config: cfg, Store: st, Policy: p, PolicyYAML: yaml, Logger: log,
+				Rules: serveRules(cfg.Rules), WebhookSecret: []byte(env.Getenv("WARDEN_ALERT_WEBHOOK_SECRET")),
+				AlertsOTLPToken: env.Getenv("WARDEN_ALERTS_OTLP_TOKEN")}
 			if cfg.DatabaseURL != "" {
 				opts.Writers = 4
 			} else {
@@ -232,6 +258,8 @@ keys refused), then WARDEN_* variables, then flags; see docs/deploy.md.`,
 			if err != nil {
 				return err
 			}
+			stopHUP := reloadOnHUP(ctx, srv, log)
+			defer stopHUP()
 			if err := srv.Run(ctx); err != nil {
 				log.Error("server failed", "error", err)
 				return withCode(ExitFailure, err)
@@ -242,6 +270,42 @@ keys refused), then WARDEN_* variables, then flags; see docs/deploy.md.`,
 	f.addStoreFlags(cmd.Flags())
 	f.addServeFlags(cmd.Flags())
 	return cmd
+}
+
+// serveRules is the server's rule loader for the rules setting: the
+// built-in pack, none (nil: detection off) or a directory, read again on
+// every reload.
+func serveRules(rules string) server.RulesLoader {
+	switch rules {
+	case "none":
+		return nil
+	case "", builtinRules:
+		return detect.Builtin
+	}
+	return func() (*detect.Set, error) { return detect.LoadDir(rules) }
+}
+
+// reloadOnHUP reloads the server's rules on SIGHUP until ctx ends or the
+// returned stop is called; a reload that fails keeps the rules in force.
+func reloadOnHUP(ctx context.Context, srv *server.Server, log *slog.Logger) (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			case <-ch:
+				if n, err := srv.ReloadRules(); err == nil {
+					log.Info("SIGHUP: rules reloaded", "rules", n)
+				}
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
 }
 
 // storeFromFlags resolves and validates the store part of the

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/wardenhq/warden/internal/detect"
 	"github.com/wardenhq/warden/internal/record"
 )
 
@@ -79,8 +81,30 @@ var base atomic.Int64
 
 // BenchmarkIngestOTLP measures OTLP/HTTP ingest through the handler, 512
 // records per request, reporting records/s.
-func BenchmarkIngestOTLP(b *testing.B) {
-	ts := startServer(b)
+func BenchmarkIngestOTLP(b *testing.B) { benchIngestOTLP(b) }
+
+// BenchmarkIngestOTLPRules is BenchmarkIngestOTLP with the built-in rule
+// pack loaded and evaluating (every second, the default) while ingest
+// runs: detection must not pull ingest below its target.
+func BenchmarkIngestOTLPRules(b *testing.B) {
+	ts := benchIngestOTLP(b, withRules(detect.Builtin), withConfig(func(c *Config) { c.DetectInterval = DefaultDetectInterval }))
+	// Let the detector catch up, then report what it did.
+	ts.s.detector.evaluate(context.Background())
+	var m dto.Metric
+	if err := ts.s.detector.m.evals.Write(&m); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(m.GetCounter().GetValue(), "evaluations")
+	if err := ts.s.detector.m.evalTime.Write(&m); err != nil {
+		b.Fatal(err)
+	}
+	if h := m.GetHistogram(); h.GetSampleCount() > 0 {
+		b.ReportMetric(h.GetSampleSum()/float64(h.GetSampleCount())*1000, "ms/evaluation")
+	}
+}
+
+func benchIngestOTLP(b *testing.B, opts ...testOption) *testServer {
+	ts := startServer(b, opts...)
 	h := ts.s.Handler()
 	token := ts.tokens[record.ScopeIngest]
 	const batch = 512
@@ -105,6 +129,7 @@ func BenchmarkIngestOTLP(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "records/s")
+	return ts
 }
 
 // BenchmarkDecideHTTP is BenchmarkDecide over loopback HTTP, client

@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"net"
+	"net/url"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -59,6 +60,12 @@ const (
 //	shutdown_timeout    WARDEN_SHUTDOWN_TIMEOUT    --shutdown-timeout
 //	log_level           WARDEN_LOG_LEVEL           --log-level
 //	memory_budget_mib   WARDEN_MEMORY_BUDGET_MIB   --memory-budget-mib
+//	rules               WARDEN_RULES               --rules ("builtin", "none" or a directory)
+//	detect_interval     WARDEN_DETECT_INTERVAL     --detect-interval
+//	detect_lateness     WARDEN_DETECT_LATENESS     --detect-lateness
+//	alert_webhook_url   WARDEN_ALERT_WEBHOOK_URL   --alert-webhook-url (secret: WARDEN_ALERT_WEBHOOK_SECRET only)
+//	alerts_jsonl        WARDEN_ALERTS_JSONL        --alerts-jsonl
+//	alerts_otlp_endpoint WARDEN_ALERTS_OTLP_ENDPOINT --alerts-otlp-endpoint (token: WARDEN_ALERTS_OTLP_TOKEN only)
 type Config struct {
 	// Addr is the HTTP listen address.
 	Addr string `yaml:"addr"`
@@ -99,6 +106,23 @@ type Config struct {
 	// sets the Go runtime's memory limit to three quarters of it
 	// (MemoryLimit) unless GOMEMLIMIT is set.
 	MemoryBudgetMiB int `yaml:"memory_budget_mib"`
+	// Rules is the directory of detection rules: "builtin" (or empty) is
+	// the built-in pack, "none" turns detection off.
+	Rules string `yaml:"rules"`
+	// DetectInterval is how often sessions with new events are evaluated.
+	DetectInterval time.Duration `yaml:"detect_interval"`
+	// DetectLateness is how long an absence rule waits for late events
+	// past its window.
+	DetectLateness time.Duration `yaml:"detect_lateness"`
+	// AlertWebhookURL receives new alerts as JSON (signed with
+	// $WARDEN_ALERT_WEBHOOK_SECRET); empty sends none.
+	AlertWebhookURL string `yaml:"alert_webhook_url"`
+	// AlertsJSONL is a file new alerts are appended to, one JSON object
+	// per line; empty writes none.
+	AlertsJSONL string `yaml:"alerts_jsonl"`
+	// AlertsOTLPEndpoint is an OTLP/HTTP collector's base URL new alerts
+	// are sent to as log records (protobuf, to /v1/logs); empty sends none.
+	AlertsOTLPEndpoint string `yaml:"alerts_otlp_endpoint"`
 }
 
 // IngestBudget is the byte budget shared by in-flight request bodies:
@@ -135,6 +159,9 @@ func DefaultConfig(getenv func(string) string, home string) Config {
 		ShutdownTimeout:   DefaultShutdownTimeout,
 		LogLevel:          DefaultLogLevel,
 		MemoryBudgetMiB:   DefaultMemoryBudgetMiB,
+		Rules:             "builtin",
+		DetectInterval:    DefaultDetectInterval,
+		DetectLateness:    DefaultDetectLateness,
 	}
 }
 
@@ -306,6 +333,12 @@ func envVars() []envVar {
 		{"WARDEN_DECIDE_TIMEOUT", "decide_timeout", dur(func(c *Config) *time.Duration { return &c.DecideTimeout })},
 		{"WARDEN_SHUTDOWN_TIMEOUT", "shutdown_timeout", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 		{"WARDEN_LOG_LEVEL", "log_level", str(func(c *Config) *string { return &c.LogLevel })},
+		{"WARDEN_RULES", "rules", str(func(c *Config) *string { return &c.Rules })},
+		{"WARDEN_DETECT_INTERVAL", "detect_interval", dur(func(c *Config) *time.Duration { return &c.DetectInterval })},
+		{"WARDEN_DETECT_LATENESS", "detect_lateness", dur(func(c *Config) *time.Duration { return &c.DetectLateness })},
+		{"WARDEN_ALERT_WEBHOOK_URL", "alert_webhook_url", str(func(c *Config) *string { return &c.AlertWebhookURL })},
+		{"WARDEN_ALERTS_JSONL", "alerts_jsonl", str(func(c *Config) *string { return &c.AlertsJSONL })},
+		{"WARDEN_ALERTS_OTLP_ENDPOINT", "alerts_otlp_endpoint", str(func(c *Config) *string { return &c.AlertsOTLPEndpoint })},
 		{"WARDEN_MEMORY_BUDGET_MIB", "memory_budget_mib", func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -410,6 +443,26 @@ func (c *Config) Validate() error {
 	}
 	if c.MemoryBudgetMiB < MinMemoryBudgetMiB {
 		bad("memory_budget_mib", "%d: want at least %d (MiB)", c.MemoryBudgetMiB, MinMemoryBudgetMiB)
+	}
+	if c.DetectInterval < 0 || c.DetectInterval > time.Hour {
+		bad("detect_interval", "%s: want 0 (the default, 1s) to 1h", c.DetectInterval)
+	}
+	if c.DetectLateness < 0 || c.DetectLateness > time.Hour {
+		bad("detect_lateness", "%s: want 0 to 1h", c.DetectLateness)
+	}
+	if c.AlertWebhookURL != "" {
+		if u, err := url.Parse(c.AlertWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			// Never echo the URL: webhook URLs embed their secret.
+			bad("alert_webhook_url", "not an http(s) URL")
+		}
+	}
+	if c.AlertsOTLPEndpoint != "" {
+		if u, err := url.Parse(c.AlertsOTLPEndpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("alerts_otlp_endpoint", "not an http(s) URL")
+		}
+	}
+	if c.AlertsJSONL != "" && !filepath.IsAbs(c.AlertsJSONL) {
+		bad("alerts_jsonl", "%q is not an absolute path", c.AlertsJSONL)
 	}
 	if !slices.Contains(logLevels, c.LogLevel) {
 		bad("log_level", "%q: want one of %s", c.LogLevel, strings.Join(logLevels, ", "))

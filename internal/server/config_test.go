@@ -56,7 +56,7 @@ func TestConfig_Good(t *testing.T) {
 func TestConfig_Bad(t *testing.T) {
 	want := map[string]string{
 		"unknown-key.yaml":        `line 2: unknown key "retention_dayz" (did you mean "retention_days"?)`,
-		"unknown-far.yaml":        `line 1: unknown key "bananas" (valid keys: addr, data_dir,`,
+		"unknown-far.yaml":        `line 1: unknown key "bananas" (valid keys: addr, alert_webhook_url, alerts_jsonl, alerts_otlp_endpoint, data_dir,`,
 		"several.yaml":            `line 1: unknown key "adr" (did you mean "addr"?); line 2: log_level: a list is not a string; line 3: keep_content: "sometimes" is not true or false; line 4: log_level given again (first on line 2)`,
 		"wrong-type.yaml":         `line 1: retention_days: "ninety" is not a whole number`,
 		"bad-duration.yaml":       `line 1: decide_timeout: "2 seconds" is not a duration (e.g. 30s, 5m, 1h)`,

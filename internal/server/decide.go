@@ -168,9 +168,10 @@ func (s *Server) decide(r *http.Request) (answer []byte, verdict, failure string
 		return hookproto.DenyAnswer(event, reason), record.DecisionDeny, failureUnauthorized
 	}
 
-	te, terr := s.engines.get(r.URL.Query().Get("tier"))
+	eng := s.engines.Load()
+	te, terr := eng.get(r.URL.Query().Get("tier"))
 	if terr != nil {
-		def, _ := s.engines.get("")
+		def, _ := eng.get("")
 		return s.fail(ctx, in, def.meta, record.FailurePolicyLoad,
 			"Warden: "+terr.Error()+"; fix the tier in the hook's URL")
 	}
@@ -301,7 +302,11 @@ func (s *Server) record(ctx context.Context, evs []record.AuditEventV1) error {
 			return fmt.Errorf("decision event: %w", err)
 		}
 	}
-	return s.writer.append(ctx, events)
+	if err := s.writer.append(ctx, events); err != nil {
+		return err
+	}
+	s.detector.mark(events)
+	return nil
 }
 
 // oneLine flattens a message for a one-line reason.

@@ -310,7 +310,7 @@ type deciderFunc func(engine.Action) engine.Decision
 // setDecider makes the default tier decide with dec, and returns the
 // function that restores the policy's engine.
 func (ts *testServer) setDecider(dec hookproto.Decider) func() {
-	e := ts.s.engines
+	e := ts.s.engines.Load()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	old := e.m[""]

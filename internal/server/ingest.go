@@ -67,6 +67,7 @@ func (k *ingestSink) AppendEvents(ctx context.Context, events []record.Event) (o
 	}
 	m.accepted.WithLabelValues(k.source, kindEvent).Add(float64(n))
 	m.duplicates.WithLabelValues(k.source, kindEvent).Add(float64(len(valid) - n))
+	k.s.detector.mark(valid)
 	return rej, nil
 }
 
@@ -126,6 +127,7 @@ func (s *Server) appendEvents(ctx context.Context, source string, valid []record
 	}
 	s.metrics.accepted.WithLabelValues(source, kindEvent).Add(float64(n))
 	s.metrics.duplicates.WithLabelValues(source, kindEvent).Add(float64(len(valid) - n))
+	s.detector.mark(valid)
 	return n, nil
 }
 

@@ -12,9 +12,7 @@ import (
 // whose If-None-Match names it gets 304 and no body, so hooks can poll
 // cheaply.
 func (s *Server) servePolicy(w http.ResponseWriter, r *http.Request) error {
-	s.mu.Lock()
-	b := s.bundle
-	s.mu.Unlock()
+	b := s.overlays.bundle.Load()
 	if b == nil {
 		return Errorf(EUnavailable, "policy not stored yet")
 	}

@@ -30,6 +30,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -76,6 +77,14 @@ type Options struct {
 	// JournalInterval is the longest an event waits in the journal when
 	// nothing flushes it sooner (0: 20 ms).
 	JournalInterval time.Duration
+	// Rules loads the detection rules, at New and on every reload (SIGHUP,
+	// POST /api/v1/rules/reload); nil turns detection off.
+	Rules RulesLoader
+	// WebhookSecret keys the HMAC signature of alert notifications to
+	// Config.AlertWebhookURL.
+	WebhookSecret []byte
+	// AlertsOTLPToken is the bearer token of Config.AlertsOTLPEndpoint.
+	AlertsOTLPToken string
 }
 
 // Server is a running or runnable Warden control plane.
@@ -94,14 +103,15 @@ type Server struct {
 	budget      *membudget.Budget
 	auth        *authenticator
 	qcache      *quarantineCache
-	engines     *engines
+	engines     atomic.Pointer[engines]
+	overlays    overlayState
 	writer      decisionWriter
 	deciders    *deciders
 	tls         *tls.Config
 	handler     http.Handler
+	detector    *detector
 
 	mu       sync.Mutex
-	bundle   *record.PolicyBundle
 	httpSrv  *http.Server
 	grpcSrv  *grpc.Server
 	httpLn   net.Listener
@@ -164,10 +174,11 @@ func New(opts Options) (*Server, error) {
 	if err := store.ValidatePolicy(s.policy.Name, s.yaml, sha256Hex(s.yaml)); err != nil {
 		return nil, fmt.Errorf("policy %s: %w", s.policy.Name, err)
 	}
-	var err error
-	if s.engines, err = newEngines(s.policy, s.cfg.Tier, s.now); err != nil {
+	eng, err := newEngines(s.policy, s.cfg.Tier, s.now)
+	if err != nil {
 		return nil, &ValidationError{Fields: []*FieldError{{Field: "tier", Message: err.Error()}}}
 	}
+	s.engines.Store(eng)
 	if s.cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
 		if err != nil {
@@ -204,6 +215,11 @@ func New(opts Options) (*Server, error) {
 		s.writer = b
 	}
 	s.deciders = newDeciders()
+	if opts.Rules != nil {
+		if err := s.newDetector(opts); err != nil {
+			return nil, err
+		}
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -223,11 +239,10 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.started = true
 
-	bundle, err := s.store.PutPolicy(ctx, s.policy.Name, s.yaml, sha256Hex(s.yaml))
+	bundle, err := s.servePolicyWithOverlays(ctx)
 	if err != nil {
-		return fmt.Errorf("store policy %s: %w", s.policy.Name, err)
+		return err
 	}
-	s.bundle = bundle
 	if err := s.writer.open(ctx); err != nil {
 		return err
 	}
@@ -294,6 +309,27 @@ func (s *Server) Start(ctx context.Context) error {
 			}
 		}()
 	}
+	if d := s.detector; d != nil {
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			d.run(bgCtx)
+		}()
+		for _, n := range []*notifier{d.notify, d.otlp} {
+			if n != nil {
+				s.bg.Add(1)
+				go func() {
+					defer s.bg.Done()
+					n.run(bgCtx)
+				}()
+			}
+		}
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.overlayLoop(bgCtx)
+	}()
 	if s.cfg.RetentionDays > 0 {
 		s.bg.Add(1)
 		go func() {
@@ -414,6 +450,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.stop()
 	}
 	s.bg.Wait()
+	if s.detector != nil {
+		if err := s.detector.export.close(); err != nil {
+			errs = append(errs, fmt.Errorf("close alert export: %w", err))
+		}
+	}
 	if len(errs) == 0 {
 		s.log.Info("stopped")
 	}
@@ -482,11 +523,20 @@ func (s *Server) routes() http.Handler {
 	add("/api/v1/sessions", "sessions", get, scopesRead, s.adapt("sessions", s.serveSessions))
 	add("/api/v1/sessions/{id}", "session", get, scopesRead, s.adapt("session", s.serveSession))
 	add("/api/v1/sessions/{id}/record", "record", get, scopesRead, s.adapt("record", s.serveRecord))
+	add("/api/v1/sessions/{id}/events", "events", get, scopesRead, s.adapt("events", s.serveEvents))
 	add("GET /api/v1/sessions/{id}/quarantine", "quarantine_get", nil, scopesRead, s.adapt("quarantine_get", s.serveQuarantineGet))
 	add("POST /api/v1/sessions/{id}/quarantine", "quarantine_set", nil, scopesAdmin, s.adapt("quarantine_set", s.serveQuarantineSet))
 	add("DELETE /api/v1/sessions/{id}/quarantine", "quarantine_release", nil, scopesAdmin, s.adapt("quarantine_release", s.serveQuarantineRelease))
 	// The quarantine path with another method: 405, not the catch-all 404.
 	add("/api/v1/sessions/{id}/quarantine", "quarantine", []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete}, nil, http.NotFoundHandler())
+	add("GET /api/v1/alerts", "alerts", nil, scopesRead, s.adapt("alerts", s.serveAlerts))
+	add("GET /api/v1/alerts/{id}", "alert", nil, scopesRead, s.adapt("alert", s.serveAlert))
+	add("POST /api/v1/alerts/{id}/status", "alert_status", nil, scopesAdmin, s.adapt("alert_status", s.serveAlertStatus))
+	add("GET /api/v1/overlays", "overlays", nil, scopesRead, s.adapt("overlays", s.serveOverlays))
+	add("POST /api/v1/overlays", "overlay_add", nil, scopesAdmin, s.adapt("overlay_add", s.serveOverlayAdd))
+	add("DELETE /api/v1/overlays/{id}", "overlay_remove", nil, scopesAdmin, s.adapt("overlay_remove", s.serveOverlayRemove))
+	add("GET /api/v1/rules", "rules", nil, scopesRead, s.adapt("rules", s.serveRules))
+	add("POST /api/v1/rules/reload", "rules_reload", nil, scopesAdmin, s.adapt("rules_reload", s.serveRulesReload))
 	add("/", "not_found", nil, nil, s.adapt("not_found", func(w http.ResponseWriter, r *http.Request) error {
 		return Errorf(ENotFound, "no such endpoint %s", sanitizePath(r.URL.Path))
 	}))

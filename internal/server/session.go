@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -141,6 +142,43 @@ func (s *Server) serveRecord(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	return writeJSON(w, http.StatusOK, rr)
+}
+
+// ContentTypeJSONL is the content type of a session's events as a fixture.
+const ContentTypeJSONL = "application/jsonl"
+
+// serveEvents is GET /api/v1/sessions/{id}/events: the session's stored
+// events, one JSON object per line in SessionEvents' order: a session
+// fixture for a detection rule's tests (warden record SESSION --fixture).
+// Events are what agents and senders wrote: a consumer must treat their
+// strings as hostile data.
+func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) error {
+	id, err := sessionID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.writer.sync(r.Context()); err != nil {
+		return err
+	}
+	events, err := s.store.SessionEvents(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for i := range events {
+		if err := enc.Encode(&events[i]); err != nil {
+			return fmt.Errorf("encode event %s: %w", events[i].ID, err)
+		}
+	}
+	h := w.Header()
+	h.Set("Content-Type", ContentTypeJSONL)
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(buf.Bytes())
+	return err
 }
 
 // QuarantineRequest is the body of POST /api/v1/sessions/{id}/quarantine.

@@ -100,12 +100,18 @@ type Store interface {
 	// CurrentPolicy returns the latest bundle, or ErrNotFound.
 	CurrentPolicy(ctx context.Context) (*record.PolicyBundle, error)
 
+	// Alerts keeps detection alerts (see Alerts).
+	Alerts
+	// Overlays keeps the overlays on the served policy (see Overlays).
+	Overlays
+
 	// DeleteBefore enforces retention: it deletes every session whose last
 	// event or point is before t, with all its events and metric points,
 	// and the events and points without a session that are before t. It
 	// returns how many events and points it deleted. Sessions go whole, so
-	// no run record is left half-deleted; quarantines, tokens and policy
-	// bundles are control state and stay.
+	// no run record is left half-deleted; quarantines, tokens, policy
+	// bundles and alerts are control state and stay (an alert's links to
+	// deleted events then dangle).
 	DeleteBefore(ctx context.Context, t time.Time) (deleted int, err error)
 
 	// Ping checks that the database answers.

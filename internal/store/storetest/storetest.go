@@ -78,6 +78,8 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Policy", func(t *testing.T) { testPolicy(t, open) })
 	t.Run("DeleteBefore", func(t *testing.T) { testDeleteBefore(t, open) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open) })
+	t.Run("Alerts", func(t *testing.T) { testAlerts(t, open) })
+	t.Run("Overlays", func(t *testing.T) { testOverlays(t, open) })
 }
 
 type opener func(t *testing.T) (store.Store, *Clock)

@@ -17,8 +17,11 @@ type Migration struct {
 	SQL     string
 }
 
-// Migrations reads dir in fsys: files NNNN_name.sql numbered 1, 2, 3...
-// without gaps or repeats, returned in order.
+// Migrations reads dir in fsys: files NNNN_name.sql with increasing
+// versions, returned in order. A version may be missing (numbers are
+// reserved per change, so one branch can land 0004 before another lands
+// 0003: each is applied once, whenever it first appears); a repeated
+// version is an error.
 func Migrations(fsys fs.FS, dir string) ([]Migration, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
@@ -42,9 +45,9 @@ func Migrations(fsys fs.FS, dir string) ([]Migration, error) {
 		out = append(out, Migration{Version: v, Name: name, SQL: string(b)})
 	}
 	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
-	for i, m := range out {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("migration %s: want version %d (versions run 1, 2, 3... without gaps or repeats)", m.Name, i+1)
+	for i := 1; i < len(out); i++ {
+		if out[i].Version == out[i-1].Version {
+			return nil, fmt.Errorf("migration %s: version %d repeats %s", out[i].Name, out[i].Version, out[i-1].Name)
 		}
 	}
 	if len(out) == 0 {

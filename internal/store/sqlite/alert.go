@@ -1,0 +1,317 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/store"
+	"github.com/wardenhq/warden/internal/store/internal/rows"
+)
+
+// RecordAlert implements store.Store.
+func (db *DB) RecordAlert(ctx context.Context, hit record.AlertHit) (store.AlertResult, error) {
+	if err := store.ValidateAlertHit(&hit); err != nil {
+		return store.AlertResult{}, err
+	}
+	var res store.AlertResult
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res = store.AlertResult{}
+		now := db.now().UnixNano()
+		r, err := tx.ExecContext(ctx, `INSERT INTO alert_hits (fingerprint, time_ns) VALUES (?, ?) ON CONFLICT (fingerprint) DO NOTHING`, hit.Fingerprint, now)
+		if err != nil {
+			return err
+		}
+		var id int64
+		if n, _ := r.RowsAffected(); n == 0 {
+			if err := tx.QueryRowContext(ctx, `SELECT alert_id FROM alert_hits WHERE fingerprint = ?`, hit.Fingerprint).Scan(&id); err != nil {
+				return err
+			}
+			res.Alert, err = readAlert(ctx, tx, id, true)
+			return err
+		}
+		res.NewHit = true
+		key := store.AlertOpenKey(&hit)
+		var nEvents int64
+		err = tx.QueryRowContext(ctx, `SELECT id, n_events FROM alerts WHERE open_key = ?`, key).Scan(&id, &nEvents)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			res.NewAlert = true
+			err = tx.QueryRowContext(ctx, `INSERT INTO alerts (rule, title, severity, group_by, group_value, session_id, user_id,
+				device, repository, open_key, first_ns, last_ns, count, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id`,
+				hit.Rule, hit.Title, hit.Severity, hit.GroupBy, hit.Group, hit.SessionID, hit.UserID, hit.Device, hit.Repository,
+				key, hit.First.UnixNano(), hit.Last.UnixNano(), record.AlertOpen).Scan(&id)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO alert_history (alert_id, seq, status, by_actor, comment, time_ns) VALUES (?, 1, ?, ?, '', ?)`,
+				id, record.AlertOpen, "rule:"+hit.Rule, now); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			if _, err := tx.ExecContext(ctx, `UPDATE alerts SET count = count + 1, first_ns = min(first_ns, ?), last_ns = max(last_ns, ?) WHERE id = ?`,
+				hit.First.UnixNano(), hit.Last.UnixNano(), id); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE alert_hits SET alert_id = ? WHERE fingerprint = ?`, id, hit.Fingerprint); err != nil {
+			return err
+		}
+		added := int64(0)
+		for _, ev := range hit.EventIDs {
+			if nEvents+added >= record.MaxAlertEvents {
+				break
+			}
+			r, err := tx.ExecContext(ctx, `INSERT INTO alert_events (alert_id, seq, event_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, id, nEvents+added+1, ev)
+			if err != nil {
+				return err
+			}
+			n, _ := r.RowsAffected()
+			added += n
+		}
+		if added > 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE alerts SET n_events = n_events + ? WHERE id = ?`, added, id); err != nil {
+				return err
+			}
+		}
+		res.Alert, err = readAlert(ctx, tx, id, true)
+		return err
+	})
+	if err != nil {
+		return store.AlertResult{}, fmt.Errorf("record alert %s: %w", hit.Rule, err)
+	}
+	return res, nil
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+const alertColumns = `id, rule, title, severity, group_by, group_value, session_id, user_id, device, repository, first_ns, last_ns, count, status`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanAlert(r rowScanner) (*record.Alert, error) {
+	var a record.Alert
+	var id, first, last int64
+	if err := r.Scan(&id, &a.Rule, &a.Title, &a.Severity, &a.GroupBy, &a.Group, &a.SessionID, &a.UserID, &a.Device,
+		&a.Repository, &first, &last, &a.Count, &a.Status); err != nil {
+		return nil, err
+	}
+	a.ID, a.FirstSeen, a.LastSeen = strconv.FormatInt(id, 10), rows.Time(first), rows.Time(last)
+	a.EventIDs, a.History = []string{}, []record.AlertChange{}
+	return &a, nil
+}
+
+// readAlert reads one alert, with its events and history when full.
+func readAlert(ctx context.Context, q querier, id int64, full bool) (*record.Alert, error) {
+	a, err := scanAlert(q.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE id = ?`, id))
+	if err != nil || !full {
+		return a, err
+	}
+	rs, err := q.QueryContext(ctx, `SELECT event_id FROM alert_events WHERE alert_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return nil, err
+	}
+	for rs.Next() {
+		var e string
+		if err := rs.Scan(&e); err != nil {
+			rs.Close()
+			return nil, err
+		}
+		a.EventIDs = append(a.EventIDs, e)
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	rs, err = q.QueryContext(ctx, `SELECT status, by_actor, comment, time_ns FROM alert_history WHERE alert_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var c record.AlertChange
+		var ns int64
+		if err := rs.Scan(&c.Status, &c.By, &c.Comment, &ns); err != nil {
+			return nil, err
+		}
+		c.Time = rows.Time(ns)
+		a.History = append(a.History, c)
+	}
+	return a, rs.Err()
+}
+
+// Alert implements store.Store.
+func (db *DB) Alert(ctx context.Context, id string) (*record.Alert, error) {
+	n, err := rows.AlertID(id)
+	if err != nil {
+		return nil, err
+	}
+	a, err := readAlert(ctx, db.r, n, true)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.Errorf(store.ENotFound, "no alert %s", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("alert %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// ListAlerts implements store.Store.
+func (db *DB) ListAlerts(ctx context.Context, f store.AlertFilter) (store.AlertPage, error) {
+	if err := store.ValidateAlertFilter(f); err != nil {
+		return store.AlertPage{}, err
+	}
+	before, err := rows.DecodeAlertCursor(f.Cursor)
+	if err != nil {
+		return store.AlertPage{}, err
+	}
+	where, args := []string{"id < ?"}, []any{before}
+	for col, v := range map[string]string{"status": f.Status, "severity": f.Severity, "rule": f.Rule, "session_id": f.SessionID, "user_id": f.UserID} {
+		if v != "" {
+			where, args = append(where, col+" = ?"), append(args, v)
+		}
+	}
+	if !f.Since.IsZero() {
+		lo, _ := rows.Bounds(f.Since, f.Since)
+		where, args = append(where, "last_ns >= ?"), append(args, lo)
+	}
+	limit := store.AlertPageLimit(f)
+	args = append(args, limit+1)
+	rs, err := db.r.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE `+strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT ?`, args...)
+	if err != nil {
+		return store.AlertPage{}, fmt.Errorf("list alerts: %w", err)
+	}
+	defer rs.Close()
+	page := store.AlertPage{Alerts: []record.Alert{}}
+	for rs.Next() {
+		a, err := scanAlert(rs)
+		if err != nil {
+			return store.AlertPage{}, fmt.Errorf("list alerts: %w", err)
+		}
+		page.Alerts = append(page.Alerts, *a)
+	}
+	if err := rs.Err(); err != nil {
+		return store.AlertPage{}, fmt.Errorf("list alerts: %w", err)
+	}
+	if len(page.Alerts) > limit {
+		page.Alerts = page.Alerts[:limit]
+		last, _ := strconv.ParseInt(page.Alerts[limit-1].ID, 10, 64)
+		page.Next = rows.AlertCursor(last)
+	}
+	return page, nil
+}
+
+// SetAlertStatus implements store.Store.
+func (db *DB) SetAlertStatus(ctx context.Context, id, status, by, comment string) (*record.Alert, error) {
+	if err := store.ValidateAlertStatus(id, status, by, comment); err != nil {
+		return nil, err
+	}
+	n, err := rows.AlertID(id)
+	if err != nil {
+		return nil, err
+	}
+	var a *record.Alert
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		var cur string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM alerts WHERE id = ?`, n).Scan(&cur); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return store.Errorf(store.ENotFound, "no alert %s", id)
+			}
+			return err
+		}
+		if cur != status {
+			if !record.AlertTransition(cur, status) {
+				return store.Errorf(store.EConflict, "alert %s is %s; it cannot become %s", id, cur, status)
+			}
+			openKey := "open_key"
+			if !record.AlertOpenStatus(status) {
+				openKey = "NULL"
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE alerts SET status = ?, open_key = `+openKey+` WHERE id = ?`, status, n); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO alert_history (alert_id, seq, status, by_actor, comment, time_ns)
+				SELECT ?, coalesce(max(seq), 0) + 1, ?, ?, ?, ? FROM alert_history WHERE alert_id = ?`,
+				n, status, by, comment, db.now().UnixNano(), n); err != nil {
+				return err
+			}
+		}
+		var err error
+		a, err = readAlert(ctx, tx, n, true)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("set status of alert %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// AddOverlay implements store.Store.
+func (db *DB) AddOverlay(ctx context.Context, o record.PolicyOverlay) (*record.PolicyOverlay, error) {
+	if err := store.ValidateOverlay(&o); err != nil {
+		return nil, err
+	}
+	o.Time = db.now().UTC()
+	var id int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO policy_overlays (kind, target, tier, reason, by_actor, time_ns) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			o.Kind, o.Target, o.Tier, o.Reason, o.By, o.Time.UnixNano()).Scan(&id)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("add overlay: %w", err)
+	}
+	o.ID = strconv.FormatInt(id, 10)
+	o.Time = rows.Time(o.Time.UnixNano())
+	return &o, nil
+}
+
+// ListOverlays implements store.Store.
+func (db *DB) ListOverlays(ctx context.Context) ([]record.PolicyOverlay, error) {
+	rs, err := db.r.QueryContext(ctx, `SELECT id, kind, target, tier, reason, by_actor, time_ns FROM policy_overlays ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list overlays: %w", err)
+	}
+	defer rs.Close()
+	out := []record.PolicyOverlay{}
+	for rs.Next() {
+		var o record.PolicyOverlay
+		var id, ns int64
+		if err := rs.Scan(&id, &o.Kind, &o.Target, &o.Tier, &o.Reason, &o.By, &ns); err != nil {
+			return nil, fmt.Errorf("list overlays: %w", err)
+		}
+		o.ID, o.Time = strconv.FormatInt(id, 10), rows.Time(ns)
+		out = append(out, o)
+	}
+	return out, rs.Err()
+}
+
+// RemoveOverlay implements store.Store.
+func (db *DB) RemoveOverlay(ctx context.Context, id string) error {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return store.Errorf(store.ENotFound, "no overlay %q", id)
+	}
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM policy_overlays WHERE id = ?`, n)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return store.Errorf(store.ENotFound, "no overlay %s", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("remove overlay %s: %w", id, err)
+	}
+	return nil
+}
