@@ -187,15 +187,6 @@ type sarifRegion struct {
 	StartColumn int `json:"startColumn,omitempty"`
 }
 
-// sarifName turns a title into a PascalCase rule name.
-func sarifName(title string) string {
-	var b strings.Builder
-	for _, w := range strings.FieldsFunc(title, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
-	}
-	return b.String()
-}
-
 // uriEscape percent-encodes what a relative URI reference cannot hold.
 func uriEscape(p string) string {
 	var b strings.Builder
@@ -220,7 +211,7 @@ func WriteSARIF(w io.Writer, r *Report) error {
 	for i, ch := range checks {
 		index[ch.ID] = i
 		drv.Rules = append(drv.Rules, sarifRule{
-			ID: ch.ID, Name: sarifName(ch.Title),
+			ID: ch.ID, Name: ch.Name,
 			ShortDescription:     sarifText{ch.Title},
 			FullDescription:      sarifText{ch.Title + " (" + string(ch.Scope) + " check)"},
 			Help:                 sarifText{ch.Help + " Source: " + ch.Seed + "."},

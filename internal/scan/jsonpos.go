@@ -140,8 +140,9 @@ func ParseJSON(data []byte) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	off := p.start()
 	if _, err := p.dec.Token(); err != io.EOF {
-		return nil, &SyntaxError{Pos: p.li.pos(int(p.dec.InputOffset())), Msg: "data after the top-level value"}
+		return nil, &SyntaxError{Pos: p.li.pos(off), Msg: "data after the top-level value"}
 	}
 	return n, nil
 }

@@ -318,17 +318,17 @@ func checkContainerCreds(c *scanCtx) {
 func checkClientVersion(c *scanCtx) {
 	out, err := c.probe.Run(c.ctx, "", "claude", "--version")
 	if err != nil {
-		c.add(IDClientVersionUnkno, Finding{Severity: SeverityInfo, Message: "claude --version failed: " + err.Error()})
+		c.add(IDClientVersionUnknown, Finding{Severity: SeverityInfo, Message: "claude --version failed: " + err.Error()})
 		return
 	}
 	first := strings.Fields(string(out))
 	if len(first) == 0 {
-		c.add(IDClientVersionUnkno, Finding{Severity: SeverityInfo, Message: "claude --version printed nothing"})
+		c.add(IDClientVersionUnknown, Finding{Severity: SeverityInfo, Message: "claude --version printed nothing"})
 		return
 	}
 	have, err := parseVersion(first[0])
 	if err != nil {
-		c.add(IDClientVersionUnkno, Finding{Severity: SeverityInfo, Message: fmt.Sprintf("claude --version printed %s", quoteEvidence(strings.TrimSpace(string(out))))})
+		c.add(IDClientVersionUnknown, Finding{Severity: SeverityInfo, Message: fmt.Sprintf("claude --version printed %s", quoteEvidence(strings.TrimSpace(string(out))))})
 		return
 	}
 	c.clientVer = first[0]

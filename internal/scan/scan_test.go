@@ -272,7 +272,7 @@ func TestChecks_Table(t *testing.T) {
 			t.Errorf("duplicate id %s", c.ID)
 		}
 		seen[c.ID] = true
-		if c.Title == "" || c.Help == "" || c.Seed == "" || c.Category == "" || c.Scope == "" {
+		if c.Name == "" || c.Title == "" || c.Help == "" || c.Seed == "" || c.Category == "" || c.Scope == "" {
 			t.Errorf("%s: incomplete row %+v", c.ID, c)
 		}
 	}
