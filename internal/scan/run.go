@@ -78,14 +78,15 @@ type Options struct {
 
 // scanCtx is the state one scan shares between its checks.
 type scanCtx struct {
-	ctx   context.Context
-	opts  Options
-	probe Probe
-	pol   *policy.Policy
-	rs    *policy.Ruleset
-	tier  string
-	repo  string // absolute repository root, "" when none
-	home  string
+	ctx    context.Context
+	opts   Options
+	probe  Probe
+	pol    *policy.Policy
+	rs     *policy.Ruleset
+	tier   string
+	repo   string // absolute repository root, "" when none
+	origin string // the repository's origin remote, "" when none
+	home   string
 
 	cur      *Check
 	findings []Finding
@@ -179,8 +180,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		c.repo = abs
 	}
 	c.tier = opts.Tier
+	if c.repo != "" {
+		c.origin = c.gitOrigin()
+	}
 	if c.tier == "" && c.repo != "" {
-		c.tier = c.pol.TierFor(filepath.ToSlash(c.repo), c.gitOrigin())
+		c.tier = c.pol.TierFor(filepath.ToSlash(c.repo), c.origin)
 	}
 	if c.tier == "" && opts.Machine {
 		c.tier = c.installedTier()
@@ -223,8 +227,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 }
 
 // readRepoFile reads a file of the repository, refusing anything that is not
-// a regular file (a symlink out of the repository, a FIFO) or is too large.
-// A missing file is (nil, nil).
+// a regular file inside it (a symlink, a file under a symlinked directory
+// that leads out, a FIFO) or is too large. A missing file is (nil, nil).
 func (c *scanCtx) readRepoFile(rel string) ([]byte, error) {
 	p := filepath.Join(c.repo, filepath.FromSlash(rel))
 	st, err := os.Lstat(p)
@@ -233,6 +237,15 @@ func (c *scanCtx) readRepoFile(rel string) ([]byte, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		root, rerr := filepath.EvalSymlinks(c.repo)
+		if rerr != nil {
+			root = c.repo
+		}
+		if r, err := filepath.Rel(root, real); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+			return nil, fmt.Errorf("%s: leads out of the repository (to %s); not read", rel, real)
+		}
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file (%s)", rel, st.Mode().Type())

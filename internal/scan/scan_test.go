@@ -123,7 +123,7 @@ func TestRepoChecks(t *testing.T) {
 		{name: "BroadAllow/BareBash", archive: "-- .claude/settings.local.json --\n{\"permissions\": {\"allow\": [\n  \"Bash\"\n]}}\n",
 			want: []string{"WS101 .claude/settings.local.json:2:3"}},
 		{name: "BroadAllow/GitStar", archive: "-- .claude/settings.json --\n{\"permissions\": {\"allow\": [\"Bash(git *)\"]}}\n",
-			want: []string{"WS101 .claude/settings.json:1:28"}, message: "push"},
+			want: []string{"WS101 .claude/settings.json:1:28"}, message: "submodule foreach"},
 		{name: "BroadAllow/InterpreterFromCatalogue", archive: "-- .claude/settings.json --\n{\"permissions\": {\"allow\": [\"Bash(python3 *)\", \"Bash(uv run *)\"]}}\n",
 			want: []string{"WS101 .claude/settings.json:1:28", "WS101 .claude/settings.json:1:47"}, message: "python"},
 		{name: "BroadAllow/LegacyColon", archive: "-- .claude/settings.json --\n{\"permissions\": {\"allow\": [\"Bash(npm:*)\"]}}\n",

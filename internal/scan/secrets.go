@@ -58,7 +58,7 @@ func (c *scanCtx) decide(a engine.Action) engine.Decision {
 	if repo == "" {
 		repo = "/work/repo"
 	}
-	a.Cwd, a.Repo = repo, repo
+	a.Cwd, a.Repo, a.Remote = repo, repo, c.origin
 	if a.Home == "" {
 		a.Home = c.home
 		if a.Home == "" {

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -93,6 +94,17 @@ type broad struct {
 // codeKinds are argument kinds that make a program run code.
 var codeKinds = []catalog.Kind{catalog.Shell, catalog.Code, catalog.Exec, catalog.Script, catalog.Package, catalog.Opaque, catalog.ToolCmd}
 
+// kindPhrase says what an argument of a code kind makes the program run.
+var kindPhrase = map[catalog.Kind]string{
+	catalog.Shell:   "shell code",
+	catalog.Code:    "interpreter code",
+	catalog.Exec:    "another command",
+	catalog.Script:  "a script file",
+	catalog.Package: "a package",
+	catalog.Opaque:  "code Warden cannot see",
+	catalog.ToolCmd: "tool commands that can escape to a shell",
+}
+
 // broadRule judges one allow rule string.
 func (c *scanCtx) broadRule(raw string) (broad, bool) {
 	raw = strings.TrimSpace(raw)
@@ -121,11 +133,11 @@ func (c *scanCtx) broadRule(raw string) (broad, bool) {
 		return broad{}, false
 	}
 	if !r.HasSpecifier {
-		return broad{SeverityHigh, "admits every Bash command without a prompt"}, true
+		return broad{SeverityCritical, "admits every Bash command without a prompt"}, true
 	}
 	words := strings.Fields(r.BashPattern())
 	if len(words) == 0 || strings.ContainsAny(words[0], "*?") {
-		return broad{SeverityHigh, "admits every Bash command without a prompt"}, true
+		return broad{SeverityCritical, "admits every Bash command without a prompt"}, true
 	}
 	if words[len(words)-1] != "*" {
 		return broad{}, false // an exact command, or a pattern with a fixed end
@@ -152,6 +164,10 @@ func (c *scanCtx) broadRule(raw string) (broad, bool) {
 	if len(reasons) == 0 {
 		return broad{}, false
 	}
+	// What the program's subcommands do reads better than its options.
+	slices.SortStableFunc(reasons, func(a, b string) int {
+		return cmp.Compare(b2i(strings.Contains(a, " -")), b2i(strings.Contains(b, " -")))
+	})
 	sev := SeverityMedium
 	if runs {
 		sev = SeverityHigh
@@ -206,7 +222,7 @@ func rowReasons(p *catalog.Program, path string, depth int) (reasons []string, r
 	for _, o := range p.Opts {
 		if slices.Contains(codeKinds, o.Kind) {
 			name, _, _ := strings.Cut(o.Names, " ")
-			addRun(fmt.Sprintf("%s %s runs %s", path, name, o.Kind))
+			addRun(fmt.Sprintf("%s %s runs %s", path, name, kindPhrase[o.Kind]))
 		}
 		if o.Class != "" {
 			name, _, _ := strings.Cut(o.Names, " ")
@@ -216,7 +232,7 @@ func rowReasons(p *catalog.Program, path string, depth int) (reasons []string, r
 	ops := append(slices.Clone(p.Operands.Lead), p.Operands.Rest, p.Operands.Last)
 	for _, k := range ops {
 		if slices.Contains(codeKinds, k) {
-			addRun(fmt.Sprintf("%s runs its operand (%s)", path, k))
+			addRun(fmt.Sprintf("%s runs %s given as an operand", path, kindPhrase[k]))
 			break
 		}
 	}
@@ -366,4 +382,11 @@ func quoteEvidence(s string) string {
 		s = s[:max] + "..."
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
