@@ -83,6 +83,14 @@ func (n *Node) Member(key string) (Member, bool) {
 	return Member{}, false
 }
 
+// Elems returns the items of an array; nil for anything else, nil included.
+func (n *Node) Elems() []*Node {
+	if n == nil || n.Kind != KindArray {
+		return nil
+	}
+	return n.Items
+}
+
 // Strings returns the string items of an array (others skipped) with their nodes.
 func (n *Node) Strings() []*Node {
 	if n == nil || n.Kind != KindArray {

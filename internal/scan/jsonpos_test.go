@@ -141,3 +141,42 @@ func FuzzParseJSON(f *testing.F) {
 		walk(n)
 	})
 }
+
+// FuzzRepoConfig runs every repository check over fuzzed project settings
+// and .mcp.json: hostile configuration never panics the scanner, and every
+// finding in those files points inside them.
+func FuzzRepoConfig(f *testing.F) {
+	for _, s := range []string{
+		`{"permissions":{"allow":["Bash(*)","mcp__*"],"defaultMode":"bypassPermissions"},"hooks":{"PreToolUse":[{"matcher":"*","hooks":[{"command":"x"}]}]}}`,
+		`{"mcpServers":{"a":{"command":"npx","args":["-y","p"]},"b":{"url":"https://x/*"}}}`,
+		`{"hooks":{"A":{"hooks":1}},"mcpServers":{"a":{"command":"x"}},"permissions":{"allow":{"x":1}}}`,
+		`{"hooks":[],"permissions":[]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		for _, rel := range []string{".claude/settings.json", ".mcp.json"} {
+			p := filepath.Join(dir, rel)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := Run(t.Context(), Options{Repo: dir, Probe: fakeProbe{}.probe()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Count(string(data), "\n") + 1
+		for _, fd := range r.Findings {
+			if fd.File != ".mcp.json" && fd.File != ".claude/settings.json" {
+				continue
+			}
+			if fd.Line < 0 || fd.Line > lines {
+				t.Fatalf("finding %s at line %d of a %d-line file", fd.RuleID, fd.Line, lines)
+			}
+		}
+	})
+}

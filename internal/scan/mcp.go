@@ -41,7 +41,7 @@ func checkMCPServers(c *scanCtx) {
 		var argv []string
 		if cmd := srv.Get("command"); cmd != nil && cmd.Kind == KindString {
 			argv = append(argv, cmd.Str)
-			for _, a := range srv.Get("args").Items {
+			for _, a := range srv.Get("args").Elems() {
 				if a.Kind == KindString {
 					argv = append(argv, a.Str)
 				}

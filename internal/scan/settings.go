@@ -328,12 +328,12 @@ func checkSettingsHooks(c *scanCtx) {
 			continue
 		}
 		for _, ev := range hooks.Members {
-			for _, group := range ev.Value.Items {
+			for _, group := range ev.Value.Elems() {
 				matcher := "*"
 				if m := group.Get("matcher"); m != nil && m.Kind == KindString && m.Str != "" {
 					matcher = m.Str
 				}
-				for _, h := range group.Get("hooks").Items {
+				for _, h := range group.Get("hooks").Elems() {
 					what, pos := "", h.Pos
 					for _, key := range []string{"command", "url", "prompt"} {
 						if v := h.Get(key); v != nil && v.Kind == KindString {
