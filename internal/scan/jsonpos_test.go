@@ -180,3 +180,31 @@ func FuzzRepoConfig(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCIWorkflow runs the CI checks over fuzzed workflow files: YAML the
+// scanner does not expect never panics it.
+func FuzzCIWorkflow(f *testing.F) {
+	for _, s := range []string{
+		"jobs:\n  j:\n    steps:\n      - run: claude --dangerously-skip-permissions\n",
+		"jobs:\n  j:\n    steps:\n      - uses: anthropics/claude-code-action@v1\n        with:\n          claude_args: [--permission-mode, bypassPermissions]\n",
+		"review:\n  script:\n    - |\n      claude -p \"${{ x }}\" \\\n        --dangerously-skip-permissions\n",
+		"jobs: [1, 2]\n", "a: &x [*x]\n", "jobs:\n  j:\n    steps: {run: 1}\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		for _, rel := range []string{".github/workflows/a.yml", ".gitlab-ci.yml"} {
+			p := filepath.Join(dir, rel)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := Run(t.Context(), Options{Repo: dir, Probe: fakeProbe{}.probe()}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
