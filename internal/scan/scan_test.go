@@ -130,6 +130,8 @@ func TestRepoChecks(t *testing.T) {
 			want: []string{"WS101 .claude/settings.json:1:28"}},
 		{name: "BroadAllow/MCPWildcard", archive: "-- .claude/settings.json --\n{\"permissions\": {\"allow\": [\"mcp__*\", \"mcp__github__*\", \"mcp__github__get_issue\"]}}\n",
 			want: []string{"WS101 .claude/settings.json:1:28", "WS101 .claude/settings.json:1:38"}},
+		{name: "BroadAllow/WrappersByTheShellAnalysis", archive: "-- .claude/settings.json --\n{\"permissions\": {\"allow\": [\n\"Bash(sudo *)\",\n\"Bash(find *)\",\n\"Bash(timeout *)\"]}}\n",
+			want: []string{"WS101 .claude/settings.json:2:1", "WS101 .claude/settings.json:3:1", "WS101 .claude/settings.json:4:1"}, message: "sudo CMD"},
 		{name: "BroadAllow/QuietNarrow", archive: "-- .claude/settings.json --\n{\"permissions\": {\"allow\": [\"Bash(npm run test *)\", \"Bash(git status)\", \"Bash(ls *)\", \"Read(src/**)\"], \"deny\": [\"Bash(*)\"]}}\n"},
 		// Permission modes.
 		{name: "Mode/Bypass", archive: "-- .claude/settings.json --\n{\n  \"permissions\": {\n    \"defaultMode\": \"bypassPermissions\"\n  }\n}\n",
@@ -188,6 +190,13 @@ func TestRepoChecks(t *testing.T) {
 			}
 			if tt.message != "" && !strings.Contains(r.Findings[0].Message, tt.message) {
 				t.Errorf("message %q does not say %q", r.Findings[0].Message, tt.message)
+			}
+			if strings.HasPrefix(tt.name, "BroadAllow/Wrappers") || strings.HasPrefix(tt.name, "BroadAllow/BashStar") {
+				for _, f := range r.Findings {
+					if f.Severity != SeverityCritical {
+						t.Errorf("%s graded %s, want critical: it admits every command", f.Evidence, f.Severity)
+					}
+				}
 			}
 			for _, f := range r.Findings {
 				if CheckByID(f.RuleID) == nil {

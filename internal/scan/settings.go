@@ -8,6 +8,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/shell"
 )
 
 // projectSettingsFiles are the repository's Claude Code settings files.
@@ -147,6 +148,9 @@ func (c *scanCtx) broadRule(raw string) (broad, bool) {
 		if strings.ContainsAny(w, "*?") {
 			return broad{}, false
 		}
+	}
+	if shape, ok := runsAnyCommand(prefix); ok {
+		return broad{SeverityCritical, fmt.Sprintf("admits every command without a prompt: %q runs any command it is given (%s)", strings.Join(prefix, " "), shape)}, true
 	}
 	cat := c.rs.Catalog()
 	row := cat.Lookup(prefix[0])
@@ -389,4 +393,32 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// probeProgram stands for "any command" in wrapper probes.
+const probeProgram = "warden-scan-probe"
+
+// wrapperShapes are argument shapes through which a program may run a
+// command it is given: as its operand (sudo CMD, xargs CMD), after a
+// number (timeout 10 CMD), after -c (bash -c CMD), through find's -exec.
+var wrapperShapes = [][]string{
+	{probeProgram},
+	{"10", probeProgram},
+	{"-c", probeProgram},
+	{".", "-exec", probeProgram, ";"},
+}
+
+// runsAnyCommand asks the shell analysis (the one the engine decides by)
+// whether a command starting with prefix can run an arbitrary command:
+// whether, in one of the wrapper shapes, it unwraps a probe program.
+func runsAnyCommand(prefix []string) (string, bool) {
+	for _, shape := range wrapperShapes {
+		script := strings.Join(append(slices.Clone(prefix), shape...), " ")
+		for _, cmd := range shell.Analyze(script, shell.Options{}).Commands {
+			if cmd.Program == probeProgram && len(cmd.Via) > 0 {
+				return strings.ReplaceAll(script, probeProgram, "CMD"), true
+			}
+		}
+	}
+	return "", false
 }
