@@ -286,3 +286,50 @@ func TestChecks_Table(t *testing.T) {
 		}
 	}
 }
+
+func TestUnpinnedPackage(t *testing.T) {
+	tests := []struct {
+		argv     []string
+		pkg      string
+		unpinned bool
+	}{
+		{[]string{"npx", "-y", "pkg"}, "pkg", true},
+		{[]string{"npx", "-y", "pkg@1.2.3"}, "pkg@1.2.3", false},
+		{[]string{"npx", "-y", "@scope/pkg@1.2.3", "--stdio"}, "@scope/pkg@1.2.3", false},
+		{[]string{"npx", "--yes", "@scope/pkg"}, "@scope/pkg", true},
+		{[]string{"npx", "pkg@latest"}, "pkg@latest", true},
+		{[]string{"npx", "pkg@^1.2.0"}, "pkg@^1.2.0", true},
+		{[]string{"/usr/bin/npx", "-p", "pkg@2.0.0", "pkg-bin"}, "pkg@2.0.0", false},
+		{[]string{"npx", "--package=pkg", "bin"}, "pkg", true},
+		{[]string{"bunx", "pkg"}, "pkg", true},
+		{[]string{"npx", "./local-server.js"}, "./local-server.js", false},
+		{[]string{"node", "server.js"}, "", false},
+		{[]string{"npx"}, "", false},
+	}
+	for _, tt := range tests {
+		pkg, unpinned := unpinnedPackage(tt.argv)
+		if pkg != tt.pkg || unpinned != tt.unpinned {
+			t.Errorf("unpinnedPackage(%q) = %q, %v; want %q, %v", tt.argv, pkg, unpinned, tt.pkg, tt.unpinned)
+		}
+	}
+}
+
+func TestWildcardMatch(t *testing.T) {
+	for _, tt := range []struct {
+		pat, s string
+		want   bool
+	}{
+		{"https://api.githubcopilot.com/mcp/*", "https://api.githubcopilot.com/mcp/", true},
+		{"https://api.githubcopilot.com/mcp/*", "https://api.githubcopilot.com/mcp/x/y", true},
+		{"https://*.internal.example.com/*", "https://a.internal.example.com/mcp", true},
+		// * crosses "/" and ".", as in Claude Code's serverUrl patterns: a
+		// host wildcard also matches a path that ends like the host.
+		{"https://*.internal.example.com/*", "https://evil.example/x.internal.example.com/", true},
+		{"https://api.githubcopilot.com/mcp/*", "https://api.githubcopilot.com.evil/mcp/", false},
+		{"https://x/mcp", "https://x/mcp/", false},
+	} {
+		if got := wildcardMatch(tt.pat, tt.s); got != tt.want {
+			t.Errorf("wildcardMatch(%q, %q) = %v", tt.pat, tt.s, got)
+		}
+	}
+}
