@@ -167,6 +167,9 @@ func (c *scanCtx) verdicts(actions []engine.Action) (weak []string, all []string
 		if what == "" {
 			what = a.Tool + " " + a.Path
 		}
+		if c.repo == "" {
+			what = strings.ReplaceAll(what, standInRepo, "<repository>")
+		}
 		all = append(all, fmt.Sprintf("%s -> %s (%s)", what, d.Verdict, d.RuleID))
 		if d.Verdict < policy.Ask {
 			weak = append(weak, what)
@@ -178,7 +181,7 @@ func (c *scanCtx) verdicts(actions []engine.Action) (weak []string, all []string
 func (c *scanCtx) repoPath(rel string) string {
 	repo := c.repo
 	if repo == "" {
-		repo = "/work/repo"
+		repo = standInRepo
 	}
 	return filepath.Join(repo, rel)
 }

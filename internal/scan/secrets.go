@@ -51,12 +51,16 @@ func (c *scanCtx) engine() *engine.Engine {
 	return c.eng
 }
 
+// standInRepo is where the checklist's probe actions pretend to run when
+// no repository is scanned; evidence shows it as <repository>.
+const standInRepo = "/warden-scan/repository"
+
 // decide asks the engine about one action in the scanned repository (or
 // in a stand-in for it when no repository is scanned).
 func (c *scanCtx) decide(a engine.Action) engine.Decision {
 	repo := c.repo
 	if repo == "" {
-		repo = "/work/repo"
+		repo = standInRepo
 	}
 	a.Cwd, a.Repo, a.Remote = repo, repo, c.origin
 	if a.Home == "" {
