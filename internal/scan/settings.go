@@ -363,6 +363,41 @@ func checkSettingsHooks(c *scanCtx) {
 	}
 }
 
+// commandSettings are settings keys, besides hooks, whose value is a
+// command Claude Code runs (Claude Code's settings documentation; not
+// among the facts observed on 2.1.330 in shared/spec).
+var commandSettings = []struct {
+	path []string
+	what string
+}{
+	{[]string{"apiKeyHelper"}, "to produce the API key"},
+	{[]string{"awsAuthRefresh"}, "to refresh AWS credentials"},
+	{[]string{"awsCredentialExport"}, "to export AWS credentials"},
+	{[]string{"otelHeadersHelper"}, "to produce telemetry headers"},
+	{[]string{"statusLine", "command"}, "to draw the status line"},
+}
+
+// checkSettingsCommands reports the other settings through which a
+// repository makes Claude Code run a program.
+func checkSettingsCommands(c *scanCtx) {
+	for _, d := range c.settingsDocs() {
+		for _, cs := range commandSettings {
+			n := d.root
+			for _, k := range cs.path {
+				n = n.Get(k)
+			}
+			if n == nil || n.Kind != KindString || n.Str == "" {
+				continue
+			}
+			f := at(d.rel, n.Pos)
+			f.Severity = SeverityMedium
+			f.Evidence = strings.Join(cs.path, ".") + ": " + quoteEvidence(n.Str)
+			f.Message = fmt.Sprintf("%s, defined by the repository, makes Claude Code run %s %s on every developer's machine", strings.Join(cs.path, "."), quoteEvidence(n.Str), cs.what)
+			c.add(IDRepoHooks, f)
+		}
+	}
+}
+
 // checkSettingsMCPAuto reports project settings that approve every project
 // MCP server at once.
 func checkSettingsMCPAuto(c *scanCtx) {
