@@ -121,9 +121,19 @@ type sarifRun struct {
 	Tool              sarifTool                `json:"tool"`
 	OriginalURIBaseID map[string]sarifArtifact `json:"originalUriBaseIds,omitempty"`
 	Results           []sarifResult            `json:"results"`
+	Invocations       []sarifInvocation        `json:"invocations"`
 	Properties        map[string]any           `json:"properties,omitempty"`
-	Invocations       []map[string]any         `json:"invocations,omitempty"`
-	_                 struct{}                 `json:"-"`
+}
+
+// sarifInvocation records that the scan ran, and the checks that could not.
+type sarifInvocation struct {
+	ExecutionSuccessful bool                `json:"executionSuccessful"`
+	Notifications       []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+}
+
+type sarifNotification struct {
+	Level   string    `json:"level"`
+	Message sarifText `json:"message"`
 }
 
 type sarifArtifact struct {
@@ -224,6 +234,11 @@ func WriteSARIF(w io.Writer, r *Report) error {
 		run.OriginalURIBaseID = map[string]sarifArtifact{"SRCROOT": {URI: fileURI(r.Repo) + "/"}}
 	}
 	run.Properties = map[string]any{"policy": r.Policy, "tier": r.Tier}
+	inv := sarifInvocation{ExecutionSuccessful: true}
+	for _, e := range r.Errors {
+		inv.Notifications = append(inv.Notifications, sarifNotification{Level: "warning", Message: sarifText{"not checked: " + e}})
+	}
+	run.Invocations = []sarifInvocation{inv}
 	for _, f := range r.Findings {
 		res := sarifResult{RuleID: f.RuleID, RuleIndex: index[f.RuleID], Level: f.Severity.SARIFLevel(), Message: sarifText{f.Message},
 			Properties: map[string]any{"severity": f.Severity.String()}}

@@ -88,7 +88,6 @@ type scanCtx struct {
 	origin string // the repository's origin remote, "" when none
 	home   string
 
-	cur      *Check
 	findings []Finding
 	errs     []string
 
@@ -118,8 +117,6 @@ func (c *scanCtx) add(id string, f Finding) {
 func (c *scanCtx) errorf(format string, args ...any) {
 	c.errs = append(c.errs, fmt.Sprintf(format, args...))
 }
-
-func (c *scanCtx) getenv(k string) string { return c.probe.Getenv(k) }
 
 // machinePath is p under the probe's root.
 func (c *scanCtx) machinePath(p string) string {
@@ -209,7 +206,6 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		c.cur = ch
 		ch.run(c)
 	}
 	sortFindings(c.findings)

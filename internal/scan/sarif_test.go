@@ -129,13 +129,16 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // without a message is not SARIF.
 func TestWriteSARIF_SchemaRejects(t *testing.T) {
 	sch := mustSARIFSchema(t)
-	r := &Report{Repo: "/r", Findings: []Finding{{RuleID: IDBroadAllow, Severity: SeverityHigh, Message: "m", File: "a b.json", Line: 1, Col: 2}}}
+	r := &Report{Repo: "/r", Errors: []string{"git ls-files in /r: not a git repository"}, Findings: []Finding{{RuleID: IDBroadAllow, Severity: SeverityHigh, Message: "m", File: "a b.json", Line: 1, Col: 2}}}
 	var buf bytes.Buffer
 	if err := WriteSARIF(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	if err := validateSARIF(t, sch, buf.Bytes()); err != nil {
 		t.Fatalf("valid report rejected: %v", err)
+	}
+	if !strings.Contains(buf.String(), `"text": "not checked: git ls-files in /r: not a git repository"`) {
+		t.Errorf("checks that could not run are not in the invocation:\n%s", buf.String())
 	}
 	if !strings.Contains(buf.String(), `"uri": "a%20b.json"`) {
 		t.Errorf("file name not escaped as a URI reference:\n%s", buf.String())
