@@ -77,7 +77,7 @@ func checkGitAttributes(c *scanCtx) {
 // gitConfigFor shows what the repository's effective git configuration
 // runs for a driver ("" when nothing is configured or git cannot say).
 func (c *scanCtx) gitConfigFor(attr, driver string) string {
-	out, err := c.probe.Run(c.ctx, c.repo, "git", "config", "--get-regexp", "^"+attr+"\\."+regexpQuote(driver)+"\\.")
+	out, err := c.git("config", "--get-regexp", "^"+attr+"\\."+regexpQuote(driver)+"\\.")
 	if err != nil {
 		return ""
 	}
@@ -146,7 +146,7 @@ func checkGitHooks(c *scanCtx) {
 		}
 	}
 	// The local configuration points git at a committed directory.
-	if out, err := c.probe.Run(c.ctx, c.repo, "git", "config", "--local", "--get", "core.hooksPath"); err == nil {
+	if out, err := c.git("config", "--local", "--get", "core.hooksPath"); err == nil {
 		hp := strings.TrimSpace(string(out))
 		if hp != "" && !filepath.IsAbs(hp) && !strings.HasPrefix(hp, "~") {
 			dir := strings.TrimSuffix(path.Clean(filepath.ToSlash(hp)), "/") + "/"

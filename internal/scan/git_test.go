@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,11 +39,18 @@ x
 	git("config", "core.hooksPath", ".githooks")
 	git("config", "filter.crypt.smudge", "sh ./decrypt.sh")
 	git("add", ".env", ".githooks/pre-commit", ".gitattributes")
+	// A scanned directory's own .git/config must not make the scan run a
+	// program: git ls-files runs core.fsmonitor unless told not to.
+	pwned := filepath.Join(t.TempDir(), "pwned")
+	git("config", "core.fsmonitor", "touch "+pwned+"; false")
 	t.Setenv("GIT_CONFIG_GLOBAL", "/dev/null")
 	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 	r, err := Run(context.Background(), Options{Repo: dir})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(pwned); err == nil {
+		t.Fatal("scanning ran the repository's core.fsmonitor command")
 	}
 	got := map[string]Finding{}
 	for _, f := range r.Findings {
@@ -68,7 +77,7 @@ func TestRun_NotAGitRepository(t *testing.T) {
 	fp := fakeProbe{}.probe()
 	run := fp.Run
 	fp.Run = func(ctx context.Context, d, name string, args ...string) ([]byte, error) {
-		if name == "git" && args[0] == "ls-files" {
+		if name == "git" && slices.Contains(args, "ls-files") {
 			return nil, exec.ErrNotFound
 		}
 		return run(ctx, d, name, args...)

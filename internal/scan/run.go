@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/engine"
@@ -254,7 +255,7 @@ func (c *scanCtx) readRepoFile(rel string) ([]byte, error) {
 
 // gitOrigin is the repository's origin remote URL, "" when none.
 func (c *scanCtx) gitOrigin() string {
-	out, err := c.probe.Run(c.ctx, c.repo, "git", "config", "--get", "remote.origin.url")
+	out, err := c.git("config", "--get", "remote.origin.url")
 	if err != nil {
 		return ""
 	}
@@ -272,4 +273,14 @@ func lineCol(data []byte, line int, text string) int {
 		return i + 1
 	}
 	return 1
+}
+
+// gitSafe are options every git the scanner runs gets: a scanned directory
+// may come with its own .git/config, and nothing in it may start a
+// program (an fsmonitor command runs on index refreshes).
+var gitSafe = []string{"-c", "core.fsmonitor=false"}
+
+// git runs git in the repository with gitSafe.
+func (c *scanCtx) git(args ...string) ([]byte, error) {
+	return c.probe.Run(c.ctx, c.repo, "git", append(slices.Clone(gitSafe), args...)...)
 }

@@ -55,6 +55,9 @@ func (fp fakeProbe) probe() Probe {
 			return fp.procs, nil
 		},
 		Run: func(_ context.Context, dir, name string, args ...string) ([]byte, error) {
+			for len(args) > 1 && args[0] == "-c" {
+				args = args[2:] // gitSafe options
+			}
 			cmd := name + " " + strings.Join(args, " ")
 			switch {
 			case strings.HasPrefix(cmd, "git ls-files"):

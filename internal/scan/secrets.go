@@ -23,7 +23,7 @@ func (c *scanCtx) trackedFiles() ([]string, bool) {
 	}
 	ok := false
 	c.trackedOK = &ok
-	out, err := c.probe.Run(c.ctx, c.repo, "git", "ls-files", "-z", "--cached", "--full-name")
+	out, err := c.git("ls-files", "-z", "--cached", "--full-name")
 	if err != nil {
 		c.errorf("git ls-files in %s: %v (checks of tracked files skipped)", c.repo, err)
 		return nil, false
