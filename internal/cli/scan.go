@@ -160,7 +160,7 @@ func currentRepo(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("working directory: %w", err)
 	}
-	out, err := exec.CommandContext(ctx, "git", "-C", wd, "rev-parse", "--show-toplevel").Output()
+	out, err := exec.CommandContext(ctx, "git", "-c", "core.fsmonitor=false", "-C", wd, "rev-parse", "--show-toplevel").Output()
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) || errors.Is(err, exec.ErrNotFound) {
