@@ -236,7 +236,7 @@ func (c *scanCtx) checkJob(rel string, data []byte, j ciJob) {
 		c.add(IDCIBypass, Finding{
 			Severity: SeverityHigh, File: rel, Line: line, Col: col,
 			Message:  fmt.Sprintf("job %q runs claude with %s: permission rules that are not managed are off, with the job's tokens in reach", j.name, call.bypass),
-			Evidence: call.cmd.Written,
+			Evidence: evidenceLine(data, line, call.cmd),
 		})
 	}
 	if inTier || !c.hasTier(ciTier) {
@@ -246,7 +246,7 @@ func (c *scanCtx) checkJob(rel string, data []byte, j ciJob) {
 		Message: fmt.Sprintf("job %q runs Claude Code but installs no Warden %s tier (warden install --tier %s): unless its image has it, no managed policy or hook judges its tool calls", j.name, ciTier, ciTier)}
 	if len(calls) > 0 && calls[0].sc.prefix == "" {
 		f.Line, f.Col = scriptPos(data, calls[0].sc, calls[0].cmd, calls[0].cmd.Name.Raw)
-		f.Evidence = calls[0].cmd.Written
+		f.Evidence = evidenceLine(data, f.Line, calls[0].cmd)
 	} else if j.action != nil {
 		f.Line, f.Col = j.action.Line, j.action.Column
 		f.Evidence = "uses: " + j.action.Value
@@ -367,4 +367,13 @@ func lineAt(data []byte, line int) string {
 		return ""
 	}
 	return lines[line-1]
+}
+
+// evidenceLine is the file's line as written (GitHub expressions included,
+// which the analysis saw blanked), or the command when the line is not it.
+func evidenceLine(data []byte, line int, cmd shell.Command) string {
+	if l := strings.TrimSpace(lineAt(data, line)); l != "" {
+		return l
+	}
+	return cmd.Written
 }
