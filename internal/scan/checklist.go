@@ -391,10 +391,11 @@ func clCI(c *scanCtx) (Status, string) {
 	if c.repo == "" {
 		return Unknown, "no repository scanned"
 	}
+	const unseen = "whether runners are ephemeral and credentials short-lived is configured in the CI system, which a scan does not see"
 	if fs := c.findingsOf(IDCIBypass, IDCITier); len(fs) > 0 {
-		return Fail, describe(fs)
+		return Unknown, fmt.Sprintf("%s; but jobs run Claude Code without the ci tier's boundaries: %s", unseen, describe(fs))
 	}
-	return Unknown, fmt.Sprintf("%d CI files read, none runs Claude Code unsafely; whether runners are ephemeral and credentials short-lived is configured in the CI system, which a scan does not see", c.workflows)
+	return Unknown, fmt.Sprintf("%d CI files read, none runs Claude Code unsafely; %s", c.workflows, unseen)
 }
 
 func clRelease(c *scanCtx) (Status, string) {
