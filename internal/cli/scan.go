@@ -55,14 +55,14 @@ item pass, fail or unknown with its evidence; what a local scan cannot see
 The tier is the policy's choice for the repository (its repositories list,
 by path or origin remote), the installed manifest's for a machine-only
 scan, or --tier. Output is text, json or sarif (SARIF 2.1.0 for code
-scanning). Exit codes: 0 no finding at or above --fail-on (default: any
-finding of severity high fails; none to never fail), 1 findings at or above
-it, 2 usage errors. See docs/scan.md.`,
+scanning). Exit codes: 0 when no finding is at or above --fail-on (default
+high; none never fails), 1 when one is, 2 on usage errors. See docs/scan.md.`,
 		Example: `  warden scan                                   # the current repository, baseline policy
   warden scan --policy policy.yaml ../api --format sarif > warden.sarif
   warden scan --fail-on medium                  # CI gate: fail on medium or worse
   sudo warden scan --machine --checklist        # this machine, with the seeds' checklist
-  warden scan --machine --container --root /    # a container meant to be isolated`,
+  warden scan --machine --container             # a container meant to be isolated
+  warden scan --machine --root build/rootfs     # an image's file system before it ships`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !slices.Contains(scan.Formats, format) {
