@@ -96,6 +96,11 @@ high; none never fails), 1 when one is, 2 on usage errors. See docs/scan.md.`,
 			}
 			probe := scanProbe()
 			probe.Root = root
+			if root != "" {
+				// Another file system: the user running this scan is not
+				// the one its Claude Code will run as.
+				probe.UID = func() int { return -1 }
+			}
 			probe.Getenv = env.Getenv
 			dir := managedDir
 			if dir == "" {

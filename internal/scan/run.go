@@ -37,7 +37,8 @@ type Probe struct {
 	// Run runs a program and returns its standard output (exec when nil).
 	// The scanner runs only git and claude --version.
 	Run func(ctx context.Context, dir, name string, args ...string) ([]byte, error)
-	// UID is the current user id (os.Getuid when nil).
+	// UID is the current user id (os.Getuid when nil); -1 when it says
+	// nothing about who runs Claude Code (scanning an image's root).
 	UID func() int
 	// Processes lists running processes (from /proc under Root when nil).
 	Processes func() ([]Process, error)
