@@ -338,3 +338,31 @@ func TestWildcardMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackedSecrets_PolicyPaths shows the secret check is the policy's own
+// path rules: a pattern the policy adds is found, and an except is honoured.
+func TestTrackedSecrets_PolicyPaths(t *testing.T) {
+	p, err := policy.Parse("p.yaml", []byte(`version: 1
+name: t
+revision: "1"
+default_tier: t
+paths:
+  - id: customer-data
+    access: read
+    decision: deny
+    patterns: ["exports/*.csv"]
+    except: ["exports/sample.csv"]
+tiers:
+  - name: t
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mustScanRepo(t, "-- exports/customers.csv --\na\n-- exports/sample.csv --\na\n-- .env --\nx\n", Options{Policy: p})
+	if got, want := locs(r), []string{"WS121 exports/customers.csv:0:0"}; !slices.Equal(got, want) {
+		t.Fatalf("findings %q, want %q (the policy protects exports/*.csv, not .env)", got, want)
+	}
+	if !strings.Contains(r.Findings[0].Message, "paths.customer-data") {
+		t.Errorf("message %q does not name the rule", r.Findings[0].Message)
+	}
+}
