@@ -57,6 +57,7 @@ func WriteText(w io.Writer, r *Report) error {
 		target += "this machine"
 	}
 	fmt.Fprintf(&b, "warden scan of %s (policy %s, tier %s)\n\n", clean(target), clean(r.Policy), clean(r.Tier))
+	helped := map[string]bool{}
 	for _, f := range r.Findings {
 		loc := ""
 		if f.File != "" {
@@ -72,7 +73,8 @@ func WriteText(w io.Writer, r *Report) error {
 				fmt.Fprintf(&b, "    | %s\n", ln)
 			}
 		}
-		if ch := CheckByID(f.RuleID); ch != nil {
+		if ch := CheckByID(f.RuleID); ch != nil && !helped[f.RuleID] {
+			helped[f.RuleID] = true // once per check: the same fix for every finding
 			fmt.Fprintf(&b, "    fix: %s\n", ch.Help)
 		}
 		b.WriteString("\n")
