@@ -31,12 +31,12 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// clean makes untrusted text safe for a terminal: control characters
-// (escape sequences included) are shown escaped.
+// clean makes untrusted text safe for a terminal and for one line:
+// control characters (escape sequences, line breaks) are shown escaped.
 func clean(s string) string {
 	var b strings.Builder
 	for _, r := range s {
-		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+		if r == '\t' || !unicode.IsControl(r) {
 			b.WriteRune(r)
 			continue
 		}
@@ -69,8 +69,8 @@ func WriteText(w io.Writer, r *Report) error {
 		}
 		fmt.Fprintf(&b, "%s%s %s: %s\n", loc, strings.ToUpper(f.Severity.String()), f.RuleID, clean(f.Message))
 		if f.Evidence != "" {
-			for _, ln := range strings.Split(clean(f.Evidence), "\n") {
-				fmt.Fprintf(&b, "    | %s\n", ln)
+			for _, ln := range strings.Split(f.Evidence, "\n") {
+				fmt.Fprintf(&b, "    | %s\n", clean(ln))
 			}
 		}
 		if ch := CheckByID(f.RuleID); ch != nil && !helped[f.RuleID] {
