@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -31,8 +32,9 @@ var (
 	claudeActionArgs = []string{"claude_args", "claude-args", "args"}
 )
 
-// ghaExpr matches a GitHub Actions expression, which is not shell.
-var ghaExpr = regexp.MustCompile(`\$\{\{.*?\}\}`)
+// ghaExpr matches a GitHub Actions expression, which is not shell. Built
+// on first use: every warden command pays the package's init.
+var ghaExpr = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$\{\{.*?\}\}`) })
 
 // script is one shell script in a CI file and where its text starts.
 type script struct {
@@ -214,7 +216,7 @@ func (c *scanCtx) checkJob(rel string, data []byte, j ciJob) {
 	inTier := false
 	for _, sc := range j.scripts {
 		// Expressions are not shell: blank them, keeping every column.
-		text := ghaExpr.ReplaceAllStringFunc(sc.prefix+sc.text, func(s string) string { return strings.Repeat("x", len(s)) })
+		text := ghaExpr().ReplaceAllStringFunc(sc.prefix+sc.text, func(s string) string { return strings.Repeat("x", len(s)) })
 		an := shell.Analyze(text, shell.Options{})
 		for _, cmd := range an.Commands {
 			if wardenCITier(cmd) {
