@@ -36,6 +36,9 @@ var forbidden = map[string][]string{
 	// The central service decides through hookproto alone: the local hook
 	// process (which reads this machine's .git files, environment and uid
 	// as the client's) is never linked into it.
+	// The scanner reads files and runs git and claude --version; it sends
+	// nothing and stores nothing.
+	"internal/scan":   {"net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "modernc.org/sqlite", module + "/internal/store", module + "/internal/server", module + "/internal/cli", module + "/internal/ship"},
 	"internal/server": {module + "/internal/hook", module + "/internal/hookcmd", module + "/internal/clientstate", module + "/internal/ship"},
 }
 

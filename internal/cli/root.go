@@ -123,4 +123,5 @@ var commands = []func(*Env) *cobra.Command{
 	newHealthCmd,
 	newRulesCmd,
 	newAlertsCmd,
+	newScanCmd,
 }
