@@ -81,7 +81,7 @@ func checkServer(ctx context.Context, s *state) Result {
 	if hc == nil {
 		hc = &http.Client{Timeout: 5 * time.Second}
 	}
-	url := conn.Server + "/healthz"
+	url := clientstate.ServerURL(conn.Server) + "/healthz"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return Result{Status: Fail, Evidence: fmt.Sprintf("server URL %q from %s: %v", conn.Server, conn.Source, err), Fix: "fix the server URL in " + conn.Source}

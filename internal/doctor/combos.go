@@ -48,20 +48,45 @@ func (s *state) settingsFiles() []scopedFile {
 // dropRule is one settings combination known to keep hooks from running.
 type dropRule struct {
 	ID string
-	// Find returns one finding per offending file, "" when none.
-	Find func(files []scopedFile) []string
+	// Find returns one finding per offending file.
+	Find func(files []scopedFile) []finding
 	Fix  string
+}
+
+// finding is one combination found, and how bad it is.
+type finding struct {
+	Status   Status
+	Evidence string
 }
 
 // dropRules is the table of combinations that drop hooks.
 var dropRules = []dropRule{
 	{
+		// Observed on Claude Code 2.1.330 (internal/e2e
+		// TestDoctor_ClientVerdicts): disableAllHooks in managed settings
+		// stops every hook, the managed ones included; in user or project
+		// settings it stops the hooks of those files but the managed hooks
+		// keep running.
 		ID: "disable-all-hooks",
-		Find: func(files []scopedFile) []string {
-			var out []string
+		Find: func(files []scopedFile) []finding {
+			var out []finding
+			managedHooks := 0
 			for _, f := range files {
-				if f.Doc.DisableAllHooks != nil && *f.Doc.DisableAllHooks {
-					out = append(out, fmt.Sprintf("disableAllHooks: true in %s settings %s: the client may run no hook at all", f.Scope, f.Path))
+				if f.Scope == scopeManaged {
+					managedHooks += len(f.hooks())
+				}
+			}
+			for _, f := range files {
+				if f.Doc.DisableAllHooks == nil || !*f.Doc.DisableAllHooks {
+					continue
+				}
+				switch {
+				case f.Scope == scopeManaged:
+					out = append(out, finding{Fail, fmt.Sprintf("disableAllHooks: true in managed settings %s: the client runs no hook at all", f.Path)})
+				case managedHooks == 0:
+					out = append(out, finding{Fail, fmt.Sprintf("disableAllHooks: true in %s settings %s and no managed hooks: the client runs no Warden hook", f.Scope, f.Path)})
+				default:
+					out = append(out, finding{Warn, fmt.Sprintf("disableAllHooks: true in %s settings %s: the managed hooks still run, that file's and lower scopes' hooks do not", f.Scope, f.Path)})
 				}
 			}
 			return out
@@ -70,7 +95,7 @@ var dropRules = []dropRule{
 	},
 	{
 		ID: "managed-only-without-managed-hooks",
-		Find: func(files []scopedFile) []string {
+		Find: func(files []scopedFile) []finding {
 			managedOnly, managedHooks := "", 0
 			var otherHooks []string
 			for _, f := range files {
@@ -84,7 +109,7 @@ var dropRules = []dropRule{
 				}
 			}
 			if managedOnly != "" && managedHooks == 0 && len(otherHooks) > 0 {
-				return []string{fmt.Sprintf("allowManagedHooksOnly in %s but the hooks are only in %s: the client ignores them", managedOnly, strings.Join(otherHooks, ", "))}
+				return []finding{{Fail, fmt.Sprintf("allowManagedHooksOnly in %s but the hooks are only in %s: the client ignores them", managedOnly, strings.Join(otherHooks, ", "))}}
 			}
 			return nil
 		},
@@ -92,11 +117,11 @@ var dropRules = []dropRule{
 	},
 	{
 		ID: "unparseable",
-		Find: func(files []scopedFile) []string {
-			var out []string
+		Find: func(files []scopedFile) []finding {
+			var out []finding
 			for _, f := range files {
 				if f.Err != nil && f.Scope != scopeManaged {
-					out = append(out, fmt.Sprintf("%s settings unreadable: %v: the client may skip the file and its hooks", f.Scope, f.Err))
+					out = append(out, finding{Warn, fmt.Sprintf("%s settings unreadable: %v: the client may skip the file and its hooks", f.Scope, f.Err)})
 				}
 			}
 			return out
@@ -111,14 +136,21 @@ func checkHookSettings(_ context.Context, s *state) Result {
 	for _, f := range files {
 		read = append(read, string(f.Scope)+" "+f.Path)
 	}
+	status := Pass
 	for _, r := range dropRules {
-		if fs := r.Find(files); len(fs) > 0 {
-			found = append(found, fs...)
+		fs := r.Find(files)
+		for _, f := range fs {
+			found = append(found, f.Evidence)
+			if f.Status == Fail || status == Pass {
+				status = f.Status
+			}
+		}
+		if len(fs) > 0 {
 			fixes = append(fixes, r.Fix)
 		}
 	}
 	if len(found) > 0 {
-		return Result{Status: Fail, Evidence: strings.Join(found, "; "), Fix: strings.Join(fixes, "; ")}
+		return Result{Status: status, Evidence: strings.Join(found, "; "), Fix: strings.Join(fixes, "; ")}
 	}
 	if len(read) == 0 {
 		return Result{Status: Pass, Evidence: "no settings files to read"}
