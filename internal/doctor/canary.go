@@ -62,17 +62,16 @@ func ReadAnswer(exitCode int, stdout []byte) Answer {
 	if len(out) == 0 {
 		return AnswerNone
 	}
-	var v struct {
-		Decision string `json:"decision"`
-		HSO      *struct {
-			PermissionDecision string `json:"permissionDecision"`
-		} `json:"hookSpecificOutput"`
-	}
-	if out[0] != '{' || json.Unmarshal(out, &v) != nil {
+	// Keys are matched exactly, as the client (JavaScript) does; Go's
+	// case-insensitive struct decoding would read {"Decision":"block"} as
+	// a block the client never sees.
+	var top map[string]json.RawMessage
+	if out[0] != '{' || json.Unmarshal(out, &top) != nil {
 		return AnswerInvalid
 	}
-	if v.HSO != nil {
-		switch v.HSO.PermissionDecision {
+	var hso map[string]json.RawMessage
+	if json.Unmarshal(top["hookSpecificOutput"], &hso) == nil {
+		switch str(hso["permissionDecision"]) {
 		case "deny":
 			return AnswerDeny
 		case "ask":
@@ -81,10 +80,19 @@ func ReadAnswer(exitCode int, stdout []byte) Answer {
 			return AnswerAllow
 		}
 	}
-	if v.Decision == "block" {
+	if str(top["decision"]) == "block" {
 		return AnswerBlock
 	}
 	return AnswerNone
+}
+
+// str decodes a JSON string, "" for anything else.
+func str(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
 }
 
 // canary is one input every managed PreToolUse hook must answer as
@@ -409,7 +417,7 @@ func checkHookCommands(ctx context.Context, s *state) Result {
 	}
 	if len(failures) > 0 {
 		return Result{Status: Fail, Evidence: strings.Join(failures, "; "),
-			Fix:    "install the warden-hook binary where the settings name it, executable (make build; " + installFix(s.cfg.Tier) + "), and make sure the command is Warden's fail-closed hook",
+			Fix:    "put the warden-hook binary where the settings name it, executable, and make the hooks Warden's fail-closed hook: " + installFix(s.cfg.Tier),
 			Detail: detail}
 	}
 	return Result{Status: Pass,

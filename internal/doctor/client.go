@@ -220,6 +220,6 @@ func checkClientHooks(ctx context.Context, s *state) Result {
 		ev += "; client warnings: " + strings.Join(v.NoVerdict, "; ")
 	}
 	return Result{Status: Fail, Evidence: ev,
-		Fix:    "see hook-settings and hook-commands above; the client must load the managed settings in " + s.installed.Dir + " (" + installFix(s.cfg.Tier) + ")",
+		Fix:    "fix the hook-settings and hook-commands findings above; the client must load Warden's hooks from the managed settings in " + s.installed.Dir + ": " + installFix(s.cfg.Tier),
 		Detail: detail}
 }

@@ -143,12 +143,17 @@ func (in *installedSettings) Hooks() []Hook {
 	return out
 }
 
-// installFix is the fix for missing or drifted managed settings.
-func installFix(tier string) string {
+// installFix is the fix for missing or drifted managed settings: the
+// install command, with extra flags, and how to run it.
+func installFix(tier string, extra ...string) string {
 	if tier == "" {
 		tier = "TIER"
 	}
-	return "sudo warden install --tier " + tier + " (with the --policy and flags the fleet uses; --dry-run shows the change first)"
+	cmd := "sudo warden install --tier " + tier
+	for _, e := range extra {
+		cmd += " " + e
+	}
+	return cmd + ", with the --policy and flags the fleet uses (add --dry-run to see the change first)"
 }
 
 func checkManagedSettings(_ context.Context, s *state) Result {
@@ -169,16 +174,16 @@ func checkManagedSettings(_ context.Context, s *state) Result {
 		if f.Err != nil {
 			// The client refuses to start on unparseable managed settings
 			// (fail-closed), or drops a mistyped field: either way, fix it.
-			return Result{Status: Fail, Evidence: f.Err.Error(), Fix: installFix(tier) + " --force"}
+			return Result{Status: Fail, Evidence: f.Err.Error(), Fix: installFix(tier, "--force")}
 		}
 	}
 	if in.ManifestErr != nil {
-		return Result{Status: Fail, Evidence: in.ManifestErr.Error(), Fix: installFix(tier) + " --force"}
+		return Result{Status: Fail, Evidence: in.ManifestErr.Error(), Fix: installFix(tier, "--force")}
 	}
 	if in.Manifest == nil {
 		return Result{Status: Fail,
 			Evidence: fmt.Sprintf("managed settings in %s were not written by warden install (no %s)", in.Dir, settings.ManifestName),
-			Fix:      installFix(tier) + " --force (keeps a backup of the current files)"}
+			Fix:      installFix(tier, "--force") + "; --force keeps a backup of the current files"}
 	}
 	exp := s.cfg.Expected
 	if exp == nil {
