@@ -370,10 +370,12 @@ func checkHookCommands(ctx context.Context, s *state) Result {
 	var failures, lines []string
 	var canaried int
 	seen := map[key]bool{}
+	reported := map[string]bool{} // commands already reported as not startable
 	pre := 0
 	for _, h := range hooks {
 		if h.Event != "PreToolUse" {
-			if p, why := checkExecutable(h.Command, cr.env); why != "" {
+			if p, why := checkExecutable(h.Command, cr.env); why != "" && !reported[h.Command] {
+				reported[h.Command] = true
 				failures = append(failures, fmt.Sprintf("%s hook %s: %s", h.Event, p, why))
 			}
 			continue
@@ -385,7 +387,10 @@ func checkHookCommands(ctx context.Context, s *state) Result {
 		}
 		seen[k] = true
 		if p, why := checkExecutable(h.Command, cr.env); why != "" {
-			failures = append(failures, fmt.Sprintf("PreToolUse hook %s: %s: Claude Code runs every tool unchecked", p, why))
+			if !reported[h.Command] {
+				reported[h.Command] = true
+				failures = append(failures, fmt.Sprintf("PreToolUse hook %s: %s: Claude Code runs every tool unchecked", p, why))
+			}
 			continue
 		}
 		timeout := h.Timeout

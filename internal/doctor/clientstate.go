@@ -125,6 +125,9 @@ func checkSpool(_ context.Context, s *state) Result {
 		return Result{Status: Fail, Evidence: "read spool status: " + err.Error(), Fix: "warden spool status shows the details"}
 	}
 	ev := fmt.Sprintf("%s: %d events pending (%d bytes), %d delivered, %d dropped by rotation", st.Spool, st.Pending, st.PendingBytes, st.Delivered, st.Drops)
+	if fi, err := os.Stat(st.Spool + ".1"); err == nil {
+		ev += fmt.Sprintf(", rotated file %s.1 (%d bytes)", st.Spool, fi.Size())
+	}
 	if st.Server == "" {
 		return Result{Status: Skip, Evidence: ev + "; no server to drain to"}
 	}

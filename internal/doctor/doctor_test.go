@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/settings"
 )
@@ -544,4 +545,92 @@ func FuzzReadStream(f *testing.F) {
 			t.Fatalf("denied by hook without the call id: %+v", v)
 		}
 	})
+}
+
+func TestCheckSpoolAndPolicyCache(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name        string
+		server      string
+		lines       int
+		state       string // the shipper's state file ("" for none)
+		spool       Status
+		spoolSubstr string
+		policy      Status
+	}{
+		{"NoServer", "", 3, "", Skip, "3 events pending", Skip},
+		{"Draining", "https://warden.example", 0, `{"version":1,"delivered":5,"last_success":"2026-12-07T11:59:00Z"}`, Pass, "5 delivered", Warn},
+		{"Stuck", "https://warden.example", 3,
+			`{"version":1,"last_error":"POST /v1/audit: 401 Unauthorized","last_error_time":"2026-12-07T11:58:00Z","failures":9,"last_success":"2026-12-07T10:00:00Z"}`,
+			Fail, "not draining: last delivery 2026-12-07T10:00:00Z, last error POST /v1/audit: 401 Unauthorized", Warn},
+		{"Drops", "https://warden.example", 0, `{"version":1,"drops":7,"last_success":"2026-12-07T11:59:00Z"}`, Warn, "7 dropped by rotation", Warn},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := baseConfig(t)
+			cfg.Now = func() time.Time { return now }
+			cfg.Getenv = env(map[string]string{"WARDEN_SERVER": tt.server, "XDG_STATE_HOME": filepath.Join(cfg.Home, "state")})
+			mustWrite(t, cfg.Spool, strings.Repeat(`{"event":"x"}`+"\n", tt.lines), 0o600)
+			if tt.state != "" {
+				mustWrite(t, cfg.Spool+".ship.json", tt.state, 0o600)
+			}
+			rep := Run(context.Background(), cfg)
+			for _, r := range rep.Checks {
+				switch r.ID {
+				case "spool":
+					if r.Status != tt.spool || !strings.Contains(r.Evidence, tt.spoolSubstr) {
+						t.Errorf("spool: %s: %s", r.Status, r.Evidence)
+					}
+				case "policy-cache":
+					if r.Status != tt.policy {
+						t.Errorf("policy-cache: %s: %s", r.Status, r.Evidence)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestCheckPolicyCache(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	const server = "https://warden.example"
+	tests := []struct {
+		name    string
+		fetched time.Duration // before now; 0 caches nothing
+		checked time.Duration // policy_checked_at before now; 0 leaves it out
+		damage  bool
+		want    Status
+		substr  string
+	}{
+		{"Fresh", 2 * time.Hour, time.Minute, false, Pass, "last checked 1m0s ago"},
+		{"Stale", 3 * time.Hour, 2 * time.Hour, false, Warn, "stale"},
+		{"None", 0, 0, false, Warn, "no policy cached"},
+		{"Unreadable", time.Minute, 0, true, Fail, "hooks deny every call"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := baseConfig(t)
+			cfg.Now = func() time.Time { return now }
+			stateHome := filepath.Join(cfg.Home, "state")
+			cfg.Getenv = env(map[string]string{"WARDEN_SERVER": server, "XDG_STATE_HOME": stateHome})
+			cache := clientstate.PolicyCache{Dir: filepath.Join(stateHome, "warden")}
+			if tt.fetched > 0 {
+				if _, err := cache.Store(server, `"e1"`, "", policy.BaselineYAML(), now.Add(-tt.fetched)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.damage {
+				mustWrite(t, cache.JSONPath(), "{damaged", 0o600)
+			}
+			st := `{"version":1}`
+			if tt.checked > 0 {
+				st = `{"version":1,"policy_checked_at":"` + now.Add(-tt.checked).Format(time.RFC3339) + `"}`
+			}
+			mustWrite(t, cfg.Spool+".ship.json", st, 0o600)
+			r := runOne(t, "policy-cache", cfg)
+			if r.Status != tt.want || !strings.Contains(r.Evidence, tt.substr) {
+				t.Errorf("%s: %s", r.Status, r.Evidence)
+			}
+		})
+	}
 }
