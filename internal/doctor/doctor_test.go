@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -630,6 +631,76 @@ func TestCheckPolicyCache(t *testing.T) {
 			r := runOne(t, "policy-cache", cfg)
 			if r.Status != tt.want || !strings.Contains(r.Evidence, tt.substr) {
 				t.Errorf("%s: %s", r.Status, r.Evidence)
+			}
+		})
+	}
+}
+
+// fakeClaude writes a stand-in for the claude executable that records its
+// arguments and environment in dir/run and prints out as its stream-json.
+func fakeClaude(t *testing.T, out string, exit int) (path, record string) {
+	t.Helper()
+	dir := t.TempDir()
+	record = filepath.Join(dir, "run")
+	stream := mustWrite(t, filepath.Join(dir, "stream.jsonl"), out, 0o644)
+	script := "#!/bin/sh\n{ echo \"args: $*\"; echo \"pwd: $(pwd)\"; env; } > " + record + "\ncat " + stream + "\necho 'client says hi' >&2\nexit " + fmt.Sprint(exit) + "\n"
+	return mustWrite(t, filepath.Join(dir, "claude"), script, 0o755), record
+}
+
+func TestCheckClientHooks_Probe(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the stand-in client is a shell script")
+	}
+	const id = "toolu_warden_doctor_probe"
+	denied := `{"type":"system","subtype":"init","claude_code_version":"2.1.330"}
+{"type":"user","message":{"role":"user","content":[{"type":"tool_result","content":"PreToolUse:Bash hook error: secret","is_error":true,"tool_use_id":"` + id + `"}]},"tool_result_meta":[{"id":"` + id + `","permission_decision":{"decision":"reject","source":"hook","reason_type":"hook"}}]}
+`
+	ran := `{"type":"system","subtype":"init","claude_code_version":"2.1.330"}
+{"type":"system","subtype":"informational","content":"A hook gave no usable answer, so it didn't check this action.","level":"warning","tag":"hook_no_verdict","hook_no_verdict":{"hook_event":"PreToolUse","tool_use_id":"` + id + `","timed_out":false}}
+{"type":"user","message":{"role":"user","content":[{"type":"tool_result","content":"WARDEN_DOCTOR_CANARY=x","is_error":false,"tool_use_id":"` + id + `"}]},"tool_result_meta":[{"id":"` + id + `","permission_decision":{"decision":"accept","source":"config","reason_type":"subcommandResults"}}]}
+`
+	byRule := `{"type":"user","message":{"role":"user","content":[{"type":"tool_result","content":"Permission to use Bash has been denied.","is_error":true,"tool_use_id":"` + id + `"}]},"tool_result_meta":[{"id":"` + id + `","permission_decision":{"decision":"reject","source":"config"}}]}
+`
+	tests := []struct {
+		name   string
+		out    string
+		exit   int
+		want   Status
+		substr string
+	}{
+		{"DeniedByHook", denied, 0, Pass, "2.1.330 ran a scripted `cat .env`: refused by a hook"},
+		{"Ran", ran, 0, Fail, `it RAN (decision "accept", source "config"): no hook refused it; client warnings: A hook gave no usable answer`},
+		{"DeniedByRuleOnly", byRule, 0, Fail, "refused by config, not by a hook"},
+		{"OtherCallOnly", strings.ReplaceAll(denied, id, "toolu_other"), 0, Fail, "no result for the call"},
+		{"ClientFails", "", 1, Fail, "exited 1 before the probe call: client says hi"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := baseConfig(t)
+			real := filepath.Join(cfg.Home, "real-audit.jsonl")
+			cfg.Environ = []string{"PATH=/usr/bin:/bin", "HOME=" + cfg.Home, "WARDEN_SPOOL=" + real,
+				"ANTHROPIC_BASE_URL=https://api.anthropic.com", "ANTHROPIC_AUTH_TOKEN=real-secret"}
+			var record string
+			cfg.Claude, record = fakeClaude(t, tt.out, tt.exit)
+			r := runOne(t, "client-hooks", cfg)
+			if r.Status != tt.want || !strings.Contains(r.Evidence, tt.substr) {
+				t.Errorf("%s: %s", r.Status, r.Evidence)
+			}
+			b, err := os.ReadFile(record)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := string(b)
+			for _, want := range []string{"args: -p [warden-fakemodel-script:warden-doctor-probe] warden doctor probe", "--output-format stream-json --verbose",
+				"ANTHROPIC_BASE_URL=http://127.0.0.1:", "WARDEN_SHIP=0", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", "HOME=" + cfg.Home} {
+				if !strings.Contains(run, want) {
+					t.Errorf("client run lacks %q:\n%s", want, run)
+				}
+			}
+			for _, bad := range []string{real, "api.anthropic.com", "real-secret"} {
+				if strings.Contains(run, bad) {
+					t.Errorf("client run has %q:\n%s", bad, run)
+				}
 			}
 		})
 	}
