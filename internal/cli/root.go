@@ -108,6 +108,7 @@ Start with:
 var commands = []func(*Env) *cobra.Command{
 	newVersionCmd,
 	newHookCmd,
+	newDoctorCmd,
 	newOTelHeadersCmd,
 	newExplainCmd,
 	newTestCmd,
