@@ -156,7 +156,7 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 		HandOff:  env.Getenv(EnvHandOff),
 	}
 	if spoolPath != "" {
-		cfg.Spool = &clientstate.Spool{Path: spoolPath}
+		cfg.Spool = spoolSink(env, home, spoolPath)
 	}
 	// Deciding runs the loader first; a call that needs a condition is
 	// handed over before the hook answers.
@@ -174,6 +174,28 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 		startShipper(env, opts.Shipper, spoolPath, home)
 	}
 	return code
+}
+
+// spoolSink is the audit spool at path: signed and chained by the device
+// identity in the state directory when the machine is enrolled (warden
+// enroll), unsigned as before when it is not. A device identity that is
+// there but does not load is noted on stderr and the events are written
+// unsigned, which the server marks unverified: the call is still recorded.
+func spoolSink(env Env, home, path string) hook.Sink {
+	sp := &clientstate.Spool{Path: path}
+	dir := clientstate.Dir(env.Getenv, home)
+	if dir == "" {
+		return sp
+	}
+	dev, err := clientstate.LoadDevice(dir)
+	switch {
+	case errors.Is(err, clientstate.ErrNotEnrolled):
+		return sp
+	case err != nil:
+		fmt.Fprintf(env.Stderr, "warden: audit not signed: %v\n", err)
+		return sp
+	}
+	return &clientstate.SigningSpool{Spool: sp, Device: dev}
 }
 
 // delegate hands the call to warden; warden's answer is relayed when it
