@@ -2,8 +2,8 @@ package storetest
 
 import (
 	"bytes"
-	"fmt"
 	"crypto/ed25519"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
