@@ -59,6 +59,7 @@ const (
 //	shutdown_timeout    WARDEN_SHUTDOWN_TIMEOUT    --shutdown-timeout
 //	log_level           WARDEN_LOG_LEVEL           --log-level
 //	memory_budget_mib   WARDEN_MEMORY_BUDGET_MIB   --memory-budget-mib
+//	require_signed_audit WARDEN_REQUIRE_SIGNED_AUDIT --require-signed-audit
 type Config struct {
 	// Addr is the HTTP listen address.
 	Addr string `yaml:"addr"`
@@ -99,6 +100,11 @@ type Config struct {
 	// sets the Go runtime's memory limit to three quarters of it
 	// (MemoryLimit) unless GOMEMLIMIT is set.
 	MemoryBudgetMiB int `yaml:"memory_budget_mib"`
+	// RequireSignedAudit refuses audit events that are not signed by an
+	// enrolled device (warden enroll): POST /v1/audit with one answers 403
+	// and stores nothing. Off, they are stored and marked unverified, for
+	// a fleet that is still being enrolled. OTLP is not affected.
+	RequireSignedAudit bool `yaml:"require_signed_audit"`
 }
 
 // IngestBudget is the byte budget shared by in-flight request bodies:
@@ -301,6 +307,14 @@ func envVars() []envVar {
 				return fmt.Errorf("%q is not a boolean (true, false, 1, 0)", v)
 			}
 			c.KeepContent = b
+			return nil
+		}},
+		{"WARDEN_REQUIRE_SIGNED_AUDIT", "require_signed_audit", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a boolean (true, false, 1, 0)", v)
+			}
+			c.RequireSignedAudit = b
 			return nil
 		}},
 		{"WARDEN_DECIDE_TIMEOUT", "decide_timeout", dur(func(c *Config) *time.Duration { return &c.DecideTimeout })},
