@@ -73,6 +73,9 @@ var UnverifiedReasons = []string{
 // a sender.
 type Verification struct {
 	Verified bool `json:"verified"`
+	// Central marks a central decision: made and recorded by the server
+	// itself, verified without a device.
+	Central bool `json:"central,omitempty"`
 	// Reason is an Unverified* code when not Verified.
 	Reason   string `json:"reason,omitempty"`
 	DeviceID string `json:"device_id,omitempty"`
