@@ -177,7 +177,9 @@ func TestAudit_Verification(t *testing.T) {
 		const session = "verify-session"
 		d := ts.enroll(1)
 		other := ts.enroll(2)
-		ev := func(id string, sec int) record.AuditEventV1 { return newAudit(id, session, t0.Add(time.Duration(sec)*time.Second)) }
+		ev := func(id string, sec int) record.AuditEventV1 {
+			return newAudit(id, session, t0.Add(time.Duration(sec)*time.Second))
+		}
 
 		post := func(token string, lines ...[]byte) {
 			t.Helper()
