@@ -118,6 +118,8 @@ var commands = []func(*Env) *cobra.Command{
 	newCIEnvCmd,
 	newServeCmd,
 	newTokenCmd,
+	newEnrollCmd,
+	newDeviceCmd,
 	newSpoolCmd,
 	newRecordCmd,
 }
