@@ -26,6 +26,7 @@ import (
 	"github.com/wardenhq/warden/internal/hook"
 	"github.com/wardenhq/warden/internal/hookproto"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/shiplaunch"
 )
 
@@ -181,21 +182,45 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 // enroll), unsigned as before when it is not. A device identity that is
 // there but does not load is noted on stderr and the events are written
 // unsigned, which the server marks unverified: the call is still recorded.
+//
+// The identity is loaded in the background from the start of the call:
+// the first Ed25519 operation of a process builds the curve's base-point
+// table (about 1 ms), which so overlaps with loading the policy and
+// deciding instead of adding to them.
 func spoolSink(env Env, home, path string) hook.Sink {
 	sp := &clientstate.Spool{Path: path}
 	dir := clientstate.Dir(env.Getenv, home)
 	if dir == "" {
 		return sp
 	}
-	dev, err := clientstate.LoadDevice(dir)
+	s := &deviceSink{spool: sp, stderr: env.Stderr, ready: make(chan struct{})}
+	go func() {
+		defer close(s.ready)
+		s.dev, s.err = clientstate.LoadDevice(dir)
+	}()
+	return s
+}
+
+// deviceSink appends through a SigningSpool once the device identity has
+// loaded, or unsigned when there is none.
+type deviceSink struct {
+	spool  *clientstate.Spool
+	stderr io.Writer
+	ready  chan struct{}
+	dev    *clientstate.Device
+	err    error
+}
+
+func (s *deviceSink) Append(events ...record.AuditEventV1) error {
+	<-s.ready
 	switch {
-	case errors.Is(err, clientstate.ErrNotEnrolled):
-		return sp
-	case err != nil:
-		fmt.Fprintf(env.Stderr, "warden: audit not signed: %v\n", err)
-		return sp
+	case errors.Is(s.err, clientstate.ErrNotEnrolled):
+		return s.spool.Append(events...)
+	case s.err != nil:
+		fmt.Fprintf(s.stderr, "warden: audit not signed: %v\n", s.err)
+		return s.spool.Append(events...)
 	}
-	return &clientstate.SigningSpool{Spool: sp, Device: dev}
+	return (&clientstate.SigningSpool{Spool: s.spool, Device: s.dev}).Append(events...)
 }
 
 // delegate hands the call to warden; warden's answer is relayed when it
