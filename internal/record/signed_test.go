@@ -109,7 +109,7 @@ func TestDecodeSignedAudit_Errors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, tc := range map[string]struct{ line, want string }{
-		"NotJSON":      {`{"schema":`, "unexpected EOF"},
+		"NotJSON":      {`{"schema":`, "unexpected end"},
 		"Schema":       {strings.Replace(string(good), record.SchemaSignedAuditV1, "warden.signed_audit.v9", 1), "schema"},
 		"DeviceID":     {strings.Replace(string(good), "dev_0a", "dev_0A\\n", 1), "device_id"},
 		"SeqZero":      {strings.Replace(string(good), `"seq":1`, `"seq":0`, 1), "seq must be"},
@@ -117,7 +117,7 @@ func TestDecodeSignedAudit_Errors(t *testing.T) {
 		"PrevNotHash":  {strings.Replace(strings.Replace(string(good), `"seq":1`, `"seq":2`, 1), `"prev":""`, `"prev":"xyz"`, 1), "not a hex SHA-256"},
 		"EventArray":   {strings.Replace(string(good), `"event":{`, `"event":[{`, 1), "invalid"},
 		"Sig":          {strings.Replace(string(good), `"sig":"`, `"sig":"!!`, 1), "sig is not"},
-		"Trailing":     {string(good) + `{}`, "after the object"},
+		"Trailing":     {string(good) + `{}`, "after top-level value"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := record.DecodeSignedAudit([]byte(tc.line))

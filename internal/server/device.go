@@ -268,10 +268,11 @@ func (s *Server) verifyDevice(ctx context.Context, poster *record.Token, id stri
 	for _, k := range stored {
 		links[k.Seq] = append(links[k.Seq], k)
 	}
-	for _, l := range ls {
+	authentic, hashes := authenticate(d.PublicKey, ls)
+	for i, l := range ls {
 		e := l.env
-		l.v = record.Verification{DeviceID: id, Seq: e.Seq, Prev: e.Prev, Hash: record.EventHash(l.msg)}
-		if !e.Verify(d.PublicKey, l.msg) {
+		l.v = record.Verification{DeviceID: id, Seq: e.Seq, Prev: e.Prev, Hash: hashes[i]}
+		if !authentic[i] {
 			l.v.Reason, l.v.Hash = record.UnverifiedBadSignature, ""
 			continue
 		}
@@ -289,6 +290,55 @@ func (s *Server) verifyDevice(ctx context.Context, poster *record.Token, id stri
 		}
 	}
 	return nil
+}
+
+// authenticate reports which of one device's signed lines are the
+// device's: those whose signature checks under pub, and those followed in
+// the batch by an authentic event of the next seq whose prev is their hash.
+// A signature covers prev, the hash of the event before, which covers its
+// prev in turn, so one valid signature at the end of a run of chained
+// events authenticates the whole run (forging an event inside it would
+// need a SHA-256 second preimage). A shipper's batch is such a run, so a
+// batch costs about one Ed25519 verification instead of one per event.
+// It also returns each line's hash (record.EventHash).
+func authenticate(pub ed25519.PublicKey, ls []*ingestLine) (ok []bool, hash []string) {
+	n := len(ls)
+	hash = make([]string, n)
+	byPrev := make(map[string][]int, n)
+	for i, l := range ls {
+		hash[i] = record.EventHash(l.msg)
+		byPrev[l.env.Prev] = append(byPrev[l.env.Prev], i)
+	}
+	// Latest seq first, so that an event's successors are settled before
+	// it.
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmpSeq(ls[b].env.Seq, ls[a].env.Seq) })
+	ok = make([]bool, n)
+	for _, i := range order {
+		for _, j := range byPrev[hash[i]] {
+			if ok[j] && ls[j].env.Seq == ls[i].env.Seq+1 {
+				ok[i] = true
+				break
+			}
+		}
+		if !ok[i] {
+			ok[i] = ls[i].env.Verify(pub, ls[i].msg)
+		}
+	}
+	return ok, hash
+}
+
+func cmpSeq(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // chainReason is the chain's verdict on an event at seq following prev

@@ -346,3 +346,69 @@ func FuzzDecodeEnrollRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestAuthenticate: one signature at the end of a chained run vouches for
+// the run, and nothing else: an event altered inside the run, or whose own
+// signature and successor both fail, is not authentic.
+func TestAuthenticate(t *testing.T) {
+	key := deviceKey(1)
+	pub := key.Public().(ed25519.PublicKey)
+	chain := func() []*ingestLine {
+		d := &testDevice{id: "dev_0a", key: key}
+		var ls []*ingestLine
+		for i := range 5 {
+			line := d.sign(t, newAudit("e"+string(rune('0'+i)), "s", t0))
+			ls = append(ls, mustLine(t, line))
+		}
+		return ls
+	}
+	for name, tc := range map[string]struct {
+		edit func(ls []*ingestLine) []*ingestLine
+		want []bool
+	}{
+		"Intact": {func(ls []*ingestLine) []*ingestLine { return ls }, []bool{true, true, true, true, true}},
+		"Shuffled": {func(ls []*ingestLine) []*ingestLine {
+			return []*ingestLine{ls[3], ls[0], ls[4], ls[2], ls[1]}
+		}, []bool{true, true, true, true, true}},
+		"MiddleAltered": {func(ls []*ingestLine) []*ingestLine {
+			ls[2] = mustLine(t, bytes.Replace(lineOf(t, ls[2]), []byte(`"decision":"allow"`), []byte(`"decision":"deny"`), 1))
+			return ls
+		}, []bool{true, true, false, true, true}},
+		"LastSigBroken": {func(ls []*ingestLine) []*ingestLine {
+			ls[4].env.Sig = ls[0].env.Sig
+			return ls
+		}, []bool{true, true, true, true, false}},
+		"OtherKey": {func(ls []*ingestLine) []*ingestLine {
+			d := &testDevice{id: "dev_0a", key: deviceKey(2)}
+			return []*ingestLine{mustLine(t, d.sign(t, newAudit("x1", "s", t0))), mustLine(t, d.sign(t, newAudit("x2", "s", t0)))}
+		}, []bool{false, false}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ls := tc.edit(chain())
+			got, _ := authenticate(pub, ls)
+			for i := range tc.want {
+				if got[i] != tc.want[i] {
+					t.Errorf("line seq %d: authentic %v, want %v", ls[i].env.Seq, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+func mustLine(t *testing.T, line []byte) *ingestLine {
+	t.Helper()
+	env, msg, err := record.DecodeSignedAudit(bytes.TrimSpace(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &ingestLine{env: env, msg: msg}
+}
+
+func lineOf(t *testing.T, l *ingestLine) []byte {
+	t.Helper()
+	b, err := json.Marshal(l.env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
