@@ -64,6 +64,7 @@ type DB struct {
 	insertEventStmt   *sql.Stmt
 	upsertSessionStmt *sql.Stmt
 	insertLinkStmt    *sql.Stmt
+	insertLinksStmt   *sql.Stmt
 	now               func() time.Time
 	log               *slog.Logger
 	path              string
@@ -113,6 +114,9 @@ func Open(ctx context.Context, dir string, opts store.Options) (*DB, error) {
 	}
 	if err == nil {
 		db.insertLinkStmt, err = db.w.PrepareContext(ctx, insertLink)
+	}
+	if err == nil {
+		db.insertLinksStmt, err = db.w.PrepareContext(ctx, insertLinksChunk)
 	}
 	if err != nil {
 		db.Close()
@@ -230,7 +234,7 @@ func (db *DB) ProbeWrite(ctx context.Context) error {
 
 // Close closes both pools. It is safe on a partly opened DB.
 func (db *DB) Close() error {
-	for _, st := range []*sql.Stmt{db.insertEventStmt, db.upsertSessionStmt, db.insertLinkStmt} {
+	for _, st := range []*sql.Stmt{db.insertEventStmt, db.upsertSessionStmt, db.insertLinkStmt, db.insertLinksStmt} {
 		if st != nil {
 			st.Close()
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/wardenhq/warden/internal/record"
@@ -16,14 +17,37 @@ import (
 const insertLink = `INSERT INTO audit_chain (event_id, device_id, seq, hash, prev, status)
 	VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`
 
-// insertLinks stores the chain links of the events a batch inserted.
-func insertLinks(ctx context.Context, stmt *sql.Stmt, inserted []rows.Event) error {
+// linkChunk is how many chain links one statement inserts: a statement
+// per link cost about as much as the event's own insert.
+const linkChunk = 64
+
+// insertLinksChunk is insertLink for linkChunk rows.
+var insertLinksChunk = `INSERT INTO audit_chain (event_id, device_id, seq, hash, prev, status) VALUES ` +
+	strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", linkChunk), ", ") + ` ON CONFLICT (event_id) DO NOTHING`
+
+// insertLinks stores the chain links of the events a batch inserted:
+// full chunks through chunk (insertLinksChunk prepared), the rest through
+// one (insertLink prepared).
+func insertLinks(ctx context.Context, chunk, one *sql.Stmt, inserted []rows.Event) error {
+	args := make([]any, 0, 6*linkChunk)
+	var pending []*record.ChainLink
 	for _, e := range inserted {
-		l := e.Link
-		if l == nil {
-			continue
+		if e.Link != nil {
+			pending = append(pending, e.Link)
 		}
-		if _, err := stmt.ExecContext(ctx, l.EventID, l.DeviceID, int64(l.Seq), l.Hash, l.Prev, l.Status); err != nil {
+	}
+	for len(pending) >= linkChunk {
+		args = args[:0]
+		for _, l := range pending[:linkChunk] {
+			args = append(args, l.EventID, l.DeviceID, int64(l.Seq), l.Hash, l.Prev, l.Status)
+		}
+		if _, err := chunk.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("chain links: %w", err)
+		}
+		pending = pending[linkChunk:]
+	}
+	for _, l := range pending {
+		if _, err := one.ExecContext(ctx, l.EventID, l.DeviceID, int64(l.Seq), l.Hash, l.Prev, l.Status); err != nil {
 			return fmt.Errorf("chain link of %s: %w", l.EventID, err)
 		}
 	}

@@ -64,7 +64,7 @@ func (db *DB) AppendEvents(ctx context.Context, events []record.Event) (int, err
 			}
 		}
 		if rows.HasLinks(inserted) {
-			if err := insertLinks(ctx, tx.StmtContext(ctx, db.insertLinkStmt), inserted); err != nil {
+			if err := insertLinks(ctx, tx.StmtContext(ctx, db.insertLinksStmt), tx.StmtContext(ctx, db.insertLinkStmt), inserted); err != nil {
 				return err
 			}
 		}

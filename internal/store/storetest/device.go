@@ -215,6 +215,25 @@ func testDevices(t *testing.T, open opener) {
 				t.Errorf("link %d = %+v, want %+v", i, got[i], want[i])
 			}
 		}
+		// A large batch (stores may insert links in chunks): every link,
+		// in order, with its values.
+		var big []record.Event
+		for i := range 150 {
+			e := link(fmt.Sprintf("b%03d", i), uint64(100+i), "")
+			e.Verification.DeviceID = "dev_03"
+			big = append(big, e)
+		}
+		mustAppend(t, s, big...)
+		bl, err := s.ChainLinks(ctx(), "dev_03", 0, 1<<63)
+		if err != nil || len(bl) != 150 {
+			t.Fatalf("large batch: %d links (%v), want 150", len(bl), err)
+		}
+		for i, l := range bl {
+			id := fmt.Sprintf("b%03d", i)
+			if l.Seq != uint64(100+i) || l.EventID != id || l.Hash != "h"+id || l.Prev != "p"+id {
+				t.Errorf("large batch link %d = %+v", i, l)
+			}
+		}
 		if other, err := s.ChainLinks(ctx(), "dev_02", 0, 1<<64-1); err != nil || len(other) != 0 {
 			t.Errorf("other device's links = %+v, %v", other, err)
 		}
