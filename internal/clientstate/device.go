@@ -1,6 +1,7 @@
 package clientstate
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -205,6 +206,13 @@ func (s *SigningSpool) Append(events ...record.AuditEventV1) error {
 	if st.DeviceID != s.Device.DeviceID {
 		st = chainState{DeviceID: s.Device.DeviceID}
 	}
+	// The spool is written before the chain head: a hook killed between
+	// the two (Claude Code's timeout, a crash) leaves the head behind the
+	// spool's last event, which would then be signed again at the same
+	// seq, a fork. The spool's last line corrects it.
+	if t, ok := spoolTail(s.Spool.Path); ok && t.DeviceID == st.DeviceID && t.Seq > st.Seq {
+		st = t
+	}
 	lines := make([][]byte, len(events))
 	for i := range events {
 		line, hash, err := record.SignAudit(s.Device.Key, st.DeviceID, st.Seq+1, st.Hash, &events[i])
@@ -228,6 +236,39 @@ func (s *SigningSpool) lockTimeout() time.Duration {
 		return s.LockTimeout
 	}
 	return time.Second
+}
+
+// tailBytes bounds how much of the spool's end spoolTail reads: more than
+// any line the hook writes.
+const tailBytes = 32 << 10
+
+// spoolTail returns the chain position of the spool's last line when it
+// is a signed envelope.
+func spoolTail(path string) (chainState, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return chainState{}, false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return chainState{}, false
+	}
+	off := max(fi.Size()-tailBytes, 0)
+	buf := make([]byte, fi.Size()-off)
+	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+		return chainState{}, false
+	}
+	buf = bytes.TrimRight(buf, "\n")
+	line := buf[bytes.LastIndexByte(buf, '\n')+1:]
+	if !record.IsSignedAudit(line) {
+		return chainState{}, false
+	}
+	env, msg, err := record.DecodeSignedAudit(line)
+	if err != nil {
+		return chainState{}, false
+	}
+	return chainState{DeviceID: env.DeviceID, Seq: env.Seq, Hash: record.EventHash(msg)}, true
 }
 
 // readChain reads the chain head from the locked file; an empty or

@@ -221,3 +221,42 @@ func BenchmarkSigningSpool_Append(b *testing.B) {
 		}
 	}
 }
+
+// TestSigningSpool_ChainBehindSpool: a hook killed after appending but
+// before advancing the chain head (or a lost device.chain) does not make
+// the next event reuse a seq: the spool's last line sets the head.
+func TestSigningSpool_ChainBehindSpool(t *testing.T) {
+	dir := t.TempDir()
+	d := mustEnroll(t, dir, "dev_0a")
+	spool := filepath.Join(dir, "audit.jsonl")
+	s := &SigningSpool{Spool: &Spool{Path: spool}, Device: d}
+	ev := record.AuditEventV1{Schema: record.SchemaAuditV1, EventID: "1", HookEvent: "PreToolUse", Decision: "deny"}
+	if err := s.Append(ev, ev); err != nil {
+		t.Fatal(err)
+	}
+	_, _, chain := DevicePaths(dir)
+	stale, err := os.ReadFile(chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ev); err != nil {
+		t.Fatal(err)
+	}
+	// The head written after the third event is lost: back to the second.
+	if err := os.WriteFile(chain, stale, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ev); err != nil {
+		t.Fatal(err)
+	}
+	// And lost entirely.
+	if err := os.Remove(chain); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ev); err != nil {
+		t.Fatal(err)
+	}
+	if n := checkChain(t, spool, d); n != 5 {
+		t.Errorf("chain of %d, want 5", n)
+	}
+}
