@@ -52,7 +52,9 @@ Policy: --policy, else $WARDEN_POLICY, else, with a server configured, the
 Tier:   --tier, else the tier the policy's repositories: section gives the
         session's repository (by path or origin remote), else default_tier.
 Spool:  --spool, else $WARDEN_SPOOL, else $XDG_STATE_HOME/warden/audit.jsonl,
-        else ~/.local/state/warden/audit.jsonl.
+        else ~/.local/state/warden/audit.jsonl. On a machine enrolled with
+        'warden enroll', every event is signed with the device key in the
+        state directory and chained to the one before.
 WARDEN_FAIL_OPEN=1 makes a policy that cannot be loaded fail open.
 
 Server: the server URL and token are read from warden-client.json in the
