@@ -119,6 +119,8 @@ var commands = []func(*Env) *cobra.Command{
 	newCIEnvCmd,
 	newServeCmd,
 	newTokenCmd,
+	newEnrollCmd,
+	newDeviceCmd,
 	newSpoolCmd,
 	newRecordCmd,
 	newHealthCmd,

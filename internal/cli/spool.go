@@ -176,7 +176,7 @@ it backs off exponentially and exits when no new event arrived for
 				if err != nil {
 					return withCode(ExitUsage, err)
 				}
-				conn = clientstate.Connection{Server: c.Server, Token: c.Token, Source: clientConfig}
+				conn = c.Connection(clientConfig)
 			}
 			if conn.Err != nil {
 				return withCode(ExitUsage, conn.Err)

@@ -27,7 +27,8 @@ is created; the store keeps only its SHA-256.
 
 Scopes: ingest (send telemetry, audit events, ask for central decisions,
 fetch the policy), read (sessions, run records, metrics, policy), admin
-(everything, and quarantine).`,
+(everything, and quarantine), enroll (a one-time token: 'warden enroll'
+consumes it to enroll one device; admin does not imply it).`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newTokenCreateCmd(env), newTokenListCmd(env), newTokenRevokeCmd(env))
@@ -43,7 +44,8 @@ func newTokenCreateCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create --scope SCOPE [--scope SCOPE] [--name NAME]",
 		Short: "Create a token and print it once, on the last line",
-		Example: `  warden token create --scope ingest --name laptops
+		Example: `  warden token create --scope enroll --name alice-laptop   # for 'warden enroll'
+  warden token create --scope ingest --name laptops
   # in Claude Code's managed settings:
   #   OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer wdn_...`,
 		Args: cobra.NoArgs,
@@ -55,6 +57,9 @@ func newTokenCreateCmd(env *Env) *cobra.Command {
 				if !slices.Contains(record.Scopes, s) {
 					return fmt.Errorf("unknown scope %q (want %s)", s, strings.Join(record.Scopes, ", "))
 				}
+			}
+			if slices.Contains(scopes, record.ScopeEnroll) && len(slices.Compact(slices.Sorted(slices.Values(scopes)))) > 1 {
+				return withCode(ExitUsage, errors.New("an enroll token is one-time and carries no other scope: give --scope enroll alone"))
 			}
 			st, err := storeFromFlags(cmd.Context(), env, &f, cmd.Flags())
 			if err != nil {
@@ -74,12 +79,15 @@ func newTokenCreateCmd(env *Env) *cobra.Command {
 			}
 			fmt.Fprintf(env.Stdout, "Created token %s with scopes %s.\n", label, strings.Join(t.Scopes, ", "))
 			fmt.Fprintln(env.Stdout, "It is shown only now; the server keeps only its hash. Revoke it with 'warden token revoke "+t.ID+"'.")
+			if t.HasScope(record.ScopeEnroll) {
+				fmt.Fprintln(env.Stdout, "It enrolls one device, once: put it in a file and run 'warden enroll --server URL --token-file FILE' on the machine.")
+			}
 			fmt.Fprintln(env.Stdout, secret)
 			return nil
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVar(&scopes, "scope", nil, "scope to grant: ingest, read or admin (repeatable)")
+	fl.StringArrayVar(&scopes, "scope", nil, "scope to grant: ingest, read, admin or enroll (repeatable; enroll goes alone)")
 	fl.StringVar(&name, "name", "", "a name to recognise the token by")
 	f.addStoreFlags(fl)
 	return cmd

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/wardenhq/warden/internal/atomicfile"
 )
 
 // The client configuration: the Warden server the hook and the shipper talk
@@ -35,6 +37,27 @@ type ClientConfig struct {
 	// Token is the bearer token the shipper and Claude Code's telemetry
 	// exporter send (a token with the ingest scope).
 	Token string `json:"token,omitempty"`
+	// DeviceID and DeviceCredential are written by warden enroll: the
+	// enrolled device's ID and the credential its shipper sends instead
+	// of Token (which, when also set, stays the telemetry exporter's).
+	DeviceID         string `json:"device_id,omitempty"`
+	DeviceCredential string `json:"device_credential,omitempty"`
+}
+
+// SaveClientConfig writes a client configuration file atomically, 0600
+// (it holds credentials), creating its directory 0700.
+func SaveClientConfig(path string, c ClientConfig) error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return fmt.Errorf("client configuration %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("client configuration %s: %w", path, err)
+	}
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("client configuration: %w", err)
+	}
+	return nil
 }
 
 // SystemClientConfigPath is where warden install puts the machine's client
@@ -74,6 +97,7 @@ func LoadClientConfig(path string) (ClientConfig, error) {
 	}
 	c.Server = ServerURL(c.Server)
 	c.Token = strings.TrimSpace(c.Token)
+	c.DeviceCredential = strings.TrimSpace(c.DeviceCredential)
 	if c.Server == "" {
 		return c, fmt.Errorf("client configuration %s: no server", path)
 	}
@@ -83,7 +107,14 @@ func LoadClientConfig(path string) (ClientConfig, error) {
 // Connection is the server and token the client uses, and where they came
 // from.
 type Connection struct {
+	// Token is what the shipper sends: the device credential of an
+	// enrolled machine, else the configured token.
 	Server, Token string
+	// OTLPToken is what Claude Code's telemetry exporter sends (the
+	// configured token, else Token).
+	OTLPToken string
+	// DeviceID is the enrolled device's, when Token is its credential.
+	DeviceID string
 	// Source is "env" ($WARDEN_SERVER), the client configuration file's
 	// path, or "" when there is no server.
 	Source string
@@ -102,7 +133,7 @@ func (c Connection) FromEnv() bool { return c.Source == "env" }
 // first client configuration file of ClientConfigPaths that is there.
 func Connect(getenv func(string) string, home string) Connection {
 	if s := getenv(EnvServer); s != "" {
-		return Connection{Server: s, Token: getenv(EnvToken), Source: "env"}
+		return Connection{Server: s, Token: getenv(EnvToken), OTLPToken: getenv(EnvToken), Source: "env"}
 	}
 	for _, p := range ClientConfigPaths(getenv, home) {
 		c, err := LoadClientConfig(p)
@@ -112,17 +143,41 @@ func Connect(getenv func(string) string, home string) Connection {
 		if err != nil {
 			return Connection{Source: p, Err: err}
 		}
-		return Connection{Server: c.Server, Token: c.Token, Source: p}
+		return c.Connection(p)
 	}
 	return Connection{}
+}
+
+// Connection is the connection c configures, from source: the shipper
+// sends the device credential when the machine is enrolled, else the
+// token; the telemetry exporter sends the token, else the credential.
+func (c ClientConfig) Connection(source string) Connection {
+	conn := Connection{Server: c.Server, Token: c.Token, OTLPToken: c.Token, Source: source}
+	if c.DeviceCredential != "" {
+		conn.Token, conn.DeviceID = c.DeviceCredential, c.DeviceID
+		if conn.OTLPToken == "" {
+			conn.OTLPToken = c.DeviceCredential
+		}
+	}
+	return conn
 }
 
 // OTelHeaders is what `warden otel-headers` prints for Claude Code's
 // otelHeadersHelper setting: a JSON object of header names to values.
 func (c Connection) OTelHeaders() map[string]string {
 	h := map[string]string{}
-	if c.Token != "" {
-		h["Authorization"] = "Bearer " + c.Token
+	if t := first(c.OTLPToken, c.Token); t != "" {
+		h["Authorization"] = "Bearer " + t
 	}
 	return h
+}
+
+// first returns the first non-empty string.
+func first(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

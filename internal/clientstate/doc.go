@@ -1,8 +1,10 @@
 // Package clientstate owns the files Warden keeps on a developer's machine
 // and the environment variables that point at them: the audit spool the
 // hook appends to and the shipper reads, the server's policy as the
-// shipper caches it and the hook loads it, and the per-user state
-// directory holding both.
+// shipper caches it and the hook loads it, the client configuration, the
+// device identity warden enroll gives the machine (its Ed25519 key, device
+// file and signing chain head, with which the hook signs and chains its
+// audit: SigningSpool), and the per-user state directory holding them.
 //
 // The hook (internal/hookcmd), the shipper (internal/ship) and the command
 // line share these formats through this package alone, so none of them

@@ -53,14 +53,21 @@ func (s *Spool) Append(events ...record.AuditEventV1) error {
 		return errors.New("append to spool: no spool path")
 	}
 	lines := make([][]byte, len(events))
-	size := int64(0)
 	for i, ev := range events {
 		b, err := json.Marshal(ev)
 		if err != nil {
 			return fmt.Errorf("encode audit event: %w", err)
 		}
 		lines[i] = append(b, '\n')
-		size += int64(len(lines[i]))
+	}
+	return s.appendLines(lines)
+}
+
+// appendLines appends lines, each ending in a newline, as Append does.
+func (s *Spool) appendLines(lines [][]byte) error {
+	size := int64(0)
+	for _, l := range lines {
+		size += int64(len(l))
 	}
 	if err := os.MkdirAll(filepath.Dir(s.Path), 0o700); err != nil {
 		return fmt.Errorf("append to spool: %w", err)

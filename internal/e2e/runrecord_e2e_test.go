@@ -79,6 +79,29 @@ func TestRunRecord_EndToEnd(t *testing.T) {
 	}
 	t.Cleanup(func() { os.Remove(clientConfig) })
 
+	// The machine is enrolled (warden enroll, as the developer, with a
+	// one-time token from a file): the hook signs and chains its audit,
+	// the shipper sends the device credential, and the run record's
+	// Warden decisions are verified.
+	enrollTok, err := srv.CreateToken(ctx, "e2e-enroll", "enroll")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokFile := filepath.Join(h.Scratch.Home, ".e2e-enroll.token")
+	if err := h.Scratch.WriteUserFile(tokFile, []byte(enrollTok+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stateDir := filepath.Dir(clientConfig)
+	t.Cleanup(func() {
+		for _, f := range []string{"device.key", "device.json", "device.chain"} {
+			os.Remove(filepath.Join(stateDir, f))
+		}
+	})
+	if err := h.Scratch.runAsUser(ctx, h.Scratch.Home, warden, "enroll", "--server", srv.URL, "--token-file", tokFile, "--name", "e2e"); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(tokFile)
+
 	notes := filepath.Join(h.Scratch.Project, "runrecord", "notes.md")
 	if err := h.Scratch.WriteUserFile(notes, []byte("# Notes\n\nThe run record test edits this line.\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -128,6 +151,9 @@ func TestRunRecord_EndToEnd(t *testing.T) {
 	}
 	var ids []string
 	for _, ev := range spool {
+		if ev.Device == "" {
+			t.Errorf("spool event %s is not signed, though the machine is enrolled", ev.Raw)
+		}
 		var a record.AuditEventV1
 		if err := json.Unmarshal(ev.Raw, &a); err != nil {
 			t.Fatal(err)
@@ -179,6 +205,14 @@ func TestRunRecord_EndToEnd(t *testing.T) {
 	checkRunRecord(t, "server", rr, notes, true)
 	if rr.Evidence.HookEvents != len(ids) || rr.Evidence.OTLPEvents == 0 {
 		t.Errorf("evidence %+v, want %d hook events and telemetry", rr.Evidence, len(ids))
+	}
+	if d := rr.Evidence.Decisions; d.Verified == 0 || d.Unverified != 0 {
+		t.Errorf("decision evidence %+v: want every Warden decision verified", d)
+	}
+	for _, c := range rr.Commands {
+		if c.Decision != "" && !c.DecisionVerified {
+			t.Errorf("command %q: decision %s not verified", c.Command, c.Decision)
+		}
 	}
 
 	// warden record prints the same record.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/wardenhq/warden/internal/record"
 )
 
 // SpoolEvent is one line of a hook's audit spool (JSON lines, one per hook
@@ -23,8 +25,13 @@ type SpoolEvent struct {
 	// ObservedOnly marks a PostToolBatch record: what Warden would have
 	// decided, not what it enforced.
 	ObservedOnly bool `json:"observed_only"`
-	// Raw is the whole line, for fields the harness does not name.
+	// Raw is the whole line, for fields the harness does not name; for a
+	// signed line, the audit event inside the envelope.
 	Raw json.RawMessage `json:"-"`
+	// Device and Seq are set when the line is a signed envelope of an
+	// enrolled device (record.SignedAuditV1).
+	Device string `json:"-"`
+	Seq    uint64 `json:"-"`
 }
 
 // ReadSpool reads the spool file at path. A missing file is an error that
@@ -56,10 +63,20 @@ func ParseSpool(r io.Reader) ([]SpoolEvent, error) {
 			continue
 		}
 		var ev SpoolEvent
+		var device string
+		var seq uint64
+		if record.IsSignedAudit(line) {
+			env, _, err := record.DecodeSignedAudit(line)
+			if err != nil {
+				return out, fmt.Errorf("line %d: %w", n, err)
+			}
+			line, device, seq = env.Event, env.DeviceID, env.Seq
+		}
 		if err := json.Unmarshal(line, &ev); err != nil {
 			return out, fmt.Errorf("line %d: %w", n, err)
 		}
 		ev.Raw = append(json.RawMessage(nil), line...)
+		ev.Device, ev.Seq = device, seq
 		out = append(out, ev)
 	}
 	if err := sc.Err(); err != nil {

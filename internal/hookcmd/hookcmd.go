@@ -52,7 +52,9 @@ Policy: --policy, else $WARDEN_POLICY, else, with a server configured, the
 Tier:   --tier, else the tier the policy's repositories: section gives the
         session's repository (by path or origin remote), else default_tier.
 Spool:  --spool, else $WARDEN_SPOOL, else $XDG_STATE_HOME/warden/audit.jsonl,
-        else ~/.local/state/warden/audit.jsonl.
+        else ~/.local/state/warden/audit.jsonl. On a machine enrolled with
+        'warden enroll', every event is signed with the device key in the
+        state directory and chained to the one before.
 WARDEN_FAIL_OPEN=1 makes a policy that cannot be loaded fail open.
 
 Server: the server URL and token are read from warden-client.json in the
@@ -174,7 +176,7 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 		Quarantine: quarantineLookup(env, conn, home),
 	}
 	if spoolPath != "" {
-		cfg.Spool = &clientstate.Spool{Path: spoolPath}
+		cfg.Spool = spoolSink(env, home, spoolPath)
 	}
 	// Deciding runs the loader first; a call that needs a condition is
 	// handed over before the hook answers.
@@ -192,6 +194,52 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 		startShipper(env, conn, opts.Shipper, spoolPath, home)
 	}
 	return code
+}
+
+// spoolSink is the audit spool at path: signed and chained by the device
+// identity in the state directory when the machine is enrolled (warden
+// enroll), unsigned as before when it is not. A device identity that is
+// there but does not load is noted on stderr and the events are written
+// unsigned, which the server marks unverified: the call is still recorded.
+//
+// The identity is loaded in the background from the start of the call:
+// the first Ed25519 operation of a process builds the curve's base-point
+// table (about 1 ms), which so overlaps with loading the policy and
+// deciding instead of adding to them.
+func spoolSink(env Env, home, path string) hook.Sink {
+	sp := &clientstate.Spool{Path: path}
+	dir := clientstate.Dir(env.Getenv, home)
+	if dir == "" {
+		return sp
+	}
+	s := &deviceSink{spool: sp, stderr: env.Stderr, ready: make(chan struct{})}
+	go func() {
+		defer close(s.ready)
+		s.dev, s.err = clientstate.LoadDevice(dir)
+	}()
+	return s
+}
+
+// deviceSink appends through a SigningSpool once the device identity has
+// loaded, or unsigned when there is none.
+type deviceSink struct {
+	spool  *clientstate.Spool
+	stderr io.Writer
+	ready  chan struct{}
+	dev    *clientstate.Device
+	err    error
+}
+
+func (s *deviceSink) Append(events ...record.AuditEventV1) error {
+	<-s.ready
+	switch {
+	case errors.Is(s.err, clientstate.ErrNotEnrolled):
+		return s.spool.Append(events...)
+	case s.err != nil:
+		fmt.Fprintf(s.stderr, "warden: audit not signed: %v\n", s.err)
+		return s.spool.Append(events...)
+	}
+	return (&clientstate.SigningSpool{Spool: s.spool, Device: s.dev}).Append(events...)
 }
 
 // delegate hands the call to warden; warden's answer is relayed when it

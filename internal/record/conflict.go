@@ -75,7 +75,8 @@ type ranEvidence struct {
 }
 
 // resolveDecision picks the call's decision from its hook decision events:
-// a PreToolUse over a PostToolBatch, then the first to arrive. Every other
+// a PreToolUse over a PostToolBatch, then a verified event over an
+// unverified one, then the first to arrive. Every other
 // event of the same hook event that contradicts it becomes a conflict.
 func (b *builder) resolveDecision(c *call) {
 	if len(c.decisions) == 0 {
@@ -87,6 +88,16 @@ func (b *builder) resolveDecision(c *call) {
 		case px && !py:
 			return -1
 		case py && !px:
+			return 1
+		}
+		// Verified evidence stands over unverified whatever arrived
+		// first: an agent holding an ingest token can post before its
+		// hook's signed event is shipped.
+		vx, vy := verified(x.e), verified(y.e)
+		switch {
+		case vx && !vy:
+			return -1
+		case vy && !vx:
 			return 1
 		}
 		return cmpInt(x.rank, y.rank)

@@ -44,6 +44,9 @@ type Event struct {
 	Audit *AuditEventV1 `json:"audit,omitempty"`
 	// Raw is the original record, for Kind raw.
 	Raw json.RawMessage `json:"raw,omitempty"`
+	// Verification is what the server established about a hook audit
+	// event's signature and chain when it arrived (nil for OTLP events).
+	Verification *Verification `json:"verification,omitempty"`
 	// Encoded, when set, is this event as store.MarshalEvent encodes it,
 	// kept by a caller that had to encode it anyway (the server's
 	// decision journal) so that the store does not encode it again. It is

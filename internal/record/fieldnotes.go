@@ -76,7 +76,7 @@ func (b *builder) bashCall(c *call, mayHaveRun bool, inspected, changed *ordered
 	}
 	reads, writes := b.shownAll(c.reads), b.shownAll(c.writes)
 	rr.Commands = append(rr.Commands, CommandRun{Time: c.time, Command: c.command, ToolUseID: c.id,
-		Decision: c.warden, RuleID: c.rule, Outcome: c.outcome(), Reads: reads, Writes: writes,
+		Decision: c.warden, RuleID: c.rule, DecisionVerified: verified(c.decision), Outcome: c.outcome(), Reads: reads, Writes: writes,
 		Unmodelled: c.unmodelled, Source: source, Conflicts: c.conflicts})
 	if !mayHaveRun {
 		return

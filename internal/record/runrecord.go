@@ -2,6 +2,7 @@ package record
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -185,7 +186,11 @@ type CommandRun struct {
 	// Decision is Warden's (deny, ask, allow, none), empty without hook audit.
 	Decision string `json:"decision,omitempty"`
 	RuleID   string `json:"rule_id,omitempty"`
-	Outcome  string `json:"outcome"`
+	// DecisionVerified is whether the hook event Decision comes from was
+	// verified by the server (signed by an enrolled device, chain intact,
+	// or a central decision the server made itself).
+	DecisionVerified bool   `json:"decision_verified"`
+	Outcome          string `json:"outcome"`
 	// Reads and Writes are the paths the command reads and writes by
 	// Warden's analysis of it (engine.Touches): the hook's, else the
 	// server's of the command as recorded.
@@ -298,6 +303,44 @@ type Evidence struct {
 	// ToolDetails is whether telemetry carried tool parameters
 	// (OTEL_LOG_TOOL_DETAILS).
 	ToolDetails bool `json:"tool_details"`
+	// Decisions counts Warden's hook decision events (PreToolUse,
+	// PermissionRequest, PostToolBatch) by verification.
+	Decisions DecisionEvidence `json:"decisions"`
+}
+
+// DecisionEvidence counts Warden's decision events by whether the server
+// verified them (Event.Verification).
+type DecisionEvidence struct {
+	Verified   int `json:"verified"`
+	Unverified int `json:"unverified"`
+	// Reasons counts the unverified ones by reason (a
+	// Verification.Reason, or "not_checked" for events stored without a
+	// verification, by a server from before device enrollment).
+	Reasons map[string]int `json:"reasons,omitempty"`
+}
+
+// NotChecked is DecisionEvidence's reason for an event stored without a
+// verification.
+const NotChecked = "not_checked"
+
+// verified reports whether e was verified by the server.
+func verified(e *Event) bool { return e != nil && e.Verification != nil && e.Verification.Verified }
+
+// countDecision counts a decision event's verification.
+func (d *DecisionEvidence) count(e *Event) {
+	if verified(e) {
+		d.Verified++
+		return
+	}
+	d.Unverified++
+	reason := NotChecked
+	if e.Verification != nil && e.Verification.Reason != "" {
+		reason = e.Verification.Reason
+	}
+	if d.Reasons == nil {
+		d.Reasons = map[string]int{}
+	}
+	d.Reasons[reason]++
 }
 
 // call is everything known about one tool call, joined by tool_use_id.
@@ -491,6 +534,10 @@ func BuildRunRecordWith(summary SessionSummary, events []Event, opts BuildOption
 		switch {
 		case e.Source == SourceHook && e.Audit != nil:
 			b.rr.Evidence.HookEvents++
+			switch e.Audit.HookEvent {
+			case "PreToolUse", "PermissionRequest", "PostToolBatch":
+				b.rr.Evidence.Decisions.count(e)
+			}
 			b.hookEvent(e, e.Audit, b.rank[i])
 		case e.Source == SourceOTLP:
 			b.rr.Evidence.OTLPEvents++
@@ -1036,6 +1083,16 @@ func (b *builder) approvals(c *call) {
 	}
 }
 
+// reasonList shows reason counts as "reason n, reason n", sorted.
+func reasonList(m map[string]int) string {
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " " + strconv.Itoa(m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
 func (b *builder) gaps(observed int) []string {
 	rr := &b.rr
 	var gaps []string
@@ -1070,6 +1127,10 @@ func (b *builder) gaps(observed int) []string {
 	}
 	if len(rr.Failures) > 0 {
 		gaps = append(gaps, strconv.Itoa(len(rr.Failures))+" hook call(s) where Warden could not decide normally")
+	}
+	if d := rr.Evidence.Decisions; d.Unverified > 0 {
+		gaps = append(gaps, strconv.Itoa(d.Unverified)+" of "+strconv.Itoa(d.Verified+d.Unverified)+
+			" Warden decision event(s) unverified ("+reasonList(d.Reasons)+"): not signed by an enrolled device, or its signature or chain did not check")
 	}
 	unknown := 0
 	for _, a := range rr.Approvals {

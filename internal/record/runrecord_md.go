@@ -183,6 +183,13 @@ func (rr RunRecord) Markdown() string {
 		p(" (%s)", strings.Join(notes, ", "))
 	}
 	p(".\n")
+	if d := rr.Evidence.Decisions; d.Verified+d.Unverified > 0 {
+		p("- Warden decisions verified: %d of %d", d.Verified, d.Verified+d.Unverified)
+		if d.Unverified > 0 {
+			p(" (unverified: %s)", cell(reasonList(d.Reasons)))
+		}
+		p(".\n")
+	}
 	for _, g := range rr.Gaps {
 		p("- %s\n", cell(g))
 	}

@@ -641,3 +641,59 @@ func TestBuildRunRecord_DeniedButRan(t *testing.T) {
 		})
 	}
 }
+
+// TestRunRecord_VerifiedEvidence: a forged unverified decision that
+// arrived before the hook's signed one does not stand over it; the record
+// counts its decisions by verification, marks the conflict, and says so
+// in JSON and Markdown.
+func TestRunRecord_VerifiedEvidence(t *testing.T) {
+	s := time.Second
+	forged := audit(2*s, record.AuditEventV1{HookEvent: "PreToolUse", EventID: "forged-allow", ToolUseID: "toolu_push", Tool: "Bash",
+		Command: "git push --force", Decision: "allow"})
+	forged.Verification = &record.Verification{Reason: record.UnverifiedUnsigned}
+	signed := audit(3*s, record.AuditEventV1{HookEvent: "PreToolUse", EventID: "deny", ToolUseID: "toolu_push", Tool: "Bash",
+		Command: "git push --force", Decision: "deny", RuleID: "git.force-push"})
+	signed.Verification = &record.Verification{Verified: true, DeviceID: "dev_01", Seq: 2}
+	legacy := audit(4*s, record.AuditEventV1{HookEvent: "PreToolUse", EventID: "legacy", ToolUseID: "toolu_ls", Tool: "Bash",
+		Command: "ls", Decision: "allow"})
+	gap := audit(5*s, record.AuditEventV1{HookEvent: "PreToolUse", EventID: "gap", ToolUseID: "toolu_cat", Tool: "Bash",
+		Command: "cat README", Decision: "allow"})
+	gap.Verification = &record.Verification{Reason: record.UnverifiedChainGap, DeviceID: "dev_01", Seq: 9}
+	events := []record.Event{forged, signed, legacy, gap}
+	for i := range events {
+		events[i].Arrival = int64(i + 1) // the forgery arrived first
+	}
+	rr := record.BuildRunRecord(record.SessionSummary{SessionID: detailsSession}, stored(t, events))
+
+	if len(rr.Commands) != 3 {
+		t.Fatalf("commands %+v", rr.Commands)
+	}
+	if c := rr.Commands[0]; c.Decision != record.DecisionDeny || !c.DecisionVerified || len(c.Conflicts) == 0 {
+		t.Errorf("push: %+v, want the verified deny, marked with the conflict", c)
+	}
+	if rr.Commands[1].DecisionVerified || rr.Commands[2].DecisionVerified {
+		t.Errorf("unverified decisions shown verified: %+v", rr.Commands[1:])
+	}
+	want := record.DecisionEvidence{Verified: 1, Unverified: 3,
+		Reasons: map[string]int{record.UnverifiedUnsigned: 1, record.UnverifiedChainGap: 1, record.NotChecked: 1}}
+	got := rr.Evidence.Decisions
+	if got.Verified != want.Verified || got.Unverified != want.Unverified || len(got.Reasons) != len(want.Reasons) {
+		t.Fatalf("decisions evidence %+v, want %+v", got, want)
+	}
+	for k, v := range want.Reasons {
+		if got.Reasons[k] != v {
+			t.Errorf("reason %s: %d, want %d", k, got.Reasons[k], v)
+		}
+	}
+	md := rr.Markdown()
+	if !strings.Contains(md, "Warden decisions verified: 1 of 4") || !strings.Contains(md, "chain\\_gap 1") {
+		t.Errorf("Markdown does not say which decisions are verified:\n%s", md)
+	}
+	found := false
+	for _, g := range rr.Gaps {
+		found = found || strings.HasPrefix(g, "3 of 4 Warden decision event(s) unverified")
+	}
+	if !found {
+		t.Errorf("gaps %q do not name the unverified decisions", rr.Gaps)
+	}
+}

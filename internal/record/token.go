@@ -10,10 +10,13 @@ const (
 	ScopeIngest = "ingest" // send OTLP telemetry and audit events
 	ScopeRead   = "read"   // read sessions, run records and rollups
 	ScopeAdmin  = "admin"  // manage tokens, policy and quarantine
+	// ScopeEnroll is a one-time enrollment token's: it enrolls one device
+	// (warden enroll) and is consumed doing so. Admin does not imply it.
+	ScopeEnroll = "enroll"
 )
 
 // Scopes lists every valid token scope.
-var Scopes = []string{ScopeIngest, ScopeRead, ScopeAdmin}
+var Scopes = []string{ScopeIngest, ScopeRead, ScopeAdmin, ScopeEnroll}
 
 // Token is an API token as the server keeps it: never the secret itself,
 // only its hash.
@@ -27,6 +30,10 @@ type Token struct {
 	CreatedAt time.Time `json:"created_at"`
 	// RevokedAt is zero while the token is live.
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	// DeviceID is set, by the server's authenticator and never stored,
+	// when the bearer presented an enrolled device's credential rather
+	// than a token.
+	DeviceID string `json:"device_id,omitempty"`
 }
 
 // Revoked reports whether the token has been revoked.

@@ -31,6 +31,21 @@ const (
 // tokenLen is the length of a token: the prefix and unpadded base64.
 const tokenLen = len(TokenPrefix) + (TokenBytes*8+5)/6
 
+// DeviceCredentialPrefix starts a device credential (the secret an
+// enrolled device's shipper sends), which has a token's shape otherwise.
+const DeviceCredentialPrefix = "wdd_"
+
+// NewDeviceCredential returns a new device credential read from rnd and
+// the hash the server keeps of it (HashToken).
+func NewDeviceCredential(rnd io.Reader) (secret, hash string, err error) {
+	var b [TokenBytes]byte
+	if _, err := io.ReadFull(rnd, b[:]); err != nil {
+		return "", "", fmt.Errorf("new device credential: %w", err)
+	}
+	secret = DeviceCredentialPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	return secret, HashToken(secret), nil
+}
+
 // NewToken returns a new secret token read from rnd and the record to
 // store for it (ID, hash, scopes, creation time; never the secret). The
 // secret is shown once; the server keeps only its SHA-256.
@@ -66,12 +81,21 @@ func HashToken(secret string) string {
 
 // wellFormed reports whether s has a token's shape, so garbage is refused
 // without a store lookup.
+// A device credential has the same shape with its own prefix.
 func wellFormed(s string) bool {
-	if len(s) != tokenLen || !strings.HasPrefix(s, TokenPrefix) {
+	if len(s) != tokenLen || !strings.HasPrefix(s, TokenPrefix) && !strings.HasPrefix(s, DeviceCredentialPrefix) {
 		return false
 	}
 	_, err := base64.RawURLEncoding.DecodeString(s[len(TokenPrefix):])
 	return err == nil
+}
+
+// deviceToken is how an enrolled device's credential authenticates: as a
+// token of scope ingest that names the device, so its audit posts are
+// checked against its key. A revoked device's credential is not found.
+func deviceToken(d *record.Device) *record.Token {
+	return &record.Token{ID: d.ID, Name: d.Name, Hash: d.CredentialHash, Scopes: []string{record.ScopeIngest},
+		CreatedAt: d.EnrolledAt, DeviceID: d.ID}
 }
 
 // bearer extracts the token of an Authorization header value
@@ -157,7 +181,16 @@ func (a *authenticator) authenticate(ctx context.Context, addr, header string) (
 			return nil, err
 		}
 	}
-	t, err := a.store.TokenByHash(ctx, hash)
+	var t *record.Token
+	var err error
+	if strings.HasPrefix(secret, DeviceCredentialPrefix) {
+		var d *record.Device
+		if d, err = a.store.DeviceByCredential(ctx, hash); err == nil {
+			t = deviceToken(d)
+		}
+	} else {
+		t, err = a.store.TokenByHash(ctx, hash)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		a.fails.fail(addr)
@@ -182,6 +215,16 @@ func (a *authenticator) authenticate(ctx context.Context, addr, header string) (
 	a.good[hash] = now.Add(goodTTL)
 	a.mu.Unlock()
 	return t, nil
+}
+
+// forget drops a token or credential hash from the cache, so that a
+// revocation on this replica takes effect at once (other replicas within
+// tokenCacheTTL).
+func (a *authenticator) forget(hash string) {
+	a.mu.Lock()
+	delete(a.cache, hash)
+	delete(a.good, hash)
+	a.mu.Unlock()
 }
 
 // Defaults of a failLimiter: a burst of failBurst failed attempts per

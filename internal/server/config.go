@@ -66,6 +66,7 @@ const (
 //	alert_webhook_url   WARDEN_ALERT_WEBHOOK_URL   --alert-webhook-url (secret: WARDEN_ALERT_WEBHOOK_SECRET only)
 //	alerts_jsonl        WARDEN_ALERTS_JSONL        --alerts-jsonl
 //	alerts_otlp_endpoint WARDEN_ALERTS_OTLP_ENDPOINT --alerts-otlp-endpoint (token: WARDEN_ALERTS_OTLP_TOKEN only)
+//	require_signed_audit WARDEN_REQUIRE_SIGNED_AUDIT --require-signed-audit
 type Config struct {
 	// Addr is the HTTP listen address.
 	Addr string `yaml:"addr"`
@@ -123,6 +124,11 @@ type Config struct {
 	// AlertsOTLPEndpoint is an OTLP/HTTP collector's base URL new alerts
 	// are sent to as log records (protobuf, to /v1/logs); empty sends none.
 	AlertsOTLPEndpoint string `yaml:"alerts_otlp_endpoint"`
+	// RequireSignedAudit refuses audit events that are not signed by an
+	// enrolled device (warden enroll): POST /v1/audit with one answers 403
+	// and stores nothing. Off, they are stored and marked unverified, for
+	// a fleet that is still being enrolled. OTLP is not affected.
+	RequireSignedAudit bool `yaml:"require_signed_audit"`
 }
 
 // IngestBudget is the byte budget shared by in-flight request bodies:
@@ -328,6 +334,14 @@ func envVars() []envVar {
 				return fmt.Errorf("%q is not a boolean (true, false, 1, 0)", v)
 			}
 			c.KeepContent = b
+			return nil
+		}},
+		{"WARDEN_REQUIRE_SIGNED_AUDIT", "require_signed_audit", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a boolean (true, false, 1, 0)", v)
+			}
+			c.RequireSignedAudit = b
 			return nil
 		}},
 		{"WARDEN_DECIDE_TIMEOUT", "decide_timeout", dur(func(c *Config) *time.Duration { return &c.DecideTimeout })},

@@ -46,7 +46,8 @@ func TestConfig_Good(t *testing.T) {
 		})
 	}
 	c, _ := parseFile(t, filepath.Join("testdata", "config", "good", "full.yaml"))
-	if c.RetentionDays != 180 || c.RetentionInterval != 30*time.Minute || c.DecideTimeout != 3*time.Second || c.Tier != "production-adjacent" {
+	if c.RetentionDays != 180 || c.RetentionInterval != 30*time.Minute || c.DecideTimeout != 3*time.Second || c.Tier != "production-adjacent" ||
+		!c.RequireSignedAudit {
 		t.Errorf("full.yaml decoded as %+v", c)
 	}
 }
@@ -70,6 +71,7 @@ func TestConfig_Bad(t *testing.T) {
 		"log-level.yaml":          `log_level: "verbose": want one of debug, info, warn, error`,
 		"database-url.yaml":       "database_url: not a postgres:// URL",
 		"data-dir.yaml":           `data_dir: "relative/dir" is not an absolute path`,
+		"require-signed.yaml":     `line 1: require_signed_audit: "once enrolled" is not true or false`,
 		"not-a-mapping.yaml":      "line 1: want a mapping of keys to values (addr: 127.0.0.1:8844, ...), not a list",
 	}
 	files, _ := filepath.Glob(filepath.Join("testdata", "config", "bad", "*.yaml"))

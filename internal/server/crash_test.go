@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -351,3 +352,154 @@ func signalContext() (context.Context, context.CancelFunc) {
 }
 
 func randReader() io.Reader { return rand.Reader }
+
+// TestCrash_Signed kills the real server with SIGKILL while an enrolled
+// device ships its signed, chained audit (one shipper, in order, as the
+// hook's shipper does) and restarts it on the same data: every
+// acknowledged event is stored, and after the shipper sends everything
+// again each event is stored once, every one verified, and the chain the
+// store keeps runs from 1 to the last event with each link naming its
+// predecessor's hash.
+func TestCrash_Signed(t *testing.T) {
+	if dir := os.Getenv(crashEnv); dir != "" {
+		crashChild(t, dir)
+		return
+	}
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	const batches = 400
+	dir, _ := crashDataDir(t)
+	dev := &testDevice{key: deviceKey(7)}
+	credential := enrollInStore(t, dir, dev)
+
+	bodies := make([][]byte, batches)
+	for i := range bodies {
+		var b bytes.Buffer
+		for j := range crashBatchEvents {
+			ev := newAudit(fmt.Sprintf("signed-%d-%d", i, j), fmt.Sprintf("crash-s-%d", i), t0.Add(time.Duration(i*crashBatchEvents+j)*time.Millisecond))
+			ev.Command = strings.Repeat("c", 400)
+			b.Write(dev.sign(t, ev))
+		}
+		bodies[i] = b.Bytes()
+	}
+
+	cmd, url, stderr := startChild(t, dir)
+	client := &http.Client{Timeout: 30 * time.Second}
+	acked := map[int]bool{}
+	sent := 0
+	var killOnce sync.Once
+	for i := range batches {
+		sent++
+		ok, _, _ := post(client, url, credential, "/v1/audit", ContentTypeNDJSON, bodies[i])
+		if !ok {
+			break
+		}
+		acked[i] = true
+		if len(acked) == crashAcks {
+			// Killed while the next batch is on its way.
+			killOnce.Do(func() {
+				go func() {
+					time.Sleep(time.Duration(i%5) * time.Millisecond)
+					cmd.Process.Signal(syscall.SIGKILL)
+				}()
+			})
+		}
+	}
+	cmd.Wait()
+	if len(acked) < crashAcks {
+		t.Fatalf("%d batches acknowledged before the kill, want %d:\n%s", len(acked), crashAcks, stderr)
+	}
+	t.Logf("killed the server after %d acknowledged batches, %d sent", len(acked), sent)
+
+	st, err := sqlite.Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatalf("reopen after SIGKILL: %v", err)
+	}
+	for i := range acked {
+		if events, _ := st.SessionEvents(context.Background(), fmt.Sprintf("crash-s-%d", i)); len(events) != crashBatchEvents {
+			t.Errorf("acknowledged batch %d: %d of %d events stored", i, len(events), crashBatchEvents)
+		}
+	}
+	st.Close()
+
+	// The shipper resends from where its acknowledgements stopped; here,
+	// everything again, which is a harder test.
+	cmd, url, stderr = startChild(t, dir)
+	for i := range sent {
+		ok, res, err := post(client, url, credential, "/v1/audit", ContentTypeNDJSON, bodies[i])
+		if !ok {
+			t.Fatalf("resend %d: %v\n%s", i, err, stderr)
+		}
+		if acked[i] && (res.Accepted != 0 || res.Duplicates != crashBatchEvents) {
+			t.Errorf("resend of acknowledged batch %d: %+v, want all duplicates", i, res)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("restarted server after SIGTERM: %v\n%s", err, stderr)
+	}
+	st, err = sqlite.Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i := range sent {
+		events, err := st.SessionEvents(context.Background(), fmt.Sprintf("crash-s-%d", i))
+		if err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+		ids := map[string]bool{}
+		for _, e := range events {
+			ids[e.ID] = true
+			if v := e.Verification; v == nil || !v.Verified {
+				t.Errorf("event %s: verification %+v, want verified", e.ID, v)
+			}
+		}
+		if len(events) != crashBatchEvents || len(ids) != len(events) {
+			t.Errorf("batch %d: %d events, %d distinct; want %d once each", i, len(events), len(ids), crashBatchEvents)
+		}
+	}
+	links, err := st.ChainLinks(context.Background(), dev.id, 1, 1<<62)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := sent * crashBatchEvents; len(links) != want {
+		t.Fatalf("%d chain links, want %d", len(links), want)
+	}
+	prev := ""
+	for i, l := range links {
+		if l.Seq != uint64(i+1) || l.Prev != prev || l.Status != "" {
+			t.Fatalf("link %d: seq %d prev %.8s status %q; want seq %d prev %.8s, verified", i, l.Seq, l.Prev, l.Status, i+1, prev)
+		}
+		prev = l.Hash
+	}
+}
+
+// enrollInStore enrolls d directly in the store of dir, setting its ID
+// and returning its credential.
+func enrollInStore(t *testing.T, dir string, d *testDevice) string {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	secret, tok, err := NewToken(randReader(), "enroll", []string{record.ScopeEnroll}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateToken(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	cred, hash, err := NewDeviceCredential(randReader())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.id = "dev_c0ffee"
+	if _, err := st.EnrollDevice(context.Background(), HashToken(secret), record.Device{ID: d.id, Name: "crash",
+		PublicKey: d.key.Public().(ed25519.PublicKey), CredentialHash: hash, EnrolledAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	return cred
+}

@@ -188,13 +188,29 @@ type Rejection struct {
 // MaxRejections bounds AuditResult.Rejections.
 const MaxRejections = 10
 
-// serveAudit is POST /v1/audit: newline-delimited AuditEventV1 JSON, as
-// the hook's spool holds them, optionally gzip. A line that is not a JSON
-// object of that shape fails the request (400 naming the line) and
-// nothing is stored; an event that decodes but is invalid (wrong schema,
-// no event_id, a time or string a store cannot keep) is rejected and the
-// rest stored. Events are de-duplicated by event_id, so re-shipping a
-// spool is safe.
+// SignedIDPrefix starts the stored ID of an audit event signed by a
+// registered device (see serveAudit).
+const SignedIDPrefix = "sig_"
+
+// serveAudit is POST /v1/audit: newline-delimited audit lines, as the
+// hook's spool holds them, optionally gzip. A line is an AuditEventV1, or
+// a record.SignedAuditV1 envelope around one from an enrolled device. A
+// line that is not a JSON object of either shape fails the request (400
+// naming the line) and nothing is stored; an event that decodes but is
+// invalid (wrong schema, no event_id, a time or string a store cannot
+// keep, an envelope of the wrong shape) is rejected and the rest stored.
+//
+// Every event is stored with its verification (record.Verification):
+// verified when signed by a live enrolled device and continuing its
+// chain, else unverified with the reason; none is dropped for failing
+// verification. With require_signed_audit, a body with an unsigned event
+// is refused whole (403).
+//
+// Events are de-duplicated by event_id, so re-shipping a spool is safe. An
+// event whose signature checks against a registered device key is stored
+// under SignedIDPrefix and its event_id: whoever posts an unsigned or
+// badly signed copy first cannot take the ID of the signed event it
+// imitates, which is stored beside it.
 func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != ContentTypeNDJSON {
@@ -207,9 +223,15 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var (
-		res    AuditResult
-		events []record.Event
+		res   AuditResult
+		lines []ingestLine
 	)
+	reject := func(line int, msg string) {
+		res.Rejected++
+		if len(res.Rejections) < MaxRejections {
+			res.Rejections = append(res.Rejections, Rejection{Line: line, Message: msg})
+		}
+	}
 	line := 0
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(nil, len(body)+1)
@@ -222,37 +244,67 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) error {
 		if len(text) > store.MaxEventBytes {
 			// Too large to store whatever it holds: refused before it
 			// is decoded, which would cost several times its size.
-			res.Rejected++
-			if len(res.Rejections) < MaxRejections {
-				res.Rejections = append(res.Rejections, Rejection{Line: line,
-					Message: fmt.Sprintf("line of %d bytes, more than %d", len(text), store.MaxEventBytes)})
-			}
+			reject(line, fmt.Sprintf("line of %d bytes, more than %d", len(text), store.MaxEventBytes))
 			continue
 		}
-		var ev record.AuditEventV1
-		if err := decodeAuditLine(text, &ev); err != nil {
+		al := ingestLine{line: line}
+		evText := text
+		if record.IsSignedAudit(text) {
+			env, msg, err := record.DecodeSignedAudit(text)
+			if err != nil {
+				reject(line, err.Error())
+				continue
+			}
+			al.env, al.msg, evText = env, msg, env.Event
+		}
+		if err := decodeAuditLine(evText, &al.ev); err != nil {
 			return Errorf(EInvalid, "line %d: %v; nothing was stored", line, err)
 		}
-		// The hook redacts what it writes, but any holder of an ingest
-		// token can post here.
-		record.RedactAudit(&ev)
-		e := auditToEvent(ev)
-		if err := validateAudit(&ev, &e); err != nil {
-			res.Rejected++
-			if len(res.Rejections) < MaxRejections {
-				res.Rejections = append(res.Rejections, Rejection{Line: line, Message: err.Error()})
-			}
-			continue
+		if s.cfg.RequireSignedAudit && al.env == nil {
+			return Errorf(EForbidden, "line %d: unsigned audit event, and this server requires signed audit (require_signed_audit); "+
+				"enroll the machine with 'warden enroll --server URL --token-file FILE'; nothing was stored", line)
 		}
-		events = append(events, e)
+		lines = append(lines, al)
 	}
 	if err := sc.Err(); err != nil {
 		return Errorf(EInvalid, "line %d: %v; nothing was stored", line+1, err)
+	}
+	var devices []string
+	for _, l := range lines {
+		if l.env != nil {
+			devices = append(devices, l.env.DeviceID)
+		}
+	}
+	unlock := s.devLocks.lock(devices)
+	defer unlock()
+	if err := s.verifyAudit(r.Context(), tokenFrom(r.Context()), lines); err != nil {
+		return &Error{Code: EUnavailable, Message: "storage unavailable, retry later", Cause: err}
+	}
+	events := make([]record.Event, 0, len(lines))
+	for i := range lines {
+		l := &lines[i]
+		ev := &l.ev
+		// The hook redacts what it writes, but any holder of an ingest
+		// token can post here. Redaction happens after verification: the
+		// signature covers what the hook wrote.
+		record.RedactAudit(ev)
+		e := auditToEvent(*ev)
+		v := l.v
+		e.Verification = &v
+		if v.Link(e.ID) != nil {
+			e.ID = SignedIDPrefix + e.ID
+		}
+		if err := validateAudit(ev, &e); err != nil {
+			reject(l.line, err.Error())
+			continue
+		}
+		events = append(events, e)
 	}
 	n, err := s.appendEvents(r.Context(), sourceAudit, events, res.Rejected)
 	if err != nil {
 		return &Error{Code: EUnavailable, Message: "storage unavailable, retry later", Cause: err}
 	}
+	s.countVerification(events)
 	res.Accepted, res.Duplicates = n, len(events)-n
 	if drops := r.Header.Get(HeaderSpoolDrops); drops != "" && drops != "0" {
 		// A running total the hook's spool lost to rotation before it

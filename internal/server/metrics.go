@@ -30,6 +30,9 @@ type metrics struct {
 	authThrottled   prometheus.Counter
 	retentionRuns   *prometheus.CounterVec // result
 	retentionDelete prometheus.Counter
+	auditVerified   prometheus.Counter
+	auditUnverified *prometheus.CounterVec // reason
+	enrollments     *prometheus.CounterVec // result
 }
 
 // Record kinds and sources of the ingest metrics.
@@ -84,6 +87,18 @@ func newMetrics(reg prometheus.Registerer, budget *membudget.Budget) (*metrics, 
 			"Retention runs, by result (ok, error).", "result"),
 		retentionDelete: prometheus.NewCounter(prometheus.CounterOpts{Name: "warden_retention_deleted_total",
 			Help: "Events and metric points deleted by retention."}),
+		auditVerified: prometheus.NewCounter(prometheus.CounterOpts{Name: "warden_audit_verified_total",
+			Help: "Hook audit events stored as verified: signed by a live enrolled device and continuing its chain."}),
+		auditUnverified: counter("warden_audit_unverified_total",
+			"Hook audit events stored marked unverified, by reason (unsigned, bad_signature, unknown_device, revoked_device, device_mismatch, chain_gap, chain_fork).", "reason"),
+		enrollments: counter("warden_device_enrollments_total",
+			"Device enrollments, by result (ok, refused).", "result"),
+	}
+	for _, r := range record.UnverifiedReasons {
+		m.auditUnverified.WithLabelValues(r)
+	}
+	for _, r := range []string{"ok", "refused"} {
+		m.enrollments.WithLabelValues(r)
 	}
 	for _, sk := range [][2]string{
 		{sourceOTLPHTTP, kindEvent}, {sourceOTLPHTTP, kindMetricPoint}, {sourceOTLPGRPC, kindEvent},
@@ -117,7 +132,7 @@ func newMetrics(reg prometheus.Registerer, budget *membudget.Budget) (*metrics, 
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.requestDuration, m.accepted, m.duplicates, m.rejected,
 		m.decisions, m.decisionFails, m.decideDuration, m.decideBatch, m.storeErrors, m.authFailures,
-		m.authThrottled, m.retentionRuns, m.retentionDelete,
+		m.authThrottled, m.retentionRuns, m.retentionDelete, m.auditVerified, m.auditUnverified, m.enrollments,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "warden_ingest_memory_bytes",
 			Help: "Bytes reserved now by request bodies from the ingest memory budget."},
 			stat(func(s membudget.Stats) int64 { return s.InUse })),

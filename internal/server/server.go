@@ -110,6 +110,7 @@ type Server struct {
 	tls         *tls.Config
 	handler     http.Handler
 	detector    *detector
+	devLocks    deviceLocks
 
 	mu       sync.Mutex
 	httpSrv  *http.Server
@@ -488,6 +489,7 @@ var (
 	scopesRead   = []string{record.ScopeRead}
 	scopesAdmin  = []string{record.ScopeAdmin}
 	scopesPolicy = []string{record.ScopeRead, record.ScopeIngest}
+	scopesEnroll = []string{record.ScopeEnroll}
 )
 
 // routes builds the handler. Each route is instrumented under its name
@@ -519,6 +521,9 @@ func (s *Server) routes() http.Handler {
 	add("/v1/hooks/claude-code", "decide", post, nil, http.HandlerFunc(s.serveDecide))
 	add("/v1/policy", "policy", get, scopesPolicy, s.adapt("policy", s.servePolicy))
 	add(QuarantinesPath, "quarantines", get, scopesPolicy, s.adapt("quarantines", s.serveQuarantines))
+	add(EnrollPath, "enroll", post, scopesEnroll, s.adapt("enroll", s.serveEnroll))
+	add("/api/v1/devices", "devices", get, scopesRead, s.adapt("devices", s.serveDevices))
+	add("/api/v1/devices/{id}/revoke", "device_revoke", post, scopesAdmin, s.adapt("device_revoke", s.serveDeviceRevoke))
 
 	add("/api/v1/sessions", "sessions", get, scopesRead, s.adapt("sessions", s.serveSessions))
 	add("/api/v1/sessions/{id}", "session", get, scopesRead, s.adapt("session", s.serveSession))

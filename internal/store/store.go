@@ -74,6 +74,31 @@ type Store interface {
 	// creation time then ID.
 	ListTokens(ctx context.Context) ([]record.Token, error)
 
+	// EnrollDevice consumes the live token with hash tokenHash, which must
+	// have scope enroll, and stores d, in one transaction: an enroll token
+	// enrolls exactly one device however many enrollments race for it. A
+	// token that is unknown, revoked, already consumed or without scope
+	// enroll answers ErrNotFound and stores nothing; a device ID or
+	// credential hash already stored answers ErrConflict (and leaves the
+	// token unconsumed). d.EnrolledWith is set to the token's ID.
+	EnrollDevice(ctx context.Context, tokenHash string, d record.Device) (*record.Device, error)
+	// Device returns a device by ID, revoked ones too, or ErrNotFound.
+	Device(ctx context.Context, id string) (*record.Device, error)
+	// DeviceByCredential returns the live device whose credential has this
+	// hash; a revoked or unknown one answers ErrNotFound.
+	DeviceByCredential(ctx context.Context, hash string) (*record.Device, error)
+	// ListDevices returns every device, revoked ones too, ordered by
+	// enrollment time then ID.
+	ListDevices(ctx context.Context) ([]record.Device, error)
+	// RevokeDevice revokes a device at Options.Now (keeping the first
+	// revocation time); ErrNotFound for an unknown ID.
+	RevokeDevice(ctx context.Context, id string) error
+	// ChainLinks returns the stored chain links of a device with seq in
+	// [from, to], ordered by seq then event ID. AppendEvents stores the
+	// link of every inserted event whose Verification has one
+	// (record.Verification.Link), in the same transaction.
+	ChainLinks(ctx context.Context, deviceID string, from, to uint64) ([]record.ChainLink, error)
+
 	// QuarantineSession quarantines a session, which need not be known to
 	// the store yet, and returns the quarantine in force. It is idempotent:
 	// the first quarantine stands, and quarantining again returns it

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -210,6 +211,34 @@ func ValidateToken(t *record.Token) error {
 	}
 	if err := checkTime("created_at", t.CreatedAt); err != nil {
 		return fmt.Errorf("token %q: %w", t.ID, err)
+	}
+	return nil
+}
+
+// ValidateDevice reports why a store would refuse to enroll d: an ID that
+// is not a device ID (record.ValidDeviceID), an empty or oversized name or
+// credential hash, a public key that is not an Ed25519 key's 32 bytes, or
+// an enrollment time it cannot keep.
+func ValidateDevice(d *record.Device) error {
+	if !record.ValidDeviceID(d.ID) {
+		return Errorf(EInvalid, "device id %q is not dev_ and hex", record.Truncate(d.ID, 80))
+	}
+	if d.Name == "" {
+		return Errorf(EInvalid, "device %q: empty name", d.ID)
+	}
+	if d.CredentialHash == "" {
+		return Errorf(EInvalid, "device %q: empty credential hash", d.ID)
+	}
+	for _, f := range []struct{ name, v string }{{"name", d.Name}, {"credential hash", d.CredentialHash}} {
+		if err := checkKey(f.name, f.v); err != nil {
+			return fmt.Errorf("device %q: %w", d.ID, err)
+		}
+	}
+	if len(d.PublicKey) != ed25519.PublicKeySize {
+		return Errorf(EInvalid, "device %q: public key of %d bytes, want %d (Ed25519)", d.ID, len(d.PublicKey), ed25519.PublicKeySize)
+	}
+	if err := checkTime("enrolled_at", d.EnrolledAt); err != nil {
+		return fmt.Errorf("device %q: %w", d.ID, err)
 	}
 	return nil
 }

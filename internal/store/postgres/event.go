@@ -74,6 +74,9 @@ func (db *DB) AppendEvents(ctx context.Context, events []record.Event) (int, err
 		if err != nil {
 			return err
 		}
+		if err := addLinks(ctx, tx, inserted); err != nil {
+			return err
+		}
 		return addSessions(ctx, tx, rows.SessionsOfEvents(inserted))
 	})
 	if err != nil {

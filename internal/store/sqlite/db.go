@@ -63,6 +63,8 @@ type DB struct {
 	// (a central decision stores one event per call).
 	insertEventStmt   *sql.Stmt
 	upsertSessionStmt *sql.Stmt
+	insertLinkStmt    *sql.Stmt
+	insertLinksStmt   *sql.Stmt
 	now               func() time.Time
 	log               *slog.Logger
 	path              string
@@ -109,6 +111,12 @@ func Open(ctx context.Context, dir string, opts store.Options) (*DB, error) {
 	}
 	if db.insertEventStmt, err = db.w.PrepareContext(ctx, insertEvent); err == nil {
 		db.upsertSessionStmt, err = db.w.PrepareContext(ctx, upsertSession)
+	}
+	if err == nil {
+		db.insertLinkStmt, err = db.w.PrepareContext(ctx, insertLink)
+	}
+	if err == nil {
+		db.insertLinksStmt, err = db.w.PrepareContext(ctx, insertLinksChunk)
 	}
 	if err != nil {
 		db.Close()
@@ -226,7 +234,7 @@ func (db *DB) ProbeWrite(ctx context.Context) error {
 
 // Close closes both pools. It is safe on a partly opened DB.
 func (db *DB) Close() error {
-	for _, st := range []*sql.Stmt{db.insertEventStmt, db.upsertSessionStmt} {
+	for _, st := range []*sql.Stmt{db.insertEventStmt, db.upsertSessionStmt, db.insertLinkStmt, db.insertLinksStmt} {
 		if st != nil {
 			st.Close()
 		}

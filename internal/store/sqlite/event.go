@@ -63,6 +63,11 @@ func (db *DB) AppendEvents(ctx context.Context, events []record.Event) (int, err
 				inserted = append(inserted, e)
 			}
 		}
+		if rows.HasLinks(inserted) {
+			if err := insertLinks(ctx, tx.StmtContext(ctx, db.insertLinksStmt), tx.StmtContext(ctx, db.insertLinkStmt), inserted); err != nil {
+				return err
+			}
+		}
 		return upsertSessions(ctx, tx.StmtContext(ctx, db.upsertSessionStmt), rows.SessionsOfEvents(inserted))
 	})
 	if err != nil {

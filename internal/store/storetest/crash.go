@@ -120,6 +120,28 @@ func Crash(t *testing.T, target string, acks int, open Open) {
 			t.Errorf("batch %d: %d of %d events: a batch must be stored whole or not at all", b, n, crashBatch)
 		}
 	}
+	// Each stored signed event has its chain link, and no link is
+	// stored without its event.
+	links, err := s.ChainLinks(ctx, crashDevice, 0, 1<<62)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]bool{}
+	signed := 0
+	for _, e := range events {
+		stored[e.ID] = true
+		if e.Verification != nil {
+			signed++
+		}
+	}
+	for _, l := range links {
+		if !stored[l.EventID] || l.Hash != fmt.Sprintf("h%d", l.Seq) {
+			t.Errorf("chain link %+v without its event, or damaged", l)
+		}
+	}
+	if len(links) != signed {
+		t.Errorf("%d chain links for %d signed events stored", len(links), signed)
+	}
 	if n, err := s.AppendEvents(ctx, crashEvents(1_000_000)); err != nil || n != crashBatch {
 		t.Errorf("append after the crash: %d, %v", n, err)
 	}
@@ -133,11 +155,23 @@ const (
 func crashEvents(batch int) []record.Event {
 	events := make([]record.Event, crashBatch)
 	for j := range events {
-		events[j] = Event(fmt.Sprintf("crash-%d-%d", batch, j), crashSession, time.Duration(batch)*time.Second, "tool_result", j)
-		events[j].Attrs["tool_input"] = strings.Repeat("i", 512)
+		if j%2 == 0 {
+			events[j] = Event(fmt.Sprintf("crash-%d-%d", batch, j), crashSession, time.Duration(batch)*time.Second, "tool_result", j)
+			events[j].Attrs["tool_input"] = strings.Repeat("i", 512)
+			continue
+		}
+		// Every other event is a signed hook event with its place in a
+		// device's chain: the link must be stored with the event, or not
+		// at all.
+		seq := uint64(batch*crashBatch + j)
+		events[j] = HookEvent(fmt.Sprintf("crash-%d-%d", batch, j), crashSession, time.Duration(batch)*time.Second, record.DecisionAllow)
+		events[j].Verification = &record.Verification{Verified: true, DeviceID: crashDevice, Seq: seq,
+			Hash: fmt.Sprintf("h%d", seq), Prev: fmt.Sprintf("h%d", seq-2)}
 	}
 	return events
 }
+
+const crashDevice = "dev_c4a54"
 
 // crashChild appends batches until killed, or for a bounded time.
 func crashChild(t *testing.T, target string, open Open) {

@@ -74,6 +74,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("AppendMetrics", func(t *testing.T) { testAppendMetrics(t, open) })
 	t.Run("Rollups", func(t *testing.T) { testRollups(t, open) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open) })
+	t.Run("Devices", func(t *testing.T) { testDevices(t, open) })
 	t.Run("Quarantine", func(t *testing.T) { testQuarantine(t, open) })
 	t.Run("Policy", func(t *testing.T) { testPolicy(t, open) })
 	t.Run("DeleteBefore", func(t *testing.T) { testDeleteBefore(t, open) })

@@ -31,6 +31,9 @@ type Event struct {
 	Tool      string
 	Decision  string
 	Body      []byte
+	// Link is the event's place in its device's signing chain, stored in
+	// audit_chain beside it (nil for events without one).
+	Link *record.ChainLink
 
 	// Not columns: what the event adds to its session's summary.
 	host, repository, branch string
@@ -64,7 +67,7 @@ func Events(events []record.Event) ([]Event, error) {
 		r := Event{
 			ID: e.ID, Source: e.Source, Kind: e.Kind, TimeNS: e.Time.UnixNano(), Seq: sequence(e.Attrs),
 			SessionID: e.SessionID, UserID: e.UserID, PromptID: e.PromptID, Tool: e.Tool,
-			Decision: e.Decision, Body: body,
+			Decision: e.Decision, Body: body, Link: e.Verification.Link(e.ID),
 		}
 		if a := e.Audit; a != nil {
 			r.host, r.repository, r.branch = a.Host, a.Repository, a.Branch
@@ -282,4 +285,14 @@ func sorted(agg map[string]*Session) []Session {
 	}
 	slices.SortFunc(out, func(a, b Session) int { return cmp.Compare(a.SessionID, b.SessionID) })
 	return out
+}
+
+// HasLinks reports whether any event of batch has a chain link.
+func HasLinks(batch []Event) bool {
+	for _, e := range batch {
+		if e.Link != nil {
+			return true
+		}
+	}
+	return false
 }
