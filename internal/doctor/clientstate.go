@@ -2,14 +2,11 @@ package doctor
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/wardenhq/warden/internal/clientstate"
@@ -21,52 +18,39 @@ func (s *state) connection() clientstate.Connection {
 	return clientstate.Connect(s.cfg.getenv, s.cfg.Home)
 }
 
-// DeviceIDKey is the client configuration key that holds the device id
-// enrollment writes.
-const DeviceIDKey = "device_id"
-
-// deviceID reads the enrolled device id from a client configuration file;
-// "" when the file has none.
-func deviceID(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return "", fmt.Errorf("client configuration %s: %w", path, err)
-	}
-	id, _ := m[DeviceIDKey].(string)
-	return strings.TrimSpace(id), nil
-}
-
+// checkEnrollment reports the machine's device identity (warden enroll):
+// its key and device files in the state directory, which sign the hook's
+// audit, and the device credential in the client configuration, which the
+// shipper sends.
 func checkEnrollment(_ context.Context, s *state) Result {
 	conn := s.connection()
 	if conn.Err != nil {
 		return Result{Status: Fail, Evidence: conn.Err.Error(), Fix: "fix or replace the client configuration (warden install --server URL ...)"}
 	}
-	var looked []string
-	for _, p := range clientstate.ClientConfigPaths(s.cfg.getenv, s.cfg.Home) {
-		id, err := deviceID(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			looked = append(looked, p)
-			continue
+	dir := clientstate.Dir(s.cfg.getenv, s.cfg.Home)
+	dev, err := clientstate.LoadDevice(dir)
+	switch {
+	case errors.Is(err, clientstate.ErrNotEnrolled):
+		ev := "not enrolled: no device identity in " + dir
+		if conn.Server == "" {
+			return Result{Status: Warn, Evidence: ev + "; no server configured (standalone machine)",
+				Fix: "to report to a Warden server, install with --server URL and enroll this device (warden enroll)"}
 		}
-		if err != nil {
-			return Result{Status: Fail, Evidence: err.Error(), Fix: "fix or replace the client configuration"}
-		}
-		if id != "" {
-			return Result{Status: Pass, Evidence: fmt.Sprintf("enrolled as %s (%s)", oneLine(id), p)}
-		}
-		looked = append(looked, p)
+		return Result{Status: Warn, Evidence: ev + " (server " + conn.Server + " from " + conn.Source + "): its audit is stored unverified",
+			Fix: "enroll this device: warden enroll --server " + conn.Server + " --token-file FILE (an enroll token from an admin)"}
+	case err != nil:
+		return Result{Status: Fail, Evidence: "the device identity does not load, so the hook's audit is not signed: " + err.Error(),
+			Fix: "re-enroll: warden enroll --force --server URL --token-file FILE (a new enroll token)"}
 	}
-	ev := "not enrolled: no " + DeviceIDKey + " in " + strings.Join(looked, ", ")
-	if conn.Server == "" {
-		return Result{Status: Warn, Evidence: ev + "; no server configured (standalone machine)",
-			Fix: "to report to a Warden server, install with --server URL and enroll this device"}
+	ev := fmt.Sprintf("enrolled as %s (%s) with %s", oneLine(dev.DeviceID), oneLine(dev.Name), oneLine(dev.Server))
+	if conn.Source != "" && conn.Source != "env" {
+		c, err := clientstate.LoadClientConfig(conn.Source)
+		if err == nil && c.DeviceID != "" && c.DeviceID != dev.DeviceID {
+			return Result{Status: Fail, Evidence: ev + ", but " + conn.Source + " names device " + oneLine(c.DeviceID),
+				Fix: "re-enroll so the two agree: warden enroll --force --server URL --token-file FILE"}
+		}
 	}
-	return Result{Status: Warn, Evidence: ev + " (server " + conn.Server + " from " + conn.Source + ")",
-		Fix: "enroll this device with the server (see docs/doctor.md)"}
+	return Result{Status: Pass, Evidence: ev}
 }
 
 func checkServer(ctx context.Context, s *state) Result {

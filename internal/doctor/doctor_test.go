@@ -3,6 +3,8 @@ package doctor
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -434,15 +436,25 @@ func TestMatches(t *testing.T) {
 }
 
 func TestCheckEnrollment(t *testing.T) {
+	key, err := clientstate.NewDeviceKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	device := clientstate.DeviceFile{DeviceID: "dev_42ab", Name: "laptop", Server: "https://warden.example",
+		PublicKey: base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))}
 	tests := []struct {
 		name, config string
+		device       bool
+		breakKey     bool
 		want         Status
 		substr       string
 	}{
-		{"NotEnrolledStandalone", "", Warn, "not enrolled"},
-		{"NotEnrolledWithServer", `{"server":"https://warden.example"}`, Warn, "not enrolled"},
-		{"Enrolled", `{"server":"https://warden.example","device_id":"dev-42"}`, Pass, "enrolled as dev-42"},
-		{"Broken", `{"server":`, Fail, "client configuration"},
+		{"NotEnrolledStandalone", "", false, false, Warn, "not enrolled"},
+		{"NotEnrolledWithServer", `{"server":"https://warden.example"}`, false, false, Warn, "unverified"},
+		{"Enrolled", `{"server":"https://warden.example","device_id":"dev_42ab"}`, true, false, Pass, "enrolled as dev_42ab (laptop)"},
+		{"ConfigNamesAnotherDevice", `{"server":"https://warden.example","device_id":"dev_7"}`, true, false, Fail, "names device dev_7"},
+		{"KeyMissing", `{"server":"https://warden.example","device_id":"dev_42ab"}`, true, true, Fail, "does not load"},
+		{"Broken", `{"server":`, false, false, Fail, "client configuration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -451,6 +463,16 @@ func TestCheckEnrollment(t *testing.T) {
 			cfg.Getenv = env(map[string]string{"XDG_STATE_HOME": state})
 			if tt.config != "" {
 				mustWrite(t, filepath.Join(state, "warden", "warden-client.json"), tt.config, 0o600)
+			}
+			if tt.device {
+				dir := filepath.Join(state, "warden")
+				if err := clientstate.SaveDevice(dir, key, device); err != nil {
+					t.Fatal(err)
+				}
+				if tt.breakKey {
+					keyPath, _, _ := clientstate.DevicePaths(dir)
+					os.Remove(keyPath)
+				}
 			}
 			r := runOne(t, "enrollment", cfg)
 			if r.Status != tt.want || !strings.Contains(r.Evidence, tt.substr) {
