@@ -22,7 +22,7 @@ vet:
 
 # unit: every package's tests, the corpus against the baseline, golden files.
 unit:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 test: vet unit e2e
 
