@@ -68,6 +68,12 @@ type Event struct {
 	CallRuleID    string `cel:"call_rule_id"`
 	ConflictKind  string `cel:"conflict_kind"`
 	ConflictField string `cel:"conflict_field"`
+	// Verified is the server's verification of a hook event (signed by an
+	// enrolled device, chain intact, or a central decision); Unverified
+	// is the reason it failed (record.UnverifiedReasons), "" when it did
+	// not or the event was not checked.
+	Verified   bool   `cel:"verified"`
+	Unverified string `cel:"unverified"`
 	// Attrs are the telemetry record's attributes (numbers as float64).
 	Attrs    map[string]any `cel:"attrs"`
 	Resource map[string]any `cel:"resource"`
@@ -222,6 +228,12 @@ func fromRecord(r *record.Event, ctx sessionContext) *Event {
 		e.Error, e.ObservedOnly, e.HookSource, e.FilePath = a.Error, a.ObservedOnly, a.Source, a.FilePath
 		if e.time.IsZero() {
 			e.time = a.Time
+		}
+	}
+	if v := r.Verification; v != nil {
+		e.Verified = v.Verified
+		if !v.Verified {
+			e.Unverified = v.Reason
 		}
 	}
 	if r.Source == record.SourceOTLP {

@@ -759,6 +759,22 @@ func (d *fileDecoder) testEvent(n *yaml.Node, path string, i int) (record.Event,
 		"hook_source":     str(&a.Source),
 		"file_path":       str(&a.FilePath),
 		"observed_only":   func(k, v *yaml.Node) { d.boolean(v, join(path, k.Value), &a.ObservedOnly) },
+		"unverified": func(k, v *yaml.Node) {
+			var reason string
+			if d.str(v, join(path, k.Value), &reason) {
+				if !slices.Contains(record.UnverifiedReasons, reason) {
+					d.err(v, join(path, k.Value), "unverified %q: want one of %s", reason, strings.Join(record.UnverifiedReasons, ", "))
+					return
+				}
+				e.Verification = &record.Verification{Reason: reason}
+			}
+		},
+		"verified": func(k, v *yaml.Node) {
+			var ok bool
+			if d.boolean(v, join(path, k.Value), &ok) && ok {
+				e.Verification = &record.Verification{Verified: true}
+			}
+		},
 		"attrs":           func(k, v *yaml.Node) { attrs = d.anyMap(v, join(path, k.Value)) },
 		"resource":        func(k, v *yaml.Node) { resource = d.anyMap(v, join(path, k.Value)) },
 	}, "kind")
