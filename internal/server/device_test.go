@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardenhq/warden/internal/detect"
 	"github.com/wardenhq/warden/internal/record"
 )
 
@@ -411,4 +413,35 @@ func lineOf(t *testing.T, l *ingestLine) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestDetect_UnverifiedAuditAlert: audit that fails verification (here a
+// tampered signed envelope) raises evidence.unverified-audit for its
+// session once the rules run, and unsigned audit from a machine not yet
+// enrolled raises nothing.
+func TestDetect_UnverifiedAuditAlert(t *testing.T) {
+	ts := startServer(t, withRules(detect.Builtin), withManualDetect())
+	ingest, read := ts.tokens[record.ScopeIngest], ts.tokens[record.ScopeRead]
+	d := ts.enroll(1)
+
+	unsigned := newAudit("e-unsigned", "rollout", t0.Add(time.Second))
+	unsigned.Command, unsigned.Decision = "ls", record.DecisionAllow
+	if r := ts.postAudit(ingest, auditLine(t, unsigned)); r.status != http.StatusOK {
+		t.Fatalf("unsigned post: %d %s", r.status, r.body)
+	}
+	good := newAudit("e-good", "tampered", t0.Add(2*time.Second))
+	good.Command, good.Decision, good.RuleID = "git push --force", record.DecisionDeny, "commands.vcs-force-push"
+	line := d.sign(t, good)
+	tampered := bytes.Replace(line, []byte(`"decision":"deny"`), []byte(`"decision":"allow"`), 1)
+	if r := ts.postAudit(d.credential, tampered); r.status != http.StatusOK {
+		t.Fatalf("tampered post: %d %s", r.status, r.body)
+	}
+	ts.clock.Add(time.Minute)
+	ts.s.detector.evaluate(context.Background())
+
+	var list AlertList
+	ts.do("GET", "/api/v1/alerts?rule=evidence.unverified-audit", read, nil).json(t, &list)
+	if len(list.Alerts) != 1 || list.Alerts[0].SessionID != "tampered" {
+		t.Fatalf("unverified-audit alerts: %+v, want one for the tampered session", list.Alerts)
+	}
 }
