@@ -78,6 +78,9 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Policy", func(t *testing.T) { testPolicy(t, open) })
 	t.Run("DeleteBefore", func(t *testing.T) { testDeleteBefore(t, open) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open) })
+	t.Run("Stats", func(t *testing.T) { testStats(t, open) })
+	t.Run("SessionFilters", func(t *testing.T) { testSessionFilters(t, open) })
+	t.Run("Reviews", func(t *testing.T) { testReviews(t, open) })
 }
 
 type opener func(t *testing.T) (store.Store, *Clock)

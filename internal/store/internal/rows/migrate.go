@@ -17,8 +17,10 @@ type Migration struct {
 	SQL     string
 }
 
-// Migrations reads dir in fsys: files NNNN_name.sql numbered 1, 2, 3...
-// without gaps or repeats, returned in order.
+// Migrations reads dir in fsys: files NNNN_name.sql with distinct
+// positive numbers, returned in order. Numbers may leave gaps: work in
+// parallel reserves them ahead (one branch adds 0006 while another still
+// writes 0003), and each is applied once, by number, whenever it arrives.
 func Migrations(fsys fs.FS, dir string) ([]Migration, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
@@ -42,9 +44,9 @@ func Migrations(fsys fs.FS, dir string) ([]Migration, error) {
 		out = append(out, Migration{Version: v, Name: name, SQL: string(b)})
 	}
 	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
-	for i, m := range out {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("migration %s: want version %d (versions run 1, 2, 3... without gaps or repeats)", m.Name, i+1)
+	for i := 1; i < len(out); i++ {
+		if out[i].Version == out[i-1].Version {
+			return nil, fmt.Errorf("migrations %s and %s: the same version %d", out[i-1].Name, out[i].Name, out[i].Version)
 		}
 	}
 	if len(out) == 0 {

@@ -30,10 +30,12 @@ type Event struct {
 	PromptID  string
 	Tool      string
 	Decision  string
-	Body      []byte
+	// RuleID is the hook audit's rule, "" for OTLP events.
+	RuleID string
+	Body   []byte
 
 	// Not columns: what the event adds to its session's summary.
-	host, repository, branch string
+	host, repository, branch, tier, team string
 	failure                  bool
 }
 
@@ -67,13 +69,30 @@ func Events(events []record.Event) ([]Event, error) {
 			Decision: e.Decision, Body: body,
 		}
 		if a := e.Audit; a != nil {
-			r.host, r.repository, r.branch = a.Host, a.Repository, a.Branch
+			r.host, r.repository, r.branch, r.tier = a.Host, a.Repository, a.Branch, a.Tier
+			r.RuleID = a.RuleID
 			r.failure = a.Failure != ""
 		}
+		r.team = Team(e.Resource)
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b Event) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// TeamKeys are the OTLP resource attributes that name a session's team,
+// in order of preference: `warden compile --team` sets the first through
+// OTEL_RESOURCE_ATTRIBUTES.
+var TeamKeys = []string{"team", "team.name"}
+
+// Team returns the team a resource names, "" when none.
+func Team(resource map[string]any) string {
+	for _, k := range TeamKeys {
+		if v, ok := resource[k].(string); ok && v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // sequence reads Claude Code's event.sequence attribute, whatever type the
@@ -177,6 +196,7 @@ func Time(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 type Session struct {
 	SessionID                        string
 	UserID, Host, Repository, Branch string
+	Tier, Team                       string
 	FirstNS, LastNS                  int64
 	// LaterFirstNS is the first time that may move the start of a session
 	// already stored (the upsert's update): that of the batch's events but
@@ -211,6 +231,8 @@ func SessionsOfEvents(inserted []Event) []Session {
 		fill(&s.Host, e.host)
 		fill(&s.Repository, e.repository)
 		fill(&s.Branch, e.branch)
+		fill(&s.Tier, e.tier)
+		fill(&s.Team, e.team)
 		c := &s.Counts
 		c.Events++
 		switch e.Source {
