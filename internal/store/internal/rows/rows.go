@@ -36,7 +36,7 @@ type Event struct {
 
 	// Not columns: what the event adds to its session's summary.
 	host, repository, branch, tier, team string
-	failure                  bool
+	failure                              bool
 }
 
 // Events validates and encodes a batch, dropping repeated IDs (the first
