@@ -1,6 +1,7 @@
 // Package server is Warden's control plane, `warden serve`: one HTTP
 // listener for the JSON API, OTLP/HTTP ingest, hook audit ingest, central
-// decisions for Claude Code's HTTP hooks and policy distribution, and one
+// decisions for Claude Code's HTTP hooks, policy distribution and the web
+// console (package console, mounted at /), and one
 // gRPC listener for OTLP/gRPC, all behind bearer tokens with scopes.
 //
 // It composes the other layers and adds only wiring: store (where
@@ -36,6 +37,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/wardenhq/warden/internal/console"
 	"github.com/wardenhq/warden/internal/membudget"
 	"github.com/wardenhq/warden/internal/otlp"
 	"github.com/wardenhq/warden/internal/policy"
@@ -98,6 +100,7 @@ type Server struct {
 	writer      decisionWriter
 	deciders    *deciders
 	tls         *tls.Config
+	console     *console.Console
 	handler     http.Handler
 
 	mu       sync.Mutex
@@ -204,6 +207,9 @@ func New(opts Options) (*Server, error) {
 		s.writer = b
 	}
 	s.deciders = newDeciders()
+	if s.console, err = s.newConsole(); err != nil {
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -486,6 +492,11 @@ func (s *Server) routes() http.Handler {
 	add("DELETE /api/v1/sessions/{id}/quarantine", "quarantine_release", nil, scopesAdmin, s.adapt("quarantine_release", s.serveQuarantineRelease))
 	// The quarantine path with another method: 405, not the catch-all 404.
 	add("/api/v1/sessions/{id}/quarantine", "quarantine", []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete}, nil, http.NotFoundHandler())
+	// The web console: HTML pages at /, /sessions, /policy, signed in
+	// with a token (package console).
+	for _, r := range s.console.Routes() {
+		add(r.Pattern, r.Name, nil, nil, r.Handler)
+	}
 	add("/", "not_found", nil, nil, s.adapt("not_found", func(w http.ResponseWriter, r *http.Request) error {
 		return Errorf(ENotFound, "no such endpoint %s", sanitizePath(r.URL.Path))
 	}))

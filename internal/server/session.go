@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -129,6 +130,12 @@ func (s *Server) serveRecord(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rr := record.BuildRunRecord(*sum, events)
+	switch rv, err := s.store.Review(r.Context(), id); {
+	case err == nil:
+		rr.Review = rv
+	case store.ErrorCode(err) != store.ENotFound:
+		return err
+	}
 	if format == "md" || format == "markdown" {
 		md := rr.Markdown()
 		h := w.Header()
@@ -173,12 +180,10 @@ func (s *Server) serveQuarantineSet(w http.ResponseWriter, r *http.Request) erro
 	if err := store.ValidateQuarantine(id, req.Reason, by); err != nil {
 		return err
 	}
-	q, err := s.store.QuarantineSession(r.Context(), id, req.Reason, by)
-	s.qcache.forget(id)
+	q, err := s.setQuarantine(r.Context(), id, req.Reason, by)
 	if err != nil {
 		return err
 	}
-	s.log.Info("session quarantined", "session_id", id, "by", q.By, LogKeyRequestID, requestID(r.Context()))
 	return writeJSON(w, http.StatusOK, q)
 }
 
@@ -203,13 +208,34 @@ func (s *Server) serveQuarantineRelease(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	err = s.store.ReleaseSession(r.Context(), id)
+	if err := s.release(r.Context(), id, tokenFrom(r.Context()).ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// setQuarantine quarantines a session for the API and the console: at once
+// for this server's central decisions, within quarantineTTL on other
+// replicas.
+func (s *Server) setQuarantine(ctx context.Context, id, reason, by string) (*record.Quarantine, error) {
+	q, err := s.store.QuarantineSession(ctx, id, reason, by)
+	s.qcache.forget(id)
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("session quarantined", "session_id", id, "by", q.By, LogKeyRequestID, requestID(ctx))
+	return q, nil
+}
+
+// release lifts a session's quarantine for the API and the console.
+func (s *Server) release(ctx context.Context, id, by string) error {
+	err := s.store.ReleaseSession(ctx, id)
 	s.qcache.forget(id)
 	if err != nil {
 		return err
 	}
-	s.log.Info("session released", "session_id", id, "by", tokenFrom(r.Context()).ID, LogKeyRequestID, requestID(r.Context()))
-	w.WriteHeader(http.StatusNoContent)
+	s.log.Info("session released", "session_id", id, "by", by, LogKeyRequestID, requestID(ctx))
 	return nil
 }
 
