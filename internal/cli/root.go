@@ -120,4 +120,5 @@ var commands = []func(*Env) *cobra.Command{
 	newTokenCmd,
 	newSpoolCmd,
 	newRecordCmd,
+	newSessionsCmd,
 }

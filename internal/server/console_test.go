@@ -320,3 +320,38 @@ func TestConsole_HostileStringsEscaped(t *testing.T) {
 		}
 	}
 }
+
+// TestSessions_Filters: the API takes the console's filters, which
+// `warden sessions list` sends.
+func TestSessions_Filters(t *testing.T) {
+	ts := startServer(t)
+	a := storetest.HookEvent("f-1", "fa", time.Second, "deny")
+	b := storetest.HookEvent("f-2", "fb", 2*time.Second, "allow")
+	b.Audit.Repository, b.Audit.Host, b.Audit.Tier = "lib", "box-2", "strict"
+	if _, err := ts.store.AppendEvents(context.Background(), []record.Event{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	read := ts.tokens[record.ScopeRead]
+	for q, want := range map[string]string{
+		"":                          "fb fa",
+		"?denials=1":                "fa",
+		"?repository=lib":           "fb",
+		"?device=box-2&tier=strict": "fb",
+		"?device=devbox&denials=0":  "fa",
+		"?team=none":                "",
+	} {
+		var list SessionList
+		r := ts.do("GET", "/api/v1/sessions"+q, read, nil)
+		r.json(t, &list)
+		var ids []string
+		for _, s := range list.Sessions {
+			ids = append(ids, s.SessionID)
+		}
+		if got := strings.Join(ids, " "); r.status != http.StatusOK || got != want {
+			t.Errorf("%s: %d %q, want %q", q, r.status, got, want)
+		}
+	}
+	if r := ts.do("GET", "/api/v1/sessions?denials=maybe", read, nil); r.status != http.StatusBadRequest {
+		t.Errorf("denials=maybe: %d", r.status)
+	}
+}
