@@ -8,7 +8,7 @@ HOOK_BIN := bin/warden-hook
 # A plain `go build ./cmd/warden` works too; this is the release build.
 TAGS ?= grpcnotrace
 
-.PHONY: build test unit e2e-deps e2e bench fuzz vet pg
+.PHONY: build test unit e2e-deps e2e bench fuzz vet pg chromium
 
 # warden-hook needs no tags: it links no gRPC.
 build:
@@ -40,3 +40,8 @@ fuzz:
 # A local PostgreSQL for the store's PostgreSQL leg: eval "$(make -s pg)"
 pg:
 	@bash scripts/postgres.sh start
+
+# Debian's headless Chromium for the console's browser tests
+# (internal/console); prints its path.
+chromium:
+	@bash scripts/chromium.sh install

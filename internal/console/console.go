@@ -158,6 +158,8 @@ func (c *Console) Routes() []Route {
 		{"POST /logout", "console_logout", action(c.serveLogout)},
 		{"GET /sessions", "console_sessions", page(c.serveSessions)},
 		{"GET /sessions/{id}", "console_session", page(c.serveSession)},
+		{"GET /sessions/{id}/record.json", "console_record_json", page(c.serveRecordFile("json"))},
+		{"GET /sessions/{id}/record.md", "console_record_md", page(c.serveRecordFile("md"))},
 		{"POST /sessions/{id}/quarantine", "console_quarantine", action(c.serveQuarantine)},
 		{"POST /sessions/{id}/release", "console_release", action(c.serveRelease)},
 		{"POST /sessions/{id}/review", "console_review", action(c.serveReview)},

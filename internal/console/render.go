@@ -183,26 +183,58 @@ func invisible(r rune) bool {
 	return false
 }
 
+// FullLimit bounds, in bytes, the full value a page carries in a
+// disclosure; past it the disclosure holds this much and says so, and
+// the whole value is in the run record's JSON and Markdown downloads.
+// (A page that carried several 100 KB values took a browser tens of
+// seconds to lay out.)
+const FullLimit = 8 << 10
+
 // short is a value cut for a table, with the full value kept.
 type short struct {
 	Text string // Visible, cut to ShortLimit characters
-	Full string // Visible, whole; "" when Text is whole
+	Full string // Visible, whole up to FullLimit; "" when Text is whole
 	Len  int    // the original length in bytes
+	// Cut reports that Full stops at FullLimit.
+	Cut bool
 }
 
 func shorten(s string) short {
-	v := Visible(s)
-	if utf8.RuneCountInString(v) <= ShortLimit {
+	src := s
+	if len(src) > 4*FullLimit {
+		src = src[:utf8Boundary(src, 4*FullLimit)]
+	}
+	v := Visible(src)
+	if utf8.RuneCountInString(v) <= ShortLimit && len(src) == len(s) {
 		return short{Text: v, Len: len(s)}
 	}
+	out := short{Text: v, Len: len(s)}
 	cut := 0
 	for i := range v {
 		if cut == ShortLimit {
-			return short{Text: v[:i], Full: v, Len: len(s)}
+			out.Text = v[:i]
+			break
 		}
 		cut++
 	}
-	return short{Text: v, Len: len(s)}
+	out.Full = v
+	if len(out.Full) > FullLimit {
+		out.Full, out.Cut = out.Full[:utf8Boundary(out.Full, FullLimit)], true
+	} else if len(src) < len(s) {
+		out.Cut = true
+	}
+	return out
+}
+
+// utf8Boundary returns the largest n <= limit that does not split a rune.
+func utf8Boundary(s string, limit int) int {
+	if limit >= len(s) {
+		return len(s)
+	}
+	for limit > 0 && !utf8.RuneStart(s[limit]) {
+		limit--
+	}
+	return limit
 }
 
 var funcs = template.FuncMap{

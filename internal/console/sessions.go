@@ -1,6 +1,7 @@
 package console
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -261,7 +262,7 @@ func (c *Console) serveSession(w http.ResponseWriter, r *http.Request, s *sessio
 	p.Quarantined = p.Quarantine != nil
 	esc := url.PathEscape(id)
 	p.QuarantineURL, p.ReleaseURL, p.ReviewURL = "/sessions/"+esc+"/quarantine", "/sessions/"+esc+"/release", "/sessions/"+esc+"/review"
-	p.JSONURL, p.MarkdownURL = "/api/v1/sessions/"+esc+"/record", "/api/v1/sessions/"+esc+"/record?format=md"
+	p.JSONURL, p.MarkdownURL = "/sessions/"+esc+"/record.json", "/sessions/"+esc+"/record.md"
 	p.Fields = flatten(rr)
 	p.Conflicts, p.Denials = len(rr.Conflicts), len(rr.Denials)
 	p.Timeline = timeline(events, rr)
@@ -275,6 +276,43 @@ func (c *Console) serveSession(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	c.render(w, r, http.StatusOK, "session", s, p)
 	return nil
+}
+
+// serveRecordFile is GET /sessions/{id}/record.json and record.md: the
+// run record with its reviewer decision and quarantine, as a download
+// (never rendered by the browser as a page of its own).
+func (c *Console) serveRecordFile(format string) func(http.ResponseWriter, *http.Request, *session) error {
+	return func(w http.ResponseWriter, r *http.Request, s *session) error {
+		id, sum, events, err := c.loadSession(r)
+		if err != nil {
+			return err
+		}
+		rr := record.BuildRunRecord(*sum, events)
+		if rv, err := c.opts.Store.Review(r.Context(), id); err == nil {
+			rr.Review = rv
+		} else if store.ErrorCode(err) != store.ENotFound {
+			return err
+		}
+		var body []byte
+		h := w.Header()
+		if format == "md" {
+			body = []byte(rr.Markdown())
+			h.Set("Content-Type", "text/markdown; charset=utf-8")
+		} else {
+			if body, err = json.MarshalIndent(rr, "", "  "); err != nil {
+				return err
+			}
+			body = append(body, '\n')
+			h.Set("Content-Type", "application/json")
+		}
+		h.Set("Content-Disposition", `attachment; filename="run-record.`+format+`"`)
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			w.Write(body)
+		}
+		return nil
+	}
 }
 
 // requireAdmin refuses an action to a read-only sign-in.
