@@ -3,12 +3,17 @@ package console
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/settings"
 	"github.com/wardenhq/warden/internal/store"
 )
 
@@ -25,6 +30,80 @@ type policyPage struct {
 	Days                                             int
 	Periods                                          []int
 	YAML                                             string
+	Versions                                         []versionRow
+	Diff                                             *policyDiff
+}
+
+type versionRow struct {
+	Version                 int64
+	Name, SHA256, CreatedAt string
+	From, To                bool
+}
+
+// policyDiff compares two stored revisions as `warden policy diff` does
+// for settings: each tier's compiled managed settings, and the YAML.
+type policyDiff struct {
+	From, To int64
+	Tiers    []tierChanges
+	YAML     string
+	Error    string
+}
+
+type tierChanges struct {
+	Tier    string
+	OnlyIn  string
+	Changes []string
+}
+
+// MaxDiffLines bounds the YAML the revision diff compares line by line.
+const MaxDiffLines = 3000
+
+// diffRevisions compiles both revisions' tiers and compares them.
+func diffRevisions(a, b record.PolicyBundle) *policyDiff {
+	d := &policyDiff{From: a.Version, To: b.Version}
+	pa, err := policy.Parse(fmt.Sprintf("version %d", a.Version), a.YAML)
+	if err != nil {
+		d.Error = Visible(fmt.Sprintf("version %d does not parse: %v", a.Version, err))
+		return d
+	}
+	pb, err := policy.Parse(fmt.Sprintf("version %d", b.Version), b.YAML)
+	if err != nil {
+		d.Error = Visible(fmt.Sprintf("version %d does not parse: %v", b.Version, err))
+		return d
+	}
+	tiers := pa.TierNames()
+	for _, t := range pb.TierNames() {
+		if !slices.Contains(tiers, t) {
+			tiers = append(tiers, t)
+		}
+	}
+	for _, tier := range tiers {
+		tc := tierChanges{Tier: Visible(tier)}
+		inA, inB := slices.Contains(pa.TierNames(), tier), slices.Contains(pb.TierNames(), tier)
+		switch {
+		case !inA:
+			tc.OnlyIn = "new"
+		case !inB:
+			tc.OnlyIn = "old"
+		default:
+			ra, errA := settings.Compile(pa, settings.Options{Tier: tier})
+			rb, errB := settings.Compile(pb, settings.Options{Tier: tier})
+			if errA != nil || errB != nil {
+				tc.Changes = []string{Visible(fmt.Sprintf("cannot compile: %v", errors.Join(errA, errB)))}
+				break
+			}
+			for _, c := range settings.DiffSettings(ra.Settings, rb.Settings) {
+				tc.Changes = append(tc.Changes, Visible(c.String()))
+			}
+		}
+		d.Tiers = append(d.Tiers, tc)
+	}
+	if strings.Count(string(a.YAML), "\n") > MaxDiffLines || strings.Count(string(b.YAML), "\n") > MaxDiffLines {
+		d.YAML = fmt.Sprintf("(more than %d lines: compare the files with warden policy diff)", MaxDiffLines)
+	} else {
+		d.YAML = Visible(settings.UnifiedDiff(fmt.Sprintf("version %d", a.Version), fmt.Sprintf("version %d", b.Version), string(a.YAML), string(b.YAML)))
+	}
+	return d
 }
 
 type tierRow struct {
@@ -54,8 +133,33 @@ func (c *Console) servePolicy(w http.ResponseWriter, r *http.Request, s *session
 	p := policyPage{Name: Visible(pol.Name), Revision: Visible(pol.Revision), SHA256: hex.EncodeToString(sum[:]),
 		Description: Visible(pol.Description), DefaultTier: Visible(pol.DefaultTier), Periods: Periods, Days: DefaultPeriod,
 		YAML: Visible(string(c.opts.PolicyYAML))}
-	if b, err := c.opts.Store.CurrentPolicy(r.Context()); err == nil && b.SHA256 == p.SHA256 {
-		p.Version = strconv.Itoa(int(b.Version))
+	bundles, err := c.opts.Store.Policies(r.Context())
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	from, to := q.Get("from"), q.Get("to")
+	var fromB, toB *record.PolicyBundle
+	for i, b := range bundles {
+		v := strconv.FormatInt(b.Version, 10)
+		if b.SHA256 == p.SHA256 && p.Version == "" {
+			p.Version = v
+		}
+		row := versionRow{Version: b.Version, Name: Visible(b.Name), SHA256: b.SHA256[:min(12, len(b.SHA256))],
+			CreatedAt: b.CreatedAt.UTC().Format("2006-01-02 15:04Z"), From: v == from, To: v == to}
+		if row.From {
+			fromB = &bundles[i]
+		}
+		if row.To {
+			toB = &bundles[i]
+		}
+		p.Versions = append(p.Versions, row)
+	}
+	if from != "" || to != "" {
+		if fromB == nil || toB == nil {
+			return &pageError{status: http.StatusBadRequest, title: "Unknown revision", detail: "Choose two stored versions from the lists."}
+		}
+		p.Diff = diffRevisions(*fromB, *toB)
 	}
 	for _, t := range pol.Tiers {
 		p.Tiers = append(p.Tiers, tierRow{Name: Visible(t.Name), Description: Visible(t.Description),

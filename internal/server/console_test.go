@@ -6,12 +6,15 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wardenhq/warden/internal/console"
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/store/storetest"
 )
@@ -353,5 +356,37 @@ func TestSessions_Filters(t *testing.T) {
 	}
 	if r := ts.do("GET", "/api/v1/sessions?denials=maybe", read, nil); r.status != http.StatusBadRequest {
 		t.Errorf("denials=maybe: %d", r.status)
+	}
+}
+
+// TestConsole_PolicyDiff: two servers on one store put two revisions;
+// the policy page compares them tier by tier and as YAML.
+func TestConsole_PolicyDiff(t *testing.T) {
+	st := sqliteBackend().open(t)
+	startServer(t, withStore(st))
+	yaml, err := os.ReadFile(filepath.Join("..", "policy", "testdata", "good", "full.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := policy.Parse("full.yaml", yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, withStore(st), func(o *Options) { o.Policy, o.PolicyYAML = full, yaml })
+	b := newBrowser(t, ts)
+	b.signIn(ts.tokens[record.ScopeRead])
+	page := string(b.get("/policy").body)
+	if !strings.Contains(page, `id="diff-form"`) || !strings.Contains(page, "<dd>2</dd>") {
+		t.Fatalf("policy page lacks the revision form or the stored version 2")
+	}
+	r := b.get("/policy?from=1&to=2")
+	body := string(r.body)
+	for _, want := range []string{`id="diff"`, "Version 1 to 2", "only in the new revision", "&#43;name: acme"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("diff lacks %q", want)
+		}
+	}
+	if r := b.get("/policy?from=1&to=9"); r.status != http.StatusBadRequest {
+		t.Errorf("unknown revision: %d", r.status)
 	}
 }

@@ -105,6 +105,9 @@ type Store interface {
 	PutPolicy(ctx context.Context, name string, yaml []byte, sha256 string) (*record.PolicyBundle, error)
 	// CurrentPolicy returns the latest bundle, or ErrNotFound.
 	CurrentPolicy(ctx context.Context) (*record.PolicyBundle, error)
+	// Policies returns every stored bundle, newest version first (the
+	// console's revision diff).
+	Policies(ctx context.Context) ([]record.PolicyBundle, error)
 
 	// DeleteBefore enforces retention: it deletes every session whose last
 	// event or point is before t, with all its events and metric points,
