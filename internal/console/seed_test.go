@@ -84,7 +84,7 @@ func seed(tb testing.TB, st store.Store, now time.Time, spec seedSpec) []string 
 	for i := range spec.sessions {
 		id := fmt.Sprintf("sess-%06d", i)
 		ids = append([]string{id}, ids...)
-		start := now.Add(-spec.span).Add(time.Duration(i) * spec.span / time.Duration(max(spec.sessions, 1)))
+		start := now.Add(-spec.span).Add(spec.span / time.Duration(max(spec.sessions, 1)) * time.Duration(i))
 		sessionEvents(&batch, &points, id, i, start, spec.calls, nil)
 		if len(batch) >= 2000 {
 			flush()

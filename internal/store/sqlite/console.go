@@ -63,9 +63,11 @@ var statsQueries = rows.StatsQueries{
 	Blocks: `SELECT s.%s, count(*) FROM events e JOIN sessions s ON s.session_id = e.session_id
 		WHERE e.source = 'hook' AND e.time_ns >= ?1 AND e.time_ns < ?2 AND e.decision = 'deny'
 		GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3`,
-	API: `SELECT (time_ns - ?1) / 86400000000000, kind, count(*),
-		sum(CASE WHEN kind = 'api_error' AND CAST(json_extract(CAST(body AS TEXT), '$.attrs.attempt') AS REAL) > 1 THEN 1 ELSE 0 END)
-		FROM events WHERE kind IN ('api_request', 'api_error') AND time_ns >= ?1 AND time_ns < ?2 GROUP BY 1, 2`,
+	API: `SELECT (time_ns - ?1) / 86400000000000, kind, count(*) FROM events
+		WHERE kind IN ('api_request', 'api_error') AND time_ns >= ?1 AND time_ns < ?2 GROUP BY 1, 2`,
+	Retries: `SELECT (time_ns - ?1) / 86400000000000, count(*) FROM events
+		WHERE kind = 'api_error' AND time_ns >= ?1 AND time_ns < ?2
+		AND CAST(json_extract(CAST(body AS TEXT), '$.attrs.attempt') AS REAL) > 1 GROUP BY 1`,
 	CostDays: `SELECT (time_ns - ?1) / 86400000000000, sum(value) FROM metric_points
 		WHERE name = 'claude_code.cost.usage' AND time_ns >= ?1 AND time_ns < ?2 GROUP BY 1`,
 	Models: `SELECT coalesce(json_extract(attrs, '$.model'), ''), name, sum(value) FROM metric_points

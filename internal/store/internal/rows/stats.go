@@ -25,8 +25,12 @@ type StatsQueries struct {
 	// Blocks: a format with one %s, the sessions column to group by (team
 	// or repository): value, count of hook denials, top $3.
 	Blocks string
-	// API: day, kind, count, retries of api_request and api_error events.
+	// API: day, kind, count of api_request and api_error events (index
+	// only: no body).
 	API string
+	// Retries: day, count of api_error events whose attempt is above 1
+	// (reads the bodies of api_error events only).
+	Retries string
 	// CostDays: day, sum of claude_code.cost.usage.
 	CostDays string
 	// Models: model, metric name, sum, for cost and token usage.
@@ -172,18 +176,29 @@ func Stats(ctx context.Context, f store.StatsFilter, q StatsQueries, query Query
 	}
 
 	if err := each("api", q.API, []any{l, h}, func(s Scanner) error {
-		var d, n, retries int64
+		var d, n int64
 		var kind string
-		if err := s.Scan(&d, &kind, &n, &retries); err != nil {
+		if err := s.Scan(&d, &kind, &n); err != nil {
 			return err
 		}
 		if i := day(d); i >= 0 {
 			if kind == "api_error" {
 				st.Days[i].APIErrors += n
-				st.Days[i].Retries += retries
 			} else {
 				st.Days[i].APIRequests += n
 			}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := each("retries", q.Retries, []any{l, h}, func(s Scanner) error {
+		var d, n int64
+		if err := s.Scan(&d, &n); err != nil {
+			return err
+		}
+		if i := day(d); i >= 0 {
+			st.Days[i].Retries += n
 		}
 		return nil
 	}); err != nil {
