@@ -220,7 +220,7 @@ keys refused), then WARDEN_* variables, then flags; see docs/deploy.md.`,
 				return withCode(ExitFailure, err)
 			}
 			defer st.Close()
-			opts := server.Options{Config: cfg, Store: st, Policy: p, PolicyYAML: yaml, Logger: log}
+			opts := server.Options{Config: cfg, Store: st, Policy: p, PolicyYAML: yaml, Logger: log, PolicyDiff: consolePolicyDiff}
 			if cfg.DatabaseURL != "" {
 				opts.Writers = 4
 			} else {

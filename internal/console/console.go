@@ -75,6 +75,8 @@ type Options struct {
 	// its stored bundle version ("" before the server started).
 	Policy     *policy.Policy
 	PolicyYAML []byte
+	// PolicyDiff compares two stored revisions on the policy page.
+	PolicyDiff PolicyDiff
 	// Secure marks the cookie Secure (the server listens with TLS).
 	Secure bool
 	// SessionTTL bounds a sign-in (DefaultSessionTTL when 0).

@@ -3,7 +3,6 @@ package console
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
-	"github.com/wardenhq/warden/internal/settings"
 	"github.com/wardenhq/warden/internal/store"
 )
 
@@ -55,11 +53,23 @@ type tierChanges struct {
 	Changes []string
 }
 
+// PolicyDiff is how the policy page compares two revisions, given by the
+// server's caller (warden serve: the settings compiler's DiffSettings and
+// unified diff, what `warden policy diff` shows), so that neither the
+// console nor the server links the settings compiler. Nil fields leave
+// their half out.
+type PolicyDiff struct {
+	// Tier lists the changes of one tier's compiled managed settings.
+	Tier func(old, new *policy.Policy, tier string) ([]string, error)
+	// Text is a unified diff of two texts, "" when equal.
+	Text func(oldName, newName, old, new string) string
+}
+
 // MaxDiffLines bounds the YAML the revision diff compares line by line.
 const MaxDiffLines = 3000
 
 // diffRevisions compiles both revisions' tiers and compares them.
-func diffRevisions(a, b record.PolicyBundle) *policyDiff {
+func diffRevisions(pd PolicyDiff, a, b record.PolicyBundle) *policyDiff {
 	d := &policyDiff{From: a.Version, To: b.Version}
 	pa, err := policy.Parse(fmt.Sprintf("version %d", a.Version), a.YAML)
 	if err != nil {
@@ -86,22 +96,25 @@ func diffRevisions(a, b record.PolicyBundle) *policyDiff {
 		case !inB:
 			tc.OnlyIn = "old"
 		default:
-			ra, errA := settings.Compile(pa, settings.Options{Tier: tier})
-			rb, errB := settings.Compile(pb, settings.Options{Tier: tier})
-			if errA != nil || errB != nil {
-				tc.Changes = []string{Visible(fmt.Sprintf("cannot compile: %v", errors.Join(errA, errB)))}
+			if pd.Tier == nil {
+				tc.Changes = []string{"(the settings comparison is not available in this server)"}
 				break
 			}
-			for _, c := range settings.DiffSettings(ra.Settings, rb.Settings) {
-				tc.Changes = append(tc.Changes, Visible(c.String()))
+			changes, err := pd.Tier(pa, pb, tier)
+			if err != nil {
+				tc.Changes = []string{Visible(fmt.Sprintf("cannot compare: %v", err))}
+				break
+			}
+			for _, c := range changes {
+				tc.Changes = append(tc.Changes, Visible(c))
 			}
 		}
 		d.Tiers = append(d.Tiers, tc)
 	}
 	if strings.Count(string(a.YAML), "\n") > MaxDiffLines || strings.Count(string(b.YAML), "\n") > MaxDiffLines {
 		d.YAML = fmt.Sprintf("(more than %d lines: compare the files with warden policy diff)", MaxDiffLines)
-	} else {
-		d.YAML = Visible(settings.UnifiedDiff(fmt.Sprintf("version %d", a.Version), fmt.Sprintf("version %d", b.Version), string(a.YAML), string(b.YAML)))
+	} else if pd.Text != nil {
+		d.YAML = Visible(pd.Text(fmt.Sprintf("version %d", a.Version), fmt.Sprintf("version %d", b.Version), string(a.YAML), string(b.YAML)))
 	}
 	return d
 }
@@ -159,7 +172,7 @@ func (c *Console) servePolicy(w http.ResponseWriter, r *http.Request, s *session
 		if fromB == nil || toB == nil {
 			return &pageError{status: http.StatusBadRequest, title: "Unknown revision", detail: "Choose two stored versions from the lists."}
 		}
-		p.Diff = diffRevisions(*fromB, *toB)
+		p.Diff = diffRevisions(c.opts.PolicyDiff, *fromB, *toB)
 	}
 	for _, t := range pol.Tiers {
 		p.Tiers = append(p.Tiers, tierRow{Name: Visible(t.Name), Description: Visible(t.Description),

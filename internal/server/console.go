@@ -29,6 +29,7 @@ func (s *Server) newConsole() (*console.Console, error) {
 		Sync:       s.writer.sync,
 		Policy:     s.policy,
 		PolicyYAML: s.yaml,
+		PolicyDiff: s.pdiff,
 		Secure:     s.tls != nil,
 		Now:        s.now,
 		Rand:       s.rand,

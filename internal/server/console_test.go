@@ -16,6 +16,7 @@ import (
 	"github.com/wardenhq/warden/internal/console"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/settings"
 	"github.com/wardenhq/warden/internal/store/storetest"
 )
 
@@ -372,7 +373,10 @@ func TestConsole_PolicyDiff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := startServer(t, withStore(st), func(o *Options) { o.Policy, o.PolicyYAML = full, yaml })
+	ts := startServer(t, withStore(st), func(o *Options) {
+		o.Policy, o.PolicyYAML = full, yaml
+		o.PolicyDiff = console.PolicyDiff{Text: settings.UnifiedDiff}
+	})
 	b := newBrowser(t, ts)
 	b.signIn(ts.tokens[record.ScopeRead])
 	page := string(b.get("/policy").body)

@@ -56,6 +56,10 @@ type Options struct {
 	// policy.BaselineYAML()).
 	Policy     *policy.Policy
 	PolicyYAML []byte
+	// PolicyDiff is how the console compares two stored policy revisions
+	// (warden serve gives the settings compiler's diff); zero leaves the
+	// comparison to tier presence.
+	PolicyDiff console.PolicyDiff
 	// Logger receives JSON logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock (time.Now when nil).
@@ -86,6 +90,7 @@ type Server struct {
 	store  store.Store
 	policy *policy.Policy
 	yaml   []byte
+	pdiff  console.PolicyDiff
 	log    *slog.Logger
 	now    func() time.Time
 	rand   io.Reader
@@ -146,6 +151,7 @@ func New(opts Options) (*Server, error) {
 		store:  opts.Store,
 		policy: opts.Policy,
 		yaml:   opts.PolicyYAML,
+		pdiff:  opts.PolicyDiff,
 		log:    opts.Logger,
 		now:    opts.Now,
 		rand:   opts.Rand,
