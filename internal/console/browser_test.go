@@ -145,6 +145,24 @@ func eval[T any](tb *tab, js string) T {
 	return v
 }
 
+// waitFor waits until the JavaScript condition holds in the page. It
+// polls from Go: chromedp.Poll builds its predicate with new Function,
+// which the console's CSP (rightly) refuses.
+func (tb *tab) waitFor(cond string) {
+	tb.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ok, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](cond))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.t.Fatalf("waiting for %s: %v", cond, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func (tb *tab) location() string {
 	tb.t.Helper()
 	loc, err := chromedp.Run(tb.ctx, chromedp.Location())
@@ -262,8 +280,9 @@ func TestBrowser(t *testing.T) {
 		tb.do(chromedp.Navigate(base+"/sessions"), chromedp.WaitVisible(chromedp.ID("f-repository")),
 			chromedp.SendKeys(chromedp.ID("f-repository"), seedRepos[1]),
 			chromedp.SendKeys(chromedp.ID("f-device"), "laptop-01"),
-			chromedp.Click(chromedp.CSS(`.filters button[type="submit"]`)),
-			chromedp.WaitVisible(chromedp.CSS("#sessions, #no-sessions")))
+			chromedp.Click(chromedp.CSS(`.filters button[type="submit"]`)))
+		// The list page was there before the submit: wait for the new one.
+		tb.waitFor(`location.search.includes("device=laptop-01") && document.readyState === "complete"`)
 		loc, _ := url.Parse(tb.location())
 		if loc.Query().Get("repository") != seedRepos[1] || loc.Query().Get("device") != "laptop-01" {
 			t.Errorf("filter URL %s", loc)
@@ -272,8 +291,8 @@ func TestBrowser(t *testing.T) {
 		if n := rows(); n != 3 {
 			t.Errorf("repository and device filter: %d rows, want 3", n)
 		}
-		tb.do(chromedp.Click(chromedp.ID("f-denials")), chromedp.Click(chromedp.CSS(`.filters button[type="submit"]`)),
-			chromedp.WaitVisible(chromedp.CSS("#sessions, #no-sessions")))
+		tb.do(chromedp.Click(chromedp.ID("f-denials")), chromedp.Click(chromedp.CSS(`.filters button[type="submit"]`)))
+		tb.waitFor(`location.search.includes("denials=1") && document.readyState === "complete"`)
 		if !strings.Contains(tb.location(), "denials=1") {
 			t.Errorf("denials filter not in %s", tb.location())
 		}
