@@ -8,7 +8,7 @@ HOOK_BIN := bin/warden-hook
 # A plain `go build ./cmd/warden` works too; this is the release build.
 TAGS ?= grpcnotrace
 
-.PHONY: build test unit e2e-deps e2e bench fuzz vet pg release-check
+.PHONY: build test unit e2e-deps e2e bench fuzz vet pg release-check chromium
 
 # warden-hook needs no tags: it links no gRPC.
 build:
@@ -46,3 +46,8 @@ pg:
 # installed into .cache/bin on first use).
 release-check:
 	bash scripts/goreleaser.sh check
+
+# Debian's headless Chromium for the console's browser tests
+# (internal/console); prints its path.
+chromium:
+	@bash scripts/chromium.sh install

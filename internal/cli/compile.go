@@ -23,6 +23,7 @@ type compileFlags struct {
 	hookPolicy         string
 	server, tokenEnv   string
 	tokenFile          string
+	team               string
 	fragments          bool
 	hookCommandDefault string // the default the command documents
 	// policyPath is where the compiled policy will be on the machines the
@@ -39,6 +40,7 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.hookPolicy, "hook-policy", "", "where the hook reads the policy on the target machines: a .json path gets the compiled policy ("+policy.CompiledFileName+"), any other the policy's YAML (default: "+policy.CompiledFileName+" in the managed-settings directory; none for the baseline)")
 	fl.StringVar(&f.server, "server", "", "the Warden server's base URL: Claude Code's OpenTelemetry and the hook's audit go there (written into "+clientstate.ClientConfigName+")")
 	fl.StringVar(&f.tokenFile, "token-file", "", "file holding the server's ingest token (as --token-env; - reads standard input)")
+	fl.StringVar(&f.team, "team", "", "team of the machines these settings go to, sent with Claude Code's telemetry (OTEL_RESOURCE_ATTRIBUTES team=...) for the console's per-team figures; overrides the tier's telemetry_team setting (needs --server)")
 	fl.StringVar(&f.tokenEnv, "token-env", "", "name of the environment variable holding the server's ingest token (written into "+clientstate.ClientConfigName+", never into the settings: see docs/deploy.md)")
 }
 
@@ -50,11 +52,14 @@ func (f *compileFlags) compile(env *Env) (*settings.Result, error) {
 	if (f.tokenEnv != "" || f.tokenFile != "") && f.server == "" {
 		return nil, withCode(ExitUsage, errors.New("--token-env and --token-file need --server"))
 	}
+	if f.team != "" && f.server == "" {
+		return nil, withCode(ExitUsage, errors.New("--team needs --server: the team travels with the telemetry sent there"))
+	}
 	p, err := loadPolicy(env, f.policy)
 	if err != nil {
 		return nil, withCode(ExitFailure, err)
 	}
-	opts := settings.Options{Tier: f.tier, HookCommand: f.hookCommand, HookPolicy: f.hookPolicy, Server: f.server, TokenEnv: f.tokenEnv}
+	opts := settings.Options{Tier: f.tier, HookCommand: f.hookCommand, HookPolicy: f.hookPolicy, Server: f.server, TokenEnv: f.tokenEnv, Team: f.team}
 	if opts.HookPolicy == "" && p.File != policy.BaselineFile {
 		// The hooks read the policy compiled beside the settings: no
 		// YAML parse on any hook call.

@@ -106,6 +106,7 @@ func TestCompileCmd(t *testing.T) {
 		{"FragmentsNotForMacOS", []string{"compile", "--format", "macos", "--fragments", "--out", "OUT"}, nil, ExitUsage, "fragments"},
 		{"TokenWithoutServer", []string{"compile", "--token-env", "T", "--out", "OUT"}, nil, ExitUsage, "--token-env and --token-file need --server"},
 		{"EmptyToken", []string{"compile", "--server", "https://w.example", "--token-env", "T", "--out", "OUT"}, nil, ExitUsage, "empty or not set"},
+		{"TeamWithoutServer", []string{"compile", "--team", "pay", "--out", "OUT"}, nil, ExitUsage, "--team needs --server"},
 		{"Strict", []string{"compile", "--strict", "--out", "OUT"}, nil, ExitFailure, "can be enforced by the hook only; nothing written"},
 		{"Unwritable", []string{"compile", "--out", "/proc/warden-test/out"}, nil, ExitFailure, "write /proc/warden-test/out"},
 	} {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wardenhq/warden/internal/condition"
+	"github.com/wardenhq/warden/internal/console"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/fixture"
 	"github.com/wardenhq/warden/internal/policy"
@@ -230,4 +231,26 @@ func loadPolicyArg(name string) (*policy.Policy, error) {
 		return nil, fmt.Errorf("load policy %s: %w", name, err)
 	}
 	return p, nil
+}
+
+// consolePolicyDiff gives the console's revision diff the settings half of
+// policy diff: each tier's compiled managed settings compared, and the
+// YAML's unified diff.
+var consolePolicyDiff = console.PolicyDiff{
+	Tier: func(oldP, newP *policy.Policy, tier string) ([]string, error) {
+		a, err := settings.Compile(oldP, settings.Options{Tier: tier})
+		if err != nil {
+			return nil, fmt.Errorf("compile the old revision's tier %s: %w", tier, err)
+		}
+		b, err := settings.Compile(newP, settings.Options{Tier: tier})
+		if err != nil {
+			return nil, fmt.Errorf("compile the new revision's tier %s: %w", tier, err)
+		}
+		var out []string
+		for _, c := range settings.DiffSettings(a.Settings, b.Settings) {
+			out = append(out, c.String())
+		}
+		return out, nil
+	},
+	Text: settings.UnifiedDiff,
 }

@@ -69,3 +69,28 @@ func TestPolicyDiffCmd(t *testing.T) {
 		}
 	})
 }
+
+// TestConsolePolicyDiff: the console's revision diff lists a tier's
+// managed-settings changes as policy diff does.
+func TestConsolePolicyDiff(t *testing.T) {
+	oldP := policy.Baseline()
+	newP, err := policy.Parse("baseline.yaml", policy.BaselineYAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newP.Settings == nil {
+		newP.Settings = map[string]any{}
+	}
+	changes, err := consolePolicyDiff.Tier(oldP, oldP, "")
+	if err != nil || len(changes) != 0 {
+		t.Errorf("same policy: %v, %v", changes, err)
+	}
+	newP.Settings["cleanup_period_days"] = 7
+	changes, err = consolePolicyDiff.Tier(oldP, newP, "")
+	if err != nil || len(changes) == 0 {
+		t.Errorf("changed policy: %v, %v", changes, err)
+	}
+	if d := consolePolicyDiff.Text("a", "b", "x\n", "y\n"); !strings.Contains(d, "-x") || !strings.Contains(d, "+y") {
+		t.Errorf("text diff %q", d)
+	}
+}

@@ -127,4 +127,5 @@ var commands = []func(*Env) *cobra.Command{
 	newRulesCmd,
 	newAlertsCmd,
 	newScanCmd,
+	newSessionsCmd,
 }

@@ -248,7 +248,7 @@ ones do not load; see docs/detect.md.`,
 			defer st.Close()
 			opts := server.Options{Config: cfg, Store: st, Policy: p, PolicyYAML: yaml, Logger: log,
 				Rules: serveRules(cfg.Rules), WebhookSecret: []byte(env.Getenv("WARDEN_ALERT_WEBHOOK_SECRET")),
-				AlertsOTLPToken: env.Getenv("WARDEN_ALERTS_OTLP_TOKEN")}
+				AlertsOTLPToken: env.Getenv("WARDEN_ALERTS_OTLP_TOKEN"), PolicyDiff: consolePolicyDiff}
 			if cfg.DatabaseURL != "" {
 				opts.Writers = 4
 			} else {

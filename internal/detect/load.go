@@ -775,8 +775,8 @@ func (d *fileDecoder) testEvent(n *yaml.Node, path string, i int) (record.Event,
 				e.Verification = &record.Verification{Verified: true}
 			}
 		},
-		"attrs":           func(k, v *yaml.Node) { attrs = d.anyMap(v, join(path, k.Value)) },
-		"resource":        func(k, v *yaml.Node) { resource = d.anyMap(v, join(path, k.Value)) },
+		"attrs":    func(k, v *yaml.Node) { attrs = d.anyMap(v, join(path, k.Value)) },
+		"resource": func(k, v *yaml.Node) { resource = d.anyMap(v, join(path, k.Value)) },
 	}, "kind")
 	switch e.Source {
 	case record.SourceHook:

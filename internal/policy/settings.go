@@ -76,6 +76,7 @@ var SettingSpecs = map[string]SettingSpec{
 	"plugin_trust_message":                {kind: settingString, To: "pluginTrustMessage"},
 	"telemetry_log_user_prompts":          {kind: settingBool, To: "env OTEL_LOG_USER_PROMPTS (default off)"},
 	"telemetry_log_tool_details":          {kind: settingBool, To: "env OTEL_LOG_TOOL_DETAILS (default off)"},
+	"telemetry_team":                      {kind: settingString, To: "env OTEL_RESOURCE_ATTRIBUTES team=... (the console's blocks per team)"},
 	"https_proxy":                         {kind: settingURL, To: "env HTTPS_PROXY"},
 	"http_proxy":                          {kind: settingURL, To: "env HTTP_PROXY"},
 	"no_proxy":                            {kind: settingStrings, To: "env NO_PROXY (joined with commas)"},

@@ -65,7 +65,10 @@ type RunRecord struct {
 	Cost        Cost          `json:"cost"`
 	Counts      SessionCounts `json:"counts"`
 	Quarantined bool          `json:"quarantined"`
-	Evidence    Evidence      `json:"evidence"`
+	// Review is a reviewer's decision on this record, when one was made
+	// (set by the server from its store, not derived from events).
+	Review   *Review  `json:"review,omitempty"`
+	Evidence Evidence `json:"evidence"`
 	// Gaps are what this record cannot show, in words.
 	Gaps []string `json:"gaps"`
 }

@@ -22,6 +22,15 @@ func (rr RunRecord) Markdown() string {
 	if rr.Quarantined {
 		p("- **Quarantined**: further tool calls of this session are denied\n")
 	}
+	if r := rr.Review; r != nil {
+		p("\n## Reviewer decision\n\n")
+		list(&b, [][2]string{
+			{"Decision", r.Decision}, {"Reviewer", r.Reviewer}, {"Time", mdTime(r.Time)},
+		}, "")
+		if r.Comment != "" {
+			p("\n%s\n", quote(r.Comment))
+		}
+	}
 	p("\n## Original task\n\n")
 	switch {
 	case rr.Task.Prompts == 0:

@@ -16,6 +16,13 @@ type SessionSummary struct {
 	Host       string `json:"host,omitempty"`
 	Repository string `json:"repository,omitempty"`
 	Branch     string `json:"branch,omitempty"`
+	// Tier is the policy tier of the session's first hook audit event
+	// that names one.
+	Tier string `json:"tier,omitempty"`
+	// Team is the team attribute of the first OTLP event whose resource
+	// names one (OTEL_RESOURCE_ATTRIBUTES team=..., which `warden compile
+	// --team` sets).
+	Team string `json:"team,omitempty"`
 
 	// FirstTime and LastTime bound the times of the session's events and
 	// metric points.

@@ -1,6 +1,7 @@
 // Package server is Warden's control plane, `warden serve`: one HTTP
 // listener for the JSON API, OTLP/HTTP ingest, hook audit ingest, central
-// decisions for Claude Code's HTTP hooks and policy distribution, and one
+// decisions for Claude Code's HTTP hooks, policy distribution and the web
+// console (package console, mounted at /), and one
 // gRPC listener for OTLP/gRPC, all behind bearer tokens with scopes.
 //
 // It composes the other layers and adds only wiring: store (where
@@ -37,6 +38,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/wardenhq/warden/internal/console"
 	"github.com/wardenhq/warden/internal/membudget"
 	"github.com/wardenhq/warden/internal/otlp"
 	"github.com/wardenhq/warden/internal/policy"
@@ -55,6 +57,10 @@ type Options struct {
 	// policy.BaselineYAML()).
 	Policy     *policy.Policy
 	PolicyYAML []byte
+	// PolicyDiff is how the console compares two stored policy revisions
+	// (warden serve gives the settings compiler's diff); zero leaves the
+	// comparison to tier presence.
+	PolicyDiff console.PolicyDiff
 	// Logger receives JSON logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock (time.Now when nil).
@@ -93,6 +99,7 @@ type Server struct {
 	store  store.Store
 	policy *policy.Policy
 	yaml   []byte
+	pdiff  console.PolicyDiff
 	log    *slog.Logger
 	now    func() time.Time
 	rand   io.Reader
@@ -108,6 +115,7 @@ type Server struct {
 	writer      decisionWriter
 	deciders    *deciders
 	tls         *tls.Config
+	console     *console.Console
 	handler     http.Handler
 	detector    *detector
 	devLocks    deviceLocks
@@ -154,6 +162,7 @@ func New(opts Options) (*Server, error) {
 		store:  opts.Store,
 		policy: opts.Policy,
 		yaml:   opts.PolicyYAML,
+		pdiff:  opts.PolicyDiff,
 		log:    opts.Logger,
 		now:    opts.Now,
 		rand:   opts.Rand,
@@ -220,6 +229,9 @@ func New(opts Options) (*Server, error) {
 		if err := s.newDetector(opts); err != nil {
 			return nil, err
 		}
+	}
+	if s.console, err = s.newConsole(); err != nil {
+		return nil, err
 	}
 	s.handler = s.routes()
 	return s, nil
@@ -542,6 +554,11 @@ func (s *Server) routes() http.Handler {
 	add("DELETE /api/v1/overlays/{id}", "overlay_remove", nil, scopesAdmin, s.adapt("overlay_remove", s.serveOverlayRemove))
 	add("GET /api/v1/rules", "rules", nil, scopesRead, s.adapt("rules", s.serveRules))
 	add("POST /api/v1/rules/reload", "rules_reload", nil, scopesAdmin, s.adapt("rules_reload", s.serveRulesReload))
+	// The web console: HTML pages at /, /sessions, /policy, signed in
+	// with a token (package console).
+	for _, r := range s.console.Routes() {
+		add(r.Pattern, r.Name, nil, nil, r.Handler)
+	}
 	add("/", "not_found", nil, nil, s.adapt("not_found", func(w http.ResponseWriter, r *http.Request) error {
 		return Errorf(ENotFound, "no such endpoint %s", sanitizePath(r.URL.Path))
 	}))

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,15 +26,16 @@ type SessionList struct {
 
 // serveSessions is GET /api/v1/sessions: session summaries, newest first,
 // filtered by ?since= and ?until= (RFC 3339: sessions active in
-// [since, until)), ?user=, paged by ?limit= (at most store.MaxLimit) and
-// ?cursor=.
+// [since, until)), ?user=, ?repository=, ?tier=, ?device= (the host),
+// ?team= and ?denials=1 (a Warden deny or a Claude Code reject), paged by
+// ?limit= (at most store.MaxLimit) and ?cursor=.
 func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	for key := range q {
 		switch key {
-		case "since", "until", "user", "limit", "cursor":
+		case "since", "until", "user", "repository", "tier", "device", "team", "denials", "limit", "cursor":
 		default:
-			return Errorf(EInvalid, "unknown parameter %q (since, until, user, limit, cursor)", truncate(key, 64))
+			return Errorf(EInvalid, "unknown parameter %q (since, until, user, repository, tier, device, team, denials, limit, cursor)", truncate(key, 64))
 		}
 	}
 	var f store.SessionFilter
@@ -47,7 +49,14 @@ func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request) error {
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
 		return Errorf(EInvalid, "until must be after since")
 	}
-	f.UserID = q.Get("user")
+	f.UserID, f.Repository, f.Tier, f.Host, f.Team = q.Get("user"), q.Get("repository"), q.Get("tier"), q.Get("device"), q.Get("team")
+	switch v := q.Get("denials"); v {
+	case "", "0", "false":
+	case "1", "true":
+		f.HasDenials = true
+	default:
+		return Errorf(EInvalid, "denials %q: want 1 or 0", truncate(v, 32))
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > store.MaxLimit {
@@ -131,6 +140,12 @@ func (s *Server) serveRecord(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rr := record.BuildRunRecordWith(*sum, events, RunRecordOptions)
+	switch rv, err := s.store.Review(r.Context(), id); {
+	case err == nil:
+		rr.Review = rv
+	case store.ErrorCode(err) != store.ENotFound:
+		return err
+	}
 	if format == "md" || format == "markdown" {
 		md := rr.Markdown()
 		h := w.Header()
@@ -212,12 +227,10 @@ func (s *Server) serveQuarantineSet(w http.ResponseWriter, r *http.Request) erro
 	if err := store.ValidateQuarantine(id, req.Reason, by); err != nil {
 		return err
 	}
-	q, err := s.store.QuarantineSession(r.Context(), id, req.Reason, by)
-	s.qcache.forget(id)
+	q, err := s.setQuarantine(r.Context(), id, req.Reason, by)
 	if err != nil {
 		return err
 	}
-	s.log.Info("session quarantined", "session_id", id, "by", q.By, LogKeyRequestID, requestID(r.Context()))
 	return writeJSON(w, http.StatusOK, q)
 }
 
@@ -242,13 +255,34 @@ func (s *Server) serveQuarantineRelease(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	err = s.store.ReleaseSession(r.Context(), id)
+	if err := s.release(r.Context(), id, tokenFrom(r.Context()).ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// setQuarantine quarantines a session for the API and the console: at once
+// for this server's central decisions, within quarantineTTL on other
+// replicas.
+func (s *Server) setQuarantine(ctx context.Context, id, reason, by string) (*record.Quarantine, error) {
+	q, err := s.store.QuarantineSession(ctx, id, reason, by)
+	s.qcache.forget(id)
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("session quarantined", "session_id", id, "by", q.By, LogKeyRequestID, requestID(ctx))
+	return q, nil
+}
+
+// release lifts a session's quarantine for the API and the console.
+func (s *Server) release(ctx context.Context, id, by string) error {
+	err := s.store.ReleaseSession(ctx, id)
 	s.qcache.forget(id)
 	if err != nil {
 		return err
 	}
-	s.log.Info("session released", "session_id", id, "by", tokenFrom(r.Context()).ID, LogKeyRequestID, requestID(r.Context()))
-	w.WriteHeader(http.StatusNoContent)
+	s.log.Info("session released", "session_id", id, "by", by, LogKeyRequestID, requestID(ctx))
 	return nil
 }
 

@@ -68,6 +68,12 @@ type Options struct {
 	// TokenEnv names the environment variable Token came from, for the
 	// report.
 	TokenEnv string
+	// Team names the team of the machines these settings go to, sent with
+	// Claude Code's telemetry as the resource attribute team
+	// (OTEL_RESOURCE_ATTRIBUTES) so that the server attributes sessions
+	// and blocks to it. It overrides the tier's telemetry_team setting;
+	// both need Server.
+	Team string
 	// Now is the clock exception expiry is judged by (time.Now when nil).
 	Now func() time.Time
 }

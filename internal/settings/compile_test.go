@@ -366,3 +366,38 @@ func TestCompile_MemberRows(t *testing.T) {
 		}
 	}
 }
+
+// TestCompile_Team: the team travels in OTEL_RESOURCE_ATTRIBUTES, from
+// the tier's telemetry_team setting or Options.Team, and only with
+// telemetry.
+func TestCompile_Team(t *testing.T) {
+	full := mustFullPolicy(t)
+	if full.Settings == nil {
+		full.Settings = map[string]any{}
+	}
+	full.Settings["telemetry_team"] = "eng"
+	for i := range full.Tiers {
+		if full.Tiers[i].Name == "payments" {
+			if full.Tiers[i].Settings == nil {
+				full.Tiers[i].Settings = map[string]any{}
+			}
+			full.Tiers[i].Settings["telemetry_team"] = "pay ments,x=1"
+		}
+	}
+	team := func(r *Result) any { return r.Settings["env"].(map[string]any)[EnvResourceAttributes] }
+	if got := team(mustCompile(t, full, "standard", goldenOptions)); got != "team=eng" {
+		t.Errorf("standard: %v", got)
+	}
+	if got := team(mustCompile(t, full, "payments", goldenOptions)); got != "team=pay%20ments%2Cx%3D1" {
+		t.Errorf("payments: %v", got)
+	}
+	opts := goldenOptions
+	opts.Team = "web"
+	if got := team(mustCompile(t, full, "payments", opts)); got != "team=web" {
+		t.Errorf("Options.Team: %v", got)
+	}
+	opts.Server = ""
+	if env, ok := mustCompile(t, full, "payments", opts).Settings["env"].(map[string]any); ok && env[EnvResourceAttributes] != nil {
+		t.Errorf("no server, yet %v", env[EnvResourceAttributes])
+	}
+}

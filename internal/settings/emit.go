@@ -260,7 +260,26 @@ const (
 	EnvOTLPEndpoint   = "OTEL_EXPORTER_OTLP_ENDPOINT"
 	EnvLogUserPrompts = "OTEL_LOG_USER_PROMPTS"
 	EnvLogToolDetails = "OTEL_LOG_TOOL_DETAILS"
+	// EnvResourceAttributes carries the team (Options.Team, the
+	// telemetry_team setting).
+	EnvResourceAttributes = "OTEL_RESOURCE_ATTRIBUTES"
 )
+
+// ResourceValue percent-encodes a value for OTEL_RESOURCE_ATTRIBUTES (W3C
+// Baggage: no space, '"', ',', ';', '\\' or non-ASCII unencoded; '%' and
+// '=' encoded too so that no decoder misreads them).
+func ResourceValue(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~/:@+", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
 
 // env compiles telemetry, proxy and certificate variables.
 func (c *compiler) env() error {
@@ -277,6 +296,13 @@ func (c *compiler) env() error {
 		env[EnvOTLPEndpoint] = strings.TrimSuffix(c.opts.Server, "/")
 		env[EnvLogUserPrompts] = onOff(c.boolSetting("telemetry_log_user_prompts", false))
 		env[EnvLogToolDetails] = onOff(c.boolSetting("telemetry_log_tool_details", false))
+		team := c.opts.Team
+		if team == "" {
+			team, _ = c.setting("telemetry_team").(string)
+		}
+		if team = strings.TrimSpace(team); team != "" {
+			env[EnvResourceAttributes] = "team=" + ResourceValue(team)
+		}
 		// No token in env: Claude Code passes env to every command the
 		// agent runs. Claude Code 2.1.330 runs otelHeadersHelper (a
 		// command; its stdout is a JSON object of headers) for the OTLP

@@ -100,3 +100,9 @@ func splitLines(s string) []string {
 	}
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 }
+
+// UnifiedDiff is unifiedDiff for other packages (the console's policy
+// revision diff): a unified diff of two texts with three lines of
+// context, "" when they are equal. It is quadratic in lines; callers
+// bound their inputs.
+func UnifiedDiff(oldName, newName, a, b string) string { return unifiedDiff(oldName, newName, a, b) }

@@ -117,6 +117,19 @@ type Store interface {
 	// quarantined sessions locally.
 	ActiveQuarantines(ctx context.Context, since time.Time, limit int) ([]record.Quarantine, error)
 
+	// SetReview stores a reviewer's decision on a session's run record,
+	// replacing the session's earlier one, stamped at Options.Now, and
+	// returns it. The session need not be known to the store. Decision
+	// must be one of record.ReviewDecisions (else ErrInvalid).
+	SetReview(ctx context.Context, r record.Review) (*record.Review, error)
+	// Review returns the session's reviewer decision, or ErrNotFound.
+	Review(ctx context.Context, sessionID string) (*record.Review, error)
+
+	// Stats aggregates the events, sessions and metric points of the
+	// filter's time range for the console's overview: per UTC day and
+	// overall (Stats).
+	Stats(ctx context.Context, f StatsFilter) (*Stats, error)
+
 	// PutPolicy stores a policy bundle as the current one and returns it
 	// with its version. sha256 must be the hex SHA-256 of yaml (else
 	// ErrInvalid). Putting the bundle that is already current (same name
@@ -124,6 +137,9 @@ type Store interface {
 	PutPolicy(ctx context.Context, name string, yaml []byte, sha256 string) (*record.PolicyBundle, error)
 	// CurrentPolicy returns the latest bundle, or ErrNotFound.
 	CurrentPolicy(ctx context.Context) (*record.PolicyBundle, error)
+	// Policies returns every stored bundle, newest version first (the
+	// console's revision diff).
+	Policies(ctx context.Context) ([]record.PolicyBundle, error)
 
 	// Alerts keeps detection alerts (see Alerts).
 	Alerts
@@ -164,6 +180,12 @@ type SessionFilter struct {
 	// at or after Since and first time before Until.
 	Since, Until time.Time
 	UserID       string
+	// Repository, Host, Tier and Team match the session summary's field
+	// exactly.
+	Repository, Host, Tier, Team string
+	// HasDenials keeps only sessions with a Warden deny or a Claude Code
+	// reject.
+	HasDenials bool
 	// Limit is the page size: DefaultLimit when 0, at most MaxLimit.
 	Limit int
 	// Cursor is a previous page's Next, opaque.

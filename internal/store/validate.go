@@ -299,3 +299,26 @@ func checkText(field, v string) error {
 	}
 	return nil
 }
+
+// ValidateReview reports why a store would refuse SetReview's review: an
+// empty or malformed session ID or reviewer, a decision not among
+// record.ReviewDecisions, or an oversized or non-text comment.
+func ValidateReview(r *record.Review) error {
+	if err := ValidateSessionID(r.SessionID); err != nil {
+		return err
+	}
+	if !slices.Contains(record.ReviewDecisions, r.Decision) {
+		return Errorf(EInvalid, "review of %q: decision %q, want one of %s", r.SessionID, r.Decision,
+			strings.Join(record.ReviewDecisions, ", "))
+	}
+	if r.Reviewer == "" {
+		return Errorf(EInvalid, "review of %q: empty reviewer", r.SessionID)
+	}
+	if err := checkKey("reviewer", r.Reviewer); err != nil {
+		return err
+	}
+	if len(r.Comment) > record.MaxReviewCommentBytes {
+		return Errorf(EInvalid, "comment of %d bytes, more than %d", len(r.Comment), record.MaxReviewCommentBytes)
+	}
+	return checkText("comment", r.Comment)
+}

@@ -12,9 +12,9 @@ import (
 )
 
 const insertEvents = `INSERT INTO events
-	(id, source, kind, time_ns, sequence, session_id, user_id, prompt_id, tool, decision, body)
+	(id, source, kind, time_ns, sequence, session_id, user_id, prompt_id, tool, decision, body, rule_id)
 	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[],
-		$7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+		$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
 	ON CONFLICT (id) DO NOTHING
 	RETURNING id`
 
@@ -24,15 +24,17 @@ const insertEvents = `INSERT INTO events
 // batch's aggregates).
 const upsertSessions = `INSERT INTO sessions AS s
 	(session_id, user_id, host, repository, branch, first_ns, last_ns,
-	 events, hook_events, tool_decisions, rejections, denials, asks, failures, api_requests, api_errors)
+	 events, hook_events, tool_decisions, rejections, denials, asks, failures, api_requests, api_errors, tier, team)
 	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
 		$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
-		$15::bigint[], $16::bigint[])
+		$15::bigint[], $16::bigint[], $18::text[], $19::text[])
 	ON CONFLICT (session_id) DO UPDATE SET
 	user_id        = CASE WHEN s.user_id = '' THEN excluded.user_id ELSE s.user_id END,
 	host           = CASE WHEN s.host = '' THEN excluded.host ELSE s.host END,
 	repository     = CASE WHEN s.repository = '' THEN excluded.repository ELSE s.repository END,
 	branch         = CASE WHEN s.branch = '' THEN excluded.branch ELSE s.branch END,
+	tier           = CASE WHEN s.tier = '' THEN excluded.tier ELSE s.tier END,
+	team           = CASE WHEN s.team = '' THEN excluded.team ELSE s.team END,
 	first_ns       = LEAST(s.first_ns, ($17::bigint[])[array_position($1::text[], excluded.session_id)]),
 	last_ns        = GREATEST(s.last_ns, excluded.last_ns),
 	events         = s.events + excluded.events,
@@ -56,21 +58,21 @@ func (db *DB) AppendEvents(ctx context.Context, events []record.Event) (int, err
 	}
 	n := len(batch)
 	var (
-		id, source, kind, session, user, prompt, tool, decision, body = make([]string, n), make([]string, n),
+		id, source, kind, session, user, prompt, tool, decision, body, rule = make([]string, n), make([]string, n),
 			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n),
-			make([]string, n), make([]string, n)
+			make([]string, n), make([]string, n), make([]string, n)
 		at, seq = make([]int64, n), make([]int64, n)
 	)
 	for i, e := range batch {
 		id[i], source[i], kind[i], at[i], seq[i] = e.ID, e.Source, e.Kind, e.TimeNS, e.Seq
 		session[i], user[i], prompt[i], tool[i], decision[i] = e.SessionID, e.UserID, e.PromptID, e.Tool, e.Decision
-		body[i] = string(e.Body)
+		body[i], rule[i] = string(e.Body), e.RuleID
 	}
 	var inserted []rows.Event
 	err = db.tx(ctx, func(tx pgx.Tx) error {
 		var err error
 		inserted, err = insertNew(ctx, tx, batch, func(e rows.Event) string { return e.ID },
-			insertEvents, id, source, kind, at, seq, session, user, prompt, tool, decision, body)
+			insertEvents, id, source, kind, at, seq, session, user, prompt, tool, decision, body, rule)
 		if err != nil {
 			return err
 		}
@@ -131,18 +133,18 @@ func addSessions(ctx context.Context, tx pgx.Tx, sessions []rows.Session) error 
 			nums[j][i] = v
 		}
 	}
-	later := make([]int64, n)
+	later, tier, team := make([]int64, n), make([]string, n), make([]string, n)
 	for i, s := range sessions {
-		later[i] = s.LaterFirstNS
+		later[i], tier[i], team[i] = s.LaterFirstNS, s.Tier, s.Team
 	}
-	args := make([]any, 0, 17)
+	args := make([]any, 0, 19)
 	for _, s := range strs {
 		args = append(args, s)
 	}
 	for _, v := range nums {
 		args = append(args, v)
 	}
-	args = append(args, later)
+	args = append(args, later, tier, team)
 	_, err := tx.Exec(ctx, upsertSessions, args...)
 	return err
 }

@@ -78,3 +78,32 @@ func scanPolicy(row pgx.Row) (*record.PolicyBundle, error) {
 	}
 	return &p, nil
 }
+
+// Policies implements store.Store.
+func (db *DB) Policies(ctx context.Context) ([]record.PolicyBundle, error) {
+	out := []record.PolicyBundle{}
+	err := db.conn(ctx, func(c *pgx.Conn) error {
+		rs, err := c.Query(ctx, `SELECT version, name, sha256, yaml, created_ns FROM policies ORDER BY version DESC`)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var p record.PolicyBundle
+			var ns int64
+			if err := rs.Scan(&p.Version, &p.Name, &p.SHA256, &p.YAML, &ns); err != nil {
+				return err
+			}
+			p.CreatedAt = rows.Time(ns)
+			if p.YAML == nil {
+				p.YAML = []byte{}
+			}
+			out = append(out, p)
+		}
+		return rs.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("policies: %w", err)
+	}
+	return out, nil
+}

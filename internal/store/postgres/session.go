@@ -14,7 +14,7 @@ import (
 
 const sessionColumns = `s.session_id, s.user_id, s.host, s.repository, s.branch, s.first_ns, s.last_ns,
 	s.events, s.hook_events, s.tool_decisions, s.rejections, s.denials, s.asks, s.failures,
-	s.api_requests, s.api_errors, q.session_id IS NOT NULL`
+	s.api_requests, s.api_errors, q.session_id IS NOT NULL, s.tier, s.team`
 
 const sessionFrom = ` FROM sessions s LEFT JOIN quarantines q ON q.session_id = s.session_id`
 
@@ -31,8 +31,15 @@ func (db *DB) ListSessions(ctx context.Context, f store.SessionFilter) (store.Se
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	if f.UserID != "" {
-		q += ` AND s.user_id = ` + arg(f.UserID)
+	for _, c := range []struct{ col, v string }{
+		{"s.user_id", f.UserID}, {"s.repository", f.Repository}, {"s.host", f.Host}, {"s.tier", f.Tier}, {"s.team", f.Team},
+	} {
+		if c.v != "" {
+			q += ` AND ` + c.col + ` = ` + arg(c.v)
+		}
+	}
+	if f.HasDenials {
+		q += ` AND (s.denials > 0 OR s.rejections > 0)`
 	}
 	if f.Cursor != "" {
 		c, err := rows.DecodeCursor(f.Cursor)
@@ -98,7 +105,7 @@ func querySessions(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]rec
 	c := &s.Counts
 	_, err = pgx.ForEachRow(rs, []any{&s.SessionID, &s.UserID, &s.Host, &s.Repository, &s.Branch, &first, &last,
 		&c.Events, &c.HookEvents, &c.ToolDecisions, &c.Rejections, &c.Denials, &c.Asks, &c.Failures,
-		&c.APIRequests, &c.APIErrors, &s.Quarantined}, func() error {
+		&c.APIRequests, &c.APIErrors, &s.Quarantined, &s.Tier, &s.Team}, func() error {
 		s.FirstTime, s.LastTime = rows.Time(first), rows.Time(last)
 		out = append(out, s)
 		return nil

@@ -11,21 +11,23 @@ import (
 )
 
 const insertEvent = `INSERT INTO events
-	(id, source, kind, time_ns, sequence, session_id, user_id, prompt_id, tool, decision, body)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	(id, source, kind, time_ns, sequence, session_id, user_id, prompt_id, tool, decision, body, rule_id)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO NOTHING`
 
 // upsertSession adds a batch's aggregate to a session's summary row. An
 // existing row's start moves only by ?17, rows.Session.LaterFirstNS.
 const upsertSession = `INSERT INTO sessions
 	(session_id, user_id, host, repository, branch, first_ns, last_ns,
-	 events, hook_events, tool_decisions, rejections, denials, asks, failures, api_requests, api_errors)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	 events, hook_events, tool_decisions, rejections, denials, asks, failures, api_requests, api_errors, tier, team)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?18, ?19)
 	ON CONFLICT (session_id) DO UPDATE SET
 	user_id        = CASE WHEN user_id = '' THEN excluded.user_id ELSE user_id END,
 	host           = CASE WHEN host = '' THEN excluded.host ELSE host END,
 	repository     = CASE WHEN repository = '' THEN excluded.repository ELSE repository END,
 	branch         = CASE WHEN branch = '' THEN excluded.branch ELSE branch END,
+	tier           = CASE WHEN tier = '' THEN excluded.tier ELSE tier END,
+	team           = CASE WHEN team = '' THEN excluded.team ELSE team END,
 	first_ns       = min(first_ns, ?17),
 	last_ns        = max(last_ns, excluded.last_ns),
 	events         = events + excluded.events,
@@ -53,7 +55,7 @@ func (db *DB) AppendEvents(ctx context.Context, events []record.Event) (int, err
 		stmt := tx.StmtContext(ctx, db.insertEventStmt)
 		for _, e := range batch {
 			res, err := stmt.ExecContext(ctx, e.ID, e.Source, e.Kind, e.TimeNS, e.Seq, e.SessionID,
-				e.UserID, e.PromptID, e.Tool, e.Decision, e.Body)
+				e.UserID, e.PromptID, e.Tool, e.Decision, e.Body, e.RuleID)
 			if err != nil {
 				return err
 			}
@@ -83,7 +85,7 @@ func upsertSessions(ctx context.Context, stmt *sql.Stmt, sessions []rows.Session
 		c := s.Counts
 		if _, err := stmt.ExecContext(ctx, s.SessionID, s.UserID, s.Host, s.Repository, s.Branch, s.FirstNS, s.LastNS,
 			c.Events, c.HookEvents, c.ToolDecisions, c.Rejections, c.Denials, c.Asks, c.Failures,
-			c.APIRequests, c.APIErrors, s.LaterFirstNS); err != nil {
+			c.APIRequests, c.APIErrors, s.LaterFirstNS, s.Tier, s.Team); err != nil {
 			return err
 		}
 	}

@@ -70,3 +70,29 @@ func scanPolicy(row *sql.Row) (*record.PolicyBundle, error) {
 	}
 	return &p, nil
 }
+
+// Policies implements store.Store.
+func (db *DB) Policies(ctx context.Context) ([]record.PolicyBundle, error) {
+	rs, err := db.r.QueryContext(ctx, `SELECT version, name, sha256, yaml, created_ns FROM policies ORDER BY version DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("policies: %w", err)
+	}
+	defer rs.Close()
+	out := []record.PolicyBundle{}
+	for rs.Next() {
+		var p record.PolicyBundle
+		var ns int64
+		if err := rs.Scan(&p.Version, &p.Name, &p.SHA256, &p.YAML, &ns); err != nil {
+			return nil, fmt.Errorf("policies: %w", err)
+		}
+		p.CreatedAt = rows.Time(ns)
+		if p.YAML == nil {
+			p.YAML = []byte{}
+		}
+		out = append(out, p)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("policies: %w", err)
+	}
+	return out, nil
+}

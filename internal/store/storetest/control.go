@@ -246,6 +246,11 @@ func testPolicy(t *testing.T, open opener) {
 		if err != nil || cur.Version != p2.Version || !bytes.Equal(cur.YAML, v2) {
 			t.Errorf("current: %+v, %v; want version %d", cur, err, p2.Version)
 		}
+		all, err := s.Policies(ctx())
+		if err != nil || len(all) != 2 || all[0].Version != p2.Version || all[1].Version != p1.Version ||
+			!bytes.Equal(all[1].YAML, v1) || all[1].SHA256 != digest(v1) || !all[1].CreatedAt.Equal(at) {
+			t.Errorf("policies: %+v, %v; want versions %d then %d", all, err, p2.Version, p1.Version)
+		}
 		// Going back to the first content is a new version.
 		p3, err := s.PutPolicy(ctx(), "baseline", v1, digest(v1))
 		if err != nil || p3.Version <= p2.Version {

@@ -30,14 +30,16 @@ type Event struct {
 	PromptID  string
 	Tool      string
 	Decision  string
-	Body      []byte
+	// RuleID is the hook audit's rule, "" for OTLP events.
+	RuleID string
+	Body   []byte
 	// Link is the event's place in its device's signing chain, stored in
 	// audit_chain beside it (nil for events without one).
 	Link *record.ChainLink
 
 	// Not columns: what the event adds to its session's summary.
-	host, repository, branch string
-	failure                  bool
+	host, repository, branch, tier, team string
+	failure                              bool
 }
 
 // Events validates and encodes a batch, dropping repeated IDs (the first
@@ -70,13 +72,30 @@ func Events(events []record.Event) ([]Event, error) {
 			Decision: e.Decision, Body: body, Link: e.Verification.Link(e.ID),
 		}
 		if a := e.Audit; a != nil {
-			r.host, r.repository, r.branch = a.Host, a.Repository, a.Branch
+			r.host, r.repository, r.branch, r.tier = a.Host, a.Repository, a.Branch, a.Tier
+			r.RuleID = a.RuleID
 			r.failure = a.Failure != ""
 		}
+		r.team = Team(e.Resource)
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b Event) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// TeamKeys are the OTLP resource attributes that name a session's team,
+// in order of preference: `warden compile --team` sets the first through
+// OTEL_RESOURCE_ATTRIBUTES.
+var TeamKeys = []string{"team", "team.name"}
+
+// Team returns the team a resource names, "" when none.
+func Team(resource map[string]any) string {
+	for _, k := range TeamKeys {
+		if v, ok := resource[k].(string); ok && v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // sequence reads Claude Code's event.sequence attribute, whatever type the
@@ -180,6 +199,7 @@ func Time(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 type Session struct {
 	SessionID                        string
 	UserID, Host, Repository, Branch string
+	Tier, Team                       string
 	FirstNS, LastNS                  int64
 	// LaterFirstNS is the first time that may move the start of a session
 	// already stored (the upsert's update): that of the batch's events but
@@ -214,6 +234,8 @@ func SessionsOfEvents(inserted []Event) []Session {
 		fill(&s.Host, e.host)
 		fill(&s.Repository, e.repository)
 		fill(&s.Branch, e.branch)
+		fill(&s.Tier, e.tier)
+		fill(&s.Team, e.team)
 		c := &s.Counts
 		c.Events++
 		switch e.Source {
