@@ -207,8 +207,14 @@ func setAsideManaged(t *testing.T) {
 
 // buildWarden builds this checkout's warden, so the hook under test is the
 // code under test, and installs it where the test user can run it.
+// buildWarden builds this checkout's warden once per run and installs it
+// in the scratch bin as warden-managed (the managed-settings suites share
+// it).
 func buildWarden(t *testing.T) string {
 	t.Helper()
+	if p := filepath.Join(h.Scratch.Bin, "warden-managed"); fileExists(p) {
+		return p
+	}
 	out := filepath.Join(t.TempDir(), "warden")
 	cmd := exec.Command("go", "build", "-o", out, "./cmd/warden")
 	cmd.Dir = h.Root
@@ -392,4 +398,10 @@ func runManagedSession(ctx context.Context, t *testing.T, r *settings.Result, ti
 	if env, _ := r.Settings["env"].(map[string]any); env[settings.EnvOTLPHeaders] != nil {
 		t.Errorf("the managed settings' env carries %s", settings.EnvOTLPHeaders)
 	}
+}
+
+// fileExists reports whether p names an existing file.
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

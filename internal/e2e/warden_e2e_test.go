@@ -79,14 +79,14 @@ var loadSuite = sync.OnceValues(func() (*suite, error) {
 		return nil, fmt.Errorf("%w; build it with `make build` (make e2e does)", err)
 	}
 	var err error
-	if su.warden, err = h.InstallExecutable("warden", src); err != nil {
+	if su.warden, err = installOnce("warden", src); err != nil {
 		return nil, err
 	}
 	hookSrc := filepath.Join(h.Root, "bin", "warden-hook")
 	if _, err := os.Stat(hookSrc); err != nil {
 		return nil, fmt.Errorf("%w; build it with `make build` (make e2e does)", err)
 	}
-	if su.hook, err = h.InstallExecutable("warden-hook", hookSrc); err != nil {
+	if su.hook, err = installOnce("warden-hook", hookSrc); err != nil {
 		return nil, err
 	}
 	baseline, err := exec.CommandContext(ctx, su.warden, "policy", "show", "baseline").Output()
