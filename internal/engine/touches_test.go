@@ -89,12 +89,12 @@ func TestTouches_NoCwd(t *testing.T) {
 }
 
 func ExampleTouches() {
-	t := engine.Touches("cd api && grep -rn TODO . > /tmp/todo.txt && sed -i s/x/y/ main.go", "/repo", "/home/dev")
+	t := engine.Touches("cd api && grep -rn deprecated . > /tmp/hits.txt && sed -i s/x/y/ main.go", "/repo", "/home/dev")
 	fmt.Println("reads:", t.Reads)
 	fmt.Println("writes:", t.Writes)
 	// Output:
 	// reads: [/repo/api /repo/api/main.go]
-	// writes: [/tmp/todo.txt /repo/api/main.go]
+	// writes: [/tmp/hits.txt /repo/api/main.go]
 }
 
 func FuzzTouches(f *testing.F) {
@@ -114,7 +114,7 @@ func FuzzTouches(f *testing.F) {
 // BenchmarkTouches is what the hook adds to each Bash call's audit: a
 // second shell analysis and catalogue parse of the command.
 func BenchmarkTouches(b *testing.B) {
-	for _, cmd := range []string{"cat README.md", "cd api && grep -rn TODO . | head -20 > /tmp/todo.txt && sed -i s/a/b/ main.go && go test ./..."} {
+	for _, cmd := range []string{"cat README.md", "cd api && grep -rn deprecated . | head -20 > /tmp/hits.txt && sed -i s/a/b/ main.go && go test ./..."} {
 		b.Run(fmt.Sprint(len(cmd)), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -23,7 +23,7 @@ func TestRespond_Touched(t *testing.T) {
 		unmodelled    []string
 		tests         bool
 	}{
-		{name: "ReadThroughBash", input: bashInput("cat README.md && grep -rn TODO internal"),
+		{name: "ReadThroughBash", input: bashInput("cat README.md && grep -rn deprecated internal"),
 			reads: []string{"/home/dev/app/README.md", "/home/dev/app/internal"}},
 		{name: "WriteThroughBash", input: bashInput("sed -i s/a/b/ main.go > /dev/null && echo x > notes.txt"),
 			reads: []string{"/home/dev/app/main.go"}, writes: []string{"/home/dev/app/main.go", "/home/dev/app/notes.txt"}},

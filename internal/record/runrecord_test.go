@@ -176,7 +176,7 @@ func bashEvents() []record.Event {
 	return []record.Event{
 		root(audit(1*s, record.AuditEventV1{HookEvent: "SessionStart", Source: "startup"})),
 		// Audited, with the hook's analysis.
-		root(audit(2*s, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "b1", Tool: "Bash", Command: "cat README.md && grep -rn TODO internal",
+		root(audit(2*s, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "b1", Tool: "Bash", Command: "cat README.md && grep -rn deprecated internal",
 			Reads: []string{"/home/dev/app/README.md", "/home/dev/app/internal"}, Decision: "allow"})),
 		root(audit(3*s, record.AuditEventV1{HookEvent: "PostToolUse", ToolUseID: "b1", Tool: "Bash"})),
 		root(audit(4*s, record.AuditEventV1{HookEvent: "PreToolUse", ToolUseID: "b2", Tool: "Bash", Command: "sed -i s/a/b/ main.go && echo ok > notes.txt",
