@@ -33,6 +33,12 @@ type Action struct {
 
 	// Input is the raw tool_input, exposed to CEL rules.
 	Input map[string]any `json:"input,omitempty"`
+
+	// Touches asks Decide to report, for a Bash command, what it reads,
+	// writes and runs (Decision.Touched), from the same shell analysis the
+	// decision uses: the hook records it for run records without parsing
+	// the command twice.
+	Touches bool `json:"-"`
 }
 
 // Decision is the engine's answer for one Action.
@@ -52,6 +58,10 @@ type Decision struct {
 
 	// Trace is the evidence: sub-commands found, paths resolved, rules matched.
 	Trace []Step `json:"trace,omitempty"`
+
+	// Touched is what a Bash command reads, writes and runs, when the
+	// Action asked for it (Action.Touches); nil otherwise.
+	Touched *Touched `json:"-"`
 }
 
 // Step is one line of a decision's trace.

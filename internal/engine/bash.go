@@ -17,6 +17,10 @@ import (
 func (e *Engine) decideBash(d *decision) {
 	a := d.a
 	an := shell.Analyze(a.Command, shell.Options{Cwd: a.Cwd, Home: a.Home, Repo: a.Repo})
+	if a.Touches {
+		t := touchesOf(e.cat, an, a.Cwd, a.Home)
+		d.touched = &t
+	}
 	if an.ParseError != nil {
 		u := d.newUnit()
 		d.match(u, policy.Ask, policy.RuleParseError, fmt.Sprintf("the command does not parse as Bash, so what it runs cannot be known: %v", an.ParseError))

@@ -202,6 +202,8 @@ type decision struct {
 	links []link
 	// files read to decide the code a command runs from files (scriptfiles.go)
 	files *fileState
+	// touched is Decision.Touched, when the Action asked for it
+	touched *Touched
 }
 
 func (d *decision) note(kind, format string, args ...any) {
@@ -282,7 +284,7 @@ func (e *Engine) Decide(a Action) Decision {
 
 func (d *decision) result() Decision {
 	rs := d.e.rs
-	out := Decision{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier, Trace: d.trace}
+	out := Decision{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier, Trace: d.trace, Touched: d.touched}
 	var deny, ask *finding
 	allowAll := len(d.units) > 0
 	for _, u := range d.units {

@@ -54,8 +54,13 @@ func (e *Engine) Touches(command, cwd, home string) Touched {
 const dynamicProgram = "(dynamic)"
 
 func touches(cat *catalog.Catalog, command, cwd, home string) Touched {
+	return touchesOf(cat, shell.Analyze(command, shell.Options{Cwd: cwd, Home: home}), cwd, home)
+}
+
+// touchesOf is Touched from a command's shell analysis: Decide passes the
+// one it decides by.
+func touchesOf(cat *catalog.Catalog, an shell.Analysis, cwd, home string) Touched {
 	var t Touched
-	an := shell.Analyze(command, shell.Options{Cwd: cwd, Home: home})
 	env := &pathEnv{cwd: cwd, home: home}
 	reads, writes := map[string]bool{}, map[string]bool{}
 	add := func(list *[]string, seen map[string]bool, p string) {

@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"fmt"
+	"github.com/wardenhq/warden/internal/policy"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -111,8 +113,9 @@ func FuzzTouches(f *testing.F) {
 	})
 }
 
-// BenchmarkTouches is what the hook adds to each Bash call's audit: a
-// second shell analysis and catalogue parse of the command.
+// BenchmarkTouches is the analysis on its own, as the server runs it for
+// commands known only from telemetry; the hook gets it from Decide
+// (Action.Touches), which shares its shell analysis.
 func BenchmarkTouches(b *testing.B) {
 	for _, cmd := range []string{"cat README.md", "cd api && grep -rn deprecated . | head -20 > /tmp/hits.txt && sed -i s/a/b/ main.go && go test ./..."} {
 		b.Run(fmt.Sprint(len(cmd)), func(b *testing.B) {
@@ -121,5 +124,36 @@ func BenchmarkTouches(b *testing.B) {
 				engine.Touches(cmd, "/repo", "/home/dev")
 			}
 		})
+	}
+}
+
+// TestDecide_Touched: asked for it, Decide reports the same Touched as a
+// separate Touches call, from the analysis it decided by; not asked, none.
+func TestDecide_Touched(t *testing.T) {
+	rs, err := policy.Baseline().Ruleset("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := engine.New(rs, engine.Options{FS: engine.NoFS{}})
+	for _, cmd := range []string{
+		"cat README.md",
+		"cd api && grep -rn deprecated . | head -20 > /tmp/hits.txt && sed -i s/a/b/ main.go && go test ./...",
+		"cp a.txt b.txt; rm -f c.txt",
+		"unknowntool --flag x.txt",
+		"if then",
+	} {
+		a := engine.Action{Tool: "Bash", Command: cmd, Cwd: "/repo", Home: "/home/dev", Touches: true}
+		d := e.Decide(a)
+		if d.Touched == nil {
+			t.Errorf("%q: no Touched although asked", cmd)
+			continue
+		}
+		if want := e.Touches(cmd, "/repo", "/home/dev"); !reflect.DeepEqual(*d.Touched, want) {
+			t.Errorf("%q: Decide's Touched %+v, Touches %+v", cmd, *d.Touched, want)
+		}
+		a.Touches = false
+		if d := e.Decide(a); d.Touched != nil {
+			t.Errorf("%q: Touched %+v although not asked", cmd, d.Touched)
+		}
 	}
 }

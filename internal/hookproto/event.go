@@ -104,17 +104,21 @@ type toucher interface {
 }
 
 // setTouched records what a Bash call reads, writes and runs by the
-// engine's analysis of its command (the same per-command analysis that
-// decides it, with the Decider's catalogue when it has one), redacted and
-// bounded. Other tools are left alone: their path is the tool's own.
-func setTouched(ev *record.AuditEventV1, a engine.Action, d Decider) {
+// engine's analysis of its command, redacted and bounded: decided, the
+// decision's own (Decision.Touched, from the analysis that decided it);
+// else a separate analysis with the Decider's catalogue when it has one.
+// Other tools are left alone: their path is the tool's own.
+func setTouched(ev *record.AuditEventV1, a engine.Action, d Decider, decided *engine.Touched) {
 	if a.Tool != "Bash" || a.Command == "" {
 		return
 	}
 	var t engine.Touched
-	if tt, ok := d.(toucher); ok {
+	switch tt, ok := d.(toucher); {
+	case decided != nil:
+		t = *decided
+	case ok:
 		t = tt.Touches(a.Command, a.Cwd, a.Home)
-	} else {
+	default:
 		t = engine.Touches(a.Command, a.Cwd, a.Home)
 	}
 	ev.Reads, ev.Writes, ev.Unmodelled = t.Reads, t.Writes, t.Unknown

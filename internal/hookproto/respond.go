@@ -159,10 +159,11 @@ func Respond(in *Input, pol Policy, env Env) Response {
 	switch in.HookEventName {
 	case EventPreToolUse, EventPermissionRequest:
 		a := actionWithGit(in, env.Home, env.Git)
+		a.Touches = true
 		d := bypassAsk(sanitize(pol.Decider.Decide(a)), in.PermissionMode)
 		ev := base
 		setAction(&ev, a)
-		setTouched(&ev, a, pol.Decider)
+		setTouched(&ev, a, pol.Decider, d.Touched)
 		setDecision(&ev, d, pol.Meta, env)
 		reason := decisionReason(d, pol.Meta)
 		var out []byte
@@ -234,7 +235,7 @@ func quarantined(in *Input, pol Policy, env Env) Response {
 	a := actionWithGit(in, env.Home, env.Git)
 	setAction(&ev, a)
 	if pol.Decider != nil {
-		setTouched(&ev, a, pol.Decider)
+		setTouched(&ev, a, pol.Decider, nil)
 	}
 	d := QuarantineDecision(env.Quarantine)
 	setDecision(&ev, d, pol.Meta, env)
@@ -251,9 +252,10 @@ func observe(in *Input, base record.AuditEventV1, pol Policy, env Env) (ev recor
 	ev.ToolUseID = in.ToolUseID
 	ev.ObservedOnly = true
 	a := actionWithGit(in, env.Home, env.Git)
+	a.Touches = true
 	setAction(&ev, a)
-	setTouched(&ev, a, pol.Decider)
 	if pol.Err != nil {
+		setTouched(&ev, a, pol.Decider, nil)
 		ev.Failure = record.FailurePolicyLoad
 		ev.Reason = record.RedactBounded(loadReason(pol.Err), record.MaxReasonBytes)
 		return ev
@@ -264,7 +266,9 @@ func observe(in *Input, base record.AuditEventV1, pol Policy, env Env) (ev recor
 			ev.Reason = record.RedactBounded(fmt.Sprintf("panic: %v", p), record.MaxReasonBytes)
 		}
 	}()
-	setDecision(&ev, sanitize(pol.Decider.Decide(a)), pol.Meta, env)
+	d := sanitize(pol.Decider.Decide(a))
+	setTouched(&ev, a, pol.Decider, d.Touched)
+	setDecision(&ev, d, pol.Meta, env)
 	return ev
 }
 
