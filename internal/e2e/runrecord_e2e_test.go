@@ -31,53 +31,17 @@ import (
 // the session file the client wrote.
 func TestRunRecord_EndToEnd(t *testing.T) {
 	ctx := context.Background()
-	src := filepath.Join(h.Root, "bin", "warden")
-	if _, err := os.Stat(src); err != nil {
-		t.Fatalf("%v; build it with `make build` (make e2e does)", err)
-	}
-	// warden-hook finds warden (for the shipper) beside itself, under
-	// that name: both are this checkout's builds.
-	warden, err := installOnce("warden", src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hookExe, err := installOnce("warden-hook", filepath.Join(h.Root, "bin", "warden-hook"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := StartWardenServer(ctx, warden, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		srv.Close()
-		if t.Failed() {
-			t.Logf("warden serve output:\n%s", srv.Output())
-		}
-	})
-	ingest, err := srv.CreateToken(ctx, "e2e-hooks", "ingest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	reader, err := srv.CreateToken(ctx, "e2e-reader", "read")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The documented rollout: the server URL and ingest token only in the
-	// user's warden-client.json, which the hook's shipper and the
-	// otelHeadersHelper (warden-hook otel-headers) read; no token in any
-	// environment the agent's commands inherit.
+	sh := startShipping(t, "e2e")
+	warden, hookExe, srv, reader, clientConfig := sh.warden, sh.hook, sh.srv, sh.reader, sh.clientConfig
+	// The hook's settings also give Claude Code its telemetry token through
+	// otelHeadersHelper (warden-hook otel-headers), which reads the same
+	// warden-client.json.
 	hs := HookSettings(Command(hookExe), 30)
 	hs.OtelHeadersHelper = Command(hookExe) + " otel-headers"
 	settings, err := h.WriteSettings("runrecord.json", hs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clientConfig := filepath.Join(h.Scratch.Home, ".local", "state", "warden", "warden-client.json")
-	if err := h.Scratch.WriteUserFile(clientConfig, []byte(`{"server":"`+srv.URL+`","token":"`+ingest+`"}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Remove(clientConfig) })
 
 	// The machine is enrolled (warden enroll, as the developer, with a
 	// one-time token from a file): the hook signs and chains its audit,
