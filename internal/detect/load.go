@@ -1,9 +1,7 @@
 package detect
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -157,9 +155,9 @@ func (l *loader) file(rel string, data []byte) {
 		name = filepath.Join(l.display, under)
 	}
 	d := &fileDecoder{l: l, name: name, rel: rel, lines: strings.Split(string(data), "\n")}
-	root, err := parseYAML(data)
+	root, err := policy.ParseYAMLDocument(data, "a rule file")
 	if err != nil {
-		line, msg := yamlErrorLine(err)
+		line, msg := policy.YAMLErrorLine(err)
 		d.errAt(line, 0, "", "%s", msg)
 		return
 	}
@@ -834,45 +832,6 @@ func (d *fileDecoder) anyMap(n *yaml.Node, path string) map[string]any {
 		return nil
 	}
 	return m
-}
-
-// parseYAML returns the root node of the single document in data (nil
-// when there is none), turning a parser panic into an error.
-func parseYAML(data []byte) (root *yaml.Node, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("yaml: %v", r)
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, fmt.Errorf("yaml: line %d: a rule file holds one YAML document, found another", extra.Line)
-	} else if !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil, nil
-	}
-	return doc.Content[0], nil
-}
-
-func yamlErrorLine(err error) (int, string) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		num, text, ok := strings.Cut(rest, ": ")
-		if n, err := strconv.Atoi(num); ok && err == nil {
-			return n, "invalid YAML: " + text
-		}
-	}
-	return 0, "invalid YAML: " + msg
 }
 
 func kindName(n *yaml.Node) string {

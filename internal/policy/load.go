@@ -47,9 +47,9 @@ func Parse(name string, data []byte) (*Policy, error) {
 func decode(name string, data []byte) (p *Policy, l *errorList) {
 	m := newMeta(data)
 	l = newErrorList(name, m)
-	root, err := parseYAML(data)
+	root, err := ParseYAMLDocument(data, "a policy file")
 	if err != nil {
-		line, msg := yamlErrorLine(err)
+		line, msg := YAMLErrorLine(err)
 		l.at(Pos{Line: line}, "", "%s", msg)
 		return nil, l
 	}
@@ -67,10 +67,12 @@ func decode(name string, data []byte) (p *Policy, l *errorList) {
 	return p, l
 }
 
-// parseYAML returns the root node of the single document in data (nil when
-// there is none). It converts a panic inside the YAML parser into an error:
-// a policy file is untrusted input.
-func parseYAML(data []byte) (root *yaml.Node, err error) {
+// ParseYAMLDocument returns the root node of the single document in data
+// (nil when there is none); what names the file in the error for a second
+// document ("a policy file"). It converts a panic inside the YAML parser
+// into an error: policy and rule files are untrusted input. The detection
+// rule loader shares it.
+func ParseYAMLDocument(data []byte, what string) (root *yaml.Node, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("yaml: %v", r)
@@ -86,7 +88,7 @@ func parseYAML(data []byte) (root *yaml.Node, err error) {
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return nil, fmt.Errorf("yaml: line %d: a policy file holds one YAML document, found another", extra.Line)
+		return nil, fmt.Errorf("yaml: line %d: %s holds one YAML document, found another", extra.Line, what)
 	} else if !errors.Is(err, io.EOF) {
 		return nil, err
 	}
@@ -96,8 +98,9 @@ func parseYAML(data []byte) (root *yaml.Node, err error) {
 	return doc.Content[0], nil
 }
 
-// yamlErrorLine splits "yaml: line 3: msg" into 3 and "msg".
-func yamlErrorLine(err error) (int, string) {
+// YAMLErrorLine splits "yaml: line 3: msg" into 3 and "invalid YAML: msg"
+// (0 when the error names no line).
+func YAMLErrorLine(err error) (int, string) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		num, text, ok := strings.Cut(rest, ": ")

@@ -39,7 +39,7 @@ func mustSchema(tb testing.TB) *jsonschema.Schema {
 // validator takes, dates kept as strings (as an editor sees them).
 func plainYAML(tb testing.TB, data []byte) any {
 	tb.Helper()
-	root, err := parseYAML(data)
+	root, err := ParseYAMLDocument(data, "a policy file")
 	if err != nil || root == nil {
 		tb.Fatalf("parse YAML: %v", err)
 	}
