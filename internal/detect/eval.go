@@ -53,6 +53,9 @@ func (s *Set) Evaluate(events []record.Event, o Options) []Alert {
 			raw = r.evalThreshold(evs)
 		case "absence":
 			raw = r.evalAbsence(evs, o.Watermark)
+		case "baseline":
+			out = append(out, r.evalBaseline(evs, events, o.Watermark)...)
+			continue
 		}
 		for _, m := range raw {
 			if r.suppressed(m) {
@@ -86,6 +89,10 @@ func (r *Rule) group(e *Event) string {
 		return e.Device
 	case "repository":
 		return e.Repository
+	case GroupRule:
+		return e.RuleID
+	case GroupTeam:
+		return e.Team
 	}
 	return e.Session
 }
@@ -375,11 +382,11 @@ func (s *Set) MaxAbsence() time.Duration {
 	return w
 }
 
-// HasGroupRules reports whether any rule groups by something other than
-// the session.
+// HasGroupRules reports whether any rule other than a baseline groups by
+// user, device or repository (baseline rules are evaluated apart).
 func (s *Set) HasGroupRules() bool {
 	for _, r := range s.Rules {
-		if r.GroupBy != "session" {
+		if r.GroupBy != "session" && r.Baseline == nil {
 			return true
 		}
 	}

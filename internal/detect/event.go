@@ -27,11 +27,14 @@ type Event struct {
 	// Kind is record.Event.Kind: the hook event name (PreToolUse, ...)
 	// for hook events, Claude Code's event name (tool_decision, ...) for
 	// telemetry, or "conflict".
-	Kind           string `cel:"kind"`
-	Session        string `cel:"session"`
-	User           string `cel:"user"`
-	Device         string `cel:"device"` // the hook's host name
-	Repository     string `cel:"repository"`
+	Kind       string `cel:"kind"`
+	Session    string `cel:"session"`
+	User       string `cel:"user"`
+	Device     string `cel:"device"` // the hook's host name
+	Repository string `cel:"repository"`
+	// Team is the session's team from its telemetry resource (team=...
+	// in OTEL_RESOURCE_ATTRIBUTES, which warden compile --team sets).
+	Team           string `cel:"team"`
 	Branch         string `cel:"branch"`
 	Cwd            string `cel:"cwd"`
 	Tier           string `cel:"tier"`
@@ -90,8 +93,8 @@ func (e *Event) Time() time.Time { return e.time }
 // taken from the first events that carry each field, as the run record
 // does.
 type sessionContext struct {
-	user, device, repository, branch, cwd, tier, mode string
-	ci                                                bool
+	user, device, repository, team, branch, cwd, tier, mode string
+	ci                                                      bool
 }
 
 // flatten turns a session's stored events into evaluator events: the
@@ -181,6 +184,7 @@ func contextOf(evs []record.Event) sessionContext {
 			first(&c.mode, a.PermissionMode)
 		}
 		first(&c.user, evs[i].UserID)
+		first(&c.team, record.Team(evs[i].Resource))
 		for k := range evs[i].Resource {
 			if strings.HasPrefix(k, "ci.") || strings.HasPrefix(k, "cicd.") {
 				c.ci = true
@@ -208,6 +212,7 @@ func (c sessionContext) apply(e *Event) {
 	}
 	first(&e.Device, c.device)
 	first(&e.Repository, c.repository)
+	first(&e.Team, c.team)
 	first(&e.Branch, c.branch)
 	first(&e.Cwd, c.cwd)
 	first(&e.Tier, c.tier)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -423,6 +424,10 @@ func (d *fileDecoder) rule(n *yaml.Node, path string) {
 			kinds = append(kinds, "absence")
 			r.Absence = d.absence(v, join(path, "absence"))
 		},
+		"baseline": func(_, v *yaml.Node) {
+			kinds = append(kinds, "baseline")
+			r.Baseline = d.baseline(v, join(path, "baseline"))
+		},
 		"response": func(_, v *yaml.Node) { d.response(v, join(path, "response"), &r.Response) },
 		"suppress": func(_, v *yaml.Node) {
 			if d.kind(v, yaml.SequenceNode, join(path, "suppress"), "a list of suppressions") {
@@ -443,13 +448,16 @@ func (d *fileDecoder) rule(n *yaml.Node, path string) {
 	}, "id", "title", "severity")
 	switch {
 	case len(kinds) == 0:
-		d.err(n, path, "a rule needs one of match, sequence, threshold or absence")
+		d.err(n, path, "a rule needs one of match, sequence, threshold, absence or baseline")
 		ok = false
 	case len(kinds) > 1:
-		d.err(n, path, "a rule has one of match, sequence, threshold or absence, not %s", strings.Join(kinds, " and "))
+		d.err(n, path, "a rule has one of match, sequence, threshold, absence or baseline, not %s", strings.Join(kinds, " and "))
 		ok = false
 	default:
 		r.Kind = kinds[0]
+	}
+	if !d.baselineFits(n, path, r) {
+		ok = false
 	}
 	if r.ID != "" && idNode != nil {
 		if d.l.ids == nil {
@@ -559,6 +567,75 @@ func (d *fileDecoder) threshold(n *yaml.Node, path string) *Threshold {
 	return t
 }
 
+func (d *fileDecoder) baseline(n *yaml.Node, path string) *Baseline {
+	b := &Baseline{Decisions: []string{"deny", "ask"}}
+	d.mapping(n, path, map[string]func(k, v *yaml.Node){
+		"decisions": func(_, v *yaml.Node) {
+			b.Decisions = nil
+			if !d.strList(v, join(path, "decisions"), &b.Decisions) {
+				return
+			}
+			if len(b.Decisions) == 0 {
+				d.err(v, join(path, "decisions"), "must list at least one decision (%s)", strings.Join(BaselineDecisions, ", "))
+			}
+			for i, dec := range b.Decisions {
+				if !slices.Contains(BaselineDecisions, dec) {
+					d.err(v.Content[i], fmt.Sprintf("%s.decisions[%d]", path, i), "unknown decision %q (want one of %s)", dec, strings.Join(BaselineDecisions, ", "))
+				}
+			}
+		},
+		"window":    func(_, v *yaml.Node) { d.duration(v, join(path, "window"), &b.Window) },
+		"period":    func(_, v *yaml.Node) { d.duration(v, join(path, "period"), &b.Period) },
+		"factor":    func(_, v *yaml.Node) { d.number(v, join(path, "factor"), &b.Factor) },
+		"min_count": func(_, v *yaml.Node) { d.integer(v, join(path, "min_count"), &b.MinCount) },
+	}, "window", "period", "factor", "min_count")
+	switch {
+	case b.Window <= 0 || b.Period <= 0:
+		// Reported by duration or as missing.
+	case b.Window < time.Minute:
+		d.err(n, path, "a baseline window must be at least 1m")
+	case b.Period%b.Window != 0:
+		d.err(n, path, "a baseline period must be a whole number of windows (%s is not a multiple of %s)", b.Period, b.Window)
+	case b.Period/b.Window > MaxBaselineWindows:
+		d.err(n, path, "a baseline period holds at most %d windows (%s / %s is %d)", MaxBaselineWindows, b.Period, b.Window, b.Period/b.Window)
+	}
+	if b.Factor != 0 && b.Factor <= 1 {
+		d.err(n, path, "a baseline factor must be above 1 (it is how many times the mean fires), got %v", b.Factor)
+	}
+	if b.MinCount < 0 || b.MinCount == 0 && slices.Contains(nodeKeys(n), "min_count") {
+		d.err(n, path, "a baseline min_count must be at least 1")
+	}
+	return b
+}
+
+// baselineFits checks what a baseline rule cannot combine with: it counts
+// decisions across the fleet per policy rule, repository or team, so it
+// has no session to quarantine or MCP server to revoke; and the keys only
+// it can count by.
+func (d *fileDecoder) baselineFits(n *yaml.Node, path string, r *Rule) bool {
+	switch {
+	case r.Baseline == nil && (r.GroupBy == GroupRule || r.GroupBy == GroupTeam):
+		d.err(n, join(path, "group_by"), "group_by %q is for baseline rules only", r.GroupBy)
+	case r.Baseline != nil && !slices.Contains(BaselineGroupKeys, r.GroupBy):
+		d.err(n, join(path, "group_by"), "a baseline rule counts decisions per %s: set group_by to one of them", strings.Join(BaselineGroupKeys, ", "))
+	case r.Baseline != nil && (r.Response.Quarantine || r.Response.RevokeMCPServer):
+		d.err(n, join(path, "response"), "a baseline rule is about a group across the fleet: it can notify, not quarantine or revoke")
+	default:
+		return true
+	}
+	return false
+}
+
+func nodeKeys(n *yaml.Node) []string {
+	var keys []string
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			keys = append(keys, n.Content[i].Value)
+		}
+	}
+	return keys
+}
+
 func (d *fileDecoder) absence(n *yaml.Node, path string) *Absence {
 	a := &Absence{Within: DefaultAbsenceWithin}
 	d.mapping(n, path, map[string]func(k, v *yaml.Node){
@@ -639,8 +716,8 @@ func (d *fileDecoder) test(n *yaml.Node, path string) (Test, bool) {
 				return
 			}
 			for i, c := range v.Content {
-				if e, ok := d.testEvent(c, fmt.Sprintf("%s.events[%d]", path, i), i); ok {
-					t.Events = append(t.Events, e)
+				if evs, ok := d.testEvent(c, fmt.Sprintf("%s.events[%d]", path, i), i); ok {
+					t.Events = append(t.Events, evs...)
 				}
 			}
 		},
@@ -704,14 +781,20 @@ func path2(rel, name string) string {
 // seconds after it.
 var testBase = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// MaxTestRepeat bounds an inline test event's repeat.
+const MaxTestRepeat = 1000
+
 // testEvent decodes an inline test event: the fields of Event (source,
 // kind, tool, decision, command, path, ...) plus at (an offset from the
 // test's start, such as 30s), id (default e1, e2, ...) and session
 // (default s1). A hook event carries its fields in an audit record.
-func (d *fileDecoder) testEvent(n *yaml.Node, path string, i int) (record.Event, bool) {
+// repeat: N makes N copies, every (default 1s) apart, with ids ID, ID.2,
+// ... ID.N: the volume a threshold or baseline rule needs.
+func (d *fileDecoder) testEvent(n *yaml.Node, path string, i int) ([]record.Event, bool) {
 	if !d.kind(n, yaml.MappingNode, path, "an event mapping") {
-		return record.Event{}, false
+		return nil, false
 	}
+	repeat, every := 1, time.Second
 	var a record.AuditEventV1
 	e := record.Event{ID: fmt.Sprintf("e%d", i+1), Source: record.SourceHook, SessionID: "s1", Time: testBase}
 	str := func(dst *string) func(k, v *yaml.Node) {
@@ -775,6 +858,12 @@ func (d *fileDecoder) testEvent(n *yaml.Node, path string, i int) (record.Event,
 		},
 		"attrs":    func(k, v *yaml.Node) { attrs = d.anyMap(v, join(path, k.Value)) },
 		"resource": func(k, v *yaml.Node) { resource = d.anyMap(v, join(path, k.Value)) },
+		"repeat": func(k, v *yaml.Node) {
+			if d.integer(v, join(path, k.Value), &repeat) && (repeat < 1 || repeat > MaxTestRepeat) {
+				d.err(v, join(path, k.Value), "repeat must be between 1 and %d", MaxTestRepeat)
+			}
+		},
+		"every": func(k, v *yaml.Node) { d.duration(v, join(path, k.Value), &every) },
 	}, "kind")
 	switch e.Source {
 	case record.SourceHook:
@@ -807,7 +896,25 @@ func (d *fileDecoder) testEvent(n *yaml.Node, path string, i int) (record.Event,
 		d.err(n, path, "source %q: want hook or otlp", e.Source)
 		ok = false
 	}
-	return e, ok
+	if !ok || repeat < 1 || repeat > MaxTestRepeat {
+		return nil, false
+	}
+	out := []record.Event{e}
+	for j := 2; j <= repeat; j++ {
+		c := e
+		c.ID = fmt.Sprintf("%s.%d", e.ID, j)
+		c.Time = e.Time.Add(time.Duration(j-1) * every)
+		if e.Audit != nil {
+			a := *e.Audit
+			a.EventID, a.Time = c.ID, c.Time
+			c.Audit = &a
+		}
+		if e.Attrs != nil {
+			c.Attrs = maps.Clone(e.Attrs)
+		}
+		out = append(out, c)
+	}
+	return out, true
 }
 
 // anyMap decodes a mapping of scalars (and nested values) to JSON-like Go

@@ -28,7 +28,7 @@ func TestParse_Bad(t *testing.T) {
 		{"MissingFields", "rules:\n  - id: x\n    match: event.kind == \"a\"\n", `r.yaml:2:5: rules[0]: missing required field "title"`},
 		{"BadSeverity", strings.Replace(goodRule, "low", "urgent", 1), `r.yaml:4:15: rules[0].severity: unknown severity "urgent"`},
 		{"BadID", strings.Replace(goodRule, "test.rule", "Test Rule", 1), `r.yaml:2:9: rules[0].id: invalid rule id "Test Rule"`},
-		{"NoKind", "rules:\n  - id: x\n    title: T\n    severity: low\n", "r.yaml:2:5: rules[0]: a rule needs one of match, sequence, threshold or absence"},
+		{"NoKind", "rules:\n  - id: x\n    title: T\n    severity: low\n", "r.yaml:2:5: rules[0]: a rule needs one of match, sequence, threshold, absence or baseline"},
 		{"TwoKinds", goodRule + "    threshold: {if: 'true', window: 1m, count: 2}\n", "not match and threshold"},
 		{"CELUnknownField", strings.Replace(goodRule, "event.kind", "event.knd", 1), `r.yaml:5:17: rules[0].match: undefined field 'knd'`},
 		{"CELNotBool", strings.Replace(goodRule, `event.kind == "PreToolUse"`, `event.kind`, 1), "r.yaml:5:12: rules[0].match: expression must be of type bool, got string"},
@@ -98,6 +98,68 @@ func TestParse_Bad(t *testing.T) {
         want: 0
 `, "read fixture nope.jsonl"},
 		{"Alias", "rules: &a\n  - *a\n", "alias"},
+		{"BaselineNotGroupedByRule", `rules:
+  - id: b
+    title: T
+    severity: low
+    baseline: {window: 24h, period: 168h, factor: 4, min_count: 20}
+`, "a baseline rule counts decisions per rule, repository, team"},
+		{"GroupByRuleWithoutBaseline", goodRule + "    group_by: rule\n", `group_by "rule" is for baseline rules only`},
+		{"BaselinePeriodNotWhole", `rules:
+  - id: b
+    title: T
+    severity: low
+    group_by: rule
+    baseline: {window: 24h, period: 100h, factor: 4, min_count: 20}
+`, "not a multiple of 24h0m0s"},
+		{"BaselineFactorOne", `rules:
+  - id: b
+    title: T
+    severity: low
+    group_by: rule
+    baseline: {window: 24h, period: 168h, factor: 1, min_count: 20}
+`, "a baseline factor must be above 1"},
+		{"BaselineMinCountZero", `rules:
+  - id: b
+    title: T
+    severity: low
+    group_by: rule
+    baseline: {window: 24h, period: 168h, factor: 4, min_count: 0}
+`, "a baseline min_count must be at least 1"},
+		{"BaselineUnknownDecision", `rules:
+  - id: b
+    title: T
+    severity: low
+    group_by: rule
+    baseline: {decisions: [deny, block], window: 24h, period: 168h, factor: 4, min_count: 20}
+`, `unknown decision "block"`},
+		{"BaselineQuarantine", `rules:
+  - id: b
+    title: T
+    severity: low
+    group_by: rule
+    baseline: {window: 24h, period: 168h, factor: 4, min_count: 20}
+    response: {quarantine: true}
+`, "it can notify, not quarantine or revoke"},
+		{"BaselineTooManyWindows", `rules:
+  - id: b
+    title: T
+    severity: low
+    group_by: rule
+    baseline: {window: 1m, period: 1000m, factor: 4, min_count: 20}
+`, "a baseline period holds at most 366 windows"},
+		{"BaselineMissingFactor", `rules:
+  - id: b
+    title: T
+    severity: low
+    group_by: rule
+    baseline: {window: 24h, period: 168h, min_count: 20}
+`, `missing required field "factor"`},
+		{"TestRepeatTooMany", goodRule + `    tests:
+      - name: t
+        events: [{kind: PreToolUse, repeat: 5000}]
+        want: 0
+`, "repeat must be between 1 and 1000"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,8 +9,9 @@ import (
 // Severities, lowest first.
 var Severities = []string{"info", "low", "medium", "high", "critical"}
 
-// Group-by keys: what a rule's state and alerts are kept per.
-var GroupKeys = []string{"session", "user", "device", "repository"}
+// Group-by keys: what a rule's state and alerts are kept per. GroupRule
+// and GroupTeam are for baseline rules only.
+var GroupKeys = []string{"session", "user", "device", "repository", GroupRule, GroupTeam}
 
 // Defaults.
 const (
@@ -30,12 +31,13 @@ type Rule struct {
 	Description string   `json:"description,omitempty"`
 	Tags        []string `json:"tags,omitempty"`
 	GroupBy     string   `json:"group_by"`
-	// Kind is match, sequence, threshold or absence.
+	// Kind is match, sequence, threshold, absence or baseline.
 	Kind      string        `json:"kind"`
 	Match     *Match        `json:"match,omitempty"`
 	Sequence  *Sequence     `json:"sequence,omitempty"`
 	Threshold *Threshold    `json:"threshold,omitempty"`
 	Absence   *Absence      `json:"absence,omitempty"`
+	Baseline  *Baseline     `json:"baseline,omitempty"`
 	Response  Response      `json:"response"`
 	Suppress  []Suppression `json:"suppress,omitempty"`
 	Tests     []Test        `json:"-"`

@@ -209,6 +209,9 @@ func (d *detector) run(ctx context.Context) {
 		if tick%groupEvalEvery == 0 {
 			d.evaluateGroups(ctx)
 		}
+		if tick%baselineEvalEvery == 1 {
+			d.evaluateBaselines(ctx)
+		}
 	}
 }
 

@@ -145,6 +145,8 @@ type Store interface {
 	Alerts
 	// Overlays keeps the overlays on the served policy (see Overlays).
 	Overlays
+	// Decisions counts Warden's decisions per rule (see Decisions).
+	Decisions
 
 	// DeleteBefore enforces retention: it deletes every session whose last
 	// event or point is before t, with all its events and metric points,

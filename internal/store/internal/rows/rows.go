@@ -83,20 +83,8 @@ func Events(events []record.Event) ([]Event, error) {
 	return out, nil
 }
 
-// TeamKeys are the OTLP resource attributes that name a session's team,
-// in order of preference: `warden compile --team` sets the first through
-// OTEL_RESOURCE_ATTRIBUTES.
-var TeamKeys = []string{"team", "team.name"}
-
-// Team returns the team a resource names, "" when none.
-func Team(resource map[string]any) string {
-	for _, k := range TeamKeys {
-		if v, ok := resource[k].(string); ok && v != "" {
-			return v
-		}
-	}
-	return ""
-}
+// Team returns the team a resource names, "" when none (record.Team).
+func Team(resource map[string]any) string { return record.Team(resource) }
 
 // sequence reads Claude Code's event.sequence attribute, whatever type the
 // decoder gave it.
