@@ -31,6 +31,15 @@ type Alerts interface {
 	// (record.AlertTransition) fails with EConflict; setting the status
 	// the alert already has is a no-op that returns it.
 	SetAlertStatus(ctx context.Context, id, status, by, comment string) (*record.Alert, error)
+	// AlertCounts counts every stored alert by status and severity,
+	// ordered by status then severity: the console's queue summary.
+	AlertCounts(ctx context.Context) ([]AlertCount, error)
+}
+
+// AlertCount is how many alerts have one status and severity.
+type AlertCount struct {
+	Status, Severity string
+	N                int64
 }
 
 // Overlays is the part of a store that keeps policy overlays.

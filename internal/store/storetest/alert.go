@@ -163,6 +163,30 @@ func testAlerts(t *testing.T, open opener) {
 		_, err = s.ListAlerts(ctx(), store.AlertFilter{Status: "closed"})
 		wantCode(t, err, store.EInvalid)
 	})
+	t.Run("Counts", func(t *testing.T) {
+		s, _ := open(t)
+		got, err := s.AlertCounts(ctx())
+		if err != nil || len(got) != 0 {
+			t.Fatalf("no alerts: %+v, %v", got, err)
+		}
+		a := mustRecord(t, s, Hit("chain.x", "s1", 0, "e1")).Alert
+		mustRecord(t, s, Hit("chain.x", "s1", time.Minute, "e2")) // grouped: one alert
+		mustRecord(t, s, Hit("chain.x", "s2", 0, "f1"))
+		low := Hit("chain.y", "s3", 0, "g1")
+		low.Severity = "low"
+		mustRecord(t, s, low)
+		if _, err := s.SetAlertStatus(ctx(), a.ID, record.AlertAcknowledged, "bob", ""); err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.AlertCounts(ctx())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []store.AlertCount{{Status: "acknowledged", Severity: "high", N: 1}, {Status: "open", Severity: "high", N: 1}, {Status: "open", Severity: "low", N: 1}}
+		if !slices.Equal(got, want) {
+			t.Errorf("counts %+v, want %+v", got, want)
+		}
+	})
 	t.Run("Invalid", func(t *testing.T) {
 		s, _ := open(t)
 		for name, h := range map[string]record.AlertHit{
