@@ -25,6 +25,9 @@ func timeline(events []record.Event, rr record.RunRecord) []timelineRow {
 		e := &events[i]
 		row := timelineRow{Time: e.Time, Source: e.Source, Kind: shorten(e.Kind), Tool: shorten(e.Tool),
 			EventID: e.ID, Conflict: conflicted[e.ID]}
+		if e.Source == record.SourceHook {
+			row.Unverified = unverified(e.Verification)
+		}
 		if a := e.Audit; a != nil {
 			row.Target = shorten(firstOf(a.Command, a.Path, a.URL, mcpName(a.MCPServer, a.MCPTool)))
 			if a.Decision != "" && a.Decision != record.DecisionNone || a.RuleID != "" {
@@ -83,6 +86,35 @@ func timeline(events []record.Event, rr record.RunRecord) []timelineRow {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// unverifiedText says, per Verification.Reason, why a hook audit event
+// is not verified evidence.
+var unverifiedText = map[string]string{
+	record.UnverifiedUnsigned:       "unsigned: not from an enrolled device's hook",
+	record.UnverifiedBadSignature:   "bad signature: not the device key's",
+	record.UnverifiedUnknownDevice:  "signed by a device the server does not know",
+	record.UnverifiedRevokedDevice:  "signed by a revoked device",
+	record.UnverifiedDeviceMismatch: "posted with another device's credential",
+	record.UnverifiedChainGap:       "chain gap: the event before it never arrived",
+	record.UnverifiedChainFork:      "chain fork: another event holds its place",
+	record.NotChecked:               "not checked: stored before the server verified audit events",
+}
+
+// unverified returns why a hook audit event with verification v is not
+// verified evidence, or "" when it is.
+func unverified(v *record.Verification) string {
+	if v != nil && v.Verified {
+		return ""
+	}
+	reason := record.NotChecked
+	if v != nil && v.Reason != "" {
+		reason = v.Reason
+	}
+	if t, ok := unverifiedText[reason]; ok {
+		return t
+	}
+	return Visible(truncate(reason, 64))
 }
 
 func mcpName(server, tool string) string {
