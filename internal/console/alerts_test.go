@@ -397,7 +397,7 @@ func TestAlertSessionFiltersAndEvidence(t *testing.T) {
 	// The seeded audit events carry no verification: each is marked, with
 	// the reason; telemetry is not evidence Warden verifies.
 	_, body, _ := read.get("/sessions/" + ids[0])
-	if n, want := strings.Count(body, `<span class="badge u">unverified: not checked`), 12; n != want {
+	if n, want := strings.Count(body, `>unverified: not checked</span>`), 12; n != want {
 		t.Errorf("%d unverified markers, want %d (one per hook event)", n, want)
 	}
 	if !strings.Contains(body, `id="unverified-count">12 unverified decision events`) {

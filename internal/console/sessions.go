@@ -232,9 +232,9 @@ type timelineRow struct {
 	// Matched marks an event a detection alert matched (the alert page).
 	Matched bool
 	// Unverified says why a hook audit event is not verified evidence
-	// (unverifiedText of its Verification.Reason), "" when it is or when
-	// the event is telemetry.
-	Unverified string
+	// (its Verification.Reason), nil when it is or when the event is
+	// telemetry.
+	Unverified *unverifiedReason
 	EventID    string
 }
 
