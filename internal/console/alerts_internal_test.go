@@ -1,9 +1,13 @@
 package console
 
 import (
+	"errors"
+	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/store"
 )
 
 // TestAlertUnverifiedMarker: every reason the server records has a label,
@@ -60,4 +64,34 @@ func TestAlertMCPServerOf(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzAlertFilter: whatever query string a browser sends, the queue's
+// filter parser answers a filter the store accepts or a 400, never a
+// panic, and a filter it accepts encodes back to itself.
+func FuzzAlertFilter(f *testing.F) {
+	for _, s := range []string{"", "status=open&severity=high", "rule=%00", "limit=0", "session=%FF", "x=1", "status=open&status=closed"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		af, sf, err := parseAlertFilter(q)
+		if err != nil {
+			var pe *pageError
+			if !errors.As(err, &pe) || pe.status != http.StatusBadRequest {
+				t.Fatalf("%q: %v, want a 400 page", raw, err)
+			}
+			return
+		}
+		if err := store.ValidateAlertFilter(sf); err != nil && store.ErrorCode(err) != store.EInvalid {
+			t.Fatalf("%q: accepted filter %+v fails with %v", raw, sf, err)
+		}
+		again, _, err := parseAlertFilter(af.query())
+		if err != nil || again != af {
+			t.Fatalf("%q: %+v encodes to %q, which reads back as %+v, %v", raw, af, af.query().Encode(), again, err)
+		}
+	})
 }

@@ -173,6 +173,16 @@ func ValidateAlertFilter(f AlertFilter) error {
 	if f.Limit < 0 {
 		return Errorf(EInvalid, "negative limit %d", f.Limit)
 	}
+	// Rule, session and user come from a query string: what no stored
+	// alert can hold matches none, and PostgreSQL would refuse it.
+	for name, v := range map[string]string{"rule": f.Rule, "session": f.SessionID, "user": f.UserID} {
+		if len(v) > maxAlertFieldBytes {
+			return Errorf(EInvalid, "alert filter %s of %d bytes, more than %d", name, len(v), maxAlertFieldBytes)
+		}
+		if err := checkText(name, v); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

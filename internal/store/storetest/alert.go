@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -198,6 +199,17 @@ func testAlerts(t *testing.T, open opener) {
 			_, err := s.RecordAlert(ctx(), h)
 			if store.ErrorCode(err) != store.EInvalid {
 				t.Errorf("%s: got %v, want invalid", name, err)
+			}
+		}
+		for name, f := range map[string]store.AlertFilter{
+			"RuleNUL":      {Rule: "a\x00b"},
+			"SessionUTF8":  {SessionID: "\xff"},
+			"UserTooLong":  {UserID: strings.Repeat("u", 2000)},
+			"StatusClosed": {Status: "closed"},
+		} {
+			_, err := s.ListAlerts(ctx(), f)
+			if store.ErrorCode(err) != store.EInvalid {
+				t.Errorf("filter %s: got %v, want invalid", name, err)
 			}
 		}
 	})
