@@ -3,12 +3,13 @@
 // go:embed, no JavaScript at all) for analysts and platform teams: the
 // overview of a period (adoption, tool mix, Warden's decisions, blocks per
 // team and repository, model mix and cost, API errors), the session list
-// and a session's run record and timeline, the served policy; and the
-// admin actions quarantine, release and a reviewer's decision.
+// and a session's run record and timeline, the alert queue and an alert's
+// page, the served policy; and the admin actions quarantine, release, a
+// reviewer's decision, an alert's status and the responses to an alert.
 //
 // Boundaries: console reads and writes through store.Store and the few
-// callbacks of Options (token checks, quarantine, flushing pending
-// decisions), which the server provides; it knows nothing of the server's
+// callbacks of Options (token checks, quarantine, policy overlays,
+// flushing pending decisions), which the server provides; it knows nothing of the server's
 // handlers, and the server mounts its routes with Register. Everything it
 // shows that an agent could have written is hostile data: html/template
 // escapes it by context, and Visible first makes terminal escapes, other
