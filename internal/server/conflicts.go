@@ -30,13 +30,23 @@ type conflictCounter struct {
 	// budget bounds the time one run spends; the rest wait for the next.
 	budget time.Duration
 
+	// running serializes runs: one that starts while another counts
+	// waits for it, so a caller of count sees every mark before it
+	// counted.
+	running sync.Mutex
+
 	mu    sync.Mutex
 	dirty map[string]bool
+	// stored is the count this process last stored per session, so that
+	// a session whose count did not change costs no write (SQLite has
+	// one writer, which ingest needs); cleared when it grows past
+	// maxDirty, which costs one write per session again.
+	stored map[string]int
 }
 
 func newConflictCounter(s *Server) *conflictCounter {
 	return &conflictCounter{s: s, log: s.log.With(LogKeyComponent, "conflicts"), budget: conflictInterval / 4,
-		dirty: map[string]bool{}}
+		dirty: map[string]bool{}, stored: map[string]int{}}
 }
 
 // mark queues the sessions of events for counting (any event: the one
@@ -77,6 +87,8 @@ func (c *conflictCounter) run(ctx context.Context) {
 // count builds the run record of every session marked since the last run
 // (within the budget) and stores its conflict count.
 func (c *conflictCounter) count(ctx context.Context) {
+	c.running.Lock()
+	defer c.running.Unlock()
 	c.mu.Lock()
 	sessions := make([]string, 0, len(c.dirty))
 	for sid := range c.dirty {
@@ -122,10 +134,25 @@ func (c *conflictCounter) countSession(ctx context.Context, sid string) error {
 	if !slices.ContainsFunc(events, func(e record.Event) bool { return e.Source == record.SourceHook }) {
 		return nil
 	}
-	rr := record.BuildRunRecordWith(record.SessionSummary{SessionID: sid}, events, RunRecordOptions)
-	err = c.s.store.SetSessionConflicts(ctx, sid, len(rr.Conflicts))
-	if store.ErrorCode(err) == store.ENotFound {
-		return nil // deleted by retention meanwhile
+	n := len(record.BuildRunRecordWith(record.SessionSummary{SessionID: sid}, events, RunRecordOptions).Conflicts)
+	c.mu.Lock()
+	last, known := c.stored[sid]
+	c.mu.Unlock()
+	if known && last == n {
+		return nil
 	}
-	return err
+	err = c.s.store.SetSessionConflicts(ctx, sid, n)
+	switch {
+	case store.ErrorCode(err) == store.ENotFound:
+		return nil // deleted by retention meanwhile
+	case err != nil:
+		return err
+	}
+	c.mu.Lock()
+	if len(c.stored) >= maxDirty {
+		clear(c.stored)
+	}
+	c.stored[sid] = n
+	c.mu.Unlock()
+	return nil
 }
