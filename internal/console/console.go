@@ -9,8 +9,9 @@
 //
 // Boundaries: console reads and writes through store.Store and the few
 // callbacks of Options (token checks, quarantine, policy overlays,
-// flushing pending decisions), which the server provides; it knows nothing of the server's
-// handlers, and the server mounts its routes with Register. Everything it
+// flushing pending decisions), which the server provides; it knows
+// nothing of the server's handlers, and the server mounts its routes with
+// Register. Everything it
 // shows that an agent could have written is hostile data: html/template
 // escapes it by context, and Visible first makes terminal escapes, other
 // control characters and bidirectional overrides visible. Pages send a
