@@ -1,7 +1,9 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -333,12 +335,19 @@ func TestAlertActions(t *testing.T) {
 	if d, reason := cs.decide(t, ids[0]); d != "deny" || !strings.Contains(reason, "alert "+al.chain) || !strings.Contains(reason, "INC-7 key leaked") {
 		t.Errorf("central decision after the alert's quarantine: %s %q", d, reason)
 	}
+	mcpSession := ids[2]
+	if d := decideMCP(t, cs, mcpSession); d == "deny" {
+		t.Fatal("the MCP server's tool is denied before the revocation")
+	}
 	mcpRespond := "/alerts/" + al.mcp + "/respond"
 	if st, body, _ := admin.post(mcpRespond, admin.form("action", "revoke_mcp_server", "target", "github", "reason", "unapproved", "confirm", "yes")); st != http.StatusSeeOther {
 		t.Fatalf("revoke: %d %.400s", st, body)
 	}
 	if st, body, _ := admin.post(mcpRespond, admin.form("action", "repository_tier", "target", "https://github.com/acme/web*", "tier", "payments", "reason", "tighten", "confirm", "yes")); st != http.StatusSeeOther {
 		t.Fatalf("tier: %d %.400s", st, body)
+	}
+	if d := decideMCP(t, cs, mcpSession); d != "deny" {
+		t.Errorf("central decision on the revoked MCP server's tool: %s, want deny", d)
 	}
 	list, err := cs.store.ListOverlays(ctx)
 	if err != nil || len(list) != 2 {
@@ -353,6 +362,34 @@ func TestAlertActions(t *testing.T) {
 	if _, body, _ := admin.get("/alerts/" + al.mcp + "?done=revoke_mcp_server"); !strings.Contains(body, "MCP server revoked") {
 		t.Error("no notice after the revocation")
 	}
+}
+
+// decideMCP asks the server for a central decision on a call of the
+// github MCP server's tool in session and returns the permissionDecision.
+func decideMCP(tb testing.TB, cs *consoleServer, session string) string {
+	tb.Helper()
+	body, _ := json.Marshal(map[string]any{
+		"session_id": session, "transcript_path": "/home/dev/.claude/projects/x/" + session + ".jsonl",
+		"cwd": "/home/dev/app", "hook_event_name": "PreToolUse", "permission_mode": "default",
+		"tool_name": "mcp__github__create_issue", "tool_input": map[string]any{"title": "x"}, "tool_use_id": "toolu_mcp",
+	})
+	req, _ := http.NewRequest("POST", cs.url+"/v1/hooks/claude-code", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+cs.tokens[record.ScopeIngest])
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var d struct {
+		HookSpecificOutput struct {
+			PermissionDecision string `json:"permissionDecision"`
+		} `json:"hookSpecificOutput"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		tb.Fatalf("decision: %d %v", resp.StatusCode, err)
+	}
+	return d.HookSpecificOutput.PermissionDecision
 }
 
 // TestAlertSessionFiltersAndEvidence: the session list filters by alerts
