@@ -40,7 +40,7 @@ type sessionsListFlags struct {
 	server, token, format                       string
 	user, repository, tier, device, team, since string
 	until, cursor                               string
-	denials, all                                bool
+	denials, alerts, conflicts, all             bool
 	limit                                       int
 }
 
@@ -60,6 +60,7 @@ the local server at ` + server.DefaultAddr + `); --token a token with read scope
 RFC 3339 time. A page holds --limit sessions; the last line names the cursor
 of the next page, or use --all.`,
 		Example: `  warden sessions list --denials --since 2026-11-01
+  warden sessions list --alerts --conflicts
   warden sessions list --server warden.internal:8844 --repository https://github.com/acme/app.git
   warden sessions list --user ana --format json --all`,
 		Args: cobra.NoArgs,
@@ -94,6 +95,8 @@ of the next page, or use --all.`,
 	fl.StringVar(&f.device, "device", "", "only sessions on this host")
 	fl.StringVar(&f.team, "team", "", "only sessions of this team (OTEL_RESOURCE_ATTRIBUTES team=)")
 	fl.BoolVar(&f.denials, "denials", false, "only sessions with a Warden deny or a Claude Code reject")
+	fl.BoolVar(&f.alerts, "alerts", false, "only sessions a detection alert names (any status)")
+	fl.BoolVar(&f.conflicts, "conflicts", false, "only sessions whose evidence has conflicts (Claude Code's and Warden's records disagree)")
 	fl.StringVar(&f.since, "since", "", "only sessions active at or after this date or time")
 	fl.StringVar(&f.until, "until", "", "only sessions active before this date or time")
 	fl.IntVar(&f.limit, "limit", 50, "sessions per page (1 to 1000)")
@@ -152,8 +155,13 @@ func (f *sessionsListFlags) query() (url.Values, error) {
 			q.Set(kv[0], kv[1])
 		}
 	}
-	if f.denials {
-		q.Set("denials", "1")
+	for _, b := range []struct {
+		key string
+		on  bool
+	}{{"denials", f.denials}, {"alerts", f.alerts}, {"conflicts", f.conflicts}} {
+		if b.on {
+			q.Set(b.key, "1")
+		}
 	}
 	q.Set("limit", strconv.Itoa(f.limit))
 	since, err := timeFlag("since", f.since, false)

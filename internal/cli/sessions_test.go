@@ -37,11 +37,11 @@ func TestSessionsList(t *testing.T) {
 
 	// HOST:PORT, every filter, one page: the cursor of the next is printed.
 	code, stdout, stderr := runCLI(t, env, "", "sessions", "list", "--server", host, "--user", "ana", "--repository", "app",
-		"--tier", "strict", "--device", "lap", "--team", "pay", "--denials", "--since", "2026-11-01", "--until", "2026-11-02", "--limit", "1")
+		"--tier", "strict", "--device", "lap", "--team", "pay", "--denials", "--alerts", "--conflicts", "--since", "2026-11-01", "--until", "2026-11-02", "--limit", "1")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	want := "denials=1&device=lap&limit=1&repository=app&since=2026-11-01T00%3A00%3A00Z&team=pay&tier=strict&until=2026-11-03T00%3A00%3A00Z&user=ana"
+	want := "alerts=1&conflicts=1&denials=1&device=lap&limit=1&repository=app&since=2026-11-01T00%3A00%3A00Z&team=pay&tier=strict&until=2026-11-03T00%3A00%3A00Z&user=ana"
 	if len(queries) != 1 || queries[0] != want {
 		t.Errorf("queries %q, want %q", queries, want)
 	}

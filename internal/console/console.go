@@ -3,13 +3,15 @@
 // go:embed, no JavaScript at all) for analysts and platform teams: the
 // overview of a period (adoption, tool mix, Warden's decisions, blocks per
 // team and repository, model mix and cost, API errors), the session list
-// and a session's run record and timeline, the served policy; and the
-// admin actions quarantine, release and a reviewer's decision.
+// and a session's run record and timeline, the alert queue and an alert's
+// page, the served policy; and the admin actions quarantine, release, a
+// reviewer's decision, an alert's status and the responses to an alert.
 //
 // Boundaries: console reads and writes through store.Store and the few
-// callbacks of Options (token checks, quarantine, flushing pending
-// decisions), which the server provides; it knows nothing of the server's
-// handlers, and the server mounts its routes with Register. Everything it
+// callbacks of Options (token checks, quarantine, policy overlays,
+// flushing pending decisions), which the server provides; it knows
+// nothing of the server's handlers, and the server mounts its routes with
+// Register. Everything it
 // shows that an agent could have written is hostile data: html/template
 // escapes it by context, and Visible first makes terminal escapes, other
 // control characters and bidirectional overrides visible. Pages send a
@@ -18,8 +20,12 @@
 // SameSite=Strict and Secure under TLS; every state-changing request
 // passes http.CrossOriginProtection and a per-session form token.
 //
-// Alerts and Devices (issues 13 and 12) are not here yet: Nav is the one
-// list of pages a new one joins.
+// The alert queue and an alert's page (issue 13's detection alerts) show
+// the matched chain on its session's timeline and let admins move the
+// alert along its lifecycle and respond (quarantine, revoke an MCP
+// server, move a repository's tier) after a confirmation page. Devices
+// (issue 12) are not here yet: Nav is the one list of pages a new one
+// joins.
 package console
 
 import (
@@ -68,6 +74,10 @@ type Options struct {
 	// API does (so that central decisions see it at once).
 	Quarantine func(ctx context.Context, sessionID, reason, by string) (*record.Quarantine, error)
 	Release    func(ctx context.Context, sessionID, by string) error
+	// AddOverlay lays an overlay over the served policy the way the API
+	// does (revoke an MCP server, move repositories to a tier), for the
+	// responses to an alert; nil leaves those responses out.
+	AddOverlay func(ctx context.Context, o record.PolicyOverlay) (*record.PolicyOverlay, error)
 	// Sync waits until decisions accepted so far are in the store (nil:
 	// nothing pending).
 	Sync func(ctx context.Context) error
@@ -165,6 +175,10 @@ func (c *Console) Routes() []Route {
 		{"POST /sessions/{id}/quarantine", "console_quarantine", action(c.serveQuarantine)},
 		{"POST /sessions/{id}/release", "console_release", action(c.serveRelease)},
 		{"POST /sessions/{id}/review", "console_review", action(c.serveReview)},
+		{"GET /alerts", "console_alerts", page(c.serveAlerts)},
+		{"GET /alerts/{id}", "console_alert", page(c.serveAlert)},
+		{"POST /alerts/{id}/status", "console_alert_status", action(c.serveAlertStatus)},
+		{"POST /alerts/{id}/respond", "console_alert_respond", action(c.serveAlertRespond)},
 		{"GET /policy", "console_policy", page(c.servePolicy)},
 		{"GET /assets/", "console_assets", c.headers(c.assets)},
 	}

@@ -22,12 +22,12 @@ type NavItem struct {
 	Path, Label string
 }
 
-// Nav is the console's navigation, in order. A new page (Alerts after the
-// detection issue, Devices after the enrollment one) adds its entry here
-// and its route in Routes.
+// Nav is the console's navigation, in order. A new page (Devices after
+// the enrollment issue) adds its entry here and its route in Routes.
 var Nav = []NavItem{
 	{"/", "Overview"},
 	{"/sessions", "Sessions"},
+	{"/alerts", "Alerts"},
 	{"/policy", "Policy"},
 }
 
@@ -36,17 +36,18 @@ var Nav = []NavItem{
 const ShortLimit = 160
 
 // pages holds the parsed templates: each page is layout.html plus its own
-// file.
+// file, with the shared partials (timeline.html: a session's timeline).
 type pages struct {
 	m map[string]*template.Template
 }
 
-var pageNames = []string{"login", "overview", "sessions", "session", "policy", "error"}
+var pageNames = []string{"login", "overview", "sessions", "session", "policy", "error",
+	"alerts", "alert", "confirm"}
 
 func parsePages() (*pages, error) {
 	p := &pages{m: map[string]*template.Template{}}
 	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/timeline.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", name, err)
 		}

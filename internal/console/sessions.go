@@ -17,12 +17,12 @@ import (
 const SessionPageSize = 50
 
 // sessionFilterKeys are the list's query parameters.
-var sessionFilterKeys = []string{"user", "repository", "tier", "device", "team", "denials", "since", "until", "cursor", "limit"}
+var sessionFilterKeys = []string{"user", "repository", "tier", "device", "team", "denials", "alerts", "conflicts", "since", "until", "cursor", "limit"}
 
 // listFilter is the session list's filter as the form shows it.
 type listFilter struct {
 	User, Repository, Tier, Device, Team string
-	Denials                              bool
+	Denials, Alerts, Conflicts           bool
 	Since, Until                         string // YYYY-MM-DD
 	Limit                                int
 }
@@ -36,8 +36,13 @@ func (f listFilter) query() url.Values {
 			q.Set(kv[0], kv[1])
 		}
 	}
-	if f.Denials {
-		q.Set("denials", "1")
+	for _, b := range []struct {
+		key string
+		on  bool
+	}{{"denials", f.Denials}, {"alerts", f.Alerts}, {"conflicts", f.Conflicts}} {
+		if b.on {
+			q.Set(b.key, "1")
+		}
 	}
 	if f.Limit != 0 && f.Limit != SessionPageSize {
 		q.Set("limit", strconv.Itoa(f.Limit))
@@ -59,15 +64,20 @@ func parseListFilter(q url.Values) (listFilter, store.SessionFilter, error) {
 	}
 	lf := listFilter{User: q.Get("user"), Repository: q.Get("repository"), Tier: q.Get("tier"),
 		Device: q.Get("device"), Team: q.Get("team"), Since: q.Get("since"), Until: q.Get("until"), Limit: SessionPageSize}
-	switch q.Get("denials") {
-	case "", "0":
-	case "1", "on", "true":
-		lf.Denials = true
-	default:
-		return lf, store.SessionFilter{}, bad("denials is 1 or empty.")
+	for _, b := range []struct {
+		key string
+		dst *bool
+	}{{"denials", &lf.Denials}, {"alerts", &lf.Alerts}, {"conflicts", &lf.Conflicts}} {
+		switch q.Get(b.key) {
+		case "", "0":
+		case "1", "on", "true":
+			*b.dst = true
+		default:
+			return lf, store.SessionFilter{}, bad(b.key + " is 1 or empty.")
+		}
 	}
 	f := store.SessionFilter{UserID: lf.User, Repository: lf.Repository, Tier: lf.Tier, Host: lf.Device, Team: lf.Team,
-		HasDenials: lf.Denials, Cursor: q.Get("cursor"), Limit: lf.Limit}
+		HasDenials: lf.Denials, HasAlerts: lf.Alerts, HasConflicts: lf.Conflicts, Cursor: q.Get("cursor"), Limit: lf.Limit}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > store.MaxLimit {
@@ -105,7 +115,7 @@ type sessionRow struct {
 	ID, User, Repository, Branch, Host, Tier, Team short
 	URL                                            string
 	First, Last                                    time.Time
-	Events, Denials, Asks, Rejections              int64
+	Events, Denials, Asks, Rejections, Conflicts   int64
 	CostUSD                                        float64
 	Quarantined                                    bool
 }
@@ -128,7 +138,7 @@ func (c *Console) serveSessions(w http.ResponseWriter, r *http.Request, s *sessi
 			ID: shorten(x.SessionID), URL: "/sessions/" + url.PathEscape(x.SessionID), User: shorten(x.UserID),
 			Repository: shorten(x.Repository), Branch: shorten(x.Branch), Host: shorten(x.Host), Tier: shorten(x.Tier),
 			Team: shorten(x.Team), First: x.FirstTime, Last: x.LastTime, Events: x.Counts.Events,
-			Denials: x.Counts.Denials, Asks: x.Counts.Asks, Rejections: x.Counts.Rejections,
+			Denials: x.Counts.Denials, Asks: x.Counts.Asks, Rejections: x.Counts.Rejections, Conflicts: x.Counts.Conflicts,
 			CostUSD: x.Rollup.CostUSD, Quarantined: x.Quarantined,
 		})
 	}
@@ -193,6 +203,7 @@ type sessionPage struct {
 	Denials                                                    int
 	Quarantined                                                bool
 	QuarantineURL, ReleaseURL, ReviewURL, JSONURL, MarkdownURL string
+	AlertsURL                                                  string
 	Notice                                                     string
 }
 
@@ -218,7 +229,13 @@ type timelineRow struct {
 	Denied       bool
 	Conflict     bool
 	ObservedOnly bool
-	EventID      string
+	// Matched marks an event a detection alert matched (the alert page).
+	Matched bool
+	// Unverified says why a hook audit event is not verified evidence
+	// (its Verification.Reason), nil when it is or when the event is
+	// telemetry.
+	Unverified *unverifiedReason
+	EventID    string
 }
 
 func (c *Console) loadSession(r *http.Request) (string, *record.SessionSummary, []record.Event, error) {
@@ -263,6 +280,7 @@ func (c *Console) serveSession(w http.ResponseWriter, r *http.Request, s *sessio
 	esc := url.PathEscape(id)
 	p.QuarantineURL, p.ReleaseURL, p.ReviewURL = "/sessions/"+esc+"/quarantine", "/sessions/"+esc+"/release", "/sessions/"+esc+"/review"
 	p.JSONURL, p.MarkdownURL = "/sessions/"+esc+"/record.json", "/sessions/"+esc+"/record.md"
+	p.AlertsURL = "/alerts?" + urlValues("session", id)
 	p.Fields = flatten(rr)
 	p.Conflicts, p.Denials = len(rr.Conflicts), len(rr.Denials)
 	p.Timeline = timeline(events, rr)

@@ -25,6 +25,9 @@ func timeline(events []record.Event, rr record.RunRecord) []timelineRow {
 		e := &events[i]
 		row := timelineRow{Time: e.Time, Source: e.Source, Kind: shorten(e.Kind), Tool: shorten(e.Tool),
 			EventID: e.ID, Conflict: conflicted[e.ID]}
+		if e.Source == record.SourceHook {
+			row.Unverified = unverified(e.Verification)
+		}
 		if a := e.Audit; a != nil {
 			row.Target = shorten(firstOf(a.Command, a.Path, a.URL, mcpName(a.MCPServer, a.MCPTool)))
 			if a.Decision != "" && a.Decision != record.DecisionNone || a.RuleID != "" {
@@ -83,6 +86,38 @@ func timeline(events []record.Event, rr record.RunRecord) []timelineRow {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// unverifiedReasons names, per Verification.Reason, why a hook audit
+// event is not verified evidence: a short label for the timeline's
+// marker and what it means.
+var unverifiedReasons = map[string]unverifiedReason{
+	record.UnverifiedUnsigned:       {"unsigned", "not signed by an enrolled device's hook: anyone holding an ingest token could have posted it"},
+	record.UnverifiedBadSignature:   {"bad signature", "the signature is not the device key's"},
+	record.UnverifiedUnknownDevice:  {"unknown device", "signed by a device the server does not know"},
+	record.UnverifiedRevokedDevice:  {"revoked device", "signed by a device that was revoked"},
+	record.UnverifiedDeviceMismatch: {"device mismatch", "posted with another device's credential"},
+	record.UnverifiedChainGap:       {"chain gap", "the event before it in the device's chain never arrived"},
+	record.UnverifiedChainFork:      {"chain fork", "another event of the device already holds its place in the chain"},
+	record.NotChecked:               {"not checked", "stored before the server verified audit events"},
+}
+
+type unverifiedReason struct{ Label, Detail string }
+
+// unverified returns why a hook audit event with verification v is not
+// verified evidence, or nil when it is.
+func unverified(v *record.Verification) *unverifiedReason {
+	if v != nil && v.Verified {
+		return nil
+	}
+	reason := record.NotChecked
+	if v != nil && v.Reason != "" {
+		reason = v.Reason
+	}
+	if u, ok := unverifiedReasons[reason]; ok {
+		return &u
+	}
+	return &unverifiedReason{Label: Visible(truncate(reason, 64)), Detail: "a reason this console does not know"}
 }
 
 func mcpName(server, tool string) string {

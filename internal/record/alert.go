@@ -96,7 +96,10 @@ type AlertChange struct {
 	Comment string    `json:"comment,omitempty"`
 }
 
+// AlertSeverities lists the severities, lowest first.
+var AlertSeverities = []string{"info", "low", "medium", "high", "critical"}
+
 // AlertSeverityRank orders severities (info lowest); -1 for an unknown one.
 func AlertSeverityRank(s string) int {
-	return slices.Index([]string{"info", "low", "medium", "high", "critical"}, s)
+	return slices.Index(AlertSeverities, s)
 }

@@ -53,4 +53,8 @@ type SessionCounts struct {
 	Failures    int64 `json:"failures"`
 	APIRequests int64 `json:"api_requests"`
 	APIErrors   int64 `json:"api_errors"`
+	// Conflicts is how many evidence conflicts (RunRecord.Conflicts) the
+	// session's run record had when the server last built it after an
+	// ingest: a count it keeps, not one of the events themselves.
+	Conflicts int64 `json:"conflicts,omitempty"`
 }

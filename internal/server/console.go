@@ -7,6 +7,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/console"
 	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/store"
 )
 
 // newConsole builds the web console on the server's store, token checks
@@ -26,6 +27,15 @@ func (s *Server) newConsole() (*console.Console, error) {
 		},
 		Quarantine: s.setQuarantine,
 		Release:    s.release,
+		AddOverlay: func(ctx context.Context, o record.PolicyOverlay) (*record.PolicyOverlay, error) {
+			added, err := s.addOverlay(ctx, o)
+			var e *Error
+			if errors.As(err, &e) && e.Code == EInvalid {
+				// The console shows an invalid request as such.
+				return nil, store.Errorf(store.EInvalid, "%s", e.Message)
+			}
+			return added, err
+		},
 		Sync:       s.writer.sync,
 		Policy:     s.policy,
 		PolicyYAML: s.yaml,

@@ -360,6 +360,61 @@ func TestSessions_Filters(t *testing.T) {
 	}
 }
 
+// TestSessions_AlertAndConflictFilters: ?alerts=1 keeps the sessions an
+// alert names; ?conflicts=1 those whose run record has evidence conflicts,
+// counted in the background after ingest (two audit events of one call
+// that contradict each other).
+func TestSessions_AlertAndConflictFilters(t *testing.T) {
+	ts := startServer(t)
+	ingest, read := ts.tokens[record.ScopeIngest], ts.tokens[record.ScopeRead]
+	at := t0.Add(time.Minute)
+	first := newAudit("cf-1", "conflicted", at)
+	first.ToolUseID, first.Decision = "toolu_1", record.DecisionDeny
+	second := newAudit("cf-2", "conflicted", at)
+	second.ToolUseID = "toolu_1" // allow: contradicts the deny
+	plain := newAudit("cf-3", "plain", at.Add(time.Second))
+	body := append(append(auditLine(t, first), auditLine(t, second)...), auditLine(t, plain)...)
+	if r := ts.do("POST", "/v1/audit", ingest, body, "Content-Type", ContentTypeNDJSON); r.status != http.StatusOK {
+		t.Fatalf("audit: %d %s", r.status, r.body)
+	}
+	if _, err := ts.store.RecordAlert(context.Background(), record.AlertHit{Rule: "r", Title: "t", Severity: "high",
+		GroupBy: "session", Group: "plain", SessionID: "plain", EventIDs: []string{"cf-3"}, First: at, Last: at, Fingerprint: "fp"}); err != nil {
+		t.Fatal(err)
+	}
+	list := func(q string) string {
+		t.Helper()
+		var l SessionList
+		r := ts.do("GET", "/api/v1/sessions"+q, read, nil)
+		r.json(t, &l)
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: %d %s", q, r.status, r.body)
+		}
+		var ids []string
+		for _, s := range l.Sessions {
+			ids = append(ids, s.SessionID)
+		}
+		return strings.Join(ids, " ")
+	}
+	if got := list("?alerts=1"); got != "plain" {
+		t.Errorf("alerts=1: %q, want plain", got)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for list("?conflicts=1") != "conflicted" {
+		if time.Now().After(deadline) {
+			t.Fatalf("conflicts=1 never listed the conflicted session: %q", list("?conflicts=1"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := list("?conflicts=1&alerts=1"); got != "" {
+		t.Errorf("conflicts and alerts: %q, want none", got)
+	}
+	for _, q := range []string{"?alerts=yes", "?conflicts=2"} {
+		if r := ts.do("GET", "/api/v1/sessions"+q, read, nil); r.status != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", q, r.status)
+		}
+	}
+}
+
 // TestConsole_PolicyDiff: two servers on one store put two revisions;
 // the policy page compares them tier by tier and as YAML.
 func TestConsole_PolicyDiff(t *testing.T) {

@@ -308,6 +308,7 @@ func (s *Server) record(ctx context.Context, evs []record.AuditEventV1) error {
 		return err
 	}
 	s.detector.mark(events)
+	s.conflicts.mark(events)
 	return nil
 }
 

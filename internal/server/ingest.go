@@ -68,6 +68,7 @@ func (k *ingestSink) AppendEvents(ctx context.Context, events []record.Event) (o
 	m.accepted.WithLabelValues(k.source, kindEvent).Add(float64(n))
 	m.duplicates.WithLabelValues(k.source, kindEvent).Add(float64(len(valid) - n))
 	k.s.detector.mark(valid)
+	k.s.conflicts.mark(valid)
 	return rej, nil
 }
 
@@ -128,6 +129,7 @@ func (s *Server) appendEvents(ctx context.Context, source string, valid []record
 	s.metrics.accepted.WithLabelValues(source, kindEvent).Add(float64(n))
 	s.metrics.duplicates.WithLabelValues(source, kindEvent).Add(float64(len(valid) - n))
 	s.detector.mark(valid)
+	s.conflicts.mark(valid)
 	return n, nil
 }
 

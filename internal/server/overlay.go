@@ -154,40 +154,50 @@ func (s *Server) serveOverlayAdd(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if !policy.ValidOverlayKind(req.Kind) {
-		return Errorf(EInvalid, "kind %q: want one of %s", truncate(req.Kind, 64), strings.Join(policy.OverlayKinds, ", "))
-	}
-	if (req.Kind == policy.OverlayRepositoryTier) != (req.Tier != "") {
-		return Errorf(EInvalid, "tier goes with kind %s, and only with it", policy.OverlayRepositoryTier)
-	}
 	by := "token:unknown"
 	if t := tokenFrom(r.Context()); t != nil {
 		by = "token:" + t.Name
 	}
-	ctx := r.Context()
-	s.overlays.mu.Lock()
-	defer s.overlays.mu.Unlock()
-	list, err := s.store.ListOverlays(ctx)
-	if err != nil {
-		return err
-	}
 	o := record.PolicyOverlay{Kind: req.Kind, Target: req.Target, Tier: req.Tier, Reason: req.Reason, By: by}
-	if _, _, err := policy.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(append(list, o))); err != nil {
-		return Errorf(EInvalid, "overlay refused: %s", truncate(err.Error(), 2048))
-	}
-	added, err := s.store.AddOverlay(ctx, o)
-	if err != nil {
+	if _, err := s.addOverlay(r.Context(), o); err != nil {
 		return err
 	}
-	if _, err := s.applyOverlays(ctx, append(list, *added)); err != nil {
-		return err
-	}
-	s.log.Warn("policy overlay added", "overlay", added.ID, "kind", added.Kind, "by", by)
-	out, err := s.overlayList(ctx)
+	out, err := s.overlayList(r.Context())
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// addOverlay stores an overlay and serves the policy with it (the API's
+// POST /api/v1/overlays and the console's responses to an alert): one
+// that would make the policy invalid (an unknown tier) is refused with
+// EInvalid and nothing is stored.
+func (s *Server) addOverlay(ctx context.Context, o record.PolicyOverlay) (*record.PolicyOverlay, error) {
+	if !policy.ValidOverlayKind(o.Kind) {
+		return nil, Errorf(EInvalid, "kind %q: want one of %s", truncate(o.Kind, 64), strings.Join(policy.OverlayKinds, ", "))
+	}
+	if (o.Kind == policy.OverlayRepositoryTier) != (o.Tier != "") {
+		return nil, Errorf(EInvalid, "tier goes with kind %s, and only with it", policy.OverlayRepositoryTier)
+	}
+	s.overlays.mu.Lock()
+	defer s.overlays.mu.Unlock()
+	list, err := s.store.ListOverlays(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := policy.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(append(list, o))); err != nil {
+		return nil, Errorf(EInvalid, "overlay refused: %s", truncate(err.Error(), 2048))
+	}
+	added, err := s.store.AddOverlay(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.applyOverlays(ctx, append(list, *added)); err != nil {
+		return nil, err
+	}
+	s.log.Warn("policy overlay added", "overlay", added.ID, "kind", added.Kind, "target", added.Target, "by", o.By)
+	return added, nil
 }
 
 // serveOverlayRemove is DELETE /api/v1/overlays/{id} (scope admin).

@@ -118,6 +118,7 @@ type Server struct {
 	console     *console.Console
 	handler     http.Handler
 	detector    *detector
+	conflicts   *conflictCounter
 	devLocks    deviceLocks
 
 	mu       sync.Mutex
@@ -230,6 +231,7 @@ func New(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.conflicts = newConflictCounter(s)
 	if s.console, err = s.newConsole(); err != nil {
 		return nil, err
 	}
@@ -342,6 +344,11 @@ func (s *Server) Start(ctx context.Context) error {
 	go func() {
 		defer s.bg.Done()
 		s.overlayLoop(bgCtx)
+	}()
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.conflicts.run(bgCtx)
 	}()
 	if s.cfg.RetentionDays > 0 {
 		s.bg.Add(1)

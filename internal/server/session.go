@@ -27,15 +27,16 @@ type SessionList struct {
 // serveSessions is GET /api/v1/sessions: session summaries, newest first,
 // filtered by ?since= and ?until= (RFC 3339: sessions active in
 // [since, until)), ?user=, ?repository=, ?tier=, ?device= (the host),
-// ?team= and ?denials=1 (a Warden deny or a Claude Code reject), paged by
-// ?limit= (at most store.MaxLimit) and ?cursor=.
+// ?team=, ?denials=1 (a Warden deny or a Claude Code reject), ?alerts=1
+// (a detection alert names the session) and ?conflicts=1 (its evidence
+// has conflicts), paged by ?limit= (at most store.MaxLimit) and ?cursor=.
 func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	for key := range q {
 		switch key {
-		case "since", "until", "user", "repository", "tier", "device", "team", "denials", "limit", "cursor":
+		case "since", "until", "user", "repository", "tier", "device", "team", "denials", "alerts", "conflicts", "limit", "cursor":
 		default:
-			return Errorf(EInvalid, "unknown parameter %q (since, until, user, repository, tier, device, team, denials, limit, cursor)", truncate(key, 64))
+			return Errorf(EInvalid, "unknown parameter %q (since, until, user, repository, tier, device, team, denials, alerts, conflicts, limit, cursor)", truncate(key, 64))
 		}
 	}
 	var f store.SessionFilter
@@ -50,12 +51,17 @@ func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request) error {
 		return Errorf(EInvalid, "until must be after since")
 	}
 	f.UserID, f.Repository, f.Tier, f.Host, f.Team = q.Get("user"), q.Get("repository"), q.Get("tier"), q.Get("device"), q.Get("team")
-	switch v := q.Get("denials"); v {
-	case "", "0", "false":
-	case "1", "true":
-		f.HasDenials = true
-	default:
-		return Errorf(EInvalid, "denials %q: want 1 or 0", truncate(v, 32))
+	for _, b := range []struct {
+		key string
+		dst *bool
+	}{{"denials", &f.HasDenials}, {"alerts", &f.HasAlerts}, {"conflicts", &f.HasConflicts}} {
+		switch v := q.Get(b.key); v {
+		case "", "0", "false":
+		case "1", "true":
+			*b.dst = true
+		default:
+			return Errorf(EInvalid, "%s %q: want 1 or 0", b.key, truncate(v, 32))
+		}
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)

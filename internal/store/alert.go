@@ -31,6 +31,15 @@ type Alerts interface {
 	// (record.AlertTransition) fails with EConflict; setting the status
 	// the alert already has is a no-op that returns it.
 	SetAlertStatus(ctx context.Context, id, status, by, comment string) (*record.Alert, error)
+	// AlertCounts counts every stored alert by status and severity,
+	// ordered by status then severity: the console's queue summary.
+	AlertCounts(ctx context.Context) ([]AlertCount, error)
+}
+
+// AlertCount is how many alerts have one status and severity.
+type AlertCount struct {
+	Status, Severity string
+	N                int64
 }
 
 // Overlays is the part of a store that keeps policy overlays.
@@ -163,6 +172,16 @@ func ValidateAlertFilter(f AlertFilter) error {
 	}
 	if f.Limit < 0 {
 		return Errorf(EInvalid, "negative limit %d", f.Limit)
+	}
+	// Rule, session and user come from a query string: what no stored
+	// alert can hold matches none, and PostgreSQL would refuse it.
+	for name, v := range map[string]string{"rule": f.Rule, "session": f.SessionID, "user": f.UserID} {
+		if len(v) > maxAlertFieldBytes {
+			return Errorf(EInvalid, "alert filter %s of %d bytes, more than %d", name, len(v), maxAlertFieldBytes)
+		}
+		if err := checkText(name, v); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -117,6 +117,14 @@ type Store interface {
 	// quarantined sessions locally.
 	ActiveQuarantines(ctx context.Context, since time.Time, limit int) ([]record.Quarantine, error)
 
+	// SetSessionConflicts records how many evidence conflicts
+	// (record.RunRecord.Conflicts) the session's run record has, as the
+	// server last built it from the session's events: the store cannot
+	// tell a conflict itself, so it keeps the count it is given
+	// (SessionCounts.Conflicts, filter HasConflicts). A session the store
+	// has not seen answers ErrNotFound.
+	SetSessionConflicts(ctx context.Context, sessionID string, n int) error
+
 	// SetReview stores a reviewer's decision on a session's run record,
 	// replacing the session's earlier one, stamped at Options.Now, and
 	// returns it. The session need not be known to the store. Decision
@@ -188,6 +196,12 @@ type SessionFilter struct {
 	// HasDenials keeps only sessions with a Warden deny or a Claude Code
 	// reject.
 	HasDenials bool
+	// HasAlerts keeps only sessions that some detection alert names
+	// (record.Alert.SessionID), whatever its status.
+	HasAlerts bool
+	// HasConflicts keeps only sessions whose evidence conflicts
+	// (SessionCounts.Conflicts, set by SetSessionConflicts) are not zero.
+	HasConflicts bool
 	// Limit is the page size: DefaultLimit when 0, at most MaxLimit.
 	Limit int
 	// Cursor is a previous page's Next, opaque.

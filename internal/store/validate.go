@@ -292,6 +292,18 @@ func ValidateSessionID(id string) error {
 	return checkKey("session_id", id)
 }
 
+// ValidateSessionConflicts reports why a store would refuse
+// SetSessionConflicts' arguments.
+func ValidateSessionConflicts(sessionID string, n int) error {
+	if err := ValidateSessionID(sessionID); err != nil {
+		return err
+	}
+	if n < 0 {
+		return Errorf(EInvalid, "session %s: negative conflict count %d", sessionID, n)
+	}
+	return nil
+}
+
 // checkText refuses what a text column cannot hold: invalid UTF-8 and NUL.
 func checkText(field, v string) error {
 	if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {

@@ -327,3 +327,24 @@ func (db *DB) RemoveOverlay(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// AlertCounts implements store.Store.
+func (db *DB) AlertCounts(ctx context.Context) ([]store.AlertCount, error) {
+	out := []store.AlertCount{}
+	err := db.conn(ctx, func(c *pgx.Conn) error {
+		rs, err := c.Query(ctx, `SELECT status, severity, count(*) FROM alerts GROUP BY status, severity ORDER BY status, severity`)
+		if err != nil {
+			return err
+		}
+		var n store.AlertCount
+		_, err = pgx.ForEachRow(rs, []any{&n.Status, &n.Severity, &n.N}, func() error {
+			out = append(out, n)
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count alerts: %w", err)
+	}
+	return out, nil
+}

@@ -14,7 +14,7 @@ import (
 
 const sessionColumns = `s.session_id, s.user_id, s.host, s.repository, s.branch, s.first_ns, s.last_ns,
 	s.events, s.hook_events, s.tool_decisions, s.rejections, s.denials, s.asks, s.failures,
-	s.api_requests, s.api_errors, q.session_id IS NOT NULL, s.tier, s.team`
+	s.api_requests, s.api_errors, q.session_id IS NOT NULL, s.tier, s.team, s.conflicts`
 
 const sessionFrom = ` FROM sessions s LEFT JOIN quarantines q ON q.session_id = s.session_id`
 
@@ -40,6 +40,12 @@ func (db *DB) ListSessions(ctx context.Context, f store.SessionFilter) (store.Se
 	}
 	if f.HasDenials {
 		q += ` AND (s.denials > 0 OR s.rejections > 0)`
+	}
+	if f.HasConflicts {
+		q += ` AND s.conflicts > 0`
+	}
+	if f.HasAlerts {
+		q += ` AND EXISTS (SELECT 1 FROM alerts a WHERE a.session_id = s.session_id)`
 	}
 	if f.Cursor != "" {
 		c, err := rows.DecodeCursor(f.Cursor)
@@ -105,7 +111,7 @@ func querySessions(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]rec
 	c := &s.Counts
 	_, err = pgx.ForEachRow(rs, []any{&s.SessionID, &s.UserID, &s.Host, &s.Repository, &s.Branch, &first, &last,
 		&c.Events, &c.HookEvents, &c.ToolDecisions, &c.Rejections, &c.Denials, &c.Asks, &c.Failures,
-		&c.APIRequests, &c.APIErrors, &s.Quarantined, &s.Tier, &s.Team}, func() error {
+		&c.APIRequests, &c.APIErrors, &s.Quarantined, &s.Tier, &s.Team, &c.Conflicts}, func() error {
 		s.FirstTime, s.LastTime = rows.Time(first), rows.Time(last)
 		out = append(out, s)
 		return nil
@@ -126,4 +132,25 @@ func addRollups(ctx context.Context, tx pgx.Tx, sessions []record.SessionSummary
 		sessions[i].Rollup = rollups[sessions[i].SessionID]
 	}
 	return nil
+}
+
+// SetSessionConflicts implements store.Store.
+func (db *DB) SetSessionConflicts(ctx context.Context, sessionID string, n int) error {
+	if err := store.ValidateSessionConflicts(sessionID, n); err != nil {
+		return err
+	}
+	err := db.conn(ctx, func(c *pgx.Conn) error {
+		tag, err := c.Exec(ctx, `UPDATE sessions SET conflicts = $1 WHERE session_id = $2`, n, sessionID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return store.Errorf(store.ENotFound, "session %q not found", sessionID)
+		}
+		return nil
+	})
+	if err != nil && store.ErrorCode(err) != store.ENotFound {
+		return fmt.Errorf("set conflicts of session %s: %w", sessionID, err)
+	}
+	return err
 }

@@ -315,3 +315,24 @@ func (db *DB) RemoveOverlay(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// AlertCounts implements store.Store.
+func (db *DB) AlertCounts(ctx context.Context) ([]store.AlertCount, error) {
+	rs, err := db.r.QueryContext(ctx, `SELECT status, severity, count(*) FROM alerts GROUP BY status, severity ORDER BY status, severity`)
+	if err != nil {
+		return nil, fmt.Errorf("count alerts: %w", err)
+	}
+	defer rs.Close()
+	out := []store.AlertCount{}
+	for rs.Next() {
+		var c store.AlertCount
+		if err := rs.Scan(&c.Status, &c.Severity, &c.N); err != nil {
+			return nil, fmt.Errorf("count alerts: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("count alerts: %w", err)
+	}
+	return out, nil
+}

@@ -12,7 +12,7 @@ import (
 
 const sessionColumns = `s.session_id, s.user_id, s.host, s.repository, s.branch, s.first_ns, s.last_ns,
 	s.events, s.hook_events, s.tool_decisions, s.rejections, s.denials, s.asks, s.failures,
-	s.api_requests, s.api_errors, q.session_id IS NOT NULL, s.tier, s.team`
+	s.api_requests, s.api_errors, q.session_id IS NOT NULL, s.tier, s.team, s.conflicts`
 
 const sessionFrom = ` FROM sessions s LEFT JOIN quarantines q ON q.session_id = s.session_id`
 
@@ -35,6 +35,12 @@ func (db *DB) ListSessions(ctx context.Context, f store.SessionFilter) (store.Se
 	}
 	if f.HasDenials {
 		q += ` AND (s.denials > 0 OR s.rejections > 0)`
+	}
+	if f.HasConflicts {
+		q += ` AND s.conflicts > 0`
+	}
+	if f.HasAlerts {
+		q += ` AND EXISTS (SELECT 1 FROM alerts a WHERE a.session_id = s.session_id)`
 	}
 	if f.Cursor != "" {
 		c, err := rows.DecodeCursor(f.Cursor)
@@ -105,7 +111,7 @@ func querySessions(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]re
 		c := &s.Counts
 		if err := rs.Scan(&s.SessionID, &s.UserID, &s.Host, &s.Repository, &s.Branch, &first, &last,
 			&c.Events, &c.HookEvents, &c.ToolDecisions, &c.Rejections, &c.Denials, &c.Asks, &c.Failures,
-			&c.APIRequests, &c.APIErrors, &s.Quarantined, &s.Tier, &s.Team); err != nil {
+			&c.APIRequests, &c.APIErrors, &s.Quarantined, &s.Tier, &s.Team, &c.Conflicts); err != nil {
 			return nil, err
 		}
 		s.FirstTime, s.LastTime = rows.Time(first), rows.Time(last)
@@ -127,4 +133,27 @@ func addRollups(ctx context.Context, tx *sql.Tx, sessions []record.SessionSummar
 		sessions[i].Rollup = rollups[sessions[i].SessionID]
 	}
 	return nil
+}
+
+// SetSessionConflicts implements store.Store.
+func (db *DB) SetSessionConflicts(ctx context.Context, sessionID string, n int) error {
+	if err := store.ValidateSessionConflicts(sessionID, n); err != nil {
+		return err
+	}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET conflicts = ? WHERE session_id = ?`, n, sessionID)
+		if err != nil {
+			return err
+		}
+		if k, err := res.RowsAffected(); err != nil {
+			return err
+		} else if k == 0 {
+			return store.Errorf(store.ENotFound, "session %q not found", sessionID)
+		}
+		return nil
+	})
+	if err != nil && store.ErrorCode(err) != store.ENotFound {
+		return fmt.Errorf("set conflicts of session %s: %w", sessionID, err)
+	}
+	return err
 }

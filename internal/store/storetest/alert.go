@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -163,6 +164,30 @@ func testAlerts(t *testing.T, open opener) {
 		_, err = s.ListAlerts(ctx(), store.AlertFilter{Status: "closed"})
 		wantCode(t, err, store.EInvalid)
 	})
+	t.Run("Counts", func(t *testing.T) {
+		s, _ := open(t)
+		got, err := s.AlertCounts(ctx())
+		if err != nil || len(got) != 0 {
+			t.Fatalf("no alerts: %+v, %v", got, err)
+		}
+		a := mustRecord(t, s, Hit("chain.x", "s1", 0, "e1")).Alert
+		mustRecord(t, s, Hit("chain.x", "s1", time.Minute, "e2")) // grouped: one alert
+		mustRecord(t, s, Hit("chain.x", "s2", 0, "f1"))
+		low := Hit("chain.y", "s3", 0, "g1")
+		low.Severity = "low"
+		mustRecord(t, s, low)
+		if _, err := s.SetAlertStatus(ctx(), a.ID, record.AlertAcknowledged, "bob", ""); err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.AlertCounts(ctx())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []store.AlertCount{{Status: "acknowledged", Severity: "high", N: 1}, {Status: "open", Severity: "high", N: 1}, {Status: "open", Severity: "low", N: 1}}
+		if !slices.Equal(got, want) {
+			t.Errorf("counts %+v, want %+v", got, want)
+		}
+	})
 	t.Run("Invalid", func(t *testing.T) {
 		s, _ := open(t)
 		for name, h := range map[string]record.AlertHit{
@@ -174,6 +199,17 @@ func testAlerts(t *testing.T, open opener) {
 			_, err := s.RecordAlert(ctx(), h)
 			if store.ErrorCode(err) != store.EInvalid {
 				t.Errorf("%s: got %v, want invalid", name, err)
+			}
+		}
+		for name, f := range map[string]store.AlertFilter{
+			"RuleNUL":      {Rule: "a\x00b"},
+			"SessionUTF8":  {SessionID: "\xff"},
+			"UserTooLong":  {UserID: strings.Repeat("u", 2000)},
+			"StatusClosed": {Status: "closed"},
+		} {
+			_, err := s.ListAlerts(ctx(), f)
+			if store.ErrorCode(err) != store.EInvalid {
+				t.Errorf("filter %s: got %v, want invalid", name, err)
 			}
 		}
 	})

@@ -140,6 +140,29 @@ func testSessionFilters(t *testing.T, open opener) {
 	if s1.Tier != "strict" || s1.Team != "red" || s1.Repository != "app" {
 		t.Errorf("s1 summary: tier %q team %q repository %q", s1.Tier, s1.Team, s1.Repository)
 	}
+	if s1.Counts.Conflicts != 0 {
+		t.Errorf("s1 has %d conflicts before any is recorded", s1.Counts.Conflicts)
+	}
+	// s2 has an alert (an ended one counts too) and s3 conflicts; s1's
+	// conflicts were counted and then cleared by a later run record.
+	a := mustRecord(t, s, Hit("chain.x", "s2", time.Minute, "c-4"))
+	if _, err := s.SetAlertStatus(ctx(), a.Alert.ID, record.AlertResolved, "bob", "done"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		id string
+		n  int
+	}{{"s3", 2}, {"s1", 1}, {"s1", 0}} {
+		if err := s.SetSessionConflicts(ctx(), c.id, c.n); err != nil {
+			t.Fatalf("SetSessionConflicts(%s, %d): %v", c.id, c.n, err)
+		}
+	}
+	if got := mustSession(t, s, "s3").Counts.Conflicts; got != 2 {
+		t.Errorf("s3 conflicts %d, want 2", got)
+	}
+	wantCode(t, s.SetSessionConflicts(ctx(), "never-seen", 1), store.ENotFound)
+	wantCode(t, s.SetSessionConflicts(ctx(), "s1", -1), store.EInvalid)
+	wantCode(t, s.SetSessionConflicts(ctx(), "", 1), store.EInvalid)
 	for _, tc := range []struct {
 		name string
 		f    store.SessionFilter
@@ -152,7 +175,11 @@ func testSessionFilters(t *testing.T, open opener) {
 		{"Team", store.SessionFilter{Team: "blue"}, "s2"},
 		{"HasDenials", store.SessionFilter{HasDenials: true}, "s1"},
 		{"User", store.SessionFilter{UserID: "u-s3"}, "s3"},
+		{"HasAlerts", store.SessionFilter{HasAlerts: true}, "s2"},
+		{"HasConflicts", store.SessionFilter{HasConflicts: true}, "s3"},
 		{"Combined", store.SessionFilter{Repository: "app", HasDenials: true, Tier: "other"}, ""},
+		{"AlertsAndDenials", store.SessionFilter{HasAlerts: true, HasDenials: true}, ""},
+		{"AlertsAndRepository", store.SessionFilter{HasAlerts: true, Repository: "lib"}, "s2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			page, err := s.ListSessions(ctx(), tc.f)
@@ -169,9 +196,13 @@ func testSessionFilters(t *testing.T, open opener) {
 	if err != nil || len(page.Sessions) != 1 || page.Next == "" {
 		t.Fatalf("page 1: %+v, %v", page, err)
 	}
-	page, err = s.ListSessions(ctx(), store.SessionFilter{Limit: 1, Cursor: page.Next, HasDenials: true})
-	if err != nil || strings.Join(sessionIDs(page.Sessions), " ") != "s1" {
-		t.Errorf("page 2 with denials: %+v, %v", page, err)
+	page2, err := s.ListSessions(ctx(), store.SessionFilter{Limit: 1, Cursor: page.Next, HasDenials: true})
+	if err != nil || strings.Join(sessionIDs(page2.Sessions), " ") != "s1" {
+		t.Errorf("page 2 with denials: %+v, %v", page2, err)
+	}
+	page2, err = s.ListSessions(ctx(), store.SessionFilter{Limit: 1, Cursor: page.Next, HasConflicts: true})
+	if err != nil || strings.Join(sessionIDs(page2.Sessions), " ") != "s3" {
+		t.Errorf("page 2 with conflicts: %+v, %v", page2, err)
 	}
 }
 
