@@ -3,6 +3,7 @@ package imagetest
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -251,6 +252,14 @@ func TestImage_FinalStage(t *testing.T) {
 	// writable by anyone and sticky, as --chmod=1777 makes it.
 	if fi, err := os.Stat(filepath.Join(root, "tmp")); err != nil || fi.Mode()&(fs.ModeSticky|fs.ModePerm|fs.ModeDir) != fs.ModeSticky|fs.ModeDir|0o777 {
 		t.Errorf("/tmp in the image: %v, want a directory with mode 1777 (err %v)", fi.Mode(), err)
+	}
+	// Go's crypto/x509 on Linux reads its roots from this file first
+	// (crypto/x509/root_linux.go); the webhook and PostgreSQL clients in
+	// the image have no other source, no SSL_CERT_FILE being set.
+	if pem, err := os.ReadFile(filepath.Join(root, "etc/ssl/certs/ca-certificates.crt")); err != nil {
+		t.Errorf("no CA roots where Go looks for them: %v", err)
+	} else if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		t.Errorf("/etc/ssl/certs/ca-certificates.crt in the image holds no PEM certificate")
 	}
 	if img.User == nil || img.User.UID == 0 {
 		t.Fatalf("the image runs as root (USER %v); it must not", img.User)
