@@ -53,8 +53,12 @@ func makeRootfs(img *finalStage, buildRoot, root string) error {
 				return fmt.Errorf("Dockerfile:%d: COPY --from=%s %s: the build stage does not produce it: %w", c.Line, c.From, src, err)
 			}
 			dest := c.Dest
-			if !fi.IsDir() && strings.HasSuffix(dest, "/") {
-				dest = path.Join(dest, path.Base(src))
+			if !fi.IsDir() {
+				// Into a directory: named with a trailing /, or one that exists.
+				existing, err := os.Stat(filepath.Join(root, filepath.FromSlash(path.Clean(dest))))
+				if strings.HasSuffix(dest, "/") || (err == nil && existing.IsDir()) {
+					dest = path.Join(dest, path.Base(src))
+				}
 			}
 			to := filepath.Join(root, filepath.FromSlash(path.Clean(dest)))
 			parent := filepath.Dir(to)
