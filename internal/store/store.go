@@ -145,6 +145,8 @@ type Store interface {
 	Alerts
 	// Overlays keeps the overlays on the served policy (see Overlays).
 	Overlays
+	// Fleet keeps scan reports and device activity (see Fleet).
+	Fleet
 
 	// DeleteBefore enforces retention: it deletes every session whose last
 	// event or point is before t, with all its events and metric points,

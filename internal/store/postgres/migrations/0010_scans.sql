@@ -1,0 +1,16 @@
+-- The latest scan report (warden scan --report) per reporter, host and
+-- repository: reporter is the device ID of a device credential, else the
+-- ID of the token the report came with; repository is '' for a
+-- machine-only scan. body is the record.ScanReportV1 as JSON. Control
+-- state, like devices: retention keeps it.
+CREATE TABLE scans (
+	reporter    text COLLATE "C" NOT NULL,
+	device_id   text   NOT NULL DEFAULT '',
+	host        text COLLATE "C" NOT NULL,
+	repository  text COLLATE "C" NOT NULL,
+	received_ns bigint NOT NULL,
+	body        text   NOT NULL,
+	PRIMARY KEY (reporter, host, repository)
+);
+CREATE INDEX scans_device ON scans (device_id, received_ns);
+CREATE INDEX scans_received ON scans (received_ns);
