@@ -84,12 +84,14 @@ func testFleet(t *testing.T, open opener) {
 		s, _ := open(t)
 		good := record.DeviceScan{Reporter: "dev_01", DeviceID: "dev_01", Report: ScanReport("laptop", "repo")}
 		for name, mutate := range map[string]func(*record.DeviceScan){
-			"NoReporter":     func(d *record.DeviceScan) { d.Reporter = "" },
-			"BadDeviceID":    func(d *record.DeviceScan) { d.DeviceID = "laptop" },
-			"BadSchema":      func(d *record.DeviceScan) { d.Report.Schema = "warden.scan.v0" },
-			"NoHost":         func(d *record.DeviceScan) { d.Report.Host = "" },
-			"UnknownSev":     func(d *record.DeviceScan) { d.Report.Findings[0].Severity = "severe" },
-			"LongMessage":    func(d *record.DeviceScan) { d.Report.Findings[0].Message = strings.Repeat("m", record.MaxScanMessageBytes+1) },
+			"NoReporter":  func(d *record.DeviceScan) { d.Reporter = "" },
+			"BadDeviceID": func(d *record.DeviceScan) { d.DeviceID = "laptop" },
+			"BadSchema":   func(d *record.DeviceScan) { d.Report.Schema = "warden.scan.v0" },
+			"NoHost":      func(d *record.DeviceScan) { d.Report.Host = "" },
+			"UnknownSev":  func(d *record.DeviceScan) { d.Report.Findings[0].Severity = "severe" },
+			"LongMessage": func(d *record.DeviceScan) {
+				d.Report.Findings[0].Message = strings.Repeat("m", record.MaxScanMessageBytes+1)
+			},
 			"NULInEvidence":  func(d *record.DeviceScan) { d.Report.Findings[0].Evidence = "a\x00b" },
 			"BadRuleID":      func(d *record.DeviceScan) { d.Report.Findings[0].RuleID = "<script>" },
 			"NeitherRepoNor": func(d *record.DeviceScan) { d.Report.Repository, d.Report.Machine = "", false },
