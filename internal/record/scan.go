@@ -154,12 +154,12 @@ func (r *ScanReportV1) Validate() error {
 // first, so that an honest client's report of a hostile repository is
 // accepted; it returns how many findings it left out.
 func (r *ScanReportV1) Bound() (omitted int) {
-	r.Host = Truncate(r.Host, MaxScanHostBytes)
-	r.Repository = Truncate(r.Repository, MaxScanRepoBytes)
-	r.WardenVersion = Truncate(r.WardenVersion, MaxScanVersionBytes)
-	r.Policy = Truncate(r.Policy, MaxScanPolicyBytes)
-	r.PolicyRevision = Truncate(r.PolicyRevision, MaxScanPolicyBytes)
-	r.Tier = Truncate(r.Tier, MaxScanTierBytes)
+	r.Host = boundText(r.Host, MaxScanHostBytes)
+	r.Repository = boundText(r.Repository, MaxScanRepoBytes)
+	r.WardenVersion = boundText(r.WardenVersion, MaxScanVersionBytes)
+	r.Policy = boundText(r.Policy, MaxScanPolicyBytes)
+	r.PolicyRevision = boundText(r.PolicyRevision, MaxScanPolicyBytes)
+	r.Tier = boundText(r.Tier, MaxScanTierBytes)
 	if len(r.Findings) > MaxScanFindings {
 		slices.SortStableFunc(r.Findings, func(a, b ScanFindingV1) int {
 			return slices.Index(ScanSeverities, b.Severity) - slices.Index(ScanSeverities, a.Severity)
@@ -169,20 +169,24 @@ func (r *ScanReportV1) Bound() (omitted int) {
 	}
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		f.Message = Truncate(strings.ToValidUTF8(f.Message, "\uFFFD"), MaxScanMessageBytes)
-		f.File = Truncate(strings.ToValidUTF8(f.File, "\uFFFD"), MaxScanFileBytes)
-		f.Evidence = Truncate(strings.ToValidUTF8(f.Evidence, "\uFFFD"), MaxScanEvidence)
-		for _, s := range []*string{&f.Message, &f.File, &f.Evidence} {
-			*s = strings.ReplaceAll(*s, "\x00", "\uFFFD")
-		}
+		f.Message = boundText(f.Message, MaxScanMessageBytes)
+		f.File = boundText(f.File, MaxScanFileBytes)
+		f.Evidence = boundText(f.Evidence, MaxScanEvidence)
 	}
 	if len(r.Errors) > MaxScanErrors {
 		r.Errors = r.Errors[:MaxScanErrors]
 	}
 	for i := range r.Errors {
-		r.Errors[i] = Truncate(strings.ReplaceAll(strings.ToValidUTF8(r.Errors[i], "\uFFFD"), "\x00", "\uFFFD"), MaxScanErrorBytes)
+		r.Errors[i] = boundText(r.Errors[i], MaxScanErrorBytes)
 	}
 	return omitted
+}
+
+// boundText makes s valid UTF-8 without NUL bytes (each becomes U+FFFD),
+// then cuts it to n bytes.
+func boundText(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+	return Truncate(s, n)
 }
 
 // Counts returns how many findings r has per severity (every severity of
