@@ -126,6 +126,23 @@ func wireReport(rep *scan.Report, now time.Time) (body []byte, omitted int, err 
 		w.Findings = append(w.Findings, record.ScanFindingV1{RuleID: f.RuleID, Severity: f.Severity.String(),
 			Message: f.Message, File: f.File, Line: f.Line, Column: f.Col, Evidence: f.Evidence})
 	}
+	// The checks in the scanned scopes, passed unless a finding names
+	// them (as scan.Run chooses which to run).
+	failed := map[string]bool{}
+	for _, f := range rep.Findings {
+		failed[f.RuleID] = true
+	}
+	for _, c := range scan.Checks() {
+		if c.Scope == scan.ScopeRepo && rep.Repo == "" || c.Scope == scan.ScopeMachine && !rep.Machine {
+			continue
+		}
+		st := record.ScanPass
+		if failed[c.ID] {
+			st = record.ScanFail
+		}
+		w.Checks = append(w.Checks, record.ScanCheckV1{RuleID: c.ID, Title: record.Truncate(c.Title, record.MaxScanTitleBytes),
+			Severity: c.Severity.String(), Status: st})
+	}
 	slices.SortStableFunc(w.Findings, func(a, b record.ScanFindingV1) int {
 		return slices.Index(record.ScanSeverities, b.Severity) - slices.Index(record.ScanSeverities, a.Severity)
 	})

@@ -116,6 +116,13 @@ func TestScanCmd_Report(t *testing.T) {
 			t.Errorf("reported findings lack %s with file and line: %+v", id, got.Report.Findings)
 		}
 	}
+	status := map[string]string{}
+	for _, c := range got.Report.Checks {
+		status[c.RuleID] = c.Status
+	}
+	if status["WS101"] != record.ScanFail || status["WS121"] != record.ScanPass || status["WS201"] != "" {
+		t.Errorf("reported checks %v: want WS101 failed, WS121 passed, no machine check in a repository scan", status)
+	}
 	all, _ := st.ListScans(context.Background(), store.ScanFilter{})
 	unverified := 0
 	for _, s := range all {

@@ -22,6 +22,8 @@ var ScanSeverities = []string{"info", "low", "medium", "high", "critical"}
 // refuses a report past any of them rather than storing part of it.
 const (
 	MaxScanFindings     = 1000
+	MaxScanChecks       = 200
+	MaxScanTitleBytes   = 256
 	MaxScanErrors       = 50
 	MaxScanRuleIDBytes  = 32
 	MaxScanMessageBytes = 1024
@@ -57,6 +59,9 @@ type ScanReportV1 struct {
 	Machine        bool            `json:"machine"`
 	ScannedAt      time.Time       `json:"scanned_at"`
 	Findings       []ScanFindingV1 `json:"findings"`
+	// Checks are the checks the scan ran, each passed or failed, so that
+	// the server can count what passed as well as what failed.
+	Checks []ScanCheckV1 `json:"checks,omitempty"`
 	// Errors are checks that could not run.
 	Errors []string `json:"errors,omitempty"`
 }
@@ -71,6 +76,22 @@ type ScanFindingV1 struct {
 	Column   int    `json:"column,omitempty"`
 	// Evidence is text from a scanned file: hostile data.
 	Evidence string `json:"evidence,omitempty"`
+}
+
+// Statuses of a ScanCheckV1.
+const (
+	ScanPass = "pass"
+	ScanFail = "fail"
+)
+
+// ScanCheckV1 is one check a scan ran.
+type ScanCheckV1 struct {
+	RuleID string `json:"rule_id"`
+	Title  string `json:"title"`
+	// Severity is the check's default severity (a finding may be graded
+	// up or down).
+	Severity string `json:"severity"`
+	Status   string `json:"status"` // ScanPass or ScanFail
 }
 
 // scanRuleID reports whether s has the shape of a check's ID (WS101,
@@ -139,6 +160,23 @@ func (r *ScanReportV1) Validate() error {
 			}
 		}
 	}
+	if len(r.Checks) > MaxScanChecks {
+		add("%d checks, more than %d", len(r.Checks), MaxScanChecks)
+	} else {
+		for i, c := range r.Checks {
+			p := fmt.Sprintf("checks[%d].", i)
+			if len(c.RuleID) > MaxScanRuleIDBytes || !scanRuleID(c.RuleID) {
+				add("%srule_id %q is not a check ID", p, Truncate(c.RuleID, 40))
+			}
+			if !slices.Contains(ScanSeverities, c.Severity) {
+				add("%sseverity %q, want one of %s", p, Truncate(c.Severity, 40), strings.Join(ScanSeverities, ", "))
+			}
+			if c.Status != ScanPass && c.Status != ScanFail {
+				add("%sstatus %q, want %s or %s", p, Truncate(c.Status, 40), ScanPass, ScanFail)
+			}
+			text(p+"title", c.Title, MaxScanTitleBytes, false)
+		}
+	}
 	if len(r.Errors) > MaxScanErrors {
 		add("%d errors, more than %d", len(r.Errors), MaxScanErrors)
 	} else {
@@ -187,6 +225,21 @@ func (r *ScanReportV1) Bound() (omitted int) {
 func boundText(s string, n int) string {
 	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 	return Truncate(s, n)
+}
+
+// Passed returns how many of r's checks passed per severity (every
+// severity of ScanSeverities present).
+func (r *ScanReportV1) Passed() map[string]int {
+	m := make(map[string]int, len(ScanSeverities))
+	for _, s := range ScanSeverities {
+		m[s] = 0
+	}
+	for _, c := range r.Checks {
+		if c.Status == ScanPass {
+			m[c.Severity]++
+		}
+	}
+	return m
 }
 
 // Counts returns how many findings r has per severity (every severity of

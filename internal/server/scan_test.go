@@ -75,6 +75,9 @@ func TestScanReport(t *testing.T) {
 				r.Findings[i] = record.ScanFindingV1{RuleID: "WS101", Severity: "low", Message: "m"}
 			}
 		}), status: http.StatusBadRequest, msg: "findings, more than"},
+		{name: "BadCheckStatus", token: ingest, body: mutated(func(r *record.ScanReportV1) {
+			r.Checks = []record.ScanCheckV1{{RuleID: "WS101", Severity: "high", Status: "skipped"}}
+		}), status: http.StatusBadRequest, msg: "checks[0].status"},
 		{name: "NegativeLine", token: ingest, body: mutated(func(r *record.ScanReportV1) { r.Findings[0].Line = -1 }), status: http.StatusBadRequest, msg: "line and column"},
 		{name: "NoHost", token: ingest, body: mutated(func(r *record.ScanReportV1) { r.Host = " " }), status: http.StatusBadRequest, msg: "host is required"},
 		{name: "TooLarge", token: ingest, body: bytes.Repeat([]byte(" "), MaxScanBodyBytes+1), status: http.StatusRequestEntityTooLarge, code: ETooLarge},
