@@ -18,8 +18,10 @@
 // SameSite=Strict and Secure under TLS; every state-changing request
 // passes http.CrossOriginProtection and a per-session form token.
 //
-// Alerts and Devices (issues 13 and 12) are not here yet: Nav is the one
-// list of pages a new one joins.
+// The devices page shows the enrolled fleet: each device's signed
+// evidence, hook health, the policy revision it uses and the posture of
+// its latest scans (warden scan --report), with revoke for admins. Nav is
+// the one list of pages a new one joins.
 package console
 
 import (
@@ -68,6 +70,10 @@ type Options struct {
 	// API does (so that central decisions see it at once).
 	Quarantine func(ctx context.Context, sessionID, reason, by string) (*record.Quarantine, error)
 	Release    func(ctx context.Context, sessionID, by string) error
+	// RevokeDevice revokes an enrolled device the way the API does (its
+	// credential stops working at once); nil revokes in the store only,
+	// which takes effect when the server's token cache expires.
+	RevokeDevice func(ctx context.Context, id, by string) (*record.Device, error)
 	// Sync waits until decisions accepted so far are in the store (nil:
 	// nothing pending).
 	Sync func(ctx context.Context) error
@@ -166,6 +172,10 @@ func (c *Console) Routes() []Route {
 		{"POST /sessions/{id}/release", "console_release", action(c.serveRelease)},
 		{"POST /sessions/{id}/review", "console_review", action(c.serveReview)},
 		{"GET /policy", "console_policy", page(c.servePolicy)},
+		{"GET /devices", "console_devices", page(c.serveDevices)},
+		{"GET /devices/{id}", "console_device", page(c.serveDevice)},
+		{"GET /devices/{id}/revoke", "console_device_revoke_confirm", page(c.serveRevokeConfirm)},
+		{"POST /devices/{id}/revoke", "console_device_revoke", action(c.serveRevoke)},
 		{"GET /assets/", "console_assets", c.headers(c.assets)},
 	}
 }

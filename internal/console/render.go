@@ -29,6 +29,7 @@ var Nav = []NavItem{
 	{"/", "Overview"},
 	{"/sessions", "Sessions"},
 	{"/policy", "Policy"},
+	{"/devices", "Devices"},
 }
 
 // ShortLimit is the length, in characters, past which a value is cut in
@@ -41,7 +42,7 @@ type pages struct {
 	m map[string]*template.Template
 }
 
-var pageNames = []string{"login", "overview", "sessions", "session", "policy", "error"}
+var pageNames = []string{"login", "overview", "sessions", "session", "policy", "error", "devices", "device", "revoke"}
 
 func parsePages() (*pages, error) {
 	p := &pages{m: map[string]*template.Template{}}
