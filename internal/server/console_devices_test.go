@@ -100,7 +100,7 @@ func TestConsole_Devices(t *testing.T) {
 		}{
 			{name: "ListAdmin", b: admin, method: "GET", path: "/devices", status: http.StatusOK,
 				want: []string{`id="devices"`, `aria-current="page">Devices`, "&#34;&gt;&lt;img src=x", dev.id, quiet.id, "acme 2026.12",
-					"1 tool calls ran with no Warden decision", "no signed audit received", "v0.9.0",
+					"No Warden decision for 1 tool call(s)", "no signed audit received", "v0.9.0",
 					"2 high", "Scans from machines that are not enrolled", "ci-runner-9", "stray-host · nodec-2"}},
 			{name: "DeviceAdmin", b: admin, method: "GET", path: devURL, status: http.StatusOK,
 				want: []string{`id="revoke-link"`, "2 verified", "1 unverified", "WS101", ".claude/settings.json:5", "Bash(*)",
