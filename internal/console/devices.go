@@ -330,6 +330,13 @@ func (c *Console) deviceFor(r *http.Request) (*deviceRow, error) {
 	}
 	for _, d := range f.devices {
 		if d.ID == id {
+			// The fleet holds the newest scans of all; the device's own
+			// may be older than those.
+			scans, err := c.opts.Store.ListScans(r.Context(), store.ScanFilter{DeviceID: id, Limit: store.MaxScansPerReporter})
+			if err != nil {
+				return nil, err
+			}
+			f.scans[id] = scans
 			row := f.row(d)
 			return &row, nil
 		}
