@@ -106,8 +106,8 @@ func wireReport(rep *scan.Report, now time.Time) (body []byte, omitted int, err 
 	if w.Host == "" {
 		w.Host = "unknown"
 	}
-	if w.WardenVersion == "" {
-		w.WardenVersion = Version
+	if w.WardenVersion == "" || w.WardenVersion == "dev" {
+		w.WardenVersion = resolvedVersion()
 	}
 	if rep.Repo != "" {
 		// As the hook's audit names it: the origin remote without
@@ -178,7 +178,7 @@ func sendReport(ctx context.Context, w io.Writer, t reportTarget, rep *scan.Repo
 	}
 	req.Header.Set("Authorization", "Bearer "+t.token)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "warden/"+Version)
+	req.Header.Set("User-Agent", "warden/"+resolvedVersion())
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		var op *net.OpError

@@ -37,6 +37,7 @@ func (cs *consoleServer) post(tb testing.TB, path, secret, contentType string, b
 	req, _ := http.NewRequest("POST", cs.url+path, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+secret)
 	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("User-Agent", "warden/v1.5.0") // as the shipper names itself
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatal(err)
@@ -166,7 +167,7 @@ func TestBrowserDevices(t *testing.T) {
 			t.Errorf("%d device rows, want 3", n)
 		}
 		row := eval[string](tb, fmt.Sprintf(`document.getElementById("device-%s").innerText`, laptop.id))
-		for _, want := range []string{"ana-laptop", "v1.4.0", "acme 2026.12", "No Warden decision for 1 tool call(s)", "6 failing in 2 scan(s): 4 high 2 low"} {
+		for _, want := range []string{"ana-laptop", "v1.5.0", "acme 2026.12", "No Warden decision for 1 tool call(s)", "6 failing in 2 scan(s): 4 high 2 low"} {
 			if !strings.Contains(row, want) {
 				t.Errorf("laptop row lacks %q:\n%s", want, row)
 			}
@@ -190,7 +191,7 @@ func TestBrowserDevices(t *testing.T) {
 		tb.layoutHolds("device page")
 		tb.screenshot("device")
 		text := eval[string](tb, "document.body.innerText")
-		for _, want := range []string{"3 verified", "0 unverified", "WS101", "WS131", ".claude/settings.json:5", "Bash(*)", "<script>document.title=", `\u202E`} {
+		for _, want := range []string{"3 verified", "0 unverified", "v1.5.0", "by Warden v1.4.0", "WS101", "WS131", ".claude/settings.json:5", "Bash(*)", "<script>document.title=", `\u202E`} {
 			if !strings.Contains(text, want) {
 				t.Errorf("device page lacks %q", want)
 			}

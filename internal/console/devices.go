@@ -70,7 +70,8 @@ type deviceRow struct {
 	Revoked              bool
 	RevokedAt            time.Time
 	EnrolledAt, LastSeen time.Time
-	// Version is the Warden version of its latest scan report.
+	// Version is the Warden version its client last named (the
+	// shipper's User-Agent), else that of its latest scan report.
 	Version short
 	// Policy is the policy name and revision its latest audit event was
 	// decided under.
@@ -183,6 +184,12 @@ func (f *fleet) row(d record.Device) deviceRow {
 	r := deviceRow{ID: d.ID, URL: deviceURL(d.ID), RevokeURL: deviceURL(d.ID) + "/revoke", Name: shorten(d.Name),
 		Revoked: d.Revoked(), RevokedAt: d.RevokedAt, EnrolledAt: d.EnrolledAt, LastSeen: a.LastSeen,
 		Verified: a.Verified, Unverified: a.Unverified, Tier: shorten(a.Tier)}
+	if a.LastContact.After(r.LastSeen) {
+		r.LastSeen = a.LastContact
+	}
+	if a.Version != "" {
+		r.Version = shorten(a.Version)
+	}
 	if a.PolicyVersion != "" || a.Policy != "" {
 		r.Policy = shorten(strings.TrimSpace(a.Policy + " " + a.PolicyVersion))
 	}
@@ -195,7 +202,9 @@ func (f *fleet) row(d record.Device) deviceRow {
 			r.LastSeen = s.ReceivedAt
 		}
 		if i == 0 { // newest first
-			r.Version = shorten(s.Report.WardenVersion)
+			if r.Version.Text == "" {
+				r.Version = shorten(s.Report.WardenVersion)
+			}
 			if r.Policy.Text == "" {
 				r.Policy = shorten(strings.TrimSpace(s.Report.Policy + " " + s.Report.PolicyRevision))
 			}

@@ -283,6 +283,10 @@ type DeviceActivity struct {
 	// LastSeen is the time of its latest stored event (zero when none is
 	// stored, or retention deleted them).
 	LastSeen time.Time `json:"last_seen,omitzero"`
+	// LastContact is when its credential last posted audit or a scan
+	// report, and Version the Warden version its client then named.
+	LastContact time.Time `json:"last_contact,omitzero"`
+	Version     string    `json:"version,omitempty"`
 	// Host, Policy, PolicyVersion and Tier are those of its latest stored
 	// event (the policy revision its hook is using).
 	Host          string `json:"host,omitempty"`

@@ -9,6 +9,8 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/wardenhq/warden/internal/record"
@@ -85,6 +87,7 @@ func (s *Server) serveScanReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.noteContact(r)
 	s.log.Info("scan report stored", "reporter", got.Reporter, "findings", len(rep.Findings),
 		LogKeyToken, t.ID, LogKeyRequestID, requestID(r.Context()))
 	return writeJSON(w, http.StatusOK, ScanReceipt{Reporter: got.Reporter, DeviceID: got.DeviceID, Verified: got.Verified,
@@ -129,4 +132,60 @@ func (s *Server) serveDeviceScans(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	return writeJSON(w, http.StatusOK, ScanList{Scans: list})
+}
+
+// contactEvery is how often a device's contact is written at most: last
+// contact is shown to the minute, and an audit post must not cost a
+// write each.
+const contactEvery = time.Minute
+
+// contactNotes remembers what this server last wrote of each device's
+// contact.
+type contactNotes struct {
+	mu sync.Mutex
+	m  map[string]contactNote
+}
+
+type contactNote struct {
+	version string
+	at      time.Time
+}
+
+// clientVersion is the Warden version a request's User-Agent names
+// ("warden/VERSION", as the shipper and the CLI send), "" when it names
+// none or one a store would not keep.
+func clientVersion(ua string) string {
+	v, ok := strings.CutPrefix(ua, "warden/")
+	if !ok || !store.ValidVersion(v) {
+		return ""
+	}
+	return v
+}
+
+// noteContact records that the request's device credential was used, at
+// most once per contactEvery per device unless its version changed. It is
+// best-effort: a failure is logged and the request, already stored,
+// succeeds (losing a last-seen stamp is not worth refusing evidence).
+func (s *Server) noteContact(r *http.Request) {
+	t := tokenFrom(r.Context())
+	if t == nil || t.DeviceID == "" {
+		return
+	}
+	v, now := clientVersion(r.UserAgent()), s.now()
+	s.contacts.mu.Lock()
+	last, ok := s.contacts.m[t.DeviceID]
+	due := !ok || last.version != v || now.Sub(last.at) >= contactEvery
+	if due {
+		if s.contacts.m == nil || len(s.contacts.m) >= tokenCacheMax {
+			s.contacts.m = map[string]contactNote{}
+		}
+		s.contacts.m[t.DeviceID] = contactNote{version: v, at: now}
+	}
+	s.contacts.mu.Unlock()
+	if !due {
+		return
+	}
+	if err := s.store.NoteDeviceContact(r.Context(), t.DeviceID, v); err != nil {
+		s.log.Warn("note device contact", "device_id", t.DeviceID, LogKeyError, err, LogKeyRequestID, requestID(r.Context()))
+	}
 }

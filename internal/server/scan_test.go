@@ -2,10 +2,12 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardenhq/warden/internal/record"
 )
@@ -210,4 +212,83 @@ func FuzzDecodeScanReport(f *testing.F) {
 			t.Fatalf("round trip changed the report: %+v != %+v", again, rep)
 		}
 	})
+}
+
+// TestNoteContact: a device credential's audit posts and scan reports
+// stamp the device's last contact and the Warden version its User-Agent
+// names; a User-Agent that is not warden/VERSION names none; a token
+// that is not a device's notes nothing.
+func TestNoteContact(t *testing.T) {
+	ts := startServer(t)
+	dev := ts.enroll(3)
+	version := func() (string, bool) {
+		t.Helper()
+		acts, err := ts.store.DeviceActivity(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, ok := acts[dev.id]
+		return a.Version, ok && !a.LastContact.IsZero()
+	}
+	if _, ok := version(); ok {
+		t.Fatal("a contact before any post")
+	}
+	for _, tt := range []struct {
+		name, ua, want string
+	}{
+		{"Shipper", "warden/v1.2.3", "v1.2.3"},
+		{"PseudoVersion", "warden/v0.0.0-20261207120000-abcdef012345+dirty", "v0.0.0-20261207120000-abcdef012345+dirty"},
+		{"NotWarden", "curl/8.5.0", ""},
+		{"Hostile", `warden/<img src=x onerror=alert(1)>`, ""},
+		{"TooLong", "warden/v" + strings.Repeat("9", 80), ""},
+		{"Again", "warden/v1.3.0", "v1.3.0"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			line := dev.sign(t, newAudit("nc-"+tt.name, "nc", t0))
+			if r := ts.do("POST", "/v1/audit", dev.credential, line, "Content-Type", ContentTypeNDJSON, "User-Agent", tt.ua); r.status != http.StatusOK {
+				t.Fatalf("audit: %d %s", r.status, r.body)
+			}
+			if got, ok := version(); !ok || got != tt.want {
+				t.Errorf("version %q (contact %v), want %q", got, ok, tt.want)
+			}
+		})
+	}
+	// The same version within a minute is not written again; after it,
+	// it is.
+	contact := func() time.Time {
+		acts, _ := ts.store.DeviceActivity(context.Background())
+		return acts[dev.id].LastContact
+	}
+	post := func(id string) {
+		t.Helper()
+		if r := ts.do("POST", "/v1/audit", dev.credential, dev.sign(t, newAudit(id, "nc", t0)), "Content-Type", ContentTypeNDJSON,
+			"User-Agent", "warden/v1.3.0"); r.status != http.StatusOK {
+			t.Fatalf("audit: %d %s", r.status, r.body)
+		}
+	}
+	before := contact()
+	post("nc-same")
+	if after := contact(); !after.Equal(before) {
+		t.Errorf("a post within the minute wrote the contact again (%v, then %v)", before, after)
+	}
+	ts.clock.Add(2 * contactEvery)
+	post("nc-later")
+	if after := contact(); !after.After(before) {
+		t.Errorf("a post after the minute did not write the contact (%v, then %v)", before, after)
+	}
+	// A scan report notes the contact too.
+	r := ts.do("POST", ScansPath, dev.credential, mustJSON(t, scanReport("h", "repo")), "Content-Type", "application/json", "User-Agent", "warden/v2.0.0")
+	if r.status != http.StatusOK {
+		t.Fatalf("scan report: %d %s", r.status, r.body)
+	}
+	if got, _ := version(); got != "v2.0.0" {
+		t.Errorf("after a scan report: version %q, want v2.0.0", got)
+	}
+	// An ingest token names no device.
+	ingest := ts.newToken(record.ScopeIngest)
+	ts.do("POST", "/v1/audit", ingest, auditLine(t, newAudit("nc-tok", "nc", t0)), "Content-Type", ContentTypeNDJSON, "User-Agent", "warden/v9.9.9")
+	acts, _ := ts.store.DeviceActivity(context.Background())
+	if len(acts) != 1 {
+		t.Errorf("activity %+v: an ingest token's post noted a device", acts)
+	}
 }

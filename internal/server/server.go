@@ -119,6 +119,7 @@ type Server struct {
 	handler     http.Handler
 	detector    *detector
 	devLocks    deviceLocks
+	contacts    contactNotes
 
 	mu       sync.Mutex
 	httpSrv  *http.Server

@@ -23,8 +23,12 @@ type Fleet interface {
 	// MaxLimit (or the filter's Limit).
 	ListScans(ctx context.Context, f ScanFilter) ([]record.DeviceScan, error)
 	// DeviceActivity returns the activity of every device with a stored
-	// chain link, by device ID.
+	// chain link or a noted contact, by device ID.
 	DeviceActivity(ctx context.Context) (map[string]record.DeviceActivity, error)
+	// NoteDeviceContact records that the device's credential was used
+	// now (Options.Now) by a client naming version ("" when it named
+	// none); version must pass ValidVersion (else ErrInvalid).
+	NoteDeviceContact(ctx context.Context, deviceID, version string) error
 }
 
 // MaxScansPerReporter bounds the scans one reporter (a device or a token)
@@ -70,6 +74,24 @@ func ScanLimit(n int) int {
 		return DefaultLimit
 	}
 	return min(n, MaxLimit)
+}
+
+// MaxVersionBytes bounds a client's version.
+const MaxVersionBytes = 64
+
+// ValidVersion reports whether v is a version a store keeps: "" or up to
+// MaxVersionBytes of letters, digits and . _ + - (a semantic version, a
+// pseudo-version, "dev").
+func ValidVersion(v string) bool {
+	if len(v) > MaxVersionBytes {
+		return false
+	}
+	for _, c := range []byte(v) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '+' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // FillActivity sets a device's last-seen fields from its latest stored

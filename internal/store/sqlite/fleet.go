@@ -103,6 +103,25 @@ func (db *DB) DeviceActivity(ctx context.Context) (map[string]record.DeviceActiv
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("device activity: %w", err)
 	}
+	crs, err := db.r.QueryContext(ctx, `SELECT device_id, agent, seen_ns FROM device_contacts`)
+	if err != nil {
+		return nil, fmt.Errorf("device activity: %w", err)
+	}
+	for crs.Next() {
+		var id, agent string
+		var ns int64
+		if err := crs.Scan(&id, &agent, &ns); err != nil {
+			crs.Close()
+			return nil, fmt.Errorf("device activity: %w", err)
+		}
+		a := out[id]
+		a.DeviceID, a.Version, a.LastContact = id, agent, rows.Time(ns)
+		out[id] = a
+	}
+	crs.Close()
+	if err := crs.Err(); err != nil {
+		return nil, fmt.Errorf("device activity: %w", err)
+	}
 	// The latest stored event of each device: its last chain link whose
 	// event retention has not deleted.
 	for id, a := range out {
@@ -123,4 +142,21 @@ func (db *DB) DeviceActivity(ctx context.Context) (map[string]record.DeviceActiv
 		out[id] = a
 	}
 	return out, nil
+}
+
+// NoteDeviceContact implements store.Store.
+func (db *DB) NoteDeviceContact(ctx context.Context, deviceID, version string) error {
+	if !record.ValidDeviceID(deviceID) || !store.ValidVersion(version) {
+		return store.Errorf(store.EInvalid, "device contact: invalid device ID or version")
+	}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO device_contacts (device_id, agent, seen_ns) VALUES (?, ?, ?)
+			ON CONFLICT (device_id) DO UPDATE SET agent = excluded.agent, seen_ns = max(seen_ns, excluded.seen_ns)`,
+			deviceID, version, db.now().UnixNano())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("note contact of %s: %w", deviceID, err)
+	}
+	return nil
 }

@@ -179,4 +179,36 @@ func testFleet(t *testing.T, open opener) {
 			t.Errorf("after retention dev_01 = %+v; want the counts and no last event", a)
 		}
 	})
+	t.Run("NoteDeviceContact", func(t *testing.T) {
+		s, clock := open(t)
+		clock.Set(T0.Add(time.Hour))
+		if err := s.NoteDeviceContact(ctx(), "dev_01", "v1.2.3"); err != nil {
+			t.Fatal(err)
+		}
+		clock.Set(T0.Add(2 * time.Hour))
+		if err := s.NoteDeviceContact(ctx(), "dev_01", "v1.3.0"); err != nil {
+			t.Fatal(err)
+		}
+		// A clock that went back does not move last contact back.
+		clock.Set(T0)
+		if err := s.NoteDeviceContact(ctx(), "dev_02", ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.NoteDeviceContact(ctx(), "dev_01", "v1.3.0"); err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range [][2]string{{"laptop", "v1"}, {"dev_01", "v1 <script>"}, {"dev_01", strings.Repeat("9", store.MaxVersionBytes+1)}} {
+			wantCode(t, s.NoteDeviceContact(ctx(), bad[0], bad[1]), store.EInvalid)
+		}
+		got, err := s.DeviceActivity(ctx())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := got["dev_01"]; a.DeviceID != "dev_01" || a.Version != "v1.3.0" || !a.LastContact.Equal(T0.Add(2*time.Hour)) || a.Verified != 0 {
+			t.Errorf("dev_01 = %+v; want version v1.3.0, last contact T0+2h, no events", a)
+		}
+		if a, ok := got["dev_02"]; !ok || a.Version != "" || !a.LastContact.Equal(T0) {
+			t.Errorf("dev_02 = %+v (%v)", a, ok)
+		}
+	})
 }

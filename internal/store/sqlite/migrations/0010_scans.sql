@@ -14,3 +14,12 @@ CREATE TABLE scans (
 );
 CREATE INDEX scans_device ON scans (device_id, received_ns);
 CREATE INDEX scans_received ON scans (received_ns);
+
+-- The last contact of each enrolled device's credential (an audit post or
+-- a scan report) and the Warden version its client named, for the
+-- console's devices page. Written at most about once a minute per device.
+CREATE TABLE device_contacts (
+	device_id TEXT    PRIMARY KEY,
+	agent     TEXT    NOT NULL DEFAULT '',
+	seen_ns   INTEGER NOT NULL
+);
