@@ -9,7 +9,9 @@ import (
 
 // Fleet is the part of a store that keeps what the console's devices page
 // shows beyond the devices themselves: the latest scan report per reporter,
-// host and repository, and the activity of each device's signed audit.
+// host and repository, each device's last contact, and the activity of its
+// signed audit. Scan reports and contacts are control state: DeleteBefore
+// keeps them.
 type Fleet interface {
 	// PutScan stores s as the latest scan of its reporter, host and
 	// repository, replacing the one before, stamped with Options.Now as
