@@ -23,8 +23,8 @@ var scanProbe = func() scan.Probe { return scan.Probe{} }
 func newScanCmd(env *Env) *cobra.Command {
 	var (
 		policyFlag, tier, format, failOn, minVersion string
-		machine, container, checklist                bool
-		managedDir, hookCommand, server, root        string
+		machine, container, checklist, report        bool
+		managedDir, hookCommand, server, root, token string
 	)
 	cmd := &cobra.Command{
 		Use:   "scan [DIR] [flags]",
@@ -56,13 +56,22 @@ The tier is the policy's choice for the repository (its repositories list,
 by path or origin remote), the installed manifest's for a machine-only
 scan, or --tier. Output is text, json or sarif (SARIF 2.1.0 for code
 scanning). Exit codes: 0 when no finding is at or above --fail-on (default
-high; none never fails), 1 when one is, 2 on usage errors. See docs/scan.md.`,
+high; none never fails), 1 when one is, 2 on usage errors. See docs/scan.md.
+
+--report sends the results to a Warden server (POST /api/v1/scans), where
+the console's devices page shows the fleet's posture. It reports to
+--server, else $WARDEN_SERVER, else the server this machine is enrolled or
+configured with, using the credential of 'warden enroll' (sent only to the
+server it was enrolled with), else --token or $WARDEN_TOKEN (a token with
+ingest scope; such a report shows as unverified). A report that cannot be
+sent exits 1 after the output is written.`,
 		Example: `  warden scan                                   # the current repository, baseline policy
   warden scan --policy policy.yaml ../api --format sarif > warden.sarif
   warden scan --fail-on medium                  # CI gate: fail on medium or worse
   sudo warden scan --machine --checklist        # this machine, with the seeds' checklist
   warden scan --machine --container             # a container meant to be isolated
-  warden scan --machine --root build/rootfs     # an image's file system before it ships`,
+  warden scan --machine --root build/rootfs     # an image's file system before it ships
+  warden scan --machine --report                # send this machine's posture to the server`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !slices.Contains(scan.Formats, format) {
@@ -83,6 +92,14 @@ high; none never fails), 1 when one is, 2 on usage errors. See docs/scan.md.`,
 			}
 			if tier != "" && !slices.Contains(p.TierNames(), tier) {
 				return withCode(ExitUsage, fmt.Errorf("--tier %q: the policy has tiers %s", tier, strings.Join(p.TierNames(), ", ")))
+			}
+			var target reportTarget
+			if report {
+				if target, err = resolveReportTarget(env, server, token); err != nil {
+					return withCode(ExitUsage, err)
+				}
+			} else if token != "" {
+				return withCode(ExitUsage, errors.New("--token is for --report"))
 			}
 			repo := ""
 			switch {
@@ -136,6 +153,11 @@ high; none never fails), 1 when one is, 2 on usage errors. See docs/scan.md.`,
 			if err := scan.Write(env.Stdout, rep, format); err != nil {
 				return withCode(ExitFailure, fmt.Errorf("write report: %w", err))
 			}
+			if report {
+				if err := sendReport(cmd.Context(), env.Stderr, target, rep); err != nil {
+					return withCode(ExitFailure, err)
+				}
+			}
 			if !never && rep.AtLeast(threshold) {
 				return withCode(ExitFailure, nil)
 			}
@@ -153,7 +175,9 @@ high; none never fails), 1 when one is, 2 on usage errors. See docs/scan.md.`,
 	fl.StringVar(&minVersion, "min-version", scan.DefaultMinVersion, "oldest acceptable Claude Code version")
 	fl.StringVar(&managedDir, "managed-dir", "", "managed-settings directory (default "+settings.DefaultDir()+")")
 	fl.StringVar(&hookCommand, "hook-command", "", "the hook executable the settings were compiled with (default: read from the installed settings)")
-	fl.StringVar(&server, "server", "", "the server the settings were compiled with (default: read from the installed settings)")
+	fl.StringVar(&server, "server", "", "the Warden server: the one the settings were compiled with (default: read from the installed settings) and where --report sends (default $WARDEN_SERVER, else the enrolled one)")
+	fl.BoolVar(&report, "report", false, "send the results to the Warden server, for the console's devices page")
+	fl.StringVar(&token, "token", "", "with --report: a token with ingest scope, used instead of the enrolled device's credential (default $WARDEN_TOKEN when not enrolled)")
 	fl.StringVar(&root, "root", "", "prefix for every machine path (an image's root file system)")
 	return cmd
 }

@@ -191,7 +191,7 @@ it backs off exponentially and exits when no new event arrived for
 				StateDir:  stateDir,
 				Linger:    linger,
 				IdleExit:  idle,
-				UserAgent: "warden/" + Version,
+				UserAgent: "warden/" + resolvedVersion(),
 				Logger:    slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
 			}
 			if !cmd.Flags().Changed("state-dir") {

@@ -16,12 +16,19 @@ func newVersionCmd(env *Env) *cobra.Command {
 		Short: "Print Warden's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := Version
-			if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-				v = bi.Main.Version
-			}
-			fmt.Fprintf(env.Stdout, "warden %s\n", v)
+			fmt.Fprintf(env.Stdout, "warden %s\n", resolvedVersion())
 			return nil
 		},
 	}
+}
+
+// resolvedVersion is Version, or for a "dev" build the module version go
+// install stamped (v1.2.3, a pseudo-version), which the shipper and scan
+// reports name to the server.
+func resolvedVersion() string {
+	v := Version
+	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	return v
 }

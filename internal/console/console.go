@@ -23,9 +23,11 @@
 // The alert queue and an alert's page (issue 13's detection alerts) show
 // the matched chain on its session's timeline and let admins move the
 // alert along its lifecycle and respond (quarantine, revoke an MCP
-// server, move a repository's tier) after a confirmation page. Devices
-// (issue 12) are not here yet: Nav is the one list of pages a new one
-// joins.
+// server, move a repository's tier) after a confirmation page. The
+// devices page shows the enrolled fleet: each device's signed evidence,
+// hook health, the policy revision it uses and the posture of its latest
+// scans (warden scan --report), with revoke for admins. Nav is the one
+// list of pages a new one joins.
 package console
 
 import (
@@ -78,6 +80,10 @@ type Options struct {
 	// does (revoke an MCP server, move repositories to a tier), for the
 	// responses to an alert; nil leaves those responses out.
 	AddOverlay func(ctx context.Context, o record.PolicyOverlay) (*record.PolicyOverlay, error)
+	// RevokeDevice revokes an enrolled device the way the API does (its
+	// credential stops working at once); nil revokes in the store only,
+	// which takes effect when the server's token cache expires.
+	RevokeDevice func(ctx context.Context, id, by string) (*record.Device, error)
 	// Sync waits until decisions accepted so far are in the store (nil:
 	// nothing pending).
 	Sync func(ctx context.Context) error
@@ -180,6 +186,10 @@ func (c *Console) Routes() []Route {
 		{"POST /alerts/{id}/status", "console_alert_status", action(c.serveAlertStatus)},
 		{"POST /alerts/{id}/respond", "console_alert_respond", action(c.serveAlertRespond)},
 		{"GET /policy", "console_policy", page(c.servePolicy)},
+		{"GET /devices", "console_devices", page(c.serveDevices)},
+		{"GET /devices/{id}", "console_device", page(c.serveDevice)},
+		{"GET /devices/{id}/revoke", "console_device_revoke_confirm", page(c.serveRevokeConfirm)},
+		{"POST /devices/{id}/revoke", "console_device_revoke", action(c.serveRevoke)},
 		{"GET /assets/", "console_assets", c.headers(c.assets)},
 	}
 }

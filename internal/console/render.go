@@ -29,6 +29,7 @@ var Nav = []NavItem{
 	{"/sessions", "Sessions"},
 	{"/alerts", "Alerts"},
 	{"/policy", "Policy"},
+	{"/devices", "Devices"},
 }
 
 // ShortLimit is the length, in characters, past which a value is cut in
@@ -42,7 +43,7 @@ type pages struct {
 }
 
 var pageNames = []string{"login", "overview", "sessions", "session", "policy", "error",
-	"alerts", "alert", "confirm"}
+	"alerts", "alert", "confirm", "devices", "device", "revoke"}
 
 func parsePages() (*pages, error) {
 	p := &pages{m: map[string]*template.Template{}}

@@ -36,6 +36,9 @@ func (s *Server) newConsole() (*console.Console, error) {
 			}
 			return added, err
 		},
+		RevokeDevice: func(ctx context.Context, id, by string) (*record.Device, error) {
+			return s.revokeDevice(ctx, id, by, "")
+		},
 		Sync:       s.writer.sync,
 		Policy:     s.policy,
 		PolicyYAML: s.yaml,

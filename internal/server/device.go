@@ -150,16 +150,27 @@ func (s *Server) serveDeviceRevoke(w http.ResponseWriter, r *http.Request) error
 	if !record.ValidDeviceID(id) {
 		return Errorf(EInvalid, "%q is not a device ID (dev_ and hex)", sanitizePath(id))
 	}
-	if err := s.store.RevokeDevice(r.Context(), id); err != nil {
-		return err
-	}
-	d, err := s.store.Device(r.Context(), id)
+	d, err := s.revokeDevice(r.Context(), id, tokenFrom(r.Context()).ID, requestID(r.Context()))
 	if err != nil {
 		return err
 	}
-	s.auth.forget(d.CredentialHash)
-	s.log.Info("device revoked", "device_id", id, LogKeyToken, tokenFrom(r.Context()).ID, LogKeyRequestID, requestID(r.Context()))
 	return writeJSON(w, http.StatusOK, d)
+}
+
+// revokeDevice revokes a device for the API and the console: its
+// credential is forgotten at once on this replica (within tokenCacheTTL on
+// the others), and the revocation is logged with who asked.
+func (s *Server) revokeDevice(ctx context.Context, id, by, reqID string) (*record.Device, error) {
+	if err := s.store.RevokeDevice(ctx, id); err != nil {
+		return nil, err
+	}
+	d, err := s.store.Device(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.auth.forget(d.CredentialHash)
+	s.log.Info("device revoked", "device_id", id, "by", by, LogKeyRequestID, reqID)
+	return d, nil
 }
 
 // ingestLine is one decoded line of an audit body.

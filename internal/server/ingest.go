@@ -314,6 +314,7 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) error {
 		s.log.Warn("hook spool dropped events before shipping", "drops", truncate(drops, 20),
 			LogKeyToken, tokenFrom(r.Context()).ID, LogKeyRequestID, requestID(r.Context()))
 	}
+	s.noteContact(r)
 	return writeJSON(w, http.StatusOK, res)
 }
 

@@ -120,6 +120,7 @@ type Server struct {
 	detector    *detector
 	conflicts   *conflictCounter
 	devLocks    deviceLocks
+	contacts    contactNotes
 
 	mu       sync.Mutex
 	httpSrv  *http.Server
@@ -543,6 +544,10 @@ func (s *Server) routes() http.Handler {
 	add(EnrollPath, "enroll", post, scopesEnroll, s.adapt("enroll", s.serveEnroll))
 	add("/api/v1/devices", "devices", get, scopesRead, s.adapt("devices", s.serveDevices))
 	add("/api/v1/devices/{id}/revoke", "device_revoke", post, scopesAdmin, s.adapt("device_revoke", s.serveDeviceRevoke))
+	add("/api/v1/devices/{id}/scans", "device_scans", get, scopesRead, s.adapt("device_scans", s.serveDeviceScans))
+	add("POST "+ScansPath, "scan_report", nil, scopesIngest, s.adapt("scan_report", s.serveScanReport))
+	add("GET "+ScansPath, "scans", nil, scopesRead, s.adapt("scans", s.serveScans))
+	add(ScansPath, "scans_method", []string{http.MethodGet, http.MethodHead, http.MethodPost}, nil, http.NotFoundHandler())
 
 	add("/api/v1/sessions", "sessions", get, scopesRead, s.adapt("sessions", s.serveSessions))
 	add("/api/v1/sessions/{id}", "session", get, scopesRead, s.adapt("session", s.serveSession))

@@ -155,6 +155,8 @@ type Store interface {
 	Overlays
 	// Decisions counts Warden's decisions per rule (see Decisions).
 	Decisions
+	// Fleet keeps scan reports and device activity (see Fleet).
+	Fleet
 
 	// DeleteBefore enforces retention: it deletes every session whose last
 	// event or point is before t, with all its events and metric points,

@@ -85,6 +85,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("SessionFilters", func(t *testing.T) { testSessionFilters(t, open) })
 	t.Run("Reviews", func(t *testing.T) { testReviews(t, open) })
 	t.Run("DecisionCounts", func(t *testing.T) { testDecisionCounts(t, open) })
+	t.Run("Fleet", func(t *testing.T) { testFleet(t, open) })
 }
 
 type opener func(t *testing.T) (store.Store, *Clock)
