@@ -166,9 +166,11 @@ func TestBrowserDevices(t *testing.T) {
 		if n := eval[int](tb, `document.querySelectorAll("#devices tbody tr").length`); n != 3 {
 			t.Errorf("%d device rows, want 3", n)
 		}
+		// innerText as shown: severity badges are upper-cased by the style
+		// sheet, so compare without case.
 		row := eval[string](tb, fmt.Sprintf(`document.getElementById("device-%s").innerText`, laptop.id))
 		for _, want := range []string{"ana-laptop", "v1.5.0", "acme 2026.12", "No Warden decision for 1 tool call(s)", "6 failing in 2 scan(s): 4 high 2 low"} {
-			if !strings.Contains(row, want) {
+			if !strings.Contains(strings.ToLower(row), strings.ToLower(want)) {
 				t.Errorf("laptop row lacks %q:\n%s", want, row)
 			}
 		}
