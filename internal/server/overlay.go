@@ -28,6 +28,9 @@ const overlayRefresh = 10 * time.Second
 type overlayState struct {
 	mu     sync.Mutex // serializes applying
 	bundle atomic.Pointer[record.PolicyBundle]
+	// pauses are the pause overlays applied with bundle, expired ones
+	// included (GET /v1/pauses leaves those out).
+	pauses atomic.Pointer[[]record.PolicyOverlay]
 	key    string // the overlay IDs applied, joined
 }
 
@@ -51,12 +54,15 @@ func (s *Server) applyOverlays(ctx context.Context, list []record.PolicyOverlay)
 	if b := s.overlays.bundle.Load(); b != nil && key == s.overlays.key {
 		return b, nil
 	}
-	// Without overlays the configured document is served as it is (it
-	// may be a compiled policy, which ApplyOverlays does not edit).
+	// Without overlays that edit it, the configured document is served
+	// as it is (it may be a compiled policy, which ApplyOverlays does not
+	// edit). Pauses do not edit it: they are served signed, apart
+	// (GET /v1/pauses).
+	docs, pauses := splitPauses(list)
 	yaml, p := s.yaml, s.policy
-	if len(list) > 0 {
+	if len(docs) > 0 {
 		var err error
-		if yaml, p, err = policy.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(list)); err != nil {
+		if yaml, p, err = policy.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(docs)); err != nil {
 			return nil, err
 		}
 	}
@@ -70,6 +76,7 @@ func (s *Server) applyOverlays(ctx context.Context, list []record.PolicyOverlay)
 	}
 	s.engines.Store(eng)
 	s.overlays.bundle.Store(b)
+	s.overlays.pauses.Store(&pauses)
 	if s.overlays.key != key {
 		s.log.Info("serving policy with overlays", "policy", s.policy.Name, "overlays", len(list), "policy_version", b.Version)
 	}
@@ -83,6 +90,19 @@ func overlayKey(list []record.PolicyOverlay) string {
 		ids[i] = o.ID
 	}
 	return strings.Join(ids, ",")
+}
+
+// splitPauses separates the pause overlays from the ones that edit the
+// policy document.
+func splitPauses(list []record.PolicyOverlay) (docs, pauses []record.PolicyOverlay) {
+	for _, o := range list {
+		if o.Kind == policy.OverlayPause {
+			pauses = append(pauses, o)
+		} else {
+			docs = append(docs, o)
+		}
+	}
+	return docs, pauses
 }
 
 func toPolicyOverlays(list []record.PolicyOverlay) []policy.Overlay {
@@ -122,7 +142,10 @@ type OverlayRequest struct {
 	Kind   string `json:"kind"`
 	Target string `json:"target"`
 	Tier   string `json:"tier,omitempty"`
-	Reason string `json:"reason"`
+	// Until is when a pause ends (kind pause: required, in the future
+	// and at most record.MaxPauseDuration away).
+	Until  time.Time `json:"until,omitzero"`
+	Reason string    `json:"reason"`
 }
 
 func (s *Server) overlayList(ctx context.Context) (OverlayList, error) {
@@ -148,7 +171,8 @@ func (s *Server) serveOverlays(w http.ResponseWriter, r *http.Request) error {
 
 // serveOverlayAdd is POST /api/v1/overlays (scope admin): the overlay is
 // applied to the policy first; one that would make it invalid (an unknown
-// tier) is refused and nothing is stored.
+// tier) is refused and nothing is stored. A pause (kind pause) is checked
+// by checkPause, and raises an alert once stored.
 func (s *Server) serveOverlayAdd(w http.ResponseWriter, r *http.Request) error {
 	var req OverlayRequest
 	if err := s.decodeJSON(r, &req); err != nil {
@@ -157,13 +181,19 @@ func (s *Server) serveOverlayAdd(w http.ResponseWriter, r *http.Request) error {
 	if !policy.ValidOverlayKind(req.Kind) {
 		return Errorf(EInvalid, "kind %q: want one of %s", truncate(req.Kind, 64), strings.Join(policy.OverlayKinds, ", "))
 	}
-	if (req.Kind == policy.OverlayRepositoryTier) != (req.Tier != "") {
-		return Errorf(EInvalid, "tier goes with kind %s, and only with it", policy.OverlayRepositoryTier)
+	if req.Kind == policy.OverlayPause {
+		if err := s.checkPause(&req); err != nil {
+			return err
+		}
+	} else {
+		if (req.Kind == policy.OverlayRepositoryTier) != (req.Tier != "") {
+			return Errorf(EInvalid, "tier goes with kind %s or %s, and only with them", policy.OverlayRepositoryTier, policy.OverlayPause)
+		}
+		if !req.Until.IsZero() {
+			return Errorf(EInvalid, "until goes with kind %s, and only with it", policy.OverlayPause)
+		}
 	}
-	by := "token:unknown"
-	if t := tokenFrom(r.Context()); t != nil {
-		by = "token:" + t.Name
-	}
+	by := actor(r.Context())
 	ctx := r.Context()
 	s.overlays.mu.Lock()
 	defer s.overlays.mu.Unlock()
@@ -171,9 +201,12 @@ func (s *Server) serveOverlayAdd(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o := record.PolicyOverlay{Kind: req.Kind, Target: req.Target, Tier: req.Tier, Reason: req.Reason, By: by}
-	if _, _, err := policy.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(append(list, o))); err != nil {
-		return Errorf(EInvalid, "overlay refused: %s", truncate(err.Error(), 2048))
+	o := record.PolicyOverlay{Kind: req.Kind, Target: req.Target, Tier: req.Tier, Until: req.Until, Reason: req.Reason, By: by}
+	if o.Kind != policy.OverlayPause {
+		docs, _ := splitPauses(append(list, o))
+		if _, _, err := policy.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(docs)); err != nil {
+			return Errorf(EInvalid, "overlay refused: %s", truncate(err.Error(), 2048))
+		}
 	}
 	added, err := s.store.AddOverlay(ctx, o)
 	if err != nil {
@@ -182,7 +215,10 @@ func (s *Server) serveOverlayAdd(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.applyOverlays(ctx, append(list, *added)); err != nil {
 		return err
 	}
-	s.log.Warn("policy overlay added", "overlay", added.ID, "kind", added.Kind, "by", by)
+	s.log.Warn("policy overlay added", "overlay", added.ID, "kind", added.Kind, "tier", added.Tier, "by", by)
+	if added.Kind == policy.OverlayPause {
+		s.pauseAlert(ctx, *added, record.OverlayAdded, by, added.Reason)
+	}
 	out, err := s.overlayList(ctx)
 	if err != nil {
 		return err
@@ -190,12 +226,25 @@ func (s *Server) serveOverlayAdd(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// serveOverlayRemove is DELETE /api/v1/overlays/{id} (scope admin).
+// actor names the token of the request for the overlay log: the name the
+// server knows it by, never what the client says.
+func actor(ctx context.Context) string {
+	if t := tokenFrom(ctx); t != nil {
+		return "token:" + t.Name
+	}
+	return "token:unknown"
+}
+
+// serveOverlayRemove is DELETE /api/v1/overlays/{id}?reason=WHY (scope
+// admin). The removal is logged with the token and the reason; removing
+// a pause raises an alert like lifting it (POST /api/v1/pauses/resume).
 func (s *Server) serveOverlayRemove(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
+	by, reason := actor(ctx), r.URL.Query().Get("reason")
 	s.overlays.mu.Lock()
 	defer s.overlays.mu.Unlock()
-	if err := s.store.RemoveOverlay(ctx, r.PathValue("id")); err != nil {
+	removed, err := s.store.RemoveOverlay(ctx, r.PathValue("id"), by, reason)
+	if err != nil {
 		return err
 	}
 	list, err := s.store.ListOverlays(ctx)
@@ -205,7 +254,10 @@ func (s *Server) serveOverlayRemove(w http.ResponseWriter, r *http.Request) erro
 	if _, err := s.applyOverlays(ctx, list); err != nil {
 		return err
 	}
-	s.log.Warn("policy overlay removed", "overlay", r.PathValue("id"))
+	s.log.Warn("policy overlay removed", "overlay", removed.ID, "kind", removed.Kind, "by", by)
+	if removed.Kind == policy.OverlayPause {
+		s.pauseAlert(ctx, *removed, record.OverlayRemoved, by, reason)
+	}
 	out, err := s.overlayList(ctx)
 	if err != nil {
 		return err
