@@ -244,3 +244,25 @@ func TestPause_KeyShared(t *testing.T) {
 		t.Errorf("keys %s and %s (%v)", ka, kb, err)
 	}
 }
+
+// TestConsole_Pauses: the policy page shows the pauses in force, with
+// tier, end, author and reason (escaped), and none once it has ended.
+func TestConsole_Pauses(t *testing.T) {
+	ts := startServer(t)
+	b := newBrowser(t, ts)
+	b.signIn(ts.tokens[record.ScopeRead])
+	if page := string(b.get("/policy").body); strings.Contains(page, `id="pauses"`) {
+		t.Fatal("pauses shown with none in force")
+	}
+	ts.do("POST", "/api/v1/overlays", ts.tokens[record.ScopeAdmin], pauseBody("ci", t0.Add(3*time.Hour), "INC-7 <b>bad</b> rollout"), "Content-Type", "application/json")
+	page := string(b.get("/policy").body)
+	for _, want := range []string{`id="pauses"`, "Warden is paused", `<td class="val">ci</td>`, "2026-11-23 12:00Z", "token:test-admin", "INC-7 &lt;b&gt;bad&lt;/b&gt; rollout"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("policy page lacks %q", want)
+		}
+	}
+	ts.clock.Add(3 * time.Hour)
+	if page := string(b.get("/policy").body); strings.Contains(page, `id="pauses"`) {
+		t.Error("pause shown after its end")
+	}
+}
