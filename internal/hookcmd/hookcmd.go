@@ -70,6 +70,12 @@ Quarantine: with a server, the shipper also caches the server's list of
         quarantined sessions (quarantine-cache.json in the state directory)
         at each policy refresh; every tool call of a listed session is
         denied, naming the quarantine, until a refresh after its release.
+Pause:  with a server, an administrator can pause Warden for a tier
+        ('warden policy pause'): the shipper caches the server's signed
+        pause list (pause-cache.json); the hook honours a pause only when
+        it verifies with the server key pinned by 'warden enroll', and then
+        answers nothing except denials that protect Warden itself, until
+        the pause ends. See docs/policy.md, "Pausing Warden".
 
 warden-hook is the same command as a binary of its own, which starts
 faster: it links no CEL, so a call for which the policy has a condition

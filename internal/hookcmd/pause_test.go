@@ -28,7 +28,11 @@ type pauseMachine struct {
 	serverKey ed25519.PrivateKey
 }
 
-func newPauseMachine(t *testing.T, pin bool) *pauseMachine {
+func newPauseMachine(t *testing.T, pin bool) *pauseMachine { return newPauseMachinePin(t, pin) }
+
+func newPauseMachineTB(tb testing.TB) *pauseMachine { return newPauseMachinePin(tb, true) }
+
+func newPauseMachinePin(t testing.TB, pin bool) *pauseMachine {
 	t.Helper()
 	m := &pauseMachine{home: t.TempDir(), serverKey: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))}
 	m.dir = clientstate.Dir(func(string) string { return "" }, m.home)
@@ -47,7 +51,7 @@ func newPauseMachine(t *testing.T, pin bool) *pauseMachine {
 	return m
 }
 
-func policyYAML(t *testing.T) []byte {
+func policyYAML(t testing.TB) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repoRoot(t), "internal", "policy", "baseline.yaml"))
 	if err != nil {
@@ -235,4 +239,34 @@ func TestRun_PauseNotHonoured(t *testing.T) {
 			t.Errorf("%q, %v", out, ev)
 		}
 	})
+}
+
+// BenchmarkServerPause: what looking for a pause costs a hook call, with
+// no pause list cached (the usual case: one failed stat) and with one
+// (read the device file and the list, verify the signature).
+func BenchmarkServerPause(b *testing.B) {
+	for _, cached := range []bool{false, true} {
+		name := "NoList"
+		if cached {
+			name = "SignedList"
+		}
+		b.Run(name, func(b *testing.B) {
+			m := newPauseMachineTB(b)
+			if cached {
+				data, err := record.SignPauses(m.serverKey, record.PauseListV1{PolicySHA256: m.sha, IssuedAt: pauseNow,
+					Pauses: []record.Pause{{ID: "1", Tier: "ci", Until: pauseNow.Add(time.Hour), Reason: "x", By: "token:a", Time: pauseNow}}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				os.WriteFile(filepath.Join(m.dir, clientstate.PauseCacheJSON), data, 0o600)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				p, ignored := serverPause(m.dir, pauseServer, m.sha, "ci", pauseNow)
+				if (p != nil) != cached || ignored != "" {
+					b.Fatalf("pause %v, ignored %q", p, ignored)
+				}
+			}
+		})
+	}
 }
