@@ -182,7 +182,9 @@ func (l *PauseListV1) validate() error {
 			return fmt.Errorf("pause %d has no tier", i)
 		case p.Until.IsZero():
 			return fmt.Errorf("pause %d has no until", i)
-		case !p.Time.IsZero() && p.Until.Sub(p.Time) > MaxPauseDuration+time.Minute:
+		case p.Time.IsZero():
+			return fmt.Errorf("pause %d has no time", i)
+		case p.Until.Sub(p.Time) > MaxPauseDuration+time.Minute:
 			return fmt.Errorf("pause %d lasts longer than %s", i, MaxPauseDuration)
 		}
 	}

@@ -101,6 +101,7 @@ func TestVerifyPauses_Rejects(t *testing.T) {
 		{"ListSchema", pausePub, resign(`{"schema":"x","policy_sha256":"","issued_at":"2026-12-07T12:00:00Z","pauses":[]}`), ErrPauseMalformed},
 		{"NoTier", pausePub, resign(`{"schema":"warden.pause_list.v1","policy_sha256":"","issued_at":"2026-12-07T12:00:00Z","pauses":[{"id":"1","tier":"","until":"2026-12-08T12:00:00Z","reason":"","by":"","time":"2026-12-07T12:00:00Z"}]}`), ErrPauseMalformed},
 		{"NoUntil", pausePub, resign(`{"schema":"warden.pause_list.v1","policy_sha256":"","issued_at":"2026-12-07T12:00:00Z","pauses":[{"id":"1","tier":"ci","until":"0001-01-01T00:00:00Z","reason":"","by":"","time":"2026-12-07T12:00:00Z"}]}`), ErrPauseMalformed},
+		{"NoTime", pausePub, resign(`{"schema":"warden.pause_list.v1","policy_sha256":"","issued_at":"2026-12-07T12:00:00Z","pauses":[{"id":"1","tier":"ci","until":"2026-12-08T12:00:00Z","reason":"","by":"","time":"0001-01-01T00:00:00Z"}]}`), ErrPauseMalformed},
 		{"TooLong", pausePub, resign(`{"schema":"warden.pause_list.v1","policy_sha256":"","issued_at":"2026-12-07T12:00:00Z","pauses":[{"id":"1","tier":"ci","until":"2027-12-08T12:00:00Z","reason":"","by":"","time":"2026-12-07T12:00:00Z"}]}`), ErrPauseMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -170,7 +171,7 @@ func FuzzVerifyPauses(f *testing.F) {
 			t.Fatalf("accepted %d pauses", len(l.Pauses))
 		}
 		for _, p := range l.Pauses {
-			if p.Tier == "" || p.Until.IsZero() {
+			if p.Tier == "" || p.Until.IsZero() || p.Time.IsZero() || p.Until.Sub(p.Time) > MaxPauseDuration+time.Minute {
 				t.Fatalf("accepted pause %+v", p)
 			}
 		}
