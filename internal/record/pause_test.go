@@ -177,3 +177,12 @@ func FuzzVerifyPauses(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkVerifyPauses(b *testing.B) {
+	data := mustSign(b, samplePauses())
+	for b.Loop() {
+		if _, err := VerifyPauses(pausePub, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
