@@ -105,6 +105,10 @@ func TestPolicyPauseCmd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, clientstate.PauseCacheJSON)); err != nil {
 		t.Fatalf("the shipper cached no pause list: %v", err)
 	}
+	if _, out, _ := runCLI(t, map[string]string{"HOME": home}, "", "spool", "status"); !strings.Contains(out, "tier "+tier+" until") ||
+		!strings.Contains(out, "(in force), by token:alice: INC-7 hook outage") {
+		t.Errorf("spool status does not show the pause:\n%s", out)
+	}
 	d, ev := hook(t, "git push --force origin main")
 	if d != "" || ev["paused"] != true || ev["pause_reason"] != "INC-7 hook outage" {
 		t.Errorf("paused force push: answer %q, audit %v", d, ev)
@@ -129,6 +133,9 @@ func TestPolicyPauseCmd(t *testing.T) {
 	}
 	if d, ev := hook(t, "git push --force origin main"); d != "deny" || ev["paused"] != nil {
 		t.Errorf("after resume: answer %q, audit %v", d, ev)
+	}
+	if _, out, _ := runCLI(t, map[string]string{"HOME": home}, "", "spool", "status"); strings.Contains(out, "pause") {
+		t.Errorf("spool status shows a pause after resume:\n%s", out)
 	}
 	alerts, err := st.ListAlerts(context.Background(), store.AlertFilter{})
 	if err != nil {
