@@ -48,7 +48,10 @@ var systemPrograms = []Program{
 		Subs: []Program{
 			{Names: "uninstall", Class: WardenTamper, Why: "removes Warden's hooks"},
 			{Names: "otel-headers", Class: WardenTamper, Why: "prints the token the agent's own record is shipped with"},
-			{Names: "policy", Subs: []Program{{Names: "pause", Class: WardenTamper, Why: "pauses Warden's decisions"}}},
+			{Names: "policy", Subs: []Program{
+				{Names: "pause", Class: WardenTamper, Why: "pauses Warden's decisions"},
+				{Names: "resume", Class: WardenTamper, Why: "lifts a pause of Warden's decisions, which only an administrator decides"},
+			}},
 			{Names: "explain test compile scan doctor version record sessions alerts rules hook"},
 		}},
 }

@@ -44,7 +44,10 @@ private key, 0600; the baseline policy denies the agent reading or writing
 it with any tool) and device.json. The server registers the public key and
 the device name (--name, default the hostname) and answers a device ID and
 a device credential, which go into warden-client.json in the same
-directory: the shipper sends the credential from then on.
+directory: the shipper sends the credential from then on. It also answers
+its pause signing key, which device.json pins: the hook honours a pause of
+Warden's decisions ('warden policy pause') only when it is signed with
+that key.
 
 From then on every audit event the hook writes is signed with the device
 key and carries the hash of the device's previous event; the server checks
@@ -94,7 +97,7 @@ replaces its identity (revoke the old device: 'warden device revoke ID').`,
 				return withCode(ExitFailure, err)
 			}
 			if err := clientstate.SaveDevice(dir, key, clientstate.DeviceFile{DeviceID: res.DeviceID, Name: res.Name,
-				Server: srv, EnrolledAt: res.EnrolledAt}); err != nil {
+				Server: srv, EnrolledAt: res.EnrolledAt, ServerKey: res.ServerKey}); err != nil {
 				return withCode(ExitFailure, fmt.Errorf("enrolled as %s, but the identity could not be saved (enroll again with a new token): %w", res.DeviceID, err))
 			}
 			cfgPath := filepath.Join(dir, clientstate.ClientConfigName)
@@ -198,6 +201,9 @@ func postEnroll(ctx context.Context, srv, token, name string, pub ed25519.Public
 	var res server.EnrollResponse
 	if err := json.Unmarshal(data, &res); err != nil || res.DeviceID == "" || res.Credential == "" {
 		return nil, fmt.Errorf("enroll with %s: the answer is not an enrollment (%s)", srv, oneLineMsg(string(data), 200))
+	}
+	if k, err := base64.StdEncoding.DecodeString(res.ServerKey); res.ServerKey != "" && (err != nil || len(k) != ed25519.PublicKeySize) {
+		return nil, fmt.Errorf("enroll with %s: the server's pause key %q is not a base64 Ed25519 public key", srv, oneLineMsg(res.ServerKey, 80))
 	}
 	return &res, nil
 }

@@ -17,7 +17,7 @@ const baselineName = "baseline"
 func newPolicyCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
-		Short: "Show, check and describe Warden policies",
+		Short: "Show, check and describe Warden policies; pause and resume them (admin)",
 		Long: `A Warden policy is one YAML file that decides deny / ask / allow for every
 Claude Code tool call, by repository tier. Start from the built-in baseline,
 edit it, and check it before you deploy it. See docs/policy.md.`,
@@ -27,7 +27,8 @@ edit it, and check it before you deploy it. See docs/policy.md.`,
 		Args: cobra.NoArgs, // an unknown subcommand is a usage error, not help
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newPolicyShowCmd(env), newPolicyCheckCmd(env), newPolicySchemaCmd(env), newPolicyDiffCmd(env))
+	cmd.AddCommand(newPolicyShowCmd(env), newPolicyCheckCmd(env), newPolicySchemaCmd(env), newPolicyDiffCmd(env),
+		newPolicyPauseCmd(env), newPolicyResumeCmd(env))
 	return cmd
 }
 

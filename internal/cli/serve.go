@@ -203,11 +203,14 @@ HTTP (--addr, default ` + server.DefaultAddr + `):
   POST /v1/audit                  hook audit events, NDJSON (scope ingest)
   POST /v1/hooks/claude-code      central decisions for "type": "http" hooks (scope ingest)
   GET  /v1/policy                 the policy bundle, with ETag (scope read or ingest)
+  GET  /v1/pauses                 the pauses in force, signed (scope read or ingest)
   GET  /api/v1/sessions[/{id}[/record]]  sessions and run records (scope read)
   POST|DELETE /api/v1/sessions/{id}/quarantine  (scope admin)
   GET  /api/v1/sessions/{id}/events  stored events as a rule-test fixture (scope read)
   GET  /api/v1/alerts, /api/v1/alerts/{id}, /api/v1/rules  (scope read)
   POST /api/v1/alerts/{id}/status, /api/v1/rules/reload     (scope admin)
+  GET  /api/v1/overlays[/log]     policy overlays and their log (scope read)
+  POST /api/v1/overlays, /api/v1/pauses/resume, DELETE /api/v1/overlays/{id}  (scope admin)
   GET  /healthz, /readyz          no token; /metrics (scope read)
 gRPC (--grpc-addr, default ` + server.DefaultGRPCAddr + `): OTLP logs and metrics (scope ingest).
 

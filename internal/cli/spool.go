@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -139,6 +141,19 @@ func printSpoolStatus(env *Env, st *ship.Status) {
 			row("quarantines", "no list cached yet: no session is denied locally")
 		}
 	}
+	if p := st.Pauses; p != nil && p.Cached {
+		if p.Error != "" {
+			row("pauses", "a pause list is cached but the hook ignores it: %s", p.Error)
+		}
+		now := time.Now()
+		for _, pz := range p.Pauses {
+			state := "in force"
+			if !now.Before(pz.Until) {
+				state = "ended"
+			}
+			row("pause", "tier %s until %s (%s), by %s: %s", printable(pz.Tier), pz.Until.UTC().Format(time.RFC3339), state, printable(pz.By), printable(pz.Reason))
+		}
+	}
 }
 
 func newSpoolShipCmd(env *Env) *cobra.Command {
@@ -229,4 +244,16 @@ it backs off exponentially and exits when no new event arrived for
 	fl.DurationVar(&idle, "idle-exit", ship.DefaultIdleExit, "while the server fails, exit after this long without a new event")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "log every delivery on stderr")
 	return cmd
+}
+
+// printable flattens text from the server for one terminal line: control
+// characters (escape sequences included) become '?'.
+func printable(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	return strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) {
+			return '?'
+		}
+		return r
+	}, s)
 }

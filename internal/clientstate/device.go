@@ -50,6 +50,11 @@ type DeviceFile struct {
 	Server     string    `json:"server"`
 	PublicKey  string    `json:"public_key"` // base64
 	EnrolledAt time.Time `json:"enrolled_at"`
+	// ServerKey is the server's pause signing key (Ed25519 public key,
+	// base64) as the server answered at enrollment: the hook honours
+	// only pauses signed with it (PauseCache). Empty when the server
+	// gave none: no pause is honoured.
+	ServerKey string `json:"server_key,omitempty"`
 }
 
 // Device is an enrolled machine's identity as the hook uses it.

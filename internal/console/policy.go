@@ -30,6 +30,15 @@ type policyPage struct {
 	YAML                                             string
 	Versions                                         []versionRow
 	Diff                                             *policyDiff
+	// Pauses are the pauses of Warden's decisions in force (warden
+	// policy pause), shown first: while one is, the hooks of its tier
+	// decide almost nothing.
+	Pauses []pauseRow
+}
+
+type pauseRow struct {
+	Tier, Until, By, Since string
+	Reason                 short
 }
 
 type versionRow struct {
@@ -179,6 +188,16 @@ func (c *Console) servePolicy(w http.ResponseWriter, r *http.Request, s *session
 			Inherits: Visible(strings.Join(t.Inherits, ", ")), Failure: Visible(t.Failure), Default: t.Name == pol.DefaultTier})
 	}
 	now := c.opts.Now()
+	overlays, err := c.opts.Store.ListOverlays(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, o := range overlays {
+		if o.Kind == policy.OverlayPause && now.Before(o.Until) {
+			p.Pauses = append(p.Pauses, pauseRow{Tier: Visible(o.Tier), Until: o.Until.UTC().Format("2006-01-02 15:04Z"),
+				By: Visible(o.By), Since: o.Time.UTC().Format("2006-01-02 15:04Z"), Reason: shorten(o.Reason)})
+		}
+	}
 	for _, e := range pol.Exceptions {
 		end := e.Expires.End()
 		p.Exceptions = append(p.Exceptions, exceptionRow{ID: shorten(e.ID), Rule: shorten(e.Rule), Decision: shorten(e.Decision.String()),

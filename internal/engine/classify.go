@@ -132,6 +132,11 @@ func (e *Engine) classify(d *decision, u *unit, c *shell.Command, call *catalog.
 			continue
 		}
 		add(h.Class, hitReason(call, h))
+		if h.Class == policy.ClassEgress {
+			if p := wardenAdminURL(c); p != "" {
+				add(policy.ClassWardenTamper, c.Program+" calls the Warden server's "+p+" API, which pauses Warden or changes its policy: an administrator's to use")
+			}
+		}
 	}
 	args := argv(c)
 	prog := ""
@@ -519,6 +524,25 @@ func tamperVar(name string) bool {
 
 // namesWarden returns the argument of a process or file command that names
 // Warden's binaries or processes, or "".
+// wardenAdminPaths are the Warden server API paths that pause Warden or
+// change the policy it serves: a network program reaching one is
+// warden-tamper, whoever's token it would send.
+var wardenAdminPaths = []string{"/api/v1/overlays", "/api/v1/pauses"}
+
+// wardenAdminURL returns the Warden admin API path an argument of c
+// names, or "".
+func wardenAdminURL(c *shell.Command) string {
+	for _, w := range c.Args {
+		raw := strings.ToLower(w.Raw)
+		for _, p := range wardenAdminPaths {
+			if strings.Contains(raw, p) {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
 func namesWarden(c *shell.Command) string {
 	for _, w := range c.Args {
 		raw := strings.ToLower(w.Raw)

@@ -70,6 +70,12 @@ Quarantine: with a server, the shipper also caches the server's list of
         quarantined sessions (quarantine-cache.json in the state directory)
         at each policy refresh; every tool call of a listed session is
         denied, naming the quarantine, until a refresh after its release.
+Pause:  with a server, an administrator can pause Warden for a tier
+        ('warden policy pause'): the shipper caches the server's signed
+        pause list (pause-cache.json); the hook honours a pause only when
+        it verifies with the server key pinned by 'warden enroll', and then
+        answers nothing except denials that protect Warden itself, until
+        the pause ends. See docs/policy.md, "Pausing Warden".
 
 warden-hook is the same command as a binary of its own, which starts
 faster: it links no CEL, so a call for which the policy has a condition
@@ -98,6 +104,15 @@ type Env struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// Now is the clock a pause's end is judged by (time.Now when nil).
+	Now func() time.Time
+}
+
+func (e Env) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
 }
 
 // Options say how this binary decides.
@@ -378,14 +393,14 @@ func load(env Env, f Flags, conn clientstate.Connection, cwd func() string) (hoo
 		path = env.Getenv(clientstate.EnvPolicy)
 	}
 	var p *policy.Policy
-	var server string
+	var server, sha string
 	if path == "" {
 		server = conn.Server
 	}
 	switch {
 	case path == "" && server != "":
 		var err error
-		if p, path, err = serverPolicy(env, server); err != nil {
+		if p, path, sha, err = serverPolicy(env, server); err != nil {
 			return nil, hookproto.Meta{}, nil, &hookproto.LoadError{Path: path, Err: err}
 		}
 	case path == "" || path == "baseline":
@@ -414,30 +429,77 @@ func load(env Env, f Flags, conn clientstate.Connection, cwd func() string) (hoo
 		// repositories) does not exist in it.
 		return nil, hookproto.Meta{}, nil, fmt.Errorf("%w; fix --tier in the hook command or the policy's repositories", err)
 	}
+	var pause *record.Pause
+	var ignored string
+	if sha != "" {
+		dir := clientstate.Dir(env.Getenv, Home(env.Getenv))
+		if pause, ignored = serverPause(dir, server, sha, rs.Tier, env.now()); pause != nil {
+			rs = policy.PausedRuleset(rs, dir)
+		}
+	}
 	meta := hookproto.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier,
-		FailOpen: rs.FailOpen, BlockConfigChange: rs.BlockConfigChange}
+		FailOpen: rs.FailOpen, BlockConfigChange: rs.BlockConfigChange, Pause: pause, PauseIgnored: ignored}
 	if meta.Policy == "" {
 		return nil, meta, nil, errors.New("policy has no name")
 	}
 	return engine.New(rs, engine.Options{}), meta, rs, nil
 }
 
+// serverPause is the pause of tier in force at now, from the server's
+// signed pause list as the shipper cached it in dir, when the list
+// verifies with the server key pinned at enrollment (for this server) and
+// was issued with the cached policy whose digest is sha. Only then: a
+// list that is there but fails a check pauses nothing, and ignored says
+// why, for the audit. No list (the usual case) costs one failed stat, and
+// nothing is verified unless one is there.
+func serverPause(dir, server, sha, tier string, now time.Time) (pause *record.Pause, ignored string) {
+	if dir == "" {
+		return nil, ""
+	}
+	cache := clientstate.PauseCache{Dir: dir}
+	if _, err := os.Lstat(cache.Path()); err != nil {
+		return nil, ""
+	}
+	pub, pinned, err := clientstate.ServerKey(dir)
+	if err != nil {
+		return nil, "pause list not verified: " + err.Error()
+	}
+	if clientstate.ServerURL(pinned) != clientstate.ServerURL(server) {
+		return nil, fmt.Sprintf("pause list not verified: the pinned server key is %s's, the hook reports to %s", pinned, clientstate.ServerURL(server))
+	}
+	list, err := cache.Load(pub)
+	if errors.Is(err, clientstate.ErrNoPauseCache) {
+		return nil, ""
+	}
+	if err != nil {
+		return nil, "pause list ignored: " + err.Error()
+	}
+	p := list.Active(tier, now)
+	if p == nil {
+		return nil, ""
+	}
+	if !strings.EqualFold(list.PolicySHA256, sha) {
+		return nil, fmt.Sprintf("pause of tier %s ignored: it was issued with policy %.12s, the cached policy is %.12s", tier, list.PolicySHA256, sha)
+	}
+	return p, ""
+}
+
 // serverPolicy is the policy the hook decides with when it points at a
 // server and names no policy file: the server's policy as the shipper last
-// cached it, else the built-in baseline until a first copy arrives. A
-// cache that is there but does not load fails the call closed (naming the
-// file), like a broken policy file would; the shipper replaces it on its
-// next refresh.
-func serverPolicy(env Env, server string) (p *policy.Policy, path string, err error) {
+// cached it, with its digest, else the built-in baseline (and no digest)
+// until a first copy arrives. A cache that is there but does not load
+// fails the call closed (naming the file), like a broken policy file
+// would; the shipper replaces it on its next refresh.
+func serverPolicy(env Env, server string) (p *policy.Policy, path, sha string, err error) {
 	cache := clientstate.PolicyCache{Dir: clientstate.Dir(env.Getenv, Home(env.Getenv))}
 	cp, err := cache.Load(server)
 	switch {
 	case err == nil:
-		return cp.Policy, cp.Policy.File, nil
+		return cp.Policy, cp.Policy.File, cp.SHA256, nil
 	case errors.Is(err, clientstate.ErrNoPolicyCache):
-		return policy.Baseline(), policy.BaselineFile, nil
+		return policy.Baseline(), policy.BaselineFile, "", nil
 	default:
-		return nil, cache.JSONPath(), err
+		return nil, cache.JSONPath(), "", err
 	}
 }
 

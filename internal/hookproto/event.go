@@ -68,6 +68,11 @@ func Event(in *Input, meta Meta, env Env) record.AuditEventV1 {
 		PolicyVersion:  meta.PolicyVersion,
 		Tier:           meta.Tier,
 		HandOff:        env.HandOff,
+		PauseIgnored:   record.RedactBounded(meta.PauseIgnored, record.MaxReasonBytes),
+	}
+	if meta.Pause != nil {
+		ev.Paused = true
+		ev.PauseReason = record.RedactBounded(meta.Pause.Reason, record.MaxReasonBytes)
 	}
 	switch in.HookEventName {
 	case EventUserPromptSubmit:

@@ -28,6 +28,14 @@ type Meta struct {
 	// BlockConfigChange blocks settings changes made while a session runs
 	// (ConfigChange); policy_settings changes cannot be blocked.
 	BlockConfigChange bool
+	// Pause is the administrator's signed pause of the tier in force,
+	// nil when there is none: decision events then get no answer unless
+	// a rule of policy.PausedRules denies them (Paused), and every event
+	// is recorded as paused.
+	Pause *record.Pause
+	// PauseIgnored says why a pause list found was not honoured; recorded
+	// in every event.
+	PauseIgnored string
 }
 
 // LoadError is a policy that could not be loaded, with the file it came
@@ -161,6 +169,9 @@ func Respond(in *Input, pol Policy, env Env) Response {
 		a := actionWithGit(in, env.Home, env.Git)
 		a.Touches = true
 		d := bypassAsk(sanitize(pol.Decider.Decide(a)), in.PermissionMode)
+		if pol.Meta.Pause != nil {
+			d = Paused(d, pol.Meta.Pause)
+		}
 		ev := base
 		setAction(&ev, a)
 		setTouched(&ev, a, pol.Decider, d.Touched)
@@ -205,6 +216,23 @@ func Respond(in *Input, pol Policy, env Env) Response {
 		}
 		return Response{Events: []record.AuditEventV1{ev}}
 	}
+}
+
+// Paused is decision d while pause is in force: a deny by one of
+// policy.PausedRules stands (Warden keeps protecting itself), naming the
+// pause; anything else becomes no opinion, so that Claude Code's own
+// permission system decides, with the pause as the recorded reason.
+func Paused(d engine.Decision, pause *record.Pause) engine.Decision {
+	label := "Warden is paused for tier " + pause.Tier + " until " + pause.Until.UTC().Format(time.RFC3339)
+	if pause.By != "" {
+		label += " by " + pause.By
+	}
+	if d.Verdict == policy.Deny && policy.IsPausedRule(d.RuleID) {
+		d.Reason += " (" + label + ", but it still protects itself)"
+		return d
+	}
+	return engine.Decision{Verdict: policy.None, Reason: label + ": " + oneLine(pause.Reason), Touched: d.Touched,
+		Policy: d.Policy, PolicyVersion: d.PolicyVersion, Tier: d.Tier}
 }
 
 // QuarantineRuleID is the rule ID of the denials a session quarantine

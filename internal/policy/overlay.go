@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -18,6 +19,12 @@ const (
 	// matches Target (a glob, as repositories[].remote) in Tier, ahead of
 	// the policy's own repository mappings.
 	OverlayRepositoryTier = "repository_tier"
+	// OverlayPause pauses Warden's decisions for the machines in Tier
+	// until a time (see PausedRuleset). It leaves the document as it is:
+	// the server serves pauses signed, apart from the policy
+	// (record.SignedPauseV1), because a hook must not honour a pause it
+	// cannot trace to the server. ApplyOverlays only checks the tier.
+	OverlayPause = "pause"
 )
 
 // Overlay is one change laid over a policy document.
@@ -45,6 +52,7 @@ func ApplyOverlays(name string, base []byte, overlays []Overlay) ([]byte, *Polic
 	}
 	root := doc.Content[0]
 	var repos []*yaml.Node
+	var paused []string
 	for _, o := range overlays {
 		switch o.Kind {
 		case OverlayRevokeMCPServer:
@@ -62,8 +70,13 @@ func ApplyOverlays(name string, base []byte, overlays []Overlay) ([]byte, *Polic
 				return nil, nil, fmt.Errorf("overlay %s: needs a repository remote and a tier", o.Kind)
 			}
 			repos = append(repos, mapping("remote", o.Target, "tier", o.Tier))
+		case OverlayPause:
+			if o.Tier == "" {
+				return nil, nil, fmt.Errorf("overlay %s: needs a tier", o.Kind)
+			}
+			paused = append(paused, o.Tier)
 		default:
-			return nil, nil, fmt.Errorf("unknown overlay kind %q (want %s or %s)", o.Kind, OverlayRevokeMCPServer, OverlayRepositoryTier)
+			return nil, nil, fmt.Errorf("unknown overlay kind %q (want one of %s)", o.Kind, strings.Join(OverlayKinds, ", "))
 		}
 	}
 	if len(repos) > 0 {
@@ -85,6 +98,11 @@ func ApplyOverlays(name string, base []byte, overlays []Overlay) ([]byte, *Polic
 	p, err := Parse(name, out)
 	if err != nil {
 		return nil, nil, fmt.Errorf("policy %s with its overlays is invalid: %w", name, err)
+	}
+	for _, t := range paused {
+		if _, err := p.Ruleset(t); err != nil {
+			return nil, nil, fmt.Errorf("overlay %s: %w", OverlayPause, err)
+		}
 	}
 	return out, p, nil
 }
@@ -157,7 +175,7 @@ func mapSet(m *yaml.Node, key string, v *yaml.Node) {
 }
 
 // OverlayKinds lists the overlay kinds.
-var OverlayKinds = []string{OverlayRevokeMCPServer, OverlayRepositoryTier}
+var OverlayKinds = []string{OverlayRevokeMCPServer, OverlayRepositoryTier, OverlayPause}
 
 // ValidOverlayKind reports whether kind is an overlay kind.
 func ValidOverlayKind(kind string) bool { return slices.Contains(OverlayKinds, kind) }

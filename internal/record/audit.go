@@ -144,6 +144,15 @@ type AuditEventV1 struct {
 	// HandOff names the binary that handed this call to warden (warden-hook
 	// hands calls that need a CEL condition to warden hook).
 	HandOff string `json:"hand_off,omitempty"`
+	// Paused marks a call decided while an administrator's signed pause of
+	// the tier was in force: only Warden's self-protection rules decided
+	// it (see PausedRules); PauseReason is the pause's reason.
+	Paused      bool   `json:"paused,omitempty"`
+	PauseReason string `json:"pause_reason,omitempty"`
+	// PauseIgnored says why a pause found in the client's cache was not
+	// honoured (its signature did not verify, say): the call was decided
+	// as if there were no pause.
+	PauseIgnored string `json:"pause_ignored,omitempty"`
 
 	// Per-event extras.
 

@@ -49,6 +49,10 @@ type EnrollResponse struct {
 	Name       string    `json:"name"`
 	Credential string    `json:"credential"`
 	EnrolledAt time.Time `json:"enrolled_at"`
+	// ServerKey is the server's pause signing key (Ed25519 public key,
+	// standard base64): the device pins it and honours only pauses
+	// signed with it (GET /v1/pauses).
+	ServerKey string `json:"server_key"`
 }
 
 // DecodeEnrollRequest decodes and checks an enrollment request body: one
@@ -107,6 +111,12 @@ func (s *Server) serveEnroll(w http.ResponseWriter, r *http.Request) error {
 		s.metrics.enrollments.WithLabelValues("refused").Inc()
 		return Errorf(EInvalid, "%s", err.Error())
 	}
+	// The key is loaded before the token is consumed: a store failure
+	// here leaves the one-time token usable.
+	serverKey, err := s.PauseKey(r.Context())
+	if err != nil {
+		return err
+	}
 	var id [8]byte
 	if _, err := io.ReadFull(s.rand, id[:]); err != nil {
 		return fmt.Errorf("new device id: %w", err)
@@ -129,7 +139,7 @@ func (s *Server) serveEnroll(w http.ResponseWriter, r *http.Request) error {
 	s.metrics.enrollments.WithLabelValues("ok").Inc()
 	s.log.Info("device enrolled", "device_id", got.ID, "device_name", got.Name, LogKeyToken, t.ID,
 		LogKeyRequestID, requestID(r.Context()))
-	return writeJSON(w, http.StatusOK, EnrollResponse{DeviceID: got.ID, Name: got.Name, Credential: secret, EnrolledAt: got.EnrolledAt})
+	return writeJSON(w, http.StatusOK, EnrollResponse{DeviceID: got.ID, Name: got.Name, Credential: secret, EnrolledAt: got.EnrolledAt, ServerKey: serverKey})
 }
 
 // serveDevices is GET /api/v1/devices: every enrolled device, revoked

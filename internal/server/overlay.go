@@ -28,6 +28,9 @@ const overlayRefresh = 10 * time.Second
 type overlayState struct {
 	mu     sync.Mutex // serializes applying
 	bundle atomic.Pointer[record.PolicyBundle]
+	// pauses are the pause overlays applied with bundle, expired ones
+	// included (GET /v1/pauses leaves those out).
+	pauses atomic.Pointer[[]record.PolicyOverlay]
 	key    string // the overlay IDs applied, joined
 }
 
@@ -51,12 +54,15 @@ func (s *Server) applyOverlays(ctx context.Context, list []record.PolicyOverlay)
 	if b := s.overlays.bundle.Load(); b != nil && key == s.overlays.key {
 		return b, nil
 	}
-	// Without overlays the configured document is served as it is (it
-	// may be a compiled policy, which ApplyOverlays does not edit).
+	// Without overlays that edit it, the configured document is served
+	// as it is (it may be a compiled policy, which ApplyOverlays does not
+	// edit). Pauses do not edit it: they are served signed, apart
+	// (GET /v1/pauses).
+	docs, pauses := splitPauses(list)
 	yaml, p := s.yaml, s.policy
-	if len(list) > 0 {
+	if len(docs) > 0 {
 		var err error
-		if yaml, p, err = policy.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(list)); err != nil {
+		if yaml, p, err = policy.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(docs)); err != nil {
 			return nil, err
 		}
 	}
@@ -70,6 +76,7 @@ func (s *Server) applyOverlays(ctx context.Context, list []record.PolicyOverlay)
 	}
 	s.engines.Store(eng)
 	s.overlays.bundle.Store(b)
+	s.overlays.pauses.Store(&pauses)
 	if s.overlays.key != key {
 		s.log.Info("serving policy with overlays", "policy", s.policy.Name, "overlays", len(list), "policy_version", b.Version)
 	}
@@ -83,6 +90,19 @@ func overlayKey(list []record.PolicyOverlay) string {
 		ids[i] = o.ID
 	}
 	return strings.Join(ids, ",")
+}
+
+// splitPauses separates the pause overlays from the ones that edit the
+// policy document.
+func splitPauses(list []record.PolicyOverlay) (docs, pauses []record.PolicyOverlay) {
+	for _, o := range list {
+		if o.Kind == policy.OverlayPause {
+			pauses = append(pauses, o)
+		} else {
+			docs = append(docs, o)
+		}
+	}
+	return docs, pauses
 }
 
 func toPolicyOverlays(list []record.PolicyOverlay) []policy.Overlay {
@@ -122,7 +142,10 @@ type OverlayRequest struct {
 	Kind   string `json:"kind"`
 	Target string `json:"target"`
 	Tier   string `json:"tier,omitempty"`
-	Reason string `json:"reason"`
+	// Until is when a pause ends (kind pause: required, in the future
+	// and at most record.MaxPauseDuration away).
+	Until  time.Time `json:"until,omitzero"`
+	Reason string    `json:"reason"`
 }
 
 func (s *Server) overlayList(ctx context.Context) (OverlayList, error) {
@@ -148,17 +171,24 @@ func (s *Server) serveOverlays(w http.ResponseWriter, r *http.Request) error {
 
 // serveOverlayAdd is POST /api/v1/overlays (scope admin): the overlay is
 // applied to the policy first; one that would make it invalid (an unknown
-// tier) is refused and nothing is stored.
+// tier) is refused and nothing is stored. A pause (kind pause) is checked
+// by checkPause, and raises an alert once stored.
 func (s *Server) serveOverlayAdd(w http.ResponseWriter, r *http.Request) error {
 	var req OverlayRequest
 	if err := s.decodeJSON(r, &req); err != nil {
 		return err
 	}
-	by := "token:unknown"
-	if t := tokenFrom(r.Context()); t != nil {
-		by = "token:" + t.Name
+	if !policy.ValidOverlayKind(req.Kind) {
+		return Errorf(EInvalid, "kind %q: want one of %s", truncate(req.Kind, 64), strings.Join(policy.OverlayKinds, ", "))
 	}
-	o := record.PolicyOverlay{Kind: req.Kind, Target: req.Target, Tier: req.Tier, Reason: req.Reason, By: by}
+	if req.Kind == policy.OverlayPause {
+		if err := s.checkPause(&req); err != nil {
+			return err
+		}
+	} else if !req.Until.IsZero() {
+		return Errorf(EInvalid, "until goes with kind %s, and only with it", policy.OverlayPause)
+	}
+	o := record.PolicyOverlay{Kind: req.Kind, Target: req.Target, Tier: req.Tier, Until: req.Until, Reason: req.Reason, By: actor(r.Context())}
 	if _, err := s.addOverlay(r.Context(), o); err != nil {
 		return err
 	}
@@ -172,13 +202,14 @@ func (s *Server) serveOverlayAdd(w http.ResponseWriter, r *http.Request) error {
 // addOverlay stores an overlay and serves the policy with it (the API's
 // POST /api/v1/overlays and the console's responses to an alert): one
 // that would make the policy invalid (an unknown tier) is refused with
-// EInvalid and nothing is stored.
+// EInvalid and nothing is stored. A pause, checked by the caller, raises
+// an alert once stored.
 func (s *Server) addOverlay(ctx context.Context, o record.PolicyOverlay) (*record.PolicyOverlay, error) {
 	if !policy.ValidOverlayKind(o.Kind) {
 		return nil, Errorf(EInvalid, "kind %q: want one of %s", truncate(o.Kind, 64), strings.Join(policy.OverlayKinds, ", "))
 	}
-	if (o.Kind == policy.OverlayRepositoryTier) != (o.Tier != "") {
-		return nil, Errorf(EInvalid, "tier goes with kind %s, and only with it", policy.OverlayRepositoryTier)
+	if o.Kind != policy.OverlayPause && (o.Kind == policy.OverlayRepositoryTier) != (o.Tier != "") {
+		return nil, Errorf(EInvalid, "tier goes with kind %s or %s, and only with them", policy.OverlayRepositoryTier, policy.OverlayPause)
 	}
 	s.overlays.mu.Lock()
 	defer s.overlays.mu.Unlock()
@@ -186,8 +217,11 @@ func (s *Server) addOverlay(ctx context.Context, o record.PolicyOverlay) (*recor
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := policy.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(append(list, o))); err != nil {
-		return nil, Errorf(EInvalid, "overlay refused: %s", truncate(err.Error(), 2048))
+	if o.Kind != policy.OverlayPause {
+		docs, _ := splitPauses(append(list, o))
+		if _, _, err := policy.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(docs)); err != nil {
+			return nil, Errorf(EInvalid, "overlay refused: %s", truncate(err.Error(), 2048))
+		}
 	}
 	added, err := s.store.AddOverlay(ctx, o)
 	if err != nil {
@@ -196,16 +230,32 @@ func (s *Server) addOverlay(ctx context.Context, o record.PolicyOverlay) (*recor
 	if _, err := s.applyOverlays(ctx, append(list, *added)); err != nil {
 		return nil, err
 	}
-	s.log.Warn("policy overlay added", "overlay", added.ID, "kind", added.Kind, "target", added.Target, "by", o.By)
+	s.log.Warn("policy overlay added", "overlay", added.ID, "kind", added.Kind, "target", added.Target, "tier", added.Tier, "by", o.By)
+	if added.Kind == policy.OverlayPause {
+		s.pauseAlert(ctx, *added, record.OverlayAdded, o.By, added.Reason)
+	}
 	return added, nil
 }
 
-// serveOverlayRemove is DELETE /api/v1/overlays/{id} (scope admin).
+// actor names the token of the request for the overlay log: the name the
+// server knows it by, never what the client says.
+func actor(ctx context.Context) string {
+	if t := tokenFrom(ctx); t != nil {
+		return "token:" + t.Name
+	}
+	return "token:unknown"
+}
+
+// serveOverlayRemove is DELETE /api/v1/overlays/{id}?reason=WHY (scope
+// admin). The removal is logged with the token and the reason; removing
+// a pause raises an alert like lifting it (POST /api/v1/pauses/resume).
 func (s *Server) serveOverlayRemove(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
+	by, reason := actor(ctx), r.URL.Query().Get("reason")
 	s.overlays.mu.Lock()
 	defer s.overlays.mu.Unlock()
-	if err := s.store.RemoveOverlay(ctx, r.PathValue("id")); err != nil {
+	removed, err := s.store.RemoveOverlay(ctx, r.PathValue("id"), by, reason)
+	if err != nil {
 		return err
 	}
 	list, err := s.store.ListOverlays(ctx)
@@ -215,7 +265,10 @@ func (s *Server) serveOverlayRemove(w http.ResponseWriter, r *http.Request) erro
 	if _, err := s.applyOverlays(ctx, list); err != nil {
 		return err
 	}
-	s.log.Warn("policy overlay removed", "overlay", r.PathValue("id"))
+	s.log.Warn("policy overlay removed", "overlay", removed.ID, "kind", removed.Kind, "by", by)
+	if removed.Kind == policy.OverlayPause {
+		s.pauseAlert(ctx, *removed, record.OverlayRemoved, by, reason)
+	}
 	out, err := s.overlayList(ctx)
 	if err != nil {
 		return err

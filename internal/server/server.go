@@ -112,6 +112,7 @@ type Server struct {
 	qcache      *quarantineCache
 	engines     atomic.Pointer[engines]
 	overlays    overlayState
+	pkey        pauseKey
 	writer      decisionWriter
 	deciders    *deciders
 	tls         *tls.Config
@@ -541,6 +542,7 @@ func (s *Server) routes() http.Handler {
 	add("/v1/hooks/claude-code", "decide", post, nil, http.HandlerFunc(s.serveDecide))
 	add("/v1/policy", "policy", get, scopesPolicy, s.adapt("policy", s.servePolicy))
 	add(QuarantinesPath, "quarantines", get, scopesPolicy, s.adapt("quarantines", s.serveQuarantines))
+	add(PausesPath, "pauses", get, scopesPolicy, s.adapt("pauses", s.servePauses))
 	add(EnrollPath, "enroll", post, scopesEnroll, s.adapt("enroll", s.serveEnroll))
 	add("/api/v1/devices", "devices", get, scopesRead, s.adapt("devices", s.serveDevices))
 	add("/api/v1/devices/{id}/revoke", "device_revoke", post, scopesAdmin, s.adapt("device_revoke", s.serveDeviceRevoke))
@@ -564,6 +566,8 @@ func (s *Server) routes() http.Handler {
 	add("GET /api/v1/overlays", "overlays", nil, scopesRead, s.adapt("overlays", s.serveOverlays))
 	add("POST /api/v1/overlays", "overlay_add", nil, scopesAdmin, s.adapt("overlay_add", s.serveOverlayAdd))
 	add("DELETE /api/v1/overlays/{id}", "overlay_remove", nil, scopesAdmin, s.adapt("overlay_remove", s.serveOverlayRemove))
+	add("GET /api/v1/overlays/log", "overlay_log", nil, scopesRead, s.adapt("overlay_log", s.serveOverlayLog))
+	add("POST /api/v1/pauses/resume", "pause_resume", nil, scopesAdmin, s.adapt("pause_resume", s.serveResume))
 	add("GET /api/v1/rules", "rules", nil, scopesRead, s.adapt("rules", s.serveRules))
 	add("POST /api/v1/rules/reload", "rules_reload", nil, scopesAdmin, s.adapt("rules_reload", s.serveRulesReload))
 	// The web console: HTML pages at /, /sessions, /policy, signed in

@@ -97,7 +97,7 @@ var classTable = sync.OnceValue(func() map[string]classNative {
 			HookOnly: "which variable a command prints (printenv AWS_SECRET_ACCESS_KEY, echo $GITHUB_TOKEN) depends on its arguments",
 		},
 		policy.ClassWardenTamper: {
-			HookOnly: "commands that name Warden's processes or binaries, WARDEN_* and OTEL_* variables set or unset for a command, nested agents started with permissions bypassed",
+			HookOnly: "commands that name Warden's processes or binaries, WARDEN_* and OTEL_* variables set or unset for a command, nested agents started with permissions bypassed, network calls to the Warden server's overlay and pause API",
 		},
 		policy.ClassLocalDiscard: {
 			HookOnly: "git reset --hard, git clean -f, git checkout -- PATH, git branch -D and the other discarding options, wherever they stand",

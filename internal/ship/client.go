@@ -167,6 +167,42 @@ func (c *client) fetchQuarantines(ctx context.Context) (*record.QuarantineListV1
 	return &list, nil
 }
 
+// PausesPath is the server's signed list of pauses in force (GET).
+const PausesPath = "/v1/pauses"
+
+// errNoPauses is fetchPauses' answer to a 404: a server that serves no
+// pause list (older than pauses).
+var errNoPauses = errors.New("server serves no pause list")
+
+// fetchPauses GETs the server's signed pause list, as bytes: the cache
+// keeps exactly what was signed.
+func (c *client) fetchPauses(ctx context.Context) ([]byte, error) {
+	req, err := c.newRequest(ctx, http.MethodGet, PausesPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, errNoPauses
+	default:
+		return nil, statusError(req, resp)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, record.MaxSignedPauseBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read pauses from %s: %w", req.URL, err)
+	}
+	if len(data) > record.MaxSignedPauseBytes {
+		return nil, fmt.Errorf("pause list from %s is larger than %d bytes", req.URL, record.MaxSignedPauseBytes)
+	}
+	return data, nil
+}
+
 // errNotModified is fetchPolicy's answer to a 304.
 var errNotModified = errors.New("policy not modified")
 

@@ -366,7 +366,8 @@ func (s *Shipper) refreshPolicy(ctx context.Context) {
 	s.state.PolicyCheckedAt = now.UTC()
 	err := errors.Join(
 		revalidate(ctx, s.client, clientstate.PolicyCache{Dir: s.opts.StateDir}, now),
-		refreshQuarantines(ctx, s.client, clientstate.QuarantineCache{Dir: s.opts.StateDir}, now))
+		refreshQuarantines(ctx, s.client, clientstate.QuarantineCache{Dir: s.opts.StateDir}, now),
+		refreshPauses(ctx, s.client, s.opts.StateDir))
 	if err != nil {
 		s.state.PolicyFailures++
 		s.state.PolicyError = err.Error()
@@ -397,6 +398,34 @@ func refreshQuarantines(ctx context.Context, c *client, cache clientstate.Quaran
 		return fmt.Errorf("fetch quarantines: %w", err)
 	}
 	return cache.Store(c.server, *list, now)
+}
+
+// refreshPauses replaces the cached pause list with the server's signed
+// one when it verifies with the server key pinned at enrollment, and
+// removes it when no pause is in force, when the server serves no list
+// (404), or when the machine has no pinned key for this server (the hook
+// could not verify a pause then). A failed fetch keeps the cached list:
+// its pauses end at their until without the server.
+func refreshPauses(ctx context.Context, c *client, dir string) error {
+	cache := clientstate.PauseCache{Dir: dir}
+	pub, server, err := clientstate.ServerKey(dir)
+	if errors.Is(err, clientstate.ErrNoServerKey) || (err == nil && clientstate.ServerURL(server) != c.server) {
+		return cache.Remove()
+	}
+	if err != nil {
+		return fmt.Errorf("pause list: %w", err)
+	}
+	data, err := c.fetchPauses(ctx)
+	if errors.Is(err, errNoPauses) {
+		return cache.Remove()
+	}
+	if err != nil {
+		return fmt.Errorf("fetch pauses: %w", err)
+	}
+	if _, err := cache.Store(pub, data); err != nil {
+		return err
+	}
+	return nil
 }
 
 // revalidate checks cache against the server: a conditional GET with the

@@ -2,10 +2,12 @@ package ship
 
 import (
 	"errors"
-	"github.com/wardenhq/warden/internal/shiplaunch"
+	"os"
 	"time"
 
 	"github.com/wardenhq/warden/internal/clientstate"
+	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/shiplaunch"
 )
 
 // Status is what `warden spool status` reports about one spool.
@@ -36,6 +38,19 @@ type Status struct {
 
 	Policy      *PolicyStatus      `json:"policy,omitempty"`
 	Quarantines *QuarantinesStatus `json:"quarantines,omitempty"`
+	Pauses      *PausesStatus      `json:"pauses,omitempty"`
+}
+
+// PausesStatus describes the cached signed list of pauses of Warden's
+// decisions, as the hook would judge it.
+type PausesStatus struct {
+	Cached bool `json:"cached"`
+	// Pauses are the pauses the list holds, in force or not, when it
+	// verifies with the pinned server key.
+	Pauses []record.Pause `json:"pauses,omitempty"`
+	// Error is why the hook would ignore the cached list (no pinned key,
+	// a signature that does not verify).
+	Error string `json:"error,omitempty"`
 }
 
 // QuarantinesStatus describes the cached list of quarantined sessions
@@ -119,6 +134,28 @@ func ReadStatus(spool, stateDir, server string) (*Status, error) {
 			qs.LoadError = err.Error()
 		}
 		s.Quarantines = qs
+		s.Pauses = pausesStatus(stateDir)
 	}
 	return s, nil
+}
+
+// pausesStatus verifies the cached pause list as the hook does.
+func pausesStatus(dir string) *PausesStatus {
+	cache := clientstate.PauseCache{Dir: dir}
+	if _, err := os.Lstat(cache.Path()); err != nil {
+		return &PausesStatus{}
+	}
+	ps := &PausesStatus{Cached: true}
+	pub, _, err := clientstate.ServerKey(dir)
+	if err != nil {
+		ps.Error = err.Error()
+		return ps
+	}
+	l, err := cache.Load(pub)
+	if err != nil {
+		ps.Error = err.Error()
+		return ps
+	}
+	ps.Pauses = l.Pauses
+	return ps
 }

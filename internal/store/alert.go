@@ -42,15 +42,55 @@ type AlertCount struct {
 	N                int64
 }
 
-// Overlays is the part of a store that keeps policy overlays.
+// Overlays is the part of a store that keeps policy overlays, the log
+// of their changes and the server's pause signing key.
 type Overlays interface {
 	// AddOverlay stores an overlay, stamped with Options.Now, and returns
-	// it with its ID.
+	// it with its ID. The addition is logged (OverlayLog) in the same
+	// transaction, with the overlay's By and Reason.
 	AddOverlay(ctx context.Context, o record.PolicyOverlay) (*record.PolicyOverlay, error)
 	// ListOverlays returns every overlay in the order added.
 	ListOverlays(ctx context.Context) ([]record.PolicyOverlay, error)
-	// RemoveOverlay deletes one; ErrNotFound when there is none.
-	RemoveOverlay(ctx context.Context, id string) error
+	// RemoveOverlay deletes one and returns it; ErrNotFound when there
+	// is none. The removal is logged in the same transaction, with by
+	// and reason.
+	RemoveOverlay(ctx context.Context, id, by, reason string) (*record.PolicyOverlay, error)
+	// OverlayLog returns the last limit overlay changes (at most
+	// MaxOverlayLog), newest first.
+	OverlayLog(ctx context.Context, limit int) ([]record.OverlayChange, error)
+	// ServerKey returns the secret stored under name, storing seed there
+	// first when there is none: every replica on one database gets the
+	// first seed stored. The server keeps its pause signing key's seed
+	// under PauseKeyName.
+	ServerKey(ctx context.Context, name string, seed []byte) ([]byte, error)
+}
+
+// PauseKeyName is the ServerKey name of the pause signing key's seed.
+const PauseKeyName = "pause-ed25519"
+
+// MaxOverlayLog bounds one OverlayLog answer.
+const MaxOverlayLog = 1000
+
+// maxServerKeyBytes bounds a ServerKey secret.
+const maxServerKeyBytes = 1024
+
+// ValidateServerKey reports why a store would refuse a ServerKey call.
+func ValidateServerKey(name string, seed []byte) error {
+	if name == "" || len(name) > 64 {
+		return Errorf(EInvalid, "server key name of %d bytes: want 1 to 64", len(name))
+	}
+	if len(seed) == 0 || len(seed) > maxServerKeyBytes {
+		return Errorf(EInvalid, "server key of %d bytes: want 1 to %d", len(seed), maxServerKeyBytes)
+	}
+	return nil
+}
+
+// OverlayLogLimit clamps a requested OverlayLog limit.
+func OverlayLogLimit(n int) int {
+	if n <= 0 || n > MaxOverlayLog {
+		return MaxOverlayLog
+	}
+	return n
 }
 
 // ValidateOverlay reports why a store would refuse an overlay.
@@ -66,10 +106,24 @@ func ValidateOverlay(o *record.PolicyOverlay) error {
 			return err
 		}
 	}
-	if len(o.Reason) > MaxReasonBytes {
-		return Errorf(EInvalid, "overlay reason of %d bytes, more than %d", len(o.Reason), MaxReasonBytes)
+	if o.Kind == "pause" && o.Until.IsZero() {
+		return Errorf(EInvalid, "a pause overlay needs until")
 	}
-	return checkText("reason", o.Reason)
+	if !o.Until.IsZero() {
+		if err := checkTime("until", o.Until); err != nil {
+			return err
+		}
+	}
+	return ValidateOverlayReason(o.Reason)
+}
+
+// ValidateOverlayReason reports why a store would refuse an overlay
+// change's reason.
+func ValidateOverlayReason(reason string) error {
+	if len(reason) > MaxReasonBytes {
+		return Errorf(EInvalid, "overlay reason of %d bytes, more than %d", len(reason), MaxReasonBytes)
+	}
+	return checkText("reason", reason)
 }
 
 // AlertResult is what RecordAlert did.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -269,33 +270,61 @@ func (db *DB) AddOverlay(ctx context.Context, o record.PolicyOverlay) (*record.P
 	o.Time = db.now().UTC()
 	var id int64
 	err := db.tx(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `INSERT INTO policy_overlays (kind, target, tier, reason, by_actor, time_ns) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			o.Kind, o.Target, o.Tier, o.Reason, o.By, o.Time.UnixNano()).Scan(&id)
+		if err := tx.QueryRow(ctx, `INSERT INTO policy_overlays (kind, target, tier, until_ns, reason, by_actor, time_ns) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			o.Kind, o.Target, o.Tier, untilNS(o.Until), o.Reason, o.By, o.Time.UnixNano()).Scan(&id); err != nil {
+			return err
+		}
+		return logOverlay(ctx, tx, id, record.OverlayAdded, o, o.By, o.Reason, o.Time)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add overlay: %w", err)
 	}
 	o.ID = strconv.FormatInt(id, 10)
 	o.Time = rows.Time(o.Time.UnixNano())
+	if !o.Until.IsZero() {
+		o.Until = rows.Time(o.Until.UnixNano())
+	}
 	return &o, nil
+}
+
+// untilNS is an overlay's until as stored: 0 for none.
+func untilNS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// untilTime reads a stored until.
+func untilTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return rows.Time(ns)
+}
+
+func logOverlay(ctx context.Context, tx pgx.Tx, id int64, action string, o record.PolicyOverlay, by, reason string, at time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO policy_overlay_log (overlay_id, action, kind, target, tier, until_ns, reason, by_actor, time_ns)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id, action, o.Kind, o.Target, o.Tier, untilNS(o.Until), reason, by, at.UnixNano())
+	return err
 }
 
 // ListOverlays implements store.Store.
 func (db *DB) ListOverlays(ctx context.Context) ([]record.PolicyOverlay, error) {
 	out := []record.PolicyOverlay{}
 	err := db.conn(ctx, func(c *pgx.Conn) error {
-		rs, err := c.Query(ctx, `SELECT id, kind, target, tier, reason, by_actor, time_ns FROM policy_overlays ORDER BY id`)
+		rs, err := c.Query(ctx, `SELECT id, kind, target, tier, until_ns, reason, by_actor, time_ns FROM policy_overlays ORDER BY id`)
 		if err != nil {
 			return err
 		}
 		defer rs.Close()
 		for rs.Next() {
 			var o record.PolicyOverlay
-			var id, ns int64
-			if err := rs.Scan(&id, &o.Kind, &o.Target, &o.Tier, &o.Reason, &o.By, &ns); err != nil {
+			var id, until, ns int64
+			if err := rs.Scan(&id, &o.Kind, &o.Target, &o.Tier, &until, &o.Reason, &o.By, &ns); err != nil {
 				return err
 			}
-			o.ID, o.Time = strconv.FormatInt(id, 10), rows.Time(ns)
+			o.ID, o.Until, o.Time = strconv.FormatInt(id, 10), untilTime(until), rows.Time(ns)
 			out = append(out, o)
 		}
 		return rs.Err()
@@ -307,25 +336,82 @@ func (db *DB) ListOverlays(ctx context.Context) ([]record.PolicyOverlay, error) 
 }
 
 // RemoveOverlay implements store.Store.
-func (db *DB) RemoveOverlay(ctx context.Context, id string) error {
+func (db *DB) RemoveOverlay(ctx context.Context, id, by, reason string) (*record.PolicyOverlay, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil || n <= 0 {
-		return store.Errorf(store.ENotFound, "no overlay %q", id)
+		return nil, store.Errorf(store.ENotFound, "no overlay %q", record.Truncate(id, 64))
 	}
+	if by == "" || len(by) > 256 {
+		return nil, store.Errorf(store.EInvalid, "removing overlay %s needs who (by), at most 256 bytes", id)
+	}
+	if err := store.ValidateOverlayReason(reason); err != nil {
+		return nil, err
+	}
+	var o record.PolicyOverlay
 	err = db.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM policy_overlays WHERE id = $1`, n)
+		var until, ns int64
+		err := tx.QueryRow(ctx, `DELETE FROM policy_overlays WHERE id = $1 RETURNING kind, target, tier, until_ns, reason, by_actor, time_ns`, n).
+			Scan(&o.Kind, &o.Target, &o.Tier, &until, &o.Reason, &o.By, &ns)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.Errorf(store.ENotFound, "no overlay %s", id)
+		}
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return store.Errorf(store.ENotFound, "no overlay %s", id)
-		}
-		return nil
+		o.ID, o.Until, o.Time = id, untilTime(until), rows.Time(ns)
+		return logOverlay(ctx, tx, n, record.OverlayRemoved, o, by, reason, db.now().UTC())
 	})
 	if err != nil {
-		return fmt.Errorf("remove overlay %s: %w", id, err)
+		return nil, fmt.Errorf("remove overlay %s: %w", id, err)
 	}
-	return nil
+	return &o, nil
+}
+
+// OverlayLog implements store.Store.
+func (db *DB) OverlayLog(ctx context.Context, limit int) ([]record.OverlayChange, error) {
+	out := []record.OverlayChange{}
+	err := db.conn(ctx, func(c *pgx.Conn) error {
+		rs, err := c.Query(ctx, `SELECT id, overlay_id, action, kind, target, tier, until_ns, reason, by_actor, time_ns
+			FROM policy_overlay_log ORDER BY id DESC LIMIT $1`, store.OverlayLogLimit(limit))
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var ch record.OverlayChange
+			var id, oid, until, ns int64
+			if err := rs.Scan(&id, &oid, &ch.Action, &ch.Kind, &ch.Target, &ch.Tier, &until, &ch.Reason, &ch.By, &ns); err != nil {
+				return err
+			}
+			ch.ID, ch.OverlayID = strconv.FormatInt(id, 10), strconv.FormatInt(oid, 10)
+			ch.Until, ch.Time = untilTime(until), rows.Time(ns)
+			out = append(out, ch)
+		}
+		return rs.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("overlay log: %w", err)
+	}
+	return out, nil
+}
+
+// ServerKey implements store.Store.
+func (db *DB) ServerKey(ctx context.Context, name string, seed []byte) ([]byte, error) {
+	if err := store.ValidateServerKey(name, seed); err != nil {
+		return nil, err
+	}
+	var got []byte
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO server_keys (name, secret, created_ns) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
+			name, seed, db.now().UnixNano()); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT secret FROM server_keys WHERE name = $1`, name).Scan(&got)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server key %s: %w", name, err)
+	}
+	return got, nil
 }
 
 // AlertCounts implements store.Store.

@@ -283,14 +283,89 @@ func testOverlays(t *testing.T, open opener) {
 	if err != nil || len(got) != 2 || got[0].ID != a.ID || got[1].Tier != "regulated" || got[0].Reason != "alert 7 ✋" || !got[0].Time.Equal(T0.Add(time.Hour)) {
 		t.Fatalf("list: %+v, %v", got, err)
 	}
-	if err := s.RemoveOverlay(ctx(), a.ID); err != nil {
+	removed, err := s.RemoveOverlay(ctx(), a.ID, "token:secops", "false positive")
+	if err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, s.RemoveOverlay(ctx(), a.ID), store.ENotFound)
-	wantCode(t, s.RemoveOverlay(ctx(), "nope"), store.ENotFound)
+	if removed.ID != a.ID || removed.Target != "notes" || removed.Reason != "alert 7 ✋" {
+		t.Errorf("removed: %+v", removed)
+	}
+	_, err = s.RemoveOverlay(ctx(), a.ID, "token:secops", "")
+	wantCode(t, err, store.ENotFound)
+	_, err = s.RemoveOverlay(ctx(), "nope", "token:secops", "")
+	wantCode(t, err, store.ENotFound)
+	_, err = s.RemoveOverlay(ctx(), b.ID, "", "")
+	wantCode(t, err, store.EInvalid)
 	if got, _ := s.ListOverlays(ctx()); len(got) != 1 || got[0].ID != b.ID {
 		t.Errorf("after remove: %+v", got)
 	}
 	_, err = s.AddOverlay(ctx(), record.PolicyOverlay{Kind: "revoke_mcp_server", By: "x"})
+	wantCode(t, err, store.EInvalid)
+}
+
+// testPauseOverlays: a pause overlay keeps its until; every addition and
+// removal is in the overlay log, newest first, with who and why, and a
+// refused change leaves no log entry.
+func testPauseOverlays(t *testing.T, open opener) {
+	s, clock := open(t)
+	clock.Set(T0.Add(time.Hour))
+	until := T0.Add(5 * time.Hour)
+	_, err := s.AddOverlay(ctx(), record.PolicyOverlay{Kind: "pause", Target: "dev", Tier: "dev", Reason: "hook outage", By: "token:alice"})
+	wantCode(t, err, store.EInvalid) // a pause needs until
+	p, err := s.AddOverlay(ctx(), record.PolicyOverlay{Kind: "pause", Target: "dev", Tier: "dev", Until: until, Reason: "hook outage", By: "token:alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Until.Equal(until) {
+		t.Errorf("added until %v, want %v", p.Until, until)
+	}
+	got, err := s.ListOverlays(ctx())
+	if err != nil || len(got) != 1 || !got[0].Until.Equal(until) || got[0].Kind != "pause" || got[0].By != "token:alice" {
+		t.Fatalf("list: %+v, %v", got, err)
+	}
+	clock.Set(T0.Add(2 * time.Hour))
+	if _, err := s.RemoveOverlay(ctx(), p.ID, "token:bob", "fixed"); err != nil {
+		t.Fatal(err)
+	}
+	log, err := s.OverlayLog(ctx(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 2 {
+		t.Fatalf("log: %+v", log)
+	}
+	rm, add := log[0], log[1]
+	if rm.Action != record.OverlayRemoved || rm.OverlayID != p.ID || rm.By != "token:bob" || rm.Reason != "fixed" ||
+		!rm.Time.Equal(T0.Add(2*time.Hour)) || rm.Tier != "dev" || !rm.Until.Equal(until) {
+		t.Errorf("removal logged as %+v", rm)
+	}
+	if add.Action != record.OverlayAdded || add.OverlayID != p.ID || add.By != "token:alice" || add.Reason != "hook outage" ||
+		!add.Time.Equal(T0.Add(time.Hour)) || add.Kind != "pause" {
+		t.Errorf("addition logged as %+v", add)
+	}
+	if one, _ := s.OverlayLog(ctx(), 1); len(one) != 1 || one[0].ID != rm.ID {
+		t.Errorf("limit 1: %+v", one)
+	}
+}
+
+// testServerKey: the first secret stored under a name is the one every
+// later call gets back.
+func testServerKey(t *testing.T, open opener) {
+	s, _ := open(t)
+	first, err := s.ServerKey(ctx(), store.PauseKeyName, []byte("seed-one"))
+	if err != nil || string(first) != "seed-one" {
+		t.Fatalf("first: %q, %v", first, err)
+	}
+	again, err := s.ServerKey(ctx(), store.PauseKeyName, []byte("seed-two"))
+	if err != nil || string(again) != "seed-one" {
+		t.Fatalf("second call got %q, %v; want the first seed", again, err)
+	}
+	other, err := s.ServerKey(ctx(), "other", []byte("x"))
+	if err != nil || string(other) != "x" {
+		t.Fatalf("other name: %q, %v", other, err)
+	}
+	_, err = s.ServerKey(ctx(), "", []byte("x"))
+	wantCode(t, err, store.EInvalid)
+	_, err = s.ServerKey(ctx(), "empty", nil)
 	wantCode(t, err, store.EInvalid)
 }

@@ -81,6 +81,8 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open) })
 	t.Run("Alerts", func(t *testing.T) { testAlerts(t, open) })
 	t.Run("Overlays", func(t *testing.T) { testOverlays(t, open) })
+	t.Run("PauseOverlays", func(t *testing.T) { testPauseOverlays(t, open) })
+	t.Run("ServerKey", func(t *testing.T) { testServerKey(t, open) })
 	t.Run("Stats", func(t *testing.T) { testStats(t, open) })
 	t.Run("SessionFilters", func(t *testing.T) { testSessionFilters(t, open) })
 	t.Run("Reviews", func(t *testing.T) { testReviews(t, open) })
