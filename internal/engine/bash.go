@@ -18,7 +18,7 @@ func (e *Engine) decideBash(d *decision) {
 	a := d.a
 	an := shell.Analyze(a.Command, shell.Options{Cwd: a.Cwd, Home: a.Home, Repo: a.Repo})
 	if a.Touches {
-		t := touchesOf(e.cat, an, a.Cwd, a.Home)
+		t := touchesOf(e.catalog(), an, a.Cwd, a.Home)
 		d.touched = &t
 	}
 	if an.ParseError != nil {
@@ -411,8 +411,8 @@ func (e *Engine) fixedInstances(env *pathEnv) []string {
 		return v.([]string)
 	}
 	var out []string
-	for i := range e.pm.rules {
-		r := &e.pm.rules[i]
+	for i := range e.paths().rules {
+		r := &e.paths().rules[i]
 		if !r.applies(policy.AccessRead) {
 			continue
 		}
@@ -902,7 +902,7 @@ func (e *Engine) awkPipes(d *decision, u *unit, c *shell.Command, env *pathEnv, 
 		}
 		cmd := lits[0]
 		if f := strings.Fields(cmd); len(f) == 1 {
-			if p := e.cat.Lookup(f[0]); p != nil && p.Lang == "sh" {
+			if p := e.catalog().Lookup(f[0]); p != nil && p.Lang == "sh" {
 				d.match(u, policy.Ask, policy.RulePipeToShell, fmt.Sprintf("awk pipes its output into %s, which runs it: `%s`", cmd, c.Text))
 				continue
 			}

@@ -118,7 +118,7 @@ func (e *Engine) classify(d *decision, u *unit, c *shell.Command, call *catalog.
 	var hits []classHit
 	add := func(class, why string) { hits = append(hits, classHit{class, why}) }
 	for _, v := range c.Via {
-		if p := e.cat.Lookup(strings.Fields(v)[0]); p != nil && p.Class == policy.ClassPrivileged {
+		if p := e.catalog().Lookup(strings.Fields(v)[0]); p != nil && p.Class == policy.ClassPrivileged {
 			add(policy.ClassPrivileged, "runs through "+v)
 			break
 		}

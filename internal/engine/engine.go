@@ -110,13 +110,16 @@ type Conditions interface {
 
 // Engine decides actions under one Ruleset. It is safe for concurrent use.
 type Engine struct {
-	rs    *policy.Ruleset
-	fs    FS
-	now   func() time.Time
-	pm    *pathMatcher
-	cat   *catalog.Catalog
-	conds Conditions
-	trace bool
+	rs  *policy.Ruleset
+	fs  FS
+	now func() time.Time
+	// paths and catalog are built on first use: every hook call is a new
+	// process, and the calls that decide nothing (PostToolUse, SessionStart,
+	// ...) or touch no path should not pay for them.
+	paths   func() *pathMatcher
+	catalog func() *catalog.Catalog
+	conds   Conditions
+	trace   bool
 	// fixed and fixedN cache fixedInstances per home directory.
 	fixed  sync.Map
 	fixedN atomic.Int32
@@ -131,8 +134,10 @@ func New(rs *policy.Ruleset, opts Options) *Engine {
 		opts.Now = time.Now
 	}
 	// The policy's members with grammar are rows over the built-in
-	// catalogue, built here once for every decision.
-	return &Engine{rs: rs, fs: opts.FS, now: opts.Now, pm: newPathMatcher(rs), cat: rs.Catalog(), conds: opts.Conditions, trace: opts.Trace}
+	// catalogue, built once, on first use, for every decision.
+	return &Engine{rs: rs, fs: opts.FS, now: opts.Now, conds: opts.Conditions, trace: opts.Trace,
+		paths:   sync.OnceValue(func() *pathMatcher { return newPathMatcher(rs) }),
+		catalog: sync.OnceValue(rs.Catalog)}
 }
 
 // Ruleset returns the rules the engine decides by.

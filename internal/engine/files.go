@@ -123,8 +123,8 @@ func (e *Engine) checkResolved(d *decision, u *unit, fa fileAccess, p string, en
 		shown = linkFrom + " (a link to " + p + ")"
 	}
 	t := target{path: p}
-	for i := range e.pm.rules {
-		r := &e.pm.rules[i]
+	for i := range e.paths().rules {
+		r := &e.paths().rules[i]
 		if !r.applies(fa.access) || !r.matches(&t, env) {
 			continue
 		}
@@ -169,8 +169,8 @@ func (e *Engine) checkGlob(d *decision, u *unit, fa fileAccess, glob string, env
 		dir = "/"
 	}
 	globBase := foldCase(glob[slash+1:])
-	for i := range e.pm.rules {
-		r := &e.pm.rules[i]
+	for i := range e.paths().rules {
+		r := &e.paths().rules[i]
 		if !r.applies(fa.access) {
 			continue
 		}

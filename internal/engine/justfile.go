@@ -1028,7 +1028,7 @@ func (e *Engine) justRun(d *decision, u *unit, c *shell.Command, env *pathEnv, d
 		cc.Program, cc.Cwds = interp, []string{dir}
 		// Blank lines before the text keep its line numbers the file's.
 		code := strings.Repeat("\n", max(l.line-1, 0)) + text
-		p := e.cat.Lookup(path.Base(interp))
+		p := e.catalog().Lookup(path.Base(interp))
 		e.decideCode(d, u, &cc, &catalog.Call{Prog: p, Row: p}, env, depth, stripLineComments(code, lang), l.file)
 	default:
 		e.cannotRead(d, u, c, "the recipe at "+l.at(), fmt.Errorf("it runs with %s, which Warden does not read", interp))

@@ -23,7 +23,7 @@ func (e *Engine) parse(c *shell.Command) catalog.Call {
 	if c.Program == "" || c.Dynamic {
 		return catalog.Call{Exec: -1, DashDash: -1}
 	}
-	return catalog.Parse(e.cat.Lookup(c.Program), c.Program, argv(c))
+	return catalog.Parse(e.catalog().Lookup(c.Program), c.Program, argv(c))
 }
 
 // nested decides text as Bash run by c, each of its commands a unit of its own.
@@ -145,7 +145,7 @@ func (e *Engine) kinds(d *decision, u *unit, c *shell.Command, call *catalog.Cal
 			}
 			// python manage.py migrate: a script the catalogue knows is
 			// decided as that program.
-			if p := e.cat.Lookup(path.Base(a.Value)); p != nil && a.Opt == nil {
+			if p := e.catalog().Lookup(path.Base(a.Value)); p != nil && a.Opt == nil {
 				e.execArgs(d, c, env, depth, a.Index, call.Path)
 			}
 			// cmake -P /tmp/x.cmake, gradle --init-script /tmp/i.gradle: a
@@ -435,8 +435,8 @@ func (e *Engine) mountHolds(d *decision, u *unit, fa fileAccess, dir string, env
 	if dir == "/" || dir == "" {
 		dir = "/"
 	}
-	for i := range e.pm.rules {
-		r := &e.pm.rules[i]
+	for i := range e.paths().rules {
+		r := &e.paths().rules[i]
 		if !r.applies(policy.AccessRead) {
 			continue
 		}
@@ -863,7 +863,7 @@ func (e *Engine) assignment(d *decision, u *unit, c *shell.Command, env *pathEnv
 	quoted := "`" + c.Text + "`"
 	if as.Name == "*" && as.Unset {
 		// env -i claude: the nested agent starts without Warden's settings.
-		if p := e.cat.Lookup(c.Program); p != nil && p.Name() == "claude" {
+		if p := e.catalog().Lookup(c.Program); p != nil && p.Name() == "claude" {
 			if v := e.rs.Classes[policy.ClassWardenTamper]; v != policy.None {
 				d.match(u, v, "commands."+policy.ClassWardenTamper, fmt.Sprintf("env -i starts %s without Warden's and telemetry's settings (%s): %s", c.Program, policy.ClassWardenTamper, quoted))
 			}
@@ -920,7 +920,7 @@ func (e *Engine) assignment(d *decision, u *unit, c *shell.Command, env *pathEnv
 	case envCode:
 		if file, ok := strings.CutPrefix(val, "@"); ok {
 			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s makes %s run the file %s first, whose code Warden cannot see", label, quoted, file))
-		} else if p := e.cat.Lookup(flags); p != nil && strings.TrimSpace(val) != "" {
+		} else if p := e.catalog().Lookup(flags); p != nil && strings.TrimSpace(val) != "" {
 			e.decideCode(d, u, c, &catalog.Call{Path: as.Name, Prog: p, Row: p}, env, depth, val, "")
 			d.match(u, policy.Ask, policy.RuleInterpreter, fmt.Sprintf("%s makes %s run %s code first", label, quoted, flags))
 		}
@@ -932,7 +932,7 @@ func (e *Engine) assignment(d *decision, u *unit, c *shell.Command, env *pathEnv
 			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs a command each time the shell prints the prompt, for %s", as.Name, quoted))
 		}
 	case envFlags:
-		if p := e.cat.Lookup("node"); strings.EqualFold(as.Name, "NODE_OPTIONS") && p != nil {
+		if p := e.catalog().Lookup("node"); strings.EqualFold(as.Name, "NODE_OPTIONS") && p != nil {
 			for _, field := range strings.Fields(val) {
 				_, v, _ := strings.Cut(field, "=")
 				if code, ok := dataURLCode(v); ok {
@@ -1184,7 +1184,7 @@ func (e *Engine) unknownProgram(d *decision, u *unit, c *shell.Command, call *ca
 		if !guess(i) || v == "" || strings.HasPrefix(v, "-") || strings.ContainsAny(v, " =") {
 			continue
 		}
-		p := e.cat.Lookup(path.Base(v))
+		p := e.catalog().Lookup(path.Base(v))
 		if p == nil {
 			continue
 		}
@@ -1280,7 +1280,7 @@ func (e *Engine) hiddenCode(d *decision, u *unit, c *shell.Command, call *catalo
 		return
 	}
 	for _, a := range call.Args {
-		if a.Kind == catalog.Script && a.Value != "" && a.Value != "-" && e.cat.Lookup(path.Base(a.Value)) == nil {
+		if a.Kind == catalog.Script && a.Value != "" && a.Value != "-" && e.catalog().Lookup(path.Base(a.Value)) == nil {
 			d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("%s runs the script %s, whose code Warden cannot see: `%s`", via, a.Value, c.Text))
 			return
 		}

@@ -386,12 +386,12 @@ func (e *Engine) runFile(d *decision, u *unit, c *shell.Command, env *pathEnv, d
 		return
 	}
 	text := string(data)
-	call := &catalog.Call{Prog: e.cat.Lookup(c.Program)}
+	call := &catalog.Call{Prog: e.catalog().Lookup(c.Program)}
 	program := c.Program
 	if lang == runPath {
 		lang = langShell // with no #! line the shell runs it as a script
 		if name, ok := shebang(text); ok {
-			p := e.cat.Lookup(name)
+			p := e.catalog().Lookup(name)
 			if p == nil || p.Lang != langShell && !codeLangs[p.Lang] {
 				return // an interpreter Warden does not read for
 			}
@@ -553,7 +553,7 @@ func programIs(c *shell.Command, names ...string) bool {
 // langOf is the catalogue's language of the program name ("sh", "python",
 // "js"...), "" when it knows none.
 func (e *Engine) langOf(name string) string {
-	if p := e.cat.Lookup(path.Base(name)); p != nil {
+	if p := e.catalog().Lookup(path.Base(name)); p != nil {
 		return p.Lang
 	}
 	return ""

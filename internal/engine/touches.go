@@ -46,7 +46,7 @@ func Touches(command, cwd, home string) Touched {
 // Touches is the package function with this engine's catalogue (the
 // built-in one plus the policy's members).
 func (e *Engine) Touches(command, cwd, home string) Touched {
-	return touches(e.cat, command, cwd, home)
+	return touches(e.catalog(), command, cwd, home)
 }
 
 // dynamicProgram is Touched.Unknown's entry for a program that cannot be
