@@ -155,6 +155,8 @@ type overviewPage struct {
 	MCP      []store.Count
 	ToolMix  toolMix
 	RuleDays []store.RuleDay
+	// Attention is not bound to the period: alerts still to deal with.
+	Attention attention
 }
 
 type overviewTotals struct {
@@ -288,6 +290,9 @@ func (c *Console) serveOverview(w http.ResponseWriter, r *http.Request, s *sessi
 	p.Lists = append(p.Lists, rankList("MCP servers called", "No MCP tool was called in this period.", p.MCP, nil, nil))
 	p.Models = st.Models
 	p.RuleDays = st.DecisionsByRule
+	if p.Attention, err = c.attention(r.Context()); err != nil {
+		return err
+	}
 	c.render(w, r, http.StatusOK, "overview", s, p)
 	return nil
 }
