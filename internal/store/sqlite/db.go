@@ -65,6 +65,8 @@ type DB struct {
 	upsertSessionStmt *sql.Stmt
 	insertLinkStmt    *sql.Stmt
 	insertLinksStmt   *sql.Stmt
+	upsertRollupStmt  *sql.Stmt
+	upsertDenialsStmt *sql.Stmt
 	now               func() time.Time
 	log               *slog.Logger
 	path              string
@@ -117,6 +119,12 @@ func Open(ctx context.Context, dir string, opts store.Options) (*DB, error) {
 	}
 	if err == nil {
 		db.insertLinksStmt, err = db.w.PrepareContext(ctx, insertLinksChunk)
+	}
+	if err == nil {
+		db.upsertRollupStmt, err = db.w.PrepareContext(ctx, upsertRollup)
+	}
+	if err == nil {
+		db.upsertDenialsStmt, err = db.w.PrepareContext(ctx, upsertDenials)
 	}
 	if err != nil {
 		db.Close()
@@ -234,7 +242,8 @@ func (db *DB) ProbeWrite(ctx context.Context) error {
 
 // Close closes both pools. It is safe on a partly opened DB.
 func (db *DB) Close() error {
-	for _, st := range []*sql.Stmt{db.insertEventStmt, db.upsertSessionStmt, db.insertLinkStmt, db.insertLinksStmt} {
+	for _, st := range []*sql.Stmt{db.insertEventStmt, db.upsertSessionStmt, db.insertLinkStmt, db.insertLinksStmt,
+		db.upsertRollupStmt, db.upsertDenialsStmt} {
 		if st != nil {
 			st.Close()
 		}

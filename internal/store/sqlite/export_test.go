@@ -15,3 +15,18 @@ func SetReadOnly(db *DB) error {
 	_, err := db.w.ExecContext(context.Background(), `PRAGMA query_only = 1`)
 	return err
 }
+
+// UndoRollups takes the database back to before migration 0008: no
+// rollup tables, and the migration not recorded as applied.
+func UndoRollups(db *DB) error {
+	for _, q := range []string{
+		`DROP TABLE rollup_days`,
+		`DROP TABLE rollup_denials`,
+		`DELETE FROM schema_migrations WHERE version = 8`,
+	} {
+		if _, err := db.w.ExecContext(context.Background(), q); err != nil {
+			return err
+		}
+	}
+	return nil
+}

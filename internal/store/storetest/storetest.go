@@ -82,6 +82,8 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Alerts", func(t *testing.T) { testAlerts(t, open) })
 	t.Run("Overlays", func(t *testing.T) { testOverlays(t, open) })
 	t.Run("Stats", func(t *testing.T) { testStats(t, open) })
+	t.Run("StatsRollups", func(t *testing.T) { testStatsRollups(t, open) })
+	t.Run("StatsRollupsConcurrent", func(t *testing.T) { testStatsRollupsConcurrent(t, open) })
 	t.Run("SessionFilters", func(t *testing.T) { testSessionFilters(t, open) })
 	t.Run("Reviews", func(t *testing.T) { testReviews(t, open) })
 }

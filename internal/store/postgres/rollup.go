@@ -1,0 +1,79 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardenhq/warden/internal/store/internal/rows"
+)
+
+// upsertRollups adds a batch's rollup rows, unique by key and sorted (so
+// concurrent appends lock rows in one order), to shard $6.
+const upsertRollups = `INSERT INTO rollup_days AS r (day_ns, metric, key, shard, n, value)
+	SELECT d, m, k, $6, n, v FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::double precision[]) AS u(d, m, k, n, v)
+	ON CONFLICT (day_ns, metric, key, shard) DO UPDATE SET n = r.n + excluded.n, value = r.value + excluded.value`
+
+// upsertDenials adds a batch's denials per session and day.
+const upsertDenials = `INSERT INTO rollup_denials AS r (session_id, day_ns, n)
+	SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[])
+	ON CONFLICT (session_id, day_ns) DO UPDATE SET n = r.n + excluded.n`
+
+// addDayRollups adds what a batch's inserted rows count to the rollups; shard
+// is rows.Shard of the batch.
+func addDayRollups(ctx context.Context, tx pgx.Tx, shard int, days []rows.RollupRow, denials []rows.DenialRow) error {
+	if len(days) > 0 {
+		n := len(days)
+		day, metric, key, count, value := make([]int64, n), make([]string, n), make([]string, n), make([]int64, n), make([]float64, n)
+		for i, r := range days {
+			day[i], metric[i], key[i], count[i], value[i] = r.DayNS, r.Metric, r.Key, r.N, r.Value
+		}
+		if _, err := tx.Exec(ctx, upsertRollups, day, metric, key, count, value, shard); err != nil {
+			return err
+		}
+	}
+	if len(denials) > 0 {
+		n := len(denials)
+		session, day, count := make([]string, n), make([]int64, n), make([]int64, n)
+		for i, d := range denials {
+			session[i], day[i], count[i] = d.SessionID, d.DayNS, d.N
+		}
+		if _, err := tx.Exec(ctx, upsertDenials, session, day, count); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rebuildRollups recomputes the rollup_days rows of the days up to and
+// including the one holding $1 from the events and points stored: what
+// DeleteBefore runs after a purge, into shard 0. Migration 0008 backfills
+// with the same statements, unbounded. $1 is the last nanosecond of the
+// last day.
+var rebuildRollups = []string{
+	`DELETE FROM rollup_days WHERE day_ns <= $1`,
+	`INSERT INTO rollup_days (day_ns, metric, key, shard, n, value)
+	SELECT ` + rows.DaySQL + `, 'decision', decision, 0, count(*), 0 FROM events
+		WHERE source = 'hook' AND decision <> '' AND time_ns <= $1 GROUP BY 1, 3
+	UNION ALL
+	SELECT ` + rows.DaySQL + `, 'rule', rule_id, 0, count(*), 0 FROM events
+		WHERE source = 'hook' AND decision IN ('deny', 'ask') AND rule_id <> '' AND time_ns <= $1 GROUP BY 1, 3
+	UNION ALL
+	SELECT ` + rows.DaySQL + `, CASE kind WHEN 'tool_decision' THEN 'tool' ELSE 'hook_tool' END, tool, 0, count(*), 0 FROM events
+		WHERE kind IN ('tool_decision', 'PreToolUse') AND tool <> '' AND time_ns <= $1 GROUP BY 1, 2, 3
+	UNION ALL
+	SELECT ` + rows.DaySQL + `, kind, '', 0, count(*), 0 FROM events
+		WHERE kind IN ('api_request', 'api_error') AND time_ns <= $1 GROUP BY 1, 2
+	UNION ALL
+	SELECT ` + rows.DaySQL + `, 'retry', '', 0, count(*), 0 FROM events
+		WHERE kind = 'api_error' AND time_ns <= $1
+		AND (CASE WHEN jsonb_typeof(body::jsonb -> 'attrs' -> 'attempt') = 'number'
+			THEN (body::jsonb -> 'attrs' ->> 'attempt')::float8 ELSE 0 END) > 1 GROUP BY 1
+	UNION ALL
+	SELECT ` + rows.DaySQL + `, 'cost', '', 0, count(*), sum(` + clampedValue + `) FROM metric_points
+		WHERE name = 'claude_code.cost.usage' AND time_ns <= $1 GROUP BY 1
+	UNION ALL
+	SELECT ` + rows.DaySQL + `, CASE name WHEN 'claude_code.cost.usage' THEN 'model_cost' ELSE 'model_tokens' END,
+		coalesce(attrs::jsonb ->> 'model', ''), 0, count(*), sum(` + clampedValue + `) FROM metric_points
+		WHERE name IN ('claude_code.cost.usage', 'claude_code.token.usage') AND time_ns <= $1 GROUP BY 1, 2, 3`,
+}

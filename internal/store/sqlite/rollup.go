@@ -1,0 +1,71 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/wardenhq/warden/internal/store/internal/rows"
+)
+
+// upsertRollup adds to one rollup_days row (shard 0: SQLite has one
+// writer, so no append waits for another's row lock).
+const upsertRollup = `INSERT INTO rollup_days (day_ns, metric, key, shard, n, value) VALUES (?, ?, ?, 0, ?, ?)
+	ON CONFLICT (day_ns, metric, key, shard) DO UPDATE SET n = n + excluded.n, value = value + excluded.value`
+
+// upsertDenials adds to one rollup_denials row.
+const upsertDenials = `INSERT INTO rollup_denials (session_id, day_ns, n) VALUES (?, ?, ?)
+	ON CONFLICT (session_id, day_ns) DO UPDATE SET n = n + excluded.n`
+
+// addDayRollups adds what a batch's inserted rows count to the rollups,
+// through the writer's prepared statements bound to tx.
+func (db *DB) addDayRollups(ctx context.Context, tx *sql.Tx, days []rows.RollupRow, denials []rows.DenialRow) error {
+	if len(days) > 0 {
+		stmt := tx.StmtContext(ctx, db.upsertRollupStmt)
+		for _, r := range days {
+			if _, err := stmt.ExecContext(ctx, r.DayNS, r.Metric, r.Key, r.N, r.Value); err != nil {
+				return err
+			}
+		}
+	}
+	if len(denials) > 0 {
+		stmt := tx.StmtContext(ctx, db.upsertDenialsStmt)
+		for _, d := range denials {
+			if _, err := stmt.ExecContext(ctx, d.SessionID, d.DayNS, d.N); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// rebuildRollups recomputes the rollup_days rows of the days up to and
+// including the one holding ?1 from the events and points stored: what
+// DeleteBefore runs after a purge. Migration 0008 backfills with the same
+// statements, unbounded. ?1 is the last nanosecond of the last day.
+var rebuildRollups = []string{
+	`DELETE FROM rollup_days WHERE day_ns <= ?1`,
+	`INSERT INTO rollup_days (day_ns, metric, key, shard, n, value)
+	SELECT ` + rows.DaySQL + `, 'decision', decision, 0, count(*), 0 FROM events
+		WHERE source = 'hook' AND decision <> '' AND time_ns <= ?1 GROUP BY 1, 3
+	UNION ALL
+	SELECT ` + rows.DaySQL + `, 'rule', rule_id, 0, count(*), 0 FROM events
+		WHERE source = 'hook' AND decision IN ('deny', 'ask') AND rule_id <> '' AND time_ns <= ?1 GROUP BY 1, 3
+	UNION ALL
+	SELECT ` + rows.DaySQL + `, CASE kind WHEN 'tool_decision' THEN 'tool' ELSE 'hook_tool' END, tool, 0, count(*), 0 FROM events
+		WHERE kind IN ('tool_decision', 'PreToolUse') AND tool <> '' AND time_ns <= ?1 GROUP BY 1, 2, 3
+	UNION ALL
+	SELECT ` + rows.DaySQL + `, kind, '', 0, count(*), 0 FROM events
+		WHERE kind IN ('api_request', 'api_error') AND time_ns <= ?1 GROUP BY 1, 2
+	UNION ALL
+	SELECT ` + rows.DaySQL + `, 'retry', '', 0, count(*), 0 FROM events
+		WHERE kind = 'api_error' AND time_ns <= ?1
+		AND json_type(CAST(body AS TEXT), '$.attrs.attempt') IN ('integer', 'real')
+		AND json_extract(CAST(body AS TEXT), '$.attrs.attempt') > 1 GROUP BY 1
+	UNION ALL
+	SELECT ` + rows.DaySQL + `, 'cost', '', 0, count(*), sum(` + clampedValue + `) FROM metric_points
+		WHERE name = 'claude_code.cost.usage' AND time_ns <= ?1 GROUP BY 1
+	UNION ALL
+	SELECT ` + rows.DaySQL + `, CASE name WHEN 'claude_code.cost.usage' THEN 'model_cost' ELSE 'model_tokens' END,
+		coalesce(json_extract(attrs, '$.model'), ''), 0, count(*), sum(` + clampedValue + `) FROM metric_points
+		WHERE name IN ('claude_code.cost.usage', 'claude_code.token.usage') AND time_ns <= ?1 GROUP BY 1, 2, 3`,
+}
