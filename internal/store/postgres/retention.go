@@ -16,11 +16,12 @@ import (
 //
 // The per-day rollups follow in the same transaction: the purged
 // sessions' denial rows go with them, and the day counters of every day
-// up to the cut's are rebuilt from what remains (rows.EventRollups says
-// why). The rebuild first locks rollup_days against writes, which waits
-// for every append that has added to it to commit, so the rebuild counts
-// their rows; an append still to add waits for the purge to commit, and
-// its rows, which the rebuild did not see, add to the rebuilt counters.
+// up to the cut's are rebuilt from what remains (why:
+// internal/store/internal/rows/rollup.go). The rebuild first locks
+// rollup_days against writes, which waits for every append that has added
+// to it to commit, so the rebuild counts their rows; an append still to
+// add waits for the purge to commit, and its rows, which the rebuild did
+// not see, add to the rebuilt counters.
 func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
 	cut, _ := rows.Bounds(t, time.Time{})
 	var deleted int64

@@ -12,7 +12,7 @@ import (
 // DeleteBefore implements store.Store. The per-day rollups follow in the
 // same transaction: the purged sessions' denial rows go with them, and
 // the day counters of every day up to the cut's are rebuilt from what
-// remains (rows.EventRollups says why).
+// remains (why: internal/store/internal/rows/rollup.go).
 func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
 	cut, _ := rows.Bounds(t, time.Time{})
 	var deleted int64

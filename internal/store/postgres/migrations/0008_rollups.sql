@@ -26,6 +26,14 @@ CREATE TABLE rollup_denials (
 );
 CREATE INDEX rollup_denials_day ON rollup_denials (day_ns, session_id, n);
 
+-- The overview's two reads of sessions, from indexes alone: the sessions
+-- active in its range with their users (sessions_last also serves
+-- retention's last_ns < cut), and the team and repository of the sessions
+-- whose denials it ranks.
+DROP INDEX sessions_last;
+CREATE INDEX sessions_last ON sessions (last_ns, first_ns, user_id);
+CREATE INDEX sessions_blocks ON sessions (session_id, team, repository);
+
 INSERT INTO rollup_days (day_ns, metric, key, shard, n, value)
 SELECT (CASE WHEN time_ns < -9223286400000000000 THEN -9223286400000000000
 	ELSE time_ns - (((time_ns % 86400000000000) + 86400000000000) % 86400000000000) END),
