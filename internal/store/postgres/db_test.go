@@ -64,7 +64,7 @@ func TestStore_RollupBackfill(t *testing.T) {
 		}
 		defer conn.Close(context.Background())
 		if _, err := conn.Exec(context.Background(), `DROP TABLE rollup_days; DROP TABLE rollup_denials;
-			DROP INDEX sessions_blocks; DROP INDEX sessions_last; CREATE INDEX sessions_last ON sessions (last_ns);
+			DROP INDEX sessions_last; CREATE INDEX sessions_last ON sessions (last_ns);
 			DELETE FROM schema_migrations WHERE version = 8`); err != nil {
 			t.Fatal(err)
 		}

@@ -14,14 +14,25 @@ const upsertRollups = `INSERT INTO rollup_days AS r (day_ns, metric, key, shard,
 	SELECT d, m, k, $6, n, v FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::double precision[]) AS u(d, m, k, n, v)
 	ON CONFLICT (day_ns, metric, key, shard) DO UPDATE SET n = r.n + excluded.n, value = r.value + excluded.value`
 
-// upsertDenials adds a batch's denials per session and day.
-const upsertDenials = `INSERT INTO rollup_denials AS r (session_id, day_ns, n)
-	SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[])
+// upsertDenials adds a batch's denials per session and day; a new row
+// takes the session's team and repository from its summary row, which
+// the transaction has upserted (and so locked) before.
+const upsertDenials = `INSERT INTO rollup_denials AS r (session_id, day_ns, team, repository, n)
+	SELECT u.sid, u.d, s.team, s.repository, u.n FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(sid, d, n)
+	JOIN sessions s ON s.session_id = u.sid
 	ON CONFLICT (session_id, day_ns) DO UPDATE SET n = r.n + excluded.n`
 
-// addDayRollups adds what a batch's inserted rows count to the rollups; shard
-// is rows.Shard of the batch.
-func addDayRollups(ctx context.Context, tx pgx.Tx, shard int, days []rows.RollupRow, denials []rows.DenialRow) error {
+// syncDenials copies the team and repository of sessions $1, which the
+// append may have just filled, to their rollup_denials rows that lack
+// them.
+const syncDenials = `UPDATE rollup_denials r SET team = s.team, repository = s.repository
+	FROM sessions s WHERE s.session_id = r.session_id AND r.session_id = ANY($1::text[])
+	AND (r.team <> s.team OR r.repository <> s.repository)`
+
+// addDayRollups adds what a batch's inserted rows count to the rollups,
+// after the batch's sessions are upserted; shard is rows.Shard of the
+// batch.
+func addDayRollups(ctx context.Context, tx pgx.Tx, shard int, days []rows.RollupRow, denials []rows.DenialRow, sessions []rows.Session) error {
 	if len(days) > 0 {
 		n := len(days)
 		day, metric, key, count, value := make([]int64, n), make([]string, n), make([]string, n), make([]int64, n), make([]float64, n)
@@ -39,6 +50,17 @@ func addDayRollups(ctx context.Context, tx pgx.Tx, shard int, days []rows.Rollup
 			session[i], day[i], count[i] = d.SessionID, d.DayNS, d.N
 		}
 		if _, err := tx.Exec(ctx, upsertDenials, session, day, count); err != nil {
+			return err
+		}
+	}
+	var filled []string // sessions whose team or repository the batch may have filled
+	for _, s := range sessions {
+		if s.Team != "" || s.Repository != "" {
+			filled = append(filled, s.SessionID)
+		}
+	}
+	if len(filled) > 0 {
+		if _, err := tx.Exec(ctx, syncDenials, filled); err != nil {
 			return err
 		}
 	}

@@ -55,11 +55,8 @@ var statsQueries = rows.StatsQueries{
 	Sessions: `SELECT first_ns, last_ns, user_id FROM sessions WHERE last_ns >= ? AND first_ns < ?`,
 	Rollups: `SELECT day_ns, metric, key, sum(n), sum(value) FROM rollup_days
 		WHERE day_ns >= ?1 AND day_ns < ?2 GROUP BY 1, 2, 3`,
-	// INDEXED BY: without statistics SQLite looks sessions up by their
-	// primary key and then reads the row; sessions_blocks answers alone.
-	Blocks: `SELECT s.team, s.repository, sum(d.n) FROM rollup_denials d
-		JOIN sessions s INDEXED BY sessions_blocks ON s.session_id = d.session_id
-		WHERE d.day_ns >= ?1 AND d.day_ns < ?2 GROUP BY 1, 2`,
+	Blocks: `SELECT team, repository, sum(n) FROM rollup_denials
+		WHERE day_ns >= ?1 AND day_ns < ?2 GROUP BY 1, 2`,
 }
 
 // Stats implements store.Store.

@@ -67,6 +67,7 @@ type DB struct {
 	insertLinksStmt   *sql.Stmt
 	upsertRollupStmt  *sql.Stmt
 	upsertDenialsStmt *sql.Stmt
+	syncDenialsStmt   *sql.Stmt
 	now               func() time.Time
 	log               *slog.Logger
 	path              string
@@ -125,6 +126,9 @@ func Open(ctx context.Context, dir string, opts store.Options) (*DB, error) {
 	}
 	if err == nil {
 		db.upsertDenialsStmt, err = db.w.PrepareContext(ctx, upsertDenials)
+	}
+	if err == nil {
+		db.syncDenialsStmt, err = db.w.PrepareContext(ctx, syncDenials)
 	}
 	if err != nil {
 		db.Close()
@@ -243,7 +247,7 @@ func (db *DB) ProbeWrite(ctx context.Context) error {
 // Close closes both pools. It is safe on a partly opened DB.
 func (db *DB) Close() error {
 	for _, st := range []*sql.Stmt{db.insertEventStmt, db.upsertSessionStmt, db.insertLinkStmt, db.insertLinksStmt,
-		db.upsertRollupStmt, db.upsertDenialsStmt} {
+		db.upsertRollupStmt, db.upsertDenialsStmt, db.syncDenialsStmt} {
 		if st != nil {
 			st.Close()
 		}

@@ -23,7 +23,6 @@ func UndoRollups(db *DB) error {
 	for _, q := range []string{
 		`DROP TABLE rollup_days`,
 		`DROP TABLE rollup_denials`,
-		`DROP INDEX sessions_blocks`,
 		`DROP INDEX sessions_last`,
 		`CREATE INDEX sessions_last ON sessions (last_ns)`,
 		`DELETE FROM schema_migrations WHERE version = 8`,

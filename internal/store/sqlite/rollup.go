@@ -12,13 +12,22 @@ import (
 const upsertRollup = `INSERT INTO rollup_days (day_ns, metric, key, shard, n, value) VALUES (?, ?, ?, 0, ?, ?)
 	ON CONFLICT (day_ns, metric, key, shard) DO UPDATE SET n = n + excluded.n, value = value + excluded.value`
 
-// upsertDenials adds to one rollup_denials row.
-const upsertDenials = `INSERT INTO rollup_denials (session_id, day_ns, n) VALUES (?, ?, ?)
+// upsertDenials adds to one rollup_denials row; a new row takes the
+// session's team and repository from its summary row, upserted before.
+const upsertDenials = `INSERT INTO rollup_denials (session_id, day_ns, team, repository, n)
+	SELECT ?1, ?2, team, repository, ?3 FROM sessions WHERE session_id = ?1
 	ON CONFLICT (session_id, day_ns) DO UPDATE SET n = n + excluded.n`
 
+// syncDenials copies a session's team and repository, which an append
+// may have just filled, to its rollup_denials rows that lack them.
+const syncDenials = `UPDATE rollup_denials SET team = s.team, repository = s.repository
+	FROM (SELECT team, repository FROM sessions WHERE session_id = ?1) AS s
+	WHERE rollup_denials.session_id = ?1 AND (rollup_denials.team <> s.team OR rollup_denials.repository <> s.repository)`
+
 // addDayRollups adds what a batch's inserted rows count to the rollups,
-// through the writer's prepared statements bound to tx.
-func (db *DB) addDayRollups(ctx context.Context, tx *sql.Tx, days []rows.RollupRow, denials []rows.DenialRow) error {
+// through the writer's prepared statements bound to tx, after the
+// batch's sessions (whose summaries are upserted) are.
+func (db *DB) addDayRollups(ctx context.Context, tx *sql.Tx, days []rows.RollupRow, denials []rows.DenialRow, sessions []rows.Session) error {
 	if len(days) > 0 {
 		stmt := tx.StmtContext(ctx, db.upsertRollupStmt)
 		for _, r := range days {
@@ -33,6 +42,18 @@ func (db *DB) addDayRollups(ctx context.Context, tx *sql.Tx, days []rows.RollupR
 			if _, err := stmt.ExecContext(ctx, d.SessionID, d.DayNS, d.N); err != nil {
 				return err
 			}
+		}
+	}
+	var sync *sql.Stmt
+	for _, s := range sessions {
+		if s.Team == "" && s.Repository == "" {
+			continue // the batch filled neither
+		}
+		if sync == nil {
+			sync = tx.StmtContext(ctx, db.syncDenialsStmt)
+		}
+		if _, err := sync.ExecContext(ctx, s.SessionID); err != nil {
+			return err
 		}
 	}
 	return nil

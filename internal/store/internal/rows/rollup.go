@@ -20,12 +20,14 @@ import (
 //   - rollup_days (day_ns, metric, key, shard, n, value): one row per UTC
 //     day, metric and key (and shard, below), with a count n and a sum
 //     value. The metrics are the Roll* constants.
-//   - rollup_denials (session_id, day_ns, n): Warden's hook denials per
-//     session and day. Blocks per team and repository are ranked by the
-//     session's team and repository as its summary row has them when the
-//     overview reads, and a session learns its team from telemetry that
-//     may arrive after its denials: so they join the sessions table at
-//     read time rather than being fixed at ingest.
+//   - rollup_denials (session_id, day_ns, team, repository, n): Warden's
+//     hook denials per session and day, with the session's team and
+//     repository. Blocks per team and repository rank by these as the
+//     session's summary row has them when the overview reads, and a
+//     session learns its team from telemetry that may arrive after its
+//     denials: so a new row copies them from the summary row, and every
+//     append that may fill them (they go from "" to a value once) copies
+//     them again to the session's rows.
 //
 // Retention deletes whole sessions (and session-less rows before the
 // cut), which day counters cannot subtract without knowing what each
@@ -34,7 +36,12 @@ import (
 // to the cut's from the rows that remain, in the same transaction: after
 // a purge they are what a scan of the remaining events would give, and
 // the days after the cut, which a purge never touches, stay as they are.
-// The rebuild is the SQL a migration's backfill runs too.
+// The rebuild runs the statements of migration 0008's backfill, bounded
+// by time.
+//
+// Counts are exact. Sums (cost, tokens) are float64s added batch by batch,
+// so they can differ from a sum over the raw rows in the last bits, as
+// two scans in different row orders can.
 //
 // Shard spreads one day's counters over several rows so that concurrent
 // appends on PostgreSQL do not all wait for the lock on one row (each

@@ -16,23 +16,24 @@ CREATE TABLE rollup_days (
 	PRIMARY KEY (day_ns, metric, key, shard)
 );
 
--- Warden's hook denials per session and day: blocks per team and
--- repository join the sessions table when read.
+-- Warden's hook denials per session and day, with the session's team and
+-- repository as its summary row has them now: every append that fills a
+-- session's team or repository (they go from '' to a value once) updates
+-- its rows, so blocks per team and repository read this table alone.
 CREATE TABLE rollup_denials (
 	session_id text COLLATE "C" NOT NULL,
 	day_ns     bigint           NOT NULL,
+	team       text COLLATE "C" NOT NULL DEFAULT '',
+	repository text COLLATE "C" NOT NULL DEFAULT '',
 	n          bigint           NOT NULL,
 	PRIMARY KEY (session_id, day_ns)
 );
-CREATE INDEX rollup_denials_day ON rollup_denials (day_ns, session_id, n);
+CREATE INDEX rollup_denials_day ON rollup_denials (day_ns, team, repository, n);
 
--- The overview's two reads of sessions, from indexes alone: the sessions
--- active in its range with their users (sessions_last also serves
--- retention's last_ns < cut), and the team and repository of the sessions
--- whose denials it ranks.
+-- The sessions active in the overview's range with their users, from the
+-- index alone (sessions_last also serves retention's last_ns < cut).
 DROP INDEX sessions_last;
 CREATE INDEX sessions_last ON sessions (last_ns, first_ns, user_id);
-CREATE INDEX sessions_blocks ON sessions (session_id, team, repository);
 
 INSERT INTO rollup_days (day_ns, metric, key, shard, n, value)
 SELECT (CASE WHEN time_ns < -9223286400000000000 THEN -9223286400000000000
@@ -72,7 +73,8 @@ SELECT (CASE WHEN time_ns < -9223286400000000000 THEN -9223286400000000000
 	coalesce(attrs::jsonb ->> 'model', ''), 0, count(*), sum(greatest(least(value, 1e15), -1e15)) FROM metric_points
 	WHERE name IN ('claude_code.cost.usage', 'claude_code.token.usage') GROUP BY 1, 2, 3;
 
-INSERT INTO rollup_denials (session_id, day_ns, n)
-SELECT session_id, (CASE WHEN time_ns < -9223286400000000000 THEN -9223286400000000000
-	ELSE time_ns - (((time_ns % 86400000000000) + 86400000000000) % 86400000000000) END), count(*) FROM events
-	WHERE source = 'hook' AND decision = 'deny' AND session_id <> '' GROUP BY 1, 2;
+INSERT INTO rollup_denials (session_id, day_ns, team, repository, n)
+SELECT e.session_id, (CASE WHEN e.time_ns < -9223286400000000000 THEN -9223286400000000000
+	ELSE e.time_ns - (((e.time_ns % 86400000000000) + 86400000000000) % 86400000000000) END),
+	s.team, s.repository, count(*) FROM events e JOIN sessions s ON s.session_id = e.session_id
+	WHERE e.source = 'hook' AND e.decision = 'deny' AND e.session_id <> '' GROUP BY 1, 2, 3, 4;
