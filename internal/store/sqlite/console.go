@@ -55,8 +55,6 @@ var statsQueries = rows.StatsQueries{
 	Sessions: `SELECT first_ns, last_ns, user_id FROM sessions WHERE last_ns >= ? AND first_ns < ?`,
 	Rollups: `SELECT day_ns, metric, key, sum(n), sum(value) FROM rollup_days
 		WHERE day_ns >= ?1 AND day_ns < ?2 GROUP BY 1, 2, 3`,
-	Blocks: `SELECT team, repository, sum(n) FROM rollup_denials
-		WHERE day_ns >= ?1 AND day_ns < ?2 GROUP BY 1, 2`,
 }
 
 // Stats implements store.Store.

@@ -68,6 +68,8 @@ type DB struct {
 	upsertRollupStmt  *sql.Stmt
 	upsertDenialsStmt *sql.Stmt
 	syncDenialsStmt   *sql.Stmt
+	countBlocksStmt   *sql.Stmt
+	moveBlocksStmt    *sql.Stmt
 	now               func() time.Time
 	log               *slog.Logger
 	path              string
@@ -129,6 +131,12 @@ func Open(ctx context.Context, dir string, opts store.Options) (*DB, error) {
 	}
 	if err == nil {
 		db.syncDenialsStmt, err = db.w.PrepareContext(ctx, syncDenials)
+	}
+	if err == nil {
+		db.countBlocksStmt, err = db.w.PrepareContext(ctx, countBlocks)
+	}
+	if err == nil {
+		db.moveBlocksStmt, err = db.w.PrepareContext(ctx, moveBlocks)
 	}
 	if err != nil {
 		db.Close()
@@ -247,7 +255,8 @@ func (db *DB) ProbeWrite(ctx context.Context) error {
 // Close closes both pools. It is safe on a partly opened DB.
 func (db *DB) Close() error {
 	for _, st := range []*sql.Stmt{db.insertEventStmt, db.upsertSessionStmt, db.insertLinkStmt, db.insertLinksStmt,
-		db.upsertRollupStmt, db.upsertDenialsStmt, db.syncDenialsStmt} {
+		db.upsertRollupStmt, db.upsertDenialsStmt, db.syncDenialsStmt,
+		db.countBlocksStmt, db.moveBlocksStmt} {
 		if st != nil {
 			st.Close()
 		}

@@ -16,7 +16,6 @@ func TestStatsQueryPlans(t *testing.T) {
 	for name, q := range map[string]string{
 		"Sessions": sqlite.StatsQueries.Sessions,
 		"Rollups":  sqlite.StatsQueries.Rollups,
-		"Blocks":   sqlite.StatsQueries.Blocks,
 	} {
 		plan, err := sqlite.QueryPlan(db, q, int64(0), int64(1))
 		if err != nil {

@@ -18,6 +18,28 @@ const upsertDenials = `INSERT INTO rollup_denials (session_id, day_ns, team, rep
 	SELECT ?1, ?2, team, repository, ?3 FROM sessions WHERE session_id = ?1
 	ON CONFLICT (session_id, day_ns) DO UPDATE SET n = n + excluded.n`
 
+// countBlocks adds a session's new denials of one day to the blocks of its
+// team and repository.
+const countBlocks = `INSERT INTO rollup_days (day_ns, metric, key, shard, n, value)
+	SELECT * FROM (SELECT ?2, 'block_team', team, 0, ?3, 0 FROM sessions WHERE session_id = ?1
+		UNION ALL SELECT ?2, 'block_repo', repository, 0, ?3, 0 FROM sessions WHERE session_id = ?1) WHERE true
+	ON CONFLICT (day_ns, metric, key, shard) DO UPDATE SET n = n + excluded.n`
+
+// moveBlocks moves the counts of a session's rollup_denials rows whose
+// team or repository its summary row has since filled, from the old key
+// to the new; syncDenials then updates the rows.
+const moveBlocks = `INSERT INTO rollup_days (day_ns, metric, key, shard, n, value)
+	SELECT * FROM (
+		SELECT d.day_ns, 'block_team', d.team, 0, -d.n, 0 FROM rollup_denials d JOIN sessions s ON s.session_id = d.session_id
+			WHERE d.session_id = ?1 AND d.team <> s.team
+		UNION ALL SELECT d.day_ns, 'block_team', s.team, 0, d.n, 0 FROM rollup_denials d JOIN sessions s ON s.session_id = d.session_id
+			WHERE d.session_id = ?1 AND d.team <> s.team
+		UNION ALL SELECT d.day_ns, 'block_repo', d.repository, 0, -d.n, 0 FROM rollup_denials d JOIN sessions s ON s.session_id = d.session_id
+			WHERE d.session_id = ?1 AND d.repository <> s.repository
+		UNION ALL SELECT d.day_ns, 'block_repo', s.repository, 0, d.n, 0 FROM rollup_denials d JOIN sessions s ON s.session_id = d.session_id
+			WHERE d.session_id = ?1 AND d.repository <> s.repository) WHERE true
+	ON CONFLICT (day_ns, metric, key, shard) DO UPDATE SET n = n + excluded.n`
+
 // syncDenials copies a session's team and repository, which an append
 // may have just filled, to its rollup_denials rows that lack them.
 const syncDenials = `UPDATE rollup_denials SET team = s.team, repository = s.repository
@@ -36,31 +58,40 @@ func (db *DB) addDayRollups(ctx context.Context, tx *sql.Tx, days []rows.RollupR
 			}
 		}
 	}
-	if len(denials) > 0 {
-		stmt := tx.StmtContext(ctx, db.upsertDenialsStmt)
-		for _, d := range denials {
-			if _, err := stmt.ExecContext(ctx, d.SessionID, d.DayNS, d.N); err != nil {
-				return err
-			}
-		}
-	}
-	var sync *sql.Stmt
+	// Older denials first: their counts move to the team and repository
+	// the batch filled, before the batch's own count under them.
+	var move, sync *sql.Stmt
 	for _, s := range sessions {
 		if s.Team == "" && s.Repository == "" {
 			continue // the batch filled neither
 		}
-		if sync == nil {
-			sync = tx.StmtContext(ctx, db.syncDenialsStmt)
+		if move == nil {
+			move, sync = tx.StmtContext(ctx, db.moveBlocksStmt), tx.StmtContext(ctx, db.syncDenialsStmt)
+		}
+		if _, err := move.ExecContext(ctx, s.SessionID); err != nil {
+			return err
 		}
 		if _, err := sync.ExecContext(ctx, s.SessionID); err != nil {
 			return err
+		}
+	}
+	if len(denials) > 0 {
+		upsert, count := tx.StmtContext(ctx, db.upsertDenialsStmt), tx.StmtContext(ctx, db.countBlocksStmt)
+		for _, d := range denials {
+			if _, err := upsert.ExecContext(ctx, d.SessionID, d.DayNS, d.N); err != nil {
+				return err
+			}
+			if _, err := count.ExecContext(ctx, d.SessionID, d.DayNS, d.N); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
 // rebuildRollups recomputes the rollup_days rows of the days up to and
-// including the one holding ?1 from the events and points stored: what
+// including the one holding ?1 from the events and points stored (and the
+// blocks from rollup_denials, whose purged sessions' rows go first): what
 // DeleteBefore runs after a purge. Migration 0008 backfills with the same
 // statements, unbounded. ?1 is the last nanosecond of the last day.
 var rebuildRollups = []string{
@@ -88,5 +119,9 @@ var rebuildRollups = []string{
 	UNION ALL
 	SELECT ` + rows.DaySQL + `, CASE name WHEN 'claude_code.cost.usage' THEN 'model_cost' ELSE 'model_tokens' END,
 		coalesce(json_extract(attrs, '$.model'), ''), 0, count(*), sum(` + clampedValue + `) FROM metric_points
-		WHERE name IN ('claude_code.cost.usage', 'claude_code.token.usage') AND time_ns <= ?1 GROUP BY 1, 2, 3`,
+		WHERE name IN ('claude_code.cost.usage', 'claude_code.token.usage') AND time_ns <= ?1 GROUP BY 1, 2, 3
+	UNION ALL
+	SELECT day_ns, 'block_team', team, 0, sum(n), 0 FROM rollup_denials WHERE day_ns <= ?1 GROUP BY 1, 3
+	UNION ALL
+	SELECT day_ns, 'block_repo', repository, 0, sum(n), 0 FROM rollup_denials WHERE day_ns <= ?1 GROUP BY 1, 3`,
 }

@@ -22,12 +22,14 @@ import (
 //     value. The metrics are the Roll* constants.
 //   - rollup_denials (session_id, day_ns, team, repository, n): Warden's
 //     hook denials per session and day, with the session's team and
-//     repository. Blocks per team and repository rank by these as the
-//     session's summary row has them when the overview reads, and a
-//     session learns its team from telemetry that may arrive after its
-//     denials: so a new row copies them from the summary row, and every
-//     append that may fill them (they go from "" to a value once) copies
-//     them again to the session's rows.
+//     repository. Blocks per team and repository (RollBlockTeam,
+//     RollBlockRepo) count by these as the session's summary row has them
+//     when the overview reads, and a session learns its team from
+//     telemetry that may arrive after its denials. So an append first
+//     moves, for every session whose summary now names a team or
+//     repository its rows lack (they go from "" to a value once), those
+//     rows' counts from the old to the new key and updates the rows; then
+//     new rows copy the summary row's values and count under them.
 //
 // Retention deletes whole sessions (and session-less rows before the
 // cut), which day counters cannot subtract without knowing what each
@@ -58,6 +60,8 @@ const (
 	RollCost        = "cost"         // value: sum of claude_code.cost.usage points
 	RollModelCost   = "model_cost"   // key: model; value: sum of its cost points
 	RollModelTokens = "model_tokens" // key: model; value: sum of its token points
+	RollBlockTeam   = "block_team"   // key: team of the session; hook denials
+	RollBlockRepo   = "block_repo"   // key: repository of the session; hook denials
 )
 
 // Shards is how many shards PostgreSQL spreads a day's counters over.

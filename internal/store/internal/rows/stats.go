@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/wardenhq/warden/internal/store"
@@ -19,9 +20,6 @@ type StatsQueries struct {
 	// Rollups: day_ns, metric, key, count and sum of the rollup_days rows
 	// of the days in [lo, hi), their shards summed.
 	Rollups string
-	// Blocks: team, repository (of the sessions row) and the sum of the
-	// rollup_denials of the days in [lo, hi), grouped by both.
-	Blocks string
 }
 
 // Scanner is what a query returns: database/sql's and pgx's rows alike.
@@ -90,6 +88,7 @@ func Stats(ctx context.Context, f store.StatsFilter, q StatsQueries, query Query
 	byRule := map[string]int64{}
 	var ruleDays []store.RuleDay
 	tools, hookTools := map[string]int64{}, map[string]int64{}
+	byTeam, byRepo := map[string]int64{}, map[string]int64{}
 	models := map[string]*store.ModelStats{}
 	model := func(name string) *store.ModelStats {
 		m := models[name]
@@ -133,6 +132,10 @@ func Stats(ctx context.Context, f store.StatsFilter, q StatsQueries, query Query
 			model(key).CostUSD += v
 		case RollModelTokens:
 			model(key).Tokens += v
+		case RollBlockTeam:
+			byTeam[key] += n
+		case RollBlockRepo:
+			byRepo[key] += n
 		}
 		return nil
 	}); err != nil {
@@ -153,18 +156,9 @@ func Stats(ctx context.Context, f store.StatsFilter, q StatsQueries, query Query
 	})
 	st.Tools, st.HookTools = ranked(tools, top), ranked(hookTools, top)
 
-	byTeam, byRepo := map[string]int64{}, map[string]int64{}
-	if err := each("blocks", q.Blocks, []any{l, h}, func(s Scanner) error {
-		var team, repo string
-		var n int64
-		if err := s.Scan(&team, &repo, &n); err != nil {
-			return err
-		}
-		byTeam[team] += n
-		byRepo[repo] += n
-		return nil
-	}); err != nil {
-		return nil, err
+	// A move leaves a key at 0 on the days it moved from.
+	for _, m := range []map[string]int64{byTeam, byRepo} {
+		maps.DeleteFunc(m, func(_ string, n int64) bool { return n == 0 })
 	}
 	st.BlocksByTeam, st.BlocksByRepository = ranked(byTeam, top), ranked(byRepo, top)
 

@@ -4,7 +4,7 @@
 -- What each metric counts, and how retention keeps them exact, is in
 -- internal/store/internal/rows/rollup.go. Rows stored before this
 -- migration are backfilled here, with the statements DeleteBefore runs to
--- rebuild the days it purges (rebuildRollups in retention.go, there
+-- rebuild the days it purges (rebuildRollups in rollup.go, there
 -- bounded by time).
 CREATE TABLE rollup_days (
 	day_ns INTEGER NOT NULL,
@@ -17,9 +17,11 @@ CREATE TABLE rollup_days (
 ) WITHOUT ROWID;
 
 -- Warden's hook denials per session and day, with the session's team and
--- repository as its summary row has them now: every append that fills a
--- session's team or repository (they go from '' to a value once) updates
--- its rows, so blocks per team and repository read this table alone.
+-- repository as its summary row has them now: an append that fills a
+-- session's team or repository (they go from '' to a value once) moves
+-- the counts of its rows in rollup_days (block_team, block_repo) from the
+-- old key to the new and updates the rows. Retention rebuilds those
+-- counters from this table.
 CREATE TABLE rollup_denials (
 	session_id TEXT    NOT NULL,
 	day_ns     INTEGER NOT NULL,
@@ -78,3 +80,8 @@ SELECT e.session_id, (CASE WHEN e.time_ns < -9223286400000000000 THEN -922328640
 	ELSE e.time_ns - (((e.time_ns % 86400000000000) + 86400000000000) % 86400000000000) END),
 	s.team, s.repository, count(*) FROM events e JOIN sessions s ON s.session_id = e.session_id
 	WHERE e.source = 'hook' AND e.decision = 'deny' AND e.session_id <> '' GROUP BY 1, 2, 3, 4;
+
+INSERT INTO rollup_days (day_ns, metric, key, shard, n, value)
+SELECT day_ns, 'block_team', team, 0, sum(n), 0 FROM rollup_denials GROUP BY 1, 3
+UNION ALL
+SELECT day_ns, 'block_repo', repository, 0, sum(n), 0 FROM rollup_denials GROUP BY 1, 3;
