@@ -19,7 +19,8 @@ import (
 // $WARDEN_CONSOLE_BENCH_EVENTS events (about; default 1,000,000) over 30
 // days, and one session of 5,000 events. It runs only when
 // WARDEN_CONSOLE_BENCH is set (scripts/bench.sh; figures in
-// docs/benchmarks.md), and logs p50 and p95 of 20 requests each.
+// docs/benchmarks.md), and logs p50 and p95 of 20 requests each, then how
+// long a retention run over the oldest day and a half takes.
 func TestConsoleSpeed(t *testing.T) {
 	if os.Getenv("WARDEN_CONSOLE_BENCH") == "" {
 		t.Skip("set WARDEN_CONSOLE_BENCH=1 to measure the console with a million events")
@@ -34,7 +35,7 @@ func TestConsoleSpeed(t *testing.T) {
 	}
 	cs := startConsoleServer(t, t.TempDir())
 	now := time.Now().UTC()
-	start := time.Now()
+	st := time.Now()
 	// A session of 12 calls stores about 50 events.
 	seed(t, cs.store, now, seedSpec{sessions: events / 50, calls: 12, span: 30 * 24 * time.Hour})
 	var big []record.Event
@@ -43,7 +44,7 @@ func TestConsoleSpeed(t *testing.T) {
 	if _, err := cs.store.AppendEvents(t.Context(), big); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("seeded about %d events (%d in big-session) in %v", events, len(big), time.Since(start).Round(time.Second))
+	t.Logf("seeded about %d events (%d in big-session) in %v", events, len(big), time.Since(st).Round(time.Second))
 
 	h := cs.srv.Handler()
 	cookie := signInCookie(t, h, cs.tokens[record.ScopeRead])
@@ -68,6 +69,16 @@ func TestConsoleSpeed(t *testing.T) {
 	measure("/sessions")
 	measure("/sessions?denials=1&repository=" + url.QueryEscape(seedRepos[0]))
 	measure("/sessions/big-session")
+
+	// Retention, which rebuilds the per-day rollups of the days it purges:
+	// the first day and a half of the thirty.
+	st = time.Now()
+	n, err := cs.store.DeleteBefore(t.Context(), now.Add(-28*24*time.Hour-12*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("retention: deleted %d rows, rollups rebuilt, in %.1f ms", n, ms(time.Since(st)))
+	measure("/?days=30")
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

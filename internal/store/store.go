@@ -135,7 +135,10 @@ type Store interface {
 
 	// Stats aggregates the events, sessions and metric points of the
 	// filter's time range for the console's overview: per UTC day and
-	// overall (Stats).
+	// overall (Stats). The SQL stores answer from per-day rollups that
+	// every append and DeleteBefore keep equal to the stored rows, so its
+	// cost grows with the days of the range, not the events in it (the
+	// storetest suite's StatsRollups compares the two).
 	Stats(ctx context.Context, f StatsFilter) (*Stats, error)
 
 	// PutPolicy stores a policy bundle as the current one and returns it
@@ -164,7 +167,8 @@ type Store interface {
 	// returns how many events and points it deleted. Sessions go whole, so
 	// no run record is left half-deleted; quarantines, tokens, policy
 	// bundles and alerts are control state and stay (an alert's links to
-	// deleted events then dangle).
+	// deleted events then dangle). What Stats counts follows in the same
+	// transaction.
 	DeleteBefore(ctx context.Context, t time.Time) (deleted int, err error)
 
 	// Ping checks that the database answers.

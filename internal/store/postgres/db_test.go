@@ -51,6 +51,26 @@ func TestStore_LegacyValues(t *testing.T) {
 	})
 }
 
+// TestStore_RollupBackfill: migration 0008 fills the overview's rollups
+// from the events and points a database held before it.
+func TestStore_RollupBackfill(t *testing.T) {
+	url := pgtest.Schema(t)
+	storetest.RollupBackfill(t, func(t *testing.T) store.Store {
+		return mustOpen(t, url, store.Options{})
+	}, func(t *testing.T, _ store.Store) {
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), `DROP TABLE rollup_days; DROP TABLE rollup_denials;
+			DROP INDEX sessions_last; CREATE INDEX sessions_last ON sessions (last_ns);
+			DELETE FROM schema_migrations WHERE version = 8`); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // TestProbeWrite_Fails: a database that answers but whose writes fail (a
 // full disk; here a trigger that refuses them) passes Ping and fails
 // ProbeWrite.

@@ -79,7 +79,12 @@ func (db *DB) AppendEvents(ctx context.Context, events []record.Event) (int, err
 		if err := addLinks(ctx, tx, inserted); err != nil {
 			return err
 		}
-		return addSessions(ctx, tx, rows.SessionsOfEvents(inserted))
+		sessions := rows.SessionsOfEvents(inserted)
+		if err := addSessions(ctx, tx, sessions); err != nil {
+			return err
+		}
+		days, denials := rows.EventRollups(inserted)
+		return addDayRollups(ctx, tx, rows.Shard(batch[0].ID), days, denials, sessions)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("append %d events: %w", len(batch), err)

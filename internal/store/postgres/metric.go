@@ -56,7 +56,10 @@ func (db *DB) AppendMetrics(ctx context.Context, points []record.MetricPoint) (i
 		if err != nil {
 			return err
 		}
-		return addSessions(ctx, tx, rows.SessionsOfMetrics(inserted))
+		if err := addSessions(ctx, tx, rows.SessionsOfMetrics(inserted)); err != nil {
+			return err
+		}
+		return addDayRollups(ctx, tx, rows.Shard(batch[0].ID), rows.MetricRollups(inserted), nil, nil)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("append %d metric points: %w", len(batch), err)

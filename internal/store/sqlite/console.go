@@ -53,25 +53,8 @@ func (db *DB) Review(ctx context.Context, sessionID string) (*record.Review, err
 // statsQueries are Stats' SQL in SQLite's dialect; rows.Stats runs them.
 var statsQueries = rows.StatsQueries{
 	Sessions: `SELECT first_ns, last_ns, user_id FROM sessions WHERE last_ns >= ? AND first_ns < ?`,
-	Decisions: `SELECT (time_ns - ?1) / 86400000000000, decision, count(*) FROM events
-		WHERE source = 'hook' AND time_ns >= ?1 AND time_ns < ?2 AND decision <> '' GROUP BY 1, 2`,
-	RuleDays: `SELECT (time_ns - ?1) / 86400000000000, rule_id, count(*) FROM events
-		WHERE source = 'hook' AND time_ns >= ?1 AND time_ns < ?2 AND decision IN ('deny', 'ask') AND rule_id <> ''
-		GROUP BY 1, 2`,
-	Tools: `SELECT tool, count(*) FROM events WHERE kind = ?3 AND time_ns >= ?1 AND time_ns < ?2 AND tool <> ''
-		GROUP BY tool ORDER BY 2 DESC, 1 LIMIT ?4`,
-	Blocks: `SELECT s.%s, count(*) FROM events e JOIN sessions s ON s.session_id = e.session_id
-		WHERE e.source = 'hook' AND e.time_ns >= ?1 AND e.time_ns < ?2 AND e.decision = 'deny'
-		GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3`,
-	API: `SELECT (time_ns - ?1) / 86400000000000, kind, count(*) FROM events
-		WHERE kind IN ('api_request', 'api_error') AND time_ns >= ?1 AND time_ns < ?2 GROUP BY 1, 2`,
-	Retries: `SELECT (time_ns - ?1) / 86400000000000, count(*) FROM events
-		WHERE kind = 'api_error' AND time_ns >= ?1 AND time_ns < ?2
-		AND CAST(json_extract(CAST(body AS TEXT), '$.attrs.attempt') AS REAL) > 1 GROUP BY 1`,
-	CostDays: `SELECT (time_ns - ?1) / 86400000000000, sum(value) FROM metric_points
-		WHERE name = 'claude_code.cost.usage' AND time_ns >= ?1 AND time_ns < ?2 GROUP BY 1`,
-	Models: `SELECT coalesce(json_extract(attrs, '$.model'), ''), name, sum(value) FROM metric_points
-		WHERE name IN ('claude_code.cost.usage', 'claude_code.token.usage') AND time_ns >= ?1 AND time_ns < ?2 GROUP BY 1, 2`,
+	Rollups: `SELECT day_ns, metric, key, sum(n), sum(value) FROM rollup_days
+		WHERE day_ns >= ?1 AND day_ns < ?2 GROUP BY 1, 2, 3`,
 }
 
 // Stats implements store.Store.

@@ -65,6 +65,11 @@ type DB struct {
 	upsertSessionStmt *sql.Stmt
 	insertLinkStmt    *sql.Stmt
 	insertLinksStmt   *sql.Stmt
+	upsertRollupStmt  *sql.Stmt
+	upsertDenialsStmt *sql.Stmt
+	syncDenialsStmt   *sql.Stmt
+	countBlocksStmt   *sql.Stmt
+	moveBlocksStmt    *sql.Stmt
 	now               func() time.Time
 	log               *slog.Logger
 	path              string
@@ -117,6 +122,21 @@ func Open(ctx context.Context, dir string, opts store.Options) (*DB, error) {
 	}
 	if err == nil {
 		db.insertLinksStmt, err = db.w.PrepareContext(ctx, insertLinksChunk)
+	}
+	if err == nil {
+		db.upsertRollupStmt, err = db.w.PrepareContext(ctx, upsertRollup)
+	}
+	if err == nil {
+		db.upsertDenialsStmt, err = db.w.PrepareContext(ctx, upsertDenials)
+	}
+	if err == nil {
+		db.syncDenialsStmt, err = db.w.PrepareContext(ctx, syncDenials)
+	}
+	if err == nil {
+		db.countBlocksStmt, err = db.w.PrepareContext(ctx, countBlocks)
+	}
+	if err == nil {
+		db.moveBlocksStmt, err = db.w.PrepareContext(ctx, moveBlocks)
 	}
 	if err != nil {
 		db.Close()
@@ -234,7 +254,9 @@ func (db *DB) ProbeWrite(ctx context.Context) error {
 
 // Close closes both pools. It is safe on a partly opened DB.
 func (db *DB) Close() error {
-	for _, st := range []*sql.Stmt{db.insertEventStmt, db.upsertSessionStmt, db.insertLinkStmt, db.insertLinksStmt} {
+	for _, st := range []*sql.Stmt{db.insertEventStmt, db.upsertSessionStmt, db.insertLinkStmt, db.insertLinksStmt,
+		db.upsertRollupStmt, db.upsertDenialsStmt, db.syncDenialsStmt,
+		db.countBlocksStmt, db.moveBlocksStmt} {
 		if st != nil {
 			st.Close()
 		}

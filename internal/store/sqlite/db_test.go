@@ -41,6 +41,19 @@ func TestStore_LegacyValues(t *testing.T) {
 	})
 }
 
+// TestStore_RollupBackfill: migration 0008 fills the overview's rollups
+// from the events and points a database held before it.
+func TestStore_RollupBackfill(t *testing.T) {
+	dir := t.TempDir()
+	storetest.RollupBackfill(t, func(t *testing.T) store.Store {
+		return mustOpen(t, dir, store.Options{})
+	}, func(t *testing.T, s store.Store) {
+		if err := sqlite.UndoRollups(s.(*sqlite.DB)); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // TestProbeWrite_ReadOnly: a database that answers but refuses writes
 // passes Ping and fails ProbeWrite.
 func TestProbeWrite_ReadOnly(t *testing.T) {

@@ -70,7 +70,12 @@ func (db *DB) AppendEvents(ctx context.Context, events []record.Event) (int, err
 				return err
 			}
 		}
-		return upsertSessions(ctx, tx.StmtContext(ctx, db.upsertSessionStmt), rows.SessionsOfEvents(inserted))
+		sessions := rows.SessionsOfEvents(inserted)
+		if err := upsertSessions(ctx, tx.StmtContext(ctx, db.upsertSessionStmt), sessions); err != nil {
+			return err
+		}
+		days, denials := rows.EventRollups(inserted)
+		return db.addDayRollups(ctx, tx, days, denials, sessions)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("append %d events: %w", len(batch), err)

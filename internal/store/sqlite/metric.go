@@ -54,7 +54,10 @@ func (db *DB) AppendMetrics(ctx context.Context, points []record.MetricPoint) (i
 				inserted = append(inserted, m)
 			}
 		}
-		return upsertSessions(ctx, tx.StmtContext(ctx, db.upsertSessionStmt), rows.SessionsOfMetrics(inserted))
+		if err := upsertSessions(ctx, tx.StmtContext(ctx, db.upsertSessionStmt), rows.SessionsOfMetrics(inserted)); err != nil {
+			return err
+		}
+		return db.addDayRollups(ctx, tx, rows.MetricRollups(inserted), nil, nil)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("append %d metric points: %w", len(batch), err)

@@ -84,6 +84,8 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("PauseOverlays", func(t *testing.T) { testPauseOverlays(t, open) })
 	t.Run("ServerKey", func(t *testing.T) { testServerKey(t, open) })
 	t.Run("Stats", func(t *testing.T) { testStats(t, open) })
+	t.Run("StatsRollups", func(t *testing.T) { testStatsRollups(t, open) })
+	t.Run("StatsRollupsConcurrent", func(t *testing.T) { testStatsRollupsConcurrent(t, open) })
 	t.Run("SessionFilters", func(t *testing.T) { testSessionFilters(t, open) })
 	t.Run("Reviews", func(t *testing.T) { testReviews(t, open) })
 	t.Run("DecisionCounts", func(t *testing.T) { testDecisionCounts(t, open) })

@@ -40,6 +40,8 @@ type Event struct {
 	// Not columns: what the event adds to its session's summary.
 	host, repository, branch, tier, team string
 	failure                              bool
+	// retry: an api_error of an attempt after the first (RollRetry).
+	retry bool
 }
 
 // Events validates and encodes a batch, dropping repeated IDs (the first
@@ -77,6 +79,7 @@ func Events(events []record.Event) ([]Event, error) {
 			r.failure = a.Failure != ""
 		}
 		r.team = Team(e.Resource)
+		r.retry = e.Kind == "api_error" && Retry(e.Attrs)
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b Event) int { return cmp.Compare(a.ID, b.ID) })
@@ -131,6 +134,10 @@ type Metric struct {
 	Value   float64
 	StartNS *int64 // nil for a zero Start
 	TimeNS  int64
+
+	// Not a column: the model attribute, which the per-model rollups
+	// count by ("" when absent).
+	model string
 }
 
 // Metrics is Events for metric points.
@@ -150,6 +157,7 @@ func Metrics(points []record.MetricPoint) ([]Metric, error) {
 		m := Metric{
 			ID: p.ID, Name: p.Name, Unit: p.Unit, SessionID: p.SessionID, UserID: p.UserID,
 			Kind: record.RollupKind(*p), Attrs: attrs, Value: p.Value, TimeNS: p.Time.UnixNano(),
+			model: p.Attrs["model"],
 		}
 		if !p.Start.IsZero() {
 			ns := p.Start.UnixNano()

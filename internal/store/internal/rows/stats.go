@@ -4,37 +4,22 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/wardenhq/warden/internal/store"
 )
 
 // StatsQueries are the SQL of store.Stats in one dialect. Every query but
-// Sessions takes the range's bounds in Unix nanoseconds as its first two
-// parameters; day buckets are (time_ns - lo) / 86400e9.
+// Sessions takes the range's bounds in Unix nanoseconds, whole UTC days,
+// as its first two parameters.
 type StatsQueries struct {
 	// Sessions: first_ns, last_ns, user_id of the sessions active in
 	// [lo, hi).
 	Sessions string
-	// Decisions: day, decision, count of hook events with a decision.
-	Decisions string
-	// RuleDays: day, rule_id, count of hook deny and ask decisions.
-	RuleDays string
-	// Tools: tool, count of events of kind $3, top $4 by count.
-	Tools string
-	// Blocks: a format with one %s, the sessions column to group by (team
-	// or repository): value, count of hook denials, top $3.
-	Blocks string
-	// API: day, kind, count of api_request and api_error events (index
-	// only: no body).
-	API string
-	// Retries: day, count of api_error events whose attempt is above 1
-	// (reads the bodies of api_error events only).
-	Retries string
-	// CostDays: day, sum of claude_code.cost.usage.
-	CostDays string
-	// Models: model, metric name, sum, for cost and token usage.
-	Models string
+	// Rollups: day_ns, metric, key, count and sum of the rollup_days rows
+	// of the days in [lo, hi), their shards summed.
+	Rollups string
 }
 
 // Scanner is what a query returns: database/sql's and pgx's rows alike.
@@ -80,12 +65,6 @@ func Stats(ctx context.Context, f store.StatsFilter, q StatsQueries, query Query
 		}
 		return nil
 	}
-	day := func(i int64) int {
-		if i < 0 || i >= int64(days) {
-			return -1
-		}
-		return int(i)
-	}
 
 	users := make([]map[string]struct{}, days)
 	for i := range users {
@@ -106,31 +85,57 @@ func Stats(ctx context.Context, f store.StatsFilter, q StatsQueries, query Query
 		st.Days[i].Users = int64(len(users[i]))
 	}
 
-	if err := each("decisions", q.Decisions, []any{l, h}, func(s Scanner) error {
-		var d, n int64
-		var decision string
-		if err := s.Scan(&d, &decision, &n); err != nil {
-			return err
-		}
-		if i := day(d); i >= 0 {
-			st.Days[i].Decisions[decision] += n
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-
 	byRule := map[string]int64{}
 	var ruleDays []store.RuleDay
-	if err := each("rules", q.RuleDays, []any{l, h}, func(s Scanner) error {
-		var d, n int64
-		var rule string
-		if err := s.Scan(&d, &rule, &n); err != nil {
+	tools, hookTools := map[string]int64{}, map[string]int64{}
+	byTeam, byRepo := map[string]int64{}, map[string]int64{}
+	models := map[string]*store.ModelStats{}
+	model := func(name string) *store.ModelStats {
+		m := models[name]
+		if m == nil {
+			m = &store.ModelStats{Model: name}
+			models[name] = m
+		}
+		return m
+	}
+	if err := each("rollups", q.Rollups, []any{l, h}, func(s Scanner) error {
+		var dayNS, n int64
+		var metric, key string
+		var v float64
+		if err := s.Scan(&dayNS, &metric, &key, &n, &v); err != nil {
 			return err
 		}
-		if i := day(d); i >= 0 {
-			byRule[rule] += n
-			ruleDays = append(ruleDays, store.RuleDay{Day: st.Days[i].Day, Rule: rule, N: n})
+		i := store.DayIndex(lo, days, dayNS)
+		if i < 0 {
+			return nil
+		}
+		d := &st.Days[i]
+		switch metric {
+		case RollDecision:
+			d.Decisions[key] += n
+		case RollRule:
+			byRule[key] += n
+			ruleDays = append(ruleDays, store.RuleDay{Day: d.Day, Rule: key, N: n})
+		case RollTool:
+			tools[key] += n
+		case RollHookTool:
+			hookTools[key] += n
+		case RollAPIRequest:
+			d.APIRequests += n
+		case RollAPIError:
+			d.APIErrors += n
+		case RollRetry:
+			d.Retries += n
+		case RollCost:
+			d.CostUSD += v
+		case RollModelCost:
+			model(key).CostUSD += v
+		case RollModelTokens:
+			model(key).Tokens += v
+		case RollBlockTeam:
+			byTeam[key] += n
+		case RollBlockRepo:
+			byRepo[key] += n
 		}
 		return nil
 	}); err != nil {
@@ -149,95 +154,14 @@ func Stats(ctx context.Context, f store.StatsFilter, q StatsQueries, query Query
 	slices.SortFunc(st.DecisionsByRule, func(a, b store.RuleDay) int {
 		return cmp.Or(a.Day.Compare(b.Day), cmp.Compare(a.Rule, b.Rule))
 	})
+	st.Tools, st.HookTools = ranked(tools, top), ranked(hookTools, top)
 
-	counts := func(what, sql string, args []any) ([]store.Count, error) {
-		out := []store.Count{}
-		err := each(what, sql, args, func(s Scanner) error {
-			var c store.Count
-			if err := s.Scan(&c.Name, &c.N); err != nil {
-				return err
-			}
-			out = append(out, c)
-			return nil
-		})
-		return out, err
+	// A move leaves a key at 0 on the days it moved from.
+	for _, m := range []map[string]int64{byTeam, byRepo} {
+		maps.DeleteFunc(m, func(_ string, n int64) bool { return n == 0 })
 	}
-	if st.Tools, err = counts("tools", q.Tools, []any{l, h, "tool_decision", top}); err != nil {
-		return nil, err
-	}
-	if st.HookTools, err = counts("hook tools", q.Tools, []any{l, h, "PreToolUse", top}); err != nil {
-		return nil, err
-	}
-	if st.BlocksByTeam, err = counts("blocks by team", fmt.Sprintf(q.Blocks, "team"), []any{l, h, top}); err != nil {
-		return nil, err
-	}
-	if st.BlocksByRepository, err = counts("blocks by repository", fmt.Sprintf(q.Blocks, "repository"), []any{l, h, top}); err != nil {
-		return nil, err
-	}
+	st.BlocksByTeam, st.BlocksByRepository = ranked(byTeam, top), ranked(byRepo, top)
 
-	if err := each("api", q.API, []any{l, h}, func(s Scanner) error {
-		var d, n int64
-		var kind string
-		if err := s.Scan(&d, &kind, &n); err != nil {
-			return err
-		}
-		if i := day(d); i >= 0 {
-			if kind == "api_error" {
-				st.Days[i].APIErrors += n
-			} else {
-				st.Days[i].APIRequests += n
-			}
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := each("retries", q.Retries, []any{l, h}, func(s Scanner) error {
-		var d, n int64
-		if err := s.Scan(&d, &n); err != nil {
-			return err
-		}
-		if i := day(d); i >= 0 {
-			st.Days[i].Retries += n
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := each("cost", q.CostDays, []any{l, h}, func(s Scanner) error {
-		var d int64
-		var usd float64
-		if err := s.Scan(&d, &usd); err != nil {
-			return err
-		}
-		if i := day(d); i >= 0 {
-			st.Days[i].CostUSD += usd
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	models := map[string]*store.ModelStats{}
-	if err := each("models", q.Models, []any{l, h}, func(s Scanner) error {
-		var model, name string
-		var v float64
-		if err := s.Scan(&model, &name, &v); err != nil {
-			return err
-		}
-		m := models[model]
-		if m == nil {
-			m = &store.ModelStats{Model: model}
-			models[model] = m
-		}
-		if name == "claude_code.cost.usage" {
-			m.CostUSD += v
-		} else {
-			m.Tokens += v
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
 	for _, m := range models {
 		st.Models = append(st.Models, *m)
 	}
