@@ -40,7 +40,12 @@ func TestConsoleSpeed(t *testing.T) {
 	seed(t, cs.store, now, seedSpec{sessions: events / 50, calls: 12, span: 30 * 24 * time.Hour})
 	var big []record.Event
 	var points []record.MetricPoint
-	sessionEvents(&big, &points, "big-session", 1, now.Add(-2*time.Hour), 1200, nil)
+	// 1,300 calls store a little over 5,000 events: the target
+	// names a session of 5,000.
+	sessionEvents(&big, &points, "big-session", 1, now.Add(-2*time.Hour), 1300, nil)
+	if len(big) < 5000 {
+		t.Fatalf("big-session has %d events, want at least 5,000", len(big))
+	}
 	if _, err := cs.store.AppendEvents(t.Context(), big); err != nil {
 		t.Fatal(err)
 	}
