@@ -137,34 +137,45 @@ var errNoQuarantines = errors.New("server lists no quarantines")
 
 // fetchQuarantines GETs the server's list of active quarantines.
 func (c *client) fetchQuarantines(ctx context.Context) (*record.QuarantineListV1, error) {
-	req, err := c.newRequest(ctx, http.MethodGet, QuarantinesPath, nil)
+	data, url, err := c.getList(ctx, QuarantinesPath, "quarantine list", maxQuarantineList, errNoQuarantines)
 	if err != nil {
 		return nil, err
 	}
+	var list record.QuarantineListV1
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("GET %s: decode quarantine list: %w (%q)", url, err, snippet(data))
+	}
+	return &list, nil
+}
+
+// getList GETs a list the server publishes for hooks (quarantines,
+// pauses), at most limit bytes; a 404 (a server older than the list)
+// answers notServed. It returns the body and the URL it came from.
+func (c *client) getList(ctx context.Context, path, what string, limit int, notServed error) ([]byte, string, error) {
+	req, err := c.newRequest(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, "", err
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusNotFound:
-		return nil, errNoQuarantines
+		return nil, "", notServed
 	default:
-		return nil, statusError(req, resp)
+		return nil, "", statusError(req, resp)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxQuarantineList+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
 	if err != nil {
-		return nil, fmt.Errorf("read quarantines from %s: %w", req.URL, err)
+		return nil, "", fmt.Errorf("read %s from %s: %w", what, req.URL, err)
 	}
-	if len(data) > maxQuarantineList {
-		return nil, fmt.Errorf("quarantine list from %s is larger than %d bytes", req.URL, maxQuarantineList)
+	if len(data) > limit {
+		return nil, "", fmt.Errorf("%s from %s is larger than %d bytes", what, req.URL, limit)
 	}
-	var list record.QuarantineListV1
-	if err := json.Unmarshal(data, &list); err != nil {
-		return nil, fmt.Errorf("GET %s: decode quarantine list: %w (%q)", req.URL, err, snippet(data))
-	}
-	return &list, nil
+	return data, req.URL.String(), nil
 }
 
 // PausesPath is the server's signed list of pauses in force (GET).
@@ -177,30 +188,8 @@ var errNoPauses = errors.New("server serves no pause list")
 // fetchPauses GETs the server's signed pause list, as bytes: the cache
 // keeps exactly what was signed.
 func (c *client) fetchPauses(ctx context.Context) ([]byte, error) {
-	req, err := c.newRequest(ctx, http.MethodGet, PausesPath, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	switch resp.StatusCode {
-	case http.StatusOK:
-	case http.StatusNotFound:
-		return nil, errNoPauses
-	default:
-		return nil, statusError(req, resp)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, record.MaxSignedPauseBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read pauses from %s: %w", req.URL, err)
-	}
-	if len(data) > record.MaxSignedPauseBytes {
-		return nil, fmt.Errorf("pause list from %s is larger than %d bytes", req.URL, record.MaxSignedPauseBytes)
-	}
-	return data, nil
+	data, _, err := c.getList(ctx, PausesPath, "pause list", record.MaxSignedPauseBytes, errNoPauses)
+	return data, err
 }
 
 // errNotModified is fetchPolicy's answer to a 304.
