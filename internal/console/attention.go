@@ -9,10 +9,6 @@ import (
 	"github.com/wardenhq/warden/internal/store"
 )
 
-// maxUnprotectedAlerts bounds the alerts the overview reads to list where
-// protection did not apply; past it the list says there are more.
-const maxUnprotectedAlerts = 500
-
 // attention is what the overview shows first, whatever the period: the
 // alerts not dealt with yet, by severity, and the machines where
 // protection did not apply.
@@ -24,7 +20,7 @@ type attention struct {
 	// Unprotected are the hosts with open or acknowledged
 	// protection.no-decision alerts, most alerts first.
 	Unprotected []unprotectedHost
-	// More: there were more such alerts than the overview reads.
+	// More: there were more such alerts than one store page per status.
 	More bool
 }
 
@@ -46,59 +42,32 @@ func (c *Console) attention(ctx context.Context) (attention, error) {
 	if err != nil {
 		return a, err
 	}
-	for i := len(record.AlertSeverities) - 1; i >= 0; i-- {
-		sc := severityCount{Severity: record.AlertSeverities[i]}
-		for _, n := range counts {
-			if n.Severity != sc.Severity {
-				continue
-			}
-			switch n.Status {
-			case record.AlertOpen:
-				sc.Open += n.N
-			case record.AlertAcknowledged:
-				sc.Acknowledged += n.N
-			}
-		}
+	n := map[[2]string]int64{}
+	for _, x := range counts {
+		n[[2]string{x.Severity, x.Status}] = x.N
+	}
+	for _, sev := range severitiesDown() {
+		sc := severityCount{Severity: sev, Open: n[[2]string{sev, record.AlertOpen}],
+			Acknowledged: n[[2]string{sev, record.AlertAcknowledged}]}
 		a.Open += sc.Open + sc.Acknowledged
 		a.Severities = append(a.Severities, sc)
 	}
-	byHost := map[string]*unprotectedHost{}
-	sessions := map[string]map[string]bool{}
-	read := 0
-	for _, status := range []string{record.AlertOpen, record.AlertAcknowledged} {
-		f := store.AlertFilter{Status: status, Rule: NoDecisionRule, Limit: store.MaxLimit}
-		for {
-			page, err := c.opts.Store.ListAlerts(ctx, f)
-			if err != nil {
-				return a, err
-			}
-			for _, al := range page.Alerts {
-				if read == maxUnprotectedAlerts {
-					a.More = true
-					break
-				}
-				read++
-				h := byHost[al.Device]
-				if h == nil {
-					h = &unprotectedHost{Host: al.Device}
-					byHost[al.Device] = h
-					sessions[al.Device] = map[string]bool{}
-				}
-				h.Alerts++
-				h.Calls += al.Count
-				if al.SessionID != "" && !sessions[al.Device][al.SessionID] {
-					sessions[al.Device][al.SessionID] = true
-					h.Sessions++
-				}
-			}
-			if page.Next == "" || a.More {
-				break
-			}
-			f.Cursor = page.Next
-		}
+	byHost, more, err := c.noDecisionAlerts(ctx)
+	if err != nil {
+		return a, err
 	}
-	for _, h := range byHost {
-		a.Unprotected = append(a.Unprotected, *h)
+	a.More = more
+	for host, alerts := range byHost {
+		h := unprotectedHost{Host: host, Alerts: len(alerts)}
+		seen := map[string]bool{}
+		for _, al := range alerts {
+			h.Calls += al.Count
+			if al.SessionID != "" && !seen[al.SessionID] {
+				seen[al.SessionID] = true
+				h.Sessions++
+			}
+		}
+		a.Unprotected = append(a.Unprotected, h)
 	}
 	slices.SortFunc(a.Unprotected, func(x, y unprotectedHost) int {
 		if x.Alerts != y.Alerts {
@@ -107,4 +76,24 @@ func (c *Console) attention(ctx context.Context) (attention, error) {
 		return strings.Compare(x.Host, y.Host)
 	})
 	return a, nil
+}
+
+// noDecisionAlerts returns the open and acknowledged protection.no-decision
+// alerts by the host they name ("" when none), the first store page of
+// each status; more reports that there were further pages. The overview
+// and the devices pages both read them.
+func (c *Console) noDecisionAlerts(ctx context.Context) (map[string][]record.Alert, bool, error) {
+	byHost := map[string][]record.Alert{}
+	more := false
+	for _, status := range []string{record.AlertOpen, record.AlertAcknowledged} {
+		page, err := c.opts.Store.ListAlerts(ctx, store.AlertFilter{Rule: NoDecisionRule, Status: status, Limit: store.MaxLimit})
+		if err != nil {
+			return nil, false, err
+		}
+		for _, al := range page.Alerts {
+			byHost[al.Device] = append(byHost[al.Device], al)
+		}
+		more = more || page.Next != ""
+	}
+	return byHost, more, nil
 }

@@ -36,7 +36,7 @@ type fleet struct {
 }
 
 func (c *Console) loadFleet(ctx context.Context) (*fleet, error) {
-	f := &fleet{scans: map[string][]record.DeviceScan{}, alerts: map[string][]record.Alert{}}
+	f := &fleet{scans: map[string][]record.DeviceScan{}}
 	var err error
 	if f.devices, err = c.opts.Store.ListDevices(ctx); err != nil {
 		return nil, err
@@ -51,14 +51,8 @@ func (c *Console) loadFleet(ctx context.Context) (*fleet, error) {
 	for _, s := range scans {
 		f.scans[s.DeviceID] = append(f.scans[s.DeviceID], s)
 	}
-	for _, status := range []string{record.AlertOpen, record.AlertAcknowledged} {
-		page, err := c.opts.Store.ListAlerts(ctx, store.AlertFilter{Rule: NoDecisionRule, Status: status, Limit: store.MaxLimit})
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range page.Alerts {
-			f.alerts[a.Device] = append(f.alerts[a.Device], a)
-		}
+	if f.alerts, _, err = c.noDecisionAlerts(ctx); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
