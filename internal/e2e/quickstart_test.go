@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -42,6 +43,15 @@ func TestParseQuickstart_Page(t *testing.T) {
 				}
 			}
 		}
+	}
+	// The Go version the page asks for is the one go.mod requires.
+	mod, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(mod)
+	if m == nil || !strings.Contains(string(md), "You need Go "+string(m[1])+" or later") {
+		t.Errorf("docs/quickstart.md does not ask for go.mod's Go version (%s)", m)
 	}
 	if !slices.Equal(markers, quickstartMarkers) {
 		t.Errorf("markers %v, want %v in that order", markers, quickstartMarkers)
