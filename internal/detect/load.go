@@ -190,14 +190,6 @@ func (d *fileDecoder) err(n *yaml.Node, path, format string, args ...any) {
 	d.errAt(n.Line, n.Column, path, format, args...)
 }
 
-func (d *fileDecoder) warn(n *yaml.Node, path, format string, args ...any) {
-	src := ""
-	if n.Line > 0 && n.Line <= len(d.lines) {
-		src = d.lines[n.Line-1]
-	}
-	d.l.warnings = append(d.l.warnings, policy.Warning{File: d.name, Line: n.Line, Col: n.Column, Path: path, Msg: fmt.Sprintf(format, args...), Source: src})
-}
-
 func (d *fileDecoder) kind(n *yaml.Node, k yaml.Kind, path, want string) bool {
 	if n.Kind == yaml.AliasNode {
 		d.err(n, path, "aliases are not supported in rule files")

@@ -151,12 +151,11 @@ func (t taskNode) seq() []*yaml.Node {
 
 // taskScope is the variables a template sees.
 type taskScope struct {
-	tf      *taskfile
-	task    string
-	dir     string
-	layers  []*yaml.Node // vars mappings, innermost first
-	extra   map[string]string
-	visited int
+	tf     *taskfile
+	task   string
+	dir    string
+	layers []*yaml.Node // vars mappings, innermost first
+	extra  map[string]string
 }
 
 // taskCmd is one command a task runs.

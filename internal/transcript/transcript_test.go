@@ -65,8 +65,6 @@ func TestRunRecord_Golden(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
-
 // TestRunRecord_Session checks the record of the captured session against
 // what the scripted model did: three commands ran, one failed, two were
 // denied by Warden's baseline, README.md was read and edited, docs.txt
