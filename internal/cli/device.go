@@ -2,10 +2,8 @@ package cli
 
 import (
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"text/tabwriter"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,39 +36,20 @@ func newDeviceListCmd(env *Env) *cobra.Command {
 		Short: "List enrolled devices, revoked ones too",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := storeFromFlags(cmd.Context(), env, &f, cmd.Flags())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			devices, err := st.ListDevices(cmd.Context())
-			if err != nil {
-				return withCode(ExitFailure, err)
-			}
-			if asJSON {
-				if devices == nil {
-					devices = []record.Device{}
-				}
-				enc := json.NewEncoder(env.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(devices)
-			}
-			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tKEY\tENROLLED\tREVOKED")
-			for _, d := range devices {
-				revoked := "-"
-				if d.Revoked() {
-					revoked = d.RevokedAt.UTC().Format(time.RFC3339)
-				}
-				key := base64.StdEncoding.EncodeToString(d.PublicKey)
-				if len(key) > 12 {
-					key = key[:12] + "…"
-				}
-				// The name came from the device: shown quoted, so that
-				// control characters cannot dress up the table.
-				fmt.Fprintf(tw, "%s\t%q\t%s\t%s\t%s\n", d.ID, d.Name, key, d.EnrolledAt.UTC().Format(time.RFC3339), revoked)
-			}
-			return tw.Flush()
+			return listFromStore(cmd, env, &f, asJSON, store.Store.ListDevices,
+				"ID\tNAME\tKEY\tENROLLED\tREVOKED", func(w io.Writer, d record.Device) {
+					revoked := "-"
+					if d.Revoked() {
+						revoked = d.RevokedAt.UTC().Format(time.RFC3339)
+					}
+					key := base64.StdEncoding.EncodeToString(d.PublicKey)
+					if len(key) > 12 {
+						key = key[:12] + "…"
+					}
+					// The name came from the device: shown quoted, so that
+					// control characters cannot dress up the table.
+					fmt.Fprintf(w, "%s\t%q\t%s\t%s\t%s\n", d.ID, d.Name, key, d.EnrolledAt.UTC().Format(time.RFC3339), revoked)
+				})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -88,19 +67,7 @@ func newDeviceRevokeCmd(env *Env) *cobra.Command {
 			if !record.ValidDeviceID(args[0]) {
 				return withCode(ExitUsage, fmt.Errorf("%q is not a device ID (dev_ and hex); see 'warden device list'", args[0]))
 			}
-			st, err := storeFromFlags(cmd.Context(), env, &f, cmd.Flags())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := st.RevokeDevice(cmd.Context(), args[0]); err != nil {
-				if errors.Is(err, store.ErrNotFound) {
-					return withCode(ExitFailure, fmt.Errorf("no device %q; see 'warden device list'", args[0]))
-				}
-				return withCode(ExitFailure, err)
-			}
-			fmt.Fprintf(env.Stdout, "Revoked device %s.\n", args[0])
-			return nil
+			return revokeInStore(cmd, env, &f, "device", args[0], store.Store.RevokeDevice)
 		},
 	}
 	f.addStoreFlags(cmd.Flags())

@@ -2,12 +2,11 @@ package cli
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -103,38 +102,19 @@ func newTokenListCmd(env *Env) *cobra.Command {
 		Short: "List tokens (never their secrets), revoked ones too",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := storeFromFlags(cmd.Context(), env, &f, cmd.Flags())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			tokens, err := st.ListTokens(cmd.Context())
-			if err != nil {
-				return withCode(ExitFailure, err)
-			}
-			if asJSON {
-				if tokens == nil {
-					tokens = []record.Token{}
-				}
-				enc := json.NewEncoder(env.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(tokens)
-			}
-			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tCREATED\tREVOKED")
-			for _, t := range tokens {
-				revoked := "-"
-				if t.Revoked() {
-					revoked = t.RevokedAt.UTC().Format(time.RFC3339)
-				}
-				name := t.Name
-				if name == "" {
-					name = "-"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, name, strings.Join(t.Scopes, ","),
-					t.CreatedAt.UTC().Format(time.RFC3339), revoked)
-			}
-			return tw.Flush()
+			return listFromStore(cmd, env, &f, asJSON, store.Store.ListTokens,
+				"ID\tNAME\tSCOPES\tCREATED\tREVOKED", func(w io.Writer, t record.Token) {
+					revoked := "-"
+					if t.Revoked() {
+						revoked = t.RevokedAt.UTC().Format(time.RFC3339)
+					}
+					name := t.Name
+					if name == "" {
+						name = "-"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.ID, name, strings.Join(t.Scopes, ","),
+						t.CreatedAt.UTC().Format(time.RFC3339), revoked)
+				})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -149,19 +129,7 @@ func newTokenRevokeCmd(env *Env) *cobra.Command {
 		Short: "Revoke a token (servers stop accepting it within 10 seconds)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := storeFromFlags(cmd.Context(), env, &f, cmd.Flags())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := st.RevokeToken(cmd.Context(), args[0]); err != nil {
-				if errors.Is(err, store.ErrNotFound) {
-					return withCode(ExitFailure, fmt.Errorf("no token %q; see 'warden token list'", args[0]))
-				}
-				return withCode(ExitFailure, err)
-			}
-			fmt.Fprintf(env.Stdout, "Revoked token %s.\n", args[0])
-			return nil
+			return revokeInStore(cmd, env, &f, "token", args[0], store.Store.RevokeToken)
 		},
 	}
 	f.addStoreFlags(cmd.Flags())
