@@ -95,6 +95,13 @@ type deviceAlert struct {
 	Last                time.Time
 }
 
+// newDeviceAlert is the line of alert al, its session shown as session
+// and linked to al's.
+func newDeviceAlert(al record.Alert, session string) deviceAlert {
+	return deviceAlert{ID: al.ID, Title: al.Title, Severity: al.Severity, Session: shorten(session),
+		SessionURL: sessionURL(al.SessionID), Count: al.Count, Last: al.LastSeen}
+}
+
 // posture sums a device's latest scans: findings (fail) and passed checks
 // by severity, most severe first.
 type posture struct {
@@ -236,8 +243,7 @@ func (f *fleet) row(d record.Device) deviceRow {
 		r.Hosts = append(r.Hosts, h)
 		for _, al := range f.alerts[h] {
 			r.NoDecision += al.Count
-			r.Alerts = append(r.Alerts, deviceAlert{ID: al.ID, Title: al.Title, Severity: al.Severity, Session: shorten(al.SessionID),
-				SessionURL: sessionURL(al.SessionID), Count: al.Count, Last: al.LastSeen})
+			r.Alerts = append(r.Alerts, newDeviceAlert(al, al.SessionID))
 		}
 	}
 	switch {
@@ -311,9 +317,7 @@ func (c *Console) serveDevices(w http.ResponseWriter, r *http.Request, s *sessio
 			continue
 		}
 		for _, al := range f.alerts[h] {
-			p.Elsewhere = append(p.Elsewhere, deviceAlert{ID: al.ID, Title: al.Title, Severity: al.Severity,
-				Session: shorten(firstOf(h, "unknown host") + " · " + al.SessionID), SessionURL: sessionURL(al.SessionID),
-				Count: al.Count, Last: al.LastSeen})
+			p.Elsewhere = append(p.Elsewhere, newDeviceAlert(al, firstOf(h, "unknown host")+" · "+al.SessionID))
 		}
 	}
 	c.render(w, r, http.StatusOK, "devices", s, p)
