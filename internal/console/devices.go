@@ -203,18 +203,10 @@ func (f *fleet) row(d record.Device) deviceRow {
 	hosts := []string{d.Name, a.Host}
 	scans := f.scans[d.ID]
 	fail, pass := map[string]int{}, map[string]int{}
-	for i, s := range scans {
+	for _, s := range scans {
 		hosts = append(hosts, s.Report.Host)
 		if s.ReceivedAt.After(r.LastSeen) {
 			r.LastSeen = s.ReceivedAt
-		}
-		if i == 0 { // newest first
-			if r.Version.Text == "" {
-				r.Version = shorten(s.Report.WardenVersion)
-			}
-			if r.Policy.Text == "" {
-				r.Policy = shorten(strings.TrimSpace(s.Report.Policy + " " + s.Report.PolicyRevision))
-			}
 		}
 		for k, n := range s.Report.Counts() {
 			fail[k] += n
@@ -227,6 +219,14 @@ func (f *fleet) row(d record.Device) deviceRow {
 	}
 	r.Posture.Scans = len(scans)
 	if len(scans) > 0 {
+		// Without a version or policy from its audit, the newest scan's
+		// (scans are newest first), as that scan's view shows them.
+		if r.Version.Text == "" {
+			r.Version = r.Scans[0].Version
+		}
+		if r.Policy.Text == "" {
+			r.Policy = r.Scans[0].Policy
+		}
 		r.Posture.Fail, r.Posture.Pass = counts(fail), counts(pass)
 		for _, sc := range r.Posture.Fail {
 			if sc.N > 0 {
