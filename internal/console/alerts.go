@@ -52,30 +52,23 @@ func (f alertFilter) query() url.Values {
 
 // parseAlertFilter reads the queue's query into a store filter.
 func parseAlertFilter(q url.Values) (alertFilter, store.AlertFilter, error) {
-	bad := func(detail string) error {
-		return &pageError{status: http.StatusBadRequest, title: "Invalid filter", detail: detail}
-	}
-	for k := range q {
-		if !slices.Contains(alertFilterKeys, k) {
-			return alertFilter{}, store.AlertFilter{}, bad("Unknown filter " + strconv.Quote(Visible(truncate(k, 64))) + "; use the form.")
-		}
+	if err := checkFilterKeys(q, alertFilterKeys); err != nil {
+		return alertFilter{}, store.AlertFilter{}, err
 	}
 	af := alertFilter{Status: q.Get("status"), Severity: q.Get("severity"), Rule: q.Get("rule"), Session: q.Get("session"), Limit: AlertPageSize}
 	if af.Status != "" && !slices.Contains(record.AlertStatuses, af.Status) {
-		return af, store.AlertFilter{}, bad("status is one of " + strings.Join(record.AlertStatuses, ", ") + ", or empty.")
+		return af, store.AlertFilter{}, badFilter("status is one of " + strings.Join(record.AlertStatuses, ", ") + ", or empty.")
 	}
 	if af.Severity != "" && record.AlertSeverityRank(af.Severity) < 0 {
-		return af, store.AlertFilter{}, bad("severity is one of " + strings.Join(record.AlertSeverities, ", ") + ", or empty.")
+		return af, store.AlertFilter{}, badFilter("severity is one of " + strings.Join(record.AlertSeverities, ", ") + ", or empty.")
 	}
 	f := store.AlertFilter{Status: af.Status, Severity: af.Severity, Rule: af.Rule, SessionID: af.Session,
 		Cursor: q.Get("cursor"), Limit: af.Limit}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > store.MaxLimit {
-			return af, f, bad("limit is a number from 1 to " + strconv.Itoa(store.MaxLimit) + ".")
-		}
-		af.Limit, f.Limit = n, n
+	n, err := parseLimit(q, af.Limit)
+	if err != nil {
+		return af, f, err
 	}
+	af.Limit, f.Limit = n, n
 	return af, f, nil
 }
 
@@ -147,17 +140,7 @@ func (c *Console) serveAlerts(w http.ResponseWriter, r *http.Request, s *session
 	for _, a := range page.Alerts {
 		p.Alerts = append(p.Alerts, newAlertRow(&a))
 	}
-	if page.Next != "" {
-		q := af.query()
-		q.Set("cursor", page.Next)
-		p.Next = "/alerts?" + q.Encode()
-	}
-	if f.Cursor != "" {
-		p.First = "/alerts"
-		if q := af.query().Encode(); q != "" {
-			p.First += "?" + q
-		}
-	}
+	p.Next, p.First = pageLinks("/alerts", af.query(), page.Next, f.Cursor)
 	c.render(w, r, http.StatusOK, "alerts", s, p)
 	return nil
 }

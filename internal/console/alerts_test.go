@@ -1,9 +1,7 @@
 package console_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -368,28 +366,8 @@ func TestAlertActions(t *testing.T) {
 // github MCP server's tool in session and returns the permissionDecision.
 func decideMCP(tb testing.TB, cs *consoleServer, session string) string {
 	tb.Helper()
-	body, _ := json.Marshal(map[string]any{
-		"session_id": session, "transcript_path": "/home/dev/.claude/projects/x/" + session + ".jsonl",
-		"cwd": "/home/dev/app", "hook_event_name": "PreToolUse", "permission_mode": "default",
-		"tool_name": "mcp__github__create_issue", "tool_input": map[string]any{"title": "x"}, "tool_use_id": "toolu_mcp",
-	})
-	req, _ := http.NewRequest("POST", cs.url+"/v1/hooks/claude-code", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+cs.tokens[record.ScopeIngest])
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var d struct {
-		HookSpecificOutput struct {
-			PermissionDecision string `json:"permissionDecision"`
-		} `json:"hookSpecificOutput"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
-		tb.Fatalf("decision: %d %v", resp.StatusCode, err)
-	}
-	return d.HookSpecificOutput.PermissionDecision
+	d, _ := cs.decideCall(tb, session, "mcp__github__create_issue", "toolu_mcp", map[string]any{"title": "x"})
+	return d
 }
 
 // TestAlertSessionFiltersAndEvidence: the session list filters by alerts

@@ -89,6 +89,13 @@ type deviceAlert struct {
 	Last                time.Time
 }
 
+// newDeviceAlert is the line of alert al, its session shown as session
+// and linked to al's.
+func newDeviceAlert(al record.Alert, session string) deviceAlert {
+	return deviceAlert{ID: al.ID, Title: al.Title, Severity: al.Severity, Session: shorten(session),
+		SessionURL: sessionURL(al.SessionID), Count: al.Count, Last: al.LastSeen}
+}
+
 // posture sums a device's latest scans: findings (fail) and passed checks
 // by severity, most severe first.
 type posture struct {
@@ -190,18 +197,10 @@ func (f *fleet) row(d record.Device) deviceRow {
 	hosts := []string{d.Name, a.Host}
 	scans := f.scans[d.ID]
 	fail, pass := map[string]int{}, map[string]int{}
-	for i, s := range scans {
+	for _, s := range scans {
 		hosts = append(hosts, s.Report.Host)
 		if s.ReceivedAt.After(r.LastSeen) {
 			r.LastSeen = s.ReceivedAt
-		}
-		if i == 0 { // newest first
-			if r.Version.Text == "" {
-				r.Version = shorten(s.Report.WardenVersion)
-			}
-			if r.Policy.Text == "" {
-				r.Policy = shorten(strings.TrimSpace(s.Report.Policy + " " + s.Report.PolicyRevision))
-			}
 		}
 		for k, n := range s.Report.Counts() {
 			fail[k] += n
@@ -214,6 +213,14 @@ func (f *fleet) row(d record.Device) deviceRow {
 	}
 	r.Posture.Scans = len(scans)
 	if len(scans) > 0 {
+		// Without a version or policy from its audit, the newest scan's
+		// (scans are newest first), as that scan's view shows them.
+		if r.Version.Text == "" {
+			r.Version = r.Scans[0].Version
+		}
+		if r.Policy.Text == "" {
+			r.Policy = r.Scans[0].Policy
+		}
 		r.Posture.Fail, r.Posture.Pass = counts(fail), counts(pass)
 		for _, sc := range r.Posture.Fail {
 			if sc.N > 0 {
@@ -230,8 +237,7 @@ func (f *fleet) row(d record.Device) deviceRow {
 		r.Hosts = append(r.Hosts, h)
 		for _, al := range f.alerts[h] {
 			r.NoDecision += al.Count
-			r.Alerts = append(r.Alerts, deviceAlert{ID: al.ID, Title: al.Title, Severity: al.Severity, Session: shorten(al.SessionID),
-				SessionURL: sessionURL(al.SessionID), Count: al.Count, Last: al.LastSeen})
+			r.Alerts = append(r.Alerts, newDeviceAlert(al, al.SessionID))
 		}
 	}
 	switch {
@@ -305,9 +311,7 @@ func (c *Console) serveDevices(w http.ResponseWriter, r *http.Request, s *sessio
 			continue
 		}
 		for _, al := range f.alerts[h] {
-			p.Elsewhere = append(p.Elsewhere, deviceAlert{ID: al.ID, Title: al.Title, Severity: al.Severity,
-				Session: shorten(firstOf(h, "unknown host") + " · " + al.SessionID), SessionURL: sessionURL(al.SessionID),
-				Count: al.Count, Last: al.LastSeen})
+			p.Elsewhere = append(p.Elsewhere, newDeviceAlert(al, firstOf(h, "unknown host")+" · "+al.SessionID))
 		}
 	}
 	c.render(w, r, http.StatusOK, "devices", s, p)

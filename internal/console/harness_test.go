@@ -71,13 +71,22 @@ func startConsoleServer(tb testing.TB, dir string) *consoleServer {
 }
 
 // decide asks the server for a central decision on a PreToolUse call of
-// session and returns Claude Code's permissionDecision and its reason.
+// Read in session and returns Claude Code's permissionDecision and its
+// reason.
 func (cs *consoleServer) decide(tb testing.TB, session string) (decision, reason string) {
+	tb.Helper()
+	return cs.decideCall(tb, session, "Read", "toolu_x", map[string]any{"file_path": "/home/dev/app/README.md"})
+}
+
+// decideCall asks the server for a central decision on a PreToolUse call
+// of tool with input (tool use id useID) in session, as the hook sends it,
+// and returns Claude Code's permissionDecision and its reason.
+func (cs *consoleServer) decideCall(tb testing.TB, session, tool, useID string, input map[string]any) (decision, reason string) {
 	tb.Helper()
 	body, _ := json.Marshal(map[string]any{
 		"session_id": session, "transcript_path": "/home/dev/.claude/projects/x/" + session + ".jsonl",
 		"cwd": "/home/dev/app", "hook_event_name": "PreToolUse", "permission_mode": "default",
-		"tool_name": "Read", "tool_input": map[string]any{"file_path": "/home/dev/app/README.md"}, "tool_use_id": "toolu_x",
+		"tool_name": tool, "tool_input": input, "tool_use_id": useID,
 	})
 	req, _ := http.NewRequest("POST", cs.url+"/v1/hooks/claude-code", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+cs.tokens[record.ScopeIngest])

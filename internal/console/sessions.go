@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,13 +53,8 @@ const dateLayout = "2006-01-02"
 
 // parseListFilter reads the list's query into a store filter.
 func parseListFilter(q url.Values) (listFilter, store.SessionFilter, error) {
-	bad := func(detail string) error {
-		return &pageError{status: http.StatusBadRequest, title: "Invalid filter", detail: detail}
-	}
-	for k := range q {
-		if !slices.Contains(sessionFilterKeys, k) {
-			return listFilter{}, store.SessionFilter{}, bad("Unknown filter " + strconv.Quote(Visible(truncate(k, 64))) + "; use the form.")
-		}
+	if err := checkFilterKeys(q, sessionFilterKeys); err != nil {
+		return listFilter{}, store.SessionFilter{}, err
 	}
 	lf := listFilter{User: q.Get("user"), Repository: q.Get("repository"), Tier: q.Get("tier"),
 		Device: q.Get("device"), Team: q.Get("team"), Since: q.Get("since"), Until: q.Get("until"), Limit: SessionPageSize}
@@ -73,33 +67,30 @@ func parseListFilter(q url.Values) (listFilter, store.SessionFilter, error) {
 		case "1", "on", "true":
 			*b.dst = true
 		default:
-			return lf, store.SessionFilter{}, bad(b.key + " is 1 or empty.")
+			return lf, store.SessionFilter{}, badFilter(b.key + " is 1 or empty.")
 		}
 	}
 	f := store.SessionFilter{UserID: lf.User, Repository: lf.Repository, Tier: lf.Tier, Host: lf.Device, Team: lf.Team,
 		HasDenials: lf.Denials, HasAlerts: lf.Alerts, HasConflicts: lf.Conflicts, Cursor: q.Get("cursor"), Limit: lf.Limit}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > store.MaxLimit {
-			return lf, f, bad("limit is a number from 1 to " + strconv.Itoa(store.MaxLimit) + ".")
-		}
-		lf.Limit, f.Limit = n, n
+	n, err := parseLimit(q, lf.Limit)
+	if err != nil {
+		return lf, f, err
 	}
-	var err error
+	lf.Limit, f.Limit = n, n
 	if lf.Since != "" {
 		if f.Since, err = time.Parse(dateLayout, lf.Since); err != nil {
-			return lf, f, bad("since is a date, YYYY-MM-DD.")
+			return lf, f, badFilter("since is a date, YYYY-MM-DD.")
 		}
 	}
 	if lf.Until != "" {
 		var u time.Time
 		if u, err = time.Parse(dateLayout, lf.Until); err != nil {
-			return lf, f, bad("until is a date, YYYY-MM-DD.")
+			return lf, f, badFilter("until is a date, YYYY-MM-DD.")
 		}
 		f.Until = u.Add(store.Day) // through the whole day
 	}
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
-		return lf, f, bad("until must not be before since.")
+		return lf, f, badFilter("until must not be before since.")
 	}
 	return lf, f, nil
 }
@@ -142,17 +133,7 @@ func (c *Console) serveSessions(w http.ResponseWriter, r *http.Request, s *sessi
 			CostUSD: x.Rollup.CostUSD, Quarantined: x.Quarantined,
 		})
 	}
-	if page.Next != "" {
-		q := lf.query()
-		q.Set("cursor", page.Next)
-		p.Next = "/sessions?" + q.Encode()
-	}
-	if f.Cursor != "" {
-		p.First = "/sessions"
-		if q := lf.query().Encode(); q != "" {
-			p.First += "?" + q
-		}
-	}
+	p.Next, p.First = pageLinks("/sessions", lf.query(), page.Next, f.Cursor)
 	c.render(w, r, http.StatusOK, "sessions", s, p)
 	return nil
 }

@@ -218,15 +218,7 @@ func TestCrash(t *testing.T) {
 			t.Errorf("resend of acknowledged request %d: %+v, want all duplicates", i, res)
 		}
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("restarted server after SIGTERM: %v\n%s", err, stderr)
-	}
-	st, err = sqlite.Open(context.Background(), dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st = stopAndReopen(t, cmd, stderr, dir)
 	check(st, true)
 }
 
@@ -258,15 +250,7 @@ func TestCrash_Decisions(t *testing.T) {
 
 	// The restart replays the journal before it serves.
 	cmd, _, stderr = startChild(t, dir)
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("restarted server after SIGTERM: %v\n%s", err, stderr)
-	}
-	st, err := sqlite.Open(context.Background(), dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := stopAndReopen(t, cmd, stderr, dir)
 	for i := range sent {
 		events, err := st.SessionEvents(context.Background(), fmt.Sprintf("crash-d-%d", i))
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -435,15 +419,7 @@ func TestCrash_Signed(t *testing.T) {
 			t.Errorf("resend of acknowledged batch %d: %+v, want all duplicates", i, res)
 		}
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("restarted server after SIGTERM: %v\n%s", err, stderr)
-	}
-	st, err = sqlite.Open(context.Background(), dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st = stopAndReopen(t, cmd, stderr, dir)
 	for i := range sent {
 		events, err := st.SessionEvents(context.Background(), fmt.Sprintf("crash-s-%d", i))
 		if err != nil {
@@ -474,6 +450,23 @@ func TestCrash_Signed(t *testing.T) {
 		}
 		prev = l.Hash
 	}
+}
+
+// stopAndReopen stops the restarted server child cmd with SIGTERM, which
+// must end it cleanly, and opens the store it left in dir, closed when
+// the test ends.
+func stopAndReopen(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer, dir string) *sqlite.DB {
+	t.Helper()
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("restarted server after SIGTERM: %v\n%s", err, stderr)
+	}
+	st, err := sqlite.Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 // enrollInStore enrolls d directly in the store of dir, setting its ID
