@@ -18,8 +18,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/wardenhq/warden/internal/hook"
 	"github.com/wardenhq/warden/internal/hookcmd"
@@ -41,14 +39,12 @@ func main() {
 		fmt.Fprintf(os.Stderr, "Warden: the hook command line is wrong (%v), so the call was blocked; fix the hook command in the Claude Code settings (see warden-hook --help)\n", err)
 		os.Exit(hook.ExitBlock)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	hookcmd.IgnoreSignals()
 	warden := hookcmd.Sibling("warden")
 	opts := hookcmd.Options{Shipper: warden, NoShipper: warden == ""}
 	if warden != "" {
 		opts.Delegate = hookcmd.ExecDelegate(warden, f, os.Environ())
 	}
 	env := hookcmd.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
-	code := hookcmd.Run(ctx, env, f, opts)
-	stop()
-	os.Exit(code)
+	os.Exit(hookcmd.Run(context.Background(), env, f, opts))
 }

@@ -9,8 +9,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/wardenhq/warden/internal/fixture"
 	"github.com/wardenhq/warden/internal/golden"
@@ -292,4 +295,74 @@ func TestOTelHeaders(t *testing.T) {
 	if want := `{"Authorization":"Bearer wdn_x"}` + "\n"; outs[0] != want || outs[1] != want {
 		t.Errorf("warden otel-headers %q, warden-hook otel-headers %q, want %q", outs[0], outs[1], want)
 	}
+}
+
+// TestSignals: SIGINT and SIGTERM do not end a hook call midway: both
+// binaries, sent both while they wait for their input, still answer it and
+// record it.
+func TestSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds both binaries")
+	}
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("needs /proc to see when the signals are ignored")
+	}
+	warden, hook := buildBoth(t)
+	call := []byte(`{"hook_event_name":"PreToolUse","session_id":"s","tool_use_id":"t1","tool_name":"Bash","tool_input":{"command":"cat .env"},"cwd":"/tmp"}`)
+	for _, argv := range [][]string{{warden, "hook"}, {hook}} {
+		t.Run(filepath.Base(argv[0]), func(t *testing.T) {
+			spool := filepath.Join(t.TempDir(), "audit.jsonl")
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.Env = []string{"HOME=/home/dev", "PATH=/usr/bin:/bin", "WARDEN_SPOOL=" + spool, "WARDEN_SHIP=off"}
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			cmd.Stdout = &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			waitIgnored(t, cmd.Process.Pid, syscall.SIGINT, syscall.SIGTERM)
+			for _, s := range []os.Signal{syscall.SIGINT, syscall.SIGTERM} {
+				if err := cmd.Process.Signal(s); err != nil {
+					t.Fatalf("signal %v: %v", s, err)
+				}
+			}
+			stdin.Write(call)
+			stdin.Close()
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("after SIGINT and SIGTERM: %v (stdout %q)", err, out.String())
+			}
+			if !strings.Contains(out.String(), `"permissionDecision":"deny"`) {
+				t.Errorf("answer %q, want the deny of cat .env", out.String())
+			}
+			if data, _ := os.ReadFile(spool); bytes.Count(data, []byte("\n")) != 1 {
+				t.Errorf("audit spool %q, want one event", data)
+			}
+		})
+	}
+}
+
+// waitIgnored waits until the process ignores every one of sigs, as
+// /proc/PID/status shows.
+func waitIgnored(t *testing.T, pid int, sigs ...syscall.Signal) {
+	t.Helper()
+	var want uint64
+	for _, s := range sigs {
+		want |= 1 << (uint(s) - 1)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		for _, line := range strings.Split(string(data), "\n") {
+			if hex, ok := strings.CutPrefix(line, "SigIgn:"); ok {
+				if got, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64); err == nil && got&want == want {
+					return
+				}
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("process %d does not ignore %v after 20s", pid, sigs)
 }

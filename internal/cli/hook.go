@@ -20,6 +20,7 @@ func newHookCmd(env *Env) *cobra.Command {
 		Example: hookcmd.Example,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			hookcmd.IgnoreSignals()
 			henv := hookcmd.Env{Stdin: env.Stdin, Stdout: env.Stdout, Stderr: env.Stderr, Getenv: env.Getenv}
 			opts := hookcmd.Options{Conditions: func(rs *policy.Ruleset) engine.Conditions { return condition.NewEvaluator(rs) }}
 			if code := hookcmd.Run(cmd.Context(), henv, f, opts); code != 0 {
@@ -44,6 +45,7 @@ func newOTelHeadersCmd(env *Env) *cobra.Command {
 		Long:  hookcmd.OTelHeadersHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			hookcmd.IgnoreSignals()
 			henv := hookcmd.Env{Stdin: env.Stdin, Stdout: env.Stdout, Stderr: env.Stderr, Getenv: env.Getenv}
 			if code := hookcmd.OTelHeaders(henv); code != 0 {
 				return withCode(code, nil)

@@ -73,6 +73,19 @@ func DevicePaths(dir string) (key, device, chain string) {
 // ErrNotEnrolled is LoadDevice's error when dir holds no device identity.
 var ErrNotEnrolled = errors.New("this machine is not enrolled (warden enroll)")
 
+// MayBeEnrolled reports whether dir holds either file of a device
+// identity, with two stat calls: false means LoadDevice would return
+// ErrNotEnrolled, so a caller can skip loading it in the background.
+func MayBeEnrolled(dir string) bool {
+	keyPath, devPath, _ := DevicePaths(dir)
+	for _, p := range []string{devPath, keyPath} {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			return true
+		}
+	}
+	return false
+}
+
 // LoadDevice reads the device identity in dir. Neither file there is
 // ErrNotEnrolled; one without the other, a key that does not match the
 // public key, or a file that does not parse is an error naming the file.

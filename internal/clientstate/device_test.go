@@ -260,3 +260,33 @@ func TestSigningSpool_ChainBehindSpool(t *testing.T) {
 		t.Errorf("chain of %d, want 5", n)
 	}
 }
+
+// TestMayBeEnrolled: false exactly when LoadDevice would say
+// ErrNotEnrolled, so skipping the load loses nothing.
+func TestMayBeEnrolled(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files []string
+	}{
+		{"none", nil},
+		{"device file only", []string{DeviceFileName}},
+		{"key only", []string{DeviceKeyName}},
+		{"both", []string{DeviceFileName, DeviceKeyName}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, f := range tc.files {
+				if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := LoadDevice(dir)
+			if got, want := MayBeEnrolled(dir), !errors.Is(err, ErrNotEnrolled); got != want {
+				t.Errorf("MayBeEnrolled = %v; LoadDevice error %v", got, err)
+			}
+		})
+	}
+	if MayBeEnrolled(filepath.Join(t.TempDir(), "missing")) {
+		t.Error("a missing state directory may be enrolled")
+	}
+}

@@ -17,8 +17,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/wardenhq/warden/internal/clientstate"
@@ -211,6 +213,20 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 	return code
 }
 
+// IgnoreSignals makes the process ignore SIGINT and SIGTERM, so that a hook
+// call, once started, always ends with its answer and its audit event: a
+// hook killed midway would leave no answer (Claude Code would run the
+// tool) and perhaps half an audit line. The hook's own watchdog bounds the
+// call instead. Whoever sends those signals (Claude Code giving up on the
+// hook, Ctrl-C in its terminal) has stopped waiting for this answer, so
+// finishing the decision costs them nothing. It is also the cheaper
+// choice: catching the signals starts os/signal's goroutine, which on the
+// project's build machine added about a quarter of a stdin-only Go
+// program's whole run time to every call (docs/benchmarks.md). Children
+// inherit the ignored dispositions; warden, the only program the hook
+// starts, catches both again in its main.
+func IgnoreSignals() { signal.Ignore(os.Interrupt, syscall.SIGTERM) }
+
 // spoolSink is the audit spool at path: signed and chained by the device
 // identity in the state directory when the machine is enrolled (warden
 // enroll), unsigned as before when it is not. A device identity that is
@@ -225,6 +241,10 @@ func spoolSink(env Env, home, path string) hook.Sink {
 	sp := &clientstate.Spool{Path: path}
 	dir := clientstate.Dir(env.Getenv, home)
 	if dir == "" {
+		return sp
+	}
+	if !clientstate.MayBeEnrolled(dir) {
+		// Not enrolled (the common case): no goroutine to start.
 		return sp
 	}
 	s := &deviceSink{spool: sp, stderr: env.Stderr, ready: make(chan struct{})}
