@@ -163,59 +163,89 @@ func Respond(in *Input, pol Policy, env Env) Response {
 	if pol.Err != nil && in.HookEventName != EventPostToolBatch {
 		return Fail(in, pol.Meta, record.FailurePolicyLoad, loadReason(pol.Err), env)
 	}
-	base := Event(in, pol.Meta, env)
+	// Each event's work is a function of its own: Respond's frame then
+	// holds none of their audit events, and a hook process's goroutine
+	// stack, which grows by doubling and copying, stays a size smaller
+	// under the engine's deepest calls.
 	switch in.HookEventName {
 	case EventPreToolUse, EventPermissionRequest:
-		a := actionWithGit(in, env.Home, env.Git)
-		a.Touches = true
-		d := bypassAsk(sanitize(pol.Decider.Decide(a)), in.PermissionMode)
-		if pol.Meta.Pause != nil {
-			d = Paused(d, pol.Meta.Pause)
-		}
-		ev := base
-		setAction(&ev, a)
-		setTouched(&ev, a, pol.Decider, d.Touched)
-		setDecision(&ev, d, pol.Meta, env)
-		reason := decisionReason(d, pol.Meta)
-		var out []byte
-		switch {
-		case in.HookEventName == EventPermissionRequest && d.Verdict == policy.Deny:
-			out = permissionRequestDeny(reason)
-		case in.HookEventName == EventPreToolUse && d.Verdict != policy.None:
-			out = preToolUseAnswer(d.Verdict, reason)
-		}
-		return Response{Answer: out, Reason: reason, Events: []record.AuditEventV1{ev}}
-
+		return decideCall(in, pol, env)
 	case EventPostToolBatch:
-		var note string
-		if pol.Err != nil {
-			note = loadReason(pol.Err) + " (recorded only; PostToolBatch does not decide)"
-		}
-		events := make([]record.AuditEventV1, 0, len(in.ToolCalls))
-		for _, c := range in.ToolCalls {
-			events = append(events, observe(in.forCall(c), base, pol, env))
-		}
-		return Response{Note: note, Events: events}
-
+		return observeBatch(in, pol, env)
 	case EventConfigChange:
-		ev := base
-		if !pol.Meta.BlockConfigChange || in.Source == "policy_settings" {
-			return Response{Events: []record.AuditEventV1{ev}}
-		}
-		reason := "Warden: settings changes during a session are blocked by policy " +
-			policyLabel(pol.Meta.Policy, pol.Meta.PolicyVersion) + "; restart Claude Code to apply " + first(in.FilePath, in.Source)
-		ev.Decision = record.DecisionDeny
-		ev.Reason = record.RedactBounded(reason, record.MaxReasonBytes)
-		ev.DurationUS = env.elapsed()
-		return Response{Answer: configChangeBlock(reason), Reason: reason, Events: []record.AuditEventV1{ev}}
-
+		return configChange(in, pol, env)
 	default:
-		ev := base
-		if in.ToolName != "" {
-			setAction(&ev, actionWithGit(in, env.Home, env.Git))
-		}
+		return recordOnly(in, pol, env)
+	}
+}
+
+// recordOnly records an event that decides nothing.
+func recordOnly(in *Input, pol Policy, env Env) Response {
+	ev := Event(in, pol.Meta, env)
+	if in.ToolName != "" {
+		setAction(&ev, actionWithGit(in, env.Home, env.Git))
+	}
+	return Response{Events: []record.AuditEventV1{ev}}
+}
+
+// decideCall answers a PreToolUse or PermissionRequest call: the engine's
+// decision, within a pause when one is in force.
+func decideCall(in *Input, pol Policy, env Env) Response {
+	a := actionWithGit(in, env.Home, env.Git)
+	a.Touches = true
+	d := bypassAsk(sanitize(pol.Decider.Decide(a)), in.PermissionMode)
+	if pol.Meta.Pause != nil {
+		d = Paused(d, pol.Meta.Pause)
+	}
+	return answerCall(in, pol, env, &a, &d)
+}
+
+// answerCall is the answer to a decided call and its audit event, built
+// only once the engine has returned (its frame is not under the engine's).
+func answerCall(in *Input, pol Policy, env Env, a *engine.Action, d *engine.Decision) Response {
+	ev := Event(in, pol.Meta, env)
+	setAction(&ev, *a)
+	setTouched(&ev, *a, pol.Decider, d.Touched)
+	setDecision(&ev, *d, pol.Meta, env)
+	reason := decisionReason(*d, pol.Meta)
+	var out []byte
+	switch {
+	case in.HookEventName == EventPermissionRequest && d.Verdict == policy.Deny:
+		out = permissionRequestDeny(reason)
+	case in.HookEventName == EventPreToolUse && d.Verdict != policy.None:
+		out = preToolUseAnswer(d.Verdict, reason)
+	}
+	return Response{Answer: out, Reason: reason, Events: []record.AuditEventV1{ev}}
+}
+
+// observeBatch records each call of a PostToolBatch with the verdict the
+// engine would give.
+func observeBatch(in *Input, pol Policy, env Env) Response {
+	var note string
+	if pol.Err != nil {
+		note = loadReason(pol.Err) + " (recorded only; PostToolBatch does not decide)"
+	}
+	base := Event(in, pol.Meta, env)
+	events := make([]record.AuditEventV1, 0, len(in.ToolCalls))
+	for _, c := range in.ToolCalls {
+		events = append(events, observe(in.forCall(c), base, pol, env))
+	}
+	return Response{Note: note, Events: events}
+}
+
+// configChange records a settings change, blocked when the policy says so
+// (except policy_settings changes, which cannot be blocked).
+func configChange(in *Input, pol Policy, env Env) Response {
+	ev := Event(in, pol.Meta, env)
+	if !pol.Meta.BlockConfigChange || in.Source == "policy_settings" {
 		return Response{Events: []record.AuditEventV1{ev}}
 	}
+	reason := "Warden: settings changes during a session are blocked by policy " +
+		policyLabel(pol.Meta.Policy, pol.Meta.PolicyVersion) + "; restart Claude Code to apply " + first(in.FilePath, in.Source)
+	ev.Decision = record.DecisionDeny
+	ev.Reason = record.RedactBounded(reason, record.MaxReasonBytes)
+	ev.DurationUS = env.elapsed()
+	return Response{Answer: configChangeBlock(reason), Reason: reason, Events: []record.AuditEventV1{ev}}
 }
 
 // Paused is decision d while pause is in force: a deny by one of
