@@ -148,7 +148,7 @@ func TestRun_Failures(t *testing.T) {
 			name:  "WrongTypePermissionRequest",
 			stdin: `{"hook_event_name":"PermissionRequest","session_id":5,"tool_name":"Bash","tool_input":{"command":"ls"}}`,
 			wantStdout: wantPermissionDeny(unreadable(
-				"hook input is not valid JSON: json: cannot unmarshal number into Go struct field Input.session_id of type string")),
+				"hook input field session_id: json: cannot unmarshal number into Go value of type string")),
 			wantFailure: record.FailureInputInvalid,
 		},
 		{

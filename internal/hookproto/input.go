@@ -138,15 +138,70 @@ func Decode(r io.Reader) (*Input, error) {
 	if data[0] != '{' {
 		return nil, errors.New("hook input is not a JSON object")
 	}
-	var in Input
+	var fields map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&in); err != nil {
-		return eventOnly(data), fmt.Errorf("hook input is not valid JSON: %w", err)
+	if err := dec.Decode(&fields); err != nil {
+		return nil, fmt.Errorf("hook input is not valid JSON: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("hook input has data after the JSON object")
 	}
+	var in Input
+	if err := in.decodeFields(fields); err != nil {
+		return eventOnly(data), err
+	}
 	return &in, in.validate()
+}
+
+// decodeFields fills in from the input's fields, each decoded on its own.
+// Decoding the object into Input by reflection would build encoding/json's
+// field cache of a 30-field struct in every hook process, the costliest
+// part of reading the input on a cold process. Keys match exactly, as
+// Claude Code writes them (decoding into the struct would also take other
+// cases); a later duplicate wins, as there. The first field of the wrong
+// type is the error, after every field has been tried.
+func (in *Input) decodeFields(fields map[string]json.RawMessage) error {
+	var first error
+	set := func(key string, v any) {
+		raw, ok := fields[key]
+		if !ok {
+			return
+		}
+		if err := json.Unmarshal(raw, v); err != nil && first == nil {
+			first = fmt.Errorf("hook input field %s: %w", key, err)
+		}
+	}
+	set("session_id", &in.SessionID)
+	set("transcript_path", &in.TranscriptPath)
+	set("cwd", &in.Cwd)
+	set("hook_event_name", &in.HookEventName)
+	set("prompt_id", &in.PromptID)
+	set("permission_mode", &in.PermissionMode)
+	set("effort", &in.Effort)
+	set("tool_name", &in.ToolName)
+	set("tool_input", &in.RawToolInput)
+	set("tool_use_id", &in.ToolUseID)
+	set("mcp_server", &in.MCPServer)
+	set("tool_response", &in.ToolResponse)
+	set("duration_ms", &in.DurationMS)
+	set("error", &in.Error)
+	set("is_interrupt", &in.IsInterrupt)
+	set("permission_suggestions", &in.PermissionSuggestions)
+	set("tool_calls", &in.ToolCalls)
+	set("prompt", &in.Prompt)
+	set("source", &in.Source)
+	set("reason", &in.Reason)
+	set("file_path", &in.FilePath)
+	set("stop_hook_active", &in.StopHookActive)
+	set("last_assistant_message", &in.LastAssistantMessage)
+	set("background_tasks", &in.BackgroundTasks)
+	set("session_crons", &in.SessionCrons)
+	set("turn_id", &in.TurnID)
+	set("message_id", &in.MessageID)
+	set("index", &in.Index)
+	set("final", &in.Final)
+	set("delta", &in.Delta)
+	return first
 }
 
 // eventOnly salvages the event name from input that is JSON but does not
