@@ -1,7 +1,6 @@
 package clientstate
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -53,8 +52,8 @@ func (s *Spool) Append(events ...record.AuditEventV1) error {
 		return errors.New("append to spool: no spool path")
 	}
 	lines := make([][]byte, len(events))
-	for i, ev := range events {
-		b, err := json.Marshal(ev)
+	for i := range events {
+		b, err := events[i].AppendJSON(nil)
 		if err != nil {
 			return fmt.Errorf("encode audit event: %w", err)
 		}

@@ -96,7 +96,7 @@ func SignAudit(key ed25519.PrivateKey, deviceID string, seq uint64, prev string,
 	if len(key) != ed25519.PrivateKeySize {
 		return nil, "", errors.New("sign audit event: not an Ed25519 private key")
 	}
-	body, err := json.Marshal(ev)
+	body, err := ev.AppendJSON(nil)
 	if err != nil {
 		return nil, "", fmt.Errorf("sign audit event: %w", err)
 	}
