@@ -7,6 +7,7 @@ import (
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/hookcmd"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/yamlfile"
 )
 
 // newHookCmd is `warden hook`: the hook command of internal/hookcmd, with
@@ -22,7 +23,11 @@ func newHookCmd(env *Env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			hookcmd.IgnoreSignals()
 			henv := hookcmd.Env{Stdin: env.Stdin, Stdout: env.Stdout, Stderr: env.Stderr, Getenv: env.Getenv}
-			opts := hookcmd.Options{Conditions: func(rs *policy.Ruleset) engine.Conditions { return condition.NewEvaluator(rs) }}
+			opts := hookcmd.Options{
+				Conditions: func(rs *policy.Ruleset) engine.Conditions { return condition.NewEvaluator(rs) },
+				YAML:       yamlfile.First,
+				LoadYAML:   policy.LoadFile,
+			}
 			if code := hookcmd.Run(cmd.Context(), henv, f, opts); code != 0 {
 				return withCode(code, nil)
 			}

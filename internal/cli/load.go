@@ -9,6 +9,7 @@ import (
 	"github.com/wardenhq/warden/internal/condition"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/yamlfile"
 )
 
 // loadPolicy returns the policy named by --policy, else $WARDEN_POLICY,
@@ -45,6 +46,9 @@ func loadEngine(env *Env, policyFlag, tier string, opts engine.Options) (*engine
 	}
 	if opts.Conditions == nil {
 		opts.Conditions = condition.NewEvaluator(rs)
+	}
+	if opts.YAML == nil {
+		opts.YAML = yamlfile.First
 	}
 	return engine.New(rs, opts), nil
 }

@@ -62,6 +62,11 @@ type Decision struct {
 	// Touched is what a Bash command reads, writes and runs, when the
 	// Action asked for it (Action.Touches); nil otherwise.
 	Touched *Touched `json:"-"`
+
+	// Lacks names what this engine lacked to decide the call fully
+	// (LacksYAML), "" when nothing: the verdict is then an ask standing in
+	// for the real decision, which an engine with it would give.
+	Lacks string `json:"-"`
 }
 
 // Step is one line of a decision's trace.

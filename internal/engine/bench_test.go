@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/yamlfile"
 )
 
 // typicalBash are the commands a coding agent runs all day.
@@ -28,7 +29,7 @@ func benchmarkDecide(b *testing.B, fsys FS) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e := New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: fsys})
+	e := New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: fsys, YAML: yamlfile.First})
 	actions := make([]Action, len(typicalBash))
 	for i, c := range typicalBash {
 		actions[i] = Action{Tool: "Bash", Command: c, Cwd: "/home/dev/app", Home: "/home/dev", Repo: "/home/dev/app"}

@@ -24,6 +24,7 @@ import (
 	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/shell"
+	"github.com/wardenhq/warden/internal/yamltree"
 )
 
 // FS is the engine's read-only view of the file system.
@@ -101,7 +102,17 @@ type Options struct {
 	// condition that applies fail closed: that binary hands such calls to
 	// warden before deciding.
 	Conditions Conditions
+	// YAML parses the first document of a YAML file (yamlfile.First), for
+	// the Taskfiles and pnpm workspaces a command runs. Nil, as in the
+	// hook-only binary, which does not link a YAML parser: a decision
+	// that needs one asks, and says so in Decision.Lacks, for that binary
+	// to hand the call to warden.
+	YAML func([]byte) (*yamltree.Node, error)
 }
+
+// LacksYAML is Decision.Lacks when the engine had no YAML parser for a
+// file the call runs.
+const LacksYAML = "yaml"
 
 // Conditions evaluates the conditions of the engine's Ruleset by index.
 type Conditions interface {
@@ -119,6 +130,7 @@ type Engine struct {
 	paths   func() *pathMatcher
 	catalog func() *catalog.Catalog
 	conds   Conditions
+	yaml    func([]byte) (*yamltree.Node, error)
 	trace   bool
 	// fixed and fixedN cache fixedInstances per home directory.
 	fixed  sync.Map
@@ -135,7 +147,7 @@ func New(rs *policy.Ruleset, opts Options) *Engine {
 	}
 	// The policy's members with grammar are rows over the built-in
 	// catalogue, built once, on first use, for every decision.
-	return &Engine{rs: rs, fs: opts.FS, now: opts.Now, conds: opts.Conditions, trace: opts.Trace,
+	return &Engine{rs: rs, fs: opts.FS, now: opts.Now, conds: opts.Conditions, yaml: opts.YAML, trace: opts.Trace,
 		paths:   sync.OnceValue(func() *pathMatcher { return newPathMatcher(rs) }),
 		catalog: sync.OnceValue(rs.Catalog)}
 }
@@ -182,8 +194,10 @@ func (u *unit) strongest() finding {
 
 // decision is the state of one Decide call.
 type decision struct {
-	e     *Engine
-	a     *Action
+	e *Engine
+	a *Action
+	// lacks is what the engine lacked to decide it (Decision.Lacks).
+	lacks string
 	units []*unit
 	trace []Step
 	// noGuess turns off the unknown-program guess, in the scratch
@@ -289,7 +303,7 @@ func (e *Engine) Decide(a Action) Decision {
 
 func (d *decision) result() Decision {
 	rs := d.e.rs
-	out := Decision{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier, Trace: d.trace, Touched: d.touched}
+	out := Decision{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier, Trace: d.trace, Touched: d.touched, Lacks: d.lacks}
 	var deny, ask *finding
 	allowAll := len(d.units) > 0
 	for _, u := range d.units {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/yamlfile"
 )
 
 func mustEngine(tb testing.TB, file, tier string) *Engine {
@@ -200,7 +201,7 @@ func TestEngine_RecursiveReads(t *testing.T) {
 		"work/app/src/util.go": {Data: []byte("package src")},
 		"work/clean/main.go":   {Data: []byte("package main")},
 	}}
-	e := New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: files})
+	e := New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: files, YAML: yamlfile.First})
 	tests := []struct {
 		cmd, cwd string
 		want     policy.Verdict

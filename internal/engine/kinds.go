@@ -1220,6 +1220,9 @@ func (e *Engine) unknownProgram(d *decision, u *unit, c *shell.Command, call *ca
 func (e *Engine) probe(d *decision, run func(sd *decision)) (finding, bool) {
 	sd := &decision{e: e, a: d.a, noGuess: true}
 	run(sd)
+	if sd.lacks != "" {
+		d.lacks = sd.lacks
+	}
 	var best finding
 	for _, su := range sd.units {
 		if f := su.strongest(); f.verdict > best.verdict {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/yamlfile"
 )
 
 // TestPackageRunner_LocalBin: npx and bunx run a package the project has
@@ -28,7 +29,7 @@ func TestPackageRunner_LocalBin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: OSFS{}})
+	e := New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: OSFS{}, YAML: yamlfile.First})
 	tests := []struct {
 		cmd, cwd string
 		want     policy.Verdict

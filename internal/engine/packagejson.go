@@ -9,11 +9,10 @@ import (
 	"path"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/shell"
+	"github.com/wardenhq/warden/internal/yamltree"
 )
 
 // Package scripts. npm run build runs the "build" script of the nearest
@@ -507,20 +506,81 @@ func (e *Engine) workspaceScripts(d *decision, u *unit, c *shell.Command, env *p
 func (e *Engine) workspacePatterns(d *decision, u *unit, c *shell.Command, env *pathEnv, dir string) []string {
 	p := path.Join(dir, "pnpm-workspace.yaml")
 	if data, err := e.readFile(d, p); err == nil {
-		var ws struct {
-			Packages []string `yaml:"packages"`
+		if e.yaml == nil {
+			e.lacksYAML(d, u, c, "the workspace packages of "+shownPath(p, env))
+			return nil
 		}
-		if yaml.Unmarshal(data, &ws) != nil {
+		pkgs, err := workspacePackages(e.yaml, data)
+		if err != nil {
 			e.cannotRead(d, u, c, "the workspace packages of "+shownPath(p, env), errors.New("it does not parse as YAML"))
 			return nil
 		}
-		if ws.Packages == nil {
-			ws.Packages = []string{}
-		}
-		return ws.Packages
+		return pkgs
 	}
 	if pj, _ := e.readPackageJSON(d, u, c, env, path.Join(dir, "package.json")); pj != nil && pj.workspaces != nil {
 		return pj.workspaces
 	}
 	return nil
+}
+
+// workspacePackages is the packages list of a pnpm-workspace.yaml, as
+// decoding it into struct{ Packages []string } gives it: the scalars of
+// the sequence under the top-level key "packages" (null items skipped),
+// an empty list when it is absent or null. Anything else is an error,
+// and so, to stay on the safe side of what a YAML decoder would make of
+// them, are a repeated "packages" key and merge keys (<<) at the top.
+func workspacePackages(parse func([]byte) (*yamltree.Node, error), data []byte) ([]string, error) {
+	doc, err := parse(data)
+	if err != nil {
+		return nil, err
+	}
+	pkgs := []string{}
+	if len(doc.Content) == 0 {
+		return pkgs, nil
+	}
+	root := deref(doc.Content[0])
+	switch {
+	case root == nil || isNullNode(root):
+		return pkgs, nil
+	case root.Kind != yamltree.MappingNode:
+		return nil, errors.New("it is not a mapping")
+	}
+	seen := false
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		switch deref(root.Content[i]).Value {
+		case "<<":
+			return nil, errors.New("it uses a merge key")
+		case "packages":
+		default:
+			continue
+		}
+		if seen {
+			return nil, errors.New("packages is defined twice")
+		}
+		seen = true
+		v := deref(root.Content[i+1])
+		switch {
+		case v == nil || isNullNode(v):
+		case v.Kind == yamltree.SequenceNode:
+			for _, item := range v.Content {
+				item = deref(item)
+				switch {
+				case item == nil || item.Kind != yamltree.ScalarNode:
+					return nil, errors.New("a package is not a string")
+				case isNullNode(item):
+					// Skipped, as a YAML decoder skips a null item.
+				default:
+					pkgs = append(pkgs, item.Value)
+				}
+			}
+		default:
+			return nil, errors.New("packages is not a list")
+		}
+	}
+	return pkgs, nil
+}
+
+// isNullNode reports a YAML null (~, null, or nothing).
+func isNullNode(n *yamltree.Node) bool {
+	return n.Kind == yamltree.ScalarNode && n.ShortTag() == "!!null"
 }

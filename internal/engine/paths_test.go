@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/yamlfile"
 )
 
 // mustBaseline returns an engine for the baseline's default tier on fsys.
@@ -17,7 +18,7 @@ func mustBaseline(tb testing.TB, fsys FS) *Engine {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: fsys, Trace: true})
+	return New(rs, Options{Conditions: condition.NewEvaluator(rs), FS: fsys, Trace: true, YAML: yamlfile.First})
 }
 
 // pathCase is one action decided by the baseline in /home/dev/app.

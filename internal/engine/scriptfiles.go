@@ -148,6 +148,14 @@ func (e *Engine) cannotRead(d *decision, u *unit, c *shell.Command, what string,
 	d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("`%s` runs %s, which Warden cannot read or parse, so what it runs cannot be known: %s", c.Text, what, why))
 }
 
+// lacksYAML asks about a YAML file c runs that this engine has no parser
+// for, and marks the decision so that the hook-only binary hands the
+// call to warden, which has one.
+func (e *Engine) lacksYAML(d *decision, u *unit, c *shell.Command, what string) {
+	d.lacks = LacksYAML
+	d.match(u, policy.Ask, policy.RuleDynamicProgram, fmt.Sprintf("`%s` runs %s, which is YAML, and this Warden binary does not parse YAML, so what it runs cannot be known here", c.Text, what))
+}
+
 // tooDeep asks about a file reached through more nested files than the
 // engine follows.
 func (e *Engine) tooDeep(d *decision, u *unit, c *shell.Command, what string) {

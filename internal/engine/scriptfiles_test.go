@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/yamlfile"
 )
 
 // project is a repository in a temporary directory, decided by the
@@ -47,7 +48,7 @@ func newProject(tb testing.TB, files map[string]string) *project {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p.e = New(rs, Options{FS: OSFS{}, Trace: true})
+	p.e = New(rs, Options{FS: OSFS{}, Trace: true, YAML: yamlfile.First})
 	return p
 }
 

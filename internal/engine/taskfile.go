@@ -6,10 +6,9 @@ import (
 	"path"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/shell"
+	"github.com/wardenhq/warden/internal/yamltree"
 )
 
 // Taskfile (go-task) tasks: what `task NAME` runs. The reader takes the
@@ -31,10 +30,10 @@ var taskNames = []string{"Taskfile.yml", "taskfile.yml", "Taskfile.yaml", "taskf
 // taskfile is what the reader knows of a Taskfile.
 type taskfile struct {
 	dir, file string
-	tasks     map[string]*yaml.Node
+	tasks     map[string]*yamltree.Node
 	aliases   map[string]string
-	vars      *yaml.Node // the top-level vars mapping, or nil
-	env       *yaml.Node
+	vars      *yamltree.Node // the top-level vars mapping, or nil
+	env       *yamltree.Node
 	includes  bool
 	dotenv    []string
 	assigned  map[string]bool
@@ -42,25 +41,25 @@ type taskfile struct {
 	cliArgs   string
 }
 
-// parseTaskfile reads a Taskfile.
-func parseTaskfile(data []byte, dir, file string) (*taskfile, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+// parseTaskfile reads a Taskfile, parsed by parse (Options.YAML).
+func parseTaskfile(parse func([]byte) (*yamltree.Node, error), data []byte, dir, file string) (*taskfile, error) {
+	doc, err := parse(data)
+	if err != nil {
 		return nil, fmt.Errorf("it does not parse as YAML: %w", err)
 	}
-	tf := &taskfile{dir: dir, file: file, tasks: map[string]*yaml.Node{}, aliases: map[string]string{}}
+	tf := &taskfile{dir: dir, file: file, tasks: map[string]*yamltree.Node{}, aliases: map[string]string{}}
 	if len(doc.Content) == 0 {
 		return tf, nil
 	}
 	root := deref(doc.Content[0])
-	if root == nil || root.Kind != yaml.MappingNode {
+	if root == nil || root.Kind != yamltree.MappingNode {
 		return nil, errors.New("it is not a YAML mapping")
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], deref(root.Content[i+1])
 		switch k.Value {
 		case "tasks":
-			if v == nil || v.Kind != yaml.MappingNode {
+			if v == nil || v.Kind != yamltree.MappingNode {
 				return nil, errors.New("its tasks are not a mapping")
 			}
 			for j := 0; j+1 < len(v.Content); j += 2 {
@@ -86,20 +85,20 @@ func parseTaskfile(data []byte, dir, file string) (*taskfile, error) {
 }
 
 // taskNode wraps a YAML node, possibly nil.
-type taskNode struct{ n *yaml.Node }
+type taskNode struct{ n *yamltree.Node }
 
 // mapValue returns the value of key in the mapping n, following aliases
 // and merge keys (<<: *common) as Task's YAML decoding does.
-func mapValue(n *yaml.Node, key string) taskNode {
+func mapValue(n *yamltree.Node, key string) taskNode {
 	return mapValueDepth(n, key, 0)
 }
 
-func mapValueDepth(n *yaml.Node, key string, depth int) taskNode {
+func mapValueDepth(n *yamltree.Node, key string, depth int) taskNode {
 	n = deref(n)
-	if n == nil || n.Kind != yaml.MappingNode || depth > 8 {
+	if n == nil || n.Kind != yamltree.MappingNode || depth > 8 {
 		return taskNode{}
 	}
-	var merges []*yaml.Node
+	var merges []*yamltree.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		switch n.Content[i].Value {
 		case key:
@@ -110,7 +109,7 @@ func mapValueDepth(n *yaml.Node, key string, depth int) taskNode {
 	}
 	for _, m := range merges {
 		m = deref(m)
-		if m != nil && m.Kind == yaml.SequenceNode {
+		if m != nil && m.Kind == yamltree.SequenceNode {
 			for _, item := range m.Content {
 				if v := mapValueDepth(item, key, depth+1); v.n != nil {
 					return v
@@ -126,25 +125,25 @@ func mapValueDepth(n *yaml.Node, key string, depth int) taskNode {
 }
 
 // deref follows YAML aliases (*anchor).
-func deref(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 8; i++ {
+func deref(n *yamltree.Node) *yamltree.Node {
+	for i := 0; n != nil && n.Kind == yamltree.AliasNode && i < 8; i++ {
 		n = n.Alias
 	}
 	return n
 }
 
-func (t taskNode) seq() []*yaml.Node {
+func (t taskNode) seq() []*yamltree.Node {
 	switch {
 	case t.n == nil:
 		return nil
-	case t.n.Kind == yaml.SequenceNode:
-		out := make([]*yaml.Node, len(t.n.Content))
+	case t.n.Kind == yamltree.SequenceNode:
+		out := make([]*yamltree.Node, len(t.n.Content))
 		for i, c := range t.n.Content {
 			out[i] = deref(c)
 		}
 		return out
-	case t.n.Kind == yaml.ScalarNode && t.n.Value != "":
-		return []*yaml.Node{t.n}
+	case t.n.Kind == yamltree.ScalarNode && t.n.Value != "":
+		return []*yamltree.Node{t.n}
 	}
 	return nil
 }
@@ -154,7 +153,7 @@ type taskScope struct {
 	tf     *taskfile
 	task   string
 	dir    string
-	layers []*yaml.Node // vars mappings, innermost first
+	layers []*yamltree.Node // vars mappings, innermost first
 	extra  map[string]string
 }
 
@@ -239,9 +238,9 @@ func (sc *taskScope) value(expr string, depth int) (string, error) {
 }
 
 // varValue renders a variable's value: a string, or the output of sh.
-func (sc *taskScope) varValue(name string, n *yaml.Node, depth int) (string, error) {
+func (sc *taskScope) varValue(name string, n *yamltree.Node, depth int) (string, error) {
 	switch {
-	case n.Kind == yaml.ScalarNode:
+	case n.Kind == yamltree.ScalarNode:
 		return sc.render(n.Value, depth+1)
 	case mapValue(n, "sh").n != nil:
 		return "", fmt.Errorf("{{.%s}} is the output of `%s`, which cannot be known before it runs", name, mapValue(n, "sh").n.Value)
@@ -250,9 +249,9 @@ func (sc *taskScope) varValue(name string, n *yaml.Node, depth int) (string, err
 }
 
 // dynamicCmds returns the sh: commands of a vars mapping, which run.
-func (sc *taskScope) dynamicCmds(vars *yaml.Node, dir string) []taskCmd {
+func (sc *taskScope) dynamicCmds(vars *yamltree.Node, dir string) []taskCmd {
 	var out []taskCmd
-	if vars == nil || vars.Kind != yaml.MappingNode {
+	if vars == nil || vars.Kind != yamltree.MappingNode {
 		return nil
 	}
 	for i := 0; i+1 < len(vars.Content); i += 2 {
@@ -264,10 +263,10 @@ func (sc *taskScope) dynamicCmds(vars *yaml.Node, dir string) []taskCmd {
 }
 
 // cmd renders one command node.
-func (sc *taskScope) cmd(n *yaml.Node, dir string) taskCmd {
+func (sc *taskScope) cmd(n *yamltree.Node, dir string) taskCmd {
 	text, err := sc.render(n.Value, 0)
 	line := n.Line
-	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+	if n.Style&(yamltree.LiteralStyle|yamltree.FoldedStyle) != 0 {
 		line++ // the text starts below the | or >
 	}
 	return taskCmd{text: text, line: line, dir: dir, err: err}
@@ -281,8 +280,8 @@ func (tf *taskfile) plan(names []string) ([]taskCmd, error) {
 	out = append(out, global.dynamicCmds(tf.vars, tf.dir)...)
 	out = append(out, global.dynamicCmds(tf.env, tf.dir)...)
 	seen := map[string]bool{}
-	var visit func(name string, call *yaml.Node, depth int) error
-	visit = func(name string, call *yaml.Node, depth int) error {
+	var visit func(name string, call *yamltree.Node, depth int) error
+	visit = func(name string, call *yamltree.Node, depth int) error {
 		if t, ok := tf.aliases[name]; ok && tf.tasks[name] == nil {
 			name = t
 		}
@@ -305,7 +304,7 @@ func (tf *taskfile) plan(names []string) ([]taskCmd, error) {
 		if call != nil {
 			sc.layers = append(sc.layers, call)
 		}
-		if task.Kind == yaml.MappingNode {
+		if task.Kind == yamltree.MappingNode {
 			sc.layers = append(sc.layers, mapValue(task, "vars").n, mapValue(task, "env").n)
 			if d := mapValue(task, "dir").n; d != nil {
 				dir, err := sc.render(d.Value, 0)
@@ -318,18 +317,18 @@ func (tf *taskfile) plan(names []string) ([]taskCmd, error) {
 				}
 			}
 		}
-		var cmds []*yaml.Node
+		var cmds []*yamltree.Node
 		switch task.Kind {
-		case yaml.ScalarNode:
-			cmds = []*yaml.Node{task}
-		case yaml.SequenceNode:
+		case yamltree.ScalarNode:
+			cmds = []*yamltree.Node{task}
+		case yamltree.SequenceNode:
 			cmds = (taskNode{task}).seq()
-		case yaml.MappingNode:
+		case yamltree.MappingNode:
 			out = append(out, sc.dynamicCmds(mapValue(task, "vars").n, sc.dir)...)
 			out = append(out, sc.dynamicCmds(mapValue(task, "env").n, sc.dir)...)
 			for _, dep := range mapValue(task, "deps").seq() {
-				depName, depVars := dep.Value, (*yaml.Node)(nil)
-				if dep.Kind == yaml.MappingNode {
+				depName, depVars := dep.Value, (*yamltree.Node)(nil)
+				if dep.Kind == yamltree.MappingNode {
 					t := mapValue(dep, "task").n
 					if t == nil {
 						continue
@@ -341,7 +340,7 @@ func (tf *taskfile) plan(names []string) ([]taskCmd, error) {
 				}
 			}
 			for _, p := range mapValue(task, "preconditions").seq() {
-				if p.Kind == yaml.MappingNode {
+				if p.Kind == yamltree.MappingNode {
 					p = mapValue(p, "sh").n
 				}
 				if p != nil {
@@ -364,11 +363,11 @@ func (tf *taskfile) plan(names []string) ([]taskCmd, error) {
 				c = d
 			}
 			switch {
-			case c.Kind == yaml.ScalarNode:
+			case c.Kind == yamltree.ScalarNode:
 				out = append(out, sc.cmd(c, sc.dir))
 			case mapValue(c, "for").n != nil:
 				items := mapValue(c, "for").n
-				if items.Kind != yaml.SequenceNode {
+				if items.Kind != yamltree.SequenceNode {
 					out = append(out, taskCmd{line: c.Line, err: errors.New("a for loop over values Warden does not read")})
 					continue
 				}
@@ -491,7 +490,11 @@ func (e *Engine) taskRecipes(d *decision, u *unit, c *shell.Command, all []shell
 			continue
 		}
 		shown := shownPath(p, env)
-		tf, err := parseTaskfile(data, path.Dir(p), shown)
+		if e.yaml == nil {
+			e.lacksYAML(d, u, c, "the Taskfile "+shown)
+			continue
+		}
+		tf, err := parseTaskfile(e.yaml, data, path.Dir(p), shown)
 		if err != nil {
 			e.cannotRead(d, u, c, "the Taskfile "+shown, err)
 			continue

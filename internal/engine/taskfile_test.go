@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/yamlfile"
 )
 
 // realTaskfile is an ordinary project's Taskfile.yml.
@@ -43,7 +44,7 @@ tasks:
 `
 
 func taskRun(src string, names ...string) ([]string, error) {
-	tf, err := parseTaskfile([]byte(src), "/repo", "Taskfile.yml")
+	tf, err := parseTaskfile(yamlfile.First, []byte(src), "/repo", "Taskfile.yml")
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +127,7 @@ func FuzzTaskfile(f *testing.F) {
 	f.Add(realTaskfile, "default")
 	f.Add("version: '3'\nx: &c {cmds: [{task: b, vars: {A: '{{.B}}'}}, {defer: {task: a}}, {for: [1], task: b}]}\ntasks: {a: *c, b: {<<: *c, deps: [{task: a}, {vars: 1}], dir: '{{.A}}'}}\n", "a b")
 	f.Fuzz(func(t *testing.T, src, names string) {
-		tf, err := parseTaskfile([]byte(src), "/repo", "Taskfile.yml")
+		tf, err := parseTaskfile(yamlfile.First, []byte(src), "/repo", "Taskfile.yml")
 		if err != nil {
 			return
 		}

@@ -72,6 +72,12 @@ type Config struct {
 	// a call that needs a CEL condition to warden) and Run returns its code
 	// without answering or recording. It must answer within the deadline.
 	Before func() (handled bool, code int)
+	// After runs once the call is decided, before answering, with the
+	// decision events' responses; when it reports handled, it has answered
+	// the call itself (warden-hook handing a call whose decision needed a
+	// YAML parser to warden) and Run returns its code without answering or
+	// recording. It must answer within the deadline.
+	After func(resp hookproto.Response) (handled bool, code int)
 	// HandOff names the binary that handed this call over, recorded in
 	// the audit event ("" when the call was not handed over).
 	HandOff string
@@ -208,19 +214,9 @@ func (r *runner) run(stdin io.Reader) int {
 	r.mu.Unlock()
 
 	if lerr == nil && derr == nil && r.cfg.Before != nil {
-		r.mu.Lock()
-		r.answered = true // the watchdog must not answer over the hand-off
-		r.mu.Unlock()
-		handled, code := false, ExitOK
-		if p := catch(func() { handled, code = r.cfg.Before() }); p == nil && handled {
-			r.mu.Lock()
-			r.code = code
-			r.mu.Unlock()
+		if handled, code := r.handOff(r.cfg.Before); handled {
 			return code
 		}
-		r.mu.Lock()
-		r.answered = false
-		r.mu.Unlock()
 	}
 	code := ExitOK
 	if p := catch(func() { code = r.handle(in, derr, dec, lerr) }); p != nil {
@@ -247,7 +243,33 @@ func (r *runner) handle(in *hookproto.Input, derr error, dec hookproto.Decider, 
 	r.mu.Lock()
 	r.base = func() record.AuditEventV1 { return hookproto.Event(in, meta, env) }
 	r.mu.Unlock()
-	return r.commit(hookproto.Respond(in, hookproto.Policy{Decider: dec, Meta: meta, Err: lerr}, env))
+	resp := hookproto.Respond(in, hookproto.Policy{Decider: dec, Meta: meta, Err: lerr}, env)
+	if r.cfg.After != nil && lerr == nil {
+		if handled, code := r.handOff(func() (bool, int) { return r.cfg.After(resp) }); handled {
+			return code
+		}
+	}
+	return r.commit(resp)
+}
+
+// handOff runs a Before or After hand-off. While it runs the watchdog does
+// not answer over it; a hand-off that panics or declines leaves the call
+// to be answered here.
+func (r *runner) handOff(f func() (bool, int)) (bool, int) {
+	r.mu.Lock()
+	r.answered = true // the watchdog must not answer over the hand-off
+	r.mu.Unlock()
+	handled, code := false, ExitOK
+	if p := catch(func() { handled, code = f() }); p == nil && handled {
+		r.mu.Lock()
+		r.code = code
+		r.mu.Unlock()
+		return true, code
+	}
+	r.mu.Lock()
+	r.answered = false
+	r.mu.Unlock()
+	return false, ExitOK
 }
 
 // env is what Respond and Fail know of this call besides the input: the

@@ -30,6 +30,7 @@ import (
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/shiplaunch"
+	"github.com/wardenhq/warden/internal/yamltree"
 )
 
 // Short and Long are the command's help, the same for both binaries.
@@ -122,9 +123,18 @@ type Options struct {
 	// Conditions makes the evaluator of a Ruleset's CEL conditions; nil in
 	// warden-hook, which hands calls that need one to Delegate.
 	Conditions func(*policy.Ruleset) engine.Conditions
+	// YAML parses YAML (yamlfile.First): the engine's Taskfiles and pnpm
+	// workspaces. Nil in warden-hook, which hands a call whose decision
+	// needed it to Delegate.
+	YAML func([]byte) (*yamltree.Node, error)
+	// LoadYAML loads a YAML policy file (policyfile.LoadFile). Nil in
+	// warden-hook, which hands every call decided under a YAML policy
+	// file to Delegate; compiled (.json) policies it reads itself.
+	LoadYAML func(path string) (*policy.Policy, error)
 	// Delegate runs `warden hook` with the same flags on the given input,
 	// writing its answer; it returns warden's exit code or an error when
-	// warden could not run. Used only when Conditions is nil.
+	// warden could not run. Used only for what warden-hook lacks
+	// (Conditions, YAML, LoadYAML).
 	Delegate func(ctx context.Context, input []byte, stdout, stderr io.Writer) (int, error)
 	// Shipper is the warden executable that runs `warden spool ship`
 	// ("" the running executable).
@@ -160,6 +170,17 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 	head, rerr := io.ReadAll(io.LimitReader(env.Stdin, maxInput))
 	stdin := io.MultiReader(bytes.NewReader(head), &errReader{rerr}, env.Stdin)
 	spoolPath := clientstate.SpoolPath(env.Getenv, home, f.Spool)
+	if opts.LoadYAML == nil && rerr == nil && yamlPolicy(env, f) {
+		// warden-hook parses no YAML: a call decided under a YAML policy
+		// file is warden's (which records the hand-off).
+		dctx, cancel := context.WithTimeout(ctx, hook.DefaultDeadline-time.Second)
+		code := delegate(dctx, env, opts, head, "the policy is a YAML file")
+		cancel()
+		if !opts.NoShipper {
+			startShipper(env, conn, opts.Shipper, spoolPath, home)
+		}
+		return code
+	}
 
 	var handOff bool
 	cfg := hook.Config{
@@ -173,18 +194,17 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 			} else {
 				fields = peek(head)
 			}
-			d, meta, rs, err := load(env, f, conn, func() string { return fields.Cwd })
-			if err == nil && env.Getenv(EnvTestPanic) == "decide" {
+			meta, rs, err := load(env, f, opts, conn, func() string { return fields.Cwd })
+			switch {
+			case err != nil:
+				return nil, meta, err
+			case env.Getenv(EnvTestPanic) == "decide":
 				return panicking{}, meta, nil
-			}
-			if err != nil || opts.Conditions != nil {
-				if err == nil {
-					d = engine.New(rs, engine.Options{Conditions: opts.Conditions(rs)})
-				}
-				return d, meta, err
+			case opts.Conditions != nil:
+				return engine.New(rs, engine.Options{Conditions: opts.Conditions(rs), YAML: opts.YAML}), meta, nil
 			}
 			handOff = needsConditions(rs, fields.Tool) && rerr == nil
-			return d, meta, nil
+			return engine.New(rs, engine.Options{YAML: opts.YAML}), meta, nil
 		},
 		Home:       home,
 		Getenv:     env.Getenv,
@@ -204,7 +224,17 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 		// Leave the hook's watchdog a second to deny if warden hangs.
 		dctx, cancel := context.WithTimeout(ctx, hook.DefaultDeadline-time.Second)
 		defer cancel()
-		return true, delegate(dctx, env, opts, head)
+		return true, delegate(dctx, env, opts, head, "the policy has a condition for this call")
+	}
+	// A decision that needed what this binary lacks (a YAML parser) is
+	// handed over before the hook answers.
+	cfg.After = func(resp hookproto.Response) (bool, int) {
+		if resp.Lacks == "" || rerr != nil {
+			return false, 0
+		}
+		dctx, cancel := context.WithTimeout(ctx, hook.DefaultDeadline-time.Second)
+		defer cancel()
+		return true, delegate(dctx, env, opts, head, "deciding this call reads a YAML file")
 	}
 	code := hook.Run(ctx, cfg, stdin, env.Stdout, env.Stderr)
 	if !opts.NoShipper {
@@ -280,7 +310,7 @@ func (s *deviceSink) Append(events ...record.AuditEventV1) error {
 // delegate hands the call to warden; warden's answer is relayed when it
 // answered in the hook protocol (exit 0 or 2), and the call is denied when
 // warden is missing or failed.
-func delegate(ctx context.Context, env Env, opts Options, input []byte) int {
+func delegate(ctx context.Context, env Env, opts Options, input []byte, need string) int {
 	var out, errOut bytes.Buffer
 	code, err := -1, errors.New("no warden binary to hand it to")
 	if opts.Delegate != nil {
@@ -291,7 +321,7 @@ func delegate(ctx context.Context, env Env, opts Options, input []byte) int {
 		env.Stderr.Write(errOut.Bytes())
 		return code
 	}
-	reason := fmt.Sprintf("Warden: the policy has a condition for this call, and warden, which evaluates conditions, could not decide it (%s), so it was blocked; install warden next to warden-hook", delegateFailure(code, err, errOut.String()))
+	reason := fmt.Sprintf("Warden: %s, which warden-hook leaves to warden, and warden could not decide it (%s), so it was blocked; install warden next to warden-hook", need, delegateFailure(code, err, errOut.String()))
 	env.Stdout.Write(hookproto.DenyAnswer(inputEvent(input), reason))
 	fmt.Fprintln(env.Stderr, reason)
 	return hook.ExitOK
@@ -407,7 +437,7 @@ func inputEvent(data []byte) string { return peek(data).Event }
 // tier, a policy that maps repositories to tiers decides it from the
 // repository around cwd() (read only then: most policies map none). The
 // engine it returns evaluates no conditions; Run adds the evaluator.
-func load(env Env, f Flags, conn clientstate.Connection, cwd func() string) (hookproto.Decider, hookproto.Meta, *policy.Ruleset, error) {
+func load(env Env, f Flags, opts Options, conn clientstate.Connection, cwd func() string) (hookproto.Meta, *policy.Ruleset, error) {
 	path := f.Policy
 	if path == "" {
 		path = env.Getenv(clientstate.EnvPolicy)
@@ -421,7 +451,7 @@ func load(env Env, f Flags, conn clientstate.Connection, cwd func() string) (hoo
 	case path == "" && server != "":
 		var err error
 		if p, path, sha, err = serverPolicy(env, server); err != nil {
-			return nil, hookproto.Meta{}, nil, &hookproto.LoadError{Path: path, Err: err}
+			return hookproto.Meta{}, nil, &hookproto.LoadError{Path: path, Err: err}
 		}
 	case path == "" || path == "baseline":
 		p = policy.Baseline()
@@ -429,8 +459,16 @@ func load(env Env, f Flags, conn clientstate.Connection, cwd func() string) (hoo
 		// A .json file is the compiled form warden compile writes: a
 		// checked JSON decode, no YAML parse or validation.
 		var err error
-		if p, err = policy.Load(path); err != nil {
-			return nil, hookproto.Meta{}, nil, &hookproto.LoadError{Path: path, Err: err}
+		switch {
+		case policy.IsCompiledPath(path):
+			p, err = policy.LoadCompiled(path)
+		case opts.LoadYAML != nil:
+			p, err = opts.LoadYAML(path)
+		default:
+			err = errNoYAML
+		}
+		if err != nil {
+			return hookproto.Meta{}, nil, &hookproto.LoadError{Path: path, Err: err}
 		}
 	}
 	tier := f.Tier
@@ -447,7 +485,7 @@ func load(env Env, f Flags, conn clientstate.Connection, cwd func() string) (hoo
 	if err != nil {
 		// The policy loaded; the tier named by --tier (or by the policy's
 		// repositories) does not exist in it.
-		return nil, hookproto.Meta{}, nil, fmt.Errorf("%w; fix --tier in the hook command or the policy's repositories", err)
+		return hookproto.Meta{}, nil, fmt.Errorf("%w; fix --tier in the hook command or the policy's repositories", err)
 	}
 	var pause *record.Pause
 	var ignored string
@@ -460,9 +498,23 @@ func load(env Env, f Flags, conn clientstate.Connection, cwd func() string) (hoo
 	meta := hookproto.Meta{Policy: rs.Policy, PolicyVersion: rs.Revision, Tier: rs.Tier,
 		FailOpen: rs.FailOpen, BlockConfigChange: rs.BlockConfigChange, Pause: pause, PauseIgnored: ignored}
 	if meta.Policy == "" {
-		return nil, meta, nil, errors.New("policy has no name")
+		return meta, nil, errors.New("policy has no name")
 	}
-	return engine.New(rs, engine.Options{}), meta, rs, nil
+	return meta, rs, nil
+}
+
+// errNoYAML is why warden-hook alone cannot load a YAML policy file (it
+// hands such calls to warden when it can).
+var errNoYAML = errors.New("warden-hook reads compiled policies (.json) only and found no warden to read this YAML file; compile it with 'warden compile', or install warden next to warden-hook")
+
+// yamlPolicy reports whether the call's policy is a YAML file: --policy,
+// else $WARDEN_POLICY, unless it is the baseline or a compiled policy.
+func yamlPolicy(env Env, f Flags) bool {
+	path := f.Policy
+	if path == "" {
+		path = env.Getenv(clientstate.EnvPolicy)
+	}
+	return path != "" && path != "baseline" && !policy.IsCompiledPath(path)
 }
 
 // serverPause is the pause of tier in force at now, from the server's

@@ -16,6 +16,7 @@ import (
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/fixture"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/yamlfile"
 )
 
 // repoRoot is the module root.
@@ -44,7 +45,8 @@ func runHook(tb testing.TB, f Flags, input []byte) answer {
 	f.Spool = filepath.Join(tb.TempDir(), "audit.jsonl")
 	env := map[string]string{"HOME": "/home/dev", clientstate.EnvShip: "off"}
 	var stdout, stderr bytes.Buffer
-	opts := Options{Conditions: func(rs *policy.Ruleset) engine.Conditions { return condition.NewEvaluator(rs) }, NoShipper: true}
+	opts := Options{Conditions: func(rs *policy.Ruleset) engine.Conditions { return condition.NewEvaluator(rs) },
+		YAML: yamlfile.First, LoadYAML: policy.LoadFile, NoShipper: true}
 	code := Run(context.Background(), Env{Stdin: bytes.NewReader(input), Stdout: &stdout, Stderr: &stderr,
 		Getenv: func(k string) string { return env[k] }}, f, opts)
 	a := answer{code: code, stdout: stdout.String()}

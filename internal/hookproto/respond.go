@@ -132,6 +132,10 @@ type Response struct {
 	Note string
 	// Events are the audit events: one, or one per call for PostToolBatch.
 	Events []record.AuditEventV1
+	// Lacks is what the engine lacked to decide a call fully
+	// (engine.Decision.Lacks): a program with a fuller engine should
+	// answer the call instead.
+	Lacks string
 }
 
 // Respond decides one decoded hook input under pol: the answer and the
@@ -215,7 +219,7 @@ func answerCall(in *Input, pol Policy, env Env, a *engine.Action, d *engine.Deci
 	case in.HookEventName == EventPreToolUse && d.Verdict != policy.None:
 		out = preToolUseAnswer(d.Verdict, reason)
 	}
-	return Response{Answer: out, Reason: reason, Events: []record.AuditEventV1{ev}}
+	return Response{Answer: out, Reason: reason, Events: []record.AuditEventV1{ev}, Lacks: d.Lacks}
 }
 
 // observeBatch records each call of a PostToolBatch with the verdict the
@@ -227,10 +231,13 @@ func observeBatch(in *Input, pol Policy, env Env) Response {
 	}
 	base := Event(in, pol.Meta, env)
 	events := make([]record.AuditEventV1, 0, len(in.ToolCalls))
+	var lacks string
 	for _, c := range in.ToolCalls {
-		events = append(events, observe(in.forCall(c), base, pol, env))
+		ev, l := observe(in.forCall(c), base, pol, env)
+		events = append(events, ev)
+		lacks = first(lacks, l)
 	}
-	return Response{Note: note, Events: events}
+	return Response{Note: note, Events: events, Lacks: lacks}
 }
 
 // configChange records a settings change, blocked when the policy says so
@@ -262,7 +269,7 @@ func Paused(d engine.Decision, pause *record.Pause) engine.Decision {
 		return d
 	}
 	return engine.Decision{Verdict: policy.None, Reason: label + ": " + oneLine(pause.Reason), Touched: d.Touched,
-		Policy: d.Policy, PolicyVersion: d.PolicyVersion, Tier: d.Tier}
+		Policy: d.Policy, PolicyVersion: d.PolicyVersion, Tier: d.Tier, Lacks: d.Lacks}
 }
 
 // QuarantineRuleID is the rule ID of the denials a session quarantine
@@ -304,7 +311,7 @@ func quarantined(in *Input, pol Policy, env Env) Response {
 // observe records one PostToolBatch call with the verdict the engine would
 // give. A panic in the engine spoils only that call's record; with no
 // engine (pol.Err) the call is recorded with the load failure.
-func observe(in *Input, base record.AuditEventV1, pol Policy, env Env) (ev record.AuditEventV1) {
+func observe(in *Input, base record.AuditEventV1, pol Policy, env Env) (ev record.AuditEventV1, lacks string) {
 	ev = base
 	ev.EventID = record.NewEventID(env.Rand, ev.Time)
 	ev.ToolUseID = in.ToolUseID
@@ -316,7 +323,7 @@ func observe(in *Input, base record.AuditEventV1, pol Policy, env Env) (ev recor
 		setTouched(&ev, a, pol.Decider, nil)
 		ev.Failure = record.FailurePolicyLoad
 		ev.Reason = record.RedactBounded(loadReason(pol.Err), record.MaxReasonBytes)
-		return ev
+		return ev, ""
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -327,7 +334,7 @@ func observe(in *Input, base record.AuditEventV1, pol Policy, env Env) (ev recor
 	d := sanitize(pol.Decider.Decide(a))
 	setTouched(&ev, a, pol.Decider, d.Touched)
 	setDecision(&ev, d, pol.Meta, env)
-	return ev
+	return ev, d.Lacks
 }
 
 // bypassAsk turns an ask into a deny in bypassPermissions mode. Observed on
