@@ -155,7 +155,10 @@ conditions:
   - {id: no-prod-ssh, decision: deny, reason: no ssh to production, tools: [Bash], when: 'action.commands.exists(c, c.program == "ssh")'}
 tiers: [{name: t}]
 POLICY
-handoff_cmd=(go run ./bench/hookbench -warden bin/warden-hook -args "--policy $tmp/cond.yaml --spool {spool}" -inputs "$INPUTS" -n "$(( N / 2 ))" -inittrace 0 -markdown)
+# Compiled, as warden compile wires it: warden-hook hands over only the
+# calls the condition applies to (every call under a YAML policy file).
+condjson_cmd=(bin/warden compile --policy "$tmp/cond.yaml" --out "$tmp/cond")
+handoff_cmd=(go run ./bench/hookbench -warden bin/warden-hook -args "--policy $tmp/cond/warden-policy.json --spool {spool}" -inputs "$INPUTS" -n "$(( N / 2 ))" -inittrace 0 -markdown)
 # Start-up decomposition: programs that only read stdin but link the hook's
 # parsing libraries with cobra (lean) and without (hooklibs), those plus
 # cel-go (cel), and every package warden-hook links (hookfloor: their init,
@@ -187,6 +190,8 @@ if [ "$hook_ok" = 1 ] && ! bin/warden-hook --help >/dev/null 2>&1; then
 	hook_ok=0
 fi
 if [ "$hook_ok" = 1 ]; then
+	say "$(show "${condjson_cmd[@]}")"
+	"${condjson_cmd[@]}" >/dev/null || failed+=("compile the condition policy")
 	for v in hookbin hook handoff; do
 		c="${v}_cmd[@]"
 		say "$(show "${!c}")"
@@ -229,7 +234,7 @@ fi
 	printf -- '- Go: `%s`\n' "$go_version"
 	printf -- '- load average (1, 5, 15 min) before measuring: %s\n' "$load_start"
 	printf -- '- commands:\n\n  ```sh\n'
-	printf '  %s\n' "$(show "${build_cmd[@]}")" "$(show "${micro_cmd[@]}")" "$(show "${hookbin_cmd[@]}")" "$(show "${hook_cmd[@]}")" "$(show "${handoff_cmd[@]}")"
+	printf '  %s\n' "$(show "${build_cmd[@]}")" "$(show "${micro_cmd[@]}")" "$(show "${hookbin_cmd[@]}")" "$(show "${hook_cmd[@]}")" "$(show "${condjson_cmd[@]}")" "$(show "${handoff_cmd[@]}")"
 	printf '  ```\n\n### Whole hook process: warden-hook (what Claude Code runs)\n\n'
 	cat "$tmp/hookbin.md"
 	printf '\n### warden hook (the same command in the full binary)\n\n'

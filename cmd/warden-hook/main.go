@@ -4,14 +4,12 @@
 // Claude Code starts it for every tool call. A call for which the policy
 // has a CEL condition is handed to `warden hook`.
 //
-// It parses no YAML to load a policy: the baseline is built in, the
-// server's policy is cached as JSON, and a policy file compiled by
-// `warden compile` (a .json file) is read as JSON; only a YAML policy
-// given with --policy is parsed, as it always was. The YAML library is
-// linked all the same, and its init paid on every call, because deciding
-// needs it: the engine reads a project's Taskfile.yml and
-// pnpm-workspace.yaml to judge what `task` and pnpm workspace scripts run,
-// which is found out only while deciding, too late to hand the call over.
+// It links no YAML parser: the baseline is built in, the server's policy
+// is cached as JSON, and a policy file compiled by `warden compile` (a
+// .json file) is read as JSON. What needs YAML is handed to `warden hook`
+// like a condition: a call under a YAML policy file given with --policy,
+// and a call whose decision reads a Taskfile or a pnpm workspace (known
+// only once decided, so handed over before answering).
 package main
 
 import (

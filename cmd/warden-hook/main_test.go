@@ -17,7 +17,8 @@ import (
 
 	"github.com/wardenhq/warden/internal/fixture"
 	"github.com/wardenhq/warden/internal/golden"
-	"github.com/wardenhq/warden/internal/policy"
+	wpolicy "github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 )
 
 // repoRoot is the module root.
@@ -131,8 +132,9 @@ func inputs(t *testing.T) map[string][]byte {
 
 // TestDifferential: warden hook and warden-hook answer every input alike,
 // byte for byte, with the same exit code and the same audit events, on the
-// default policy, a compiled policy file, a damaged one, a missing policy
-// file and an injected panic.
+// default policy, a compiled policy file, a damaged one, a missing one, a
+// YAML policy file and a missing one (both handed to warden, which the
+// audit records) and an injected panic.
 func TestDifferential(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds both binaries and runs every corpus case twice")
@@ -146,28 +148,37 @@ func TestDifferential(t *testing.T) {
 	sort.Strings(names)
 	// The baseline compiled as warden compile writes it, and the same
 	// with its checksum broken.
-	compiled, err := policy.EncodeCompiled(policy.Baseline())
+	compiled, err := wpolicy.EncodeCompiled(wpolicy.Baseline())
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	good, damaged := filepath.Join(dir, policy.CompiledFileName), filepath.Join(dir, "damaged.json")
+	good, damaged := filepath.Join(dir, wpolicy.CompiledFileName), filepath.Join(dir, "damaged.json")
 	if err := os.WriteFile(good, compiled, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(damaged, bytes.Replace(compiled, []byte(`"egress":"deny"`), []byte(`"egress":"allow"`), 1), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	yamlPolicy := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(yamlPolicy, wpolicy.BaselineYAML(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// handedOff: warden-hook hands every call of the mode to warden, so
+	// its audit events record the hand-off and are otherwise warden's.
 	modes := []struct {
-		name string
-		args []string
-		env  []string
+		name      string
+		args      []string
+		env       []string
+		handedOff bool
 	}{
-		{"baseline", nil, nil},
-		{"compiled-policy", []string{"--policy", good}, nil},
-		{"damaged-compiled-policy", []string{"--policy", damaged}, nil},
-		{"missing-policy", []string{"--policy", "/nonexistent/policy.yaml"}, nil},
-		{"panic", nil, []string{"WARDEN_TEST_PANIC=decide"}},
+		{"baseline", nil, nil, false},
+		{"compiled-policy", []string{"--policy", good}, nil, false},
+		{"damaged-compiled-policy", []string{"--policy", damaged}, nil, false},
+		{"missing-compiled-policy", []string{"--policy", "/nonexistent/policy.json"}, nil, false},
+		{"yaml-policy", []string{"--policy", yamlPolicy}, nil, true},
+		{"missing-yaml-policy", []string{"--policy", "/nonexistent/policy.yaml"}, nil, true},
+		{"panic", nil, []string{"WARDEN_TEST_PANIC=decide"}, false},
 	}
 	diffs := 0
 	for _, m := range modes {
@@ -179,6 +190,14 @@ func TestDifferential(t *testing.T) {
 			}
 			a := runHook(t, append([]string{warden, "hook"}, m.args...), in[n], m.env...)
 			b := runHook(t, append([]string{hook}, m.args...), in[n], m.env...)
+			if m.handedOff {
+				for _, ev := range b.audit {
+					if ev["hand_off"] != "warden-hook" {
+						t.Errorf("%s %s: hand-off not recorded: %s", m.name, n, b)
+					}
+					delete(ev, "hand_off")
+				}
+			}
 			if a.String() != b.String() {
 				diffs++
 				if diffs <= 10 {
@@ -195,16 +214,17 @@ func TestDifferential(t *testing.T) {
 	}
 }
 
-// TestHandOff: a call the policy has a CEL condition for is handed by
-// warden-hook to warden, with the same answer and the hand-off recorded;
-// with no warden to hand it to, the call is denied.
+// TestHandOff: a call the policy has a CEL condition for, and one whose
+// decision reads a Taskfile, are handed by warden-hook to warden, with the
+// same answer and the hand-off recorded; with no warden to hand them to,
+// they are denied.
 func TestHandOff(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds both binaries")
 	}
 	warden, hook := buildBoth(t)
-	policy := filepath.Join(t.TempDir(), "p.yaml")
-	if err := os.WriteFile(policy, []byte(`version: 1
+	yamlPolicy := filepath.Join(t.TempDir(), "p.yaml")
+	if err := os.WriteFile(yamlPolicy, []byte(`version: 1
 name: cond
 revision: "1"
 default_tier: t
@@ -216,6 +236,20 @@ conditions:
     when: 'action.commands.exists(c, c.program == "ssh")'
 tiers: [{name: t}]
 `), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The policy compiled, as warden compile wires it: warden-hook reads
+	// it, and hands over only what needs a condition.
+	parsed, err := policyfile.LoadFile(yamlPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiled, err := wpolicy.EncodeCompiled(parsed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := filepath.Join(t.TempDir(), wpolicy.CompiledFileName)
+	if err := os.WriteFile(policy, compiled, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	call := []byte(`{"hook_event_name":"PreToolUse","session_id":"s","tool_use_id":"t1","tool_name":"Bash","tool_input":{"command":"ssh db1 uptime"},"cwd":"/tmp"}`)
@@ -230,10 +264,14 @@ tiers: [{name: t}]
 	if len(a.audit) != 1 || a.audit[0]["hand_off"] != nil {
 		t.Errorf("warden hook's own audit records a hand-off: %s", a)
 	}
-	// A Read is not covered by the condition: decided by warden-hook itself.
+	// A Read is not covered by the condition: decided by warden-hook itself,
+	// unless the policy is the YAML file, which only warden reads.
 	read := []byte(`{"hook_event_name":"PreToolUse","session_id":"s","tool_use_id":"t2","tool_name":"Read","tool_input":{"file_path":"/tmp/x"},"cwd":"/tmp"}`)
 	if r := runHook(t, []string{hook, "--policy", policy}, read); len(r.audit) != 1 || r.audit[0]["hand_off"] != nil {
 		t.Errorf("a call without a condition was handed off: %s", r)
+	}
+	if r := runHook(t, []string{hook, "--policy", yamlPolicy}, read); len(r.audit) != 1 || r.audit[0]["hand_off"] != "warden-hook" {
+		t.Errorf("a call under a YAML policy file was not handed off: %s", r)
 	}
 	// No warden beside warden-hook (and none on PATH): denied, saying why.
 	alone := filepath.Join(t.TempDir(), "warden-hook")
@@ -244,6 +282,31 @@ tiers: [{name: t}]
 	r := runHook(t, []string{alone, "--policy", policy}, call)
 	if r.code != 0 || !strings.Contains(r.stdout, `"deny"`) || !strings.Contains(r.stdout, "install warden next to warden-hook") {
 		t.Errorf("without warden: %s", r)
+	}
+
+	// A call whose decision reads a Taskfile (YAML, which warden-hook does
+	// not parse) is decided, then handed over before the hook answers.
+	project := t.TempDir()
+	if err := os.WriteFile(filepath.Join(project, "Taskfile.yml"), []byte("version: '3'\ntasks:\n  leak:\n    cmds:\n      - cat .env\n  build:\n    cmds:\n      - go build ./...\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ command, want string }{{"task leak", `"deny"`}, {"task build", ""}} {
+		in := []byte(fmt.Sprintf(`{"hook_event_name":"PreToolUse","session_id":"s","tool_use_id":"t3","tool_name":"Bash","tool_input":{"command":%q},"cwd":%q}`, tc.command, project))
+		a := runHook(t, []string{warden, "hook"}, in)
+		b := runHook(t, []string{hook}, in)
+		if a.stdout != b.stdout || a.code != b.code || !strings.Contains(a.stdout, tc.want) || strings.Contains(a.stdout, "does not parse YAML") {
+			t.Errorf("%s: answers differ or are not warden's own:\nwarden hook: %s\nwarden-hook: %s", tc.command, a, b)
+		}
+		if len(b.audit) != 1 || b.audit[0]["hand_off"] != "warden-hook" {
+			t.Errorf("%s: warden-hook's audit does not record the hand-off: %s", tc.command, b)
+		}
+		if r := runHook(t, []string{alone}, in); !strings.Contains(r.stdout, `"deny"`) || !strings.Contains(r.stdout, "reads a YAML file") {
+			t.Errorf("%s without warden: %s", tc.command, r)
+		}
+	}
+	// A command that reads no YAML is decided by warden-hook itself.
+	if r := runHook(t, []string{hook}, []byte(fmt.Sprintf(`{"hook_event_name":"PreToolUse","session_id":"s","tool_use_id":"t4","tool_name":"Bash","tool_input":{"command":"go build ./..."},"cwd":%q}`, project))); len(r.audit) != 1 || r.audit[0]["hand_off"] != nil {
+		t.Errorf("a call reading no YAML was handed off: %s", r)
 	}
 }
 

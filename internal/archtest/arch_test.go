@@ -19,12 +19,14 @@ const module = "github.com/wardenhq/warden"
 // directly or through its dependencies.
 var forbidden = map[string][]string{
 	// The hook-only binary: what every tool call starts links no command
-	// line framework, CEL, server, storage, network client or telemetry.
-	"cmd/warden-hook": {"github.com/spf13/cobra", "cel.dev", "google.golang.org/grpc", "modernc.org/sqlite", "github.com/jackc/pgx",
+	// line framework, CEL, YAML parser, server, storage, network client or
+	// telemetry.
+	"cmd/warden-hook": {"github.com/spf13/cobra", "cel.dev", "go.yaml.in/yaml", "gopkg.in/yaml", module + "/internal/yamlfile", module + "/internal/policyfile",
+		"google.golang.org/grpc", "modernc.org/sqlite", "github.com/jackc/pgx",
 		"go.opentelemetry.io", "github.com/prometheus", "net/http", "crypto/tls", "database/sql", module + "/internal/server",
 		module + "/internal/store", module + "/internal/otlp", module + "/internal/condition", module + "/internal/cli", module + "/internal/ship"},
-	"internal/engine":  {"cel.dev", "net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "go.opentelemetry.io", "modernc.org/sqlite", module + "/internal/hook", module + "/internal/cli"},
-	"internal/policy":  {"cel.dev", "net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "go.opentelemetry.io", "modernc.org/sqlite", module + "/internal/engine"},
+	"internal/engine":  {"go.yaml.in/yaml", "cel.dev", "net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "go.opentelemetry.io", "modernc.org/sqlite", module + "/internal/hook", module + "/internal/cli"},
+	"internal/policy":  {"go.yaml.in/yaml", "cel.dev", "net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "go.opentelemetry.io", "modernc.org/sqlite", module + "/internal/engine"},
 	"internal/shell":   {"net/http", "database/sql", "google.golang.org/grpc", "go.opentelemetry.io", module + "/internal/policy", module + "/internal/engine"},
 	"internal/hook":    {"cel.dev", "net/http", "database/sql", "github.com/jackc/pgx", "google.golang.org/grpc", "modernc.org/sqlite", module + "/internal/cli"},
 	"internal/fixture": {"net/http", "database/sql", module + "/internal/cli"},

@@ -37,7 +37,7 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.tier, "tier", "", "tier to compile (default: the policy's default tier)")
 	fl.BoolVar(&f.fragments, "fragments", false, "write managed-settings.d/ fragments (10-permissions.json, 20-hooks.json, ...) instead of one managed-settings.json")
 	fl.StringVar(&f.hookCommand, "hook-command", "", "the warden executable the managed hooks run (default "+f.hookCommandDefault+")")
-	fl.StringVar(&f.hookPolicy, "hook-policy", "", "where the hook reads the policy on the target machines: a .json path gets the compiled policy ("+policy.CompiledFileName+"), any other the policy's YAML (default: "+policy.CompiledFileName+" in the managed-settings directory; none for the baseline)")
+	fl.StringVar(&f.hookPolicy, "hook-policy", "", "where the hook reads the policy on the target machines: a .json path gets the compiled policy ("+policy.CompiledFileName+"), any other the policy's YAML, which warden-hook hands to warden on every call, at several times the cost (default: "+policy.CompiledFileName+" in the managed-settings directory; none for the baseline)")
 	fl.StringVar(&f.server, "server", "", "the Warden server's base URL: Claude Code's OpenTelemetry and the hook's audit go there (written into "+clientstate.ClientConfigName+")")
 	fl.StringVar(&f.tokenFile, "token-file", "", "file holding the server's ingest token (as --token-env; - reads standard input)")
 	fl.StringVar(&f.team, "team", "", "team of the machines these settings go to, sent with Claude Code's telemetry (OTEL_RESOURCE_ATTRIBUTES team=...) for the console's per-team figures; overrides the tier's telemetry_team setting (needs --server)")

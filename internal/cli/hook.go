@@ -7,6 +7,7 @@ import (
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/hookcmd"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 	"github.com/wardenhq/warden/internal/yamlfile"
 )
 
@@ -26,7 +27,7 @@ func newHookCmd(env *Env) *cobra.Command {
 			opts := hookcmd.Options{
 				Conditions: func(rs *policy.Ruleset) engine.Conditions { return condition.NewEvaluator(rs) },
 				YAML:       yamlfile.First,
-				LoadYAML:   policy.LoadFile,
+				LoadYAML:   policyfile.LoadFile,
 			}
 			if code := hookcmd.Run(cmd.Context(), henv, f, opts); code != 0 {
 				return withCode(code, nil)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 )
 
 const (
@@ -114,7 +115,7 @@ func TestHookCmd_ServerPolicy(t *testing.T) {
 	})
 	doc := acmeServerPolicy(t)
 	sum := sha256.Sum256(doc)
-	if _, err := cache.Store(shipServer, "", hex.EncodeToString(sum[:]), doc, time.Now()); err != nil {
+	if _, err := cache.Store(policyfile.Parse, shipServer, "", hex.EncodeToString(sum[:]), doc, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("Cached", func(t *testing.T) {

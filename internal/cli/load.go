@@ -9,6 +9,7 @@ import (
 	"github.com/wardenhq/warden/internal/condition"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 	"github.com/wardenhq/warden/internal/yamlfile"
 )
 
@@ -22,7 +23,7 @@ func loadPolicy(env *Env, flag string) (*policy.Policy, error) {
 	if path == "" || path == "baseline" {
 		return policy.Baseline(), nil
 	}
-	p, err := policy.Load(path)
+	p, err := policyfile.Load(path)
 	if err != nil {
 		var errs *policy.Errors
 		if errors.As(err, &errs) {

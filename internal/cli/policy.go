@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 )
 
 // baselineName names the built-in policy wherever a policy file is expected.
@@ -57,7 +58,7 @@ it loads. To show a file named "baseline" in the current directory, write
 			if err != nil {
 				return withCode(ExitFailure, fmt.Errorf("show policy: %w", err))
 			}
-			parse := policy.Parse
+			parse := policyfile.Parse
 			if policy.IsCompiledPath(name) {
 				parse = policy.DecodeCompiled
 			}
@@ -110,9 +111,9 @@ func runPolicyCheck(env *Env, files []string, now time.Time) error {
 		var p *policy.Policy
 		var err error
 		if f == baselineName {
-			p, err = policy.Parse(policy.BaselineFile, policy.BaselineYAML())
+			p, err = policyfile.Parse(policy.BaselineFile, policy.BaselineYAML())
 		} else {
-			p, err = policy.Load(f)
+			p, err = policyfile.Load(f)
 		}
 		if err != nil {
 			invalid++

@@ -17,6 +17,7 @@ import (
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/fixture"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 	"github.com/wardenhq/warden/internal/settings"
 )
 
@@ -222,7 +223,7 @@ func loadPolicyArg(name string) (*policy.Policy, error) {
 	if name == baselineName {
 		return policy.Baseline(), nil
 	}
-	p, err := policy.Load(name)
+	p, err := policyfile.Load(name)
 	if err != nil {
 		var errs *policy.Errors
 		if errors.As(err, &errs) {

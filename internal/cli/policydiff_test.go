@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 )
 
 // samplePolicyChange is the baseline with package-install moved from ask
@@ -74,7 +75,7 @@ func TestPolicyDiffCmd(t *testing.T) {
 // managed-settings changes as policy diff does.
 func TestConsolePolicyDiff(t *testing.T) {
 	oldP := policy.Baseline()
-	newP, err := policy.Parse("baseline.yaml", policy.BaselineYAML())
+	newP, err := policyfile.Parse("baseline.yaml", policy.BaselineYAML())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/detect"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 	"github.com/wardenhq/warden/internal/server"
 	"github.com/wardenhq/warden/internal/store"
 	"github.com/wardenhq/warden/internal/store/postgres"
@@ -149,7 +150,7 @@ func loadServePolicy(path string) (*policy.Policy, []byte, error) {
 	if len(data) > policy.MaxFileSize {
 		return nil, nil, fmt.Errorf("load policy %s: file larger than %d bytes", path, policy.MaxFileSize)
 	}
-	p, err := policy.Parse(path, data)
+	p, err := policyfile.Parse(path, data)
 	if err != nil {
 		var errs *policy.Errors
 		if errors.As(err, &errs) {

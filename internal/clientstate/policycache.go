@@ -103,11 +103,13 @@ func (c PolicyCache) Load(server string) (*CachedPolicy, error) {
 	return &cp, nil
 }
 
-// Store validates a policy document fetched from server and, only when it
-// is valid and its SHA-256 is sha (hex; empty skips the check), replaces
-// the cache with it: first the YAML, then the decoded JSON the hook reads.
-// A policy that fails either check never replaces the cache.
-func (c PolicyCache) Store(server, etag, sha string, doc []byte, now time.Time) (*CachedPolicy, error) {
+// Store validates a policy document fetched from server with parse
+// (policyfile.Parse: this package, which the hook links, parses no YAML)
+// and, only when it is valid and its SHA-256 is sha (hex; empty skips the
+// check), replaces the cache with it: first the YAML, then the decoded
+// JSON the hook reads. A policy that fails either check never replaces
+// the cache.
+func (c PolicyCache) Store(parse func(name string, doc []byte) (*policy.Policy, error), server, etag, sha string, doc []byte, now time.Time) (*CachedPolicy, error) {
 	if c.Dir == "" {
 		return nil, errors.New("store policy cache: no state directory")
 	}
@@ -116,7 +118,7 @@ func (c PolicyCache) Store(server, etag, sha string, doc []byte, now time.Time) 
 	if sha != "" && !strings.EqualFold(sha, got) {
 		return nil, fmt.Errorf("%w: the server announced %s, the document is %s", ErrPolicyDigest, sha, got)
 	}
-	p, err := policy.Parse(ServerURL(server)+"/v1/policy", doc)
+	p, err := parse(ServerURL(server)+"/v1/policy", doc)
 	if err != nil {
 		return nil, fmt.Errorf("server policy is invalid: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 )
 
 const testServer = "https://warden.example.com"
@@ -38,7 +39,7 @@ exceptions:
     reason: read-only cluster access for the migration
     expires: 2099-12-31
 `
-	if _, err := policy.Parse("acme.yaml", []byte(y)); err != nil {
+	if _, err := policyfile.Parse("acme.yaml", []byte(y)); err != nil {
 		tb.Fatalf("test policy is invalid: %v", err)
 	}
 	return []byte(y)
@@ -51,7 +52,7 @@ func sha(b []byte) string {
 
 func mustStore(tb testing.TB, c PolicyCache, doc []byte) *CachedPolicy {
 	tb.Helper()
-	cp, err := c.Store(testServer, `"`+sha(doc)+`"`, sha(doc), doc, testNow)
+	cp, err := c.Store(policyfile.Parse, testServer, `"`+sha(doc)+`"`, sha(doc), doc, testNow)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func TestPolicyCache_RoundTrip(t *testing.T) {
 
 	// The decoded policy resolves to the same rulesets, tier by tier, and
 	// decides alike.
-	parsed, err := policy.Parse("acme.yaml", doc)
+	parsed, err := policyfile.Parse("acme.yaml", doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +201,7 @@ func TestPolicyCache_Store(t *testing.T) {
 		good := acmePolicy(t, "1")
 		mustStore(t, c, good)
 		other := acmePolicy(t, "2")
-		_, err := c.Store(testServer, `"x"`, sha(good), other, testNow)
+		_, err := c.Store(policyfile.Parse, testServer, `"x"`, sha(good), other, testNow)
 		if !errors.Is(err, ErrPolicyDigest) {
 			t.Fatalf("err = %v, want ErrPolicyDigest", err)
 		}
@@ -210,7 +211,7 @@ func TestPolicyCache_Store(t *testing.T) {
 		c := PolicyCache{Dir: t.TempDir()}
 		mustStore(t, c, acmePolicy(t, "1"))
 		bad := []byte("version: 1\nname: acme\nrevision: \"2\"\ndefault_tier: x\ntiers: []\ndeny: [everything]\n")
-		_, err := c.Store(testServer, "", sha(bad), bad, testNow)
+		_, err := c.Store(policyfile.Parse, testServer, "", sha(bad), bad, testNow)
 		var perrs *policy.Errors
 		if !errors.As(err, &perrs) {
 			t.Fatalf("err = %v, want *policy.Errors", err)
@@ -220,7 +221,7 @@ func TestPolicyCache_Store(t *testing.T) {
 	t.Run("NoDigestToCheck", func(t *testing.T) {
 		c := PolicyCache{Dir: t.TempDir()}
 		doc := acmePolicy(t, "3")
-		cp, err := c.Store(testServer, "", "", doc, testNow)
+		cp, err := c.Store(policyfile.Parse, testServer, "", "", doc, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +232,7 @@ func TestPolicyCache_Store(t *testing.T) {
 	t.Run("UppercaseDigest", func(t *testing.T) {
 		c := PolicyCache{Dir: t.TempDir()}
 		doc := acmePolicy(t, "4")
-		if _, err := c.Store(testServer, "", strings.ToUpper(sha(doc)), doc, testNow); err != nil {
+		if _, err := c.Store(policyfile.Parse, testServer, "", strings.ToUpper(sha(doc)), doc, testNow); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -239,7 +240,7 @@ func TestPolicyCache_Store(t *testing.T) {
 		c := PolicyCache{Dir: t.TempDir()}
 		mustStore(t, c, acmePolicy(t, "1"))
 		bad := []byte("not: [a, policy")
-		c.Store(testServer, "", "", bad, testNow)
+		c.Store(policyfile.Parse, testServer, "", "", bad, testNow)
 		ents, err := os.ReadDir(c.Dir)
 		if err != nil {
 			t.Fatal(err)
@@ -291,7 +292,7 @@ func BenchmarkPolicyCache_Load(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := policy.Parse(c.YAMLPath(), data); err != nil {
+			if _, err := policyfile.Parse(c.YAMLPath(), data); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 )
 
 // TestMain checks, before any test can trigger it, that loading the
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) {
 // registers the checker).
 func mustParse(t *testing.T, name, src string) *policy.Policy {
 	t.Helper()
-	p, err := policy.Parse(name, []byte(src))
+	p, err := policyfile.Parse(name, []byte(src))
 	if err != nil {
 		t.Fatalf("parse %s: %v", name, err)
 	}
@@ -270,7 +271,7 @@ func TestBadConditions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = policy.Parse(tt.file, data)
+			_, err = policyfile.Parse(tt.file, data)
 			if err == nil {
 				t.Fatal("parsed without error")
 			}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/server"
 	"github.com/wardenhq/warden/internal/store"
@@ -42,7 +42,7 @@ func startConsoleServer(tb testing.TB, dir string) *consoleServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	pol, err := policy.Parse(policyFile, yaml)
+	pol, err := policyfile.Parse(policyFile, yaml)
 	if err != nil {
 		tb.Fatal(err)
 	}

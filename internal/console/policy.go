@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/store"
 )
@@ -80,12 +81,12 @@ const MaxDiffLines = 3000
 // diffRevisions compiles both revisions' tiers and compares them.
 func diffRevisions(pd PolicyDiff, a, b record.PolicyBundle) *policyDiff {
 	d := &policyDiff{From: a.Version, To: b.Version}
-	pa, err := policy.Parse(fmt.Sprintf("version %d", a.Version), a.YAML)
+	pa, err := policyfile.Parse(fmt.Sprintf("version %d", a.Version), a.YAML)
 	if err != nil {
 		d.Error = Visible(fmt.Sprintf("version %d does not parse: %v", a.Version, err))
 		return d
 	}
-	pb, err := policy.Parse(fmt.Sprintf("version %d", b.Version), b.YAML)
+	pb, err := policyfile.Parse(fmt.Sprintf("version %d", b.Version), b.YAML)
 	if err != nil {
 		d.Error = Visible(fmt.Sprintf("version %d does not parse: %v", b.Version, err))
 		return d

@@ -21,6 +21,8 @@ import (
 
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/record"
+	"github.com/wardenhq/warden/internal/yamlfile"
+	"github.com/wardenhq/warden/internal/yamltree"
 )
 
 // MaxFileSize bounds a rule file and a session fixture file.
@@ -156,9 +158,9 @@ func (l *loader) file(rel string, data []byte) {
 		name = filepath.Join(l.display, under)
 	}
 	d := &fileDecoder{l: l, name: name, rel: rel, lines: strings.Split(string(data), "\n")}
-	root, err := policy.ParseYAMLDocument(data, "a rule file")
+	root, err := yamlfile.Document(data, "a rule file")
 	if err != nil {
-		line, msg := policy.YAMLErrorLine(err)
+		line, msg := yamltree.ErrorLine(err)
 		d.errAt(line, 0, "", "%s", msg)
 		return
 	}

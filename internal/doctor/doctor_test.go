@@ -18,6 +18,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 	"github.com/wardenhq/warden/internal/settings"
 )
 
@@ -638,7 +639,7 @@ func TestCheckPolicyCache(t *testing.T) {
 			cfg.Getenv = env(map[string]string{"WARDEN_SERVER": server, "XDG_STATE_HOME": stateHome})
 			cache := clientstate.PolicyCache{Dir: filepath.Join(stateHome, "warden")}
 			if tt.fetched > 0 {
-				if _, err := cache.Store(server, `"e1"`, "", policy.BaselineYAML(), now.Add(-tt.fetched)); err != nil {
+				if _, err := cache.Store(policyfile.Parse, server, `"e1"`, "", policy.BaselineYAML(), now.Add(-tt.fetched)); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/fakemodel"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 	"github.com/wardenhq/warden/internal/settings"
 )
 
@@ -31,7 +32,7 @@ func TestUninstall_ToolsRunAfter(t *testing.T) {
 	// file installed beside the settings (the dependency an uninstall must
 	// not break first).
 	yaml := bytes.Replace(policy.BaselineYAML(), []byte("\nname: baseline\n"), []byte("\nname: e2e-uninstall\n"), 1)
-	p, err := policy.Parse("e2e-uninstall.yaml", yaml)
+	p, err := policyfile.Parse("e2e-uninstall.yaml", yaml)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 	"github.com/wardenhq/warden/internal/yamlfile"
 )
 
@@ -20,7 +21,7 @@ func mustEngine(tb testing.TB, file, tier string) *Engine {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p, err := policy.Parse(file, data)
+	p, err := policyfile.Parse(file, data)
 	if err != nil {
 		tb.Fatalf("parse %s: %v", file, err)
 	}

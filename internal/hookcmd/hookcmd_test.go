@@ -16,6 +16,7 @@ import (
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/fixture"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 	"github.com/wardenhq/warden/internal/yamlfile"
 )
 
@@ -46,7 +47,7 @@ func runHook(tb testing.TB, f Flags, input []byte) answer {
 	env := map[string]string{"HOME": "/home/dev", clientstate.EnvShip: "off"}
 	var stdout, stderr bytes.Buffer
 	opts := Options{Conditions: func(rs *policy.Ruleset) engine.Conditions { return condition.NewEvaluator(rs) },
-		YAML: yamlfile.First, LoadYAML: policy.LoadFile, NoShipper: true}
+		YAML: yamlfile.First, LoadYAML: policyfile.LoadFile, NoShipper: true}
 	code := Run(context.Background(), Env{Stdin: bytes.NewReader(input), Stdout: &stdout, Stderr: &stderr,
 		Getenv: func(k string) string { return env[k] }}, f, opts)
 	a := answer{code: code, stdout: stdout.String()}
@@ -70,7 +71,7 @@ func runHook(tb testing.TB, f Flags, input []byte) answer {
 // writeCompiled writes the compiled form of the policy file src into dir.
 func writeCompiled(tb testing.TB, src, dir string) string {
 	tb.Helper()
-	p, err := policy.LoadFile(src)
+	p, err := policyfile.LoadFile(src)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestRun_CompiledPolicy(t *testing.T) {
 	}
 	full := filepath.Join(root, "internal", "policy", "testdata", "good", "full.yaml")
 	for _, src := range []string{baseline, full} {
-		p, err := policy.LoadFile(src)
+		p, err := policyfile.LoadFile(src)
 		if err != nil {
 			t.Fatal(err)
 		}

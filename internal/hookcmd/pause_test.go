@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/clientstate"
+	"github.com/wardenhq/warden/internal/policyfile"
 	"github.com/wardenhq/warden/internal/record"
 )
 
@@ -36,7 +37,7 @@ func newPauseMachinePin(t testing.TB, pin bool) *pauseMachine {
 	t.Helper()
 	m := &pauseMachine{home: t.TempDir(), serverKey: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))}
 	m.dir = clientstate.Dir(func(string) string { return "" }, m.home)
-	cp, err := (clientstate.PolicyCache{Dir: m.dir}).Store(pauseServer, "", "", policyYAML(t), pauseNow)
+	cp, err := (clientstate.PolicyCache{Dir: m.dir}).Store(policyfile.Parse, pauseServer, "", "", policyYAML(t), pauseNow)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func EncodeCompiled(p *Policy) ([]byte, error) {
 
 // LoadCompiled reads the compiled policy at path (see DecodeCompiled).
 func LoadCompiled(path string) (*Policy, error) {
-	data, err := readPolicyFile(path, 2*MaxFileSize)
+	data, err := ReadFile(path, 2*MaxFileSize)
 	if err != nil {
 		return nil, err
 	}
@@ -181,17 +181,8 @@ func strictJSON(data []byte, v any) error {
 	return nil
 }
 
-// Load loads the policy file at path: the compiled form when it is a
-// .json file (IsCompiledPath), else the YAML document.
-func Load(path string) (*Policy, error) {
-	if IsCompiledPath(path) {
-		return LoadCompiled(path)
-	}
-	return LoadFile(path)
-}
-
-// readPolicyFile reads the file at path, refusing one over max bytes.
-func readPolicyFile(path string, max int) ([]byte, error) {
+// ReadFile reads the policy file at path, refusing one over max bytes.
+func ReadFile(path string, max int) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load policy %s: %w", path, err)

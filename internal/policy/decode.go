@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/wardenhq/warden/internal/yamltree"
 )
 
 // Pos is a 1-based line and column in a policy file.
@@ -23,7 +23,7 @@ type meta struct {
 	keys  map[string]Pos // field path → position of its mapping key
 	// styles records how string scalars were written, to map positions
 	// inside a CEL expression back to the file.
-	styles map[string]yaml.Style
+	styles map[string]yamltree.Style
 }
 
 func newMeta(data []byte) *meta {
@@ -31,7 +31,7 @@ func newMeta(data []byte) *meta {
 		lines:  strings.Split(string(data), "\n"),
 		vals:   map[string]Pos{},
 		keys:   map[string]Pos{},
-		styles: map[string]yaml.Style{},
+		styles: map[string]yamltree.Style{},
 	}
 }
 
@@ -88,18 +88,18 @@ type decoder struct {
 	errs     *errorList
 	meta     *meta
 	nodes    int
-	expanded map[*yaml.Node]bool // aliases being expanded, to catch self-reference
+	expanded map[*yamltree.Node]bool // aliases being expanded, to catch self-reference
 }
 
 var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 
-func kindName(n *yaml.Node) string {
+func kindName(n *yamltree.Node) string {
 	switch n.Kind {
-	case yaml.MappingNode:
+	case yamltree.MappingNode:
 		return "a mapping"
-	case yaml.SequenceNode:
+	case yamltree.SequenceNode:
 		return "a list"
-	case yaml.ScalarNode:
+	case yamltree.ScalarNode:
 		if n.ShortTag() == "!!null" {
 			return "nothing"
 		}
@@ -108,13 +108,13 @@ func kindName(n *yaml.Node) string {
 	return "an unexpected node"
 }
 
-func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
+func (d *decoder) errorf(n *yamltree.Node, path, format string, args ...any) {
 	d.errs.at(Pos{n.Line, n.Column}, path, format, args...)
 }
 
 // resolve follows aliases.
-func (d *decoder) resolve(n *yaml.Node, path string) (*yaml.Node, bool) {
-	for n.Kind == yaml.AliasNode {
+func (d *decoder) resolve(n *yamltree.Node, path string) (*yamltree.Node, bool) {
+	for n.Kind == yamltree.AliasNode {
 		if n.Alias == nil || d.expanded[n.Alias] {
 			d.errorf(n, path, "alias *%s refers to the value that contains it", n.Value)
 			return nil, false
@@ -131,11 +131,11 @@ func (d *decoder) resolve(n *yaml.Node, path string) (*yaml.Node, bool) {
 	return n, true
 }
 
-func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
+func isNull(n *yamltree.Node) bool { return n.Kind == yamltree.ScalarNode && n.ShortTag() == "!!null" }
 
 // value decodes n into v, the field at path.
-func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
-	alias := n.Kind == yaml.AliasNode
+func (d *decoder) value(n *yamltree.Node, v reflect.Value, path string) {
+	alias := n.Kind == yamltree.AliasNode
 	n, ok := d.resolve(n, path)
 	if !ok {
 		return
@@ -149,7 +149,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		return // an empty value leaves the zero value; Validate reports what is required
 	}
 	if v.CanAddr() && v.Addr().Type().Implements(textUnmarshalerType) {
-		if n.Kind != yaml.ScalarNode {
+		if n.Kind != yamltree.ScalarNode {
 			d.errorf(n, path, "want a single value, got %s", kindName(n))
 			return
 		}
@@ -160,14 +160,14 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	}
 	switch v.Kind() {
 	case reflect.String:
-		if n.Kind != yaml.ScalarNode {
+		if n.Kind != yamltree.ScalarNode {
 			d.errorf(n, path, "want a string, got %s", kindName(n))
 			return
 		}
 		v.SetString(n.Value)
 		d.meta.styles[path] = n.Style
 	case reflect.Int:
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		if n.Kind != yamltree.ScalarNode || n.ShortTag() != "!!int" {
 			d.errorf(n, path, "want an integer, got %s", kindName(n))
 			return
 		}
@@ -178,7 +178,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		}
 		v.SetInt(i)
 	case reflect.Bool:
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+		if n.Kind != yamltree.ScalarNode || n.ShortTag() != "!!bool" {
 			d.errorf(n, path, "want true or false, got %s", kindName(n))
 			return
 		}
@@ -204,11 +204,11 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	}
 }
 
-func (d *decoder) slice(n *yaml.Node, v reflect.Value, path string) {
+func (d *decoder) slice(n *yamltree.Node, v reflect.Value, path string) {
 	items := n.Content
-	if n.Kind == yaml.ScalarNode && v.Type().Elem().Kind() == reflect.String && d.scalarList(path) {
-		items = []*yaml.Node{n}
-	} else if n.Kind != yaml.SequenceNode {
+	if n.Kind == yamltree.ScalarNode && v.Type().Elem().Kind() == reflect.String && d.scalarList(path) {
+		items = []*yamltree.Node{n}
+	} else if n.Kind != yamltree.SequenceNode {
 		d.errorf(n, path, "want a list, got %s", kindName(n))
 		return
 	}
@@ -227,16 +227,16 @@ func (d *decoder) scalarList(path string) bool {
 
 // pairs returns the key/value pairs of a mapping node, reporting non-scalar,
 // merge and duplicate keys.
-func (d *decoder) pairs(n *yaml.Node, path string) [][2]*yaml.Node {
-	if n.Kind != yaml.MappingNode {
+func (d *decoder) pairs(n *yamltree.Node, path string) [][2]*yamltree.Node {
+	if n.Kind != yamltree.MappingNode {
 		d.errorf(n, path, "want a mapping, got %s", kindName(n))
 		return nil
 	}
 	seen := map[string]int{}
-	var out [][2]*yaml.Node
+	var out [][2]*yamltree.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
+		if k.Kind != yamltree.ScalarNode {
 			d.errorf(k, path, "want a name as mapping key, got %s", kindName(k))
 			continue
 		}
@@ -249,7 +249,7 @@ func (d *decoder) pairs(n *yaml.Node, path string) [][2]*yaml.Node {
 			continue
 		}
 		seen[k.Value] = k.Line
-		out = append(out, [2]*yaml.Node{k, val})
+		out = append(out, [2]*yamltree.Node{k, val})
 	}
 	return out
 }
@@ -261,13 +261,13 @@ func join(path, name string) string {
 	return path + "." + name
 }
 
-func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
+func (d *decoder) mapping(n *yamltree.Node, v reflect.Value, path string) {
 	if v.Type().Key().Kind() != reflect.String {
 		d.errorf(n, path, "cannot decode into %s", v.Type())
 		return
 	}
 	pairs := d.pairs(n, path)
-	if pairs == nil && n.Kind != yaml.MappingNode {
+	if pairs == nil && n.Kind != yamltree.MappingNode {
 		return
 	}
 	m := reflect.MakeMapWithSize(v.Type(), len(pairs))
@@ -281,7 +281,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 	v.Set(m)
 }
 
-func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
+func (d *decoder) structure(n *yamltree.Node, v reflect.Value, path string) {
 	fields := fieldsOf(v.Type())
 	for _, kv := range d.pairs(n, path) {
 		k := kv[0].Value
@@ -304,7 +304,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 
 // plain converts a node to plain Go values (map[string]any, []any, string,
 // int, float64, bool, nil). Timestamps stay strings.
-func (d *decoder) plain(n *yaml.Node, path string, depth int) (any, bool) {
+func (d *decoder) plain(n *yamltree.Node, path string, depth int) (any, bool) {
 	n, ok := d.resolve(n, path)
 	if !ok {
 		return nil, false
@@ -315,7 +315,7 @@ func (d *decoder) plain(n *yaml.Node, path string, depth int) (any, bool) {
 	}
 	d.meta.vals[path] = Pos{n.Line, n.Column}
 	switch n.Kind {
-	case yaml.MappingNode:
+	case yamltree.MappingNode:
 		m := map[string]any{}
 		for _, kv := range d.pairs(n, path) {
 			p := join(path, kv[0].Value)
@@ -327,7 +327,7 @@ func (d *decoder) plain(n *yaml.Node, path string, depth int) (any, bool) {
 			m[kv[0].Value] = x
 		}
 		return m, true
-	case yaml.SequenceNode:
+	case yamltree.SequenceNode:
 		s := make([]any, 0, len(n.Content))
 		for i, item := range n.Content {
 			x, ok := d.plain(item, fmt.Sprintf("%s[%d]", path, i), depth+1)
@@ -337,14 +337,14 @@ func (d *decoder) plain(n *yaml.Node, path string, depth int) (any, bool) {
 			s = append(s, x)
 		}
 		return s, true
-	case yaml.ScalarNode:
+	case yamltree.ScalarNode:
 		return scalarValue(n), true
 	}
 	d.errorf(n, path, "unexpected YAML node")
 	return nil, false
 }
 
-func scalarValue(n *yaml.Node) any {
+func scalarValue(n *yamltree.Node) any {
 	switch n.ShortTag() {
 	case "!!null":
 		return nil

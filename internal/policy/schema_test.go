@@ -9,9 +9,10 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/wardenhq/warden/internal/catalog"
+	"github.com/wardenhq/warden/internal/yamlfile"
+	"github.com/wardenhq/warden/internal/yamltree"
 )
 
 const docsSchema = "../../docs/policy.schema.json"
@@ -39,12 +40,12 @@ func mustSchema(tb testing.TB) *jsonschema.Schema {
 // validator takes, dates kept as strings (as an editor sees them).
 func plainYAML(tb testing.TB, data []byte) any {
 	tb.Helper()
-	root, err := ParseYAMLDocument(data, "a policy file")
+	root, err := yamlfile.Parse(data, "a policy file")
 	if err != nil || root == nil {
 		tb.Fatalf("parse YAML: %v", err)
 	}
 	m := newMeta(data)
-	d := &decoder{errs: newErrorList("", m), meta: m, expanded: map[*yaml.Node]bool{}}
+	d := &decoder{errs: newErrorList("", m), meta: m, expanded: map[*yamltree.Node]bool{}}
 	v, ok := d.plain(root, "", 0)
 	if !ok || len(d.errs.list) > 0 {
 		tb.Fatalf("convert YAML: %v", d.errs.result())

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
-	"go.yaml.in/yaml/v3"
+	"github.com/wardenhq/warden/internal/yamltree"
 )
 
 // Validate checks the policy and returns an *Errors listing every problem
@@ -349,7 +349,7 @@ func (v *validator) celPos(path, expr string, is ConditionIssue) (Pos, bool) {
 	}
 	exprLine := lines[is.Line-1]
 	switch m.styles[path] {
-	case 0, yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
+	case 0, yamltree.SingleQuotedStyle, yamltree.DoubleQuotedStyle:
 		if len(strings.TrimRight(expr, "\n")) != len(lines[0]) {
 			return start, false
 		}
@@ -362,7 +362,7 @@ func (v *validator) celPos(path, expr string, is ConditionIssue) (Pos, bool) {
 			return start, false
 		}
 		return Pos{start.Line, col + is.Col}, true
-	case yaml.LiteralStyle:
+	case yamltree.LiteralStyle:
 		// Content starts on the line after the "|" indicator.
 		line := start.Line + is.Line
 		src := m.line(line)

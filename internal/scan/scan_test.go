@@ -15,7 +15,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/txtar"
 
-	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 )
 
 // mustRepo writes a txtar archive into a temporary directory and returns it.
@@ -213,7 +213,7 @@ func TestRepoChecks(t *testing.T) {
 }
 
 func TestRun_TierFromPolicyRepositories(t *testing.T) {
-	p, err := policy.Parse("p.yaml", []byte(`version: 1
+	p, err := policyfile.Parse("p.yaml", []byte(`version: 1
 name: t
 revision: "1"
 default_tier: open
@@ -342,7 +342,7 @@ func TestWildcardMatch(t *testing.T) {
 // TestTrackedSecrets_PolicyPaths shows the secret check is the policy's own
 // path rules: a pattern the policy adds is found, and an except is honoured.
 func TestTrackedSecrets_PolicyPaths(t *testing.T) {
-	p, err := policy.Parse("p.yaml", []byte(`version: 1
+	p, err := policyfile.Parse("p.yaml", []byte(`version: 1
 name: t
 revision: "1"
 default_tier: t

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/console"
-	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/settings"
 	"github.com/wardenhq/warden/internal/store/storetest"
@@ -424,7 +424,7 @@ func TestConsole_PolicyDiff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	full, err := policy.Parse("full.yaml", yaml)
+	full, err := policyfile.Parse("full.yaml", yaml)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/detect"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/store"
 )
@@ -524,7 +525,7 @@ func (d *detector) revoke(ctx context.Context, a detect.Alert, al *record.Alert)
 		}
 		o := record.PolicyOverlay{Kind: policy.OverlayRevokeMCPServer, Target: a.MCPServer,
 			Reason: record.Truncate(fmt.Sprintf("alert %s: %s", al.ID, a.Title), store.MaxReasonBytes), By: "rule:" + a.Rule}
-		if _, _, err = policy.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(append(list, o))); err == nil {
+		if _, _, err = policyfile.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(append(list, o))); err == nil {
 			var added *record.PolicyOverlay
 			if added, err = s.store.AddOverlay(ctx, o); err == nil {
 				_, err = s.applyOverlays(ctx, append(list, *added))

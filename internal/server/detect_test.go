@@ -21,6 +21,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/detect"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 	"github.com/wardenhq/warden/internal/record"
 	"github.com/wardenhq/warden/internal/store"
 	"github.com/wardenhq/warden/internal/store/postgres"
@@ -456,7 +457,7 @@ func TestOverlays(t *testing.T) {
 	})
 }
 
-func policyFrom(b []byte) (*policy.Policy, error) { return policy.Parse("served.yaml", b) }
+func policyFrom(b []byte) (*policy.Policy, error) { return policyfile.Parse("served.yaml", b) }
 
 // TestDetect_RevokeResponse: a rule with revoke_mcp_server revokes the
 // server its alert names, fleet-wide: central decisions deny its tools.

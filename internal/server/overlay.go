@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 	"github.com/wardenhq/warden/internal/record"
 )
 
@@ -62,7 +63,7 @@ func (s *Server) applyOverlays(ctx context.Context, list []record.PolicyOverlay)
 	yaml, p := s.yaml, s.policy
 	if len(docs) > 0 {
 		var err error
-		if yaml, p, err = policy.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(docs)); err != nil {
+		if yaml, p, err = policyfile.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(docs)); err != nil {
 			return nil, err
 		}
 	}
@@ -219,7 +220,7 @@ func (s *Server) addOverlay(ctx context.Context, o record.PolicyOverlay) (*recor
 	}
 	if o.Kind != policy.OverlayPause {
 		docs, _ := splitPauses(append(list, o))
-		if _, _, err := policy.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(docs)); err != nil {
+		if _, _, err := policyfile.ApplyOverlays(s.policy.Name, s.yaml, toPolicyOverlays(docs)); err != nil {
 			return nil, Errorf(EInvalid, "overlay refused: %s", truncate(err.Error(), 2048))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/wardenhq/warden/internal/condition"
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 )
 
 // TestClasses_Complete: every command class the policy format knows has an
@@ -181,7 +182,7 @@ tiers:
 // pattern matches is in the class for the engine (TestClasses_Subset for
 // the policy's own rows).
 func TestClasses_MemberPatterns(t *testing.T) {
-	p, err := policy.Parse("m.yaml", []byte(memberPolicy))
+	p, err := policyfile.Parse("m.yaml", []byte(memberPolicy))
 	if err != nil {
 		t.Fatal(err)
 	}

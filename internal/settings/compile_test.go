@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -27,7 +28,7 @@ var goldenOptions = Options{
 
 func mustFullPolicy(tb testing.TB) *policy.Policy {
 	tb.Helper()
-	p, err := policy.LoadFile("testdata/full.policy.yaml")
+	p, err := policyfile.LoadFile("testdata/full.policy.yaml")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -345,7 +346,7 @@ func TestValidateSettings_Rejects(t *testing.T) {
 // compiles to its words.
 func TestCompile_MemberRows(t *testing.T) {
 	src := strings.Replace(memberPolicy, "  - name: t\n", "  - name: t\n    commands:\n      classes: {infrastructure-apply: deny, publish: ask}\n", 1)
-	p, err := policy.Parse("m.yaml", []byte(src))
+	p, err := policyfile.Parse("m.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,12 +8,13 @@ import (
 
 	"github.com/wardenhq/warden/internal/clientstate"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/policyfile"
 )
 
 func servedPolicy(tb testing.TB, revision string) []byte {
 	tb.Helper()
 	y := strings.Replace(string(policy.BaselineYAML()), "name: baseline\nrevision: \"2026.1\"", "name: acme\nrevision: \""+revision+"\"", 1)
-	if _, err := policy.Parse("acme.yaml", []byte(y)); err != nil {
+	if _, err := policyfile.Parse("acme.yaml", []byte(y)); err != nil {
 		tb.Fatal(err)
 	}
 	return []byte(y)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/clientstate"
+	"github.com/wardenhq/warden/internal/policyfile"
 )
 
 // Defaults of Options.
@@ -444,7 +445,7 @@ func revalidate(ctx context.Context, c *client, cache clientstate.PolicyCache, n
 	if err != nil {
 		return fmt.Errorf("fetch policy: %w", err)
 	}
-	if _, err := cache.Store(c.server, fp.etag, fp.sha256, fp.doc, now); err != nil {
+	if _, err := cache.Store(policyfile.Parse, c.server, fp.etag, fp.sha256, fp.doc, now); err != nil {
 		return err
 	}
 	return nil
