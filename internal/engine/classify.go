@@ -696,14 +696,13 @@ func catalogHas(p *catalog.Program, name string) bool {
 }
 
 // systemDirs are top-level directories whose recursive removal breaks the machine.
-var systemDirs = setOf("/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/opt", "/proc",
-	"/root", "/sbin", "/srv", "/sys", "/usr", "/var", "/Users", "/System", "/Library", "/Applications", "/private")
+const systemDirs nameList = "/bin /boot /dev /etc /home /lib /lib32 /lib64 /opt /proc /root /sbin /srv /sys /usr /var /Users /System /Library /Applications /private"
 
 // isCritical reports a path whose recursive removal destroys the machine,
 // the home directory or the repository: /, a system directory, home, the
 // repository root, or an ancestor of home or of the repository.
 func isCritical(p string, env *pathEnv) bool {
-	if p == "/" || systemDirs[p] {
+	if p == "/" || systemDirs.has(p) {
 		return true
 	}
 	for _, dir := range []string{env.home, env.root()} {
@@ -822,14 +821,16 @@ func findRootsInside(c *shell.Command, all []shell.Command, env *pathEnv) bool {
 	return false
 }
 
-// findArgs are find's primaries that take arguments, with how many.
-var findArgs = map[string]int{
-	"-name": 1, "-iname": 1, "-path": 1, "-ipath": 1, "-wholename": 1, "-iwholename": 1, "-regex": 1,
-	"-iregex": 1, "-lname": 1, "-ilname": 1, "-newer": 1, "-anewer": 1, "-cnewer": 1, "-samefile": 1,
-	"-inum": 1, "-gid": 1, "-uid": 1, "-group": 1, "-user": 1, "-perm": 1, "-type": 1, "-xtype": 1,
-	"-size": 1, "-mtime": 1, "-mmin": 1, "-atime": 1, "-amin": 1, "-ctime": 1, "-cmin": 1, "-links": 1,
-	"-maxdepth": 1, "-mindepth": 1, "-fstype": 1, "-used": 1, "-context": 1, "-regextype": 1,
-	"-fprint": 1, "-fprint0": 1, "-fls": 1, "-printf": 1, "-fprintf": 2, "-newerXY": 1,
+// findArgs are find's primaries that take one argument; -fprintf takes two.
+const findArgs nameList = "-name -iname -path -ipath -wholename -iwholename -regex -iregex -lname -ilname -newer -anewer -cnewer -samefile -inum -gid -uid -group -user -perm -type -xtype -size -mtime -mmin -atime -amin -ctime -cmin -links -maxdepth -mindepth -fstype -used -context -regextype -fprint -fprint0 -fls -printf -newerXY"
+
+// findArgCount is how many arguments the find primary a takes, and
+// whether it takes any.
+func findArgCount(a string) (int, bool) {
+	if a == "-fprintf" {
+		return 2, true
+	}
+	return 1, findArgs.has(a)
 }
 
 // findDelete: find -delete from a critical directory with no name filter is
@@ -848,7 +849,7 @@ func findDelete(args []string, c *shell.Command, env *pathEnv) (string, string) 
 			predicates = true
 			continue
 		}
-		if n, ok := findArgs[a]; ok {
+		if n, ok := findArgCount(a); ok {
 			switch a {
 			case "-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename", "-regex", "-iregex",
 				"-newer", "-mtime", "-mmin", "-size", "-user", "-samefile", "-inum":
@@ -982,14 +983,6 @@ func gitAliases(args []string) map[string]string {
 		}
 	}
 	return out
-}
-
-func setOf(names ...string) map[string]bool {
-	m := make(map[string]bool, len(names))
-	for _, n := range names {
-		m[n] = true
-	}
-	return m
 }
 
 // tempDirs are where deleting is routine.

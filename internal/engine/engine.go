@@ -349,15 +349,7 @@ func (e *Engine) exceptionFor(ruleID string, a *Action) *policy.Exception {
 }
 
 // builtinSafe are Claude Code tools with no side effect the policy governs.
-var builtinSafe = map[string]bool{
-	"Task": true, "Agent": true, "TodoWrite": true, "TodoRead": true, "ToolSearch": true,
-	"Skill": true, "ListAgents": true, "ExitPlanMode": true, "EnterPlanMode": true,
-	"BashOutput": true, "KillShell": true, "KillBash": true, "TaskStop": true, "TaskOutput": true,
-	"SendMessage": true, "ReportFindings": true, "CronDelete": true,
-	"CronList": true, "ScheduleWakeup": true, "Monitor": true, "EnterWorktree": true,
-	"ExitWorktree": true, "Workflow": true, "AskUserQuestion": true, "SlashCommand": true,
-	"WebSearch": true,
-}
+const builtinSafe nameList = "Task Agent TodoWrite TodoRead ToolSearch Skill ListAgents ExitPlanMode EnterPlanMode BashOutput KillShell KillBash TaskStop TaskOutput SendMessage ReportFindings CronDelete CronList ScheduleWakeup Monitor EnterWorktree ExitWorktree Workflow AskUserQuestion SlashCommand WebSearch"
 
 func (e *Engine) dispatch(d *decision) {
 	a := d.a
@@ -383,7 +375,7 @@ func (e *Engine) dispatch(d *decision) {
 		}
 		e.nativeTool(d, u)
 		e.conditions(d, u, nil)
-	case builtinSafe[a.Tool]:
+	case builtinSafe.has(a.Tool):
 		u := d.newUnit()
 		e.nativeTool(d, u)
 		e.conditions(d, u, nil)

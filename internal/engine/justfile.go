@@ -1023,7 +1023,7 @@ func (e *Engine) justRun(d *decision, u *unit, c *shell.Command, env *pathEnv, d
 		e.decideFrom(d, c, an.Commands, env, depth+1, func(sc *shell.Command) string {
 			return fmt.Sprintf("%s:%d", l.file, l.line+max(sc.Line, 1)-1)
 		})
-	case codeLangs[lang]:
+	case codeLangs.has(lang):
 		cc := *c
 		cc.Program, cc.Cwds = interp, []string{dir}
 		// Blank lines before the text keep its line numbers the file's.

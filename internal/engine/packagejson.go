@@ -137,12 +137,12 @@ var (
 )
 
 // Subcommands of the package managers that are not script names.
-var (
-	yarnBuiltins = nameSet("add audit autoclean bin cache check config constraints create dedupe dlx exec explain generate-lock-entry global help import info init install licenses link list login logout node npm outdated owner pack patch patch-commit plugin policies publish rebuild remove run search set stage tag team test unlink unplug up upgrade upgrade-interactive version versions why workspace workspaces")
-	pnpmBuiltins = nameSet("add approve-builds audit bin c cat-file cat-index config create dedupe deploy dlx doctor env exec fetch find-hash help i ignored-builds import init install install-test it licenses link list ln ls outdated pack patch patch-commit patch-remove prune publish rb rebuild recursive remove restart rm root run self-update server setup start stop store t test tst un uninstall unlink up update upgrade why")
-	bunBuiltins  = nameSet("a add audit build c create exec i info init install link outdated patch pm publish remove repl rm run test unlink update upgrade why x")
+const (
+	yarnBuiltins nameList = ("add audit autoclean bin cache check config constraints create dedupe dlx exec explain generate-lock-entry global help import info init install licenses link list login logout node npm outdated owner pack patch patch-commit plugin policies publish rebuild remove run search set stage tag team test unlink unplug up upgrade upgrade-interactive version versions why workspace workspaces")
+	pnpmBuiltins nameList = ("add approve-builds audit bin c cat-file cat-index config create dedupe deploy dlx doctor env exec fetch find-hash help i ignored-builds import init install install-test it licenses link list ln ls outdated pack patch patch-commit patch-remove prune publish rb rebuild recursive remove restart rm root run self-update server setup start stop store t test tst un uninstall unlink up update upgrade why")
+	bunBuiltins  nameList = ("a add audit build c create exec i info init install link outdated patch pm publish remove repl rm run test unlink update upgrade why x")
 	// npmValueOpts take the next argument as their value.
-	npmValueOpts = nameSet("--prefix -C --dir --cwd -w --workspace --filter -F --userconfig --globalconfig --cache --registry --loglevel --scope --tag --otp --script-shell --reporter --test-pattern --changed-files-ignore-pattern --workspace-concurrency")
+	npmValueOpts nameList = ("--prefix -C --dir --cwd -w --workspace --filter -F --userconfig --globalconfig --cache --registry --loglevel --scope --tag --otp --script-shell --reporter --test-pattern --changed-files-ignore-pattern --workspace-concurrency")
 )
 
 // parsePkgRun reads what a package-manager command runs from package.json;
@@ -173,7 +173,7 @@ func parsePkgRun(prog string, c *shell.Command) (r pkgRun, ok bool) {
 				return len(args)
 			case !strings.HasPrefix(a, "-") || a == "-":
 				return i
-			case npmValueOpts[name]:
+			case npmValueOpts.has(name):
 				if !eq && i+1 < len(args) {
 					i++
 					val = args[i]
@@ -279,7 +279,7 @@ func parsePkgRun(prog string, c *shell.Command) (r pkgRun, ok bool) {
 		if args[i+2] == "run" {
 			return runNamed(i + 3)
 		}
-		if !yarnBuiltins[args[i+2]] {
+		if !yarnBuiltins.has(args[i+2]) {
 			return run(args[i+2], i+3)
 		}
 		return r, false
@@ -293,8 +293,8 @@ func parsePkgRun(prog string, c *shell.Command) (r pkgRun, ok bool) {
 		}
 		return r, false
 	default:
-		if prog == "yarn" && !yarnBuiltins[sub] || prog == "pnpm" && !pnpmBuiltins[sub] ||
-			prog == "bun" && !bunBuiltins[sub] && !looksLikeCodeFile(sub) {
+		if prog == "yarn" && !yarnBuiltins.has(sub) || prog == "pnpm" && !pnpmBuiltins.has(sub) ||
+			prog == "bun" && !bunBuiltins.has(sub) && !looksLikeCodeFile(sub) {
 			return run(sub, i+1) // yarn build, pnpm lint, bun dev
 		}
 	}

@@ -284,7 +284,7 @@ func (e *Engine) filesRun(d *decision, u *unit, c *shell.Command, call *catalog.
 			lang = langShell
 		}
 	}
-	if (lang == langShell || codeLangs[lang]) && !hasCodeArg(call) {
+	if (lang == langShell || codeLangs.has(lang)) && !hasCodeArg(call) {
 		if !slices.ContainsFunc(call.Of(catalog.Script), func(a catalog.Arg) bool { return a.Value != "-" }) {
 			// bash < deploy.sh, python - < x.py: the program reads the
 			// file on standard input.
@@ -330,7 +330,7 @@ const (
 // codeLangs are the languages whose program files are inspected like a
 // one-liner: the catalogue's Lang of python, node, deno, bun, ts-node,
 // tsx, ruby, perl and php.
-var codeLangs = map[string]bool{"python": true, "js": true, "ruby": true, "perl": true, "php": true}
+const codeLangs nameList = "python js ruby perl php"
 
 // preloads reports the node options that load a module before the script.
 func preloads(names string) bool {
@@ -400,7 +400,7 @@ func (e *Engine) runFile(d *decision, u *unit, c *shell.Command, env *pathEnv, d
 		lang = langShell // with no #! line the shell runs it as a script
 		if name, ok := shebang(text); ok {
 			p := e.catalog().Lookup(name)
-			if p == nil || p.Lang != langShell && !codeLangs[p.Lang] {
+			if p == nil || p.Lang != langShell && !codeLangs.has(p.Lang) {
 				return // an interpreter Warden does not read for
 			}
 			lang, program, call = p.Lang, name, &catalog.Call{Prog: p, Row: p}
@@ -540,11 +540,11 @@ func stripLineComments(text, lang string) string {
 }
 
 // nameSet is a set of space-separated names.
-func nameSet(names string) map[string]bool {
-	m := map[string]bool{}
-	catalog.Each(names, func(n string) { m[n] = true })
-	return m
-}
+// nameList is a space-separated list of names: a constant, so that no
+// hook process builds a map of it at init.
+type nameList string
+
+func (l nameList) has(name string) bool { return catalog.Has(string(l), name) }
 
 // programIs reports whether c's program is one of names, by base name,
 // case-folded and without .exe.
