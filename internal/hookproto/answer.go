@@ -1,68 +1,51 @@
 package hookproto
 
 import (
-	"bytes"
-	"encoding/json"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/engine"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/record"
 )
 
-// preToolUseOutput is PreToolUse's answer. Verified on 2.1.330: deny blocks,
-// ask blocks headless (prompts interactively), allow runs the tool unless a
-// deny rule matches (shared/spec/claude-code.md, section b).
-type preToolUseOutput struct {
-	HookSpecificOutput struct {
-		HookEventName            string `json:"hookEventName"`
-		PermissionDecision       string `json:"permissionDecision"`
-		PermissionDecisionReason string `json:"permissionDecisionReason"`
-	} `json:"hookSpecificOutput"`
-}
-
-// permissionRequestOutput is PermissionRequest's answer. The hooks reference
+// The answers, as Claude Code reads them. PreToolUse's: verified on
+// 2.1.330, deny blocks, ask blocks headless (prompts interactively), allow
+// runs the tool unless a deny rule matches (shared/spec/claude-code.md,
+// section b). PermissionRequest's: the hooks reference
 // (code.claude.com/docs/en/hooks, "PermissionRequest decision control")
-// documents hookSpecificOutput.decision with behavior "allow" or "deny"; for
-// deny, message "tells Claude why the permission was denied" and an optional
-// interrupt stops Claude. Warden only ever denies here, without interrupt.
-type permissionRequestOutput struct {
-	HookSpecificOutput struct {
-		HookEventName string `json:"hookEventName"`
-		Decision      struct {
-			Behavior string `json:"behavior"`
-			Message  string `json:"message,omitempty"`
-		} `json:"decision"`
-	} `json:"hookSpecificOutput"`
-}
-
-// blockOutput is ConfigChange's answer. The hooks reference ("ConfigChange
-// decision control") documents exit code 2 or top-level {"decision":"block",
-// "reason":...}: the new settings are not applied to the running session,
-// except policy_settings changes, which cannot be blocked. Warden uses the
-// JSON form with exit 0, its one way of answering everywhere else too.
-type blockOutput struct {
-	Decision string `json:"decision"`
-	Reason   string `json:"reason"`
-}
+// documents hookSpecificOutput.decision with behavior "allow" or "deny";
+// for deny, message "tells Claude why the permission was denied". Warden
+// only ever denies there, without interrupt. ConfigChange's: the
+// reference documents exit code 2 or top-level {"decision":"block",
+// "reason":...}; Warden uses the JSON form with exit 0, its one way of
+// answering everywhere else too.
+//
+// They are written by hand, byte for byte what encoding/json writes for
+// the structs of answer_test.go with HTML escaping off
+// (TestAnswers_Encoding): a hook process would otherwise build
+// encoding/json's cache of their fields by reflection to write one line.
 
 func preToolUseAnswer(v policy.Verdict, reason string) []byte {
-	var o preToolUseOutput
-	o.HookSpecificOutput.HookEventName = EventPreToolUse
-	o.HookSpecificOutput.PermissionDecision = v.String()
-	o.HookSpecificOutput.PermissionDecisionReason = reason
-	return encode(o)
+	b := append(make([]byte, 0, 128+len(reason)), `{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":`...)
+	b = record.AppendJSONString(b, v.String(), false)
+	b = append(b, `,"permissionDecisionReason":`...)
+	b = record.AppendJSONString(b, reason, false)
+	return append(b, "}}\n"...)
 }
 
 func permissionRequestDeny(reason string) []byte {
-	var o permissionRequestOutput
-	o.HookSpecificOutput.HookEventName = EventPermissionRequest
-	o.HookSpecificOutput.Decision.Behavior = "deny"
-	o.HookSpecificOutput.Decision.Message = reason
-	return encode(o)
+	b := append(make([]byte, 0, 128+len(reason)), `{"hookSpecificOutput":{"hookEventName":"PermissionRequest","decision":{"behavior":"deny"`...)
+	if reason != "" {
+		b = append(b, `,"message":`...)
+		b = record.AppendJSONString(b, reason, false)
+	}
+	return append(b, "}}}\n"...)
 }
 
 func configChangeBlock(reason string) []byte {
-	return encode(blockOutput{Decision: "block", Reason: reason})
+	b := append(make([]byte, 0, 64+len(reason)), `{"decision":"block","reason":`...)
+	b = record.AppendJSONString(b, reason, false)
+	return append(b, "}\n"...)
 }
 
 // DenyAnswer is the fail-closed answer for an event: PermissionRequest's
@@ -74,17 +57,6 @@ func DenyAnswer(event, reason string) []byte {
 		return permissionRequestDeny(reason)
 	}
 	return preToolUseAnswer(policy.Deny, reason)
-}
-
-func encode(v any) []byte {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		// Only strings and fixed structs are encoded here: unreachable.
-		panic("hookproto: encode answer: " + err.Error())
-	}
-	return b.Bytes()
 }
 
 // decisionReason formats the reason shown to Claude and the user:

@@ -118,12 +118,16 @@ const hexDigits = "0123456789abcdef"
 // appendString appends s as a JSON string the way encoding/json does by
 // default: <, > and & escaped for HTML, invalid UTF-8 as U+FFFD, and
 // U+2028 and U+2029 escaped.
-func appendString(b []byte, s string) []byte {
+func appendString(b []byte, s string) []byte { return AppendJSONString(b, s, true) }
+
+// AppendJSONString appends s as a JSON string, byte for byte as
+// encoding/json writes it with SetEscapeHTML(html).
+func AppendJSONString(b []byte, s string, html bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if c >= 0x20 && c != '"' && c != '\\' && (!html || c != '<' && c != '>' && c != '&') {
 				i++
 				continue
 			}
