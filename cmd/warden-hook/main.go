@@ -16,6 +16,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/wardenhq/warden/internal/hook"
 	"github.com/wardenhq/warden/internal/hookcmd"
@@ -38,11 +39,10 @@ func main() {
 		os.Exit(hook.ExitBlock)
 	}
 	hookcmd.IgnoreSignals()
-	warden := hookcmd.Sibling("warden")
-	opts := hookcmd.Options{Shipper: warden, NoShipper: warden == ""}
-	if warden != "" {
-		opts.Delegate = hookcmd.ExecDelegate(warden, f, os.Environ())
-	}
+	// warden, beside this binary or on PATH, is looked for only when a
+	// call is handed to it or a shipper is started.
+	warden := sync.OnceValue(func() string { return hookcmd.Sibling("warden") })
+	opts := hookcmd.Options{Shipper: warden, Delegate: hookcmd.ExecDelegate(warden, f, os.Environ)}
 	env := hookcmd.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 	os.Exit(hookcmd.Run(context.Background(), env, f, opts))
 }

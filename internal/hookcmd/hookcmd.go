@@ -136,10 +136,11 @@ type Options struct {
 	// warden could not run. Used only for what warden-hook lacks
 	// (Conditions, YAML, LoadYAML).
 	Delegate func(ctx context.Context, input []byte, stdout, stderr io.Writer) (int, error)
-	// Shipper is the warden executable that runs `warden spool ship`
-	// ("" the running executable).
-	Shipper string
-	// NoShipper: no shipper can be started (warden-hook without warden).
+	// Shipper finds the warden executable that runs `warden spool ship`,
+	// only when one is to be started (nil: the running executable; ""
+	// from it: none, warden-hook without warden).
+	Shipper func() string
+	// NoShipper: no shipper is started (tests).
 	NoShipper bool
 }
 
@@ -341,9 +342,14 @@ func delegateFailure(code int, err error, stderr string) string {
 	return msg
 }
 
-// ExecDelegate returns a Delegate that runs exe hook with the flags.
-func ExecDelegate(exe string, f Flags, environ []string) func(context.Context, []byte, io.Writer, io.Writer) (int, error) {
+// ExecDelegate returns a Delegate that runs warden() hook with the flags;
+// warden is asked only when a call is handed over ("": none to run).
+func ExecDelegate(warden func() string, f Flags, environ func() []string) func(context.Context, []byte, io.Writer, io.Writer) (int, error) {
 	return func(ctx context.Context, input []byte, stdout, stderr io.Writer) (int, error) {
+		exe := warden()
+		if exe == "" {
+			return -1, errors.New("no warden binary to hand it to")
+		}
 		args := []string{"hook"}
 		if f.Policy != "" {
 			args = append(args, "--policy", f.Policy)
@@ -358,7 +364,7 @@ func ExecDelegate(exe string, f Flags, environ []string) func(context.Context, [
 		cmd.Stdin = bytes.NewReader(input)
 		cmd.Stdout, cmd.Stderr = stdout, stderr
 		// The hand-off is recorded; warden starts no second shipper.
-		cmd.Env = append(append([]string(nil), environ...), EnvHandOff+"=warden-hook", clientstate.EnvShip+"=off")
+		cmd.Env = append(environ(), EnvHandOff+"=warden-hook", clientstate.EnvShip+"=off")
 		err := cmd.Run()
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
@@ -610,7 +616,7 @@ func connect(env Env) clientstate.Connection {
 // $WARDEN_TOKEN, or the client configuration file) and no shipper is
 // running (ship.Start). It never fails the hook: a shipper that cannot
 // start is noted on stderr, and the next hook call tries again.
-func startShipper(env Env, conn clientstate.Connection, exe, spool, home string) {
+func startShipper(env Env, conn clientstate.Connection, shipper func() string, spool, home string) {
 	server, token := conn.Server, conn.Token
 	if spool == "" || server == "" || token == "" {
 		return
@@ -628,8 +634,13 @@ func startShipper(env Env, conn clientstate.Connection, exe, spool, home string)
 			fmt.Fprintf(env.Stderr, "warden: audit shipper not started: %v\n", p)
 		}
 	}()
+	var exe string
 	var err error
-	if exe == "" {
+	if shipper != nil {
+		if exe = shipper(); exe == "" {
+			return
+		}
+	} else {
 		exe, err = os.Executable()
 	}
 	if err == nil {
