@@ -440,8 +440,7 @@ func (e *Engine) mountHolds(d *decision, u *unit, fa fileAccess, dir string, env
 		if !r.applies(policy.AccessRead) {
 			continue
 		}
-		for j := range r.patterns {
-			pt := &r.patterns[j]
+		for _, pt := range r.patterns {
 			if pt.anchor != atHome && pt.anchor != atRoot {
 				continue
 			}

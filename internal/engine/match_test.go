@@ -79,7 +79,7 @@ func TestPattern_Matches(t *testing.T) {
 // patterns they carve from.
 func TestPathRule_ExceptFolded(t *testing.T) {
 	env := &pathEnv{cwd: "/home/dev/app", home: "/home/dev", repo: "/home/dev/app"}
-	r := pathRule{patterns: appendDirPattern(nil, ".env.*"), except: []pattern{compileRulePattern(".env.example")}}
+	r := pathRule{patterns: appendDirPattern(nil, ".env.*"), except: []*pattern{&compiledRulePattern(".env.example").p}}
 	tests := []struct {
 		path string
 		want bool

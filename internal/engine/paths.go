@@ -310,11 +310,13 @@ func cutDir(p, dir string) (string, bool) {
 	return "", false
 }
 
-// pathRule is a compiled policy.PathRule.
+// pathRule is a compiled policy.PathRule. Its patterns point into the
+// static table of the baseline's compiled patterns (patterns_gen.go) when
+// they are the baseline's, else into memory compiled for this matcher.
 type pathRule struct {
 	rule     *policy.PathRule
-	patterns []pattern
-	except   []pattern
+	patterns []*pattern
+	except   []*pattern
 }
 
 // pathMatcher holds the compiled path rules of a Ruleset.
@@ -323,13 +325,15 @@ type pathMatcher struct {
 }
 
 func newPathMatcher(rs *policy.Ruleset) *pathMatcher {
-	// One backing array for every rule's patterns: this runs in every hook
-	// process, where allocations are page faults.
+	// This runs in every hook process, where allocations are page faults:
+	// one array of pointers, and the baseline's patterns are static data,
+	// compiled when Warden was built. Only a policy's own patterns are
+	// compiled here.
 	n := 0
 	for i := range rs.Paths {
 		n += 2*len(rs.Paths[i].Patterns) + len(rs.Paths[i].Except)
 	}
-	all := make([]pattern, 0, n)
+	all := make([]*pattern, 0, n)
 	pm := &pathMatcher{rules: make([]pathRule, len(rs.Paths))}
 	for i := range rs.Paths {
 		r := &rs.Paths[i]
@@ -339,22 +343,58 @@ func newPathMatcher(rs *policy.Ruleset) *pathMatcher {
 		}
 		mid := len(all)
 		for _, s := range r.Except {
-			all = append(all, compileRulePattern(s))
+			c := compiledRulePattern(s)
+			all = append(all, &c.p)
 		}
 		pm.rules[i] = pathRule{rule: r, patterns: all[start:mid:mid], except: all[mid:len(all):len(all)]}
 	}
 	return pm
 }
 
+// rulePattern is a policy path rule's pattern compiled, and for "dir/**"
+// also the directory itself (dir): reading a directory recursively reads
+// what is under it.
+type rulePattern struct {
+	p, d   pattern
+	hasDir bool
+}
+
+// compileRule compiles the rule pattern raw.
+func compileRule(raw string) rulePattern {
+	c := rulePattern{p: compileRulePattern(raw)}
+	if strings.HasSuffix(c.p.glob, "/**") {
+		c.d, c.hasDir = c.p, true
+		c.d.setGlob(strings.TrimSuffix(c.p.glob, "/**"))
+	}
+	return c
+}
+
+// compiledRulePattern returns raw compiled: from the baseline's static
+// table (binary search), else compiled now.
+func compiledRulePattern(raw string) *rulePattern {
+	lo, hi := 0, len(baselinePatterns)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if baselinePatterns[m].p.raw < raw {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(baselinePatterns) && baselinePatterns[lo].p.raw == raw {
+		return &baselinePatterns[lo]
+	}
+	c := compileRule(raw)
+	return &c
+}
+
 // appendDirPattern appends the compiled s, and for "dir/**" also the
-// directory itself: reading a directory recursively reads what is under it.
-func appendDirPattern(to []pattern, s string) []pattern {
-	p := compileRulePattern(s)
-	to = append(to, p)
-	if strings.HasSuffix(p.glob, "/**") {
-		d := p
-		d.setGlob(strings.TrimSuffix(p.glob, "/**"))
-		to = append(to, d)
+// directory itself.
+func appendDirPattern(to []*pattern, s string) []*pattern {
+	c := compiledRulePattern(s)
+	to = append(to, &c.p)
+	if c.hasDir {
+		to = append(to, &c.d)
 	}
 	return to
 }
