@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Counts the instructions one whole hook process executes, which, unlike
-# wall time, holds on a loaded machine: the stdin-only Go baseline, a
+# Counts the instructions one whole hook process executes, and the page
+# faults it takes, which, unlike wall time, hold on a loaded machine: the stdin-only Go baseline, a
 # program linking warden-hook's packages without deciding
 # (bench/startup/hookfloor), and warden-hook on captured hook inputs
 # (../shared/fixtures/hooks). Median of RUNS runs (default 7) under
@@ -8,7 +8,7 @@
 #
 #   scripts/hookinstr.sh            build bin/warden-hook, count, print a table
 #
-# Needs valgrind (Debian package valgrind). GODEBUG=asyncpreemptoff=1
+# Needs valgrind (Debian package valgrind) and GNU time (/usr/bin/time). GODEBUG=asyncpreemptoff=1
 # keeps callgrind from tripping over Go's preemption signals; it does not
 # change the work counted.
 set -euo pipefail
@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-7}
 FIXTURES=${FIXTURES:-../shared/fixtures/hooks}
 command -v valgrind >/dev/null || { echo "hookinstr: valgrind not found: apt-get install valgrind" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "hookinstr: /usr/bin/time not found: apt-get install time" >&2; exit 1; }
 [ -d "$FIXTURES" ] || { echo "hookinstr: no fixtures in $FIXTURES (set FIXTURES)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -34,12 +35,22 @@ count() { # program input [args...]
 	done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
 
-printf '| program | input | instructions (median of %d) |\n| --- | --- | ---: |\n' "$RUNS"
+faults() { # program input [args...]: minor page faults, median of RUNS
+	local prog=$1 in=$2
+	shift 2
+	for _ in $(seq "$RUNS"); do
+		rm -f "$tmp/spool.jsonl"
+		/usr/bin/time -f '%R' -o "$tmp/time.out" "$prog" "$@" <"$in" >/dev/null 2>&1 || true
+		tail -1 "$tmp/time.out"
+	done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+
+printf '| program | input | instructions (median of %d) | page faults (median of %d) |\n| --- | --- | ---: | ---: |\n' "$RUNS" "$RUNS"
 first="$FIXTURES/pretooluse-bash.json"
-printf '| stdin-only baseline | %s | %s |\n' "$(basename "$first")" "$(count "$tmp/baseline" "$first")"
-printf '| hookfloor (links, does not decide) | %s | %s |\n' "$(basename "$first")" "$(count "$tmp/hookfloor" "$first")"
+printf '| stdin-only baseline | %s | %s | %s |\n' "$(basename "$first")" "$(count "$tmp/baseline" "$first")" "$(faults "$tmp/baseline" "$first")"
+printf '| hookfloor (links, does not decide) | %s | %s | %s |\n' "$(basename "$first")" "$(count "$tmp/hookfloor" "$first")" "$(faults "$tmp/hookfloor" "$first")"
 for f in pretooluse-bash pretooluse-bash-env pretooluse-edit posttooluse-bash; do
 	in="$FIXTURES/$f.json"
 	[ -f "$in" ] || continue
-	printf '| warden-hook | %s | %s |\n' "$f.json" "$(count bin/warden-hook "$in" --spool "$tmp/spool.jsonl")"
+	printf '| warden-hook | %s | %s | %s |\n' "$f.json" "$(count bin/warden-hook "$in" --spool "$tmp/spool.jsonl")" "$(faults bin/warden-hook "$in" --spool "$tmp/spool.jsonl")"
 done
