@@ -243,10 +243,10 @@ fi
 	cat "$tmp/handoff.md"
 	printf '\n### Start-up decomposition\n\n'
 	printf 'Programs that only read stdin, each paired with the baseline: the\n'
-	printf 'third-party libraries warden-hook links (`bench/startup/hooklibs`: yaml,\n'
+	printf 'third-party libraries warden-hook links (`bench/startup/hooklibs`:\n'
 	printf 'mvdan.cc/sh, doublestar), every package warden-hook links\n'
 	printf '(`bench/startup/hookfloor`: their initialisation, not all their code),\n'
-	printf 'the libraries plus cobra (`bench/startup/lean`), and those plus cel-go\n'
+	printf 'those plus cobra and yaml, as warden links them (`bench/startup/lean`), and those plus cel-go\n'
 	printf '(`bench/startup/cel`). Labelled "warden" by hookbench; the program is\n'
 	printf 'the one named here. %s, %s, %s and %s.\n\n' "$(show "${hooklibs_cmd[@]}")" "$(show "${hookfloor_cmd[@]}")" "$(show "${lean_cmd[@]}")" "$(show "${cel_cmd[@]}")"
 	printf '**hooklibs**\n\n'

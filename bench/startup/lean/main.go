@@ -1,6 +1,7 @@
 // Command lean is a start-up reference for docs/benchmarks.md: a program
-// that links what the hook needs to parse its input and Bash (cobra,
-// go.yaml.in/yaml, mvdan.cc/sh, doublestar) and only reads stdin. The
+// that links what `warden hook` uses to parse its flags, YAML and Bash
+// (cobra, go.yaml.in/yaml, mvdan.cc/sh, doublestar; warden-hook links
+// only the last two) and only reads stdin. The
 // difference between it and the stdin-only baseline is the cost of those
 // libraries' start-up; the difference between it and ./cel is cel-go's.
 package main
