@@ -2,15 +2,13 @@ package catalog
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"go/format"
-	"os"
 	"sort"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite index_gen.go")
+	"github.com/wardenhq/warden/internal/golden"
+)
 
 // generateIndex renders index_gen.go from the families: every name of
 // every row, a later row winning on a name (as New indexes), sorted.
@@ -44,18 +42,7 @@ func TestIndex_Generated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		if err := os.WriteFile("index_gen.go", src, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cur, err := os.ReadFile("index_gen.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(cur, src) {
-		t.Fatal("index_gen.go is stale; run: go test ./internal/catalog -run TestIndex_Generated -update")
-	}
+	golden.Compare(t, "index_gen.go", src)
 	byMap := New(allRows())
 	for name, want := range byMap.index {
 		got := Builtin().get(name)

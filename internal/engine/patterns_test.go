@@ -2,19 +2,16 @@ package engine
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"go/format"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/wardenhq/warden/internal/golden"
 	"github.com/wardenhq/warden/internal/policy"
 )
-
-var update = flag.Bool("update", false, "rewrite patterns_gen.go")
 
 // baselineRaw is every path pattern of every tier of the baseline.
 func baselineRaw(tb testing.TB) []string {
@@ -80,18 +77,7 @@ func generatePatterns(tb testing.TB) []byte {
 // to the baseline's paths shows here until it is regenerated.
 func TestPatterns_Generated(t *testing.T) {
 	src := generatePatterns(t)
-	if *update {
-		if err := os.WriteFile("patterns_gen.go", src, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cur, err := os.ReadFile("patterns_gen.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(cur, src) {
-		t.Fatal("patterns_gen.go is stale; run: go test ./internal/engine -run TestPatterns_Generated -update")
-	}
+	golden.Compare(t, "patterns_gen.go", src)
 	for _, raw := range baselineRaw(t) {
 		if got, want := *compiledRulePattern(raw), compileRule(raw); !reflect.DeepEqual(got, want) {
 			t.Errorf("%q: static %+v, compiled %+v", raw, got, want)
