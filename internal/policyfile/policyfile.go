@@ -72,7 +72,7 @@ func ApplyOverlays(name string, base []byte, overlays []policy.Overlay) ([]byte,
 				return nil, nil, fmt.Errorf("overlay %s: no server", o.Kind)
 			}
 			revoke(root, o.Target, true)
-			if tiers := mapGet(root, "tiers"); tiers != nil && tiers.Kind == yaml.SequenceNode {
+			if tiers := yamlfile.Get(root, "tiers"); tiers != nil && tiers.Kind == yaml.SequenceNode {
 				for _, t := range tiers.Content {
 					revoke(t, o.Target, false)
 				}
@@ -92,7 +92,7 @@ func ApplyOverlays(name string, base []byte, overlays []policy.Overlay) ([]byte,
 		}
 	}
 	if len(repos) > 0 {
-		seq := mapGet(root, "repositories")
+		seq := yamlfile.Get(root, "repositories")
 		if seq == nil {
 			seq = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 			mapSet(root, "repositories", seq)
@@ -125,7 +125,7 @@ func revoke(m *yaml.Node, server string, add bool) {
 	if m.Kind != yaml.MappingNode {
 		return
 	}
-	mcp := mapGet(m, "mcp")
+	mcp := yamlfile.Get(m, "mcp")
 	if mcp == nil {
 		if !add {
 			return
@@ -133,7 +133,7 @@ func revoke(m *yaml.Node, server string, add bool) {
 		mcp = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		mapSet(m, "mcp", mcp)
 	}
-	servers := mapGet(mcp, "servers")
+	servers := yamlfile.Get(mcp, "servers")
 	if servers == nil {
 		if !add {
 			return
@@ -143,7 +143,7 @@ func revoke(m *yaml.Node, server string, add bool) {
 	}
 	found := false
 	for _, s := range servers.Content {
-		if n := mapGet(s, "name"); n != nil && n.Value == server {
+		if n := yamlfile.Get(s, "name"); n != nil && n.Value == server {
 			mapSet(s, "read", scalar("deny"))
 			mapSet(s, "write", scalar("deny"))
 			found = true
@@ -162,18 +162,6 @@ func mapping(kv ...string) *yaml.Node {
 		m.Content = append(m.Content, scalar(kv[i]), scalar(kv[i+1]))
 	}
 	return m
-}
-
-func mapGet(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
 }
 
 func mapSet(m *yaml.Node, key string, v *yaml.Node) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/catalog"
 	"github.com/wardenhq/warden/internal/shell"
+	"github.com/wardenhq/warden/internal/yamlfile"
 )
 
 // ciTier is the tier CI jobs that run Claude Code are expected to run under.
@@ -110,19 +111,6 @@ func isWorkflow(rel string) bool {
 	return dir == ".github/workflows/" && (strings.HasSuffix(base, ".yml") || strings.HasSuffix(base, ".yaml"))
 }
 
-// mapGet returns the value of key in a YAML mapping.
-func mapGet(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
-}
-
 // scalars returns a string scalar, or the string scalars of a sequence.
 func scalars(n *yaml.Node) []*yaml.Node {
 	if n == nil {
@@ -142,7 +130,7 @@ func scalars(n *yaml.Node) []*yaml.Node {
 }
 
 func githubJobs(root *yaml.Node) []ciJob {
-	jobs := mapGet(root, "jobs")
+	jobs := yamlfile.Get(root, "jobs")
 	if jobs == nil || jobs.Kind != yaml.MappingNode {
 		return nil
 	}
@@ -150,18 +138,18 @@ func githubJobs(root *yaml.Node) []ciJob {
 	for i := 0; i+1 < len(jobs.Content); i += 2 {
 		k, v := jobs.Content[i], jobs.Content[i+1]
 		j := ciJob{name: k.Value, pos: Pos{k.Line, k.Column}}
-		steps := mapGet(v, "steps")
+		steps := yamlfile.Get(v, "steps")
 		if steps != nil {
 			for _, st := range steps.Content {
-				for _, s := range scalars(mapGet(st, "run")) {
+				for _, s := range scalars(yamlfile.Get(st, "run")) {
 					j.scripts = append(j.scripts, script{node: s, text: s.Value})
 				}
-				uses := mapGet(st, "uses")
+				uses := yamlfile.Get(st, "uses")
 				if uses != nil && strings.HasPrefix(strings.ToLower(uses.Value), claudeAction) {
 					j.action = uses
-					with := mapGet(st, "with")
+					with := yamlfile.Get(st, "with")
 					for _, key := range claudeActionArgs {
-						for _, s := range scalars(mapGet(with, key)) {
+						for _, s := range scalars(yamlfile.Get(with, key)) {
 							j.scripts = append(j.scripts, script{node: s, text: s.Value, prefix: "claude "})
 						}
 					}
@@ -176,12 +164,12 @@ func githubJobs(root *yaml.Node) []ciJob {
 func gitlabJobs(root *yaml.Node) []ciJob {
 	var global []script
 	for _, key := range []string{"before_script", "after_script"} {
-		for _, s := range scalars(mapGet(root, key)) {
+		for _, s := range scalars(yamlfile.Get(root, key)) {
 			global = append(global, script{node: s, text: s.Value})
 		}
 	}
 	for _, key := range []string{"before_script", "after_script"} {
-		for _, s := range scalars(mapGet(mapGet(root, "default"), key)) {
+		for _, s := range scalars(yamlfile.Get(yamlfile.Get(root, "default"), key)) {
 			global = append(global, script{node: s, text: s.Value})
 		}
 	}
@@ -193,7 +181,7 @@ func gitlabJobs(root *yaml.Node) []ciJob {
 		}
 		j := ciJob{name: k.Value, pos: Pos{k.Line, k.Column}}
 		for _, key := range []string{"before_script", "script", "after_script"} {
-			for _, s := range scalars(mapGet(v, key)) {
+			for _, s := range scalars(yamlfile.Get(v, key)) {
 				j.scripts = append(j.scripts, script{node: s, text: s.Value})
 			}
 		}

@@ -125,3 +125,17 @@ func style(s yaml.Style) yamltree.Style {
 	}
 	return out
 }
+
+// Get returns the value of key in the mapping m, nil when m is not a
+// mapping or has no such key.
+func Get(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
