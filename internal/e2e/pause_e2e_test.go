@@ -70,10 +70,14 @@ func TestPause_LetsDeniedThroughThenResumes(t *testing.T) {
 	t.Log(wardenAdmin("policy", "pause", "--tier", tier, "--until", "1h", "--reason", "e2e: hook outage drill"))
 
 	// The first call starts the shipper, whose first policy refresh also
-	// brings the signed pause list; the wait lets it finish.
+	// brings the signed pause list; the second waits until the list is
+	// cached (a fixed wait was outlasted on a loaded machine).
+	pauseCache := filepath.Join(stateDir, "pause-cache.json")
+	marker := filepath.Join(h.Scratch.Tmp, "e2e-pause-ready")
+	readyWhen(t, marker, func() bool { _, err := os.Stat(pauseCache); return err == nil })
 	steps := []fakemodel.Step{
 		fakemodel.Bash("echo warmup"),
-		fakemodel.Bash("timeout 8 tail -f /dev/null; echo waited"),
+		fakemodel.Bash("timeout 90 sh -c 'until [ -e " + marker + " ]; do timeout 0.2 tail -f /dev/null; done'; echo waited"),
 		fakemodel.Bash("git push --force origin main"),
 		fakemodel.Bash("warden policy resume --tier " + tier + " --reason 'let me work'"),
 	}
@@ -114,7 +118,8 @@ func TestPause_LetsDeniedThroughThenResumes(t *testing.T) {
 
 	t.Log(wardenAdmin("policy", "resume", "--tier", tier, "--reason", "e2e: drill over"))
 	// A new session has a new spool and so a new shipper, whose first
-	// refresh removes the pause list.
+	// refresh removes the pause list; the wait lasts until it has.
+	readyWhen(t, marker, func() bool { _, err := os.Stat(pauseCache); return os.IsNotExist(err) })
 	resumed := mustRunSession(t, SessionOptions{Name: "pause-off", Settings: settings, Prompt: "Push the branch.",
 		Env: sessionEnv, Timeout: 3 * time.Minute, Steps: steps[:3]})
 	if c := resumed.Call(2); c == nil || !c.Outcome.Refused() || c.HookVerdict() != "deny" {
@@ -123,4 +128,29 @@ func TestPause_LetsDeniedThroughThenResumes(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(stateDir, "pause-cache.json")); !os.IsNotExist(err) {
 		t.Errorf("pause list still cached after resume: %v", err)
 	}
+}
+
+// readyWhen creates the file marker once cond holds (polled every 100 ms
+// until the test ends), for a scripted step to wait on: the wait then ends
+// when what it waits for has happened rather than after a fixed time.
+func readyWhen(t *testing.T, marker string, cond func() bool) {
+	t.Helper()
+	os.Remove(marker)
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); os.Remove(marker) })
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if cond() {
+					os.WriteFile(marker, nil, 0o644)
+					return
+				}
+			}
+		}
+	}()
 }
