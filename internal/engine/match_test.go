@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"path"
 	"strings"
 	"testing"
 )
@@ -286,6 +287,20 @@ func TestParseSed(t *testing.T) {
 		}
 		if strings.Join(got, " ") != tt.want {
 			t.Errorf("parseSed(%q) = %q, want %q", tt.script, strings.Join(got, " "), tt.want)
+		}
+	}
+}
+
+// TestGlobAffixes: every name a glob segment matches has its literal
+// prefix and suffix, so testing them first never changes a match.
+func TestGlobAffixes(t *testing.T) {
+	names := []string{"", "a", ".env", ".env.local", "id_rsa", "id_rsa.pub", "main.go", "x.go.bak", "[a]", "*", "a*b", `a\b`, "credentials.json", "ab", "ba"}
+	for _, glob := range []string{"*", "*.go", ".env*", "id_*", "*rsa*", "a?b", "[ab]*", "*[ab]", `a\*`, `\*x`, "*.{go}", "credentials.json", "c*s.json", "[!a]*", "a*[", "]*"} {
+		pre, suf := globAffixes(glob)
+		for _, n := range names {
+			if ok, err := path.Match(glob, n); err == nil && ok && (!strings.HasPrefix(n, pre) || !strings.HasSuffix(n, suf)) {
+				t.Errorf("%q matches %q but the affixes %q, %q do not", glob, n, pre, suf)
+			}
 		}
 	}
 }
