@@ -283,6 +283,14 @@ tiers: [{name: t}]
 	if r.code != 0 || !strings.Contains(r.stdout, `"deny"`) || !strings.Contains(r.stdout, "install warden next to warden-hook") {
 		t.Errorf("without warden: %s", r)
 	}
+	// The failed hand-off is recorded, like any call Warden could not decide.
+	if len(r.audit) != 1 || r.audit[0]["failure"] != "decide_error" || r.audit[0]["decision"] != "deny" {
+		t.Errorf("without warden, the denied call is not recorded as a failure: %s", r)
+	}
+	if r := runHook(t, []string{alone, "--policy", yamlPolicy}, read); !strings.Contains(r.stdout, `"deny"`) || !strings.Contains(r.stdout, "install warden next to warden-hook") ||
+		len(r.audit) != 1 || r.audit[0]["failure"] != "policy_load_error" {
+		t.Errorf("a YAML policy without warden: %s", r)
+	}
 
 	// A call whose decision reads a Taskfile (YAML, which warden-hook does
 	// not parse) is decided, then handed over before the hook answers.
@@ -300,7 +308,8 @@ tiers: [{name: t}]
 		if len(b.audit) != 1 || b.audit[0]["hand_off"] != "warden-hook" {
 			t.Errorf("%s: warden-hook's audit does not record the hand-off: %s", tc.command, b)
 		}
-		if r := runHook(t, []string{alone}, in); !strings.Contains(r.stdout, `"deny"`) || !strings.Contains(r.stdout, "reads a YAML file") {
+		if r := runHook(t, []string{alone}, in); !strings.Contains(r.stdout, `"deny"`) || !strings.Contains(r.stdout, "reads a YAML file") ||
+			len(r.audit) != 1 || r.audit[0]["failure"] != "decide_error" {
 			t.Errorf("%s without warden: %s", tc.command, r)
 		}
 	}

@@ -70,14 +70,15 @@ type Config struct {
 	// Before runs once the policy has loaded, before deciding; when it
 	// reports handled, it has answered the call itself (warden-hook handing
 	// a call that needs a CEL condition to warden) and Run returns its code
-	// without answering or recording. It must answer within the deadline.
-	Before func() (handled bool, code int)
+	// without answering or recording. An error is a hand-off that could not
+	// be made: Run fails the call (record.FailureDecide) with the error as
+	// its reason, and records it. It must answer within the deadline.
+	Before func() (handled bool, code int, err error)
 	// After runs once the call is decided, before answering, with the
-	// decision events' responses; when it reports handled, it has answered
-	// the call itself (warden-hook handing a call whose decision needed a
-	// YAML parser to warden) and Run returns its code without answering or
-	// recording. It must answer within the deadline.
-	After func(resp hookproto.Response) (handled bool, code int)
+	// decision events' responses; it answers, fails or declines as Before
+	// does (warden-hook handing a call whose decision needed a YAML parser
+	// to warden).
+	After func(resp hookproto.Response) (handled bool, code int, err error)
 	// HandOff names the binary that handed this call over, recorded in
 	// the audit event ("" when the call was not handed over).
 	HandOff string
@@ -214,7 +215,7 @@ func (r *runner) run(stdin io.Reader) int {
 	r.mu.Unlock()
 
 	if lerr == nil && derr == nil && r.cfg.Before != nil {
-		if handled, code := r.handOff(r.cfg.Before); handled {
+		if handled, code := r.handOff(in, r.cfg.Before); handled {
 			return code
 		}
 	}
@@ -245,7 +246,7 @@ func (r *runner) handle(in *hookproto.Input, derr error, dec hookproto.Decider, 
 	r.mu.Unlock()
 	resp := hookproto.Respond(in, hookproto.Policy{Decider: dec, Meta: meta, Err: lerr}, env)
 	if r.cfg.After != nil && lerr == nil {
-		if handled, code := r.handOff(func() (bool, int) { return r.cfg.After(resp) }); handled {
+		if handled, code := r.handOff(in, func() (bool, int, error) { return r.cfg.After(resp) }); handled {
 			return code
 		}
 	}
@@ -254,13 +255,15 @@ func (r *runner) handle(in *hookproto.Input, derr error, dec hookproto.Decider, 
 
 // handOff runs a Before or After hand-off. While it runs the watchdog does
 // not answer over it; a hand-off that panics or declines leaves the call
-// to be answered here.
-func (r *runner) handOff(f func() (bool, int)) (bool, int) {
+// to be answered here, and one that fails is failed here and recorded.
+func (r *runner) handOff(in *hookproto.Input, f func() (bool, int, error)) (bool, int) {
 	r.mu.Lock()
 	r.answered = true // the watchdog must not answer over the hand-off
 	r.mu.Unlock()
 	handled, code := false, ExitOK
-	if p := catch(func() { handled, code = f() }); p == nil && handled {
+	var err error
+	p := catch(func() { handled, code, err = f() })
+	if p == nil && handled && err == nil {
 		r.mu.Lock()
 		r.code = code
 		r.mu.Unlock()
@@ -269,6 +272,9 @@ func (r *runner) handOff(f func() (bool, int)) (bool, int) {
 	r.mu.Lock()
 	r.answered = false
 	r.mu.Unlock()
+	if p == nil && err != nil {
+		return true, r.fail(in, record.FailureDecide, err.Error())
+	}
 	return false, ExitOK
 }
 

@@ -171,16 +171,25 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 	head, rerr := io.ReadAll(io.LimitReader(env.Stdin, maxInput))
 	stdin := io.MultiReader(bytes.NewReader(head), &errReader{rerr}, env.Stdin)
 	spoolPath := clientstate.SpoolPath(env.Getenv, home, f.Spool)
+	yamlWhy := "no warden to hand it to"
 	if opts.LoadYAML == nil && rerr == nil && yamlPolicy(env, f) {
 		// warden-hook parses no YAML: a call decided under a YAML policy
-		// file is warden's (which records the hand-off).
+		// file is warden's (which records the hand-off). If warden cannot
+		// decide it, the call fails below like a policy that does not
+		// load, and is recorded here.
 		dctx, cancel := context.WithTimeout(ctx, hook.DefaultDeadline-time.Second)
-		code := delegate(dctx, env, opts, head, "the policy is a YAML file")
+		code, err := delegate(dctx, env, opts, head, "the policy is a YAML file")
 		cancel()
-		if !opts.NoShipper {
-			startShipper(env, conn, opts.Shipper, spoolPath, home)
+		if err == nil {
+			if !opts.NoShipper {
+				startShipper(env, conn, opts.Shipper, spoolPath, home)
+			}
+			return code
 		}
-		return code
+		var he *handOffError
+		if errors.As(err, &he) {
+			yamlWhy = he.why
+		}
 	}
 
 	var handOff bool
@@ -195,7 +204,7 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 			} else {
 				fields = peek(head)
 			}
-			meta, rs, err := load(env, f, opts, conn, func() string { return fields.Cwd })
+			meta, rs, err := load(env, f, opts, yamlWhy, conn, func() string { return fields.Cwd })
 			switch {
 			case err != nil:
 				return nil, meta, err
@@ -218,24 +227,26 @@ func Run(ctx context.Context, env Env, f Flags, opts Options) int {
 	}
 	// Deciding runs the loader first; a call that needs a condition is
 	// handed over before the hook answers.
-	cfg.Before = func() (bool, int) {
+	cfg.Before = func() (bool, int, error) {
 		if !handOff {
-			return false, 0
+			return false, 0, nil
 		}
 		// Leave the hook's watchdog a second to deny if warden hangs.
 		dctx, cancel := context.WithTimeout(ctx, hook.DefaultDeadline-time.Second)
 		defer cancel()
-		return true, delegate(dctx, env, opts, head, "the policy has a condition for this call")
+		code, err := delegate(dctx, env, opts, head, "the policy has a condition for this call")
+		return true, code, err
 	}
 	// A decision that needed what this binary lacks (a YAML parser) is
 	// handed over before the hook answers.
-	cfg.After = func(resp hookproto.Response) (bool, int) {
+	cfg.After = func(resp hookproto.Response) (bool, int, error) {
 		if resp.Lacks == "" || rerr != nil {
-			return false, 0
+			return false, 0, nil
 		}
 		dctx, cancel := context.WithTimeout(ctx, hook.DefaultDeadline-time.Second)
 		defer cancel()
-		return true, delegate(dctx, env, opts, head, "deciding this call reads a YAML file")
+		code, err := delegate(dctx, env, opts, head, "deciding this call reads a YAML file")
+		return true, code, err
 	}
 	code := hook.Run(ctx, cfg, stdin, env.Stdout, env.Stderr)
 	if !opts.NoShipper {
@@ -311,7 +322,7 @@ func (s *deviceSink) Append(events ...record.AuditEventV1) error {
 // delegate hands the call to warden; warden's answer is relayed when it
 // answered in the hook protocol (exit 0 or 2), and the call is denied when
 // warden is missing or failed.
-func delegate(ctx context.Context, env Env, opts Options, input []byte, need string) int {
+func delegate(ctx context.Context, env Env, opts Options, input []byte, need string) (int, error) {
 	var out, errOut bytes.Buffer
 	code, err := -1, errors.New("no warden binary to hand it to")
 	if opts.Delegate != nil {
@@ -320,12 +331,17 @@ func delegate(ctx context.Context, env Env, opts Options, input []byte, need str
 	if err == nil && (code == 0 || code == 2) && (out.Len() == 0 || json.Valid(out.Bytes())) {
 		env.Stdout.Write(out.Bytes())
 		env.Stderr.Write(errOut.Bytes())
-		return code
+		return code, nil
 	}
-	reason := fmt.Sprintf("Warden: %s, which warden-hook leaves to warden, and warden could not decide it (%s), so it was blocked; install warden next to warden-hook", need, delegateFailure(code, err, errOut.String()))
-	env.Stdout.Write(hookproto.DenyAnswer(inputEvent(input), reason))
-	fmt.Fprintln(env.Stderr, reason)
-	return hook.ExitOK
+	return 0, &handOffError{need: need, why: delegateFailure(code, err, errOut.String())}
+}
+
+// handOffError is a call warden-hook could not hand to warden: why says
+// what went wrong (no warden, its exit status and first line of stderr).
+type handOffError struct{ need, why string }
+
+func (e *handOffError) Error() string {
+	return fmt.Sprintf("Warden: %s, which warden-hook leaves to warden, and warden could not decide it (%s), so it was blocked; install warden next to warden-hook", e.need, e.why)
 }
 
 func delegateFailure(code int, err error, stderr string) string {
@@ -443,7 +459,7 @@ func inputEvent(data []byte) string { return peek(data).Event }
 // tier, a policy that maps repositories to tiers decides it from the
 // repository around cwd() (read only then: most policies map none). The
 // engine it returns evaluates no conditions; Run adds the evaluator.
-func load(env Env, f Flags, opts Options, conn clientstate.Connection, cwd func() string) (hookproto.Meta, *policy.Ruleset, error) {
+func load(env Env, f Flags, opts Options, yamlWhy string, conn clientstate.Connection, cwd func() string) (hookproto.Meta, *policy.Ruleset, error) {
 	path := f.Policy
 	if path == "" {
 		path = env.Getenv(clientstate.EnvPolicy)
@@ -471,7 +487,7 @@ func load(env Env, f Flags, opts Options, conn clientstate.Connection, cwd func(
 		case opts.LoadYAML != nil:
 			p, err = opts.LoadYAML(path)
 		default:
-			err = errNoYAML
+			err = fmt.Errorf("warden-hook does not read YAML policy files, and warden could not read this one for it (%s); compile it with 'warden compile', or install warden next to warden-hook", yamlWhy)
 		}
 		if err != nil {
 			return hookproto.Meta{}, nil, &hookproto.LoadError{Path: path, Err: err}
@@ -508,10 +524,6 @@ func load(env Env, f Flags, opts Options, conn clientstate.Connection, cwd func(
 	}
 	return meta, rs, nil
 }
-
-// errNoYAML is why warden-hook alone cannot load a YAML policy file (it
-// hands such calls to warden when it can).
-var errNoYAML = errors.New("warden-hook reads compiled policies (.json) only and found no warden to read this YAML file; compile it with 'warden compile', or install warden next to warden-hook")
 
 // yamlPolicy reports whether the call's policy is a YAML file: --policy,
 // else $WARDEN_POLICY, unless it is the baseline or a compiled policy.
