@@ -44,9 +44,11 @@ func startWarden(t *testing.T) (url string, st store.Store) {
 	return "http://" + s.Addr(), st
 }
 
-func enrollToken(t *testing.T, st store.Store) string {
+// apiToken stores a new token named name with one scope in st and
+// returns its secret.
+func apiToken(t *testing.T, st store.Store, name string, scope string) string {
 	t.Helper()
-	secret, tok, err := server.NewToken(rand.Reader, "enroll", []string{record.ScopeEnroll}, time.Now())
+	secret, tok, err := server.NewToken(rand.Reader, name, []string{scope}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +56,11 @@ func enrollToken(t *testing.T, st store.Store) string {
 		t.Fatal(err)
 	}
 	return secret
+}
+
+func enrollToken(t *testing.T, st store.Store) string {
+	t.Helper()
+	return apiToken(t, st, "enroll", record.ScopeEnroll)
 }
 
 // TestEnrollCmd is the client side of enrollment against a real server:

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -16,18 +15,6 @@ import (
 	"github.com/wardenhq/warden/internal/shiplaunch"
 	"github.com/wardenhq/warden/internal/store"
 )
-
-func apiToken(t *testing.T, st store.Store, name string, scope string) string {
-	t.Helper()
-	secret, tok, err := server.NewToken(rand.Reader, name, []string{scope}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CreateToken(context.Background(), tok); err != nil {
-		t.Fatal(err)
-	}
-	return secret
-}
 
 // TestPolicyPauseCmd: the whole pause, on a real server and an enrolled
 // machine: enrollment pins the server's pause key; an admin pauses the

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -184,24 +183,6 @@ func freePort(t *testing.T) string {
 	return port
 }
 
-// syncBuffer is a bytes.Buffer safe for a process's output and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestImage_FinalStage builds the final stage's filesystem from the
 // Dockerfile (the build stage's RUN lines run here, the final stage's COPY
 // lines lay out an otherwise empty root) and runs the image in it with
@@ -323,7 +304,7 @@ func TestImage_FinalStage(t *testing.T) {
 		t.Fatalf("HEALTHCHECK passed before the server started: %s", out)
 	}
 
-	var serverOut syncBuffer
+	var serverOut testenv.Buffer
 	server := ctr.command(context.Background(), img.Entrypoint...)
 	server.Stdout, server.Stderr = &serverOut, &serverOut
 	if err := server.Start(); err != nil {

@@ -2,12 +2,14 @@
 // demands of a test whose dependency is missing (a PostgreSQL server, the
 // Claude Code captures in shared/fixtures, the peer suites). Locally such a
 // test skips; under CI it fails, because CI must never pass by skipping.
-// Only tests import it.
+// And a buffer tests read while a process writes it. Only tests import it.
 package testenv
 
 import (
+	"bytes"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -27,4 +29,23 @@ func Missing(tb testing.TB, msg string) {
 		tb.Fatal(msg + " (under CI this test must run, not skip)")
 	}
 	tb.Skip(msg)
+}
+
+// Buffer is a bytes.Buffer safe for concurrent use: a process's or a
+// server's output written while the test reads it.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *Buffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *Buffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
