@@ -313,9 +313,7 @@ const (
 
 // Has reports whether the space-separated list names holds name. It runs
 // for every option word of every command: an index search, not a split.
-func Has(names, name string) bool { return has(names, name) }
-
-func has(names, name string) bool {
+func Has(names, name string) bool {
 	if name == "" {
 		return false
 	}

@@ -185,7 +185,7 @@ func (ps *parser) findOpt(name string) *Opt {
 	for i := len(ps.rows) - 1; i >= 0; i-- {
 		r := ps.rows[i]
 		for j := range r.Opts {
-			if has(r.Opts[j].Names, name) {
+			if Has(r.Opts[j].Names, name) {
 				return &r.Opts[j]
 			}
 		}
@@ -275,7 +275,7 @@ func (ps *parser) sub(a string) *Program {
 	r := ps.row()
 	for _, subs := range [2][]Program{r.Subs, r.Also} {
 		for i := range subs {
-			if has(subs[i].Names, a) {
+			if Has(subs[i].Names, a) {
 				return &subs[i]
 			}
 		}
