@@ -460,10 +460,7 @@ func inputEvent(data []byte) string { return peek(data).Event }
 // repository around cwd() (read only then: most policies map none). The
 // engine it returns evaluates no conditions; Run adds the evaluator.
 func load(env Env, f Flags, opts Options, yamlWhy string, conn clientstate.Connection, cwd func() string) (hookproto.Meta, *policy.Ruleset, error) {
-	path := f.Policy
-	if path == "" {
-		path = env.Getenv(clientstate.EnvPolicy)
-	}
+	path := policyPath(env, f)
 	var p *policy.Policy
 	var server, sha string
 	if path == "" {
@@ -525,13 +522,18 @@ func load(env Env, f Flags, opts Options, yamlWhy string, conn clientstate.Conne
 	return meta, rs, nil
 }
 
-// yamlPolicy reports whether the call's policy is a YAML file: --policy,
-// else $WARDEN_POLICY, unless it is the baseline or a compiled policy.
-func yamlPolicy(env Env, f Flags) bool {
-	path := f.Policy
-	if path == "" {
-		path = env.Getenv(clientstate.EnvPolicy)
+// policyPath is the policy file the call names: --policy, else
+// $WARDEN_POLICY ("" none, "baseline" the built-in one).
+func policyPath(env Env, f Flags) string {
+	if f.Policy != "" {
+		return f.Policy
 	}
+	return env.Getenv(clientstate.EnvPolicy)
+}
+
+// yamlPolicy reports whether the call's policy is a YAML file.
+func yamlPolicy(env Env, f Flags) bool {
+	path := policyPath(env, f)
 	return path != "" && path != "baseline" && !policy.IsCompiledPath(path)
 }
 
