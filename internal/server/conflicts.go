@@ -72,16 +72,7 @@ func (c *conflictCounter) mark(events []record.Event) {
 
 // run counts marked sessions every conflictInterval until ctx ends.
 func (c *conflictCounter) run(ctx context.Context) {
-	t := time.NewTicker(conflictInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		c.count(ctx)
-	}
+	every(ctx, conflictInterval, func(int) { c.count(ctx) })
 }
 
 // count builds the run record of every session marked since the last run

@@ -198,14 +198,7 @@ func (d *detector) take(now time.Time) []string {
 // restart would otherwise miss).
 func (d *detector) run(ctx context.Context) {
 	d.resume(ctx)
-	t := time.NewTicker(d.interval)
-	defer t.Stop()
-	for tick := 1; ; tick++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, d.interval, func(tick int) {
 		d.evaluate(ctx)
 		if tick%groupEvalEvery == 0 {
 			d.evaluateGroups(ctx)
@@ -213,6 +206,21 @@ func (d *detector) run(ctx context.Context) {
 		if tick%baselineEvalEvery == 1 {
 			d.evaluateBaselines(ctx)
 		}
+	})
+}
+
+// every calls f every d until ctx ends, with the tick's number from 1:
+// the server's background loops.
+func every(ctx context.Context, d time.Duration, f func(tick int)) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for tick := 1; ; tick++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		f(tick)
 	}
 }
 

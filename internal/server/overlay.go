@@ -116,18 +116,11 @@ func toPolicyOverlays(list []record.PolicyOverlay) []policy.Overlay {
 
 // overlayLoop applies overlays other replicas changed until ctx ends.
 func (s *Server) overlayLoop(ctx context.Context) {
-	t := time.NewTicker(overlayRefresh)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, overlayRefresh, func(int) {
 		if _, err := s.servePolicyWithOverlays(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("policy overlays not applied; the policy in force stays", LogKeyError, err)
 		}
-	}
+	})
 }
 
 // OverlayList is the answer to GET /api/v1/overlays.
